@@ -1,0 +1,73 @@
+# Finds every dependency of Ferry. Required ones stop configuration with the package to install;
+# optional ones (FERRY_USE_X = ON/AUTO/OFF) resolve into FERRY_HAVE_X.
+
+set(_ferry_hint "run scripts/install_deps.sh (Debian/Ubuntu) or see its --print output for a cluster")
+
+find_package(MPI REQUIRED COMPONENTS C)
+
+find_package(ucx CONFIG QUIET)
+if(NOT ucx_FOUND)
+  message(FATAL_ERROR "Ferry needs UCX (ucp/uct/ucs): ${_ferry_hint}")
+endif()
+
+# Parallel HDF5 (Debian: libhdf5-openmpi-dev).
+set(HDF5_PREFER_PARALLEL ON)
+find_package(HDF5 REQUIRED COMPONENTS C)
+if(NOT HDF5_IS_PARALLEL)
+  message(WARNING "HDF5 found at ${HDF5_C_INCLUDE_DIRS} is not a parallel build; Ferry prefers libhdf5-openmpi-dev")
+endif()
+add_library(ferry_hdf5 INTERFACE)
+target_include_directories(ferry_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS})
+target_link_libraries(ferry_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+target_compile_definitions(ferry_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
+
+find_package(Kokkos REQUIRED)
+include(FerryKokkosRepair)
+ferry_repair_debian_kokkos()
+
+find_package(tomlplusplus REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(Threads REQUIRED)
+
+if(FERRY_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(FERRY_BUILD_PERF)
+  find_package(benchmark QUIET)
+endif()
+
+# ---- optional: CUDA ------------------------------------------------------------------------------
+set(FERRY_HAVE_CUDA OFF)
+if(NOT FERRY_USE_CUDA STREQUAL "OFF")
+  if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  find_package(CUDAToolkit QUIET)
+  if(CMAKE_CUDA_COMPILER AND CUDAToolkit_FOUND)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)
+    endif()
+    enable_language(CUDA)
+    set(FERRY_HAVE_CUDA ON)
+  elseif(FERRY_USE_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "FERRY_USE_CUDA=ON but no CUDA compiler/toolkit was found (set CUDAToolkit_ROOT)")
+  endif()
+endif()
+
+# ---- optional: NCCL (needs CUDA) -----------------------------------------------------------------
+set(FERRY_HAVE_NCCL OFF)
+if(FERRY_HAVE_CUDA AND NOT FERRY_USE_NCCL STREQUAL "OFF")
+  find_path(FERRY_NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ENV NCCL_HOME PATH_SUFFIXES include)
+  find_library(FERRY_NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} ENV NCCL_HOME PATH_SUFFIXES lib lib64)
+  if(FERRY_NCCL_INCLUDE_DIR AND FERRY_NCCL_LIBRARY)
+    set(FERRY_HAVE_NCCL ON)
+  endif()
+endif()
+if(FERRY_USE_NCCL STREQUAL "ON" AND NOT FERRY_HAVE_NCCL)
+  message(FATAL_ERROR "FERRY_USE_NCCL=ON but NCCL (with CUDA) was not found (set NCCL_HOME)")
+endif()
