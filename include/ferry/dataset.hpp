@@ -50,7 +50,7 @@ struct ReadCounters {
   std::uint64_t read_calls = 0;  // H5Dread calls
   std::uint64_t selections = 0;  // contiguous runs of IDs selected
   std::uint64_t samples = 0;
-  std::uint64_t bytes = 0;       // payload bytes delivered
+  std::uint64_t bytes = 0;  // payload bytes delivered
 };
 
 class Dataset {
@@ -58,6 +58,8 @@ class Dataset {
   // Opens and validates the files and fields; throws DatasetError naming the file and dataset path.
   static std::unique_ptr<Dataset> open(const DatasetSpec& spec);
   virtual ~Dataset() = default;
+  Dataset(const Dataset&) = delete;  // polymorphic, owns open HDF5 handles: held by unique_ptr
+  Dataset& operator=(const Dataset&) = delete;
 
   std::uint64_t size() const noexcept { return size_; }
   const std::vector<FieldInfo>& fields() const noexcept { return fields_; }

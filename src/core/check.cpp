@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <ucs/type/status.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace ferry::detail {

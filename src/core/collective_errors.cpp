@@ -1,0 +1,56 @@
+#include "core/collective_errors.hpp"
+
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "core/check.hpp"
+#include "core/strings.hpp"
+
+namespace ferry {
+namespace {
+
+constexpr int kMessageBytes = 1024;  // longer messages are cut: they are one line each
+
+// "0-2,5" from a sorted rank list.
+std::string rank_ranges(const std::vector<int>& ranks) {
+  std::string out;
+  for (std::size_t i = 0; i < ranks.size();) {
+    std::size_t j = i;
+    while (j + 1 < ranks.size() && ranks[j + 1] == ranks[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += j == i ? std::to_string(ranks[i]) : str_cat(ranks[i], "-", ranks[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool agree_on_errors(MPI_Comm comm, const std::string& my_error, const char* program) {
+  int mine = my_error.empty() ? 1 : 0, all = 0;
+  FERRY_CHECK_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm));
+  if (all == 1) return true;
+  int rank = 0, size = 1;
+  FERRY_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+  FERRY_CHECK_MPI(MPI_Comm_size(comm, &size));
+  std::vector<char> local(kMessageBytes, '\0');
+  my_error.copy(local.data(), kMessageBytes - 1);
+  std::vector<char> gathered(rank == 0 ? static_cast<std::size_t>(size) * kMessageBytes : 0);
+  FERRY_CHECK_MPI(
+      MPI_Gather(local.data(), kMessageBytes, MPI_CHAR, gathered.data(), kMessageBytes, MPI_CHAR, 0, comm));
+  if (rank == 0) {
+    std::map<std::string, std::vector<int>> by_message;
+    for (int r = 0; r < size; ++r) {
+      std::string text(gathered.data() + static_cast<std::size_t>(r) * kMessageBytes);
+      if (!text.empty()) by_message[text].push_back(r);
+    }
+    for (const auto& [text, ranks] : by_message)
+      std::fprintf(stderr, "%s: error (rank%s %s): %s\n", program, ranks.size() > 1 ? "s" : "",
+                   rank_ranges(ranks).c_str(), text.c_str());
+    std::fflush(stderr);
+  }
+  return false;
+}
+
+}  // namespace ferry

@@ -1,0 +1,15 @@
+// Agreeing on failure across the ranks of a communicator, so that every rank leaves together and the user
+// reads each distinct error once, with the ranks that hit it ("ferry: error (ranks 0-2,5): ...").
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+namespace ferry {
+
+// Collective over `comm`. `my_error` is empty when this rank succeeded. Returns true when every rank did.
+// On failure, rank 0 of `comm` prints each distinct message once on stderr, prefixed by `program`.
+bool agree_on_errors(MPI_Comm comm, const std::string& my_error, const char* program);
+
+}  // namespace ferry

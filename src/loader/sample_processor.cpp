@@ -1,0 +1,94 @@
+#include "loader/sample_processor.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include "core/hash.hpp"
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::loader {
+namespace {
+
+class Stopwatch {
+ public:
+  explicit Stopwatch(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~Stopwatch() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+const std::vector<OpSpec>* find_chain(const std::vector<FieldChain>& chains, const std::string& field) {
+  for (const auto& c : chains)
+    if (c.field == field) return &c.ops;
+  return nullptr;
+}
+
+}  // namespace
+
+SampleProcessor::SampleProcessor(const PipelineConfig& config)
+    : config_(config), dataset_(Dataset::open(config.dataset)) {
+  Fingerprint fp;
+  fp.add(dataset_->fingerprint());
+  for (const auto& info : dataset_->fields()) {
+    Field f;
+    f.variable = info.variable;
+    const auto* prepare_ops = find_chain(config.prepare, info.name);
+    const auto* augment_ops = find_chain(config.augment, info.name);
+    if (f.variable) {
+      if ((prepare_ops && !prepare_ops->empty()) || (augment_ops && !augment_ops->empty()))
+        throw TransformError(
+            str_cat("pipeline '", config.name, "': field '", info.name,
+                    "' holds variable-length bytes; transforms apply to fixed-shape fields only"));
+      f.raw = f.prepared = f.output = transform::TensorDesc::of(DType::u8, {});
+    } else {
+      f.raw = transform::TensorDesc::of(info.dtype, info.shape);
+      f.prepared = f.raw;
+      if (prepare_ops && !prepare_ops->empty()) {
+        f.prepare.emplace(*prepare_ops, f.raw, Stage::prepare, info.name);
+        f.prepared = f.prepare->output();
+      }
+      f.output = f.prepared;
+      if (augment_ops && !augment_ops->empty()) {
+        f.augment.emplace(*augment_ops, f.prepared, Stage::augment, info.name);
+        f.output = f.augment->output();
+      }
+    }
+    fp.add(info.name).add(f.prepare ? f.prepare->fingerprint() : 0);
+    fields_.push_back(std::move(f));
+  }
+  prepare_fingerprint_ = fp.value();
+}
+
+void SampleProcessor::read_prepared(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out) {
+  Field& f = fields_[field];
+  if (!f.prepare) {
+    Stopwatch watch(timings_.read);
+    dataset_->read(field, ids, out);
+    return;
+  }
+  const std::size_t need = ids.size() * f.raw.bytes();
+  if (staging_.size() < need) staging_.resize(need);
+  {
+    Stopwatch watch(timings_.read);
+    dataset_->read(field, ids, staging_.data());
+  }
+  // Prepare is deterministic: seed and epoch do not enter it.
+  Stopwatch watch(timings_.prepare);
+  f.prepare->run(staging_.data(), out, ids.size(), ids.data(), config_.seed, 0);
+}
+
+void SampleProcessor::augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
+                              const std::uint64_t* ids, std::uint64_t epoch) {
+  Field& f = fields_[field];
+  if (!f.augment) {
+    std::memcpy(out, in, n * f.prepared.bytes());
+    return;
+  }
+  Stopwatch watch(timings_.augment);
+  f.augment->run(in, out, n, ids, config_.seed, epoch);
+}
+
+}  // namespace ferry::loader

@@ -1,0 +1,61 @@
+// One pipeline's sample work: read from HDF5, run the prepare chain (deterministic, cacheable) and the
+// augment chain (random per (seed, epoch, ID)). LocalLoader uses all of it; in the distributed system the
+// transformation ranks run read_prepared() and the consumers run augment().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ferry/config.hpp"
+#include "ferry/dataset.hpp"
+#include "transform/chain.hpp"
+#include "transform/tensor_desc.hpp"
+
+namespace ferry::loader {
+
+class SampleProcessor {
+ public:
+  // Opens the dataset and builds every chain; throws DatasetError / TransformError / ConfigError.
+  explicit SampleProcessor(const PipelineConfig& config);
+
+  Dataset& dataset() noexcept { return *dataset_; }
+  const PipelineConfig& config() const noexcept { return config_; }
+  std::size_t field_count() const noexcept { return fields_.size(); }
+  bool variable(std::size_t field) const noexcept { return fields_[field].variable; }
+  // A sample of `field` after prepare (what a cache holds) and after augment (what a batch holds).
+  const transform::TensorDesc& prepared(std::size_t field) const noexcept { return fields_[field].prepared; }
+  const transform::TensorDesc& output(std::size_t field) const noexcept { return fields_[field].output; }
+  bool has_augment(std::size_t field) const noexcept { return fields_[field].augment.has_value(); }
+  // Seconds spent so far in HDF5 reads, the prepare chains and the augment chains.
+  struct Timings {
+    double read = 0, prepare = 0, augment = 0;
+  };
+  const Timings& timings() const noexcept { return timings_; }
+  // Identifies prepared samples: dataset fingerprint and every field's prepare chain.
+  std::uint64_t prepare_fingerprint() const noexcept { return prepare_fingerprint_; }
+
+  // Prepared samples of fixed-size `field` for strictly increasing `ids`, sample-major into `out`.
+  void read_prepared(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out);
+  // Augments n prepared samples (ids in the same order) into `out`; copies when the field has no augment
+  // chain.
+  void augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
+               const std::uint64_t* ids, std::uint64_t epoch);
+
+ private:
+  struct Field {
+    bool variable = false;
+    transform::TensorDesc raw, prepared, output;
+    std::optional<transform::Chain> prepare, augment;
+  };
+  PipelineConfig config_;
+  std::unique_ptr<Dataset> dataset_;
+  std::vector<Field> fields_;
+  std::vector<std::byte> staging_;  // raw samples before prepare; grows to the largest batch once
+  std::uint64_t prepare_fingerprint_ = 0;
+  Timings timings_;
+};
+
+}  // namespace ferry::loader

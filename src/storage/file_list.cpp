@@ -1,0 +1,93 @@
+#include "storage/file_list.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::storage {
+
+namespace fs = std::filesystem;
+
+FileStat stat_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    throw DatasetError(str_cat(path, ": cannot open: ", std::strerror(err)), path, "");
+  }
+  if (S_ISDIR(st.st_mode)) {
+    throw DatasetError(str_cat(path, ": is a directory, expected an HDF5 file"), path, "");
+  }
+  if (!S_ISREG(st.st_mode)) throw DatasetError(str_cat(path, ": is not a regular file"), path, "");
+  FileStat out;
+  std::error_code ec;
+  const fs::path abs = fs::absolute(path, ec);
+  out.absolute_path = ec ? path : abs.lexically_normal().string();
+  out.size = static_cast<std::uint64_t>(st.st_size);
+  out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return out;
+}
+
+bool has_hdf5_extension(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".h5" || ext == ".hdf5";
+}
+
+namespace {
+
+std::vector<std::string> list_directory(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (has_hdf5_extension(it->path().string()) && !it->is_directory()) files.push_back(it->path().string());
+  }
+  if (ec) throw DatasetError(str_cat(dir, ": cannot list directory: ", ec.message()), dir, "");
+  if (files.empty()) {
+    throw DatasetError(str_cat(dir, ": directory holds no *.h5 or *.hdf5 files"), dir, "");
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<std::string> read_list_file(const std::string& list) {
+  std::ifstream in(list);
+  if (!in) throw DatasetError(str_cat(list, ": cannot open list file: ", std::strerror(errno)), list, "");
+  const fs::path base = fs::path(list).parent_path();
+  std::vector<std::string> files;
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string_view entry = trim(line);
+    if (entry.empty() || entry.front() == '#') continue;
+    fs::path p(entry);
+    files.push_back((p.is_relative() && !base.empty() ? base / p : p).string());
+  }
+  if (files.empty()) throw DatasetError(str_cat(list, ": list file names no sample files"), list, "");
+  return files;
+}
+
+}  // namespace
+
+std::vector<std::string> resolve_sample_files(const std::vector<std::string>& files) {
+  if (files.empty()) throw DatasetError("dataset spec lists no files", "", "");
+  if (files.size() == 1) {
+    const std::string& only = files.front();
+    std::error_code ec;
+    const auto status = fs::status(only, ec);
+    if (!fs::exists(status)) {
+      throw DatasetError(str_cat(only, ": cannot open: No such file or directory"), only, "");
+    }
+    if (fs::is_directory(status)) return list_directory(only);
+    if (!has_hdf5_extension(only)) return read_list_file(only);
+  }
+  return files;
+}
+
+}  // namespace ferry::storage

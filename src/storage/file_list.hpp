@@ -1,0 +1,30 @@
+// Which files a DatasetSpec names, and what the fingerprint needs to know about each.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ferry::storage {
+
+struct FileStat {
+  std::string absolute_path;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;  // modification time, nanoseconds since the epoch
+};
+
+// stat(2) of a file that must exist and be a regular file; DatasetError naming it otherwise.
+FileStat stat_regular_file(const std::string& path);
+
+// Resolves the `files` of a file_per_sample spec into sample files, in sample-ID order:
+// - one directory: its *.h5 / *.hdf5 files, sorted by name;
+// - one file not ending in .h5 / .hdf5: a list file, one path a line ('#' comments and blank lines
+//   ignored), relative paths taken against the list file's directory;
+// - otherwise the entries are the sample files themselves.
+// Throws DatasetError for an empty list, a missing path or an empty directory.
+std::vector<std::string> resolve_sample_files(const std::vector<std::string>& files);
+
+// True when the name ends in .h5 or .hdf5 (any case).
+bool has_hdf5_extension(const std::string& path);
+
+}  // namespace ferry::storage

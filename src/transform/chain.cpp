@@ -1,0 +1,110 @@
+#include "transform/chain.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/hash.hpp"
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+#include "transform/dispatch.hpp"
+
+namespace ferry::transform {
+
+namespace {
+
+void check_params(const OpSpec& spec, const OpInfo& info, const std::string& field) {
+  for (const auto& [key, value] : spec.params) {
+    if (std::find(info.params.begin(), info.params.end(), key) == info.params.end()) {
+      throw ConfigError(str_cat("field '", field, "': op ", spec.name, ": unknown parameter '", key, "' (",
+                                info.params.empty() ? "it takes none" : str_cat("known: ", join(info.params)),
+                                ")"));
+    }
+    const auto same = [&](const auto& p) { return p.first == key; };
+    if (std::count_if(spec.params.begin(), spec.params.end(), same) > 1) {
+      throw ConfigError(
+          str_cat("field '", field, "': op ", spec.name, ": parameter '", key, "' given twice"));
+    }
+  }
+}
+
+}  // namespace
+
+Chain::Chain(std::vector<OpSpec> specs, TensorDesc input, Stage stage, std::string field,
+             const OpRegistry& registry)
+    : input_(std::move(input)), output_(input_), stage_(stage), field_(std::move(field)) {
+  max_sample_bytes_ = input_.bytes();
+  Fingerprint fp;
+  fp.add("ferry.transform.chain.v1").add(dtype_name(input_.dtype)).add(layout_name(input_.layout));
+  fp.add(std::uint64_t{input_.shape.size()});
+  for (std::size_t d : input_.shape) fp.add(std::uint64_t{d});
+
+  for (const OpSpec& spec : specs) {
+    const OpInfo* info = registry.find(spec.name);
+    if (!info) {
+      throw TransformError(str_cat("field '", field_, "': unknown op '", spec.name,
+                                   "' (known: ", join(registry.names()), ")"));
+    }
+    if (info->random && stage_ == Stage::prepare) {
+      throw TransformError(
+          str_cat("field '", field_, "': ", spec.name, " is random: put it in the augment stage"));
+    }
+    check_params(spec, *info, field_);
+    std::unique_ptr<Op> op = info->make(OpArgs(spec, output_, field_));
+    output_ = op->output();
+    if (ops_.size() + 1 < specs.size())
+      max_intermediate_bytes_ = std::max(max_intermediate_bytes_, output_.bytes());
+    max_sample_bytes_ = std::max(max_sample_bytes_, output_.bytes());
+    fp.add(op->text());
+    random_ = random_ || info->random;
+    ops_.push_back({std::move(op), info->random});
+  }
+  fingerprint_ = fp.value();
+}
+
+Chain::~Chain() = default;
+Chain::Chain(Chain&&) noexcept = default;
+Chain& Chain::operator=(Chain&&) noexcept = default;
+
+std::string Chain::text() const {
+  std::vector<std::string> parts;
+  for (const Step& s : ops_) parts.push_back(s.op->text());
+  return join(parts, " | ");
+}
+
+std::byte* Chain::scratch(std::size_t which, std::size_t bytes) {
+  // Grows only when a batch is larger than every earlier one; steady state allocates nothing.
+  if (scratch_[which].size() < bytes) scratch_[which].resize(bytes);
+  return scratch_[which].data();
+}
+
+void Chain::run(const std::byte* in, std::byte* out, std::size_t n, const std::uint64_t* ids,
+                std::uint64_t seed, std::uint64_t epoch) {
+  if (n == 0) return;
+  if (ops_.empty()) {
+    std::memcpy(out, in, n * input_.bytes());
+    return;
+  }
+  if (random_ && !ids) {
+    throw TransformError(
+        str_cat("field '", field_, "': chain '", text(), "' is random and needs sample IDs"));
+  }
+  ensure_kokkos();
+  if (random_ && keys_.size() < n) keys_.resize(n);
+
+  const std::uint64_t batch_key = hash_combine(seed, epoch);
+  const std::byte* src = in;
+  for (std::size_t k = 0; k < ops_.size(); ++k) {
+    Step& step = ops_[k];
+    const bool last = k + 1 == ops_.size();
+    std::byte* dst = last ? out : scratch(k % 2, n * max_intermediate_bytes_);
+    const std::uint64_t* keys = nullptr;
+    if (step.random) {
+      for (std::size_t i = 0; i < n; ++i) keys_[i] = hash_combine(hash_combine(batch_key, ids[i]), k);
+      keys = keys_.data();
+    }
+    step.op->run({src, dst, n, keys});
+    src = dst;
+  }
+}
+
+}  // namespace ferry::transform

@@ -1,0 +1,118 @@
+// CUDA launcher for the elementwise transform functors. The functors are the very structs the Kokkos path
+// dispatches (kernels_elementwise.hpp); here nvcc compiles their FERRY_HD operator() for the device.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <utility>
+
+#include "transform/cuda/check_cuda.hpp"
+#include "transform/cuda/launch.hpp"
+#include "transform/kernels_elementwise.hpp"
+
+namespace ferry::cuda {
+
+namespace {
+
+// Grid-stride loop: any count fits a bounded grid, and the functor sees flat element indices as on the host.
+template <typename Functor>
+__global__ void for_each_kernel(Functor functor, std::size_t count) {
+  const std::size_t step = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += step) {
+    functor(i);
+  }
+}
+
+template <typename Functor>
+void launch(const Functor& functor, std::size_t count, void* stream) {
+  if (count == 0) return;
+  constexpr unsigned kThreads = 256;
+  constexpr std::size_t kMaxBlocks = 65535;  // enough to fill any current GPU; the loop strides the rest
+  const auto blocks = static_cast<unsigned>(std::min((count + kThreads - 1) / kThreads, kMaxBlocks));
+  const auto s = static_cast<cudaStream_t>(stream);
+  for_each_kernel<<<blocks, kThreads, 0, s>>>(functor, count);
+  FERRY_CHECK_CUDA(cudaGetLastError());
+  FERRY_CHECK_CUDA(cudaStreamSynchronize(s));
+}
+
+// Device copy of a small host array (per-channel parameters), freed when the launch is done.
+class DeviceArray {
+ public:
+  DeviceArray(const float* host, std::size_t n) {
+    FERRY_CHECK_CUDA(cudaMalloc(&data_, n * sizeof(float)));
+    const cudaError_t rc = cudaMemcpy(data_, host, n * sizeof(float), cudaMemcpyHostToDevice);
+    if (rc != cudaSuccess) {
+      cudaFree(std::exchange(data_, nullptr));
+      FERRY_CHECK_CUDA(rc);
+    }
+  }
+  ~DeviceArray() {
+    // Never throws: a failed free is reported, the launch's own error (if any) is the one propagated.
+    if (data_ && cudaFree(data_) != cudaSuccess) std::fprintf(stderr, "ferry: cudaFree failed\n");
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  const float* get() const noexcept { return data_; }
+
+ private:
+  float* data_ = nullptr;
+};
+
+template <typename T>
+void cast_typed(const void* in, float* out, std::size_t count, double scale, double shift, void* stream) {
+  launch(transform::kernels::Cast<T>{static_cast<const T*>(in), out, scale, shift}, count, stream);
+}
+
+}  // namespace
+
+int device_count() noexcept {
+  int n = 0;
+  // No driver or no device is an answer (0), not an error: hosts without GPUs run the host path.
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky error so later calls are not confused by it
+    return 0;
+  }
+  return n;
+}
+
+void cast_to_f32(DType from, const void* in, float* out, std::size_t count, double scale, double shift,
+                 void* stream) {
+  switch (from) {
+    case DType::u8:
+      return cast_typed<std::uint8_t>(in, out, count, scale, shift, stream);
+    case DType::i8:
+      return cast_typed<std::int8_t>(in, out, count, scale, shift, stream);
+    case DType::u16:
+      return cast_typed<std::uint16_t>(in, out, count, scale, shift, stream);
+    case DType::i16:
+      return cast_typed<std::int16_t>(in, out, count, scale, shift, stream);
+    case DType::u32:
+      return cast_typed<std::uint32_t>(in, out, count, scale, shift, stream);
+    case DType::i32:
+      return cast_typed<std::int32_t>(in, out, count, scale, shift, stream);
+    case DType::u64:
+      return cast_typed<std::uint64_t>(in, out, count, scale, shift, stream);
+    case DType::i64:
+      return cast_typed<std::int64_t>(in, out, count, scale, shift, stream);
+    case DType::f32:
+      return cast_typed<float>(in, out, count, scale, shift, stream);
+    case DType::f64:
+      return cast_typed<double>(in, out, count, scale, shift, stream);
+  }
+}
+
+void channel_affine(const float* in, float* out, std::size_t count, const float* sub, const float* div,
+                    std::size_t channels, std::size_t stride, void* stream) {
+  const DeviceArray d_sub(sub, channels);
+  const DeviceArray d_div(div, channels);
+  launch(transform::kernels::ChannelAffine{in, out, d_sub.get(), d_div.get(), stride, channels}, count,
+         stream);
+}
+
+void log1p(const float* in, float* out, std::size_t count, void* stream) {
+  launch(transform::kernels::Log1p{in, out}, count, stream);
+}
+
+}  // namespace ferry::cuda

@@ -1,0 +1,24 @@
+// Host-callable entry points of the CUDA launcher (ferry_cuda). Plain C++: including this header needs no
+// CUDA toolkit. Only compiled when FERRY_HAVE_CUDA; nothing here needs a GPU until a launch is made.
+#pragma once
+
+#include <cstddef>
+
+#include "ferry/dtype.hpp"
+
+namespace ferry::cuda {
+
+// Visible CUDA devices; 0 when there is no driver or no device (never throws).
+int device_count() noexcept;
+
+// Elementwise ops on device memory with the same functors the Kokkos path runs (transform/kernels_*.hpp).
+// `in`/`out` are device pointers holding `count` elements; `stream` is a cudaStream_t (null: the default
+// stream). Each call waits for its kernel and throws TransportError naming the failed CUDA call.
+void cast_to_f32(DType from, const void* in, float* out, std::size_t count, double scale, double shift,
+                 void* stream = nullptr);
+// y = (x - sub[c]) / div[c], c = (i / stride) % channels; sub/div are host arrays of `channels` values.
+void channel_affine(const float* in, float* out, std::size_t count, const float* sub, const float* div,
+                    std::size_t channels, std::size_t stride, void* stream = nullptr);
+void log1p(const float* in, float* out, std::size_t count, void* stream = nullptr);
+
+}  // namespace ferry::cuda

@@ -1,0 +1,184 @@
+// Image transform kernels (layout transposes, crop/flip/pad windows, bilinear resize) as element functors;
+// same rules as kernels_elementwise.hpp. Byte-generic ops move `Word`s: the unsigned type of the element's
+// size, so one instantiation serves u16, i16 and (for the copy) every 2-byte type.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "transform/kernels_elementwise.hpp"
+
+namespace ferry::transform::kernels {
+
+// Each image functor has two call forms: a flat operator()(i) for one-dimensional launchers (CUDA) and a
+// multi-dimensional one that Kokkos' MDRangePolicy drives without per-element division.
+
+// hwc -> chw: out[n][c][p] = in[n][p][c], p a pixel index in [0, pixels). Index space [n, channels, pixels].
+template <typename Word>
+struct HwcToChw {
+  const Word* in;
+  Word* out;
+  std::size_t pixels;
+  std::size_t channels;
+
+  FERRY_HD void operator()(std::size_t n, std::size_t c, std::size_t p) const {
+    out[(n * channels + c) * pixels + p] = in[(n * pixels + p) * channels + c];
+  }
+  FERRY_HD void operator()(std::size_t o) const {
+    const std::size_t plane = o / pixels;  // n * channels + c
+    (*this)(plane / channels, plane % channels, o - plane * pixels);
+  }
+};
+
+// chw -> hwc: out[n][p][c] = in[n][c][p]. Index space [n, pixels, channels].
+template <typename Word>
+struct ChwToHwc {
+  const Word* in;
+  Word* out;
+  std::size_t pixels;
+  std::size_t channels;
+
+  FERRY_HD void operator()(std::size_t n, std::size_t p, std::size_t c) const {
+    out[(n * pixels + p) * channels + c] = in[(n * channels + c) * pixels + p];
+  }
+  FERRY_HD void operator()(std::size_t o) const {
+    const std::size_t q = o / channels;  // n * pixels + p
+    (*this)(q / pixels, q % pixels, o - q * channels);
+  }
+};
+
+// Image batch geometry seen by the window and resize kernels: per sample, `planes` planes of
+// height x width pixels of `inner` interleaved values (HWC: 1 plane, inner C; CHW: C planes, inner 1).
+struct Planes {
+  std::size_t planes;
+  std::size_t height;
+  std::size_t width;
+  std::size_t inner;
+};
+
+// Where a sample's output window lies in its input: top/left may be negative or run past the edge
+// (padding reads zeros); flip mirrors the window horizontally.
+struct Placement {
+  std::int64_t top;
+  std::int64_t left;
+  std::int32_t flip;
+};
+
+// Per-sample placements for random_crop / random_flip, one functor call per sample of the batch.
+// Crop offsets are uniform in [-pad, in - out + pad]; flip happens with probability flip_p.
+struct PlaceRandom {
+  const std::uint64_t* keys;
+  Placement* out;
+  std::int64_t range_y;  // in_h - out_h + 2 * pad, >= 0
+  std::int64_t range_x;
+  std::int64_t pad;
+  float flip_p;
+
+  FERRY_HD void operator()(std::size_t s) const {
+    Placement p;
+    p.top = static_cast<std::int64_t>(uniform_below(sample_bits(keys[s], 0), range_y + 1)) - pad;
+    p.left = static_cast<std::int64_t>(uniform_below(sample_bits(keys[s], 1), range_x + 1)) - pad;
+    p.flip = unit_float(sample_bits(keys[s], 2)) < flip_p ? 1 : 0;
+    out[s] = p;
+  }
+};
+
+// Copies each sample's window (out geometry `dst`) out of its input (geometry `src`, same planes/inner).
+// `places` holds one placement per sample, or is null for the same `fixed` placement everywhere.
+template <typename Word>
+struct Window {
+  const Word* in;
+  Word* out;
+  Planes src;
+  Planes dst;
+  const Placement* places;
+  Placement fixed;
+
+  // Output pixel (q, y, x) with q = sample * planes + plane, all `inner` values of it. Index space
+  // [n * planes, dst.height, dst.width].
+  FERRY_HD void operator()(std::size_t q, std::size_t y, std::size_t x) const {
+    const Placement p = places ? places[q / src.planes] : fixed;
+    const std::int64_t sy = p.top + static_cast<std::int64_t>(y);
+    const std::size_t wx = p.flip ? dst.width - 1 - x : x;
+    const std::int64_t sx = p.left + static_cast<std::int64_t>(wx);
+    Word* o = out + ((q * dst.height + y) * dst.width + x) * dst.inner;
+    if (sy < 0 || sx < 0 || sy >= static_cast<std::int64_t>(src.height) ||
+        sx >= static_cast<std::int64_t>(src.width)) {
+      for (std::size_t c = 0; c < dst.inner; ++c) o[c] = Word(0);
+      return;
+    }
+    const Word* i =
+        in + ((q * src.height + static_cast<std::size_t>(sy)) * src.width + static_cast<std::size_t>(sx)) *
+                 src.inner;
+    for (std::size_t c = 0; c < dst.inner; ++c) o[c] = i[c];
+  }
+  // Flat output pixel index over [0, n * planes * dst.height * dst.width).
+  FERRY_HD void operator()(std::size_t pixel) const {
+    const std::size_t row = pixel / dst.width;
+    (*this)(row / dst.height, row % dst.height, pixel - row * dst.width);
+  }
+  // Output row (q, y) whole; index space [n * planes, dst.height]. A row inside the input and not mirrored
+  // is one contiguous run: the host path copies it as such.
+  FERRY_HD void operator()(std::size_t q, std::size_t y) const {
+    const Placement p = places ? places[q / src.planes] : fixed;
+    const std::int64_t sy = p.top + static_cast<std::int64_t>(y);
+    const bool inside = sy >= 0 && sy < static_cast<std::int64_t>(src.height) && p.left >= 0 &&
+                        p.left + static_cast<std::int64_t>(dst.width) <= static_cast<std::int64_t>(src.width);
+    if (!inside || p.flip) {
+      for (std::size_t x = 0; x < dst.width; ++x) (*this)(q, y, x);
+      return;
+    }
+    const std::size_t run = dst.width * dst.inner;
+    Word* o = out + (q * dst.height + y) * run;
+    const Word* i = in + ((q * src.height + static_cast<std::size_t>(sy)) * src.width +
+                          static_cast<std::size_t>(p.left)) *
+                             src.inner;
+    for (std::size_t k = 0; k < run; ++k) o[k] = i[k];
+  }
+};
+
+// Bilinear resize with the align_corners=false convention of torch and OpenCV: output pixel centre
+// (y + 0.5) maps to input coordinate (y + 0.5) * in/out - 0.5, clamped at 0; the upper neighbour is
+// clamped at the last row/column.
+struct ResizeBilinear {
+  const float* in;
+  float* out;
+  Planes src;
+  Planes dst;
+  float scale_y;  // src.height / dst.height
+  float scale_x;
+
+  // Flat output pixel index over [0, n * planes * dst.height * dst.width).
+  FERRY_HD void operator()(std::size_t pixel) const {
+    const std::size_t row = pixel / dst.width;
+    (*this)(row / dst.height, row % dst.height, pixel - row * dst.width);
+  }
+
+  // Output pixel (q, y, x), all `inner` values; index space [n * planes, dst.height, dst.width].
+  FERRY_HD void operator()(std::size_t q, std::size_t y, std::size_t x) const {
+    float fy = (static_cast<float>(y) + 0.5f) * scale_y - 0.5f;
+    float fx = (static_cast<float>(x) + 0.5f) * scale_x - 0.5f;
+    fy = fy < 0.0f ? 0.0f : fy;
+    fx = fx < 0.0f ? 0.0f : fx;
+    const std::size_t y0 = static_cast<std::size_t>(fy);
+    const std::size_t x0 = static_cast<std::size_t>(fx);
+    const std::size_t y1 = y0 + (y0 + 1 < src.height ? 1 : 0);
+    const std::size_t x1 = x0 + (x0 + 1 < src.width ? 1 : 0);
+    const float ly = fy - static_cast<float>(y0);
+    const float lx = fx - static_cast<float>(x0);
+
+    const float* base = in + q * src.height * src.width * src.inner;
+    const float* r0 = base + y0 * src.width * src.inner;
+    const float* r1 = base + y1 * src.width * src.inner;
+    float* o = out + ((q * dst.height + y) * dst.width + x) * dst.inner;
+    for (std::size_t c = 0; c < dst.inner; ++c) {
+      const float v00 = r0[x0 * src.inner + c];
+      const float v01 = r0[x1 * src.inner + c];
+      const float v10 = r1[x0 * src.inner + c];
+      const float v11 = r1[x1 * src.inner + c];
+      o[c] = (1.0f - ly) * ((1.0f - lx) * v00 + lx * v01) + ly * ((1.0f - lx) * v10 + lx * v11);
+    }
+  }
+};
+
+}  // namespace ferry::transform::kernels

@@ -1,0 +1,60 @@
+// What one sample of a field looks like to a transform chain: element type, per-sample shape, image layout.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "ferry/dtype.hpp"
+
+namespace ferry::transform {
+
+// Image layout of a sample. `none` is any other rank (e.g. CosmoFlow's [4, W, W, W]): only elementwise ops
+// apply there, with the first dimension as the channel axis.
+enum class ImageLayout : unsigned char { none, hwc, chw };
+
+const char* layout_name(ImageLayout layout) noexcept;
+
+struct TensorDesc {
+  DType dtype = DType::u8;
+  std::vector<std::size_t> shape;  // per sample, without the batch axis
+  ImageLayout layout = ImageLayout::none;
+
+  // The layout a field read from a file gets: [H, W] and [H, W, C] are HWC images, other ranks are none.
+  static TensorDesc of(DType dtype, std::vector<std::size_t> shape);
+
+  std::size_t elements() const noexcept;
+  std::size_t bytes() const noexcept { return elements() * dtype_size(dtype); }
+  bool image() const noexcept { return layout != ImageLayout::none; }
+  // Image geometry; valid only when image(). A 2-D [H, W] sample has one channel.
+  std::size_t height() const noexcept;
+  std::size_t width() const noexcept;
+  std::size_t channels() const noexcept;
+  // Channel count for per-channel ops: the image's C, else the first dimension (1 for a scalar).
+  std::size_t channel_count() const noexcept;
+  // Elements between two consecutive channel values of one pixel: 1 for HWC, H*W for CHW, the product of
+  // the trailing dimensions for layout none.
+  std::size_t channel_stride() const noexcept;
+
+  // "u8[224, 224, 3] hwc": what error messages and docs print.
+  std::string str() const;
+  std::string shape_str() const;
+
+  friend bool operator==(const TensorDesc&, const TensorDesc&) = default;
+};
+
+// Same element type and rank as `like` (2-D stays 2-D), with a new height and width.
+TensorDesc resized(const TensorDesc& like, std::size_t height, std::size_t width);
+
+// Plain geometry of an image batch as the kernels see it: `planes` rows of H*W pixels, each of `inner`
+// interleaved values. HWC is (1, H, W, C); CHW is (C, H, W, 1).
+struct ImageGeometry {
+  std::size_t planes = 1;
+  std::size_t height = 1;
+  std::size_t width = 1;
+  std::size_t inner = 1;
+};
+
+ImageGeometry geometry(const TensorDesc& desc) noexcept;
+
+}  // namespace ferry::transform

@@ -1,0 +1,200 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "config/cli.hpp"
+#include "ferry/config.hpp"
+#include "ferry/error.hpp"
+
+namespace {
+
+const char* kGood = R"TOML(
+log_level = "warn"
+
+[[pipeline]]
+name = "fmnist"
+cache_id = 2
+seed = 42
+epochs = 3
+batch_size = 64
+drop_last = false
+shuffle = true
+
+[pipeline.dataset]
+layout = "stacked"
+files = ["a.h5", "b.h5"]
+fields = { image = "/images", label = "/labels" }
+chunk_cache_bytes = 1048576
+
+[pipeline.prepare]
+image = "cast(scale=0.00392) | normalize(mean=[0.286], std=[0.353])"
+
+[pipeline.augment]
+image = [ { op = "random_flip", p = 0.5 } ]
+
+[[pipeline]]
+name = "cosmo"
+[pipeline.dataset]
+layout = "file_per_sample"
+files = "cosmo_dir"
+fields = { full = "full" }
+)TOML";
+
+// Runs `fn`, expects a ConfigError, and returns its message.
+template <typename Fn>
+std::string config_error(Fn fn) {
+  try {
+    fn();
+  } catch (const ferry::ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no ConfigError thrown";
+  return {};
+}
+
+std::string pipeline_with(const std::string& extra, const std::string& dataset_extra = "") {
+  return "[[pipeline]]\n" + extra +
+         "\n[pipeline.dataset]\nfiles = [\"x.h5\"]\nfields = { image = \"/images\" }\n" + dataset_extra;
+}
+
+}  // namespace
+
+TEST(Config, ParsesEveryKey) {
+  const ferry::Config c = ferry::parse_config(kGood, "good.toml");
+  EXPECT_EQ(c.log_level, "warn");
+  ASSERT_EQ(c.pipelines.size(), 2u);
+  const auto& p = c.pipelines[0];
+  EXPECT_EQ(p.name, "fmnist");
+  EXPECT_EQ(p.cache_id, 2);
+  EXPECT_EQ(p.seed, 42u);
+  EXPECT_EQ(p.epochs, 3);
+  EXPECT_EQ(p.batch_size, 64u);
+  EXPECT_FALSE(p.drop_last);
+  EXPECT_EQ(p.dataset.layout, ferry::Layout::stacked);
+  ASSERT_EQ(p.dataset.files.size(), 2u);
+  EXPECT_EQ(p.dataset.files[1], "b.h5");
+  ASSERT_EQ(p.dataset.fields.size(), 2u);
+  EXPECT_EQ(p.dataset.fields[0].name, "image");
+  EXPECT_EQ(p.dataset.fields[0].path, "/images");
+  EXPECT_EQ(p.dataset.chunk_cache_bytes, 1048576u);
+  ASSERT_EQ(p.prepare.size(), 1u);
+  ASSERT_EQ(p.prepare[0].ops.size(), 2u);
+  EXPECT_EQ(p.prepare[0].ops[1].name, "normalize");
+  ASSERT_EQ(p.augment.size(), 1u);
+  EXPECT_EQ(p.augment[0].ops[0].name, "random_flip");
+  EXPECT_EQ(c.pipelines[1].dataset.layout, ferry::Layout::file_per_sample);
+  EXPECT_EQ(c.pipelines[1].dataset.files.at(0), "cosmo_dir");
+  EXPECT_EQ(c.pipelines[1].batch_size, 32u);  // default
+}
+
+TEST(Config, PrintedConfigParsesBackToTheSame) {
+  const ferry::Config c = ferry::parse_config(kGood, "good.toml");
+  const std::string printed = ferry::to_toml(c);
+  const ferry::Config again = ferry::parse_config(printed, "printed.toml");
+  EXPECT_EQ(ferry::to_toml(again), printed);
+  EXPECT_EQ(again.pipelines[0].prepare[0].ops[1].text(), c.pipelines[0].prepare[0].ops[1].text());
+}
+
+struct BadCase {
+  const char* name;
+  std::string text;
+  std::string expect;  // substring the message must contain
+};
+
+class BadConfig : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadConfig, MessageNamesTheCulprit) {
+  const BadCase& bc = GetParam();
+  const std::string msg = config_error([&] { ferry::parse_config(bc.text, "bad.toml"); });
+  EXPECT_NE(msg.find(bc.expect), std::string::npos) << "message: " << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << "message is not one line: " << msg;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadConfig,
+    ::testing::Values(
+        BadCase{"syntax", "[[pipeline]\nname = 1", "bad.toml:1"},
+        BadCase{"unknown_top", "batch_sise = 3\n" + pipeline_with(""), "unknown key 'batch_sise'"},
+        BadCase{"unknown_pipeline", pipeline_with("epocs = 2"), "pipeline[0].epocs"},
+        BadCase{"zero_batch", pipeline_with("batch_size = 0"), "batch_size = 0 is out of range"},
+        BadCase{"negative_epochs", pipeline_with("epochs = -1"), "epochs = -1 is out of range"},
+        BadCase{"batch_not_int", pipeline_with("batch_size = \"big\""), "batch_size must be an integer"},
+        BadCase{"bool", pipeline_with("drop_last = 3"), "drop_last must be true or false"},
+        BadCase{"layout", pipeline_with("", "layout = \"zarr\""), "dataset.layout = 'zarr'"},
+        BadCase{"log_level", "log_level = \"loud\"\n" + pipeline_with(""), "log_level = 'loud'"},
+        BadCase{"no_pipeline", "log_level = \"info\"", "no pipeline"},
+        BadCase{"no_files", "[[pipeline]]\n[pipeline.dataset]\nfields = { a = \"/a\" }",
+                "dataset.files is empty"},
+        BadCase{"no_fields", "[[pipeline]]\n[pipeline.dataset]\nfiles = \"a.h5\"", "dataset.fields is empty"},
+        BadCase{"chain_field", pipeline_with("[pipeline.prepare]\nlabel = \"cast\""),
+                "prepare.label names no field"},
+        BadCase{"chain_syntax", pipeline_with("[pipeline.prepare]\nimage = \"cast(scale=\""),
+                "prepare.image"},
+        BadCase{"duplicate_name", pipeline_with("name = \"a\"") + pipeline_with("name = \"a\""),
+                "pipeline 'a': name is used by two pipelines"},
+        BadCase{"files_type", "[[pipeline]]\n[pipeline.dataset]\nfiles = 3\nfields = { a = \"/a\" }",
+                "dataset.files must be a string or a list"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigCli, FlagsOverrideTheFileForEveryPipeline) {
+  const std::string path = ::testing::TempDir() + "/ferry_cli.toml";
+  { std::ofstream(path) << kGood; }
+  CLI::App app;
+  ferry::config::CommandLine cl;
+  ferry::config::add_options(app, cl);
+  std::vector<std::string> args = {"--batch_size", "7", "--seed", "9", "--log_level", "debug"};
+  args.insert(args.begin(), {"--config", path});
+  std::vector<const char*> argv = {"prog"};
+  for (auto& a : args) argv.push_back(a.c_str());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  const ferry::Config c = ferry::config::resolve(cl);
+  EXPECT_EQ(c.log_level, "debug");
+  for (const auto& p : c.pipelines) {
+    EXPECT_EQ(p.batch_size, 7u);
+    EXPECT_EQ(p.seed, 9u);
+  }
+  EXPECT_EQ(c.pipelines[0].epochs, 3);  // untouched keys keep the file's values
+  std::remove(path.c_str());
+}
+
+TEST(ConfigCli, FlagsAloneDescribeOnePipeline) {
+  CLI::App app;
+  ferry::config::CommandLine cl;
+  ferry::config::add_options(app, cl);
+  const char* argv[] = {"prog",
+                        "--dataset.files",
+                        "a.h5,b.h5",
+                        "--dataset.fields",
+                        "image=/images,label=/labels",
+                        "--prepare",
+                        "image=cast(scale=0.5) | log1p",
+                        "--epochs",
+                        "2"};
+  app.parse(9, argv);
+  const ferry::Config c = ferry::config::resolve(cl);
+  ASSERT_EQ(c.pipelines.size(), 1u);
+  EXPECT_EQ(c.pipelines[0].dataset.files.size(), 2u);
+  EXPECT_EQ(c.pipelines[0].dataset.fields[1].path, "/labels");
+  ASSERT_EQ(c.pipelines[0].prepare.at(0).ops.size(), 2u);
+  EXPECT_EQ(c.pipelines[0].prepare[0].ops[1].name, "log1p");
+  EXPECT_EQ(c.pipelines[0].epochs, 2);
+}
+
+TEST(ConfigCli, BadFlagValueNamesTheFlag) {
+  CLI::App app;
+  ferry::config::CommandLine cl;
+  ferry::config::add_options(app, cl);
+  const char* argv[] = {"prog",          "--dataset.files", "a.h5", "--dataset.fields",
+                        "image=/images", "--batch_size",    "lots"};
+  app.parse(7, argv);
+  const std::string msg = config_error([&] { ferry::config::resolve(cl); });
+  EXPECT_NE(msg.find("--batch_size"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'lots' is not an integer"), std::string::npos) << msg;
+}
+
+TEST(Config, MissingFileIsNamed) {
+  const std::string msg = config_error([] { ferry::load_config("/nonexistent/ferry.toml"); });
+  EXPECT_NE(msg.find("/nonexistent/ferry.toml"), std::string::npos) << msg;
+}
