@@ -99,7 +99,12 @@ INSTANTIATE_TEST_SUITE_P(Cases, Shares,
                          ::testing::Values(ShareCase{100, 4, 5, true}, ShareCase{103, 4, 5, true},
                                            ShareCase{103, 4, 5, false}, ShareCase{10, 3, 4, false},
                                            ShareCase{7, 8, 1, false}, ShareCase{1000, 7, 16, true},
-                                           ShareCase{1000, 7, 16, false}));
+                                           ShareCase{1000, 7, 16, false}),
+                         [](const auto& info) {
+                           const ShareCase& c = info.param;
+                           return "n" + std::to_string(c.n) + "_c" + std::to_string(c.consumers) + "_b" +
+                                  std::to_string(c.batch) + (c.drop_last ? "_drop" : "_pad");
+                         });
 
 TEST(EpochPlan, EpochsDifferAndNoShuffleIsIdentity) {
   ShareSpec spec{50, 2, 5, true, true, 9};
