@@ -29,10 +29,25 @@ struct PipelineConfig {
   DatasetSpec dataset;
   std::vector<FieldChain> prepare;  // deterministic, cached
   std::vector<FieldChain> augment;  // random per (seed, epoch, sample ID)
+  std::vector<int> consumers;       // consumer group: indices into the job's consumers; empty = all
+};
+
+// How the multi-rank system is laid out and run (ferry::Runtime). Reference: docs/runtime.md.
+struct RuntimeConfig {
+  std::string transport = "ucx";  // "ucx" or "mpi"
+  int randomizers = 1;
+  int cache_servers = 1;           // total, when cache_servers_per_node is 0
+  int cache_servers_per_node = 0;  // > 0: this many on every node (MPI_COMM_TYPE_SHARED), overrides the total
+  int transformers = 1;
+  std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server
+  std::string cache_policy = "static";                   // static, lru, clairvoyant
+  int prefetch = 4;                                      // batches in flight per consumer and pipeline
+  std::string stats_file;                                // JSON lines, appended by every rank; empty: none
 };
 
 struct Config {
   std::string log_level = "info";
+  RuntimeConfig runtime;
   std::vector<PipelineConfig> pipelines;
 };
 

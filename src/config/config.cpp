@@ -18,6 +18,7 @@ std::string known_keys(Scope scope) {
   for (const auto& def : keys())
     if (def.scope == scope) names.emplace_back(def.key);
   if (scope == Scope::global) names.emplace_back("[[pipeline]]");
+  if (scope == Scope::global) names.emplace_back("[runtime]");
   return join(names);
 }
 
@@ -111,6 +112,11 @@ void validate(const Config& config) {
   if (config.pipelines.empty())
     throw ConfigError(
         "config has no pipeline: add a [[pipeline]] table or give --dataset.files and --dataset.fields");
+  std::set<int> cache_ids;
+  for (const auto& p : config.pipelines) cache_ids.insert(p.cache_id);
+  if (static_cast<std::size_t>(config.runtime.randomizers) > cache_ids.size())
+    throw ConfigError(str_cat("runtime.randomizers = ", config.runtime.randomizers, " but the pipelines use ",
+                              cache_ids.size(), " cache_id(s): a randomizer owns whole cache IDs"));
   std::set<std::string> names;
   for (const auto& p : config.pipelines) {
     const std::string who = "pipeline '" + p.name + "'";
@@ -129,6 +135,9 @@ void validate(const Config& config) {
         throw ConfigError(str_cat(who, ": dataset.fields names '", f.name, "' twice"));
       field_names.push_back(f.name);
     }
+    std::set<int> group(p.consumers.begin(), p.consumers.end());
+    if (group.size() != p.consumers.size())
+      throw ConfigError(str_cat(who, ": consumers lists a consumer twice"));
     for (const auto* stage : {&p.prepare, &p.augment}) {
       const char* stage_name = stage == &p.prepare ? "prepare" : "augment";
       for (const auto& chain : *stage)
@@ -144,7 +153,12 @@ std::string to_toml(const Config& config) {
   using config::Scope;
   std::string out;
   for (const auto& def : config::keys())
-    if (def.scope == Scope::global) out += str_cat(def.key, " = ", def.to_toml(config, nullptr), "\n");
+    if (def.scope == Scope::global && def.key.find('.') == std::string_view::npos)
+      out += str_cat(def.key, " = ", def.to_toml(config, nullptr), "\n");
+  out += "\n[runtime]\n";
+  for (const auto& def : config::keys())
+    if (def.scope == Scope::global && def.key.substr(0, 8) == "runtime.")
+      out += str_cat(def.key.substr(8), " = ", def.to_toml(config, nullptr), "\n");
   for (const auto& p : config.pipelines) {
     out += "\n[[pipeline]]\n";
     // Scalars first, grouped by table, then the map and chain tables: TOML forbids reopening a table.

@@ -167,6 +167,51 @@ KeyDef chains_key(std::string_view key, std::string_view help,
   return def;
 }
 
+KeyDef global_integer(std::string_view key, long long min, long long max, std::string_view help,
+                      std::function<void(RuntimeConfig&, long long)> set,
+                      std::function<long long(const RuntimeConfig&)> get) {
+  KeyDef def{key, Scope::global, Kind::integer, help, {}, min, max, {}, {}, {}};
+  auto check = [key, min, max](long long v, const std::string& where) {
+    if (v < min || v > max)
+      bad(where, str_cat(key, " = ", v, " is out of range (allowed: ", min, " to ", max, ")"));
+    return v;
+  };
+  def.from_toml = [=](Config& c, PipelineConfig*, const toml::node& n, const std::string& where) {
+    auto v = n.value<long long>();
+    if (!v || !n.is_integer()) bad(where, str_cat(key, " must be an integer"));
+    set(c.runtime, check(*v, where));
+  };
+  def.from_text = [=](Config& c, PipelineConfig*, const std::vector<std::string>& t,
+                      const std::string& where) {
+    set(c.runtime, check(parse_integer(t.back(), where), where));
+  };
+  def.to_toml = [=](const Config& c, const PipelineConfig*) { return std::to_string(get(c.runtime)); };
+  return def;
+}
+
+// A string key of [runtime]; `allowed` empty means any non-empty... or empty text.
+KeyDef global_text(std::string_view key, std::vector<std::string_view> allowed, std::string_view help,
+                   std::string RuntimeConfig::*member) {
+  KeyDef def{key, Scope::global, allowed.empty() ? Kind::text : Kind::choice, help, allowed, 0, 0, {}, {},
+             {}};
+  auto set = [=](Config& c, const std::string& v, const std::string& where) {
+    if (!allowed.empty()) {
+      bool ok = false;
+      for (auto a : allowed) ok = ok || a == v;
+      if (!ok) bad(where, str_cat(key, " = '", v, "' is not one of ", join(allowed)));
+    }
+    c.runtime.*member = v;
+  };
+  def.from_toml = [=](Config& c, PipelineConfig*, const toml::node& n, const std::string& w) {
+    set(c, node_text(n, w), w);
+  };
+  def.from_text = [=](Config& c, PipelineConfig*, const std::vector<std::string>& t, const std::string& w) {
+    set(c, t.back(), w);
+  };
+  def.to_toml = [=](const Config& c, const PipelineConfig*) { return quote(c.runtime.*member); };
+  return def;
+}
+
 std::vector<KeyDef> make_keys() {
   std::vector<KeyDef> k;
   {
@@ -194,6 +239,36 @@ std::vector<KeyDef> make_keys() {
     def.to_toml = [](const Config& c, const PipelineConfig*) { return quote(c.log_level); };
     k.push_back(std::move(def));
   }
+  k.push_back(
+      global_text("runtime.transport", {"ucx", "mpi"}, "transport backend", &RuntimeConfig::transport));
+  k.push_back(global_integer(
+      "runtime.randomizers", 1, 1024, "randomizer ranks",
+      [](RuntimeConfig& r, long long v) { r.randomizers = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.randomizers); }));
+  k.push_back(global_integer(
+      "runtime.cache_servers", 0, 1 << 20, "cache server ranks in total",
+      [](RuntimeConfig& r, long long v) { r.cache_servers = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.cache_servers); }));
+  k.push_back(global_integer(
+      "runtime.cache_servers_per_node", 0, 1024, "cache servers on every node (overrides cache_servers)",
+      [](RuntimeConfig& r, long long v) { r.cache_servers_per_node = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.cache_servers_per_node); }));
+  k.push_back(global_integer(
+      "runtime.transformers", 1, 1 << 20, "transformation ranks",
+      [](RuntimeConfig& r, long long v) { r.transformers = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.transformers); }));
+  k.push_back(global_integer(
+      "runtime.cache_bytes", 0, 1LL << 44, "slab bytes per cache server",
+      [](RuntimeConfig& r, long long v) { r.cache_bytes = static_cast<std::uint64_t>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.cache_bytes); }));
+  k.push_back(global_text("runtime.cache_policy", {"static", "lru", "clairvoyant"},
+                          "cache admission and eviction", &RuntimeConfig::cache_policy));
+  k.push_back(global_integer(
+      "runtime.prefetch", 1, 256, "batches in flight per consumer and pipeline",
+      [](RuntimeConfig& r, long long v) { r.prefetch = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.prefetch); }));
+  k.push_back(global_text("runtime.stats_file", {}, "JSON lines of per-rank counters (appended)",
+                          &RuntimeConfig::stats_file));
   {
     KeyDef def{"name", Scope::pipeline, Kind::text, "pipeline name (unique)", {}, 0, 0, {}, {}, {}};
     auto set = [](PipelineConfig& p, const std::string& v, const std::string& where) {

@@ -25,32 +25,51 @@ std::string rank_ranges(const std::vector<int>& ranks) {
   return out;
 }
 
-}  // namespace
-
-bool agree_on_errors(MPI_Comm comm, const std::string& my_error, const char* program) {
+bool any_failed(MPI_Comm comm, const std::string& my_error) {
   int mine = my_error.empty() ? 1 : 0, all = 0;
   FERRY_CHECK_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm));
-  if (all == 1) return true;
-  int rank = 0, size = 1;
-  FERRY_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+  return all == 0;
+}
+
+// Every rank's message (empty when it succeeded), grouped: message -> ranks. Collective.
+std::map<std::string, std::vector<int>> collect(MPI_Comm comm, const std::string& my_error) {
+  int size = 1;
   FERRY_CHECK_MPI(MPI_Comm_size(comm, &size));
   std::vector<char> local(kMessageBytes, '\0');
   my_error.copy(local.data(), kMessageBytes - 1);
-  std::vector<char> gathered(rank == 0 ? static_cast<std::size_t>(size) * kMessageBytes : 0);
+  std::vector<char> gathered(static_cast<std::size_t>(size) * kMessageBytes);
   FERRY_CHECK_MPI(
-      MPI_Gather(local.data(), kMessageBytes, MPI_CHAR, gathered.data(), kMessageBytes, MPI_CHAR, 0, comm));
+      MPI_Allgather(local.data(), kMessageBytes, MPI_CHAR, gathered.data(), kMessageBytes, MPI_CHAR, comm));
+  std::map<std::string, std::vector<int>> by_message;
+  for (int r = 0; r < size; ++r) {
+    std::string text(gathered.data() + static_cast<std::size_t>(r) * kMessageBytes);
+    if (!text.empty()) by_message[text].push_back(r);
+  }
+  return by_message;
+}
+
+}  // namespace
+
+bool agree_on_errors(MPI_Comm comm, const std::string& my_error, const char* program) {
+  if (!any_failed(comm, my_error)) return true;
+  int rank = 0;
+  FERRY_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+  const auto by_message = collect(comm, my_error);
   if (rank == 0) {
-    std::map<std::string, std::vector<int>> by_message;
-    for (int r = 0; r < size; ++r) {
-      std::string text(gathered.data() + static_cast<std::size_t>(r) * kMessageBytes);
-      if (!text.empty()) by_message[text].push_back(r);
-    }
     for (const auto& [text, ranks] : by_message)
       std::fprintf(stderr, "%s: error (rank%s %s): %s\n", program, ranks.size() > 1 ? "s" : "",
                    rank_ranges(ranks).c_str(), text.c_str());
     std::fflush(stderr);
   }
   return false;
+}
+
+std::string gather_errors(MPI_Comm comm, const std::string& my_error) {
+  if (!any_failed(comm, my_error)) return {};
+  std::vector<std::string> parts;
+  for (const auto& [text, ranks] : collect(comm, my_error))
+    parts.push_back(str_cat("rank", ranks.size() > 1 ? "s " : " ", rank_ranges(ranks), ": ", text));
+  return join(parts, "; ");
 }
 
 }  // namespace ferry

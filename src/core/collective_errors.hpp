@@ -12,4 +12,8 @@ namespace ferry {
 // On failure, rank 0 of `comm` prints each distinct message once on stderr, prefixed by `program`.
 bool agree_on_errors(MPI_Comm comm, const std::string& my_error, const char* program);
 
+// Collective over `comm`: every rank gets the same text, empty when every rank succeeded, else each distinct
+// message once with its ranks: "ranks 0-2: file.h5: no dataset /x; rank 5: ...".
+std::string gather_errors(MPI_Comm comm, const std::string& my_error);
+
 }  // namespace ferry

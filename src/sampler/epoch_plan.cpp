@@ -31,6 +31,13 @@ std::uint64_t EpochPlan::id(std::uint32_t consumer, std::uint64_t position) cons
   return spec_.shuffle ? order_(global) : global;
 }
 
+bool EpochPlan::locate(std::uint64_t id, std::uint32_t& consumer, std::uint64_t& position) const noexcept {
+  const std::uint64_t global = spec_.shuffle ? order_.position_of(id) : id;
+  consumer = static_cast<std::uint32_t>(global % spec_.consumers);
+  position = global / spec_.consumers;
+  return position < batches_ * spec_.batch_size;
+}
+
 void EpochPlan::batch_ids(std::uint32_t consumer, std::uint64_t k, std::vector<std::uint64_t>& out) const {
   FERRY_ENFORCE(consumer < spec_.consumers && k < batches_, "batch ", k, " of consumer ", consumer,
                 " does not exist");

@@ -34,6 +34,9 @@ class EpochPlan {
   std::uint64_t batch_length(std::uint64_t k) const noexcept;
   // ID of consumer c's p-th sample this epoch.
   std::uint64_t id(std::uint32_t consumer, std::uint64_t position) const noexcept;
+  // Where `id` is delivered this epoch: its consumer and position in that consumer's share; false when the
+  // epoch skips it (drop_last). Padding repeats are not reported (the first occurrence is).
+  bool locate(std::uint64_t id, std::uint32_t& consumer, std::uint64_t& position) const noexcept;
   // IDs of consumer c's batch k, in delivery order, into `out` (resized).
   void batch_ids(std::uint32_t consumer, std::uint64_t k, std::vector<std::uint64_t>& out) const;
 

@@ -119,3 +119,24 @@ TEST(EpochPlan, EpochsDifferAndNoShuffleIsIdentity) {
   EpochPlan plain(spec, 4);
   for (std::uint64_t p = 0; p < 25; ++p) EXPECT_EQ(plain.id(1, p), p * 2 + 1);
 }
+
+TEST(EpochPlan, LocateInvertsBatchIds) {
+  for (bool drop : {true, false}) {
+    ShareSpec spec{97, 3, 4, drop, true, 21};
+    EpochPlan plan(spec, 2);
+    std::vector<std::uint64_t> ids;
+    std::size_t located = 0;
+    for (std::uint32_t c = 0; c < 3; ++c)
+      for (std::uint64_t k = 0; k < plan.batches_per_consumer(); ++k) {
+        plan.batch_ids(c, k, ids);
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          std::uint32_t consumer = 0;
+          std::uint64_t position = 0;
+          ASSERT_TRUE(plan.locate(ids[i], consumer, position));
+          // Padding repeats locate to their first occurrence; every other sample to itself.
+          if (consumer == c && position == k * 4 + i) ++located;
+        }
+      }
+    EXPECT_EQ(located, drop ? 3u * 32u : 97u);
+  }
+}

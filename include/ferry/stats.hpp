@@ -1,0 +1,32 @@
+// Counters the runtime reports: per consumer (Loader) and per service rank (Runtime::serve()).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ferry {
+
+struct LoaderCounters {
+  std::uint64_t batches = 0, samples = 0;
+  std::uint64_t hits = 0, misses = 0;  // samples read from a cache server / delivered by a transformer
+  std::uint64_t bytes = 0;             // prepared sample bytes received
+  double wait_seconds = 0;             // time spent blocked in next_batch()
+};
+
+struct ServeReport {
+  std::string role;  // randomizer, cache_server, transformer
+  double wall_seconds = 0, cpu_seconds = 0;
+  double idle_wall_seconds = 0, idle_cpu_seconds = 0;  // inside blocking waits: how idle ranks behave
+  // transformer
+  std::uint64_t samples_prepared = 0, hdf5_reads = 0, hdf5_bytes = 0, inserts_sent = 0;
+  // cache server
+  std::uint64_t entries_stored = 0, bytes_stored = 0;
+  // randomizer (its cache directory)
+  std::uint64_t cache_hits = 0, cache_misses = 0, cache_admitted = 0, cache_declined = 0, cache_evictions = 0;
+  std::uint64_t cache_peak_bytes = 0;  // largest slab use seen on any one server (its share)
+  std::uint64_t cache_capacity = 0;    // per server (its share)
+  std::uint64_t control_bytes = 0;     // descriptor and miss-list bytes sent
+  std::uint64_t samples_described = 0;
+};
+
+}  // namespace ferry

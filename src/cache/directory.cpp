@@ -1,0 +1,191 @@
+// Directory bookkeeping: lookups, state changes of one entry, dropping a server, and the audit.
+// Admission and eviction live in admission.cpp.
+#include "cache/directory.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/check.hpp"
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::cache {
+
+Directory::Directory(std::uint32_t servers, std::uint64_t bytes_per_server, Policy policy,
+                     const NextUse* oracle)
+    : policy_(policy), oracle_(oracle), bytes_per_server_(bytes_per_server) {
+  if (servers == 0) throw ConfigError("a cache needs at least one cache server (runtime.cache_servers)");
+  if (bytes_per_server < SlabAllocator::kAlignment) {
+    throw ConfigError(str_cat("a cache server of ", bytes_per_server, " bytes cannot hold one ",
+                              SlabAllocator::kAlignment, "-byte aligned entry (raise runtime.cache_bytes)"));
+  }
+  FERRY_ENFORCE(policy != Policy::clairvoyant || oracle != nullptr,
+                "the clairvoyant cache policy needs a next-use oracle");
+  servers_.reserve(servers);
+  for (std::uint32_t s = 0; s < servers; ++s) servers_.emplace_back(bytes_per_server);
+}
+
+std::uint64_t Directory::used_bytes(std::uint32_t server) const {
+  FERRY_ENFORCE(server < servers_.size(), "cache server ", server, " of ", servers_.size());
+  return servers_[server].slab.used();
+}
+
+std::uint32_t Directory::server_of(const Key& key) const noexcept {
+  // Multiply-shift maps the 64-bit hash onto [0, servers) without the bias or the division of a modulo.
+  const unsigned __int128 wide = static_cast<unsigned __int128>(mix64(KeyHash{}(key))) * servers_.size();
+  return static_cast<std::uint32_t>(wide >> 64);
+}
+
+Directory::Entry* Directory::lookup(const Key& key) noexcept {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+const Directory::Entry* Directory::lookup(const Key& key) const noexcept {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+std::optional<Location> Directory::find(const Key& key) {
+  Entry* entry = lookup(key);
+  if (entry == nullptr || !entry->stored) {
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  ++stats_.hits;
+  // A pinned entry is no candidate now; its final unpin records the use.
+  if (entry->pins == 0) note_candidate(*entry, true);
+  return entry->location;
+}
+
+bool Directory::is_pending(const Key& key) const noexcept {
+  const Entry* entry = lookup(key);
+  return entry != nullptr && !entry->stored;
+}
+
+bool Directory::contains(const Key& key) const noexcept {
+  return lookup(key) != nullptr;
+}
+
+bool Directory::mark_stored(const Key& key) {
+  Entry* entry = lookup(key);
+  if (entry == nullptr || entry->stored) return false;
+  entry->stored = true;
+  --stats_.pending;
+  ++stats_.entries;
+  ++servers_[entry->location.server].stored;
+  note_candidate(*entry, false);
+  return true;
+}
+
+bool Directory::abort_pending(const Key& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.stored) return false;
+  const Location& location = it->second.location;
+  servers_[location.server].slab.release(location.offset, location.bytes);
+  --stats_.pending;
+  entries_.erase(it);
+  return true;
+}
+
+void Directory::pin(const Key& key) {
+  Entry* entry = lookup(key);
+  FERRY_ENFORCE(entry != nullptr && entry->stored, "pin of cache key (", key.group, ", ", key.id,
+                ") that is not stored");
+  // Leaving the LRU list is what keeps a pinned entry out of eviction; the clairvoyant heap record goes
+  // stale instead and is skipped (farthest_candidate checks the pins).
+  if (entry->pins++ == 0 && policy_ == Policy::lru) servers_[entry->location.server].evictable.remove(entry);
+}
+
+bool Directory::unpin(const Key& key) {
+  Entry* entry = lookup(key);
+  if (entry == nullptr || !entry->stored) return false;
+  FERRY_ENFORCE(entry->pins > 0, "unpin of cache key (", key.group, ", ", key.id, ") that is not pinned");
+  if (--entry->pins == 0) note_candidate(*entry, false);
+  return true;
+}
+
+void Directory::note_candidate(Entry& entry, bool listed) {
+  Server& server = servers_[entry.location.server];
+  if (policy_ == Policy::lru) {
+    if (listed) {
+      server.evictable.move_to_back(&entry);
+    } else {
+      server.evictable.push_back(&entry);
+    }
+  } else if (policy_ == Policy::clairvoyant && !entry.queued) {
+    // The oracle is asked at the next eviction on this server, not now: the use being handled may not have
+    // moved the oracle's clock yet, and most entries are used several times between two evictions.
+    entry.queued = true;
+    server.refresh.push_back(entry.key);
+  }
+}
+
+std::uint64_t Directory::drop_server(std::uint32_t server) {
+  FERRY_ENFORCE(server < servers_.size(), "cache server ", server, " of ", servers_.size());
+  std::uint64_t dropped = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.location.server != server) {
+      ++it;
+      continue;
+    }
+    --(it->second.stored ? stats_.entries : stats_.pending);
+    ++dropped;
+    it = entries_.erase(it);
+  }
+  Server& s = servers_[server];
+  s.slab.reset();
+  s.evictable.clear();
+  s.farthest.clear();
+  s.refresh.clear();
+  s.stored = 0;
+  stats_.dropped += dropped;
+  return dropped;
+}
+
+void Directory::audit() const {
+  struct Range {
+    std::uint64_t begin, end;
+  };
+  std::vector<std::vector<Range>> ranges(servers_.size());
+  std::vector<std::uint64_t> stored(servers_.size(), 0), candidates(servers_.size(), 0);
+  std::uint64_t total_stored = 0, total_pending = 0;
+  for (const auto& [key, entry] : entries_) {
+    const Location& at = entry.location;
+    FERRY_ENFORCE(entry.key == key && at.server < servers_.size(), "entry (", key.group, ", ", key.id,
+                  ") is filed wrongly");
+    FERRY_ENFORCE(at.server == server_of(key), "entry (", key.group, ", ", key.id, ") on the wrong server");
+    FERRY_ENFORCE(entry.stored || entry.pins == 0, "pending entry (", key.group, ", ", key.id, ") is pinned");
+    ranges[at.server].push_back({at.offset, at.offset + SlabAllocator::reserved_size(at.bytes)});
+    stored[at.server] += entry.stored;
+    candidates[at.server] += evictable(entry);
+    ++(entry.stored ? total_stored : total_pending);
+  }
+  FERRY_ENFORCE(total_stored == stats_.entries && total_pending == stats_.pending, "entry counts drifted");
+  for (std::size_t s = 0; s < servers_.size(); ++s) {
+    const Server& server = servers_[s];
+    std::sort(ranges[s].begin(), ranges[s].end(),
+              [](const Range& a, const Range& b) { return a.begin < b.begin; });
+    std::uint64_t sum = 0, end = 0;
+    for (const Range& range : ranges[s]) {
+      FERRY_ENFORCE(range.begin % SlabAllocator::kAlignment == 0 && range.begin >= end, "cache server ", s,
+                    ": range at ", range.begin, " overlaps or is misaligned");
+      end = range.end;
+      sum += range.end - range.begin;
+    }
+    FERRY_ENFORCE(end <= server.slab.usable() && sum == server.slab.used() && sum <= bytes_per_server_,
+                  "cache server ", s, ": ", sum, " bytes in entries, allocator says ", server.slab.used(),
+                  " of ", bytes_per_server_);
+    FERRY_ENFORCE(stored[s] == server.stored, "cache server ", s, ": stored count drifted");
+    if (policy_ == Policy::lru) {
+      std::uint64_t listed = 0;
+      for (const Entry* e = server.evictable.front(); e != nullptr; e = e->next, ++listed) {
+        FERRY_ENFORCE(evictable(*e), "cache server ", s, ": LRU list holds a pinned or pending entry");
+      }
+      FERRY_ENFORCE(listed == candidates[s] && listed == server.evictable.size(), "cache server ", s,
+                    ": LRU list holds ", listed, " of ", candidates[s], " candidates");
+    }
+  }
+}
+
+}  // namespace ferry::cache

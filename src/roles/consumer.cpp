@@ -1,0 +1,358 @@
+#include "roles/consumer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::roles {
+namespace {
+
+std::uint64_t micros_since(std::chrono::steady_clock::time_point t) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t).count());
+}
+
+}  // namespace
+
+struct ConsumerEngine::Slot {
+  bool active = false, described = false, assembled = false;
+  std::uint64_t epoch = 0, batch = 0;
+  std::size_t n = 0, waiting = 0;  // positions not yet arrived (misses) or counted (hits)
+  std::vector<transport::Request> gets;
+  std::vector<std::byte> staging;               // fixed entries: n * entry bytes
+  std::vector<std::vector<std::byte>> entries;  // variable entries, per position
+  std::uint64_t hits = 0, misses = 0, bytes = 0;
+  Batch out;
+  std::vector<std::vector<std::byte>> field_out;
+  std::vector<std::vector<std::uint64_t>> offsets;
+};
+
+struct ConsumerEngine::Pipe {
+  PipelineRuntime* runtime = nullptr;
+  const PipelineConfig* config = nullptr;
+  sampler::ShareSpec share;
+  std::uint32_t my_index = 0;  // in the pipeline's consumer group
+  int randomizer = 0;
+  std::uint64_t batches_per_epoch = 0, total = 0, next_seq = 0;
+  bool holding = false, finished = false;
+  std::vector<Slot> ring;
+  std::unique_ptr<sampler::EpochPlan> plan;
+  std::vector<std::byte> prepared;  // gather buffer for one field
+  LoaderCounters counters;
+  EpochFigures epoch_figures;
+  std::chrono::steady_clock::time_point epoch_start = std::chrono::steady_clock::now();
+
+  const sampler::EpochPlan& plan_for(std::uint64_t epoch) {
+    if (!plan || plan->epoch() != epoch) plan = std::make_unique<sampler::EpochPlan>(share, epoch);
+    return *plan;
+  }
+};
+
+ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
+  const std::size_t ring = static_cast<std::size_t>(ctx.config.runtime.prefetch);
+  for (auto& rt : ctx.pipelines) {
+    auto p = std::make_unique<Pipe>();
+    p->runtime = &rt;
+    p->config = &ctx.config.pipelines[rt.index];
+    const auto& group = ctx.layout.groups[rt.index];
+    p->my_index = static_cast<std::uint32_t>(std::find(group.begin(), group.end(), ctx.rank) - group.begin());
+    p->randomizer = ctx.layout.randomizer_of[rt.index];
+    p->share = {rt.processor->dataset().size(),
+                static_cast<std::uint32_t>(group.size()),
+                p->config->batch_size,
+                p->config->drop_last,
+                p->config->shuffle,
+                p->config->seed};
+    p->batches_per_epoch = p->plan_for(0).batches_per_consumer();
+    p->total = p->batches_per_epoch * static_cast<std::uint64_t>(p->config->epochs);
+    p->ring.resize(ring);
+    p->epoch_figures.pipeline = static_cast<std::uint32_t>(rt.index);
+    pipes_.push_back(std::move(p));
+    loaders_.push_back(Loader(this, loaders_.size()));
+  }
+}
+
+ConsumerEngine::~ConsumerEngine() = default;
+
+Loader& ConsumerEngine::loader(std::string_view name) {
+  for (std::size_t i = 0; i < pipes_.size(); ++i)
+    if (name.empty() || pipes_[i]->config->name == name) return loaders_[i];
+  std::vector<std::string> mine = names();
+  throw ConfigError(str_cat("consumer rank ", ctx_.rank, " is in no pipeline named '", name,
+                            "' (its pipelines: ", mine.empty() ? std::string("none") : join(mine), ")"));
+}
+
+std::vector<std::string> ConsumerEngine::names() const {
+  std::vector<std::string> out;
+  for (const auto& p : pipes_) out.push_back(p->config->name);
+  return out;
+}
+
+const std::string& ConsumerEngine::name(std::size_t local) const {
+  return pipes_[local]->config->name;
+}
+std::uint64_t ConsumerEngine::batches_per_epoch(std::size_t local) const {
+  return pipes_[local]->batches_per_epoch;
+}
+std::uint64_t ConsumerEngine::dataset_size(std::size_t local) const {
+  return pipes_[local]->share.samples;
+}
+const LoaderCounters& ConsumerEngine::counters(std::size_t local) const {
+  return pipes_[local]->counters;
+}
+
+ConsumerEngine::Pipe& ConsumerEngine::pipe_of(std::uint32_t pipeline_index) {
+  for (auto& p : pipes_)
+    if (p->runtime->index == pipeline_index) return *p;
+  FERRY_ENFORCE(false, "consumer rank ", ctx_.rank, " got a message for pipeline ", pipeline_index,
+                " it is not part of");
+  return *pipes_.front();
+}
+
+ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std::uint64_t batch) {
+  const std::uint64_t seq = epoch * p.batches_per_epoch + batch;
+  FERRY_ENFORCE(seq >= p.next_seq && seq < p.next_seq + p.ring.size(), "batch ", batch, " of epoch ", epoch,
+                " arrived outside the prefetch window");
+  Slot& s = p.ring[seq % p.ring.size()];
+  if (!s.active || s.epoch != epoch || s.batch != batch) {
+    FERRY_ENFORCE(!s.active, "prefetch slot reused before its batch was released");
+    s.active = true;
+    s.described = s.assembled = false;
+    s.epoch = epoch;
+    s.batch = batch;
+    s.n = p.plan_for(epoch).batch_length(batch);
+    s.waiting = s.n;
+    s.hits = s.misses = s.bytes = 0;
+    s.gets.clear();
+    if (p.runtime->entry.fixed)
+      s.staging.resize(s.n * p.runtime->entry.bytes);
+    else
+      s.entries.assign(s.n, {});
+  }
+  return s;
+}
+
+void ConsumerEngine::on_descriptor(const transport::Message& message) {
+  Reader r(message.bytes);
+  Descriptor d;
+  decode(r, d);
+  Pipe& p = pipe_of(d.pipeline);
+  Slot& s = slot_for(p, d.epoch, d.batch);
+  FERRY_ENFORCE(d.sources.size() == s.n, "descriptor of ", d.sources.size(), " samples for a batch of ", s.n);
+  const std::uint64_t bytes = p.runtime->entry.bytes;
+  for (std::size_t i = 0; i < d.sources.size(); ++i) {
+    const Source& src = d.sources[i];
+    if (!src.hit) continue;
+    s.gets.push_back(
+        ctx_.fabric->get(ctx_.slabs.at(src.who), src.offset, s.staging.data() + i * bytes, bytes));
+    --s.waiting;
+    ++s.hits;
+    s.bytes += bytes;
+  }
+  s.described = true;
+}
+
+void ConsumerEngine::on_samples(const transport::Message& message) {
+  Reader r(message.bytes);
+  SamplesHeader h;
+  decode(r, h);
+  Pipe& p = pipe_of(h.pipeline);
+  Slot& s = slot_for(p, h.epoch, h.batch);
+  const EntryLayout& layout = p.runtime->entry;
+  for (std::uint64_t e = 0; e < h.count; ++e) {
+    std::vector<std::uint32_t> positions(r.u());
+    for (auto& pos : positions) pos = static_cast<std::uint32_t>(r.u());
+    auto entry = r.raw(r.u());
+    FERRY_ENFORCE(!layout.fixed || entry.size() == layout.bytes, "sample entry of ", entry.size(),
+                  " bytes, expected ", layout.bytes);
+    for (auto pos : positions) {
+      FERRY_ENFORCE(pos < s.n, "sample for position ", pos, " of a batch of ", s.n);
+      if (layout.fixed)
+        std::memcpy(s.staging.data() + pos * layout.bytes, entry.data(), entry.size());
+      else
+        s.entries[pos].assign(entry.begin(), entry.end());
+      --s.waiting;
+      ++s.misses;
+      s.bytes += entry.size();
+    }
+  }
+}
+
+void ConsumerEngine::dispatch(transport::Message& message) {
+  switch (message.tag) {
+    case kDescriptor:
+      on_descriptor(message);
+      break;
+    case kSamples:
+      on_samples(message);
+      break;
+    case kAbort:
+      throw RemoteFailure(abort_text(message));
+    default:
+      FERRY_ENFORCE(false, "consumer got unexpected message tag ", message.tag, " from rank ",
+                    message.source);
+  }
+}
+
+bool ConsumerEngine::ready(Pipe& p, Slot& s) {
+  if (!s.active || !s.described || s.waiting != 0) return false;
+  for (auto& g : s.gets)
+    if (!g.test()) return false;
+  if (!s.assembled) assemble(p, s);
+  return true;
+}
+
+void ConsumerEngine::assemble(Pipe& p, Slot& s) {
+  loader::SampleProcessor& proc = *p.runtime->processor;
+  const EntryLayout& layout = p.runtime->entry;
+  const auto& infos = proc.dataset().fields();
+  p.plan_for(s.epoch).batch_ids(p.my_index, s.batch, s.out.ids);
+  s.out.pipeline = p.config->name;
+  s.out.epoch = s.epoch;
+  s.out.index = s.batch;
+  s.out.fields.resize(infos.size());
+  s.field_out.resize(infos.size());
+  s.offsets.resize(infos.size());
+  for (std::size_t f = 0; f < infos.size(); ++f) {
+    BatchField& field = s.out.fields[f];
+    field.name = infos[f].name;
+    field.dtype = proc.output(f).dtype;
+    if (proc.variable(f)) {
+      auto& off = s.offsets[f];
+      off.assign(1, 0);
+      s.field_out[f].clear();
+      for (std::size_t i = 0; i < s.n; ++i) {
+        auto bytes = entry_field(layout, s.entries[i], f);
+        s.field_out[f].insert(s.field_out[f].end(), bytes.begin(), bytes.end());
+        off.push_back(s.field_out[f].size());
+      }
+      field.data = s.field_out[f].data();
+      field.bytes = s.field_out[f].size();
+      field.offsets = off.data();
+      field.shape = {s.n};
+      continue;
+    }
+    const std::uint64_t size = proc.prepared(f).bytes();
+    p.prepared.resize(s.n * size);
+    for (std::size_t i = 0; i < s.n; ++i) {
+      auto bytes = layout.fixed ? std::span<const std::byte>(
+                                      s.staging.data() + i * layout.bytes + layout.offsets[f], size)
+                                : entry_field(layout, s.entries[i], f);
+      std::memcpy(p.prepared.data() + i * size, bytes.data(), size);
+    }
+    const auto& desc = proc.output(f);
+    s.field_out[f].resize(s.n * desc.bytes());
+    proc.augment(f, p.prepared.data(), s.field_out[f].data(), s.n, s.out.ids.data(), s.epoch);
+    field.shape.assign(1, s.n);
+    field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
+    field.data = s.field_out[f].data();
+    field.bytes = s.field_out[f].size();
+    field.offsets = nullptr;
+  }
+  s.assembled = true;
+}
+
+const Batch* ConsumerEngine::next_batch(std::size_t local) {
+  Pipe& p = *pipes_[local];
+  if (p.holding) {
+    // The previous batch goes back: its slot may be refilled and its hits unpinned.
+    Slot& prev = p.ring[(p.next_seq - 1) % p.ring.size()];
+    Writer w;
+    encode(w, Credit{static_cast<std::uint32_t>(p.runtime->index), prev.epoch, prev.batch});
+    ctx_.fabric->send(p.randomizer, kCredit, w.view());
+    prev.active = false;
+    p.holding = false;
+  }
+  if (p.next_seq >= p.total) {
+    if (!p.finished) {
+      p.finished = true;
+      Writer w;
+      w.u(p.runtime->index);
+      ctx_.fabric->send(p.randomizer, kFinished, w.view());
+    }
+    return nullptr;
+  }
+  const std::uint64_t epoch = p.next_seq / p.batches_per_epoch, batch = p.next_seq % p.batches_per_epoch;
+  Slot& s = slot_for(p, epoch, batch);
+  const auto start = std::chrono::steady_clock::now();
+  while (true) {
+    while (auto message = ctx_.fabric->poll()) dispatch(*message);
+    if (ready(p, s)) break;
+    if (s.described && s.waiting == 0) {
+      // Only one-sided gets are left: wait on them (Fabric::wait() wakes for messages, not completions).
+      for (auto& g : s.gets) g.wait();
+      continue;
+    }
+    if (auto message = ctx_.fabric->wait(std::chrono::milliseconds(100))) dispatch(*message);
+  }
+  const std::uint64_t waited = micros_since(start);
+  p.counters.wait_seconds += static_cast<double>(waited) * 1e-6;
+  ++p.counters.batches;
+  p.counters.samples += s.n;
+  p.counters.hits += s.hits;
+  p.counters.misses += s.misses;
+  p.counters.bytes += s.bytes;
+  EpochFigures& f = p.epoch_figures;
+  f.epoch = epoch;
+  f.samples += s.n;
+  f.hits += s.hits;
+  f.misses += s.misses;
+  f.bytes += s.bytes;
+  f.wait_us += waited;
+  if (batch + 1 == p.batches_per_epoch) {
+    f.elapsed_us = micros_since(p.epoch_start);
+    Writer w;
+    encode(w, f);
+    ctx_.fabric->send(p.randomizer, kEpochDone, w.view());
+    ctx_.stats_line(str_cat("{\"kind\":\"consumer_epoch\",\"rank\":", ctx_.rank, ",\"pipeline\":\"",
+                            p.config->name, "\",\"epoch\":", epoch, ",\"samples\":", f.samples,
+                            ",\"hits\":", f.hits, ",\"misses\":", f.misses, ",\"bytes\":", f.bytes,
+                            ",\"wait_seconds\":", f.wait_us * 1e-6, "}"));
+    f = EpochFigures{};
+    f.pipeline = static_cast<std::uint32_t>(p.runtime->index);
+    p.epoch_start = std::chrono::steady_clock::now();
+  }
+  p.holding = true;
+  ++p.next_seq;
+  return &s.out;
+}
+
+void ConsumerEngine::finish_all() noexcept {
+  for (auto& p : pipes_) {
+    if (p->finished) continue;
+    try {
+      p->finished = true;
+      Writer w;
+      w.u(p->runtime->index);
+      ctx_.fabric->send(p->randomizer, kFinished, w.view());
+    } catch (const std::exception& e) {
+      log::warn("could not tell randomizer {} that pipeline '{}' is done: {}", p->randomizer, p->config->name,
+                e.what());
+    }
+  }
+}
+
+}  // namespace ferry::roles
+
+namespace ferry {
+
+const Batch* Loader::next_batch() {
+  return engine_->next_batch(index_);
+}
+const std::string& Loader::pipeline() const noexcept {
+  return engine_->name(index_);
+}
+std::uint64_t Loader::batches_per_epoch() const noexcept {
+  return engine_->batches_per_epoch(index_);
+}
+std::uint64_t Loader::dataset_size() const noexcept {
+  return engine_->dataset_size(index_);
+}
+const LoaderCounters& Loader::counters() const noexcept {
+  return engine_->counters(index_);
+}
+
+}  // namespace ferry

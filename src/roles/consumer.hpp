@@ -1,0 +1,52 @@
+// The consumer side of the runtime: receives batch descriptors and samples, fetches cache hits with
+// one-sided gets straight into the batch's staging buffer, assembles batches in order (augment stage
+// included) in a ring of runtime.prefetch slots, and hands one batch at a time to the training loop.
+// Progress happens inside next_batch() on the caller's thread: no extra thread touches MPI or UCX.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "ferry/loader.hpp"
+#include "roles/context.hpp"
+#include "roles/protocol.hpp"
+#include "sampler/epoch_plan.hpp"
+
+namespace ferry::roles {
+
+class ConsumerEngine {
+ public:
+  explicit ConsumerEngine(Context& ctx);
+  ~ConsumerEngine();
+
+  Loader& loader(std::string_view name);
+  std::vector<std::string> names() const;
+  const Batch* next_batch(std::size_t local);
+  // Tells the randomizers this consumer takes no more batches (end of use, early stop or failure).
+  void finish_all() noexcept;
+
+  const std::string& name(std::size_t local) const;
+  std::uint64_t batches_per_epoch(std::size_t local) const;
+  std::uint64_t dataset_size(std::size_t local) const;
+  const LoaderCounters& counters(std::size_t local) const;
+
+ private:
+  struct Slot;
+  struct Pipe;
+
+  Slot& slot_for(Pipe& p, std::uint64_t epoch, std::uint64_t batch);
+  void dispatch(transport::Message& message);
+  void on_descriptor(const transport::Message& message);
+  void on_samples(const transport::Message& message);
+  bool ready(Pipe& p, Slot& s);
+  void assemble(Pipe& p, Slot& s);
+  Pipe& pipe_of(std::uint32_t pipeline_index);
+
+  Context& ctx_;
+  std::vector<std::unique_ptr<Pipe>> pipes_;
+  std::vector<Loader> loaders_;
+};
+
+}  // namespace ferry::roles

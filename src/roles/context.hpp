@@ -1,0 +1,53 @@
+// What every role of one rank shares: the runtime communicator, config, layout, transport, the cache
+// servers' slabs as remote regions, and one SampleProcessor per pipeline this rank needs.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ferry/config.hpp"
+#include "ferry/error.hpp"
+#include "loader/sample_processor.hpp"
+#include "roles/entry.hpp"
+#include "roles/layout.hpp"
+#include "transport/fabric.hpp"
+
+namespace ferry::roles {
+
+struct PipelineRuntime {
+  std::size_t index = 0;  // position in config.pipelines
+  std::unique_ptr<loader::SampleProcessor> processor;
+  EntryLayout entry;
+  std::uint64_t group = 0;  // cache key group: the processor's prepare fingerprint
+};
+
+struct Context {
+  MPI_Comm comm = MPI_COMM_NULL;  // dup of the caller's communicator, freed by the Runtime
+  int rank = 0;
+  Config config;
+  Layout layout;
+  std::unique_ptr<transport::Fabric> fabric;
+  std::vector<transport::RemoteRegion> slabs;  // per cache server index; attached on consumers
+  std::vector<PipelineRuntime> pipelines;      // only the pipelines this rank works on (index says which)
+
+  Role role() const { return layout.role[static_cast<std::size_t>(rank)]; }
+  PipelineRuntime* find_pipeline(std::size_t index);
+  // Appends one JSON object line to runtime.stats_file (no-op when unset).
+  void stats_line(const std::string& json) const;
+  // Sends kAbort with `message` to every other rank (best effort, never throws).
+  void broadcast_abort(const std::string& message) noexcept;
+};
+
+// Thrown on a rank that learns from a kAbort message that another rank failed; its text names that rank.
+class RemoteFailure : public Error {
+ public:
+  using Error::Error;
+};
+
+std::string abort_text(const transport::Message& message);
+
+}  // namespace ferry::roles

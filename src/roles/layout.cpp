@@ -1,0 +1,177 @@
+#include "roles/layout.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/check.hpp"
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::roles {
+
+const char* role_name(Role role) noexcept {
+  switch (role) {
+    case Role::randomizer:
+      return "randomizer";
+    case Role::cache_server:
+      return "cache_server";
+    case Role::transformer:
+      return "transformer";
+    case Role::consumer:
+      return "consumer";
+  }
+  return "?";
+}
+
+int Layout::index_of(int rank) const {
+  const std::vector<int>* list = nullptr;
+  switch (role.at(static_cast<std::size_t>(rank))) {
+    case Role::randomizer:
+      list = &randomizers;
+      break;
+    case Role::cache_server:
+      list = &cache_servers;
+      break;
+    case Role::transformer:
+      list = &transformers;
+      break;
+    case Role::consumer:
+      list = &consumers;
+      break;
+  }
+  return static_cast<int>(std::lower_bound(list->begin(), list->end(), rank) - list->begin());
+}
+
+std::uint64_t Layout::slab_share(const RuntimeConfig& rt) const noexcept {
+  // Every randomizer owns an equal slice of every server's slab, aligned down to 64 bytes.
+  return (rt.cache_bytes / static_cast<std::uint64_t>(std::max<std::size_t>(randomizers.size(), 1))) &
+         ~std::uint64_t{63};
+}
+
+std::string Layout::describe() const {
+  std::vector<std::string> parts;
+  auto add = [&](const char* what, const std::vector<int>& ranks) {
+    if (!ranks.empty()) parts.push_back(str_cat(ranks.size(), " ", what, " [", join(ranks, ","), "]"));
+  };
+  add("randomizer", randomizers);
+  add("cache server", cache_servers);
+  add("transformer", transformers);
+  add("consumer", consumers);
+  return join(parts, ", ");
+}
+
+Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
+                   const std::vector<char>& service) {
+  const RuntimeConfig& rt = config.runtime;
+  const int world = static_cast<int>(node_of_rank.size());
+  const bool mpmd = !service.empty();
+  Layout layout;
+  layout.role.assign(static_cast<std::size_t>(world), Role::consumer);
+  std::vector<char> taken(static_cast<std::size_t>(world), 0);
+  // Candidates for service roles: every rank in library mode, the ferry-serve ranks in MPMD mode.
+  auto candidate = [&](int r) {
+    return !taken[static_cast<std::size_t>(r)] && (!mpmd || service[static_cast<std::size_t>(r)]);
+  };
+  auto take = [&](int r, Role role, std::vector<int>& list) {
+    taken[static_cast<std::size_t>(r)] = 1;
+    layout.role[static_cast<std::size_t>(r)] = role;
+    list.push_back(r);
+  };
+  auto take_next = [&](int count, Role role, std::vector<int>& list) {
+    for (int r = 0; r < world && count > 0; ++r)
+      if (candidate(r)) {
+        take(r, role, list);
+        --count;
+      }
+    return count;  // how many could not be placed
+  };
+  const int service_ranks = mpmd ? static_cast<int>(std::count(service.begin(), service.end(), 1)) : world;
+  const std::string mode = mpmd ? str_cat(service_ranks, " ferry-serve rank(s)") : str_cat(world, " rank(s)");
+
+  if (take_next(rt.randomizers, Role::randomizer, layout.randomizers) > 0)
+    throw ConfigError(str_cat("runtime: ", mode, " cannot hold runtime.randomizers = ", rt.randomizers));
+  if (rt.cache_servers_per_node > 0) {
+    std::map<int, int> placed;  // node -> servers placed there
+    for (int r = 0; r < world; ++r) {
+      const int node = node_of_rank[static_cast<std::size_t>(r)];
+      if (candidate(r) && placed[node] < rt.cache_servers_per_node) {
+        take(r, Role::cache_server, layout.cache_servers);
+        ++placed[node];
+      }
+    }
+    std::set<int> nodes(node_of_rank.begin(), node_of_rank.end());
+    for (int node : nodes)
+      if (placed[node] < rt.cache_servers_per_node)
+        throw ConfigError(
+            str_cat("runtime: node ", node, " has room for ", placed[node],
+                    " cache server(s) but runtime.cache_servers_per_node = ", rt.cache_servers_per_node));
+  } else if (take_next(rt.cache_servers, Role::cache_server, layout.cache_servers) > 0) {
+    throw ConfigError(str_cat("runtime: ", mode, " cannot hold ", rt.randomizers,
+                              " randomizer(s) and runtime.cache_servers = ", rt.cache_servers));
+  }
+  if (take_next(rt.transformers, Role::transformer, layout.transformers) > 0)
+    throw ConfigError(str_cat("runtime: ", mode, " cannot hold ", layout.randomizers.size(),
+                              " randomizer(s), ", layout.cache_servers.size(),
+                              " cache server(s) and runtime.transformers = ", rt.transformers));
+  for (int r = 0; r < world; ++r) {
+    if (taken[static_cast<std::size_t>(r)]) continue;
+    if (mpmd && service[static_cast<std::size_t>(r)])
+      throw ConfigError(
+          str_cat("runtime: ", mode, " but the config asks for ",
+                  layout.randomizers.size() + layout.cache_servers.size() + layout.transformers.size(),
+                  " service ranks (randomizers + cache servers + transformers): rank ", r, " has no role"));
+    layout.consumers.push_back(r);
+  }
+  if (layout.consumers.empty())
+    throw ConfigError(str_cat("runtime: ", mode, " leave no consumer after ", layout.randomizers.size(),
+                              " randomizer(s), ", layout.cache_servers.size(), " cache server(s) and ",
+                              layout.transformers.size(),
+                              " transformer(s): start more ranks or ask for fewer service ranks"));
+
+  // Consumer groups and the randomizer of every pipeline (whole cache IDs per randomizer).
+  std::vector<int> cache_ids;
+  for (const auto& p : config.pipelines) cache_ids.push_back(p.cache_id);
+  std::sort(cache_ids.begin(), cache_ids.end());
+  cache_ids.erase(std::unique(cache_ids.begin(), cache_ids.end()), cache_ids.end());
+  for (const auto& p : config.pipelines) {
+    std::vector<int> group;
+    if (p.consumers.empty()) group = layout.consumers;
+    for (int c : p.consumers) {
+      if (c >= static_cast<int>(layout.consumers.size()))
+        throw ConfigError(str_cat("pipeline '", p.name, "': consumers names consumer ", c,
+                                  " but the job has ", layout.consumers.size(), " consumer(s) (indices 0..",
+                                  layout.consumers.size() - 1, ")"));
+      group.push_back(layout.consumers[static_cast<std::size_t>(c)]);
+    }
+    layout.groups.push_back(std::move(group));
+    const auto idx = std::lower_bound(cache_ids.begin(), cache_ids.end(), p.cache_id) - cache_ids.begin();
+    layout.randomizer_of.push_back(
+        layout.randomizers[static_cast<std::size_t>(idx) % layout.randomizers.size()]);
+  }
+  return layout;
+}
+
+Layout compute_layout(MPI_Comm comm, const Config& config, bool serve_only) {
+  int rank = 0, size = 0;
+  FERRY_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+  FERRY_CHECK_MPI(MPI_Comm_size(comm, &size));
+  MPI_Comm node_comm = MPI_COMM_NULL;
+  FERRY_CHECK_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node_comm));
+  int node_rank = 0;
+  FERRY_CHECK_MPI(MPI_Comm_rank(node_comm, &node_rank));
+  // A node's number is the lowest world rank on it.
+  int node_id = rank;
+  FERRY_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &node_id, 1, MPI_INT, MPI_MIN, node_comm));
+  FERRY_CHECK_MPI(MPI_Comm_free(&node_comm));
+  std::vector<int> nodes(static_cast<std::size_t>(size));
+  FERRY_CHECK_MPI(MPI_Allgather(&node_id, 1, MPI_INT, nodes.data(), 1, MPI_INT, comm));
+  // MPMD mode is on when any rank was started as ferry-serve; then the other ranks are the consumers.
+  char mine = serve_only ? 1 : 0;
+  std::vector<char> flags(static_cast<std::size_t>(size));
+  FERRY_CHECK_MPI(MPI_Allgather(&mine, 1, MPI_CHAR, flags.data(), 1, MPI_CHAR, comm));
+  if (std::find(flags.begin(), flags.end(), 1) == flags.end()) flags.clear();
+  return plan_layout(config, nodes, flags);
+}
+
+}  // namespace ferry::roles

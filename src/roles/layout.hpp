@@ -1,0 +1,42 @@
+// Which rank plays which role. plan_layout() is the pure rule (unit-tested without MPI); compute_layout()
+// gathers what it needs (node of every rank, MPMD flags) over MPI and applies it on every rank alike, so a
+// layout that cannot work fails on every rank with the same message before any data moves.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+#include "ferry/config.hpp"
+
+namespace ferry::roles {
+
+enum class Role : unsigned char { randomizer, cache_server, transformer, consumer };
+const char* role_name(Role role) noexcept;
+
+struct Layout {
+  std::vector<Role> role;  // per rank of the runtime communicator
+  std::vector<int> randomizers, cache_servers, transformers, consumers;  // ranks, ascending
+  std::vector<std::vector<int>> groups;  // per pipeline: its consumer ranks, in consumer-index order
+  std::vector<int> randomizer_of;        // per pipeline: the rank of its randomizer
+
+  int size() const noexcept { return static_cast<int>(role.size()); }
+  // Position of `rank` in its role's list (consumer index, server index, ...).
+  int index_of(int rank) const;
+  // Slice [first, first + bytes) of every cache server's slab owned by the randomizer with index r.
+  std::uint64_t slab_share(const RuntimeConfig& rt) const noexcept;
+  std::string describe() const;  // "r0 randomizer, r1 cache_server, ..." for logs and the epoch table
+};
+
+// node_of_rank: node number of every rank (equal numbers share a node). service: MPMD mode, per rank true
+// when the rank runs ferry-serve; empty in library mode. Throws ConfigError naming what does not fit.
+Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
+                   const std::vector<char>& service);
+
+// Collective over `comm`: gathers nodes (MPI_Comm_split_type SHARED) and which ranks run ferry-serve
+// (serve_only), then plans. When no rank is serve_only it is library mode. Every rank gets the same Layout
+// or the same ConfigError.
+Layout compute_layout(MPI_Comm comm, const Config& config, bool serve_only);
+
+}  // namespace ferry::roles

@@ -1,0 +1,112 @@
+// The messages between roles, with their encodings. Flow of one batch (docs/runtime.md):
+//   randomizer --Descriptor--> consumer        where each position of the batch comes from
+//   randomizer --Misses------> transformer     IDs to read and prepare (+ cache slot to fill, if admitted)
+//   transformer --Samples----> consumer        prepared samples of those misses
+//   transformer --Insert-----> cache server    bytes to store at the admitted slot
+//   cache server --Stored----> randomizer      the slot now holds the entry: it may be handed out as a hit
+//   consumer --Credit--------> randomizer      batch released: unpin its hits, describe one more batch
+// Consumers never receive sample IDs: they compute them from the pipeline's seed (sampler::EpochPlan).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "roles/wire.hpp"
+#include "transport/fabric.hpp"
+
+namespace ferry::roles {
+
+enum MsgTag : transport::Tag {
+  kDescriptor = 1,
+  kMisses,
+  kSamples,
+  kInsert,
+  kStored,
+  kCredit,
+  kEpochDone,
+  kMissDone,
+  kFinished,
+  kShutdown,
+  kAbort,
+};
+
+// ---- randomizer -> consumer -------------------------------------------------------------------------
+struct Source {
+  bool hit = false;
+  std::uint32_t who = 0;     // hit: cache server index; miss: transformer index
+  std::uint64_t offset = 0;  // hit: byte offset in that server's slab (64-byte aligned)
+};
+struct Descriptor {
+  std::uint32_t pipeline = 0;
+  std::uint64_t epoch = 0, batch = 0;
+  std::vector<Source> sources;  // one per batch position
+};
+void encode(Writer& w, const Descriptor& d);
+void decode(Reader& r, Descriptor& d);
+
+// ---- randomizer -> transformer ----------------------------------------------------------------------
+struct MissEntry {
+  std::uint64_t id = 0;
+  std::vector<std::uint32_t> positions;  // batch positions that need this sample (>1 only with padding)
+  bool insert = false;                   // admitted: also store it at (server, offset)
+  std::uint32_t server = 0;
+  std::uint64_t offset = 0;
+};
+struct Misses {
+  std::uint32_t pipeline = 0;
+  std::uint64_t epoch = 0, batch = 0;
+  std::int32_t consumer = 0;       // rank to deliver to
+  std::vector<MissEntry> entries;  // ascending IDs: the transformer reads them in this order
+};
+void encode(Writer& w, const Misses& m);
+void decode(Reader& r, Misses& m);
+
+// ---- transformer -> consumer: header, then per entry: positions and the entry bytes -------------------
+struct SamplesHeader {
+  std::uint32_t pipeline = 0;
+  std::uint64_t epoch = 0, batch = 0;
+  std::uint64_t count = 0;  // entries that follow: [n positions][positions...][length][bytes]
+};
+void encode(Writer& w, const SamplesHeader& h);
+void decode(Reader& r, SamplesHeader& h);
+
+// ---- transformer -> cache server: entries to store; the server acks to `randomizer` ------------------
+struct InsertHeader {
+  std::int32_t randomizer = 0;
+  std::uint64_t group = 0;
+  std::uint64_t count = 0;  // entries that follow: [id][offset][length][bytes]
+};
+void encode(Writer& w, const InsertHeader& h);
+void decode(Reader& r, InsertHeader& h);
+
+// ---- cache server -> randomizer ----------------------------------------------------------------------
+struct Stored {
+  std::uint64_t group = 0;
+  std::vector<std::uint64_t> ids;
+};
+void encode(Writer& w, const Stored& s);
+void decode(Reader& r, Stored& s);
+
+// ---- consumer -> randomizer ---------------------------------------------------------------------------
+struct Credit {
+  std::uint32_t pipeline = 0;
+  std::uint64_t epoch = 0, batch = 0;
+};
+void encode(Writer& w, const Credit& c);
+void decode(Reader& r, Credit& c);
+
+// Figures one rank reports for one (pipeline, epoch); the randomizer adds them up for the epoch table.
+struct EpochFigures {
+  std::uint32_t pipeline = 0;
+  std::uint64_t epoch = 0;
+  std::uint64_t samples = 0, hits = 0, misses = 0, bytes = 0;  // consumer side
+  std::uint64_t wait_us = 0;                                   // consumer: time waited in next_batch
+  std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, busy_us = 0;   // transformer side
+  std::uint64_t elapsed_us = 0;                                // consumer: epoch wall time
+};
+void encode(Writer& w, const EpochFigures& f);
+void decode(Reader& r, EpochFigures& f);
+
+}  // namespace ferry::roles

@@ -1,0 +1,316 @@
+#include "roles/randomizer.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::roles {
+
+// Clairvoyant replacement needs each key's next use: every pipeline's future order is known from its seed.
+// Time is the absolute batch step (epoch * batches per epoch + batch) of the consumer that will read the key;
+// the soonest use over the pipelines sharing the key wins.
+class Randomizer::Oracle final : public cache::NextUse {
+ public:
+  explicit Oracle(Randomizer& owner) : owner_(owner) {}
+  std::uint64_t next_use(const cache::Key& key) const override {
+    std::uint64_t best = cache::kNever;
+    for (auto& p : owner_.pipelines_) {
+      if (p.runtime->group != key.group) continue;
+      for (std::uint64_t e = 0; e < 2; ++e) {
+        const std::uint64_t epoch = p.consumers.empty() ? 0 : current_epoch(p) + e;
+        if (epoch >= static_cast<std::uint64_t>(p.config->epochs)) break;
+        sampler::EpochPlan plan(p.share, epoch);
+        std::uint32_t consumer = 0;
+        std::uint64_t position = 0;
+        if (!plan.locate(key.id, consumer, position)) continue;
+        const std::uint64_t step = epoch * p.batches_per_epoch + position / p.share.batch_size;
+        const std::uint64_t now = p.consumers[consumer].next_seq;
+        if (step >= now) {
+          best = std::min(best, step);  // absolute: the directory caches next uses and compares them later
+          break;
+        }
+      }
+    }
+    return best;
+  }
+
+ private:
+  static std::uint64_t current_epoch(const Pipeline& p) {
+    std::uint64_t seq = ~std::uint64_t{0};
+    for (const auto& c : p.consumers) seq = std::min(seq, c.next_seq);
+    return p.batches_per_epoch ? seq / p.batches_per_epoch : 0;
+  }
+  Randomizer& owner_;
+};
+
+Randomizer::Randomizer(Context& ctx) : RoleLoop(ctx), oracle_(std::make_unique<Oracle>(*this)) {
+  const Layout& layout = ctx.layout;
+  for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
+    if (layout.randomizer_of[i] != ctx.rank) continue;
+    Pipeline p;
+    p.runtime = ctx.find_pipeline(i);
+    FERRY_ENFORCE(p.runtime, "randomizer has no processor for pipeline ", i);
+    p.config = &ctx.config.pipelines[i];
+    const auto& group = layout.groups[i];
+    p.share = {p.runtime->processor->dataset().size(),
+               static_cast<std::uint32_t>(group.size()),
+               p.config->batch_size,
+               p.config->drop_last,
+               p.config->shuffle,
+               p.config->seed};
+    p.batches_per_epoch = group.empty() ? 0 : sampler::EpochPlan(p.share, 0).batches_per_consumer();
+    p.total = p.batches_per_epoch * static_cast<std::uint64_t>(p.config->epochs);
+    p.cacheable = p.runtime->entry.fixed && p.runtime->entry.bytes > 0 && !layout.cache_servers.empty();
+    for (std::size_t c = 0; c < group.size(); ++c) {
+      ConsumerState state;
+      state.rank = group[c];
+      state.index = static_cast<std::uint32_t>(c);
+      state.finished = p.total == 0;
+      p.consumers.push_back(std::move(state));
+    }
+    pipelines_.push_back(std::move(p));
+  }
+  const std::uint64_t share = layout.slab_share(ctx.config.runtime);
+  if (share < cache::SlabAllocator::kAlignment)  // runtime.cache_bytes = 0 (or tiny): no cache at all
+    for (auto& p : pipelines_) p.cacheable = false;
+  if (!layout.cache_servers.empty() && share >= cache::SlabAllocator::kAlignment) {
+    cache::Policy policy{};
+    FERRY_ENFORCE(cache::parse_policy(ctx.config.runtime.cache_policy, policy), "unchecked cache policy");
+    slab_base_ = share * static_cast<std::uint64_t>(layout.index_of(ctx.rank));
+    directory_ = std::make_unique<cache::Directory>(static_cast<std::uint32_t>(layout.cache_servers.size()),
+                                                    share, policy, oracle_.get());
+  }
+}
+
+Randomizer::~Randomizer() = default;
+
+Randomizer::Pipeline& Randomizer::pipeline_of(std::uint32_t index) {
+  for (auto& p : pipelines_)
+    if (p.runtime->index == index) return p;
+  FERRY_ENFORCE(false, "message for pipeline ", index, " reached a randomizer that does not own it");
+  return pipelines_.front();
+}
+
+Randomizer::ConsumerState& Randomizer::consumer_of(Pipeline& p, int rank) {
+  for (auto& c : p.consumers)
+    if (c.rank == rank) return c;
+  FERRY_ENFORCE(false, "rank ", rank, " is not a consumer of pipeline '", p.config->name, "'");
+  return p.consumers.front();
+}
+
+const sampler::EpochPlan& Randomizer::plan(Pipeline& p, std::uint64_t epoch) {
+  if (!p.plan || p.plan->epoch() != epoch) p.plan = std::make_unique<sampler::EpochPlan>(p.share, epoch);
+  return *p.plan;
+}
+
+bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
+  const std::uint64_t epoch = c.next_seq / p.batches_per_epoch;
+  const std::uint64_t batch = c.next_seq % p.batches_per_epoch;
+  plan(p, epoch).batch_ids(c.index, batch, ids_);
+  const std::uint64_t group = p.runtime->group;
+  if (p.cacheable)
+    for (auto id : ids_)
+      if (directory_->is_pending({group, id})) return false;  // wait for the insert's ack, then hit
+
+  // From here on the batch is described: advance first, so that the oracle sees this use as the present and
+  // reports each key's next use strictly after it.
+  ++c.next_seq;
+  Descriptor d{static_cast<std::uint32_t>(p.runtime->index), epoch, batch, {}};
+  d.sources.resize(ids_.size());
+  Outstanding out{epoch, batch, {}};
+  std::map<std::uint64_t, MissEntry> misses;  // ascending IDs
+  for (std::size_t i = 0; i < ids_.size(); ++i) {
+    const cache::Key key{group, ids_[i]};
+    if (p.cacheable) {
+      if (auto loc = directory_->find(key)) {
+        directory_->pin(key);
+        out.pinned.push_back(key);
+        d.sources[i] = {true, loc->server, slab_base_ + loc->offset};
+        continue;
+      }
+    }
+    auto [it, fresh] = misses.try_emplace(ids_[i]);
+    MissEntry& m = it->second;
+    if (fresh) {
+      m.id = ids_[i];
+      if (p.cacheable) {
+        if (auto loc = directory_->admit(key, p.runtime->entry.bytes)) {
+          m.insert = true;
+          m.server = loc->server;
+          m.offset = slab_base_ + loc->offset;
+          ++pending_inserts_;
+          report_.cache_peak_bytes = std::max(report_.cache_peak_bytes, directory_->used_bytes(loc->server));
+        }
+      }
+    }
+    m.positions.push_back(static_cast<std::uint32_t>(i));
+  }
+  // Contiguous runs of the sorted misses to each transformer: coalesced HDF5 reads on every one of them.
+  const auto& transformers = ctx_.layout.transformers;
+  const std::size_t t = transformers.size();
+  std::vector<MissEntry> sorted;
+  sorted.reserve(misses.size());
+  for (auto& [id, m] : misses) sorted.push_back(std::move(m));
+  auto& tally = p.epochs[epoch];
+  for (std::size_t j = 0; j < t; ++j) {
+    const std::size_t first = sorted.size() * j / t, last = sorted.size() * (j + 1) / t;
+    if (first == last) continue;
+    Misses list{d.pipeline, epoch, batch, c.rank, {}};
+    list.entries.assign(std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(first)),
+                        std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(last)));
+    for (const auto& m : list.entries)
+      for (auto pos : m.positions) d.sources[pos] = {false, static_cast<std::uint32_t>(j), 0};
+    writer_.clear();
+    encode(writer_, list);
+    report_.control_bytes += writer_.size();
+    ctx_.fabric->send(transformers[j], kMisses, writer_.view());
+    ++tally.miss_lists_sent;
+    ++miss_lists_sent_;
+  }
+  writer_.clear();
+  encode(writer_, d);
+  report_.control_bytes += writer_.size();
+  report_.samples_described += ids_.size();
+  ctx_.fabric->send(c.rank, kDescriptor, writer_.view());
+  c.outstanding.push_back(std::move(out));
+  return true;
+}
+
+void Randomizer::on_message(transport::Message& message) {
+  Reader r(message.bytes);
+  switch (message.tag) {
+    case kStored: {
+      Stored s;
+      decode(r, s);
+      for (auto id : s.ids) {
+        FERRY_ENFORCE(directory_ && directory_->mark_stored({s.group, id}),
+                      "ack for an entry that is not pending");
+        --pending_inserts_;
+      }
+      break;
+    }
+    case kCredit: {
+      Credit credit;
+      decode(r, credit);
+      auto& p = pipeline_of(credit.pipeline);
+      auto& c = consumer_of(p, message.source);
+      FERRY_ENFORCE(!c.outstanding.empty() && c.outstanding.front().epoch == credit.epoch &&
+                        c.outstanding.front().batch == credit.batch,
+                    "credit for a batch that is not the oldest outstanding one");
+      for (const auto& key : c.outstanding.front().pinned) directory_->unpin(key);
+      c.outstanding.pop_front();
+      break;
+    }
+    case kFinished: {
+      auto& p = pipeline_of(static_cast<std::uint32_t>(r.u()));
+      auto& c = consumer_of(p, message.source);
+      for (auto& out : c.outstanding)
+        for (const auto& key : out.pinned) directory_->unpin(key);
+      c.outstanding.clear();
+      c.finished = true;
+      break;
+    }
+    case kEpochDone:
+    case kMissDone: {
+      EpochFigures f;
+      decode(r, f);
+      if (message.tag == kMissDone) ++miss_lists_done_;
+      tally(pipeline_of(f.pipeline), f, message.tag == kEpochDone);
+      break;
+    }
+    default:
+      FERRY_ENFORCE(false, "randomizer got unexpected message tag ", message.tag, " from rank ",
+                    message.source);
+  }
+}
+
+void Randomizer::after_messages() {
+  const std::uint64_t prefetch = static_cast<std::uint64_t>(ctx_.config.runtime.prefetch);
+  for (auto& p : pipelines_) {
+    // Epoch fence: epoch e+1 is described once every consumer has been described all of epoch e, so an
+    // epoch's figures are its own and a sample first read late in epoch e is a hit in e+1, not a re-read.
+    std::uint64_t fence = p.total;
+    for (const auto& c : p.consumers)
+      if (!c.finished) fence = std::min(fence, (c.next_seq / p.batches_per_epoch + 1) * p.batches_per_epoch);
+    for (auto& c : p.consumers)
+      while (!c.finished && c.next_seq < std::min(p.total, fence) && c.outstanding.size() < prefetch)
+        if (!describe(p, c)) break;
+  }
+  if (!shutdown_sent_ && done()) send_shutdown();
+}
+
+bool Randomizer::done() const {
+  for (const auto& p : pipelines_)
+    for (const auto& c : p.consumers)
+      if (!c.finished) return false;
+  return pending_inserts_ == 0 && miss_lists_done_ == miss_lists_sent_;
+}
+
+void Randomizer::send_shutdown() {
+  shutdown_sent_ = true;
+  for (int r : ctx_.layout.transformers) ctx_.fabric->send(r, kShutdown, {});
+  for (int r : ctx_.layout.cache_servers) ctx_.fabric->send(r, kShutdown, {});
+}
+
+void Randomizer::tally(Pipeline& p, const EpochFigures& f, bool from_consumer) {
+  EpochTally& t = p.epochs[f.epoch];
+  t.sum.samples += f.samples;
+  t.sum.hits += f.hits;
+  t.sum.misses += f.misses;
+  t.sum.bytes += f.bytes;
+  t.sum.wait_us += f.wait_us;
+  t.sum.hdf5_reads += f.hdf5_reads;
+  t.sum.hdf5_bytes += f.hdf5_bytes;
+  t.sum.busy_us += f.busy_us;
+  t.sum.elapsed_us = std::max(t.sum.elapsed_us, f.elapsed_us);
+  if (from_consumer)
+    ++t.consumers_reported;
+  else
+    ++t.miss_lists_done;
+  maybe_print(p, f.epoch);
+}
+
+void Randomizer::maybe_print(Pipeline& p, std::uint64_t epoch) {
+  EpochTally& t = p.epochs[epoch];
+  if (t.printed || t.consumers_reported < p.consumers.size() || t.miss_lists_done < t.miss_lists_sent) return;
+  t.printed = true;
+  const double seconds = static_cast<double>(t.sum.elapsed_us) * 1e-6;
+  const double hit_rate =
+      t.sum.samples ? static_cast<double>(t.sum.hits) / static_cast<double>(t.sum.samples) : 0.0;
+  if (!header_printed_) {
+    header_printed_ = true;
+    std::printf("ferry: %s, cache %s\n", ctx_.layout.describe().c_str(),
+                ctx_.config.runtime.cache_policy.c_str());
+    std::printf("%-12s %5s %9s %11s %8s %9s %10s %10s %9s\n", "pipeline", "epoch", "samples", "samples/s",
+                "hit rate", "hdf5 MiB", "hdf5 reads", "wait s", "prep s");
+  }
+  std::printf("%-12s %5llu %9llu %11.0f %7.1f%% %9.2f %10llu %10.3f %9.3f\n", p.config->name.c_str(),
+              static_cast<unsigned long long>(epoch), static_cast<unsigned long long>(t.sum.samples),
+              seconds > 0 ? static_cast<double>(t.sum.samples) / seconds : 0.0, 100.0 * hit_rate,
+              static_cast<double>(t.sum.hdf5_bytes) / 1048576.0,
+              static_cast<unsigned long long>(t.sum.hdf5_reads), static_cast<double>(t.sum.wait_us) * 1e-6,
+              static_cast<double>(t.sum.busy_us) * 1e-6);
+  std::fflush(stdout);
+  ctx_.stats_line(str_cat(
+      "{\"kind\":\"epoch\",\"pipeline\":\"", p.config->name, "\",\"epoch\":", epoch,
+      ",\"samples\":", t.sum.samples, ",\"hits\":", t.sum.hits, ",\"misses\":", t.sum.misses,
+      ",\"hit_rate\":", hit_rate, ",\"seconds\":", seconds, ",\"hdf5_reads\":", t.sum.hdf5_reads,
+      ",\"hdf5_bytes\":", t.sum.hdf5_bytes, ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
+      ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", ctx_.layout.describe(), "\"}"));
+}
+
+void Randomizer::finish(ServeReport& report) {
+  if (!directory_) return;
+  const auto& s = directory_->stats();
+  report.cache_hits = s.hits;
+  report.cache_misses = s.misses;
+  report.cache_admitted = s.admitted;
+  report.cache_declined = s.declined;
+  report.cache_evictions = s.evictions;
+  report.cache_capacity = directory_->capacity();
+}
+
+}  // namespace ferry::roles

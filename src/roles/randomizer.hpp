@@ -1,0 +1,82 @@
+// Randomizer: owns the pipelines of its cache IDs and the cache metadata of its share of every cache
+// server. Per consumer it describes up to runtime.prefetch batches ahead (credits): the batch's IDs come
+// from the seeded EpochPlan; hits are pinned directory entries, misses go to the transformers (sorted, split
+// into contiguous runs) with a slab slot when the policy admits them. A batch whose entry is still pending
+// (insert in flight) waits for the server's ack, so two pipelines sharing entries read each sample once.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "cache/directory.hpp"
+#include "roles/protocol.hpp"
+#include "roles/role_loop.hpp"
+#include "sampler/epoch_plan.hpp"
+
+namespace ferry::roles {
+
+class Randomizer final : public RoleLoop {
+ public:
+  explicit Randomizer(Context& ctx);
+  ~Randomizer() override;
+
+ protected:
+  void on_message(transport::Message& message) override;
+  void after_messages() override;
+  bool done() const override;
+  void finish(ServeReport& report) override;
+
+ private:
+  struct Outstanding {
+    std::uint64_t epoch, batch;
+    std::vector<cache::Key> pinned;
+  };
+  struct ConsumerState {
+    int rank = 0;
+    std::uint32_t index = 0;  // in the pipeline's group
+    std::uint64_t next_seq = 0;
+    std::deque<Outstanding> outstanding;
+    bool finished = false;
+  };
+  struct EpochTally {
+    EpochFigures sum;
+    std::uint32_t consumers_reported = 0;
+    std::uint64_t miss_lists_sent = 0, miss_lists_done = 0;
+    bool printed = false;
+  };
+  struct Pipeline {
+    PipelineRuntime* runtime = nullptr;
+    const PipelineConfig* config = nullptr;
+    sampler::ShareSpec share;
+    std::uint64_t batches_per_epoch = 0, total = 0;
+    bool cacheable = false;
+    std::vector<ConsumerState> consumers;
+    std::map<std::uint64_t, EpochTally> epochs;
+    std::unique_ptr<sampler::EpochPlan> plan;  // the plan of the epoch last described
+  };
+  class Oracle;
+
+  const sampler::EpochPlan& plan(Pipeline& p, std::uint64_t epoch);
+  bool describe(Pipeline& p, ConsumerState& c);
+  Pipeline& pipeline_of(std::uint32_t index);
+  ConsumerState& consumer_of(Pipeline& p, int rank);
+  void tally(Pipeline& p, const EpochFigures& f, bool from_consumer);
+  void maybe_print(Pipeline& p, std::uint64_t epoch);
+  void send_shutdown();
+
+  std::vector<Pipeline> pipelines_;
+  std::unique_ptr<Oracle> oracle_;
+  std::unique_ptr<cache::Directory> directory_;
+  std::uint64_t slab_base_ = 0;  // this randomizer's share starts here in every slab
+  std::uint64_t pending_inserts_ = 0;
+  std::uint64_t miss_lists_sent_ = 0, miss_lists_done_ = 0;
+  bool shutdown_sent_ = false;
+  bool header_printed_ = false;
+  // Scratch, reused per batch.
+  std::vector<std::uint64_t> ids_;
+  Writer writer_;
+};
+
+}  // namespace ferry::roles

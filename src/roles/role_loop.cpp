@@ -1,0 +1,65 @@
+#include "roles/role_loop.hpp"
+
+#include <time.h>
+
+#include <chrono>
+
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+#include "roles/protocol.hpp"
+
+namespace ferry::roles {
+namespace {
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+ServeReport RoleLoop::run() {
+  report_.role = role_name(ctx_.role());
+  const double wall0 = now_seconds(), cpu0 = thread_cpu_seconds();
+  try {
+    after_messages();
+    while (!done()) {
+      const double w = now_seconds(), c = thread_cpu_seconds();
+      auto message = ctx_.fabric->wait(std::chrono::milliseconds(200));
+      report_.idle_wall_seconds += now_seconds() - w;
+      report_.idle_cpu_seconds += thread_cpu_seconds() - c;
+      while (message) {
+        if (message->tag == kAbort) throw RemoteFailure(abort_text(*message));
+        on_message(*message);
+        message = ctx_.fabric->poll();
+      }
+      after_messages();
+    }
+  } catch (const RemoteFailure&) {
+    throw;
+  } catch (const Error& e) {
+    // This rank failed: name it, tell everyone, and fail here too.
+    const std::string named = str_cat("rank ", ctx_.rank, " (", role_name(ctx_.role()), "): ", e.what());
+    ctx_.broadcast_abort(named);
+    throw RemoteFailure(named);
+  }
+  report_.wall_seconds = now_seconds() - wall0;
+  report_.cpu_seconds = thread_cpu_seconds() - cpu0;
+  finish(report_);
+  return report_;
+}
+
+void NullRole::on_message(transport::Message& message) {
+  if (message.tag == kShutdown) ++shutdowns_;
+}
+
+bool NullRole::done() const {
+  return shutdowns_ >= static_cast<int>(ctx_.layout.randomizers.size());
+}
+
+}  // namespace ferry::roles

@@ -1,0 +1,41 @@
+// The shape of every service role: run() (non-virtual) waits for messages without spinning, hands each to
+// the role's on_message(), calls after_messages() to let it make progress, and stops when done(). It
+// accounts the wall and CPU time spent blocked, so a test can check that an idle rank stays idle.
+#pragma once
+
+#include "ferry/stats.hpp"
+#include "roles/context.hpp"
+
+namespace ferry::roles {
+
+class RoleLoop {
+ public:
+  explicit RoleLoop(Context& ctx) : ctx_(ctx) {}
+  virtual ~RoleLoop() = default;
+  // Runs until done(); throws Error when this or another rank failed (other ranks are told).
+  ServeReport run();
+
+ protected:
+  virtual void on_message(transport::Message& message) = 0;
+  virtual void after_messages() {}
+  virtual bool done() const = 0;
+  virtual void finish(ServeReport& report) {}
+
+  Context& ctx_;
+  ServeReport report_;
+};
+
+// A do-nothing role: waits for the shutdown of every randomizer. Measures the loop's own overhead.
+class NullRole final : public RoleLoop {
+ public:
+  using RoleLoop::RoleLoop;
+
+ protected:
+  void on_message(transport::Message& message) override;
+  bool done() const override;
+
+ private:
+  int shutdowns_ = 0;
+};
+
+}  // namespace ferry::roles

@@ -1,0 +1,222 @@
+// ferry::Runtime: set-up (layout, transport, slabs, processors), serve() for service ranks, loaders for
+// consumers, and the collective shutdown. Any set-up failure on any rank fails every rank with the same
+// message (gather_errors), before any data moves.
+#include "ferry/runtime.hpp"
+
+#include <cstdlib>
+#include <exception>
+#include <set>
+
+#include "cache/slab_allocator.hpp"
+#include "core/check.hpp"
+#include "core/collective_errors.hpp"
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+#include "roles/consumer.hpp"
+#include "roles/context.hpp"
+#include "roles/randomizer.hpp"
+#include "roles/transformer.hpp"
+#include "transport/registry.hpp"
+
+namespace ferry {
+namespace {
+
+// Aligned slab memory, freed with std::free.
+struct FreeDeleter {
+  void operator()(std::byte* p) const noexcept { std::free(p); }
+};
+
+}  // namespace
+
+struct Runtime::Impl {
+  roles::Context ctx;
+  MPI_Comm consumer_comm = MPI_COMM_NULL;
+  std::unique_ptr<std::byte, FreeDeleter> slab_memory;
+  std::span<std::byte> slab;
+  transport::Region region;
+  std::unique_ptr<roles::ConsumerEngine> consumer;
+  bool served = false;
+
+  Impl(MPI_Comm comm, const Config& config, bool serve_only);
+  ~Impl();
+  void setup_local();
+  void exchange_slabs();
+};
+
+Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
+  FERRY_CHECK_MPI(MPI_Comm_dup(comm, &ctx.comm));
+  FERRY_CHECK_MPI(MPI_Comm_rank(ctx.comm, &ctx.rank));
+  ctx.config = config;
+  log::init(ctx.rank, config.log_level);
+  validate(ctx.config);
+  ctx.layout =
+      roles::compute_layout(ctx.comm, ctx.config, serve_only);  // same result or same error everywhere
+  const bool is_consumer = ctx.role() == roles::Role::consumer;
+  FERRY_CHECK_MPI(MPI_Comm_split(ctx.comm, is_consumer ? 0 : MPI_UNDEFINED, ctx.rank, &consumer_comm));
+
+  std::string error;
+  try {
+    setup_local();
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw ConfigError(all);
+  ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
+  exchange_slabs();
+  if (is_consumer) consumer = std::make_unique<roles::ConsumerEngine>(ctx);
+  if (ctx.rank == 0) log::info("layout: {}", ctx.layout.describe());
+}
+
+void Runtime::Impl::setup_local() {
+  // Every rank opens the pipelines it works on: randomizers theirs (sizes, entry bytes, fingerprints),
+  // transformers all of them, consumers the ones of their groups (augment chains, shapes).
+  const roles::Role role = ctx.role();
+  for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
+    const auto& group = ctx.layout.groups[i];
+    const bool needed =
+        (role == roles::Role::randomizer && ctx.layout.randomizer_of[i] == ctx.rank) ||
+        role == roles::Role::transformer ||
+        (role == roles::Role::consumer && std::find(group.begin(), group.end(), ctx.rank) != group.end());
+    if (!needed) continue;
+    roles::PipelineRuntime p;
+    p.index = i;
+    p.processor = std::make_unique<loader::SampleProcessor>(ctx.config.pipelines[i]);
+    p.entry = roles::entry_layout(*p.processor);
+    p.group = p.processor->prepare_fingerprint();
+    // A randomizer refuses, at set-up, an entry that cannot fit its share of a cache server.
+    const std::uint64_t share = ctx.layout.slab_share(ctx.config.runtime);
+    if (role == roles::Role::randomizer && p.entry.fixed && !ctx.layout.cache_servers.empty() &&
+        share >= cache::SlabAllocator::kAlignment &&
+        cache::SlabAllocator::reserved_size(p.entry.bytes) > share)
+      throw ConfigError(str_cat("pipeline '", ctx.config.pipelines[i].name, "': a cache entry of ",
+                                p.entry.bytes, " bytes does not fit a cache server's share of ", share,
+                                " bytes (raise runtime.cache_bytes)"));
+    ctx.pipelines.push_back(std::move(p));
+  }
+  if (role == roles::Role::cache_server) {
+    const std::uint64_t bytes = ctx.config.runtime.cache_bytes;
+    void* memory = nullptr;
+    if (bytes > 0 && posix_memalign(&memory, 4096, bytes) != 0)
+      throw ConfigError(str_cat("runtime.cache_bytes = ", bytes, ": cannot allocate the cache slab"));
+    slab_memory.reset(static_cast<std::byte*>(memory));
+    slab = {static_cast<std::byte*>(memory), bytes};
+  }
+}
+
+void Runtime::Impl::exchange_slabs() {
+  // Collective: every rank registers (cache servers their slab, the others nothing), then the packed keys
+  // travel to every rank by MPI (bootstrap, apart from the data path).
+  region = ctx.fabric->register_memory(slab.empty() ? nullptr : slab.data(), slab.size());
+  const auto key = region.key();
+  int size = 0;
+  FERRY_CHECK_MPI(MPI_Comm_size(ctx.comm, &size));
+  int mine = static_cast<int>(key.size());
+  std::vector<int> sizes(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size), 0);
+  FERRY_CHECK_MPI(MPI_Allgather(&mine, 1, MPI_INT, sizes.data(), 1, MPI_INT, ctx.comm));
+  for (int r = 1; r < size; ++r)
+    displs[static_cast<std::size_t>(r)] =
+        displs[static_cast<std::size_t>(r - 1)] + sizes[static_cast<std::size_t>(r - 1)];
+  std::vector<std::byte> all(static_cast<std::size_t>(displs.back() + sizes.back()));
+  FERRY_CHECK_MPI(MPI_Allgatherv(key.data(), mine, MPI_BYTE, all.data(), sizes.data(), displs.data(),
+                                 MPI_BYTE, ctx.comm));
+  if (ctx.role() != roles::Role::consumer) return;
+  for (int server : ctx.layout.cache_servers) {
+    const auto s = static_cast<std::size_t>(server);
+    ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
+  }
+}
+
+Runtime::Impl::~Impl() {
+  const bool failing = std::uncaught_exceptions() > 0;
+  if (consumer) {
+    if (failing) ctx.broadcast_abort(str_cat("rank ", ctx.rank, " (consumer) failed and left the job"));
+    consumer->finish_all();
+  }
+  consumer.reset();
+  try {
+    region = transport::Region();  // unregister (collective on MPI) before the fabric closes
+    if (ctx.fabric) ctx.fabric->close();
+  } catch (const std::exception& e) {
+    log::error("shutting the transport down failed: {}", e.what());
+  }
+  ctx.fabric.reset();
+  if (consumer_comm != MPI_COMM_NULL) MPI_Comm_free(&consumer_comm);
+  if (ctx.comm != MPI_COMM_NULL) MPI_Comm_free(&ctx.comm);
+}
+
+Runtime::Runtime(MPI_Comm comm, const Config& config) : Runtime(comm, config, false) {}
+Runtime::Runtime(MPI_Comm comm, const Config& config, bool serve_only)
+    : impl_(std::make_unique<Impl>(comm, config, serve_only)) {}
+Runtime::~Runtime() = default;
+
+bool Runtime::is_consumer() const noexcept {
+  return impl_->ctx.role() == roles::Role::consumer;
+}
+std::string Runtime::role() const {
+  return roles::role_name(impl_->ctx.role());
+}
+int Runtime::rank() const noexcept {
+  return impl_->ctx.rank;
+}
+MPI_Comm Runtime::consumer_comm() const noexcept {
+  return impl_->consumer_comm;
+}
+int Runtime::consumer_index() const noexcept {
+  return is_consumer() ? impl_->ctx.layout.index_of(impl_->ctx.rank) : -1;
+}
+std::string Runtime::layout() const {
+  return impl_->ctx.layout.describe();
+}
+
+ServeReport Runtime::serve() {
+  auto& ctx = impl_->ctx;
+  if (is_consumer())
+    throw Error(
+        str_cat("Runtime::serve() called on rank ", ctx.rank, ", a consumer: consumers call loader()"));
+  if (impl_->served) throw Error("Runtime::serve() called twice");
+  impl_->served = true;
+  std::unique_ptr<roles::RoleLoop> role;
+  try {
+    switch (ctx.role()) {
+      case roles::Role::randomizer:
+        role = std::make_unique<roles::Randomizer>(ctx);
+        break;
+      case roles::Role::transformer:
+        role = std::make_unique<roles::Transformer>(ctx);
+        break;
+      case roles::Role::cache_server:
+        role = std::make_unique<roles::CacheServer>(ctx, impl_->slab);
+        break;
+      case roles::Role::consumer:
+        break;
+    }
+  } catch (const Error& e) {
+    const std::string named = str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), "): ", e.what());
+    ctx.broadcast_abort(named);
+    throw roles::RemoteFailure(named);
+  }
+  ServeReport report = role->run();
+  ctx.stats_line(str_cat(
+      "{\"kind\":\"serve\",\"rank\":", ctx.rank, ",\"role\":\"", report.role,
+      "\",\"wall_seconds\":", report.wall_seconds, ",\"cpu_seconds\":", report.cpu_seconds,
+      ",\"idle_wall_seconds\":", report.idle_wall_seconds, ",\"idle_cpu_seconds\":", report.idle_cpu_seconds,
+      ",\"hdf5_reads\":", report.hdf5_reads, ",\"hdf5_bytes\":", report.hdf5_bytes,
+      ",\"samples_prepared\":", report.samples_prepared, ",\"entries_stored\":", report.entries_stored,
+      ",\"cache_hits\":", report.cache_hits, ",\"cache_evictions\":", report.cache_evictions,
+      ",\"control_bytes\":", report.control_bytes, "}"));
+  return report;
+}
+
+Loader& Runtime::loader(std::string_view pipeline) {
+  if (!impl_->consumer)
+    throw Error(str_cat("Runtime::loader() called on rank ", impl_->ctx.rank, ", a ", role(),
+                        ": service ranks call serve()"));
+  return impl_->consumer->loader(pipeline);
+}
+
+std::vector<std::string> Runtime::pipelines() const {
+  return impl_->consumer ? impl_->consumer->names() : std::vector<std::string>{};
+}
+
+}  // namespace ferry

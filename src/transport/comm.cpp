@@ -1,0 +1,39 @@
+#include "transport/comm.hpp"
+
+#include "core/check.hpp"
+#include "core/log.hpp"
+
+namespace ferry::transport {
+
+Comm Comm::dup(MPI_Comm parent) {
+  Comm comm;
+  FERRY_CHECK_MPI(MPI_Comm_dup(parent, &comm.handle_));
+  FERRY_CHECK_MPI(MPI_Comm_set_errhandler(comm.handle_, MPI_ERRORS_RETURN));
+  return comm;
+}
+
+int Comm::rank() const {
+  int rank = 0;
+  FERRY_CHECK_MPI(MPI_Comm_rank(handle_, &rank));
+  return rank;
+}
+
+int Comm::size() const {
+  int size = 0;
+  FERRY_CHECK_MPI(MPI_Comm_size(handle_, &size));
+  return size;
+}
+
+void Comm::reset() noexcept {
+  if (handle_ == MPI_COMM_NULL) return;
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  // After MPI_Finalize the handle is gone with the library; freeing it would be an error of its own.
+  if (!finalized) {
+    const int rc = MPI_Comm_free(&handle_);
+    if (rc != MPI_SUCCESS) log::warn("MPI_Comm_free failed with code {}", rc);
+  }
+  handle_ = MPI_COMM_NULL;
+}
+
+}  // namespace ferry::transport

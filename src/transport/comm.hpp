@@ -1,0 +1,39 @@
+// The communicator a Fabric bootstraps and synchronizes over: a dup of the caller's, so Ferry's collectives
+// and tags never match the application's, with errors returned (not fatal) so every call can be checked.
+#pragma once
+
+#include <mpi.h>
+
+#include <utility>
+
+namespace ferry::transport {
+
+class Comm {
+ public:
+  Comm() = default;
+  // Collective over parent.
+  static Comm dup(MPI_Comm parent);
+
+  Comm(Comm&& other) noexcept : handle_(std::exchange(other.handle_, MPI_COMM_NULL)) {}
+  Comm& operator=(Comm&& other) noexcept {
+    if (this != &other) {
+      reset();
+      handle_ = std::exchange(other.handle_, MPI_COMM_NULL);
+    }
+    return *this;
+  }
+  Comm(const Comm&) = delete;
+  Comm& operator=(const Comm&) = delete;
+  ~Comm() { reset(); }
+
+  MPI_Comm get() const noexcept { return handle_; }
+  int rank() const;
+  int size() const;
+  // Frees the communicator now (MPI_Comm_free is collective in effect: call it on every rank).
+  void reset() noexcept;
+
+ private:
+  MPI_Comm handle_ = MPI_COMM_NULL;
+};
+
+}  // namespace ferry::transport

@@ -1,0 +1,133 @@
+// Argument checks shared by every backend; the backends see only valid peers, tags and ranges.
+#include "transport/fabric.hpp"
+
+#include <algorithm>
+
+#include "core/check.hpp"
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::transport {
+
+bool Request::test() {
+  return op_ == nullptr || op_->test();
+}
+
+void Request::wait() {
+  if (op_ != nullptr) op_->wait();
+}
+
+void Fabric::check_open(const char* what) const {
+  if (closed_) {
+    throw TransportError(str_cat(backend_, " fabric: ", what, " after close()"), kInvalidArgument);
+  }
+}
+
+void Fabric::check_peer(int peer, const char* what) const {
+  if (peer < 0 || peer >= size_) {
+    throw TransportError(
+        str_cat(backend_, " fabric: ", what, " to rank ", peer, ", but the fabric has ranks 0..", size_ - 1),
+        kInvalidArgument);
+  }
+}
+
+namespace {
+void check_tag(std::string_view backend, Tag tag) {
+  if (tag > kMaxTag) {
+    throw TransportError(
+        str_cat(backend, " fabric: tag ", tag, " is above the largest portable tag ", kMaxTag),
+        kInvalidArgument);
+  }
+}
+}  // namespace
+
+void Fabric::send(int peer, Tag tag, std::span<const std::byte> bytes) {
+  check_open("send");
+  check_peer(peer, "send");
+  check_tag(backend_, tag);
+  do_send(peer, tag, bytes, /*copy=*/true);
+}
+
+Request Fabric::send_nb(int peer, Tag tag, std::span<const std::byte> bytes) {
+  check_open("send_nb");
+  check_peer(peer, "send_nb");
+  check_tag(backend_, tag);
+  return do_send(peer, tag, bytes, /*copy=*/false);
+}
+
+std::optional<Message> Fabric::poll() {
+  check_open("poll");
+  return do_poll();
+}
+
+std::optional<Message> Fabric::wait(std::chrono::microseconds timeout) {
+  check_open("wait");
+  // Backends compute now + timeout; a day is "forever" for a poll loop and cannot overflow the clock.
+  constexpr std::chrono::microseconds kLongest = std::chrono::hours(24);
+  return do_wait(std::clamp(timeout, std::chrono::microseconds::zero(), kLongest));
+}
+
+Region Fabric::register_memory(void* data, std::size_t bytes) {
+  check_open("register_memory");
+  if (data == nullptr && bytes != 0) {
+    throw TransportError(str_cat(backend_, " fabric: register_memory of ", bytes, " bytes at a null address"),
+                         kInvalidArgument);
+  }
+  return do_register(data, bytes);
+}
+
+RemoteRegion Fabric::attach(std::span<const std::byte> key) {
+  check_open("attach");
+  return do_attach(key);
+}
+
+Request Fabric::get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) {
+  check_open("get");
+  check_peer(from.owner, "get");
+  // Written so that offset + bytes cannot overflow.
+  if (offset > from.size || bytes > from.size - offset) {
+    throw TransportError(
+        str_cat(backend_, " fabric: get of ", bytes, " bytes at offset ", offset, " is outside region ",
+                from.id, " of rank ", from.owner, " (region size ", from.size, " bytes)"),
+        kInvalidArgument);
+  }
+  if (dst == nullptr && bytes != 0) {
+    throw TransportError(str_cat(backend_, " fabric: get of ", bytes, " bytes into a null buffer"),
+                         kInvalidArgument);
+  }
+  if (bytes == 0) return Request{};
+  return do_get(from, offset, dst, bytes);
+}
+
+void Fabric::wait_all() {
+  check_open("wait_all");
+  do_wait_all();
+}
+
+void Fabric::progress() {
+  check_open("progress");
+  do_progress();
+}
+
+void Fabric::barrier() {
+  check_open("barrier");
+  do_barrier();
+}
+
+void Fabric::close() {
+  if (closed_) return;
+  // Marked closed first: if shutdown fails half-way, a retry from the destructor must not run it again.
+  closed_ = true;
+  do_close();
+}
+
+void Fabric::close_noexcept() noexcept {
+  try {
+    close();
+  } catch (const std::exception& e) {
+    log::warn("{} fabric: close failed: {}", backend_, e.what());
+  }
+}
+
+}  // namespace ferry::transport

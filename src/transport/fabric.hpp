@@ -1,0 +1,197 @@
+// The transport layer's interface chain: Fabric (one per rank, over a communicator) -> its per-peer endpoints
+// (internal to each backend) -> Region (registered local memory) / RemoteRegion (a peer's region, attached
+// from its packed key) -> Request (completion of sends and gets). Backends: "ucx" and "mpi" (registry.hpp).
+// The contract every backend keeps is written in docs/transport.md; the public methods here validate
+// arguments once, so both backends fail the same way on bad input.
+#pragma once
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ferry::transport {
+
+using Tag = std::uint32_t;
+// MPI only promises MPI_TAG_UB >= 32767; both backends accept the same range so code moves between them.
+inline constexpr Tag kMaxTag = 32767;
+// TransportError::status() for a caller's mistake caught before any native call (bad peer, tag, bounds).
+inline constexpr int kInvalidArgument = -1;
+
+// A received message; owns its bytes, so it may outlive the Fabric that delivered it.
+struct Message {
+  int source = -1;
+  Tag tag = 0;
+  std::vector<std::byte> bytes;
+};
+
+namespace detail {
+
+// One in-flight operation of a backend. test() and wait() drive that backend's progress engine on the
+// calling (communication) thread and throw TransportError when the operation failed.
+class Operation {
+ public:
+  virtual ~Operation() = default;
+  virtual bool test() = 0;
+  virtual void wait() = 0;
+};
+
+// Backend state behind a Region (UCX memory handle, MPI window); its destructor unregisters.
+class RegionImpl {
+ public:
+  virtual ~RegionImpl() = default;
+};
+
+}  // namespace detail
+
+// Completion handle of a send_nb or get. A default-constructed Request is already complete. Dropping an
+// incomplete Request does not cancel the operation: Fabric::wait_all() or close() still completes it.
+// A Request must not outlive its Fabric.
+class Request {
+ public:
+  Request() = default;
+  explicit Request(std::shared_ptr<detail::Operation> op) : op_(std::move(op)) {}
+
+  // Progresses once; true when complete. Throws TransportError if the operation failed.
+  bool test();
+  // Blocks (without spinning) until complete. Throws TransportError if the operation failed.
+  void wait();
+
+ private:
+  std::shared_ptr<detail::Operation> op_;
+};
+
+// Registered local memory. key() is the packed remote key: plain bytes to ship to peers, who turn it into a
+// RemoteRegion with Fabric::attach. Move-only; destroying it unregisters the memory (see register_memory for
+// the collective rule). The memory itself stays owned by the caller and must outlive the Region.
+class Region {
+ public:
+  Region() = default;
+  Region(void* data, std::size_t size, std::vector<std::byte> key, std::unique_ptr<detail::RegionImpl> impl)
+      : data_(data), size_(size), key_(std::move(key)), impl_(std::move(impl)) {}
+  Region(Region&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        key_(std::move(other.key_)),
+        impl_(std::move(other.impl_)) {}
+  Region& operator=(Region&& other) noexcept {
+    if (this != &other) {
+      impl_ = std::move(other.impl_);
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      key_ = std::move(other.key_);
+    }
+    return *this;
+  }
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+  ~Region() = default;
+
+  void* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  std::span<const std::byte> key() const noexcept { return key_; }
+  bool valid() const noexcept { return impl_ != nullptr; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::vector<std::byte> key_;
+  std::unique_ptr<detail::RegionImpl> impl_;
+};
+
+// A peer's region as seen by this rank: a small copyable value. slot indexes the attaching Fabric's table
+// (an unpacked rkey for UCX, a window for MPI) and means nothing to another Fabric.
+struct RemoteRegion {
+  int owner = -1;
+  std::uint64_t id = 0;    // unique per owner
+  std::uint64_t size = 0;  // bytes
+  std::uint32_t slot = 0;
+};
+
+// One rank's transport instance over a communicator. Not thread-safe: one thread per rank makes every call
+// (MPI_THREAD_SINGLE or FUNNELED is enough). Creating and closing a Fabric are collective over its
+// communicator.
+class Fabric {
+ public:
+  Fabric(const Fabric&) = delete;
+  Fabric& operator=(const Fabric&) = delete;
+  virtual ~Fabric() = default;
+
+  std::string_view backend() const noexcept { return backend_; }
+  int rank() const noexcept { return rank_; }
+  int size() const noexcept { return size_; }
+
+  // Sends bytes to peer (which may be this rank). Returns at once; the buffer may be reused on return (the
+  // backend copies it). Messages from one sender to one receiver with one tag arrive in send order.
+  void send(int peer, Tag tag, std::span<const std::byte> bytes);
+  // Zero-copy send: the buffer must stay untouched until the Request completes. Same ordering as send().
+  Request send_nb(int peer, Tag tag, std::span<const std::byte> bytes);
+
+  // The next received message, or nothing; never blocks.
+  std::optional<Message> poll();
+  // Blocks until a message is available or the timeout passes, sleeping on an fd (UCX) or with backoff
+  // (MPI) rather than spinning. Also drives sends and gets in flight.
+  std::optional<Message> wait(std::chrono::microseconds timeout);
+
+  // Registers [data, data + bytes) for one-sided gets by peers. COLLECTIVE: every rank of the fabric calls
+  // it the same number of times in the same order (a rank with nothing to expose passes nullptr, 0),
+  // because MPI windows are created collectively; destroying the Regions is collective in the same way.
+  Region register_memory(void* data, std::size_t bytes);
+  // Turns a peer's packed key into a RemoteRegion. Cheap to repeat: keys are unpacked once per
+  // (owner, region) and cached until close().
+  RemoteRegion attach(std::span<const std::byte> key);
+  // Starts a one-sided read of remote [offset, offset + bytes) into dst (local memory, not registered).
+  // Bounds are checked here, before anything is issued. Many gets may be in flight; dst must stay valid
+  // until the Request (or wait_all) completes.
+  Request get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes);
+  // Blocks until every send and get this rank has issued is complete. Throws the first failure among
+  // operations that completed since the previous wait_all().
+  void wait_all();
+
+  // Runs the progress engine once without blocking (deliveries, completions).
+  void progress();
+  // Collective barrier that keeps this rank's progress engine running while it waits, so a peer blocked
+  // on one of our transfers cannot deadlock against it.
+  void barrier();
+  // Collective, orderly shutdown: completes this rank's operations, waits at a barrier (so no peer is torn
+  // down under an in-flight message), closes endpoints and releases handles. Messages not yet received are
+  // dropped. Idempotent; the destructor calls it (and logs instead of throwing).
+  void close();
+  bool closed() const noexcept { return closed_; }
+
+ protected:
+  Fabric(std::string backend, int rank, int size) : backend_(std::move(backend)), rank_(rank), size_(size) {}
+
+  virtual Request do_send(int peer, Tag tag, std::span<const std::byte> bytes, bool copy) = 0;
+  virtual std::optional<Message> do_poll() = 0;
+  virtual std::optional<Message> do_wait(std::chrono::microseconds timeout) = 0;
+  virtual Region do_register(void* data, std::size_t bytes) = 0;
+  virtual RemoteRegion do_attach(std::span<const std::byte> key) = 0;
+  virtual Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) = 0;
+  virtual void do_wait_all() = 0;
+  virtual void do_progress() = 0;
+  virtual void do_barrier() = 0;
+  virtual void do_close() = 0;
+
+  // For backend destructors: close() that logs instead of throwing.
+  void close_noexcept() noexcept;
+
+ private:
+  void check_open(const char* what) const;
+  void check_peer(int peer, const char* what) const;
+
+  std::string backend_;
+  int rank_ = 0;
+  int size_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace ferry::transport

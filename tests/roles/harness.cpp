@@ -1,0 +1,146 @@
+#include "harness.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "core/check.hpp"
+#include "storage/synthetic.hpp"
+
+namespace ferry::test {
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+int world_size() {
+  int s = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+}
+
+const std::string& shared_dir() {
+  static const std::string dir = [] {
+    char name[256] = {};
+    if (world_rank() == 0) {
+      std::string base =
+          std::filesystem::temp_directory_path() / ("ferry_roles_" + std::to_string(::getpid()));
+      std::filesystem::create_directories(base);
+      base.copy(name, sizeof name - 1);
+    }
+    MPI_Bcast(name, sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (world_rank() == 0) {
+      static std::string keep = name;
+      std::atexit([] { std::filesystem::remove_all(keep); });
+    }
+    return std::string(name);
+  }();
+  return dir;
+}
+
+namespace {
+std::string generate_once(synthetic::Kind kind, const std::string& name, std::uint64_t samples) {
+  const std::string path = shared_dir() + "/" + name + "_" + std::to_string(samples) + ".h5";
+  if (world_rank() == 0 && !std::filesystem::exists(path)) {
+    synthetic::GenOptions g;
+    g.kind = kind;
+    g.out = path;
+    g.samples = samples;
+    g.seed = 17;
+    g.height = 6;
+    g.width = 5;
+    g.channels = 3;
+    g.chunk = 16;
+    g.deflate = kind == synthetic::Kind::image ? 1 : 0;
+    synthetic::generate(g);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return path;
+}
+}  // namespace
+
+std::string image_dataset(std::uint64_t samples) {
+  return generate_once(synthetic::Kind::image, "images", samples);
+}
+std::string vlen_dataset(std::uint64_t samples) {
+  return generate_once(synthetic::Kind::vlen, "vlen", samples);
+}
+
+PipelineConfig image_pipeline(const std::string& name, std::uint64_t samples, std::uint64_t seed) {
+  PipelineConfig p;
+  p.name = name;
+  p.seed = seed;
+  p.epochs = 2;
+  p.batch_size = 8;
+  p.dataset.files = {image_dataset(samples)};
+  p.dataset.fields = {{"image", "/images"}, {"label", "/labels"}};
+  p.prepare = {{"image", parse_op_chain("cast(scale=0.0039215686) | hwc_to_chw", "test")}};
+  p.augment = {{"image", parse_op_chain("random_flip | noise(std=0.05)", "test")}};
+  return p;
+}
+
+JobResult run_job(const Config& config, const std::function<void(Runtime&, const Batch&)>& on_batch) {
+  JobResult result;
+  Runtime rt(MPI_COMM_WORLD, config);
+  if (!rt.is_consumer()) {
+    result.report = rt.serve();
+    return result;
+  }
+  result.consumer = true;
+  result.consumer_index = rt.consumer_index();
+  std::vector<std::pair<std::size_t, Loader*>> loaders;
+  for (const auto& name : rt.pipelines()) {
+    std::size_t index = 0;
+    while (config.pipelines[index].name != name) ++index;
+    loaders.emplace_back(index, &rt.loader(name));
+  }
+  std::set<std::size_t> active;
+  for (std::size_t i = 0; i < loaders.size(); ++i) active.insert(i);
+  std::map<std::size_t, LoaderCounters> last;
+  while (!active.empty()) {
+    for (auto it = active.begin(); it != active.end();) {
+      auto [index, loader] = loaders[*it];
+      const Batch* b = loader->next_batch();
+      if (!b) {
+        it = active.erase(it);
+        continue;
+      }
+      SeenBatch seen{index, b->epoch, b->index, b->ids, {}};
+      for (const auto& f : b->fields) seen.fields.emplace_back(f.data, f.data + f.bytes);
+      result.batches.push_back(std::move(seen));
+      if (on_batch) on_batch(rt, *b);
+      if (b->index + 1 == loader->batches_per_epoch()) {
+        LoaderCounters now = loader->counters(), delta = now;
+        const LoaderCounters& before = last[index];
+        delta.batches -= before.batches;
+        delta.samples -= before.samples;
+        delta.hits -= before.hits;
+        delta.misses -= before.misses;
+        delta.bytes -= before.bytes;
+        delta.wait_seconds -= before.wait_seconds;
+        result.epoch_counters[index].push_back(delta);
+        last[index] = now;
+      }
+      ++it;
+    }
+  }
+  return result;
+}
+
+std::uint64_t sum_all(std::uint64_t value) {
+  std::uint64_t total = 0;
+  FERRY_CHECK_MPI(MPI_Allreduce(&value, &total, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));
+  return total;
+}
+
+double max_all(double value) {
+  double top = 0;
+  FERRY_CHECK_MPI(MPI_Allreduce(&value, &top, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+  return top;
+}
+
+}  // namespace ferry::test

@@ -1,0 +1,52 @@
+// Helpers for multi-rank runtime tests: shared datasets, running one job end to end, and what every rank
+// saw. Every rank calls every helper (they are collective over MPI_COMM_WORLD).
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ferry/config.hpp"
+#include "ferry/runtime.hpp"
+
+namespace ferry::test {
+
+int world_rank();
+int world_size();
+
+// A directory every rank sees under the same name (made by rank 0, removed at exit).
+const std::string& shared_dir();
+// Writes (once per job) a synthetic image dataset of `samples` samples (6x5x3 u8 + i32 label).
+std::string image_dataset(std::uint64_t samples);
+std::string vlen_dataset(std::uint64_t samples);
+
+PipelineConfig image_pipeline(const std::string& name, std::uint64_t samples, std::uint64_t seed);
+
+struct SeenBatch {
+  std::size_t pipeline;  // index in config.pipelines
+  std::uint64_t epoch, index;
+  std::vector<std::uint64_t> ids;
+  std::vector<std::vector<std::byte>> fields;
+};
+
+struct JobResult {
+  bool consumer = false;
+  int consumer_index = -1;
+  std::vector<SeenBatch> batches;  // consumers: every batch, in delivery order per pipeline
+  std::map<std::size_t, std::vector<LoaderCounters>> epoch_counters;  // consumers: per pipeline, per epoch
+  ServeReport report;                                                 // service ranks
+};
+
+// Runs the job on MPI_COMM_WORLD: service ranks serve(), consumers drain every pipeline they are in
+// (round-robin over pipelines), calling `on_batch` (may be empty) after each batch.
+JobResult run_job(const Config& config, const std::function<void(Runtime&, const Batch&)>& on_batch = {});
+
+// Sum of a value over all ranks.
+std::uint64_t sum_all(std::uint64_t value);
+double max_all(double value);
+
+}  // namespace ferry::test
