@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds Ferry, generates the default dataset (image-like and CosmoFlow-like samples) and runs the demo
-# under mpirun, printing what it measured per epoch. Environment: FERRY_DEMO_RANKS (default 2),
-# FERRY_BUILD_DIR, FERRY_DATA_DIR, FERRY_DEMO_SAMPLES (default 2048).
+# Builds Ferry, generates the default dataset (image-like samples) and runs the multi-rank system under
+# mpirun: 1 randomizer, 1 cache server, 1 transformer and FERRY_DEMO_CONSUMERS (default 2) consumers, with
+# two pipelines (other seeds, other augmentations) sharing one cache and one prepare stage. Prints the
+# per-epoch table (samples/s, hit rate, HDF5 traffic). Environment: FERRY_BUILD_DIR, FERRY_DATA_DIR,
+# FERRY_DEMO_SAMPLES (default 2048), FERRY_DEMO_CONSUMERS. Extra arguments go to `ferry run`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -20,18 +22,25 @@ mkdir -p "$data"
 if [[ ! -f "$data/demo_images.h5" ]]; then
   "$build/src/apps/ferry-gen" image --out "$data/demo_images.h5" --samples "$samples" --seed 1 --chunk 64 --deflate 1
 fi
-if [[ ! -d "$data/demo_cosmo" ]]; then
-  "$build/src/apps/ferry-gen" cosmoflow --out "$data/demo_cosmo" --samples $((samples / 8)) --seed 2
-fi
 
-# The demo's config: two pipelines, written next to the data so that it can be read and rerun by hand.
+# The demo's config, written next to the data so that it can be read and rerun by hand.
 cat >"$data/demo.toml" <<TOML
 log_level = "warn"
 
+[runtime]
+transport = "ucx"
+randomizers = 1
+cache_servers = 1
+transformers = 1
+cache_bytes = 67108864      # 64 MiB: about two thirds of the prepared dataset
+cache_policy = "clairvoyant"
+prefetch = 4
+stats_file = "$data/demo_stats.jsonl"
+
 [[pipeline]]
-name = "images"
+name = "train_a"
 seed = 7
-epochs = 2
+epochs = 3
 batch_size = 32
 [pipeline.dataset]
 layout = "stacked"
@@ -43,17 +52,20 @@ image = "cast(scale=0.00392157) | normalize(mean=[0.485, 0.456, 0.406], std=[0.2
 image = "random_crop(height=56, width=56, padding=4) | random_flip(p=0.5)"
 
 [[pipeline]]
-name = "cosmoflow"
-seed = 11
-epochs = 2
-batch_size = 4
+name = "train_b"
+seed = 8
+epochs = 3
+batch_size = 32
 [pipeline.dataset]
-layout = "file_per_sample"
-files = ["demo_cosmo"]
-fields = { full = "full", params = "unitPar" }
+layout = "stacked"
+files = ["demo_images.h5"]
+fields = { image = "/images", label = "/labels" }
 [pipeline.prepare]
-full = "cast | log1p"
+image = "cast(scale=0.00392157) | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]) | hwc_to_chw"
+[pipeline.augment]
+image = "random_flip(p=0.5) | noise(std=0.02)"
 TOML
 
-echo "config: $data/demo.toml" >&2
-ferry_mpirun "${FERRY_DEMO_RANKS:-2}" "$build/src/apps/ferry" local --config "$data/demo.toml" "$@"
+rm -f "$data/demo_stats.jsonl"
+echo "config: $data/demo.toml (per-rank counters: $data/demo_stats.jsonl)" >&2
+ferry_mpirun $((3 + ${FERRY_DEMO_CONSUMERS:-2})) "$build/src/apps/ferry" run --config "$data/demo.toml" "$@"

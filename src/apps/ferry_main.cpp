@@ -1,134 +1,15 @@
 // ferry: the command-line front end.
-//   ferry local [--config FILE] [KEY flags]   every rank is a consumer running LocalLoader on its share;
-//                                             rank 0 prints one line per epoch and pipeline.
-// Every rank exits: a rank that fails reports its error at the next epoch barrier and all return non-zero.
+//   ferry run   [--config FILE] [KEY flags]   the multi-rank system: ranks split into roles (docs/runtime.md)
+//   ferry local [--config FILE] [KEY flags]   every rank a consumer running LocalLoader (the reference)
+// Every rank exits, with the same status: errors are agreed across ranks and reported once.
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
-#include <optional>
-#include <string>
-#include <vector>
 
-#include "config/cli.hpp"
-#include "core/check.hpp"
-#include "core/collective_errors.hpp"
-#include "core/hash.hpp"
-#include "core/log.hpp"
-#include "core/strings.hpp"
-#include "ferry/config.hpp"
+#include "apps/ferry_cli.hpp"
 #include "ferry/error.hpp"
 #include "ferry/features.hpp"
-#include "ferry/local_loader.hpp"
-
-namespace {
-
-struct EpochFigures {
-  double samples = 0, hdf5_bytes = 0, hdf5_reads = 0, read_s = 0, prepare_s = 0, augment_s = 0;
-};
-
-// Folds a batch into a running digest: the IDs and every byte, in delivery order.
-std::uint64_t digest_batch(std::uint64_t digest, const ferry::Batch& batch) {
-  ferry::Fingerprint fp;
-  fp.add(digest);
-  for (auto id : batch.ids) fp.add(id);
-  for (const auto& field : batch.fields)
-    fp.add(std::string_view(reinterpret_cast<const char*>(field.data), field.bytes));
-  return fp.value();
-}
-
-int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
-  int rank = 0, size = 1;
-  FERRY_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
-  FERRY_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size));
-
-  ferry::Config config;
-  std::vector<ferry::LocalLoader> loaders;
-  std::string error;
-  try {
-    config = ferry::config::resolve(cl);
-    ferry::log::init(rank, config.log_level);
-    if (cl.print_config) {
-      if (rank == 0) std::fputs(ferry::to_toml(config).c_str(), stdout);
-      return 0;
-    }
-    for (const auto& p : config.pipelines)
-      loaders.emplace_back(p, static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(size));
-  } catch (const ferry::Error& e) {
-    error = e.what();
-  }
-  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
-
-  if (rank == 0) {
-    std::printf("ferry %s local mode: %d consumer rank(s), %zu pipeline(s)\n", ferry::kVersion, size,
-                config.pipelines.size());
-    std::printf("%-12s %5s %10s %12s %10s %12s %9s %9s %9s\n", "pipeline", "epoch", "samples", "samples/s",
-                "hdf5 MiB", "hdf5 reads", "read s", "prep s", "augm s");
-  }
-  int max_epochs = 0;
-  for (const auto& p : config.pipelines) max_epochs = std::max(max_epochs, p.epochs);
-  std::vector<std::uint64_t> digests(loaders.size(), 0);
-  std::vector<ferry::LocalCounters> before(loaders.size());
-
-  for (int epoch = 0; epoch < max_epochs; ++epoch) {
-    for (std::size_t i = 0; i < loaders.size(); ++i) {
-      if (epoch >= config.pipelines[i].epochs) continue;
-      EpochFigures mine;
-      double seconds = 0;
-      try {
-        auto& loader = loaders[i];
-        const auto start = std::chrono::steady_clock::now();
-        const std::uint64_t batches = loader.batches_per_epoch();
-        for (std::uint64_t b = 0; b < batches; ++b) {
-          const ferry::Batch* batch = loader.next_batch();
-          FERRY_ENFORCE(batch != nullptr, "loader ended early");
-          digests[i] = digest_batch(digests[i], *batch);
-        }
-        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        const auto& c = loader.counters();
-        mine = {static_cast<double>(c.samples - before[i].samples),
-                static_cast<double>(c.hdf5_bytes - before[i].hdf5_bytes),
-                static_cast<double>(c.hdf5_reads - before[i].hdf5_reads),
-                c.read_seconds - before[i].read_seconds,
-                c.prepare_seconds - before[i].prepare_seconds,
-                c.augment_seconds - before[i].augment_seconds};
-        before[i] = c;
-      } catch (const ferry::Error& e) {
-        error = ferry::str_cat("pipeline '", config.pipelines[i].name, "', epoch ", epoch, ": ", e.what());
-      }
-      if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
-      EpochFigures sum;
-      double slowest = 0;
-      FERRY_CHECK_MPI(MPI_Reduce(&mine, &sum, 6, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD));
-      FERRY_CHECK_MPI(MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD));
-      if (rank == 0) {
-        std::printf("%-12s %5d %10.0f %12.0f %10.2f %12.0f %9.3f %9.3f %9.3f\n",
-                    config.pipelines[i].name.c_str(), epoch, sum.samples,
-                    slowest > 0 ? sum.samples / slowest : 0.0, sum.hdf5_bytes / 1048576.0, sum.hdf5_reads,
-                    sum.read_s, sum.prepare_s, sum.augment_s);
-      }
-    }
-  }
-  // One digest per pipeline over every rank's batches in rank order: equal digests, equal delivery.
-  for (std::size_t i = 0; i < loaders.size(); ++i) {
-    std::vector<std::uint64_t> all(static_cast<std::size_t>(size));
-    FERRY_CHECK_MPI(MPI_Gather(&digests[i], 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD));
-    if (rank == 0) {
-      ferry::Fingerprint fp;
-      for (auto d : all) fp.add(d);
-      std::printf("digest %s %016llx\n", config.pipelines[i].name.c_str(),
-                  static_cast<unsigned long long>(fp.value()));
-      if (verbose_digest)
-        for (int r = 0; r < size; ++r)
-          std::printf("digest %s rank %d %016llx\n", config.pipelines[i].name.c_str(), r,
-                      static_cast<unsigned long long>(all[static_cast<std::size_t>(r)]));
-    }
-  }
-  return 0;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
@@ -140,23 +21,28 @@ int main(int argc, char** argv) {
   CLI::App app{"ferry: stage training data for MPI deep-learning jobs"};
   app.set_version_flag("--version", std::string(ferry::kVersion));
   app.require_subcommand(1);
+
+  ferry::config::CommandLine run_cl, local_cl;
+  ferry::apps::RunOptions run_options;
+  bool local_digests = false;
+  auto* run = app.add_subcommand("run", "run the multi-rank system: service ranks serve, the others consume");
+  ferry::config::add_options(*run, run_cl);
+  run->add_flag("--per-rank-digest", run_options.per_rank_digest, "also print each consumer's digest");
+  run->add_option("--step-ms", run_options.step_ms, "simulated training time per batch, in milliseconds")
+      ->check(CLI::NonNegativeNumber);
   auto* local =
       app.add_subcommand("local", "run every pipeline with LocalLoader on each rank (one consumer per rank)");
-  ferry::config::CommandLine cl;
-  bool per_rank_digest = false;
-  ferry::config::add_options(*local, cl);
-  local->add_flag("--per-rank-digest", per_rank_digest, "also print each rank's digest");
+  ferry::config::add_options(*local, local_cl);
+  local->add_flag("--per-rank-digest", local_digests, "also print each rank's digest");
 
   int rc = 0;
   try {
     app.parse(argc, argv);
-    rc = run_local(cl, per_rank_digest);
+    rc = run->parsed() ? ferry::apps::run_distributed(run_cl, run_options, false)
+                       : ferry::apps::run_local(local_cl, local_digests);
   } catch (const CLI::ParseError& e) {
     // Every rank parses the same arguments, so every rank takes this path: print once.
-    if (rank == 0)
-      rc = app.exit(e);
-    else
-      rc = e.get_exit_code();
+    rc = rank == 0 ? app.exit(e) : e.get_exit_code();
   } catch (const ferry::Error& e) {
     std::fprintf(stderr, "ferry: error (rank %d): %s\n", rank, e.what());
     rc = 1;

@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+
+#include "ferry/error.hpp"
+#include "roles/layout.hpp"
+
+using ferry::roles::Role;
+
+namespace {
+
+ferry::Config config(int randomizers, int servers, int transformers, int per_node = 0) {
+  ferry::Config c;
+  c.runtime.randomizers = randomizers;
+  c.runtime.cache_servers = servers;
+  c.runtime.cache_servers_per_node = per_node;
+  c.runtime.transformers = transformers;
+  for (int i = 0; i < randomizers; ++i) {
+    ferry::PipelineConfig p;
+    p.name = "p" + std::to_string(i);
+    p.cache_id = i;
+    c.pipelines.push_back(p);
+  }
+  return c;
+}
+
+std::string error_of(const ferry::Config& c, std::vector<int> nodes, std::vector<char> service = {}) {
+  try {
+    ferry::roles::plan_layout(c, nodes, service);
+  } catch (const ferry::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(Layout, CountsFillServiceRolesFirstAndTheRestConsume) {
+  const auto l = ferry::roles::plan_layout(config(1, 2, 3), std::vector<int>(8, 0), {});
+  EXPECT_EQ(l.randomizers, (std::vector<int>{0}));
+  EXPECT_EQ(l.cache_servers, (std::vector<int>{1, 2}));
+  EXPECT_EQ(l.transformers, (std::vector<int>{3, 4, 5}));
+  EXPECT_EQ(l.consumers, (std::vector<int>{6, 7}));
+  EXPECT_EQ(l.index_of(7), 1);
+  EXPECT_EQ(l.groups.at(0), (std::vector<int>{6, 7}));
+  EXPECT_EQ(l.describe(), "1 randomizer [0], 2 cache server [1,2], 3 transformer [3,4,5], 2 consumer [6,7]");
+}
+
+TEST(Layout, OneCacheServerPerNode) {
+  // Two nodes of four ranks: node 0 = ranks 0-3, node 4 = ranks 4-7.
+  const auto l = ferry::roles::plan_layout(config(1, 0, 1, 1), {0, 0, 0, 0, 4, 4, 4, 4}, {});
+  EXPECT_EQ(l.cache_servers, (std::vector<int>{1, 4}));
+  EXPECT_EQ(l.transformers, (std::vector<int>{2}));
+  EXPECT_EQ(l.consumers, (std::vector<int>{3, 5, 6, 7}));
+  EXPECT_NE(error_of(config(1, 0, 1, 2), {0, 0, 0, 1}), "no error");
+}
+
+TEST(Layout, MpmdServiceRanksTakeTheRolesAndTheOthersConsume) {
+  // ferry-serve on ranks 0-2 (started first), the training program on 3-4.
+  const auto l = ferry::roles::plan_layout(config(1, 1, 1), std::vector<int>(5, 0), {1, 1, 1, 0, 0});
+  EXPECT_EQ(l.consumers, (std::vector<int>{3, 4}));
+  EXPECT_EQ(l.role[2], Role::transformer);
+  EXPECT_NE(error_of(config(1, 1, 1), std::vector<int>(5, 0), {1, 1, 1, 1, 0}).find("rank 3 has no role"),
+            std::string::npos);
+  EXPECT_NE(error_of(config(1, 1, 2), std::vector<int>(5, 0), {1, 1, 1, 0, 0}).find("cannot hold"),
+            std::string::npos);
+}
+
+TEST(Layout, ImpossibleLayoutsAreRefusedWithTheNumbers) {
+  EXPECT_NE(error_of(config(1, 1, 1), std::vector<int>(3, 0)).find("3 rank(s) leave no consumer"),
+            std::string::npos);
+  EXPECT_NE(error_of(config(1, 1, 5), std::vector<int>(4, 0)).find("runtime.transformers = 5"),
+            std::string::npos);
+  auto c = config(1, 1, 1);
+  c.pipelines[0].consumers = {0, 3};
+  EXPECT_NE(
+      error_of(c, std::vector<int>(5, 0)).find("pipeline 'p0': consumers names consumer 3 but the job has 2"),
+      std::string::npos);
+}
+
+TEST(Layout, PipelinesOfOneCacheIdShareARandomizer) {
+  auto c = config(2, 1, 1);
+  ferry::PipelineConfig extra;
+  extra.name = "p2";
+  extra.cache_id = 1;
+  c.pipelines.push_back(extra);
+  const auto l = ferry::roles::plan_layout(c, std::vector<int>(6, 0), {});
+  EXPECT_EQ(l.randomizer_of, (std::vector<int>{0, 1, 1}));
+  c.runtime.cache_bytes = 1000;
+  EXPECT_EQ(l.slab_share(c.runtime), 448u);  // half of 1000, aligned down to 64
+}
