@@ -7,5 +7,8 @@
 #include "ferry/dtype.hpp"
 #include "ferry/error.hpp"
 #include "ferry/features.hpp"
+#include "ferry/loader.hpp"
 #include "ferry/local_loader.hpp"
+#include "ferry/runtime.hpp"
+#include "ferry/stats.hpp"
 #include "ferry/transform.hpp"

@@ -21,6 +21,11 @@ class Loader {
   // the batch is not there yet; throws Error when a rank of the job failed (the message names it).
   const Batch* next_batch();
 
+  // Range over the rest of the current epoch: for (const ferry::Batch& b : loader.epoch()) { ... }.
+  // Each step calls next_batch(); the range ends after the epoch's last batch (or at the end of training).
+  class EpochRange;
+  EpochRange epoch();
+
   const std::string& pipeline() const noexcept;
   std::uint64_t batches_per_epoch() const noexcept;
   std::uint64_t dataset_size() const noexcept;
@@ -32,5 +37,36 @@ class Loader {
   roles::ConsumerEngine* engine_;
   std::size_t index_;
 };
+
+class Loader::EpochRange {
+ public:
+  struct End {};
+  class Iterator {
+   public:
+    Iterator(Loader* loader, const Batch* batch) : loader_(loader), batch_(batch) {}
+    const Batch& operator*() const { return *batch_; }
+    const Batch* operator->() const { return batch_; }
+    Iterator& operator++() {
+      const bool last = batch_->index + 1 >= loader_->batches_per_epoch();
+      batch_ = last ? nullptr : loader_->next_batch();
+      return *this;
+    }
+    bool operator==(End) const noexcept { return batch_ == nullptr; }
+
+   private:
+    Loader* loader_;
+    const Batch* batch_;
+  };
+  explicit EpochRange(Loader* loader) : loader_(loader) {}
+  Iterator begin() { return Iterator(loader_, loader_->next_batch()); }
+  End end() const noexcept { return {}; }
+
+ private:
+  Loader* loader_;
+};
+
+inline Loader::EpochRange Loader::epoch() {
+  return EpochRange(this);
+}
 
 }  // namespace ferry

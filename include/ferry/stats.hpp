@@ -11,6 +11,10 @@ struct LoaderCounters {
   std::uint64_t hits = 0, misses = 0;  // samples read from a cache server / delivered by a transformer
   std::uint64_t bytes = 0;             // prepared sample bytes received
   double wait_seconds = 0;             // time spent blocked in next_batch()
+  // Prefetch queue: batches already complete (assembled or all data arrived) when next_batch() was called,
+  // summed over calls, and the smallest such count seen. Mean occupancy = queue_sum / batches.
+  std::uint64_t queue_sum = 0;
+  std::uint64_t queue_min = ~std::uint64_t{0};
 };
 
 struct ServeReport {

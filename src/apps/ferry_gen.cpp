@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "apps/progress.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
@@ -14,27 +15,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Progress on stderr, redrawn at most 10 times a second; only wired up when stderr is a terminal, so logs
-// and batch jobs stay clean.
-class Progress {
- public:
-  explicit Progress(const char* kind) : kind_(kind) {}
-  void operator()(std::uint64_t done, std::uint64_t total) {
-    const auto now = Clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    std::fprintf(stderr, "\r%s: %llu / %llu samples (%.0f%%)", kind_, static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total),
-                 100.0 * static_cast<double>(done) / static_cast<double>(total));
-    if (done == total) std::fputc('\n', stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  const char* kind_;
-  Clock::time_point last_{};
-};
 
 }  // namespace
 
@@ -83,7 +63,8 @@ int main(int argc, char** argv) {
       options.height = options.kind == ferry::synthetic::Kind::deepcam ? 768 : 224;
       options.width = options.kind == ferry::synthetic::Kind::deepcam ? 1152 : 224;
     }
-    if (isatty(STDERR_FILENO)) options.progress = Progress(ferry::synthetic::kind_name(options.kind));
+    if (ferry::apps::show_progress())
+      options.progress = ferry::apps::Progress(ferry::synthetic::kind_name(options.kind));
     const auto start = Clock::now();
     const ferry::synthetic::GenResult result = ferry::synthetic::generate(options);
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();

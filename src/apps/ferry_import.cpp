@@ -2,8 +2,10 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
+#include "apps/progress.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
@@ -37,7 +39,10 @@ int main(int argc, char** argv) {
 
   try {
     const auto start = std::chrono::steady_clock::now();
-    const ferry::storage::ImportResult result = ferry::storage::import_idx(images, labels, out, options);
+    std::function<void(std::uint64_t, std::uint64_t)> progress;
+    if (ferry::apps::show_progress()) progress = ferry::apps::Progress("ferry-import");
+    const ferry::storage::ImportResult result =
+        ferry::storage::import_idx(images, labels, out, options, progress);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("ferry-import: wrote %llu samples (%s on disk) to %s in %.2f s\n",
                 static_cast<unsigned long long>(result.samples),

@@ -137,7 +137,7 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
 
 void ConsumerEngine::on_descriptor(const transport::Message& message) {
   Reader r(message.bytes);
-  Descriptor d;
+  Descriptor& d = descriptor_;  // reused: its sources vector keeps its capacity
   decode(r, d);
   Pipe& p = pipe_of(d.pipeline);
   Slot& s = slot_for(p, d.epoch, d.batch);
@@ -163,8 +163,9 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
   Slot& s = slot_for(p, h.epoch, h.batch);
   const EntryLayout& layout = p.runtime->entry;
   for (std::uint64_t e = 0; e < h.count; ++e) {
-    std::vector<std::uint32_t> positions(r.u());
-    for (auto& pos : positions) pos = static_cast<std::uint32_t>(r.u());
+    positions_.resize(r.u());
+    for (auto& pos : positions_) pos = static_cast<std::uint32_t>(r.u());
+    const auto& positions = positions_;
     auto entry = r.raw(r.u());
     FERRY_ENFORCE(!layout.fixed || entry.size() == layout.bytes, "sample entry of ", entry.size(),
                   " bytes, expected ", layout.bytes);
@@ -276,6 +277,12 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     return nullptr;
   }
   const std::uint64_t epoch = p.next_seq / p.batches_per_epoch, batch = p.next_seq % p.batches_per_epoch;
+  // Queue occupancy: how many batches of the window are complete already (not waiting for data).
+  while (auto message = ctx_.fabric->poll()) dispatch(*message);
+  std::uint64_t queued = 0;
+  for (const Slot& q : p.ring) queued += q.active && q.described && q.waiting == 0;
+  p.counters.queue_sum += queued;
+  p.counters.queue_min = std::min(p.counters.queue_min, queued);
   Slot& s = slot_for(p, epoch, batch);
   const auto start = std::chrono::steady_clock::now();
   while (true) {

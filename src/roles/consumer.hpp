@@ -47,6 +47,8 @@ class ConsumerEngine {
   Context& ctx_;
   std::vector<std::unique_ptr<Pipe>> pipes_;
   std::vector<Loader> loaders_;
+  Descriptor descriptor_;                 // scratch, reused per message
+  std::vector<std::uint32_t> positions_;  // scratch, reused per entry
 };
 
 }  // namespace ferry::roles

@@ -1,6 +1,6 @@
 #include "roles/role_loop.hpp"
 
-#include <time.h>
+#include <sys/resource.h>
 
 #include <chrono>
 
@@ -11,10 +11,14 @@
 namespace ferry::roles {
 namespace {
 
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+// CPU time of the whole process (user + system): a transport's helper threads count too.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 double now_seconds() {
@@ -25,14 +29,14 @@ double now_seconds() {
 
 ServeReport RoleLoop::run() {
   report_.role = role_name(ctx_.role());
-  const double wall0 = now_seconds(), cpu0 = thread_cpu_seconds();
+  const double wall0 = now_seconds(), cpu0 = process_cpu_seconds();
   try {
     after_messages();
     while (!done()) {
-      const double w = now_seconds(), c = thread_cpu_seconds();
+      const double w = now_seconds(), c = process_cpu_seconds();
       auto message = ctx_.fabric->wait(std::chrono::milliseconds(200));
       report_.idle_wall_seconds += now_seconds() - w;
-      report_.idle_cpu_seconds += thread_cpu_seconds() - c;
+      report_.idle_cpu_seconds += process_cpu_seconds() - c;
       while (message) {
         if (message->tag == kAbort) throw RemoteFailure(abort_text(*message));
         on_message(*message);
@@ -49,7 +53,7 @@ ServeReport RoleLoop::run() {
     throw RemoteFailure(named);
   }
   report_.wall_seconds = now_seconds() - wall0;
-  report_.cpu_seconds = thread_cpu_seconds() - cpu0;
+  report_.cpu_seconds = process_cpu_seconds() - cpu0;
   finish(report_);
   return report_;
 }

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -102,7 +103,8 @@ IdxArray read_idx(const std::string& path, int rank) {
 }
 
 ImportResult import_idx(const std::string& images, const std::string& labels, const std::string& out,
-                        const WriteOptions& options) {
+                        const WriteOptions& options,
+                        const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   const IdxArray image_array = read_idx(images, 3);
   const IdxArray label_array = read_idx(labels, 1);
   const std::uint64_t n = image_array.dims[0];
@@ -114,7 +116,18 @@ ImportResult import_idx(const std::string& images, const std::string& labels, co
   H5Writer file(out);
   const hsize_t image_dims[] = {n, image_array.dims[1], image_array.dims[2]};
   const hsize_t label_dims[] = {n};
-  file.write_array<std::uint8_t>("/images", image_array.data, image_dims, options);
+  {
+    // Images in blocks, so a long import can show progress.
+    H5Dataset dataset = file.create("/images", H5T_NATIVE_UINT8, image_dims, options);
+    const std::uint64_t per = image_array.dims[1] * image_array.dims[2];
+    constexpr std::uint64_t kBlock = 4096;
+    for (std::uint64_t first = 0; first < n; first += kBlock) {
+      const std::uint64_t count = std::min(kBlock, n - first);
+      file.write_samples(dataset.get(), "/images", H5T_NATIVE_UINT8, first, count,
+                         image_array.data.data() + first * per);
+      if (progress) progress(first + count, n);
+    }
+  }
   file.write_array<std::uint8_t>("/labels", label_array.data, label_dims, options);
   ImportResult r;
   r.samples = n;

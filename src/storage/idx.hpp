@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,9 @@ struct ImportResult {
 };
 
 // Converts an IDX image file and its IDX label file into one stacked HDF5 file at `out`.
+// `progress` (may be empty) is called with (samples written, total) as the images are written in blocks.
 ImportResult import_idx(const std::string& images, const std::string& labels, const std::string& out,
-                        const WriteOptions& options);
+                        const WriteOptions& options,
+                        const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
 
 }  // namespace ferry::storage

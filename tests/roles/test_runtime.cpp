@@ -217,6 +217,32 @@ TEST_P(Runtime, IdleServiceRanksStayUnderFivePercentOfACore) {
   }
 }
 
+TEST_P(Runtime, RangeForWalksOneEpochAtATime) {
+  Config config = base();
+  config.pipelines.push_back(image_pipeline("images", 240, 61));
+  ferry::Runtime rt(MPI_COMM_WORLD, config);
+  if (!rt.is_consumer()) {
+    rt.serve();
+    return;
+  }
+  Loader& loader = rt.loader();
+  for (std::uint64_t epoch = 0; epoch < 2; ++epoch) {
+    std::uint64_t batches = 0;
+    for (const Batch& b : loader.epoch()) {
+      EXPECT_EQ(b.epoch, epoch);
+      EXPECT_EQ(b.index, batches);
+      ++batches;
+    }
+    EXPECT_EQ(batches, loader.batches_per_epoch());
+  }
+  EXPECT_EQ(loader.next_batch(), nullptr);
+  const LoaderCounters& c = loader.counters();
+  EXPECT_EQ(c.batches, 2 * loader.batches_per_epoch());
+  EXPECT_EQ(c.hits + c.misses, c.samples);
+  EXPECT_LE(c.queue_min, static_cast<std::uint64_t>(config.runtime.prefetch));
+  EXPECT_LE(c.queue_sum, c.batches * static_cast<std::uint64_t>(config.runtime.prefetch));
+}
+
 // Each rank must throw ConfigError containing `expect`; checked on every rank.
 void expect_fails_everywhere(const Config& config, const std::string& expect) {
   int ok = 0;
