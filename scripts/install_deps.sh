@@ -3,7 +3,7 @@
 # or `module load` when it cannot (not root, not Debian: a cluster).
 #   scripts/install_deps.sh            install what is missing (root), else print the command and fail
 #   scripts/install_deps.sh --print    only print what is missing
-#   scripts/install_deps.sh --extra    also the packages of the optional parts (Python client, Slurm, plots)
+#   scripts/install_deps.sh --extra    also the packages of the optional parts (plots for perf/)
 set -euo pipefail
 
 packages=(
@@ -15,8 +15,10 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
+  # clients and integrations that the test suite exercises: Slurm under a real controller, dlib, PyTorch
+  slurm-wlm munge libdlib-dev python3-torch python3-numpy python3-h5py python3-mpi4py
 )
-extra=(python3-h5py python3-numpy python3-matplotlib)
+extra=(python3-matplotlib)
 
 mode=install
 for arg in "$@"; do

@@ -30,6 +30,9 @@ struct PipelineConfig {
   std::vector<FieldChain> prepare;  // deterministic, cached
   std::vector<FieldChain> augment;  // random per (seed, epoch, sample ID)
   std::vector<int> consumers;       // consumer group: indices into the job's consumers; empty = all
+  // Resume position: the first batch delivered is batch start_batch of epoch start_epoch (apply_state()).
+  std::uint64_t start_epoch = 0;
+  std::uint64_t start_batch = 0;
 };
 
 // How the multi-rank system is laid out and run (ferry::Runtime). Reference: docs/runtime.md.
@@ -57,6 +60,10 @@ Config load_config(const std::string& path);
 Config parse_config(const std::string& toml_text, const std::string& source);
 // Checks every key's value and the relations between them. Throws ConfigError naming the key.
 void validate(const Config& config);
+// Sets the resume position of the pipeline a Loader::state() string names. Throws ConfigError when the
+// config has no such pipeline, its seed differs, or the text is not a Ferry state.
+void apply_state(Config& config, const std::string& state);
+
 // The effective config as TOML (what --print-config prints); parse_config(to_toml(c)) gives c back.
 std::string to_toml(const Config& config);
 

@@ -26,6 +26,12 @@ class Loader {
   class EpochRange;
   EpochRange epoch();
 
+  // Where this consumer stands, as a small string: "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B",
+  // the position after the last batch next_batch() returned. A job started with apply_state(config, it)
+  // delivers exactly the batches an uninterrupted run would have delivered from there (same IDs, bytes).
+  // In synchronous training every consumer of a pipeline has the same state.
+  std::string state() const;
+
   const std::string& pipeline() const noexcept;
   std::uint64_t batches_per_epoch() const noexcept;
   std::uint64_t dataset_size() const noexcept;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "ferry/batch.hpp"
 #include "ferry/config.hpp"
@@ -37,6 +38,8 @@ class LocalLoader {
   std::uint64_t epoch() const noexcept;
   std::uint64_t batch_in_epoch() const noexcept;
   void seek(std::uint64_t epoch, std::uint64_t batch);
+  // Same format as Loader::state(); the config's start_epoch / start_batch (apply_state) resume from it.
+  std::string state() const;
   const LocalCounters& counters() const noexcept;
 
  private:

@@ -1,5 +1,5 @@
-// Transform op specifications, as written in the config: "cast(scale=0.00392) | normalize(mean=[0.5], std=[0.25])".
-// Op reference: docs/transforms.md.
+// Transform op specifications, as written in the config: "cast(scale=0.00392) | normalize(mean=[0.5],
+// std=[0.25])". Op reference: docs/transforms.md.
 #pragma once
 
 #include <string>
@@ -15,10 +15,12 @@ struct OpSpec {
   std::string text() const;
 };
 
-// Parses "op(k=v, k=[a, b]) | op2" into specs. Throws ConfigError naming `where` (a config key) on bad syntax.
+// Parses "op(k=v, k=[a, b]) | op2" into specs. Throws ConfigError naming `where` (a config key) on bad
+// syntax.
 std::vector<OpSpec> parse_op_chain(const std::string& text, const std::string& where);
 
-// Which stage a chain belongs to. Prepare is deterministic and cached; augment is random per (seed, epoch, ID).
+// Which stage a chain belongs to. Prepare is deterministic and cached; augment is random per (seed, epoch,
+// ID).
 enum class Stage { prepare, augment };
 
 }  // namespace ferry

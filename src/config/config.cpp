@@ -148,6 +148,49 @@ void validate(const Config& config) {
   }
 }
 
+void apply_state(Config& config, const std::string& state) {
+  // "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B"
+  std::istringstream in(state);
+  std::string magic, version;
+  in >> magic >> version;
+  if (magic != "ferry-state" || version != "1")
+    throw ConfigError(
+        str_cat("'", state.substr(0, 40), "' is not a Ferry state (expected \"ferry-state 1 ...\")"));
+  std::string name, seed, epoch, batch, word;
+  while (in >> word) {
+    const auto eq = word.find('=');
+    if (eq == std::string::npos) throw ConfigError(str_cat("Ferry state: '", word, "' is not KEY=VALUE"));
+    const std::string key = word.substr(0, eq), value = word.substr(eq + 1);
+    if (key == "pipeline")
+      name = value;
+    else if (key == "seed")
+      seed = value;
+    else if (key == "epoch")
+      epoch = value;
+    else if (key == "batch")
+      batch = value;
+    else
+      throw ConfigError(str_cat("Ferry state: unknown field '", key, "'"));
+  }
+  if (name.empty() || seed.empty() || epoch.empty() || batch.empty())
+    throw ConfigError("Ferry state: needs pipeline, seed, epoch and batch");
+  for (auto& p : config.pipelines) {
+    if (p.name != name) continue;
+    try {
+      if (std::stoull(seed) != p.seed)
+        throw ConfigError(str_cat("Ferry state of pipeline '", name, "' has seed ", seed,
+                                  " but the config says ", p.seed, ": the sequence would differ"));
+      p.start_epoch = std::stoull(epoch);
+      p.start_batch = std::stoull(batch);
+    } catch (const std::logic_error&) {
+      throw ConfigError(
+          str_cat("Ferry state of pipeline '", name, "': seed, epoch and batch must be integers"));
+    }
+    return;
+  }
+  throw ConfigError(str_cat("Ferry state names pipeline '", name, "', which the config does not have"));
+}
+
 std::string to_toml(const Config& config) {
   using config::Kind;
   using config::Scope;

@@ -300,6 +300,14 @@ std::vector<KeyDef> make_keys() {
       "batch_size", Scope::pipeline, 1, 1 << 20, "samples per batch per consumer",
       [](PipelineConfig& p, long long v) { p.batch_size = static_cast<std::size_t>(v); },
       [](const PipelineConfig& p) { return static_cast<long long>(p.batch_size); }));
+  k.push_back(integer_key(
+      "start_epoch", Scope::pipeline, 0, 1000000, "resume: epoch of the first batch (apply_state)",
+      [](PipelineConfig& p, long long v) { p.start_epoch = static_cast<std::uint64_t>(v); },
+      [](const PipelineConfig& p) { return static_cast<long long>(p.start_epoch); }));
+  k.push_back(integer_key(
+      "start_batch", Scope::pipeline, 0, 1LL << 40, "resume: batch of the first batch within start_epoch",
+      [](PipelineConfig& p, long long v) { p.start_batch = static_cast<std::uint64_t>(v); },
+      [](const PipelineConfig& p) { return static_cast<long long>(p.start_batch); }));
   k.push_back(bool_key("drop_last", "true: equal shares, drop the last partial batch; false: pad shares",
                        &PipelineConfig::drop_last));
   k.push_back(

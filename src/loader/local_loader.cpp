@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "loader/resume.hpp"
 #include "loader/sample_processor.hpp"
 #include "sampler/epoch_plan.hpp"
 
@@ -42,6 +43,10 @@ struct LocalLoader::Impl {
       current.fields[i].dtype = processor.output(i).dtype;
       if (!processor.variable(i)) out[i].resize(config.batch_size * processor.output(i).bytes());
     }
+    const std::uint64_t per_epoch = plan_for(0).batches_per_consumer();
+    const std::uint64_t start = loader::start_sequence(config, per_epoch);
+    epoch = per_epoch ? start / per_epoch : 0;
+    batch = per_epoch ? start % per_epoch : 0;
   }
 
   const sampler::EpochPlan& plan_for(std::uint64_t e) {
@@ -142,6 +147,11 @@ std::uint64_t LocalLoader::batch_in_epoch() const noexcept {
 }
 const LocalCounters& LocalLoader::counters() const noexcept {
   return impl_->counters;
+}
+
+std::string LocalLoader::state() const {
+  const std::uint64_t per_epoch = impl_->plan_for(0).batches_per_consumer();
+  return loader::format_state(impl_->processor.config(), impl_->epoch * per_epoch + impl_->batch, per_epoch);
 }
 
 void LocalLoader::seek(std::uint64_t epoch, std::uint64_t batch) {

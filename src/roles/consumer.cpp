@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
+#include "loader/resume.hpp"
 
 namespace ferry::roles {
 namespace {
@@ -68,6 +69,7 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
                 p->config->seed};
     p->batches_per_epoch = p->plan_for(0).batches_per_consumer();
     p->total = p->batches_per_epoch * static_cast<std::uint64_t>(p->config->epochs);
+    p->next_seq = loader::start_sequence(*p->config, p->batches_per_epoch);
     p->ring.resize(ring);
     p->epoch_figures.pipeline = static_cast<std::uint32_t>(rt.index);
     pipes_.push_back(std::move(p));
@@ -89,6 +91,11 @@ std::vector<std::string> ConsumerEngine::names() const {
   std::vector<std::string> out;
   for (const auto& p : pipes_) out.push_back(p->config->name);
   return out;
+}
+
+std::string ConsumerEngine::state(std::size_t local) const {
+  const Pipe& p = *pipes_[local];
+  return loader::format_state(*p.config, p.next_seq, p.batches_per_epoch);
 }
 
 const std::string& ConsumerEngine::name(std::size_t local) const {
@@ -360,6 +367,9 @@ std::uint64_t Loader::dataset_size() const noexcept {
 }
 const LoaderCounters& Loader::counters() const noexcept {
   return engine_->counters(index_);
+}
+std::string Loader::state() const {
+  return engine_->state(index_);
 }
 
 }  // namespace ferry

@@ -28,6 +28,7 @@ class ConsumerEngine {
   void finish_all() noexcept;
 
   const std::string& name(std::size_t local) const;
+  std::string state(std::size_t local) const;
   std::uint64_t batches_per_epoch(std::size_t local) const;
   std::uint64_t dataset_size(std::size_t local) const;
   const LoaderCounters& counters(std::size_t local) const;

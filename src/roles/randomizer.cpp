@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
+#include "loader/resume.hpp"
 
 namespace ferry::roles {
 
@@ -63,12 +64,14 @@ Randomizer::Randomizer(Context& ctx) : RoleLoop(ctx), oracle_(std::make_unique<O
                p.config->seed};
     p.batches_per_epoch = group.empty() ? 0 : sampler::EpochPlan(p.share, 0).batches_per_consumer();
     p.total = p.batches_per_epoch * static_cast<std::uint64_t>(p.config->epochs);
+    const std::uint64_t start = loader::start_sequence(*p.config, p.batches_per_epoch);
     p.cacheable = p.runtime->entry.fixed && p.runtime->entry.bytes > 0 && !layout.cache_servers.empty();
     for (std::size_t c = 0; c < group.size(); ++c) {
       ConsumerState state;
       state.rank = group[c];
       state.index = static_cast<std::uint32_t>(c);
-      state.finished = p.total == 0;
+      state.next_seq = start;
+      state.finished = p.total == 0 || start >= p.total;
       p.consumers.push_back(std::move(state));
     }
     pipelines_.push_back(std::move(p));

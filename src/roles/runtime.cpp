@@ -13,10 +13,12 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
+#include "loader/resume.hpp"
 #include "roles/consumer.hpp"
 #include "roles/context.hpp"
 #include "roles/randomizer.hpp"
 #include "roles/transformer.hpp"
+#include "sampler/epoch_plan.hpp"
 #include "transport/registry.hpp"
 
 namespace ferry {
@@ -84,6 +86,16 @@ void Runtime::Impl::setup_local() {
     p.processor = std::make_unique<loader::SampleProcessor>(ctx.config.pipelines[i]);
     p.entry = roles::entry_layout(*p.processor);
     p.group = p.processor->prepare_fingerprint();
+    if (!group.empty()) {  // a resume position past the end fails here, on every rank, before data moves
+      const auto& cfg = ctx.config.pipelines[i];
+      const sampler::ShareSpec share{p.processor->dataset().size(),
+                                     static_cast<std::uint32_t>(group.size()),
+                                     cfg.batch_size,
+                                     cfg.drop_last,
+                                     cfg.shuffle,
+                                     cfg.seed};
+      loader::start_sequence(cfg, sampler::EpochPlan(share, 0).batches_per_consumer());
+    }
     // A randomizer refuses, at set-up, an entry that cannot fit its share of a cache server.
     const std::uint64_t share = ctx.layout.slab_share(ctx.config.runtime);
     if (role == roles::Role::randomizer && p.entry.fixed && !ctx.layout.cache_servers.empty() &&

@@ -286,3 +286,33 @@ TEST(LocalLoader, BadSetupsAreNamed) {
     EXPECT_NE(std::string(e.what()).find("'bytes'"), std::string::npos) << e.what();
   }
 }
+
+TEST(LocalLoader, StateResumesTheSameSequence) {
+  auto p = image_pipeline();
+  p.augment = {{"image", ferry::parse_op_chain("random_flip | noise(std=0.1)", "test")}};
+  const auto all = drain(p, 1, 2);
+  std::string state;
+  {
+    ferry::LocalLoader loader(p, 1, 2);
+    for (int k = 0; k < 17; ++k) ASSERT_NE(loader.next_batch(), nullptr);
+    state = loader.state();
+  }
+  EXPECT_EQ(state, "ferry-state 1 pipeline=img seed=99 epoch=1 batch=5");
+  ferry::Config config;
+  config.pipelines = {p};
+  ferry::apply_state(config, state);
+  const auto rest = drain(config.pipelines[0], 1, 2);
+  ASSERT_EQ(rest.size(), all.size() - 17);
+  for (std::size_t k = 0; k < rest.size(); ++k) {
+    EXPECT_EQ(rest[k].ids, all[17 + k].ids);
+    EXPECT_EQ(rest[k].fields, all[17 + k].fields) << "batch " << 17 + k;
+  }
+  ferry::Config other = config;
+  other.pipelines[0].seed = 1;
+  EXPECT_THROW(ferry::apply_state(other, state), ferry::ConfigError);
+  EXPECT_THROW(ferry::apply_state(config, "ferry-state 1 pipeline=nope seed=99 epoch=0 batch=0"),
+               ferry::ConfigError);
+  EXPECT_THROW(ferry::apply_state(config, "garbage"), ferry::ConfigError);
+  config.pipelines[0].start_epoch = 5;
+  EXPECT_THROW(ferry::LocalLoader(config.pipelines[0]), ferry::ConfigError);
+}

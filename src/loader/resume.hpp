@@ -1,0 +1,19 @@
+// Resume positions. A pipeline's batches form one sequence per consumer: seq = epoch * batches_per_epoch +
+// batch. LocalLoader, the randomizer and the consumers start at the same seq (config start_epoch /
+// start_batch, set by apply_state) and describe where they stand with the same state string.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ferry/config.hpp"
+
+namespace ferry::loader {
+
+// The first seq of `p`; throws ConfigError naming the pipeline when the position lies past its last batch.
+std::uint64_t start_sequence(const PipelineConfig& p, std::uint64_t batches_per_epoch);
+
+// "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B" for the next seq to deliver.
+std::string format_state(const PipelineConfig& p, std::uint64_t next_seq, std::uint64_t batches_per_epoch);
+
+}  // namespace ferry::loader
