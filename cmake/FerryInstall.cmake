@@ -17,3 +17,5 @@ install(FILES "${PROJECT_BINARY_DIR}/FerryConfig.cmake" "${PROJECT_BINARY_DIR}/F
 
 configure_file(cmake/ferry.pc.in "${PROJECT_BINARY_DIR}/ferry.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/ferry.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+install(PROGRAMS mpi_launchers/ferry-launch DESTINATION ${CMAKE_INSTALL_BINDIR})
