@@ -23,6 +23,26 @@ if [[ ! -f "$data/demo_images.h5" ]]; then
   "$build/src/apps/ferry-gen" image --out "$data/demo_images.h5" --samples "$samples" --seed 1 --chunk 64 --deflate 1
 fi
 
+# One pipeline over the demo images: NAME SEED AUGMENT. Both pipelines share the dataset and the prepare stage,
+# so they share cache entries; their orders and augmentations differ.
+pipeline() {
+  cat <<TOML
+[[pipeline]]
+name = "$1"
+seed = $2
+epochs = 3
+batch_size = 32
+[pipeline.dataset]
+layout = "stacked"
+files = ["demo_images.h5"]
+fields = { image = "/images", label = "/labels" }
+[pipeline.prepare]
+image = "cast(scale=0.00392157) | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]) | hwc_to_chw"
+[pipeline.augment]
+image = "$3"
+TOML
+}
+
 # The demo's config, written next to the data so that it can be read and rerun by hand.
 cat >"$data/demo.toml" <<TOML
 log_level = "warn"
@@ -37,33 +57,9 @@ cache_policy = "clairvoyant"
 prefetch = 4
 stats_file = "$data/demo_stats.jsonl"
 
-[[pipeline]]
-name = "train_a"
-seed = 7
-epochs = 3
-batch_size = 32
-[pipeline.dataset]
-layout = "stacked"
-files = ["demo_images.h5"]
-fields = { image = "/images", label = "/labels" }
-[pipeline.prepare]
-image = "cast(scale=0.00392157) | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]) | hwc_to_chw"
-[pipeline.augment]
-image = "random_crop(height=56, width=56, padding=4) | random_flip(p=0.5)"
+$(pipeline train_a 7 "random_crop(height=56, width=56, padding=4) | random_flip(p=0.5)")
 
-[[pipeline]]
-name = "train_b"
-seed = 8
-epochs = 3
-batch_size = 32
-[pipeline.dataset]
-layout = "stacked"
-files = ["demo_images.h5"]
-fields = { image = "/images", label = "/labels" }
-[pipeline.prepare]
-image = "cast(scale=0.00392157) | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]) | hwc_to_chw"
-[pipeline.augment]
-image = "random_flip(p=0.5) | noise(std=0.02)"
+$(pipeline train_b 8 "random_flip(p=0.5) | noise(std=0.02)")
 TOML
 
 rm -f "$data/demo_stats.jsonl"

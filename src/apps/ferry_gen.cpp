@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "apps/progress.hpp"
+#include "apps/tool_main.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
@@ -44,16 +45,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 9))
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "ferry-gen: error: " << e.what() << " (see ferry-gen --help)\n";
-    return 2;
-  }
-
-  try {
+  return ferry::apps::run_tool("ferry-gen", app, argc, argv, [&]() -> int {
     if (!ferry::synthetic::parse_kind(kind, options.kind)) {
       throw ferry::ConfigError(
           ferry::str_cat("unknown kind '", kind, "' (image, cosmoflow, deepcam or vlen)"));
@@ -74,11 +66,5 @@ int main(int argc, char** argv) {
                 ferry::format_bytes(static_cast<double>(result.file_bytes)).c_str(), options.out.c_str(),
                 seconds);
     return 0;
-  } catch (const ferry::ConfigError& e) {
-    std::cerr << "ferry-gen: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "ferry-gen: error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

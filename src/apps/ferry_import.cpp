@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "apps/progress.hpp"
+#include "apps/tool_main.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
@@ -28,16 +29,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 9))
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "ferry-import: error: " << e.what() << " (see ferry-import --help)\n";
-    return 2;
-  }
-
-  try {
+  return ferry::apps::run_tool("ferry-import", app, argc, argv, [&]() -> int {
     const auto start = std::chrono::steady_clock::now();
     std::function<void(std::uint64_t, std::uint64_t)> progress;
     if (ferry::apps::show_progress()) progress = ferry::apps::Progress("ferry-import");
@@ -48,11 +40,5 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(result.samples),
                 ferry::format_bytes(static_cast<double>(result.file_bytes)).c_str(), out.c_str(), seconds);
     return 0;
-  } catch (const ferry::ConfigError& e) {
-    std::cerr << "ferry-import: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "ferry-import: error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
