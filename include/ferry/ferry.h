@@ -64,19 +64,19 @@ typedef struct ferry_runtime ferry_runtime;
 typedef struct ferry_field {
   const char* name;
   const void* data;
-  int dtype;              /* a ferry_dtype */
-  int ndim;               /* dimensions including the batch dimension (>= 1) */
-  const int64_t* shape;   /* ndim extents: [batch, per-sample dims...]; variable fields: [batch] */
-  size_t bytes;           /* bytes at data */
+  int dtype;               /* a ferry_dtype */
+  int ndim;                /* dimensions including the batch dimension (>= 1) */
+  const int64_t* shape;    /* ndim extents: [batch, per-sample dims...]; variable fields: [batch] */
+  size_t bytes;            /* bytes at data */
   const uint64_t* offsets; /* variable-length fields only: batch+1 byte offsets into data; NULL otherwise */
 } ferry_field;
 
 typedef struct ferry_batch {
   const char* pipeline;
-  uint64_t epoch;           /* epoch this batch belongs to, from 0 */
-  uint64_t index;           /* batch number within the epoch for this consumer, from 0 */
-  size_t size;              /* samples in the batch */
-  const uint64_t* ids;      /* size data IDs, in delivery order */
+  uint64_t epoch;      /* epoch this batch belongs to, from 0 */
+  uint64_t index;      /* batch number within the epoch for this consumer, from 0 */
+  size_t size;         /* samples in the batch */
+  const uint64_t* ids; /* size data IDs, in delivery order */
   int nfields;
   const ferry_field* fields; /* nfields entries, in dataset.fields order */
 } ferry_batch;

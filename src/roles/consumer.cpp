@@ -336,6 +336,18 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
 
 void ConsumerEngine::finish_all() noexcept {
   for (auto& p : pipes_) {
+    // One-sided gets of prefetched batches write into this engine's buffers: complete them before the
+    // buffers can go away (an early stop leaves some in flight).
+    for (auto& slot : p->ring) {
+      for (auto& get : slot.gets) {
+        try {
+          get.wait();
+        } catch (const std::exception& e) {
+          log::warn("a prefetch read of pipeline '{}' failed during shutdown: {}", p->config->name, e.what());
+        }
+      }
+      slot.gets.clear();
+    }
     if (p->finished) continue;
     try {
       p->finished = true;

@@ -24,7 +24,8 @@ class ConsumerEngine {
   Loader& loader(std::string_view name);
   std::vector<std::string> names() const;
   const Batch* next_batch(std::size_t local);
-  // Tells the randomizers this consumer takes no more batches (end of use, early stop or failure).
+  // Completes reads still in flight into this engine's buffers, then tells the randomizers this consumer
+  // takes no more batches (end of use, early stop or failure). Call before destroying the engine.
   void finish_all() noexcept;
 
   const std::string& name(std::size_t local) const;
