@@ -29,6 +29,43 @@ struct FreeDeleter {
   void operator()(std::byte* p) const noexcept { std::free(p); }
 };
 
+// Set-up errors travel between ranks as text; a one-letter tag before kKindMark keeps their kind, so every
+// rank throws the type the failing rank threw (when all failures agree; ConfigError otherwise).
+constexpr char kKindMark = '\x1f';
+
+std::string tag_kind(const Error& e) {
+  const char kind = dynamic_cast<const DatasetError*>(&e)     ? 'D'
+                    : dynamic_cast<const TransformError*>(&e) ? 'T'
+                    : dynamic_cast<const TransportError*>(&e) ? 'N'
+                                                              : 'C';
+  return std::string{kind, kKindMark};
+}
+
+[[noreturn]] void throw_tagged(const std::string& gathered) {
+  std::string text;
+  char kind = 0;
+  bool mixed = false;
+  for (std::size_t i = 0; i < gathered.size(); ++i) {
+    if (i + 1 < gathered.size() && gathered[i + 1] == kKindMark) {
+      mixed = mixed || (kind != 0 && kind != gathered[i]);
+      kind = gathered[i];
+      ++i;  // drop the tag and its mark
+      continue;
+    }
+    text += gathered[i];
+  }
+  switch (mixed ? 'C' : kind) {
+    case 'D':
+      throw DatasetError(text, "", "");
+    case 'T':
+      throw TransformError(text);
+    case 'N':
+      throw TransportError(text, 0);
+    default:
+      throw ConfigError(text);
+  }
+}
+
 }  // namespace
 
 struct Runtime::Impl {
@@ -61,9 +98,9 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   try {
     setup_local();
   } catch (const Error& e) {
-    error = e.what();
+    error = tag_kind(e) + e.what();
   }
-  if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw ConfigError(all);
+  if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
   exchange_slabs();
   if (is_consumer) consumer = std::make_unique<roles::ConsumerEngine>(ctx);

@@ -290,12 +290,13 @@ TEST_P(Runtime, StopMidEpochAndResumeFromTheSavedState) {
   }
 }
 
-// Each rank must throw ConfigError containing `expect`; checked on every rank.
+// Each rank must throw E containing `expect`; checked on every rank.
+template <typename E = ConfigError>
 void expect_fails_everywhere(const Config& config, const std::string& expect) {
   int ok = 0;
   try {
     ferry::Runtime rt(MPI_COMM_WORLD, config);
-  } catch (const ConfigError& e) {
+  } catch (const E& e) {
     const std::string msg = e.what();
     ok = msg.find(expect) != std::string::npos;
     EXPECT_TRUE(ok) << "message: " << msg;
@@ -320,7 +321,7 @@ TEST_P(Runtime, LayoutsThatCannotWorkFailOnEveryRank) {
   config = base();
   config.pipelines.push_back(image_pipeline("images", 240, 1));
   config.pipelines[0].dataset.files = {shared_dir() + "/missing.h5"};
-  expect_fails_everywhere(config, "missing.h5");
+  expect_fails_everywhere<DatasetError>(config, "missing.h5");
   config = base();
   config.runtime.cache_bytes = 256;  // smaller than one entry
   config.pipelines.push_back(image_pipeline("images", 240, 1));
