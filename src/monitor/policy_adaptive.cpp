@@ -1,0 +1,102 @@
+// The default policy (FusionFlow, Cachew, DALI #1537): offload only while consumers wait and the accelerator
+// is idle; move back when the accelerator is busy (training) or the queues are full; hysteresis against
+// flapping. Rules in docs/heterogeneous.md.
+#include <algorithm>
+
+#include "monitor/policy.hpp"
+#include "monitor/policy_common.hpp"
+
+namespace ferry::monitor {
+
+namespace {
+
+enum class Vote { none, up, down_busy, down_full };
+
+class AdaptivePolicy final : public Policy {
+ public:
+  explicit AdaptivePolicy(const PolicyParams& params)
+      : params_(params),
+        step_units_(share_to_units(params.step)),
+        max_units_(share_to_units(params.max_share)) {}
+
+  std::string_view name() const noexcept override { return "adaptive"; }
+
+  Decisions decide(const Window& window, const History& /*history*/,
+                   const PolicyState& previous) const override {
+    // The history is not needed: the streaks in the state carry what the hysteresis needs, so the decision
+    // costs the same whatever the history length.
+    const auto summaries = summarize_pipelines(window);
+    const AcceleratorSummary accel = summarize_accelerators(window);
+    Decisions out;
+    out.jobs.window = window.index;
+    for (auto& in : detail::gather(summaries, previous)) {
+      PipelineState& st = in.state;
+      Reason reason = Reason::hold;
+      if (accel.count == 0) {
+        // Nothing to offload to: forget the share, so a device appearing later starts from CPU.
+        st.units = 0;
+        st.streak = 0;
+        reason = Reason::no_accelerator;
+      } else if (in.summary == nullptr || in.summary->queue_samples == 0) {
+        reason = Reason::no_data;  // no consumer reported: keep share and streak as they are
+      } else {
+        reason = step(st, vote(*in.summary, accel, st));
+      }
+      detail::place(out.jobs, in, st.units, reason, accel.count > 0);
+      out.state.pipelines.emplace(in.pipeline, std::move(st));
+    }
+    return out;
+  }
+
+ private:
+  // One window's opinion about a pipeline. A busy accelerator wins over everything (training comes first),
+  // then full queues, then starvation.
+  Vote vote(const PipelineSummary& s, const AcceleratorSummary& accel, const PipelineState& st) const {
+    const bool any_capable =
+        std::any_of(st.ops.begin(), st.ops.end(), [](const auto& op) { return op.second; });
+    if (st.units > 0 && accel.util_max >= params_.util_busy) return Vote::down_busy;
+    if (st.units > 0 && s.queue_min >= params_.high_water) return Vote::down_full;
+    if (any_capable && st.units < max_units_ && s.queue_mean < params_.low_water &&
+        accel.util_max < params_.util_threshold) {
+      return Vote::up;
+    }
+    return Vote::none;
+  }
+
+  // Moves the share by one step once the same direction was voted `hysteresis` windows in a row.
+  Reason step(PipelineState& st, Vote v) const {
+    const auto need = static_cast<std::int32_t>(params_.hysteresis);
+    switch (v) {
+      case Vote::none:
+        st.streak = 0;  // a quiet window breaks any run
+        return Reason::hold;
+      case Vote::up:
+        st.streak = std::max(st.streak, 0) + 1;
+        if (st.streak < need) return Reason::hold;
+        st.units = std::min(st.units + step_units_, max_units_);
+        st.streak = 0;
+        return Reason::offload;
+      case Vote::down_busy:
+      case Vote::down_full:
+        st.streak = std::min(st.streak, 0) - 1;
+        if (st.streak > -need) return Reason::hold;
+        st.units = st.units > step_units_ ? st.units - step_units_ : 0;
+        st.streak = 0;
+        return v == Vote::down_busy ? Reason::accelerator_busy : Reason::queues_full;
+    }
+    return Reason::hold;
+  }
+
+  PolicyParams params_;
+  std::uint32_t step_units_;
+  std::uint32_t max_units_;
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> make_adaptive_policy(const PolicyParams& params) {
+  params.validate();
+  return std::make_unique<AdaptivePolicy>(params);
+}
+
+}  // namespace ferry::monitor

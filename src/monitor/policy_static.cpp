@@ -1,0 +1,43 @@
+// Fixed placement, for comparison with the adaptive policy: every op with a device kernel sends
+// monitor.static_share of its batches to the accelerator (0, the default, is today's all-CPU placement),
+// whatever the window says. Without an accelerator everything stays on CPU.
+#include "monitor/policy.hpp"
+#include "monitor/policy_common.hpp"
+
+namespace ferry::monitor {
+
+namespace {
+
+class StaticPolicy final : public Policy {
+ public:
+  explicit StaticPolicy(const PolicyParams& params) : units_(share_to_units(params.static_share)) {}
+
+  std::string_view name() const noexcept override { return "static"; }
+
+  Decisions decide(const Window& window, const History& /*history*/,
+                   const PolicyState& previous) const override {
+    const auto summaries = summarize_pipelines(window);
+    const bool present = summarize_accelerators(window).count > 0;
+    Decisions out;
+    out.jobs.window = window.index;
+    for (auto& in : detail::gather(summaries, previous)) {
+      in.state.units = present ? units_ : 0;
+      in.state.streak = 0;
+      detail::place(out.jobs, in, in.state.units, Reason::fixed, present);
+      out.state.pipelines.emplace(in.pipeline, std::move(in.state));
+    }
+    return out;
+  }
+
+ private:
+  std::uint32_t units_;
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> make_static_policy(const PolicyParams& params) {
+  params.validate();
+  return std::make_unique<StaticPolicy>(params);
+}
+
+}  // namespace ferry::monitor

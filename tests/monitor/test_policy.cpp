@@ -1,0 +1,284 @@
+// Placement policies, table-driven: each case is a run of windows fed to one policy, with the expected
+// accelerator share and reason of every pipeline's device-capable op after each window.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "ferry/error.hpp"
+#include "helpers.hpp"
+#include "monitor/policy.hpp"
+
+namespace ferry::monitor {
+namespace {
+
+using testing::make_window;
+using testing::Pipe;
+
+constexpr std::uint32_t Q = kShareUnits / 4;  // one default step (0.25)
+constexpr std::optional<double> kNoAccelerator = std::nullopt;
+
+struct Expect {
+  std::uint32_t units;
+  Reason reason;
+};
+
+struct Step {
+  std::vector<Pipe> pipes;
+  std::optional<double> util;
+  std::map<std::uint32_t, Expect> expect;  // per pipeline, for op 0 (cast)
+};
+
+struct Case {
+  std::string name;
+  PolicyParams params;
+  std::vector<Step> steps;
+};
+
+// gtest prints a failing case by name instead of as raw bytes.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
+
+PolicyParams with(std::string name = "adaptive") {
+  PolicyParams p;
+  p.name = std::move(name);
+  return p;
+}
+
+// Shorthands: a starving pipeline (mean occupancy 0.1), a fed one (0.6, inside the dead band), a full one.
+Pipe starving(std::uint32_t id = 0) {
+  return {id, 0.1, 0.0};
+}
+Pipe fed(std::uint32_t id = 0) {
+  return {id, 0.6, 0.4};
+}
+Pipe full(std::uint32_t id = 0) {
+  return {id, 1.0, 0.95};
+}
+Pipe silent(std::uint32_t id = 0) {
+  return {id, 0, 0, false};
+}
+
+// Two windows of starvation on an idle accelerator: one default step to the accelerator.
+std::vector<Step> reach_quarter() {
+  return {{{starving()}, 0.1, {{0, {0, Reason::hold}}}}, {{starving()}, 0.1, {{0, {Q, Reason::offload}}}}};
+}
+
+std::vector<Step> concat(std::vector<Step> a, const std::vector<Step>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> c;
+  c.push_back({"StarvingOnIdleAcceleratorOffloadsAfterHysteresis", with(),
+               concat(reach_quarter(), {{{starving()}, 0.1, {{0, {Q, Reason::hold}}}},
+                                        {{starving()}, 0.2, {{0, {2 * Q, Reason::offload}}}}})});
+  {
+    PolicyParams p = with();
+    p.hysteresis = 1;
+    c.push_back({"HysteresisOfOneMovesEveryWindow",
+                 p,
+                 {{{starving()}, 0.0, {{0, {Q, Reason::offload}}}},
+                  {{starving()}, 0.0, {{0, {2 * Q, Reason::offload}}}},
+                  {{starving()}, 0.0, {{0, {3 * Q, Reason::offload}}}}}});
+  }
+  c.push_back({"NoAcceleratorKeepsEverythingOnCpu",
+               with(),
+               {{{starving()}, kNoAccelerator, {{0, {0, Reason::no_accelerator}}}},
+                {{starving()}, kNoAccelerator, {{0, {0, Reason::no_accelerator}}}},
+                {{starving()}, kNoAccelerator, {{0, {0, Reason::no_accelerator}}}}}});
+  c.push_back({"AcceleratorDisappearingResetsTheShare", with(),
+               concat(reach_quarter(), {{{starving()}, kNoAccelerator, {{0, {0, Reason::no_accelerator}}}},
+                                        {{starving()}, 0.1, {{0, {0, Reason::hold}}}}})});
+  c.push_back({"BusyAcceleratorMovesWorkBack", with(),
+               concat(reach_quarter(), {{{starving()}, 0.9, {{0, {Q, Reason::hold}}}},
+                                        {{starving()}, 0.95, {{0, {0, Reason::accelerator_busy}}}}})});
+  c.push_back({"UtilizationSpikeOfOneWindowIsIgnored", with(),
+               concat(reach_quarter(), {{{fed()}, 0.99, {{0, {Q, Reason::hold}}}},
+                                        {{fed()}, 0.3, {{0, {Q, Reason::hold}}}},
+                                        {{fed()}, 0.99, {{0, {Q, Reason::hold}}}},
+                                        {{fed()}, 0.3, {{0, {Q, Reason::hold}}}}})});
+  c.push_back({"FullQueuesMoveWorkBack", with(),
+               concat(reach_quarter(), {{{full()}, 0.2, {{0, {Q, Reason::hold}}}},
+                                        {{full()}, 0.2, {{0, {0, Reason::queues_full}}}},
+                                        {{full()}, 0.2, {{0, {0, Reason::hold}}}}})});
+  c.push_back({"FedPipelineInTheDeadBandHolds",
+               with(),
+               {{{fed()}, 0.1, {{0, {0, Reason::hold}}}},
+                {{fed()}, 0.1, {{0, {0, Reason::hold}}}},
+                {{fed()}, 0.1, {{0, {0, Reason::hold}}}}}});
+  c.push_back({"StarvingButAcceleratorNotIdleStaysOnCpu",
+               with(),
+               {{{starving()}, 0.6, {{0, {0, Reason::hold}}}},
+                {{starving()}, 0.6, {{0, {0, Reason::hold}}}},
+                {{starving()}, 0.99, {{0, {0, Reason::hold}}}},
+                {{starving()}, 0.99, {{0, {0, Reason::hold}}}}}});
+  c.push_back({"OnePipelineStarvingWhileAnotherIsFed",
+               with(),
+               {{{starving(0), fed(1)}, 0.1, {{0, {0, Reason::hold}}, {1, {0, Reason::hold}}}},
+                {{starving(0), fed(1)}, 0.1, {{0, {Q, Reason::offload}}, {1, {0, Reason::hold}}}},
+                {{fed(0), starving(1)}, 0.1, {{0, {Q, Reason::hold}}, {1, {0, Reason::hold}}}},
+                {{fed(0), starving(1)}, 0.1, {{0, {Q, Reason::hold}}, {1, {Q, Reason::offload}}}}}});
+  c.push_back({"AlternatingSignalsDoNotFlap", with(),
+               concat(reach_quarter(), {{{starving()}, 0.1, {{0, {Q, Reason::hold}}}},
+                                        {{full()}, 0.1, {{0, {Q, Reason::hold}}}},
+                                        {{starving()}, 0.1, {{0, {Q, Reason::hold}}}},
+                                        {{full()}, 0.1, {{0, {Q, Reason::hold}}}},
+                                        {{starving()}, 0.1, {{0, {Q, Reason::hold}}}}})});
+  {
+    PolicyParams p = with();
+    p.hysteresis = 1;
+    p.step = 0.5;
+    p.max_share = 0.5;
+    c.push_back({"MaxShareCapsTheAccelerator",
+                 p,
+                 {{{starving()}, 0.0, {{0, {2 * Q, Reason::offload}}}},
+                  {{starving()}, 0.0, {{0, {2 * Q, Reason::hold}}}}}});
+  }
+  c.push_back({"WindowWithoutConsumerReportsKeepsShareAndStreak",
+               with(),
+               {{{starving()}, 0.1, {{0, {0, Reason::hold}}}},
+                {{silent()}, 0.1, {{0, {0, Reason::no_data}}}},
+                {{starving()}, 0.1, {{0, {Q, Reason::offload}}}}}});
+  c.push_back({"BusyAcceleratorWinsOverStarvation", with(),
+               concat(reach_quarter(), {{{starving()}, 0.9, {{0, {Q, Reason::hold}}}},
+                                        {{starving()}, 0.9, {{0, {0, Reason::accelerator_busy}}}},
+                                        {{starving()}, 0.9, {{0, {0, Reason::hold}}}}})});
+  {
+    PolicyParams p = with("static");
+    p.static_share = 0.5;
+    c.push_back({"StaticPolicyKeepsItsFixedShare",
+                 p,
+                 {{{starving()}, 0.0, {{0, {2 * Q, Reason::fixed}}}},
+                  {{full()}, 0.99, {{0, {2 * Q, Reason::fixed}}}},
+                  {{starving()}, kNoAccelerator, {{0, {0, Reason::no_accelerator}}}}}});
+  }
+  c.push_back(
+      {"StaticPolicyDefaultIsAllCpu",
+       with("static"),
+       {{{starving()}, 0.0, {{0, {0, Reason::fixed}}}}, {{starving()}, 0.0, {{0, {0, Reason::fixed}}}}}});
+  return c;
+}
+
+class PolicyTable : public ::testing::TestWithParam<Case> {};
+
+TEST_P(PolicyTable, SharesFollowTheRules) {
+  const Case& c = GetParam();
+  const auto policy = make_policy(c.params);
+  History history(8);
+  PolicyState state;
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    const Step& s = c.steps[i];
+    const Window w = make_window(i, s.pipes, s.util);
+    const Decisions d = policy->decide(w, history, state);
+    EXPECT_EQ(d.jobs.window, i);
+    for (const auto& [pipeline, want] : s.expect) {
+      const OpPlacement* cast = d.jobs.find(pipeline, 0);
+      ASSERT_NE(cast, nullptr) << "window " << i << " pipeline " << pipeline;
+      EXPECT_EQ(cast->accelerator_units, want.units) << "window " << i << " pipeline " << pipeline;
+      EXPECT_EQ(cast->reason, want.reason)
+          << "window " << i << " pipeline " << pipeline << ": got " << to_string(cast->reason);
+      // The op without a device kernel never leaves the CPU.
+      const OpPlacement* layout = d.jobs.find(pipeline, 1);
+      ASSERT_NE(layout, nullptr);
+      EXPECT_EQ(layout->accelerator_units, 0u);
+      EXPECT_EQ(layout->target(), Target::cpu);
+      EXPECT_EQ(layout->reason, s.util ? Reason::not_capable : Reason::no_accelerator);
+    }
+    history.push(w);
+    state = d.state;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Monitor, PolicyTable, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+TEST(Policy, DecideIsPure) {
+  const auto policy = make_policy(with());
+  History history(4);
+  PolicyState state;
+  state.pipelines[0].units = Q;
+  state.pipelines[0].streak = 1;
+  const PolicyState before = state;
+  const Window w = make_window(7, {starving()}, 0.1);
+  const Decisions a = policy->decide(w, history, state);
+  const Decisions b = policy->decide(w, history, state);
+  EXPECT_EQ(a.jobs, b.jobs);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(state, before);
+  EXPECT_EQ(a.jobs.find(0, 0)->accelerator_units, 2 * Q);
+}
+
+TEST(Policy, PipelineWithoutTransformerReportStillGetsPlacements) {
+  // All hits: no transformer ran the pipeline, yet the ops known from earlier windows keep their placement.
+  const auto policy = make_policy(with());
+  History history(4);
+  PolicyState state;
+  const Decisions first = policy->decide(make_window(0, {starving()}, 0.1), history, state);
+  Window hits_only = make_window(1, {starving()}, 0.1);
+  hits_only.ranks.back().pipelines.clear();
+  const Decisions second = policy->decide(hits_only, history, first.state);
+  ASSERT_NE(second.jobs.find(0, 0), nullptr);
+  ASSERT_NE(second.jobs.find(0, 1), nullptr);
+  EXPECT_EQ(second.jobs.find(0, 0)->accelerator_units, Q);
+}
+
+TEST(PolicyRegistry, KnowsAdaptiveAndStaticAndListsThemOnUnknownName) {
+  EXPECT_EQ(PolicyRegistry::global().names(), (std::vector<std::string>{"adaptive", "static"}));
+  EXPECT_EQ(make_policy(with())->name(), "adaptive");
+  EXPECT_EQ(make_policy(with("static"))->name(), "static");
+  try {
+    make_policy(with("greedy"));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown policy 'greedy' (known: adaptive, static)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(PolicyRegistry, TakesPoliciesOfOnesOwn) {
+  PolicyRegistry registry;
+  registry.add("cpu-only", make_static_policy);
+  EXPECT_THROW(registry.add("cpu-only", make_static_policy), InternalError);
+  PolicyParams p = with("cpu-only");
+  EXPECT_EQ(registry.make(p)->name(), "static");
+  EXPECT_THROW(registry.make(with()), ConfigError);  // this registry has no "adaptive"
+}
+
+TEST(PolicyParams, BadValuesNameTheirKey) {
+  struct Bad {
+    void (*edit)(PolicyParams&);
+    const char* key;
+  };
+  const Bad bad[] = {
+      {[](PolicyParams& p) { p.low_water = -0.1; }, "monitor.low_water"},
+      {[](PolicyParams& p) { p.high_water = 1.5; }, "monitor.high_water"},
+      {[](PolicyParams& p) { p.low_water = 0.9; },
+       "monitor.low_water (0.9) must be below monitor.high_water"},
+      {[](PolicyParams& p) { p.util_threshold = 0.9; }, "must be below monitor.util_busy"},
+      {[](PolicyParams& p) { p.hysteresis = 0; }, "monitor.hysteresis"},
+      {[](PolicyParams& p) { p.step = 0; }, "monitor.step"},
+      {[](PolicyParams& p) { p.max_share = 2; }, "monitor.max_share"},
+      {[](PolicyParams& p) { p.static_share = -1; }, "monitor.static_share"},
+  };
+  for (const auto& b : bad) {
+    PolicyParams p;
+    b.edit(p);
+    try {
+      p.validate();
+      ADD_FAILURE() << "accepted: " << b.key;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(b.key), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(PolicyParams{}.validate());
+}
+
+}  // namespace
+}  // namespace ferry::monitor
