@@ -24,11 +24,6 @@
 namespace ferry {
 namespace {
 
-// Aligned slab memory, freed with std::free.
-struct FreeDeleter {
-  void operator()(std::byte* p) const noexcept { std::free(p); }
-};
-
 // Set-up errors travel between ranks as text; a one-letter tag before kKindMark keeps their kind, so every
 // rank throws the type the failing rank threw (when all failures agree; ConfigError otherwise).
 constexpr char kKindMark = '\x1f';
@@ -71,7 +66,6 @@ std::string tag_kind(const Error& e) {
 struct Runtime::Impl {
   roles::Context ctx;
   MPI_Comm consumer_comm = MPI_COMM_NULL;
-  std::unique_ptr<std::byte, FreeDeleter> slab_memory;
   std::span<std::byte> slab;
   transport::Region region;
   std::unique_ptr<roles::ConsumerEngine> consumer;
@@ -143,20 +137,15 @@ void Runtime::Impl::setup_local() {
                                 " bytes (raise runtime.cache_bytes)"));
     ctx.pipelines.push_back(std::move(p));
   }
-  if (role == roles::Role::cache_server) {
-    const std::uint64_t bytes = ctx.config.runtime.cache_bytes;
-    void* memory = nullptr;
-    if (bytes > 0 && posix_memalign(&memory, 4096, bytes) != 0)
-      throw ConfigError(str_cat("runtime.cache_bytes = ", bytes, ": cannot allocate the cache slab"));
-    slab_memory.reset(static_cast<std::byte*>(memory));
-    slab = {static_cast<std::byte*>(memory), bytes};
-  }
 }
 
 void Runtime::Impl::exchange_slabs() {
   // Collective: every rank registers (cache servers their slab, the others nothing), then the packed keys
   // travel to every rank by MPI (bootstrap, apart from the data path).
-  region = ctx.fabric->register_memory(slab.empty() ? nullptr : slab.data(), slab.size());
+  // The transport allocates the slab, so that a get can be a plain copy on shared memory (no server CPU).
+  const std::uint64_t bytes = ctx.role() == roles::Role::cache_server ? ctx.config.runtime.cache_bytes : 0;
+  region = ctx.fabric->allocate_memory(bytes);
+  slab = {static_cast<std::byte*>(region.data()), region.size()};
   const auto key = region.key();
   int size = 0;
   FERRY_CHECK_MPI(MPI_Comm_size(ctx.comm, &size));

@@ -77,6 +77,11 @@ Region Fabric::register_memory(void* data, std::size_t bytes) {
   return do_register(data, bytes);
 }
 
+Region Fabric::allocate_memory(std::size_t bytes) {
+  check_open("allocate_memory");
+  return do_allocate(bytes);
+}
+
 RemoteRegion Fabric::attach(std::span<const std::byte> key) {
   check_open("attach");
   return do_attach(key);

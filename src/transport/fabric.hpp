@@ -145,6 +145,12 @@ class Fabric {
   // it the same number of times in the same order (a rank with nothing to expose passes nullptr, 0),
   // because MPI windows are created collectively; destroying the Regions is collective in the same way.
   Region register_memory(void* data, std::size_t bytes);
+  // Like register_memory, but the transport allocates `bytes` and owns them until the Region is destroyed
+  // (Region::data() is where they are). It places them where peers' gets need no help from this rank where
+  // it can: UCX maps them with UCP_MEM_MAP_ALLOCATE, which its shared-memory transports can map into the
+  // reader, so a get is a plain copy; MPI uses MPI_Win_allocate. COLLECTIVE, in the same sequence as
+  // register_memory (allocate_memory(0) exposes nothing).
+  Region allocate_memory(std::size_t bytes);
   // Turns a peer's packed key into a RemoteRegion. Cheap to repeat: keys are unpacked once per
   // (owner, region) and cached until close().
   RemoteRegion attach(std::span<const std::byte> key);
@@ -174,6 +180,7 @@ class Fabric {
   virtual std::optional<Message> do_poll() = 0;
   virtual std::optional<Message> do_wait(std::chrono::microseconds timeout) = 0;
   virtual Region do_register(void* data, std::size_t bytes) = 0;
+  virtual Region do_allocate(std::size_t bytes) = 0;
   virtual RemoteRegion do_attach(std::span<const std::byte> key) = 0;
   virtual Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) = 0;
   virtual void do_wait_all() = 0;

@@ -289,6 +289,7 @@ TEST(LocalLoader, BadSetupsAreNamed) {
 
 TEST(LocalLoader, StateResumesTheSameSequence) {
   auto p = image_pipeline();
+  p.prepare = {{"image", ferry::parse_op_chain("cast", "test")}};
   p.augment = {{"image", ferry::parse_op_chain("random_flip | noise(std=0.1)", "test")}};
   const auto all = drain(p, 1, 2);
   std::string state;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <ostream>
 #include <set>
 #include <vector>
 
@@ -59,6 +60,12 @@ struct ShareCase {
   std::uint64_t batch;
   bool drop_last;
 };
+
+// Printed in test listings (and so in ctest's names): the fields, never raw bytes with padding.
+void PrintTo(const ShareCase& c, std::ostream* out) {
+  *out << "n=" << c.n << " consumers=" << c.consumers << " batch=" << c.batch
+       << (c.drop_last ? " drop" : " pad");
+}
 
 class Shares : public ::testing::TestWithParam<ShareCase> {};
 

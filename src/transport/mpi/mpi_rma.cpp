@@ -64,6 +64,26 @@ Region MpiFabric::do_register(void* data, std::size_t bytes) {
   return Region(data, bytes, pack_region_key(key), std::move(impl));
 }
 
+Region MpiFabric::do_allocate(std::size_t bytes) {
+  // MPI_Win_allocate lets the library place the memory (shared segments between ranks of a node where it
+  // can); the window frees it.
+  void* base = nullptr;
+  MPI_Win window = MPI_WIN_NULL;
+  FERRY_CHECK_MPI(MPI_Win_allocate(static_cast<MPI_Aint>(bytes), /*disp_unit=*/1, MPI_INFO_NULL, comm_.get(),
+                                   &base, &window));
+  const std::uint64_t id = windows_->next_id++;
+  windows_->windows[id].window = window;
+  auto impl = std::make_unique<MpiRegion>(windows_, id);
+  FERRY_CHECK_MPI(MPI_Win_set_errhandler(window, MPI_ERRORS_RETURN));
+  FERRY_CHECK_MPI(MPI_Win_lock_all(MPI_MODE_NOCHECK, window));
+  RegionKey key;
+  key.backend = 'M';
+  key.owner = rank();
+  key.id = id;
+  key.size = bytes;
+  return Region(bytes == 0 ? nullptr : base, bytes, pack_region_key(key), std::move(impl));
+}
+
 RemoteRegion MpiFabric::do_attach(std::span<const std::byte> bytes) {
   const RegionKey key = unpack_region_key(bytes, 'M', backend());
   if (key.owner < 0 || key.owner >= size()) {

@@ -76,6 +76,7 @@ class UcxFabric final : public Fabric {
   std::optional<Message> do_poll() override;
   std::optional<Message> do_wait(std::chrono::microseconds timeout) override;
   Region do_register(void* data, std::size_t bytes) override;
+  Region do_allocate(std::size_t bytes) override;
   RemoteRegion do_attach(std::span<const std::byte> key) override;
   Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) override;
   void do_wait_all() override;

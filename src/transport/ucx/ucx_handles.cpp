@@ -111,6 +111,26 @@ MemMap::MemMap(std::shared_ptr<Context> context, void* address, std::size_t leng
   FERRY_CHECK_UCS(ucp_mem_map(context_->get(), &params, &handle_));
 }
 
+MemMap MemMap::allocate(std::shared_ptr<Context> context, std::size_t length) {
+  MemMap memory;
+  memory.context_ = std::move(context);
+  ucp_mem_map_params_t params{};
+  params.field_mask =
+      UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+  params.address = nullptr;
+  params.length = length;
+  params.flags = UCP_MEM_MAP_ALLOCATE;
+  FERRY_CHECK_UCS(ucp_mem_map(memory.context_->get(), &params, &memory.handle_));
+  return memory;
+}
+
+void* MemMap::address() const {
+  ucp_mem_attr_t attr{};
+  attr.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS;
+  FERRY_CHECK_UCS(ucp_mem_query(handle_, &attr));
+  return attr.address;
+}
+
 MemMap::~MemMap() {
   if (handle_ == nullptr) return;
   const ucs_status_t status = ucp_mem_unmap(context_->get(), std::exchange(handle_, nullptr));

@@ -109,6 +109,9 @@ class Endpoint {
 class MemMap {
  public:
   MemMap(std::shared_ptr<Context> context, void* address, std::size_t length);
+  // UCX allocates `length` bytes itself (UCP_MEM_MAP_ALLOCATE); address() says where.
+  static MemMap allocate(std::shared_ptr<Context> context, std::size_t length);
+  void* address() const;
   MemMap(MemMap&& other) noexcept
       : context_(std::move(other.context_)), handle_(std::exchange(other.handle_, nullptr)) {}
   MemMap& operator=(MemMap&&) = delete;
@@ -120,6 +123,7 @@ class MemMap {
   std::vector<std::byte> packed_rkey() const;
 
  private:
+  MemMap() = default;
   std::shared_ptr<Context> context_;
   ucp_mem_h handle_ = nullptr;
 };

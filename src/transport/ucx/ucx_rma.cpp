@@ -39,6 +39,20 @@ Region UcxFabric::do_register(void* data, std::size_t bytes) {
   return Region(data, bytes, pack_region_key(key), std::move(impl));
 }
 
+Region UcxFabric::do_allocate(std::size_t bytes) {
+  if (bytes == 0) return do_register(nullptr, 0);
+  MemMap memory = MemMap::allocate(context_, bytes);
+  void* data = memory.address();
+  RegionKey key;
+  key.backend = 'U';
+  key.owner = rank();
+  key.id = next_region_id_++;
+  key.base = reinterpret_cast<std::uint64_t>(data);
+  key.size = bytes;
+  key.native = memory.packed_rkey();
+  return Region(data, bytes, pack_region_key(key), std::make_unique<UcxRegion>(std::move(memory)));
+}
+
 RemoteRegion UcxFabric::do_attach(std::span<const std::byte> bytes) {
   RegionKey key = unpack_region_key(bytes, 'U', backend());
   if (key.owner < 0 || key.owner >= size()) {
