@@ -50,6 +50,12 @@ class Runtime {
   // Names of the pipelines this consumer belongs to.
   std::vector<std::string> pipelines() const;
 
+  // Ends the whole job now because of a failure in the caller's own code: every rank is told (a blocked
+  // next_batch() or serve() elsewhere throws with `why` and this rank named), then MPI_Abort. Use it where
+  // your code fails between its own collectives, which the destructor's orderly (collective) shutdown would
+  // otherwise wait on forever.
+  [[noreturn]] void abort(const std::string& why);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

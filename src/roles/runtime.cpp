@@ -3,6 +3,7 @@
 // message (gather_errors), before any data moves.
 #include "ferry/runtime.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <set>
@@ -251,6 +252,17 @@ Loader& Runtime::loader(std::string_view pipeline) {
     throw Error(str_cat("Runtime::loader() called on rank ", impl_->ctx.rank, ", a ", role(),
                         ": service ranks call serve()"));
   return impl_->consumer->loader(pipeline);
+}
+
+void Runtime::abort(const std::string& why) {
+  auto& ctx = impl_->ctx;
+  const std::string text =
+      str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), ") aborted the job: ", why);
+  std::fprintf(stderr, "ferry: %s\n", text.c_str());
+  std::fflush(stderr);
+  ctx.broadcast_abort(text);
+  MPI_Abort(ctx.comm, 1);
+  std::abort();  // MPI_Abort does not return; keep the promise if an MPI does
 }
 
 std::vector<std::string> Runtime::pipelines() const {
