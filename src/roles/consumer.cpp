@@ -244,16 +244,20 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
       continue;
     }
     const std::uint64_t size = proc.prepared(f).bytes();
-    p.prepared.resize(s.n * size);
+    const auto& desc = proc.output(f);
+    s.field_out[f].resize(s.n * desc.bytes());
+    // Gather the field out of the entries: straight into the batch when there is nothing to augment, else
+    // into a scratch buffer that the augment chain reads.
+    const bool augment = proc.has_augment(f);
+    if (augment) p.prepared.resize(s.n * size);
+    std::byte* gather = augment ? p.prepared.data() : s.field_out[f].data();
     for (std::size_t i = 0; i < s.n; ++i) {
       auto bytes = layout.fixed ? std::span<const std::byte>(
                                       s.staging.data() + i * layout.bytes + layout.offsets[f], size)
                                 : entry_field(layout, s.entries[i], f);
-      std::memcpy(p.prepared.data() + i * size, bytes.data(), size);
+      std::memcpy(gather + i * size, bytes.data(), size);
     }
-    const auto& desc = proc.output(f);
-    s.field_out[f].resize(s.n * desc.bytes());
-    proc.augment(f, p.prepared.data(), s.field_out[f].data(), s.n, s.out.ids.data(), s.epoch);
+    if (augment) proc.augment(f, p.prepared.data(), s.field_out[f].data(), s.n, s.out.ids.data(), s.epoch);
     field.shape.assign(1, s.n);
     field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
     field.data = s.field_out[f].data();

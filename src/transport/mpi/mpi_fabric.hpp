@@ -77,6 +77,7 @@ class MpiFabric final : public Fabric {
   std::optional<Message> do_wait(std::chrono::microseconds timeout) override;
   Region do_register(void* data, std::size_t bytes) override;
   Region do_allocate(std::size_t bytes) override;
+  Region wrap_window(MPI_Win window, void* data, std::size_t bytes);
   RemoteRegion do_attach(std::span<const std::byte> key) override;
   Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) override;
   void do_wait_all() override;

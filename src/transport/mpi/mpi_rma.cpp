@@ -46,13 +46,11 @@ class MpiRegion final : public detail::RegionImpl {
 
 }  // namespace
 
-Region MpiFabric::do_register(void* data, std::size_t bytes) {
-  MPI_Win window = MPI_WIN_NULL;
-  FERRY_CHECK_MPI(MPI_Win_create(bytes == 0 ? nullptr : data, static_cast<MPI_Aint>(bytes), /*disp_unit=*/1,
-                                 MPI_INFO_NULL, comm_.get(), &window));
+// A Region over a freshly created window; from the first line on the Region's impl owns the window, so an
+// error below still frees it.
+Region MpiFabric::wrap_window(MPI_Win window, void* data, std::size_t bytes) {
   const std::uint64_t id = windows_->next_id++;
   windows_->windows[id].window = window;
-  // From here the Region owns the window, so an error below still frees it.
   auto impl = std::make_unique<MpiRegion>(windows_, id);
   FERRY_CHECK_MPI(MPI_Win_set_errhandler(window, MPI_ERRORS_RETURN));
   FERRY_CHECK_MPI(MPI_Win_lock_all(MPI_MODE_NOCHECK, window));
@@ -61,7 +59,14 @@ Region MpiFabric::do_register(void* data, std::size_t bytes) {
   key.owner = rank();
   key.id = id;
   key.size = bytes;
-  return Region(data, bytes, pack_region_key(key), std::move(impl));
+  return Region(bytes == 0 ? nullptr : data, bytes, pack_region_key(key), std::move(impl));
+}
+
+Region MpiFabric::do_register(void* data, std::size_t bytes) {
+  MPI_Win window = MPI_WIN_NULL;
+  FERRY_CHECK_MPI(MPI_Win_create(bytes == 0 ? nullptr : data, static_cast<MPI_Aint>(bytes), /*disp_unit=*/1,
+                                 MPI_INFO_NULL, comm_.get(), &window));
+  return wrap_window(window, data, bytes);
 }
 
 Region MpiFabric::do_allocate(std::size_t bytes) {
@@ -71,17 +76,7 @@ Region MpiFabric::do_allocate(std::size_t bytes) {
   MPI_Win window = MPI_WIN_NULL;
   FERRY_CHECK_MPI(MPI_Win_allocate(static_cast<MPI_Aint>(bytes), /*disp_unit=*/1, MPI_INFO_NULL, comm_.get(),
                                    &base, &window));
-  const std::uint64_t id = windows_->next_id++;
-  windows_->windows[id].window = window;
-  auto impl = std::make_unique<MpiRegion>(windows_, id);
-  FERRY_CHECK_MPI(MPI_Win_set_errhandler(window, MPI_ERRORS_RETURN));
-  FERRY_CHECK_MPI(MPI_Win_lock_all(MPI_MODE_NOCHECK, window));
-  RegionKey key;
-  key.backend = 'M';
-  key.owner = rank();
-  key.id = id;
-  key.size = bytes;
-  return Region(bytes == 0 ? nullptr : base, bytes, pack_region_key(key), std::move(impl));
+  return wrap_window(window, base, bytes);
 }
 
 RemoteRegion MpiFabric::do_attach(std::span<const std::byte> bytes) {

@@ -1,6 +1,8 @@
 // UCX backend, one-sided side: registration (ucp_mem_map + ucp_rkey_pack), attaching peers' keys (unpacked
 // once per (owner, region) against the endpoint to the owner) and gets (ucp_get_nbx straight into the
 // caller's memory; the local buffer needs no registration).
+#include <optional>
+
 #include "core/check.hpp"
 #include "core/strings.hpp"
 #include "transport/region_key.hpp"
@@ -21,36 +23,29 @@ class UcxRegion final : public detail::RegionImpl {
 
 }  // namespace
 
-Region UcxFabric::do_register(void* data, std::size_t bytes) {
+// A Region over `data` (mapped by `memory`, or nothing for an empty region) with its packed key.
+Region UcxFabric::make_region(void* data, std::size_t bytes, std::optional<MemMap> memory) {
   RegionKey key;
   key.backend = 'U';
   key.owner = rank();
   key.id = next_region_id_++;
   key.base = reinterpret_cast<std::uint64_t>(data);
   key.size = bytes;
-  std::unique_ptr<UcxRegion> impl;
-  if (bytes == 0) {
-    impl = std::make_unique<UcxRegion>();
-  } else {
-    MemMap memory(context_, data, bytes);
-    key.native = memory.packed_rkey();
-    impl = std::make_unique<UcxRegion>(std::move(memory));
-  }
-  return Region(data, bytes, pack_region_key(key), std::move(impl));
+  if (!memory) return Region(data, bytes, pack_region_key(key), std::make_unique<UcxRegion>());
+  key.native = memory->packed_rkey();
+  return Region(data, bytes, pack_region_key(key), std::make_unique<UcxRegion>(std::move(*memory)));
+}
+
+Region UcxFabric::do_register(void* data, std::size_t bytes) {
+  if (bytes == 0) return make_region(data, 0, std::nullopt);
+  return make_region(data, bytes, MemMap(context_, data, bytes));
 }
 
 Region UcxFabric::do_allocate(std::size_t bytes) {
-  if (bytes == 0) return do_register(nullptr, 0);
+  if (bytes == 0) return make_region(nullptr, 0, std::nullopt);
   MemMap memory = MemMap::allocate(context_, bytes);
   void* data = memory.address();
-  RegionKey key;
-  key.backend = 'U';
-  key.owner = rank();
-  key.id = next_region_id_++;
-  key.base = reinterpret_cast<std::uint64_t>(data);
-  key.size = bytes;
-  key.native = memory.packed_rkey();
-  return Region(data, bytes, pack_region_key(key), std::make_unique<UcxRegion>(std::move(memory)));
+  return make_region(data, bytes, std::move(memory));
 }
 
 RemoteRegion UcxFabric::do_attach(std::span<const std::byte> bytes) {
