@@ -3,7 +3,6 @@
 # or `module load` when it cannot (not root, not Debian: a cluster).
 #   scripts/install_deps.sh            install what is missing (root), else print the command and fail
 #   scripts/install_deps.sh --print    only print what is missing
-#   scripts/install_deps.sh --extra    also the packages of the optional parts (plots for perf/)
 set -euo pipefail
 
 packages=(
@@ -17,16 +16,16 @@ packages=(
   dataset-fashion-mnist
   # clients and integrations that the test suite exercises: Slurm under a real controller, dlib, PyTorch
   slurm-wlm munge libdlib-dev python3-torch python3-numpy python3-h5py python3-mpi4py
+  # perf/: plots
+  python3-matplotlib
 )
-extra=(python3-matplotlib)
 
 mode=install
 for arg in "$@"; do
   case "$arg" in
     --print) mode=print ;;
-    --extra) packages+=("${extra[@]}") ;;
     -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-    *) echo "install_deps.sh: unknown option '$arg' (use --print, --extra or --help)" >&2; exit 2 ;;
+    *) echo "install_deps.sh: unknown option '$arg' (use --print or --help)" >&2; exit 2 ;;
   esac
 done
 
