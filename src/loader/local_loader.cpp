@@ -25,14 +25,14 @@ struct LocalLoader::Impl {
   std::vector<std::byte> prepared, gathered;
   std::vector<std::byte> vlen_bytes;
   std::vector<std::uint64_t> vlen_sizes;
+  std::vector<std::uint64_t> sorted_offsets;  // byte offset of each distinct ID's sample in vlen_bytes
 
   Impl(const PipelineConfig& config, std::uint32_t consumer_index, std::uint32_t consumers)
       : processor(config), consumer(consumer_index) {
     if (consumers == 0 || consumer_index >= consumers)
       throw ConfigError("LocalLoader: consumer " + std::to_string(consumer_index) + " of " +
                         std::to_string(consumers) + " does not exist");
-    share = {processor.dataset().size(), consumers,      config.batch_size,
-             config.drop_last,           config.shuffle, config.seed};
+    share = loader::share_spec(config, processor.dataset().size(), consumers);
     current.pipeline = config.name;
     const auto& infos = processor.dataset().fields();
     out.resize(infos.size());
@@ -61,7 +61,7 @@ struct LocalLoader::Impl {
       vlen_bytes.clear();
       vlen_sizes.clear();
       processor.dataset().read_vlen(f, sorted, vlen_bytes, vlen_sizes);
-      std::vector<std::uint64_t> sorted_offsets(sorted.size() + 1, 0);
+      sorted_offsets.assign(sorted.size() + 1, 0);
       for (std::size_t i = 0; i < sorted.size(); ++i)
         sorted_offsets[i + 1] = sorted_offsets[i] + vlen_sizes[i];
       auto& off = offsets[f];

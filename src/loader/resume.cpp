@@ -5,6 +5,10 @@
 
 namespace ferry::loader {
 
+sampler::ShareSpec share_spec(const PipelineConfig& p, std::uint64_t samples, std::uint32_t consumers) {
+  return {samples, consumers, p.batch_size, p.drop_last, p.shuffle, p.seed};
+}
+
 std::uint64_t start_sequence(const PipelineConfig& p, std::uint64_t batches_per_epoch) {
   const std::uint64_t total = batches_per_epoch * static_cast<std::uint64_t>(p.epochs);
   if (p.start_batch > batches_per_epoch || (p.start_batch == batches_per_epoch && p.start_batch != 0))

@@ -7,8 +7,12 @@
 #include <string>
 
 #include "ferry/config.hpp"
+#include "sampler/epoch_plan.hpp"
 
 namespace ferry::loader {
+
+// How `p`'s epochs split `samples` IDs among `consumers` (its order, batch size, drop_last, seed).
+sampler::ShareSpec share_spec(const PipelineConfig& p, std::uint64_t samples, std::uint32_t consumers);
 
 // The first seq of `p`; throws ConfigError naming the pipeline when the position lies past its last batch.
 std::uint64_t start_sequence(const PipelineConfig& p, std::uint64_t batches_per_epoch);

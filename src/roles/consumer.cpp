@@ -61,12 +61,8 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
     const auto& group = ctx.layout.groups[rt.index];
     p->my_index = static_cast<std::uint32_t>(std::find(group.begin(), group.end(), ctx.rank) - group.begin());
     p->randomizer = ctx.layout.randomizer_of[rt.index];
-    p->share = {rt.processor->dataset().size(),
-                static_cast<std::uint32_t>(group.size()),
-                p->config->batch_size,
-                p->config->drop_last,
-                p->config->shuffle,
-                p->config->seed};
+    p->share = loader::share_spec(*p->config, rt.processor->dataset().size(),
+                                  static_cast<std::uint32_t>(group.size()));
     p->batches_per_epoch = p->plan_for(0).batches_per_consumer();
     p->total = p->batches_per_epoch * static_cast<std::uint64_t>(p->config->epochs);
     p->next_seq = loader::start_sequence(*p->config, p->batches_per_epoch);

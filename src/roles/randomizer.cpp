@@ -56,12 +56,8 @@ Randomizer::Randomizer(Context& ctx) : RoleLoop(ctx), oracle_(std::make_unique<O
     FERRY_ENFORCE(p.runtime, "randomizer has no processor for pipeline ", i);
     p.config = &ctx.config.pipelines[i];
     const auto& group = layout.groups[i];
-    p.share = {p.runtime->processor->dataset().size(),
-               static_cast<std::uint32_t>(group.size()),
-               p.config->batch_size,
-               p.config->drop_last,
-               p.config->shuffle,
-               p.config->seed};
+    p.share = loader::share_spec(*p.config, p.runtime->processor->dataset().size(),
+                                 static_cast<std::uint32_t>(group.size()));
     p.batches_per_epoch = group.empty() ? 0 : sampler::EpochPlan(p.share, 0).batches_per_consumer();
     p.total = p.batches_per_epoch * static_cast<std::uint64_t>(p.config->epochs);
     const std::uint64_t start = loader::start_sequence(*p.config, p.batches_per_epoch);

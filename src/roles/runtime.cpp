@@ -120,12 +120,8 @@ void Runtime::Impl::setup_local() {
     p.group = p.processor->prepare_fingerprint();
     if (!group.empty()) {  // a resume position past the end fails here, on every rank, before data moves
       const auto& cfg = ctx.config.pipelines[i];
-      const sampler::ShareSpec share{p.processor->dataset().size(),
-                                     static_cast<std::uint32_t>(group.size()),
-                                     cfg.batch_size,
-                                     cfg.drop_last,
-                                     cfg.shuffle,
-                                     cfg.seed};
+      const auto share =
+          loader::share_spec(cfg, p.processor->dataset().size(), static_cast<std::uint32_t>(group.size()));
       loader::start_sequence(cfg, sampler::EpochPlan(share, 0).batches_per_consumer());
     }
     // A randomizer refuses, at set-up, an entry that cannot fit its share of a cache server.
