@@ -48,9 +48,33 @@ struct RuntimeConfig {
   std::string stats_file;                                // JSON lines, appended by every rank; empty: none
 };
 
+// Monitoring windows, the placement policy and role rebalancing (docs/heterogeneous.md). `[monitor]` keys.
+struct MonitorConfig {
+  int window_batches = 20;          // a rank's window closes after this many batches ...
+  int window_ms = 1000;             // ... or this many milliseconds, whichever first (0: that bound off)
+  int history = 32;                 // windows the coordinator keeps
+  std::string policy = "adaptive";  // placement policy: adaptive, static
+  double low_water = 0.25;          // a pipeline starves below this mean prefetch-queue occupancy
+  double high_water = 0.9;          // its queues are full when their minimum stays at or above this
+  double util_threshold = 0.5;      // the accelerator is idle below this utilization
+  double util_busy = 0.85;          // ... and busy at or above this one
+  int hysteresis = 2;               // windows in a row a rule must hold before the share moves
+  double step = 0.25;               // accelerator share moved per move
+  double max_share = 1.0;           // most the adaptive policy gives the accelerator
+  double static_share = 0.0;        // the static policy's accelerator share
+  // Role rebalancing: service ranks change between transformer and cache server at rebalance points.
+  bool rebalance = false;
+  int rebalance_windows = 0;  // 0: at epoch boundaries; K > 0: also every K coordinator windows
+  double role_idle = 0.3;     // transformers below this busy fraction are idle (R1: one becomes a server)
+  double role_busy = 0.7;     // transformers at or above it are saturated (R2: a server becomes one)
+  double role_wait = 0.1;     // consumers starve when waiting at least this fraction of their time
+  double role_min_hits = 0.1;  // a cache server serving under this share of samples may stop serving
+};
+
 struct Config {
   std::string log_level = "info";
   RuntimeConfig runtime;
+  MonitorConfig monitor;
   std::vector<PipelineConfig> pipelines;
 };
 

@@ -1,6 +1,7 @@
 // Admission and eviction: the three policies of docs/cache.md. Every path evicts only stored, unpinned
 // entries (evict() enforces it), and evicts nothing unless the candidates it may take cover the shortfall,
 // so a declined admission does not empty a server first.
+#include <algorithm>
 #include <utility>
 
 #include "cache/directory.hpp"
@@ -11,7 +12,7 @@
 namespace ferry::cache {
 
 std::optional<Location> Directory::admit(const Key& key, std::uint64_t bytes, std::vector<Key>* evicted) {
-  const std::uint32_t s = server_of(key);
+  std::uint32_t s = server_of(key);
   Server& server = servers_[s];
   if (bytes > server.slab.usable()) {
     throw ConfigError(str_cat(
@@ -32,6 +33,15 @@ std::optional<Location> Directory::admit(const Key& key, std::uint64_t bytes, st
   } else {
     offset = server.slab.allocate(bytes);
     if (!offset && policy_ == Policy::lru) offset = make_room_lru(server, bytes, evicted);
+    // Static fill evicts nothing: when the key's own server is full, any serving server with room takes
+    // it, so every slab fills (a server that joined later included) before anything is declined.
+    if (!offset && policy_ == Policy::static_fill) {
+      const auto at = std::find(serving_.begin(), serving_.end(), s) - serving_.begin();
+      for (std::size_t i = 1; i < serving_.size() && !offset; ++i) {
+        const std::uint32_t other = serving_[(static_cast<std::size_t>(at) + i) % serving_.size()];
+        if ((offset = servers_[other].slab.allocate(bytes))) s = other;
+      }
+    }
   }
   if (!offset) {
     ++stats_.declined;

@@ -12,7 +12,7 @@
 namespace ferry::cache {
 
 Directory::Directory(std::uint32_t servers, std::uint64_t bytes_per_server, Policy policy,
-                     const NextUse* oracle)
+                     const NextUse* oracle, std::vector<bool> serving)
     : policy_(policy), oracle_(oracle), bytes_per_server_(bytes_per_server) {
   if (servers == 0) throw ConfigError("a cache needs at least one cache server (runtime.cache_servers)");
   if (bytes_per_server < SlabAllocator::kAlignment) {
@@ -23,6 +23,30 @@ Directory::Directory(std::uint32_t servers, std::uint64_t bytes_per_server, Poli
                 "the clairvoyant cache policy needs a next-use oracle");
   servers_.reserve(servers);
   for (std::uint32_t s = 0; s < servers; ++s) servers_.emplace_back(bytes_per_server);
+  FERRY_ENFORCE(serving.empty() || serving.size() == servers, "serving flags for ", serving.size(),
+                " of ", servers, " servers");
+  for (std::uint32_t s = 0; s < servers; ++s)
+    if (serving.empty() || serving[s]) serving_.push_back(s);
+  if (serving_.empty()) throw ConfigError("a cache needs at least one serving cache server");
+}
+
+bool Directory::serving(std::uint32_t server) const {
+  FERRY_ENFORCE(server < servers_.size(), "cache server ", server, " of ", servers_.size());
+  return std::binary_search(serving_.begin(), serving_.end(), server);
+}
+
+void Directory::start_serving(std::uint32_t server) {
+  FERRY_ENFORCE(!serving(server), "cache server ", server, " serves already");
+  Server& s = servers_[server];
+  FERRY_ENFORCE(s.stored == 0 && s.slab.used() == 0, "cache server ", server, " starts with entries");
+  serving_.insert(std::upper_bound(serving_.begin(), serving_.end(), server), server);
+}
+
+std::uint64_t Directory::stop_serving(std::uint32_t server) {
+  FERRY_ENFORCE(serving(server), "cache server ", server, " does not serve");
+  FERRY_ENFORCE(serving_.size() > 1, "the last serving cache server cannot stop");
+  serving_.erase(std::lower_bound(serving_.begin(), serving_.end(), server));
+  return drop_server(server);
 }
 
 std::uint64_t Directory::used_bytes(std::uint32_t server) const {
@@ -32,8 +56,8 @@ std::uint64_t Directory::used_bytes(std::uint32_t server) const {
 
 std::uint32_t Directory::server_of(const Key& key) const noexcept {
   // Multiply-shift maps the 64-bit hash onto [0, servers) without the bias or the division of a modulo.
-  const unsigned __int128 wide = static_cast<unsigned __int128>(mix64(KeyHash{}(key))) * servers_.size();
-  return static_cast<std::uint32_t>(wide >> 64);
+  const unsigned __int128 wide = static_cast<unsigned __int128>(mix64(KeyHash{}(key))) * serving_.size();
+  return serving_[static_cast<std::size_t>(wide >> 64)];
 }
 
 Directory::Entry* Directory::lookup(const Key& key) noexcept {
@@ -154,7 +178,7 @@ void Directory::audit() const {
     const Location& at = entry.location;
     FERRY_ENFORCE(entry.key == key && at.server < servers_.size(), "entry (", key.group, ", ", key.id,
                   ") is filed wrongly");
-    FERRY_ENFORCE(at.server == server_of(key), "entry (", key.group, ", ", key.id, ") on the wrong server");
+    FERRY_ENFORCE(serving(at.server), "entry (", key.group, ", ", key.id, ") on a server that does not serve");
     FERRY_ENFORCE(entry.stored || entry.pins == 0, "pending entry (", key.group, ", ", key.id, ") is pinned");
     ranges[at.server].push_back({at.offset, at.offset + SlabAllocator::reserved_size(at.bytes)});
     stored[at.server] += entry.stored;

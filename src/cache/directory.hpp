@@ -38,9 +38,10 @@ class Directory {
   };
 
   // `oracle` must outlive the directory and is required for Policy::clairvoyant (ignored otherwise).
-  // Throws ConfigError for no servers or a slab smaller than one aligned entry.
+  // Throws ConfigError for no servers or a slab smaller than one aligned entry. `serving`: which servers
+  // take entries from the start (empty: all); the others are slabs held in reserve for role rebalancing.
   Directory(std::uint32_t servers, std::uint64_t bytes_per_server, Policy policy,
-            const NextUse* oracle = nullptr);
+            const NextUse* oracle = nullptr, std::vector<bool> serving = {});
   // Entries are linked to each other through their addresses: no copies.
   Directory(const Directory&) = delete;
   Directory& operator=(const Directory&) = delete;
@@ -51,8 +52,16 @@ class Directory {
   std::uint64_t used_bytes(std::uint32_t server) const;  // reserved bytes, pending entries included
   const Stats& stats() const noexcept { return stats_; }
 
-  // The server that holds `key` if anyone does: a stable hash of the key over the servers.
+  // The server that takes `key` when it is admitted: a stable hash of the key over the serving servers.
+  // Entries stay where they were admitted when the set of serving servers changes.
   std::uint32_t server_of(const Key& key) const noexcept;
+  bool serving(std::uint32_t server) const;
+  std::uint32_t serving_count() const noexcept { return static_cast<std::uint32_t>(serving_.size()); }
+  // A reserve server starts taking entries (empty slab). Throws InternalError when it serves already.
+  void start_serving(std::uint32_t server);
+  // A serving server stops: its entries are dropped (counted in stats().dropped; pins die with them) and
+  // admission no longer picks it. Returns the number dropped. The last serving server cannot stop.
+  std::uint64_t stop_serving(std::uint32_t server);
 
   // A stored entry's location; counts a hit and marks the entry used (LRU recency, clairvoyant next use).
   // nullopt for absent and pending keys, counted as a miss.
@@ -61,8 +70,9 @@ class Directory {
   bool contains(const Key& key) const noexcept;  // pending or stored
 
   // Reserves room for the absent `key` on server_of(key), evicting unpinned stored entries as the policy
-  // allows (static: never; lru: least recently used first; clairvoyant: farthest next use first, and only
-  // entries needed later than `key`). Returns the location, now pending, or nullopt when declined; evicted
+  // allows (static: never, but another serving server with room takes the key when its own is full; lru:
+  // least recently used first; clairvoyant: farthest next use first, and only entries needed later than
+  // `key`). Returns the location, now pending, or nullopt when declined; evicted
   // keys are appended to *evicted. Throws ConfigError when `bytes` can never fit one server.
   std::optional<Location> admit(const Key& key, std::uint64_t bytes, std::vector<Key>* evicted = nullptr);
   // pending -> stored, after the server acked the insert. false when `key` is not pending (dropped).
@@ -127,6 +137,7 @@ class Directory {
   const NextUse* oracle_;
   std::uint64_t bytes_per_server_;
   std::vector<Server> servers_;
+  std::vector<std::uint32_t> serving_;  // ascending indices of the serving servers
   std::unordered_map<Key, Entry, KeyHash> entries_;  // node-based: Entry addresses are stable
   std::uint64_t next_ticket_ = 1;
   std::vector<Candidate> scratch_;  // clairvoyant victims under consideration; reused across admissions

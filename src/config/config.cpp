@@ -8,6 +8,7 @@
 #include "config/parse.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
+#include "monitor/settings.hpp"
 
 namespace ferry {
 namespace config {
@@ -19,6 +20,7 @@ std::string known_keys(Scope scope) {
     if (def.scope == scope) names.emplace_back(def.key);
   if (scope == Scope::global) names.emplace_back("[[pipeline]]");
   if (scope == Scope::global) names.emplace_back("[runtime]");
+  if (scope == Scope::global) names.emplace_back("[monitor]");
   return join(names);
 }
 
@@ -109,6 +111,7 @@ Config load_config(const std::string& path) {
 }
 
 void validate(const Config& config) {
+  monitor::settings_from(config.monitor);  // throws naming the monitor.* key
   if (config.pipelines.empty())
     throw ConfigError(
         "config has no pipeline: add a [[pipeline]] table or give --dataset.files and --dataset.fields");
@@ -201,6 +204,10 @@ std::string to_toml(const Config& config) {
   out += "\n[runtime]\n";
   for (const auto& def : config::keys())
     if (def.scope == Scope::global && def.key.substr(0, 8) == "runtime.")
+      out += str_cat(def.key.substr(8), " = ", def.to_toml(config, nullptr), "\n");
+  out += "\n[monitor]\n";
+  for (const auto& def : config::keys())
+    if (def.scope == Scope::global && def.key.substr(0, 8) == "monitor.")
       out += str_cat(def.key.substr(8), " = ", def.to_toml(config, nullptr), "\n");
   for (const auto& p : config.pipelines) {
     out += "\n[[pipeline]]\n";

@@ -14,7 +14,7 @@
 namespace ferry::config {
 
 enum class Scope { global, pipeline };
-enum class Kind { integer, boolean, text, choice, list, map, chains };
+enum class Kind { integer, number, boolean, text, choice, list, map, chains };
 
 struct KeyDef {
   std::string_view key;  // dotted path inside its scope: "batch_size", "dataset.layout"
@@ -22,7 +22,7 @@ struct KeyDef {
   Kind kind;
   std::string_view help;
   std::vector<std::string_view> choices;  // Kind::choice
-  long long min = 0, max = 0;             // Kind::integer
+  long long min = 0, max = 0;             // Kind::integer (Kind::number: the range is [0, 1])
   // Set from a TOML node or from command-line text; `where` names the source for messages.
   std::function<void(Config&, PipelineConfig*, const toml::node&, const std::string& where)> from_toml;
   std::function<void(Config&, PipelineConfig*, const std::vector<std::string>&, const std::string& where)>

@@ -13,8 +13,8 @@ namespace {
 
 // First varint of every message: kind and layout version together, so a message of another kind or from a
 // Ferry of another version is refused by name instead of being misread.
-constexpr std::uint64_t kRankStatsTag = 0x5201;  // 'R', version 1
-constexpr std::uint64_t kWindowTag = 0x5701;     // 'W', version 1
+constexpr std::uint64_t kRankStatsTag = 0x5202;  // 'R', version 2 (slab hits)
+constexpr std::uint64_t kWindowTag = 0x5702;     // 'W', version 2
 
 void put(Writer& w, const OpStats& op) {
   w.u64(op.op);
@@ -83,6 +83,8 @@ void put(Writer& w, const RankStats& s) {
   w.u64(static_cast<std::uint64_t>(s.util_source));
   w.u64(s.pipelines.size());
   for (const auto& p : s.pipelines) put(w, p);
+  w.u64(s.slab_hits.size());
+  for (auto h : s.slab_hits) w.u64(h);
 }
 
 RankStats get_rank(Reader& r) {
@@ -101,6 +103,8 @@ RankStats get_rank(Reader& r) {
   s.util_source = static_cast<UtilSource>(source);
   s.pipelines.resize(r.count(25));  // a pipeline takes at least 9 varints and 2 doubles
   for (auto& p : s.pipelines) p = get_pipeline(r);
+  s.slab_hits.resize(r.count(1));
+  for (auto& h : s.slab_hits) h = r.u64();
   return s;
 }
 
@@ -213,7 +217,7 @@ Window decode_window(std::span<const std::byte> bytes) {
   expect_tag(r, kWindowTag);
   Window window;
   window.index = r.u64();
-  window.ranks.resize(r.count(32));  // a rank takes at least 8 varints and 3 doubles
+  window.ranks.resize(r.count(33));  // a rank takes at least 9 varints and 3 doubles
   for (auto& rank : window.ranks) rank = get_rank(r);
   r.expect_done();
   return window;

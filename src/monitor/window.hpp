@@ -69,6 +69,8 @@ struct RankStats {
   double accelerator_own = 0;   // Ferry's own kernels' busy fraction from CUDA events
   UtilSource util_source = UtilSource::none;
   std::vector<PipelineStats> pipelines;
+  // Randomizer: samples it described as hits, per slab holder (Layout::slab_holders index), in the window.
+  std::vector<std::uint64_t> slab_hits;
 
   // Transformation busy fraction in [0, 1] (0 when the rank has no workers or the window is empty).
   double busy_fraction() const noexcept;

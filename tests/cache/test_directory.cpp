@@ -271,3 +271,43 @@ TEST(Directory, DropServerForgetsItsEntries) {
   EXPECT_EQ(dir.stats().dropped, on_zero);
   dir.audit();
 }
+
+// Role rebalancing: a reserve slab starts serving (capacity grows, new keys spread over it, old entries stay
+// where they are), and a serving one stops (its entries dropped and counted, the others untouched).
+TEST(Directory, ServersStartAndStopServing) {
+  Directory dir(2, 64 * 8, Policy::static_fill, nullptr, {true, false});
+  EXPECT_TRUE(dir.serving(0));
+  EXPECT_FALSE(dir.serving(1));
+  EXPECT_EQ(dir.serving_count(), 1u);
+  std::uint64_t admitted = 0;
+  for (std::uint64_t id = 0; id < 16; ++id) {
+    EXPECT_EQ(dir.server_of(key(id)), 0u) << "a reserve slab took key " << id;
+    if (dir.admit(key(id), 64)) {
+      dir.mark_stored(key(id));
+      ++admitted;
+    }
+  }
+  EXPECT_EQ(admitted, 8u) << "one serving slab of 8 entries";
+  dir.start_serving(1);
+  EXPECT_THROW(dir.start_serving(1), std::exception);
+  std::uint64_t to_one = 0;
+  for (std::uint64_t id = 16; id < 64; ++id) {
+    const std::uint32_t s = dir.server_of(key(id));
+    if (s == 1 && dir.admit(key(id), 64)) {
+      dir.mark_stored(key(id));
+      ++to_one;
+    }
+  }
+  EXPECT_EQ(to_one, 8u) << "the new slab fills to its capacity";
+  for (std::uint64_t id = 0; id < 8; ++id) EXPECT_TRUE(dir.find(key(id))) << "old entries stay found";
+  dir.audit();
+  const Key held = key(0);
+  dir.pin(held);
+  EXPECT_EQ(dir.stop_serving(0), 8u);
+  EXPECT_FALSE(dir.unpin(held)) << "a pin dies with its server's entries";
+  EXPECT_EQ(dir.stats().dropped, 8u);
+  EXPECT_EQ(dir.serving_count(), 1u);
+  for (std::uint64_t id = 100; id < 120; ++id) EXPECT_EQ(dir.server_of(key(id)), 1u);
+  EXPECT_THROW(dir.stop_serving(1), std::exception) << "the last serving server cannot stop";
+  dir.audit();
+}

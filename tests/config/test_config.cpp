@@ -13,6 +13,14 @@ namespace {
 const char* kGood = R"TOML(
 log_level = "warn"
 
+[monitor]
+window_ms = 250
+policy = "static"
+static_share = 0.375
+low_water = 0.1
+rebalance = true
+role_min_hits = 0.05
+
 [[pipeline]]
 name = "fmnist"
 cache_id = 2
@@ -87,6 +95,13 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(c.pipelines[1].dataset.layout, ferry::Layout::file_per_sample);
   EXPECT_EQ(c.pipelines[1].dataset.files.at(0), "cosmo_dir");
   EXPECT_EQ(c.pipelines[1].batch_size, 32u);  // default
+  EXPECT_EQ(c.monitor.window_ms, 250);
+  EXPECT_EQ(c.monitor.window_batches, 20);  // default
+  EXPECT_EQ(c.monitor.policy, "static");
+  EXPECT_DOUBLE_EQ(c.monitor.static_share, 0.375);
+  EXPECT_DOUBLE_EQ(c.monitor.low_water, 0.1);
+  EXPECT_TRUE(c.monitor.rebalance);
+  EXPECT_DOUBLE_EQ(c.monitor.role_min_hits, 0.05);
 }
 
 TEST(Config, PrintedConfigParsesBackToTheSame) {
@@ -95,6 +110,9 @@ TEST(Config, PrintedConfigParsesBackToTheSame) {
   const ferry::Config again = ferry::parse_config(printed, "printed.toml");
   EXPECT_EQ(ferry::to_toml(again), printed);
   EXPECT_EQ(again.pipelines[0].prepare[0].ops[1].text(), c.pipelines[0].prepare[0].ops[1].text());
+  EXPECT_DOUBLE_EQ(again.monitor.static_share, 0.375);
+  EXPECT_DOUBLE_EQ(again.monitor.high_water, 0.9);
+  EXPECT_TRUE(again.monitor.rebalance);
 }
 
 struct BadCase {
@@ -134,6 +152,19 @@ INSTANTIATE_TEST_SUITE_P(
                 "prepare.image"},
         BadCase{"duplicate_name", pipeline_with("name = \"a\"") + pipeline_with("name = \"a\""),
                 "pipeline 'a': name is used by two pipelines"},
+        BadCase{"monitor_unknown", "[monitor]\nwindow = 3\n" + pipeline_with(""), "unknown key 'monitor.window'"},
+        BadCase{"monitor_fraction", "[monitor]\nlow_water = 1.5\n" + pipeline_with(""),
+                "monitor.low_water = 1.5 is out of range"},
+        BadCase{"monitor_not_number", "[monitor]\nstep = \"big\"\n" + pipeline_with(""),
+                "monitor.step must be a number"},
+        BadCase{"monitor_dead_band", "[monitor]\nlow_water = 0.95\n" + pipeline_with(""),
+                "monitor.low_water (0.95) must be below monitor.high_water"},
+        BadCase{"monitor_roles", "[monitor]\nrole_idle = 0.8\n" + pipeline_with(""),
+                "monitor.role_idle (0.8) must be below monitor.role_busy"},
+        BadCase{"monitor_policy", "[monitor]\npolicy = \"greedy\"\n" + pipeline_with(""),
+                "monitor.policy = 'greedy' is not one of"},
+        BadCase{"monitor_windows", "[monitor]\nwindow_ms = 0\nwindow_batches = 0\n" + pipeline_with(""),
+                "monitor.window_batches and monitor.window_ms are both 0"},
         BadCase{"files_type", "[[pipeline]]\n[pipeline.dataset]\nfiles = 3\nfields = { a = \"/a\" }",
                 "dataset.files must be a string or a list"}),
     [](const auto& info) { return std::string(info.param.name); });

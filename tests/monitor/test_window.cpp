@@ -28,6 +28,7 @@ Window sample_window() {
   w.ranks[2].accelerator_own = std::numeric_limits<double>::denorm_min();
   w.ranks[2].cpu_queue_max = std::numeric_limits<std::uint32_t>::max();
   w.ranks[2].pipelines[1].ops[0].name = "normalize(mean=[0.485, 0.456], std=[0.229, 0.224]) ü";
+  w.ranks[0].slab_hits = {3, 0, std::numeric_limits<std::uint64_t>::max()};  // a randomizer's hits per slab
   return w;
 }
 
@@ -68,7 +69,7 @@ TEST(WindowCodec, OtherKindsAndLeftoversAreRefused) {
 
 TEST(WindowCodec, CorruptCountDoesNotAllocate) {
   Writer w;
-  w.u64(0x5701);                  // window tag
+  w.u64(0x5702);                  // window tag
   w.u64(0);                       // index
   w.u64(std::uint64_t{1} << 60);  // ranks: far more than the bytes could hold
   EXPECT_THROW(decode_window(w.bytes()), Error);

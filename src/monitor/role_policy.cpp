@@ -1,0 +1,76 @@
+#include "monitor/role_policy.hpp"
+
+#include <algorithm>
+
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::monitor {
+
+std::string_view to_string(ServiceRole role) noexcept {
+  return role == ServiceRole::transformer ? "transformer" : "cache_server";
+}
+
+std::string_view to_string(RoleRule rule) noexcept {
+  return rule == RoleRule::r1_idle_transformers ? "R1 idle transformers, misses remain"
+                                                : "R2 consumers starve, transformers saturated";
+}
+
+void RoleParams::validate() const {
+  auto fraction = [](double v, const char* key) {
+    if (!(v >= 0.0 && v <= 1.0)) throw ConfigError(str_cat(key, " = ", v, " is out of range (allowed: 0 to 1)"));
+  };
+  fraction(idle, "monitor.role_idle");
+  fraction(busy, "monitor.role_busy");
+  fraction(wait, "monitor.role_wait");
+  fraction(min_hits, "monitor.role_min_hits");
+  if (!(idle < busy))
+    throw ConfigError(str_cat("monitor.role_idle (", idle, ") must be below monitor.role_busy (", busy,
+                              "): between them no role moves, or R1 and R2 would undo each other"));
+}
+
+double transformer_busy(const RoleView& view) noexcept {
+  double sum = 0;
+  int n = 0;
+  for (const auto& s : view.services)
+    if (s.role == ServiceRole::transformer) {
+      sum += s.busy;
+      ++n;
+    }
+  return n ? sum / n : 0.0;
+}
+
+std::optional<RoleMove> decide_roles(const RoleView& view, const RoleParams& params) {
+  if (view.windows == 0) return std::nullopt;
+  std::vector<const ServiceView*> transformers, servers;
+  for (const auto& s : view.services)
+    (s.role == ServiceRole::transformer ? transformers : servers).push_back(&s);
+  const double busy = transformer_busy(view);
+
+  // R2: the cache server that serves least, while another remains to keep the cache.
+  if (view.consumer_wait >= params.wait && !transformers.empty() && busy >= params.busy && servers.size() > 1) {
+    const ServiceView* pick = *std::min_element(servers.begin(), servers.end(), [](auto* a, auto* b) {
+      return a->hit_share != b->hit_share ? a->hit_share < b->hit_share : a->rank > b->rank;
+    });
+    if (pick->hit_share < params.min_hits)
+      return RoleMove{pick->rank, ServiceRole::cache_server, ServiceRole::transformer,
+                      RoleRule::r2_starving_consumers,
+                      str_cat("consumers waited ", view.consumer_wait, " of their time (>= ", params.wait,
+                              "), transformers busy ", busy, " (>= ", params.busy, "), rank ", pick->rank,
+                              " served ", pick->hit_share, " of samples (< ", params.min_hits, ")")};
+  }
+  // R1: the least busy transformer, while another remains to read misses.
+  if (view.declined > 0 && view.misses > 0 && transformers.size() > 1 && busy < params.idle) {
+    const ServiceView* pick = *std::min_element(transformers.begin(), transformers.end(), [](auto* a, auto* b) {
+      return a->busy != b->busy ? a->busy < b->busy : a->rank > b->rank;
+    });
+    return RoleMove{pick->rank, ServiceRole::transformer, ServiceRole::cache_server,
+                    RoleRule::r1_idle_transformers,
+                    str_cat("transformers busy ", busy, " (< ", params.idle, ") while ", view.misses,
+                            " samples missed and the cache declined ", view.declined,
+                            " admissions; rank ", pick->rank, " was busy ", pick->busy)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace ferry::monitor

@@ -1,0 +1,67 @@
+// Role rebalancing as a pure function: at a rebalance point the coordinator summarizes what the service
+// ranks did since the previous one (RoleView) and decide_roles() says which one rank, if any, changes between
+// transformer and cache server, and why. Randomizers never move (they own pipelines and cache metadata).
+// The two rules (docs/heterogeneous.md, "Role rebalancing"):
+//   R2, consumers starve: consumers waited at least role_wait of their time and the transformers are
+//       saturated (mean busy fraction >= role_busy): the cache server serving the smallest share of samples,
+//       if that share is below role_min_hits and another server remains, becomes a transformer.
+//   R1, misses remain while transformers idle: the cache declined admissions for want of room, the
+//       transformers' mean busy fraction is below role_idle and more than one transformer remains: the least
+//       busy transformer becomes a cache server (its slab adds capacity).
+// R2 is checked first: a starving consumer costs more than a cold entry. role_idle < role_busy keeps the two
+// apart, so a move is not undone by the opposite rule at the next point.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry::monitor {
+
+enum class ServiceRole : std::uint8_t { transformer = 0, cache_server = 1 };
+std::string_view to_string(ServiceRole role) noexcept;
+
+struct RoleParams {
+  double idle = 0.3;      // monitor.role_idle
+  double busy = 0.7;      // monitor.role_busy
+  double wait = 0.1;      // monitor.role_wait
+  double min_hits = 0.1;  // monitor.role_min_hits
+  void validate() const;  // ConfigError naming the key
+};
+
+struct ServiceView {
+  std::uint32_t rank = 0;
+  ServiceRole role = ServiceRole::transformer;
+  double busy = 0;       // transformation busy fraction over the span
+  double hit_share = 0;  // share of all samples delivered in the span that were hits on its slab
+};
+
+struct RoleView {
+  std::uint64_t windows = 0;           // windows gathered since the previous point (0: no evidence)
+  std::vector<ServiceView> services;   // every transformer and cache server, by rank
+  double consumer_wait = 0;            // fraction of the consumers' time blocked in next_batch()
+  std::uint64_t declined = 0;          // admissions the cache declined for want of room
+  std::uint64_t misses = 0;            // samples the transformers prepared
+};
+
+enum class RoleRule : std::uint8_t { r1_idle_transformers = 1, r2_starving_consumers = 2 };
+std::string_view to_string(RoleRule rule) noexcept;
+
+struct RoleMove {
+  std::uint32_t rank = 0;
+  ServiceRole from = ServiceRole::transformer, to = ServiceRole::cache_server;
+  RoleRule rule = RoleRule::r1_idle_transformers;
+  std::string why;  // the figures that caused it, for the log and the stats file
+  friend bool operator==(const RoleMove& a, const RoleMove& b) {
+    return a.rank == b.rank && a.from == b.from && a.to == b.to && a.rule == b.rule;
+  }
+};
+
+// Mean busy fraction of the view's transformers (0 when there are none).
+double transformer_busy(const RoleView& view) noexcept;
+
+std::optional<RoleMove> decide_roles(const RoleView& view, const RoleParams& params);
+
+}  // namespace ferry::monitor
