@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Builds Ferry, generates the default dataset (image-like samples) and runs the multi-rank system under
-# mpirun: 1 randomizer, 1 cache server, 1 transformer and FERRY_DEMO_CONSUMERS (default 2) consumers, with
-# two pipelines (other seeds, other augmentations) sharing one cache and one prepare stage. Prints the
-# per-epoch table (samples/s, hit rate, HDF5 traffic). Environment: FERRY_BUILD_DIR, FERRY_DATA_DIR,
-# FERRY_DEMO_SAMPLES (default 2048), FERRY_DEMO_CONSUMERS. Extra arguments go to `ferry run`.
+# mpirun in three parts, each printing its per-epoch table (samples/s, hit rate, HDF5 traffic, layout):
+#   1. sharing: 1 randomizer, 1 cache server, 1 transformer and FERRY_DEMO_CONSUMERS (default 2) consumers,
+#      two pipelines (other seeds, other augmentations) sharing one cache and one prepare stage;
+#   2. role rebalancing R1: the cache holds half the prepared dataset and two transformers sit idle while the
+#      consumers train: after epoch 1 a transformer becomes a cache server and the hit rate rises;
+#   3. role rebalancing R2: an expensive prepare stage saturates the one transformer while two cache servers
+#      of a few entries serve almost nothing: after epoch 1 one of them becomes a transformer, wait falls.
+# Environment: FERRY_BUILD_DIR, FERRY_DATA_DIR, FERRY_DEMO_SAMPLES (default 2048), FERRY_DEMO_CONSUMERS,
+# FERRY_DEMO_PARTS (default "1 2 3"). Extra arguments go to `ferry run` in part 1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -62,6 +67,60 @@ $(pipeline train_a 7 "random_crop(height=56, width=56, padding=4) | random_flip(
 $(pipeline train_b 8 "random_flip(p=0.5) | noise(std=0.02)")
 TOML
 
-rm -f "$data/demo_stats.jsonl"
-echo "config: $data/demo.toml (per-rank counters: $data/demo_stats.jsonl)" >&2
-ferry_mpirun $((3 + ${FERRY_DEMO_CONSUMERS:-2})) "$build/src/apps/ferry" run --config "$data/demo.toml" "$@"
+# Role rebalancing: one pipeline, 2 consumers, 4 service ranks, decisions logged (log_level info).
+# NAME CACHE_SERVERS TRANSFORMERS CACHE_BYTES EPOCHS PREPARE
+rebalance_config() {
+  cat <<TOML
+log_level = "info"
+
+[runtime]
+transport = "ucx"
+cache_servers = $2
+transformers = $3
+cache_bytes = $4
+cache_policy = "static"
+prefetch = 4
+stats_file = "$data/demo_$1_stats.jsonl"
+
+[monitor]
+rebalance = true
+window_ms = 100
+
+[[pipeline]]
+name = "$1"
+seed = 11
+epochs = $5
+batch_size = 32
+[pipeline.dataset]
+layout = "stacked"
+files = ["demo_images.h5"]
+fields = { image = "/images", label = "/labels" }
+[pipeline.prepare]
+image = "$6"
+TOML
+}
+
+parts=${FERRY_DEMO_PARTS:-1 2 3}
+if [[ " $parts " == *" 1 "* ]]; then
+  rm -f "$data/demo_stats.jsonl"
+  echo "== 1. two pipelines sharing one cache; config: $data/demo.toml (counters: $data/demo_stats.jsonl)" >&2
+  ferry_mpirun $((3 + ${FERRY_DEMO_CONSUMERS:-2})) "$build/src/apps/ferry" run --config "$data/demo.toml" "$@"
+fi
+# A prepared 64x64x3 image is 49152 bytes of f32 + the label: 49216 bytes, 49280 in a slab.
+if [[ " $parts " == *" 2 "* ]]; then
+  rebalance_config r1 1 2 $((samples / 2 * 49280)) 4 \
+    "cast(scale=0.00392157) | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])" >"$data/demo_r1.toml"
+  rm -f "$data/demo_r1_stats.jsonl"
+  echo "== 2. R1: the cache holds half the dataset, two idle transformers (consumers train 80 ms per batch);" \
+    "config: $data/demo_r1.toml" >&2
+  ferry_mpirun 6 "$build/src/apps/ferry" run --config "$data/demo_r1.toml" --step-ms 80
+fi
+# Resized to 96x96x3 f32: 110592 bytes + the label; cache servers of 16 entries each.
+if [[ " $parts " == *" 3 "* ]]; then
+  rebalance_config r2 2 1 $((16 * 110720)) 3 "cast(scale=0.00392157) | resize(height=96, width=96) | log1p" \
+    >"$data/demo_r2.toml"
+  rm -f "$data/demo_r2_stats.jsonl"
+  echo "== 3. R2: an expensive prepare saturates the one transformer, two cache servers of 16 entries;" \
+    "config: $data/demo_r2.toml" >&2
+  ferry_mpirun 6 "$build/src/apps/ferry" run --config "$data/demo_r2.toml"
+fi

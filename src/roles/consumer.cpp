@@ -52,7 +52,7 @@ struct ConsumerEngine::Pipe {
   }
 };
 
-ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
+ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx), reporter_(ctx, false) {
   const std::size_t ring = static_cast<std::size_t>(ctx.config.runtime.prefetch);
   for (auto& rt : ctx.pipelines) {
     auto p = std::make_unique<Pipe>();
@@ -290,6 +290,9 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   for (const Slot& q : p.ring) queued += q.active && q.described && q.waiting == 0;
   p.counters.queue_sum += queued;
   p.counters.queue_min = std::min(p.counters.queue_min, queued);
+  const auto index = static_cast<std::uint32_t>(p.runtime->index);
+  monitor::Recorder& rec = reporter_.recorder();
+  rec.queue(index, static_cast<std::uint32_t>(queued), static_cast<std::uint32_t>(p.ring.size()));
   Slot& s = slot_for(p, epoch, batch);
   const auto start = std::chrono::steady_clock::now();
   while (true) {
@@ -302,7 +305,14 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     }
     if (auto message = ctx_.fabric->wait(std::chrono::milliseconds(100))) dispatch(*message);
   }
-  const std::uint64_t waited = micros_since(start);
+  const auto waited_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  const std::uint64_t waited = waited_ns / 1000;
+  rec.waited(index, waited_ns);
+  rec.cache(index, s.hits, s.n);
+  rec.moved(index, s.bytes);
+  reporter_.batch(index);
+  reporter_.report_if_due();
   p.counters.wait_seconds += static_cast<double>(waited) * 1e-6;
   ++p.counters.batches;
   p.counters.samples += s.n;

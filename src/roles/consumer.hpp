@@ -12,6 +12,7 @@
 #include "ferry/loader.hpp"
 #include "roles/context.hpp"
 #include "roles/protocol.hpp"
+#include "roles/reporter.hpp"
 #include "sampler/epoch_plan.hpp"
 
 namespace ferry::roles {
@@ -47,6 +48,7 @@ class ConsumerEngine {
   Pipe& pipe_of(std::uint32_t pipeline_index);
 
   Context& ctx_;
+  StatsReporter reporter_;
   std::vector<std::unique_ptr<Pipe>> pipes_;
   std::vector<Loader> loaders_;
   Descriptor descriptor_;                 // scratch, reused per message

@@ -3,10 +3,18 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "core/log.hpp"
 #include "roles/protocol.hpp"
 
 namespace ferry::roles {
+
+std::uint64_t now_ns() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
 
 PipelineRuntime* Context::find_pipeline(std::size_t index) {
   for (auto& p : pipelines)

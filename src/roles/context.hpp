@@ -12,6 +12,7 @@
 #include "ferry/config.hpp"
 #include "ferry/error.hpp"
 #include "loader/sample_processor.hpp"
+#include "monitor/settings.hpp"
 #include "roles/entry.hpp"
 #include "roles/layout.hpp"
 #include "transport/fabric.hpp"
@@ -29,6 +30,7 @@ struct Context {
   MPI_Comm comm = MPI_COMM_NULL;  // dup of the caller's communicator, freed by the Runtime
   int rank = 0;
   Config config;
+  monitor::Settings monitor;  // config.monitor, validated
   Layout layout;
   std::unique_ptr<transport::Fabric> fabric;
   std::vector<transport::RemoteRegion> slabs;  // per cache server index; attached on consumers
@@ -41,6 +43,9 @@ struct Context {
   // Sends kAbort with `message` to every other rank (best effort, never throws).
   void broadcast_abort(const std::string& message) noexcept;
 };
+
+// Monotonic nanoseconds for monitoring windows.
+std::uint64_t now_ns() noexcept;
 
 // Thrown on a rank that learns from a kAbort message that another rank failed; its text names that rank.
 class RemoteFailure : public Error {

@@ -43,6 +43,11 @@ int Layout::index_of(int rank) const {
   return static_cast<int>(std::lower_bound(list->begin(), list->end(), rank) - list->begin());
 }
 
+int Layout::slab_index(int rank) const noexcept {
+  const auto it = std::lower_bound(slab_holders.begin(), slab_holders.end(), rank);
+  return it != slab_holders.end() && *it == rank ? static_cast<int>(it - slab_holders.begin()) : -1;
+}
+
 std::uint64_t Layout::slab_share(const RuntimeConfig& rt) const noexcept {
   // Every randomizer owns an equal slice of every server's slab, aligned down to 64 bytes.
   return (rt.cache_bytes / static_cast<std::uint64_t>(std::max<std::size_t>(randomizers.size(), 1))) &
@@ -149,6 +154,10 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
     layout.randomizer_of.push_back(
         layout.randomizers[static_cast<std::size_t>(idx) % layout.randomizers.size()]);
   }
+  layout.slab_holders = layout.cache_servers;
+  if (config.monitor.rebalance)
+    layout.slab_holders.insert(layout.slab_holders.end(), layout.transformers.begin(), layout.transformers.end());
+  std::sort(layout.slab_holders.begin(), layout.slab_holders.end());
   return layout;
 }
 

@@ -20,6 +20,12 @@ struct Layout {
   std::vector<int> randomizers, cache_servers, transformers, consumers;  // ranks, ascending
   std::vector<std::vector<int>> groups;  // per pipeline: its consumer ranks, in consumer-index order
   std::vector<int> randomizer_of;        // per pipeline: the rank of its randomizer
+  // Ranks holding a cache slab, ascending: the cache servers, and with monitor.rebalance every transformer
+  // too (any of them may serve later). A hit's Source::who and the directory's server numbers index this.
+  std::vector<int> slab_holders;
+
+  int coordinator() const noexcept { return randomizers.front(); }  // gathers windows, decides placement
+  int slab_index(int rank) const noexcept;  // position in slab_holders, -1 for none
 
   int size() const noexcept { return static_cast<int>(role.size()); }
   // Position of `rank` in its role's list (consumer index, server index, ...).

@@ -144,4 +144,19 @@ void decode(Reader& r, EpochFigures& f) {
   f.elapsed_us = r.u();
 }
 
+void encode(Writer& w, const RoleChange& c) {
+  w.u(static_cast<std::uint64_t>(c.rank)).u(c.role).u(c.epoch).u(c.why.size());
+  w.raw({reinterpret_cast<const std::byte*>(c.why.data()), c.why.size()});
+}
+
+void decode(Reader& r, RoleChange& c) {
+  c.rank = static_cast<std::int32_t>(r.u());
+  const std::uint64_t role = r.u();
+  FERRY_ENFORCE(role <= 1, "role change to unknown role ", role);
+  c.role = static_cast<std::uint8_t>(role);
+  c.epoch = r.u();
+  const auto text = r.raw(r.u());
+  c.why.assign(reinterpret_cast<const char*>(text.data()), text.size());
+}
+
 }  // namespace ferry::roles

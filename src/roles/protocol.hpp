@@ -30,6 +30,9 @@ enum MsgTag : transport::Tag {
   kFinished,
   kShutdown,
   kAbort,
+  kStats,  // any rank -> coordinator: one monitoring window (monitor::encode(RankStats))
+  kJobs,   // coordinator -> transformation-capable ranks: the job list (monitor::encode(JobList))
+  kRole,   // coordinator -> the other randomizers and the rank that moves: a RoleChange
 };
 
 // ---- randomizer -> consumer -------------------------------------------------------------------------
@@ -96,6 +99,16 @@ struct Credit {
 };
 void encode(Writer& w, const Credit& c);
 void decode(Reader& r, Credit& c);
+
+// ---- coordinator -> randomizers and the moving rank: a service rank changes role ----------------------
+struct RoleChange {
+  std::int32_t rank = 0;
+  std::uint8_t role = 0;  // monitor::ServiceRole: 0 transformer, 1 cache server
+  std::uint64_t epoch = 0;  // the epoch being described when it was decided
+  std::string why;
+};
+void encode(Writer& w, const RoleChange& c);
+void decode(Reader& r, RoleChange& c);
 
 // Figures one rank reports for one (pipeline, epoch); the randomizer adds them up for the epoch table.
 struct EpochFigures {

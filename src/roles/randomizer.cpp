@@ -7,6 +7,7 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "loader/resume.hpp"
+#include "monitor/role_policy.hpp"
 
 namespace ferry::roles {
 
@@ -79,9 +80,27 @@ Randomizer::Randomizer(Context& ctx) : RoleLoop(ctx), oracle_(std::make_unique<O
     cache::Policy policy{};
     FERRY_ENFORCE(cache::parse_policy(ctx.config.runtime.cache_policy, policy), "unchecked cache policy");
     slab_base_ = share * static_cast<std::uint64_t>(layout.index_of(ctx.rank));
-    directory_ = std::make_unique<cache::Directory>(static_cast<std::uint32_t>(layout.cache_servers.size()),
-                                                    share, policy, oracle_.get());
+    // One directory server per slab holder; the transformers' slabs (role rebalancing) start in reserve.
+    std::vector<bool> serving;
+    for (int holder : layout.slab_holders)
+      serving.push_back(layout.role[static_cast<std::size_t>(holder)] == Role::cache_server);
+    directory_ = std::make_unique<cache::Directory>(static_cast<std::uint32_t>(layout.slab_holders.size()),
+                                                    share, policy, oracle_.get(), std::move(serving));
   }
+  roles_ = layout.role;
+  transformers_ = layout.transformers;
+  const std::size_t holders = layout.slab_holders.size();
+  pins_on_.assign(holders, 0);
+  pending_on_.assign(holders, 0);
+  deferred_start_.assign(holders, 0);
+  slab_hits_.assign(holders, 0);
+  window_start_ns_ = now_ns();
+  if (ctx.rank == layout.coordinator()) coordinator_ = std::make_unique<Coordinator>(ctx);
+  point_epoch_ = ~std::uint64_t{0};
+  for (const auto& p : pipelines_)
+    for (const auto& c : p.consumers)
+      if (!c.finished) point_epoch_ = std::min(point_epoch_, c.next_seq / p.batches_per_epoch);
+  first_epoch_ = point_epoch_;
 }
 
 Randomizer::~Randomizer() = default;
@@ -127,6 +146,9 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
       if (auto loc = directory_->find(key)) {
         directory_->pin(key);
         out.pinned.push_back(key);
+        out.servers.push_back(loc->server);
+        ++pins_on_[loc->server];
+        ++slab_hits_[loc->server];
         d.sources[i] = {true, loc->server, slab_base_ + loc->offset};
         continue;
       }
@@ -141,6 +163,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
           m.server = loc->server;
           m.offset = slab_base_ + loc->offset;
           ++pending_inserts_;
+          ++pending_on_[loc->server];
           report_.cache_peak_bytes = std::max(report_.cache_peak_bytes, directory_->used_bytes(loc->server));
         }
       }
@@ -148,12 +171,13 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     m.positions.push_back(static_cast<std::uint32_t>(i));
   }
   // Contiguous runs of the sorted misses to each transformer: coalesced HDF5 reads on every one of them.
-  const auto& transformers = ctx_.layout.transformers;
+  const auto& transformers = transformers_;
   const std::size_t t = transformers.size();
   std::vector<MissEntry> sorted;
   sorted.reserve(misses.size());
   for (auto& [id, m] : misses) sorted.push_back(std::move(m));
   auto& tally = p.epochs[epoch];
+  if (tally.layout.empty()) tally.layout = roles_text();
   for (std::size_t j = 0; j < t; ++j) {
     const std::size_t first = sorted.size() * j / t, last = sorted.size() * (j + 1) / t;
     if (first == last) continue;
@@ -175,6 +199,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   report_.samples_described += ids_.size();
   ctx_.fabric->send(c.rank, kDescriptor, writer_.view());
   c.outstanding.push_back(std::move(out));
+  ++window_batches_;
   return true;
 }
 
@@ -184,10 +209,15 @@ void Randomizer::on_message(transport::Message& message) {
     case kStored: {
       Stored s;
       decode(r, s);
+      const int slab = ctx_.layout.slab_index(message.source);
+      FERRY_ENFORCE(directory_ && slab >= 0, "insert ack from rank ", message.source, ", which holds no slab");
+      const auto server = static_cast<std::uint32_t>(slab);
       for (auto id : s.ids) {
-        FERRY_ENFORCE(directory_ && directory_->mark_stored({s.group, id}),
+        // An entry whose server stopped serving meanwhile was dropped (and counted) with it.
+        FERRY_ENFORCE(directory_->mark_stored({s.group, id}) || !directory_->serving(server),
                       "ack for an entry that is not pending");
         --pending_inserts_;
+        --pending_on_[server];
       }
       break;
     }
@@ -199,15 +229,14 @@ void Randomizer::on_message(transport::Message& message) {
       FERRY_ENFORCE(!c.outstanding.empty() && c.outstanding.front().epoch == credit.epoch &&
                         c.outstanding.front().batch == credit.batch,
                     "credit for a batch that is not the oldest outstanding one");
-      for (const auto& key : c.outstanding.front().pinned) directory_->unpin(key);
+      release(c.outstanding.front());
       c.outstanding.pop_front();
       break;
     }
     case kFinished: {
       auto& p = pipeline_of(static_cast<std::uint32_t>(r.u()));
       auto& c = consumer_of(p, message.source);
-      for (auto& out : c.outstanding)
-        for (const auto& key : out.pinned) directory_->unpin(key);
+      for (auto& out : c.outstanding) release(out);
       c.outstanding.clear();
       c.finished = true;
       break;
@@ -220,13 +249,162 @@ void Randomizer::on_message(transport::Message& message) {
       tally(pipeline_of(f.pipeline), f, message.tag == kEpochDone);
       break;
     }
+    case kStats:
+      FERRY_ENFORCE(coordinator_, "monitoring window from rank ", message.source, " reached rank ", ctx_.rank,
+                    ", which is not the coordinator");
+      coordinator_->add(monitor::decode_rank_stats(message.bytes));
+      break;
+    case kRole: {
+      RoleChange change;
+      decode(r, change);
+      apply_role(change.rank, change.role == 0 ? Role::transformer : Role::cache_server);
+      break;
+    }
     default:
       FERRY_ENFORCE(false, "randomizer got unexpected message tag ", message.tag, " from rank ",
                     message.source);
   }
 }
 
+void Randomizer::release(const Outstanding& out) {
+  for (std::size_t i = 0; i < out.pinned.size(); ++i) {
+    directory_->unpin(out.pinned[i]);  // false when its server stopped serving: the pin died with the entry
+    --pins_on_[out.servers[i]];
+  }
+}
+
+void Randomizer::report_window(bool force) {
+  const std::uint64_t now = now_ns();
+  const auto& w = ctx_.monitor.window;
+  const bool due = force || (w.ms > 0 && now - window_start_ns_ >= std::uint64_t{w.ms} * 1'000'000) ||
+                   (w.batches > 0 && window_batches_ >= w.batches);
+  if (!due) return;
+  monitor::RankStats stats;
+  stats.rank = static_cast<std::uint32_t>(ctx_.rank);
+  stats.window_ns = now - window_start_ns_;
+  stats.slab_hits = slab_hits_;
+  std::fill(slab_hits_.begin(), slab_hits_.end(), 0);
+  window_start_ns_ = now;
+  window_batches_ = 0;
+  if (coordinator_)
+    coordinator_->add(std::move(stats));
+  else
+    ctx_.fabric->send(ctx_.layout.coordinator(), kStats, monitor::encode(stats));
+}
+
+void Randomizer::maybe_rebalance() {
+  if (!ctx_.monitor.rebalance || !coordinator_) return;
+  // The epoch being described now: the slowest consumer's. It grows when the epoch fence opens.
+  std::uint64_t epoch = ~std::uint64_t{0};
+  for (const auto& p : pipelines_)
+    for (const auto& c : p.consumers)
+      if (!c.finished) epoch = std::min(epoch, c.next_seq / p.batches_per_epoch);
+  if (epoch == ~std::uint64_t{0}) return;
+  const std::uint32_t every = ctx_.monitor.rebalance_windows;
+  const bool boundary = epoch > point_epoch_;
+  if (!boundary && !(every > 0 && coordinator_->windows() - point_windows_ >= every)) return;
+  point_epoch_ = epoch;
+  point_windows_ = coordinator_->windows();
+  report_window(true);  // this rank's own slab hits up to now belong to the span
+  const std::uint64_t declined_total = directory_ ? directory_->stats().declined : 0;
+  const std::uint64_t declined = declined_total - declined_at_point_;
+  declined_at_point_ = declined_total;
+  const monitor::RoleView view = coordinator_->role_view(roles_, declined);
+  coordinator_->reset_span();
+  // The first epoch starts with a cold cache: its hit shares and load say nothing about the next ones.
+  const bool cold = epoch <= first_epoch_ + 1 && boundary;
+  std::optional<monitor::RoleMove> move = cold ? std::nullopt : monitor::decide_roles(view, ctx_.monitor.roles);
+  if (move && move->to == monitor::ServiceRole::transformer && directory_) {
+    const int slab = ctx_.layout.slab_index(static_cast<int>(move->rank));
+    if (slab >= 0 && directory_->serving(static_cast<std::uint32_t>(slab)) && directory_->serving_count() < 2) {
+      log::info("rebalance at epoch {}: keeping rank {} serving, it is the only serving slab", epoch, move->rank);
+      move.reset();
+    }
+  }
+  const std::string figures =
+      str_cat("consumer wait ", view.consumer_wait, ", transformers busy ", monitor::transformer_busy(view),
+              ", cache declined ", declined, ", misses ", view.misses, ", windows ", view.windows);
+  std::string move_json = "null";
+  if (move) {
+    const Role to = move->to == monitor::ServiceRole::transformer ? Role::transformer : Role::cache_server;
+    log::info("rebalance at epoch {}: rank {} {} -> {} ({}: {})", epoch, move->rank, monitor::to_string(move->from),
+              monitor::to_string(move->to), monitor::to_string(move->rule), move->why);
+    apply_role(static_cast<int>(move->rank), to);
+    ++report_.role_changes;
+    RoleChange change{static_cast<std::int32_t>(move->rank), static_cast<std::uint8_t>(move->to), epoch, move->why};
+    Writer w;
+    encode(w, change);
+    ctx_.fabric->send(static_cast<int>(move->rank), kRole, w.view());
+    for (int r : ctx_.layout.randomizers)
+      if (r != ctx_.rank) ctx_.fabric->send(r, kRole, w.view());
+    move_json = str_cat("{\"rank\":", move->rank, ",\"from\":\"", monitor::to_string(move->from), "\",\"to\":\"",
+                        monitor::to_string(move->to), "\",\"rule\":\"", monitor::to_string(move->rule),
+                        "\",\"why\":\"", move->why, "\"}");
+  } else {
+    log::debug("rebalance point at epoch {}: no move ({}{})", epoch, cold ? "first epoch, cold cache; " : "",
+               figures);
+  }
+  ctx_.stats_line(str_cat("{\"kind\":\"rebalance\",\"epoch\":", epoch, ",\"cold\":", cold ? "true" : "false",
+                          ",\"consumer_wait\":", view.consumer_wait,
+                          ",\"transformer_busy\":", monitor::transformer_busy(view), ",\"declined\":", declined,
+                          ",\"misses\":", view.misses, ",\"windows\":", view.windows, ",\"move\":", move_json,
+                          ",\"layout\":\"", roles_text(), "\"}"));
+}
+
+void Randomizer::apply_role(int rank, Role role) {
+  const auto at = static_cast<std::size_t>(rank);
+  FERRY_ENFORCE(at < roles_.size() && (roles_[at] == Role::transformer || roles_[at] == Role::cache_server) &&
+                    (role == Role::transformer || role == Role::cache_server),
+                "role change of rank ", rank, ", which is no transformer or cache server");
+  if (roles_[at] == role) return;
+  roles_[at] = role;
+  const int slab = ctx_.layout.slab_index(rank);
+  if (role == Role::cache_server) {
+    FERRY_ENFORCE(slab >= 0, "rank ", rank, " holds no slab and cannot serve (monitor.rebalance off?)");
+    transformers_.erase(std::find(transformers_.begin(), transformers_.end(), rank));
+    if (directory_) deferred_start_[static_cast<std::size_t>(slab)] = 1;  // starts once drained
+    start_deferred();
+    return;
+  }
+  if (directory_ && slab >= 0) {
+    const auto server = static_cast<std::uint32_t>(slab);
+    if (deferred_start_[server]) {
+      deferred_start_[server] = 0;
+    } else if (directory_->serving(server)) {
+      if (directory_->serving_count() > 1) {
+        const std::uint64_t dropped = directory_->stop_serving(server);
+        dropped_ += dropped;
+        log::info("rank {} stopped serving: {} cache entries of this randomizer dropped (counted)", rank, dropped);
+      } else {
+        log::warn("rank {} becomes a transformer but keeps this randomizer's only serving slab", rank);
+      }
+    }
+  }
+  transformers_.insert(std::upper_bound(transformers_.begin(), transformers_.end(), rank), rank);
+}
+
+void Randomizer::start_deferred() {
+  if (!directory_) return;
+  for (std::size_t s = 0; s < deferred_start_.size(); ++s) {
+    // A slab that served before may still be read (pins) or written (inserts in flight) at old offsets.
+    if (!deferred_start_[s] || pins_on_[s] != 0 || pending_on_[s] != 0) continue;
+    deferred_start_[s] = 0;
+    directory_->start_serving(static_cast<std::uint32_t>(s));
+  }
+}
+
+std::string Randomizer::roles_text() const {
+  std::vector<int> servers, transformers;
+  for (int r = 0; r < static_cast<int>(roles_.size()); ++r) {
+    if (roles_[static_cast<std::size_t>(r)] == Role::cache_server) servers.push_back(r);
+    if (roles_[static_cast<std::size_t>(r)] == Role::transformer) transformers.push_back(r);
+  }
+  return str_cat("c[", join(servers, ","), "] t[", join(transformers, ","), "]");
+}
+
 void Randomizer::after_messages() {
+  start_deferred();
+  maybe_rebalance();  // before the next batch is described: a move applies from the next one on
   const std::uint64_t prefetch = static_cast<std::uint64_t>(ctx_.config.runtime.prefetch);
   for (auto& p : pipelines_) {
     // Epoch fence: epoch e+1 is described once every consumer has been described all of epoch e, so an
@@ -238,6 +416,8 @@ void Randomizer::after_messages() {
       while (!c.finished && c.next_seq < std::min(p.total, fence) && c.outstanding.size() < prefetch)
         if (!describe(p, c)) break;
   }
+  report_window(false);
+  if (coordinator_) coordinator_->tick(now_ns());
   if (!shutdown_sent_ && done()) send_shutdown();
 }
 
@@ -283,22 +463,22 @@ void Randomizer::maybe_print(Pipeline& p, std::uint64_t epoch) {
     header_printed_ = true;
     std::printf("ferry: %s, cache %s\n", ctx_.layout.describe().c_str(),
                 ctx_.config.runtime.cache_policy.c_str());
-    std::printf("%-12s %5s %9s %11s %8s %9s %10s %10s %9s\n", "pipeline", "epoch", "samples", "samples/s",
-                "hit rate", "hdf5 MiB", "hdf5 reads", "wait s", "prep s");
+    std::printf("%-12s %5s %9s %11s %8s %9s %10s %10s %9s  %s\n", "pipeline", "epoch", "samples", "samples/s",
+                "hit rate", "hdf5 MiB", "hdf5 reads", "wait s", "prep s", "layout");
   }
-  std::printf("%-12s %5llu %9llu %11.0f %7.1f%% %9.2f %10llu %10.3f %9.3f\n", p.config->name.c_str(),
+  std::printf("%-12s %5llu %9llu %11.0f %7.1f%% %9.2f %10llu %10.3f %9.3f  %s\n", p.config->name.c_str(),
               static_cast<unsigned long long>(epoch), static_cast<unsigned long long>(t.sum.samples),
               seconds > 0 ? static_cast<double>(t.sum.samples) / seconds : 0.0, 100.0 * hit_rate,
               static_cast<double>(t.sum.hdf5_bytes) / 1048576.0,
               static_cast<unsigned long long>(t.sum.hdf5_reads), static_cast<double>(t.sum.wait_us) * 1e-6,
-              static_cast<double>(t.sum.busy_us) * 1e-6);
+              static_cast<double>(t.sum.busy_us) * 1e-6, t.layout.c_str());
   std::fflush(stdout);
   ctx_.stats_line(str_cat(
       "{\"kind\":\"epoch\",\"pipeline\":\"", p.config->name, "\",\"epoch\":", epoch,
       ",\"samples\":", t.sum.samples, ",\"hits\":", t.sum.hits, ",\"misses\":", t.sum.misses,
       ",\"hit_rate\":", hit_rate, ",\"seconds\":", seconds, ",\"hdf5_reads\":", t.sum.hdf5_reads,
       ",\"hdf5_bytes\":", t.sum.hdf5_bytes, ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
-      ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", ctx_.layout.describe(), "\"}"));
+      ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", t.layout, "\"}"));
 }
 
 void Randomizer::finish(ServeReport& report) {
@@ -310,6 +490,8 @@ void Randomizer::finish(ServeReport& report) {
   report.cache_declined = s.declined;
   report.cache_evictions = s.evictions;
   report.cache_capacity = directory_->capacity();
+  report.cache_servers_serving = directory_->serving_count();
+  report.cache_dropped = dropped_;
 }
 
 }  // namespace ferry::roles

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cache/directory.hpp"
+#include "roles/coordinator.hpp"
 #include "roles/protocol.hpp"
 #include "roles/role_loop.hpp"
 #include "sampler/epoch_plan.hpp"
@@ -32,6 +33,7 @@ class Randomizer final : public RoleLoop {
   struct Outstanding {
     std::uint64_t epoch, batch;
     std::vector<cache::Key> pinned;
+    std::vector<std::uint32_t> servers;  // the slab of each pinned key
   };
   struct ConsumerState {
     int rank = 0;
@@ -45,6 +47,7 @@ class Randomizer final : public RoleLoop {
     std::uint32_t consumers_reported = 0;
     std::uint64_t miss_lists_sent = 0, miss_lists_done = 0;
     bool printed = false;
+    std::string layout;  // service roles when its first batch was described
   };
   struct Pipeline {
     PipelineRuntime* runtime = nullptr;
@@ -65,6 +68,13 @@ class Randomizer final : public RoleLoop {
   void tally(Pipeline& p, const EpochFigures& f, bool from_consumer);
   void maybe_print(Pipeline& p, std::uint64_t epoch);
   void send_shutdown();
+  void release(const Outstanding& out);
+  // Monitoring and role rebalancing (the coordinator decides, every randomizer applies).
+  void report_window(bool force);
+  void maybe_rebalance();
+  void apply_role(int rank, Role role);
+  void start_deferred();
+  std::string roles_text() const;
 
   std::vector<Pipeline> pipelines_;
   std::unique_ptr<Oracle> oracle_;
@@ -74,6 +84,21 @@ class Randomizer final : public RoleLoop {
   std::uint64_t miss_lists_sent_ = 0, miss_lists_done_ = 0;
   bool shutdown_sent_ = false;
   bool header_printed_ = false;
+  // Role rebalancing: the role of every rank now, the ranks that get miss lists, and per slab holder the
+  // pins and inserts outstanding (a slab that stopped serving may serve again only once both are 0).
+  std::vector<Role> roles_;
+  std::vector<int> transformers_;
+  std::vector<std::uint64_t> pins_on_, pending_on_;
+  std::vector<char> deferred_start_;
+  std::uint64_t dropped_ = 0;
+  // Monitoring: hits per slab in the open window, the window clock, and on the coordinator rank the rest.
+  std::vector<std::uint64_t> slab_hits_;
+  std::uint64_t window_start_ns_ = 0, window_batches_ = 0;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::uint64_t first_epoch_ = 0;        // epoch the run starts in
+  std::uint64_t point_epoch_ = 0;        // epoch being described at the last rebalance point
+  std::uint64_t point_windows_ = 0;      // coordinator windows at the last rebalance point
+  std::uint64_t declined_at_point_ = 0;  // directory declines at the last rebalance point
   // Scratch, reused per batch.
   std::vector<std::uint64_t> ids_;
   Writer writer_;

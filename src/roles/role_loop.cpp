@@ -28,7 +28,7 @@ double now_seconds() {
 }  // namespace
 
 ServeReport RoleLoop::run() {
-  report_.role = role_name(ctx_.role());
+  report_.role = report_.initial_role = role_name(ctx_.role());
   const double wall0 = now_seconds(), cpu0 = process_cpu_seconds();
   try {
     after_messages();

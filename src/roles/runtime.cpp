@@ -84,6 +84,7 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   ctx.config = config;
   log::init(ctx.rank, config.log_level);
   validate(ctx.config);
+  ctx.monitor = monitor::settings_from(ctx.config.monitor);
   ctx.layout =
       roles::compute_layout(ctx.comm, ctx.config, serve_only);  // same result or same error everywhere
   const bool is_consumer = ctx.role() == roles::Role::consumer;
@@ -105,12 +106,14 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
 void Runtime::Impl::setup_local() {
   // Every rank opens the pipelines it works on: randomizers theirs (sizes, entry bytes, fingerprints),
   // transformers all of them, consumers the ones of their groups (augment chains, shapes).
+  // With role rebalancing a cache server may become a transformer: it opens them all too.
   const roles::Role role = ctx.role();
+  const bool may_transform =
+      role == roles::Role::transformer || (role == roles::Role::cache_server && ctx.monitor.rebalance);
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
     const auto& group = ctx.layout.groups[i];
     const bool needed =
-        (role == roles::Role::randomizer && ctx.layout.randomizer_of[i] == ctx.rank) ||
-        role == roles::Role::transformer ||
+        (role == roles::Role::randomizer && ctx.layout.randomizer_of[i] == ctx.rank) || may_transform ||
         (role == roles::Role::consumer && std::find(group.begin(), group.end(), ctx.rank) != group.end());
     if (!needed) continue;
     roles::PipelineRuntime p;
@@ -140,7 +143,9 @@ void Runtime::Impl::exchange_slabs() {
   // Collective: every rank registers (cache servers their slab, the others nothing), then the packed keys
   // travel to every rank by MPI (bootstrap, apart from the data path).
   // The transport allocates the slab, so that a get can be a plain copy on shared memory (no server CPU).
-  const std::uint64_t bytes = ctx.role() == roles::Role::cache_server ? ctx.config.runtime.cache_bytes : 0;
+  // Slab holders: the cache servers, and with role rebalancing the transformers too (MPI windows are
+  // collective, so a slab cannot appear later; docs/heterogeneous.md).
+  const std::uint64_t bytes = ctx.layout.slab_index(ctx.rank) >= 0 ? ctx.config.runtime.cache_bytes : 0;
   region = ctx.fabric->allocate_memory(bytes);
   slab = {static_cast<std::byte*>(region.data()), region.size()};
   const auto key = region.key();
@@ -156,7 +161,7 @@ void Runtime::Impl::exchange_slabs() {
   FERRY_CHECK_MPI(MPI_Allgatherv(key.data(), mine, MPI_BYTE, all.data(), sizes.data(), displs.data(),
                                  MPI_BYTE, ctx.comm));
   if (ctx.role() != roles::Role::consumer) return;
-  for (int server : ctx.layout.cache_servers) {
+  for (int server : ctx.layout.slab_holders) {
     const auto s = static_cast<std::size_t>(server);
     ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
   }
@@ -218,10 +223,8 @@ ServeReport Runtime::serve() {
         role = std::make_unique<roles::Randomizer>(ctx);
         break;
       case roles::Role::transformer:
-        role = std::make_unique<roles::Transformer>(ctx);
-        break;
       case roles::Role::cache_server:
-        role = std::make_unique<roles::CacheServer>(ctx, impl_->slab);
+        role = std::make_unique<roles::ServiceRank>(ctx, impl_->slab);
         break;
       case roles::Role::consumer:
         break;
@@ -233,12 +236,14 @@ ServeReport Runtime::serve() {
   }
   ServeReport report = role->run();
   ctx.stats_line(str_cat(
-      "{\"kind\":\"serve\",\"rank\":", ctx.rank, ",\"role\":\"", report.role,
+      "{\"kind\":\"serve\",\"rank\":", ctx.rank, ",\"role\":\"", report.role, "\",\"initial_role\":\"",
+      report.initial_role, "\",\"role_changes\":", report.role_changes,
       "\",\"wall_seconds\":", report.wall_seconds, ",\"cpu_seconds\":", report.cpu_seconds,
       ",\"idle_wall_seconds\":", report.idle_wall_seconds, ",\"idle_cpu_seconds\":", report.idle_cpu_seconds,
       ",\"hdf5_reads\":", report.hdf5_reads, ",\"hdf5_bytes\":", report.hdf5_bytes,
       ",\"samples_prepared\":", report.samples_prepared, ",\"entries_stored\":", report.entries_stored,
       ",\"cache_hits\":", report.cache_hits, ",\"cache_evictions\":", report.cache_evictions,
+      ",\"cache_dropped\":", report.cache_dropped, ",\"cache_servers_serving\":", report.cache_servers_serving,
       ",\"control_bytes\":", report.control_bytes, "}"));
   return report;
 }

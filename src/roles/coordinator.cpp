@@ -1,0 +1,125 @@
+#include "roles/coordinator.hpp"
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "roles/protocol.hpp"
+
+namespace ferry::roles {
+
+Coordinator::Coordinator(Context& ctx)
+    : ctx_(ctx),
+      policy_(monitor::make_policy(ctx.monitor.policy)),
+      history_(ctx.monitor.window.history),
+      opened_ns_(now_ns()) {}
+
+void Coordinator::add(monitor::RankStats stats) {
+  RankSpan& r = span_.ranks[stats.rank];
+  r.window_ns += stats.window_ns;
+  r.busy_ns += stats.busy_ns;
+  r.workers = std::max<std::uint64_t>(r.workers, stats.workers);
+  for (const auto& p : stats.pipelines) {
+    r.wait_ns += p.wait_ns;
+    r.samples += p.cache_lookups;
+    r.hits += p.cache_hits;
+  }
+  for (std::size_t s = 0; s < stats.slab_hits.size(); ++s)
+    if (stats.slab_hits[s]) span_.slab_hits[static_cast<std::uint32_t>(s)] += stats.slab_hits[s];
+  open_.ranks.push_back(std::move(stats));
+}
+
+void Coordinator::tick(std::uint64_t now) {
+  const auto& w = ctx_.monitor.window;
+  // A window closes every monitor.window_ms; with window_ms = 0 once every consumer has reported one.
+  bool due = w.ms > 0 && now - opened_ns_ >= std::uint64_t{w.ms} * 1'000'000;
+  if (w.ms == 0) {
+    std::size_t consumers = 0;
+    for (const auto& r : open_.ranks)
+      consumers += ctx_.layout.role.at(r.rank) == Role::consumer;
+    due = consumers >= ctx_.layout.consumers.size();
+  }
+  if (due) close(now);
+}
+
+void Coordinator::close(std::uint64_t now) {
+  open_.index = next_index_++;
+  opened_ns_ = now;
+  ++span_.windows;
+  monitor::Decisions d = policy_->decide(open_, history_, state_);
+  const auto summaries = monitor::summarize_pipelines(open_);
+  const auto accel = monitor::summarize_accelerators(open_);
+
+  std::vector<std::string> pipes, jobs;
+  for (const auto& s : summaries) {
+    pipes.push_back(str_cat("{\"pipeline\":\"", ctx_.config.pipelines.at(s.pipeline).name,
+                            "\",\"batches\":", s.batches, ",\"queue_mean\":", s.queue_mean,
+                            ",\"queue_min\":", s.queue_min, ",\"wait_seconds\":", s.wait_ns * 1e-9, "}"));
+  }
+  for (const auto& op : d.jobs.ops) {
+    jobs.push_back(str_cat("{\"pipeline\":\"", ctx_.config.pipelines.at(op.pipeline).name, "\",\"op\":", op.op,
+                           ",\"accelerator_share\":", op.accelerator_share(), ",\"reason\":\"",
+                           monitor::to_string(op.reason), "\"}"));
+    const monitor::OpPlacement* before = jobs_.find(op.pipeline, op.op);
+    if (!before || before->accelerator_units != op.accelerator_units) {
+      // A placement that moves is a decision: log it with the figures that caused it.
+      const auto it = std::find_if(summaries.begin(), summaries.end(),
+                                   [&](const auto& s) { return s.pipeline == op.pipeline; });
+      log::info("window {}: pipeline '{}' op {} -> accelerator share {:.3f} ({}; queue mean {:.2f} min {:.2f}, "
+                "accelerators {} busiest {:.2f})",
+                open_.index, ctx_.config.pipelines.at(op.pipeline).name, op.op, op.accelerator_share(),
+                monitor::to_string(op.reason), it != summaries.end() ? it->queue_mean : 0.0,
+                it != summaries.end() ? it->queue_min : 0.0, accel.count, accel.util_max);
+    }
+  }
+  ctx_.stats_line(str_cat("{\"kind\":\"window\",\"index\":", open_.index, ",\"reports\":", open_.ranks.size(),
+                          ",\"pipelines\":[", join(pipes, ","), "],\"accelerators\":", accel.count,
+                          ",\"accelerator_util_max\":", accel.util_max, ",\"jobs\":[", join(jobs, ","), "]}"));
+  if (!jobs_sent_ || !(d.jobs.ops == jobs_.ops)) {
+    const auto bytes = monitor::encode(d.jobs);
+    for (int r = 0; r < ctx_.layout.size(); ++r) {
+      const Role role = ctx_.layout.role[static_cast<std::size_t>(r)];
+      if (role == Role::transformer || role == Role::cache_server) ctx_.fabric->send(r, kJobs, bytes);
+    }
+    jobs_sent_ = true;
+  }
+  jobs_ = std::move(d.jobs);
+  state_ = std::move(d.state);
+  history_.push(std::move(open_));
+  open_ = monitor::Window{};
+}
+
+monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles, std::uint64_t declined) const {
+  monitor::RoleView view;
+  view.windows = span_.windows;
+  view.declined = declined;
+  std::uint64_t wait_ns = 0, consumer_ns = 0, samples = 0, hits = 0;
+  for (const auto& [rank, r] : span_.ranks) {
+    if (roles.at(rank) != Role::consumer) continue;
+    wait_ns += r.wait_ns;
+    consumer_ns += r.window_ns;
+    samples += r.samples;
+    hits += r.hits;
+  }
+  view.consumer_wait = consumer_ns ? static_cast<double>(wait_ns) / static_cast<double>(consumer_ns) : 0.0;
+  view.misses = samples - hits;
+  for (int rank = 0; rank < static_cast<int>(roles.size()); ++rank) {
+    const Role role = roles[static_cast<std::size_t>(rank)];
+    if (role != Role::transformer && role != Role::cache_server) continue;
+    monitor::ServiceView s;
+    s.rank = static_cast<std::uint32_t>(rank);
+    s.role = role == Role::transformer ? monitor::ServiceRole::transformer : monitor::ServiceRole::cache_server;
+    if (auto it = span_.ranks.find(s.rank); it != span_.ranks.end() && it->second.window_ns > 0)
+      s.busy = std::min(1.0, static_cast<double>(it->second.busy_ns) /
+                                 (static_cast<double>(it->second.window_ns) *
+                                  static_cast<double>(std::max<std::uint64_t>(it->second.workers, 1))));
+    const int slab = ctx_.layout.slab_index(rank);
+    if (slab >= 0 && samples > 0)
+      if (auto it = span_.slab_hits.find(static_cast<std::uint32_t>(slab)); it != span_.slab_hits.end())
+        s.hit_share = static_cast<double>(it->second) / static_cast<double>(samples);
+    view.services.push_back(s);
+  }
+  return view;
+}
+
+}  // namespace ferry::roles

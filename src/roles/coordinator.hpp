@@ -1,0 +1,57 @@
+// The coordinator (on the first randomizer): gathers every rank's monitoring windows (kStats), closes its
+// own window every monitor.window_ms, keeps the History, runs the placement policy and sends the job list to
+// the service ranks when it changes; between rebalance points it also adds up what each service rank did,
+// which the randomizer turns into a RoleView for decide_roles(). Every window and every decision goes to the
+// log and to runtime.stats_file with the figures behind it.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "monitor/history.hpp"
+#include "monitor/policy.hpp"
+#include "monitor/role_policy.hpp"
+#include "roles/context.hpp"
+
+namespace ferry::roles {
+
+class Coordinator {
+ public:
+  explicit Coordinator(Context& ctx);
+
+  void add(monitor::RankStats stats);  // a window from any rank, this one included
+  // Closes the coordinator's window when due: decides placement and sends a changed job list.
+  void tick(std::uint64_t now);
+
+  // What the service ranks did since the last reset_span(). `roles`: every rank's role now; `declined`:
+  // admissions the cache declined in the span.
+  monitor::RoleView role_view(const std::vector<Role>& roles, std::uint64_t declined) const;
+  std::uint64_t windows_in_span() const noexcept { return span_.windows; }
+  void reset_span() { span_ = Span{}; }
+  std::uint64_t windows() const noexcept { return next_index_; }
+
+ private:
+  struct RankSpan {
+    std::uint64_t window_ns = 0, busy_ns = 0, workers = 0;
+    std::uint64_t wait_ns = 0, samples = 0, hits = 0;
+  };
+  struct Span {
+    std::uint64_t windows = 0;  // coordinator windows closed in the span
+    std::map<std::uint32_t, RankSpan> ranks;
+    std::map<std::uint32_t, std::uint64_t> slab_hits;  // per slab holder index
+  };
+  void close(std::uint64_t now);
+
+  Context& ctx_;
+  std::unique_ptr<monitor::Policy> policy_;
+  monitor::History history_;
+  monitor::PolicyState state_;
+  monitor::JobList jobs_;
+  bool jobs_sent_ = false;
+  monitor::Window open_;  // reports gathered since the last close
+  std::uint64_t next_index_ = 0;
+  std::uint64_t opened_ns_ = 0;
+  Span span_;
+};
+
+}  // namespace ferry::roles

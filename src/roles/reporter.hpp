@@ -1,0 +1,39 @@
+// A rank's side of monitoring: the lock-free Recorder the data path writes into, and the window clock. When a
+// window is due the rank ships its RankStats to the coordinator as one kStats control message (never a
+// collective: a slow rank delays only its own report). The coordinator takes its own windows directly.
+#pragma once
+
+#include <optional>
+
+#include "monitor/recorder.hpp"
+#include "roles/context.hpp"
+
+namespace ferry::roles {
+
+class StatsReporter {
+ public:
+  // `transforms`: this rank may prepare samples (its ops are listed per pipeline).
+  StatsReporter(Context& ctx, bool transforms);
+
+  monitor::Recorder& recorder() noexcept { return recorder_; }
+  // One batch delivered (consumer) or transformed (service rank): counts towards monitor.window_batches.
+  void batch(std::uint32_t pipeline) noexcept {
+    recorder_.batch(pipeline);
+    clock_.batch();
+  }
+  // The closed window when one is due now, else nothing.
+  std::optional<monitor::RankStats> take_if_due();
+  // take_if_due() and, when a window closed, send it to the coordinator.
+  void report_if_due();
+
+ private:
+  Context& ctx_;
+  monitor::Recorder recorder_;
+  monitor::WindowClock clock_;
+};
+
+// The per-pipeline op list a Recorder needs: one op per pipeline, the whole prepare stage, named by its
+// chains. Empty lists on a rank that does not transform.
+std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool transforms);
+
+}  // namespace ferry::roles

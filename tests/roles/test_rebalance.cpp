@@ -1,0 +1,179 @@
+// Role rebalancing end to end on CPUs, over both transports, at 6 ranks:
+//   R1: the dataset does not fit the cache and the transformers sit idle (consumers train 3 ms per batch):
+//       after the first measured epoch a transformer becomes a cache server, capacity and hit rate rise.
+//   R2: the prepare stage is expensive, the one transformer is saturated and consumers wait: a cache server
+//       that serves almost nothing becomes a transformer, and the consumers' wait falls.
+// Through both: every batch equals LocalLoader's (same seed, same order, same bytes: elastic determinism),
+// so each sample arrives exactly once per epoch.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "ferry/local_loader.hpp"
+#include "harness.hpp"
+
+namespace ferry::test {
+namespace {
+
+class Rebalance : public ::testing::TestWithParam<std::string> {
+ protected:
+  Config base(int cache_servers, int transformers) const {
+    Config c;
+    c.log_level = "warn";
+    c.runtime.transport = GetParam();
+    c.runtime.cache_servers = cache_servers;
+    c.runtime.transformers = transformers;
+    c.runtime.prefetch = 3;
+    c.monitor.rebalance = true;
+    c.monitor.window_ms = 20;
+    c.monitor.window_batches = 4;
+    return c;
+  }
+  void SetUp() override {
+    if (world_size() != 6) GTEST_SKIP() << "written for 6 ranks (1 randomizer, 3 service ranks, 2 consumers)";
+  }
+};
+
+// Every batch equals LocalLoader's batch for the same consumer (IDs and every field's bytes), and there are
+// as many: the order and the bytes do not depend on the layout or on when it changed.
+void expect_local_loader_batches(const PipelineConfig& p, const JobResult& r, std::uint32_t consumers) {
+  if (!r.consumer) return;
+  LocalLoader local(p, static_cast<std::uint32_t>(r.consumer_index), consumers);
+  std::size_t k = 0;
+  while (const Batch* b = local.next_batch()) {
+    ASSERT_LT(k, r.batches.size()) << "fewer batches than LocalLoader";
+    ASSERT_EQ(r.batches[k].ids, b->ids) << "batch " << k << " (epoch " << b->epoch << ")";
+    for (std::size_t f = 0; f < b->fields.size(); ++f) {
+      ASSERT_EQ(r.batches[k].fields[f].size(), b->fields[f].bytes);
+      ASSERT_EQ(std::memcmp(r.batches[k].fields[f].data(), b->fields[f].data, b->fields[f].bytes), 0)
+          << "batch " << k << " field " << b->fields[f].name << " differs from LocalLoader";
+    }
+    ++k;
+  }
+  EXPECT_EQ(k, r.batches.size()) << "more batches than LocalLoader";
+}
+
+struct EpochFigures {
+  double hit_rate = 0, wait_seconds = 0;
+};
+
+// Per epoch, summed over every consumer of the job.
+std::vector<EpochFigures> per_epoch(const JobResult& r, int epochs) {
+  std::vector<EpochFigures> out(static_cast<std::size_t>(epochs));
+  for (int e = 0; e < epochs; ++e) {
+    std::uint64_t hits = 0, samples = 0;
+    double wait = 0;
+    if (r.consumer) {
+      const auto& c = r.epoch_counters.at(0).at(static_cast<std::size_t>(e));
+      hits = c.hits;
+      samples = c.samples;
+      wait = c.wait_seconds;
+    }
+    const std::uint64_t all_hits = sum_all(hits), all_samples = sum_all(samples);
+    double total_wait = 0;
+    MPI_Allreduce(&wait, &total_wait, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    out[static_cast<std::size_t>(e)] = {all_samples ? static_cast<double>(all_hits) / all_samples : 0.0,
+                                        total_wait};
+  }
+  return out;
+}
+
+struct Roles {
+  std::uint64_t randomizer_moves = 0, serving = 0, dropped = 0;
+  std::uint64_t moved_ranks = 0;  // service ranks that report a role change
+  std::string moved_from, moved_to;
+};
+
+Roles gather_roles(const JobResult& r) {
+  Roles out;
+  const bool randomizer = !r.consumer && r.report.role == "randomizer";
+  out.randomizer_moves = sum_all(randomizer ? r.report.role_changes : 0);
+  out.serving = sum_all(randomizer ? r.report.cache_servers_serving : 0);
+  out.dropped = sum_all(randomizer ? r.report.cache_dropped : 0);
+  const bool moved = !r.consumer && !randomizer && r.report.role_changes > 0;
+  out.moved_ranks = sum_all(moved ? 1 : 0);
+  // The moved rank's before and after, broadcast from it (at most one moved in these scenarios).
+  int from_rank = moved ? world_rank() : -1, root = -1;
+  MPI_Allreduce(&from_rank, &root, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (root >= 0) {
+    char text[64] = {};
+    if (world_rank() == root)
+      std::snprintf(text, sizeof text, "%s>%s", r.report.initial_role.c_str(), r.report.role.c_str());
+    MPI_Bcast(text, sizeof text, MPI_CHAR, root, MPI_COMM_WORLD);
+    const std::string both(text);
+    out.moved_from = both.substr(0, both.find('>'));
+    out.moved_to = both.substr(both.find('>') + 1);
+  }
+  return out;
+}
+
+TEST_P(Rebalance, R1IdleTransformerBecomesCacheServerAndHitRateRises) {
+  // 480 samples of 364-byte entries (6x5x3 f32 + i32 label; 384 bytes in a slab): one slab holds 240, half the
+  // dataset, two hold all of it.
+  PipelineConfig p = image_pipeline("r1", 480, 31);
+  p.epochs = 4;
+  const auto train = [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); };
+  std::vector<EpochFigures> with, without;
+  for (bool rebalance : {false, true}) {
+    Config config = base(1, 2);
+    config.runtime.cache_bytes = 240 * 384;
+    config.monitor.rebalance = rebalance;
+    config.pipelines = {p};
+    const JobResult r = run_job(config, train);
+    expect_local_loader_batches(p, r, 2);
+    const Roles roles = gather_roles(r);
+    (rebalance ? with : without) = per_epoch(r, p.epochs);
+    if (!rebalance) {
+      EXPECT_EQ(roles.randomizer_moves, 0u);
+      continue;
+    }
+    EXPECT_EQ(roles.randomizer_moves, 1u) << "one move: a transformer becomes a cache server";
+    EXPECT_EQ(roles.moved_ranks, 1u);
+    EXPECT_EQ(roles.moved_from, "transformer");
+    EXPECT_EQ(roles.moved_to, "cache_server");
+    EXPECT_EQ(roles.serving, 2u) << "capacity doubled: two slabs serve at the end";
+    EXPECT_EQ(roles.dropped, 0u);
+  }
+  if (world_rank() == 0)
+    for (int e = 0; e < p.epochs; ++e)
+      std::printf("R1 epoch %d: hit rate %.3f without rebalancing, %.3f with\n", e, without[e].hit_rate,
+                  with[e].hit_rate);
+  // Epoch 1 is the same in both runs (the move is decided at its end); epoch 3 reads the second slab too.
+  EXPECT_NEAR(with[1].hit_rate, without[1].hit_rate, 0.05);
+  EXPECT_GT(with[3].hit_rate, without[3].hit_rate + 0.3);
+  EXPECT_GT(with[3].hit_rate, with[1].hit_rate + 0.3);
+}
+
+TEST_P(Rebalance, R2IdleCacheServerBecomesTransformerAndWaitFalls) {
+  // An expensive prepare (resize to 128x128 and log1p: ~197 KB entries) and a cache of 8 entries per slab:
+  // the one transformer is the bottleneck and both cache servers serve a few percent of the samples.
+  PipelineConfig p = image_pipeline("r2", 480, 37);
+  p.epochs = 3;
+  p.prepare = {{"image", parse_op_chain("cast(scale=0.0039215686) | resize(height=128, width=128) | log1p", "test")}};
+  p.augment = {};
+  Config config = base(2, 1);
+  config.runtime.cache_bytes = 8 * (128 * 128 * 3 * 4 + 128);
+  config.pipelines = {p};
+  const JobResult r = run_job(config);
+  expect_local_loader_batches(p, r, 2);
+  const Roles roles = gather_roles(r);
+  const auto epochs = per_epoch(r, p.epochs);
+  if (world_rank() == 0)
+    for (int e = 0; e < p.epochs; ++e)
+      std::printf("R2 epoch %d: consumers waited %.3f s, hit rate %.3f\n", e, epochs[e].wait_seconds,
+                  epochs[e].hit_rate);
+  EXPECT_EQ(roles.randomizer_moves, 1u) << "one move: a cache server becomes a transformer";
+  EXPECT_EQ(roles.moved_from, "cache_server");
+  EXPECT_EQ(roles.moved_to, "transformer");
+  EXPECT_EQ(roles.serving, 1u);
+  // Decided at the end of epoch 1, in force for epoch 2: two ranks prepare, the consumers wait less.
+  EXPECT_LT(epochs[2].wait_seconds, 0.85 * epochs[1].wait_seconds);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, Rebalance, ::testing::Values("ucx", "mpi"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace ferry::test
