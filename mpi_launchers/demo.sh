@@ -115,9 +115,10 @@ if [[ " $parts " == *" 2 "* ]]; then
     "config: $data/demo_r1.toml" >&2
   ferry_mpirun 6 "$build/src/apps/ferry" run --config "$data/demo_r1.toml" --step-ms 80
 fi
-# Resized to 96x96x3 f32: 110592 bytes + the label; cache servers of 16 entries each.
+# log1p at 160x160, then down to 40x40x3 f32: 19200 bytes + the label; cache servers of 16 entries each.
 if [[ " $parts " == *" 3 "* ]]; then
-  rebalance_config r2 2 1 $((16 * 110720)) 3 "cast(scale=0.00392157) | resize(height=96, width=96) | log1p" \
+  rebalance_config r2 2 1 $((16 * 19328)) 3 \
+    "cast(scale=0.00392157) | resize(height=160, width=160) | log1p | resize(height=40, width=40)" \
     >"$data/demo_r2.toml"
   rm -f "$data/demo_r2_stats.jsonl"
   echo "== 3. R2: an expensive prepare saturates the one transformer, two cache servers of 16 entries;" \

@@ -80,6 +80,21 @@ void SampleProcessor::read_prepared(std::size_t field, std::span<const std::uint
   f.prepare->run(staging_.data(), out, ids.size(), ids.data(), config_.seed, 0);
 }
 
+void SampleProcessor::read_raw(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out) {
+  Stopwatch watch(timings_.read);
+  dataset_->read(field, ids, out);
+}
+
+std::vector<std::optional<transform::Chain>> SampleProcessor::prepare_chains() const {
+  std::vector<std::optional<transform::Chain>> chains(fields_.size());
+  const auto& infos = dataset_->fields();
+  for (std::size_t f = 0; f < fields_.size(); ++f) {
+    const auto* ops = find_chain(config_.prepare, infos[f].name);
+    if (fields_[f].prepare && ops) chains[f].emplace(*ops, fields_[f].raw, Stage::prepare, infos[f].name);
+  }
+  return chains;
+}
+
 void SampleProcessor::augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
                               const std::uint64_t* ids, std::uint64_t epoch) {
   Field& f = fields_[field];

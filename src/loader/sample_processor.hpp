@@ -39,6 +39,14 @@ class SampleProcessor {
 
   // Prepared samples of fixed-size `field` for strictly increasing `ids`, sample-major into `out`.
   void read_prepared(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out);
+  // The same in two steps, for a reader thread and prepare workers: read_raw() reads the samples as stored
+  // (raw(field).bytes() each); a copy of the prepare chains from prepare_chains() turns them into prepared
+  // samples on another thread (one copy per thread: a Chain is not thread-safe). HDF5 is not thread-safe
+  // here: read_raw() stays on one thread.
+  const transform::TensorDesc& raw(std::size_t field) const noexcept { return fields_[field].raw; }
+  void read_raw(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out);
+  // Per field: a fresh copy of its prepare chain, or nothing when it has none.
+  std::vector<std::optional<transform::Chain>> prepare_chains() const;
   // Augments n prepared samples (ids in the same order) into `out`; copies when the field has no augment
   // chain.
   void augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,

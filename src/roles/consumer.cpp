@@ -52,7 +52,7 @@ struct ConsumerEngine::Pipe {
   }
 };
 
-ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx), reporter_(ctx, false) {
+ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx), reporter_(ctx, 0) {
   const std::size_t ring = static_cast<std::size_t>(ctx.config.runtime.prefetch);
   for (auto& rt : ctx.pipelines) {
     auto p = std::make_unique<Pipe>();

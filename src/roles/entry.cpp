@@ -19,48 +19,64 @@ EntryLayout entry_layout(const loader::SampleProcessor& processor) {
   return layout;
 }
 
-EntryBuilder::EntryBuilder(loader::SampleProcessor& processor)
-    : processor_(processor),
-      layout_(entry_layout(processor)),
-      field_bytes_(processor.field_count()),
-      vlen_sizes_(processor.field_count()) {}
-
-void EntryBuilder::build(std::span<const std::uint64_t> ids, std::vector<std::byte>& out,
-                         std::vector<std::uint64_t>& starts) {
-  const std::size_t n = ids.size();
-  const std::size_t fields = layout_.sizes.size();
-  for (std::size_t f = 0; f < fields; ++f) {
-    if (processor_.variable(f)) {
-      field_bytes_[f].clear();
-      vlen_sizes_[f].clear();
-      processor_.dataset().read_vlen(f, ids, field_bytes_[f], vlen_sizes_[f]);
+void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids, BatchFields& fields) {
+  const std::size_t count = processor.field_count();
+  fields.n = ids.size();
+  fields.raw.resize(count);
+  fields.prepared.resize(count);
+  fields.vlen_sizes.resize(count);
+  for (std::size_t f = 0; f < count; ++f) {
+    if (processor.variable(f)) {
+      fields.prepared[f].clear();
+      fields.vlen_sizes[f].clear();
+      processor.dataset().read_vlen(f, ids, fields.prepared[f], fields.vlen_sizes[f]);
     } else {
-      field_bytes_[f].resize(n * layout_.sizes[f]);
-      processor_.read_prepared(f, ids, field_bytes_[f].data());
+      fields.raw[f].resize(ids.size() * processor.raw(f).bytes());
+      processor.read_raw(f, ids, fields.raw[f].data());
     }
   }
+}
+
+void prepare_fields(const loader::SampleProcessor& processor, std::vector<std::optional<transform::Chain>>& chains,
+                    std::span<const std::uint64_t> ids, BatchFields& fields) {
+  for (std::size_t f = 0; f < processor.field_count(); ++f) {
+    if (processor.variable(f)) continue;
+    if (!chains[f]) {
+      std::swap(fields.prepared[f], fields.raw[f]);
+      continue;
+    }
+    fields.prepared[f].resize(fields.n * processor.prepared(f).bytes());
+    // Prepare is deterministic: seed and epoch do not enter it.
+    chains[f]->run(fields.raw[f].data(), fields.prepared[f].data(), fields.n, ids.data(),
+                   processor.config().seed, 0);
+  }
+}
+
+void assemble_entries(const EntryLayout& layout, const BatchFields& fields, std::vector<std::byte>& out,
+                      std::vector<std::uint64_t>& starts) {
+  const std::size_t n = fields.n, count = layout.sizes.size();
   out.clear();
   starts.assign(1, 0);
-  if (layout_.fixed) {
-    out.resize(n * layout_.bytes);
+  if (layout.fixed) {
+    out.resize(n * layout.bytes);
     for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t f = 0; f < fields; ++f)
-        std::memcpy(out.data() + i * layout_.bytes + layout_.offsets[f],
-                    field_bytes_[f].data() + i * layout_.sizes[f], layout_.sizes[f]);
-      starts.push_back((i + 1) * layout_.bytes);
+      for (std::size_t f = 0; f < count; ++f)
+        std::memcpy(out.data() + i * layout.bytes + layout.offsets[f],
+                    fields.prepared[f].data() + i * layout.sizes[f], layout.sizes[f]);
+      starts.push_back((i + 1) * layout.bytes);
     }
     return;
   }
   Writer w(n * 64);
-  std::vector<std::uint64_t> vlen_pos(fields, 0);
+  std::vector<std::uint64_t> vlen_pos(count, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t f = 0; f < fields; ++f) {
-      if (processor_.variable(f)) {
-        const std::uint64_t len = vlen_sizes_[f][i];
-        w.u(len).raw({field_bytes_[f].data() + vlen_pos[f], len});
+    for (std::size_t f = 0; f < count; ++f) {
+      if (layout.sizes[f] == 0) {
+        const std::uint64_t len = fields.vlen_sizes[f][i];
+        w.u(len).raw({fields.prepared[f].data() + vlen_pos[f], len});
         vlen_pos[f] += len;
       } else {
-        w.raw({field_bytes_[f].data() + i * layout_.sizes[f], layout_.sizes[f]});
+        w.raw({fields.prepared[f].data() + i * layout.sizes[f], layout.sizes[f]});
       }
     }
     starts.push_back(w.size());

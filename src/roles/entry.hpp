@@ -22,20 +22,24 @@ struct EntryLayout {
 
 EntryLayout entry_layout(const loader::SampleProcessor& processor);
 
-// Reads and prepares `ids` (ascending, distinct) and writes their entries; entry i is
-// out[starts[i], starts[i+1]). Scratch buffers live in the builder: one builder per thread.
-class EntryBuilder {
- public:
-  explicit EntryBuilder(loader::SampleProcessor& processor);
-  void build(std::span<const std::uint64_t> ids, std::vector<std::byte>& out,
-             std::vector<std::uint64_t>& starts);
-
- private:
-  loader::SampleProcessor& processor_;
-  EntryLayout layout_;
-  std::vector<std::vector<std::byte>> field_bytes_;     // per field: prepared samples, or vlen bytes
-  std::vector<std::vector<std::uint64_t>> vlen_sizes_;  // per variable field
+// One batch's fields on their way to entries: read (HDF5, one thread), prepared (any thread with its own
+// chains), assembled. raw[f] holds the samples as stored, prepared[f] after the prepare chain (a field
+// without one is moved over); a variable-length field keeps its bytes in prepared[f] and the sample lengths
+// in vlen_sizes[f].
+struct BatchFields {
+  std::size_t n = 0;
+  std::vector<std::vector<std::byte>> raw, prepared;
+  std::vector<std::vector<std::uint64_t>> vlen_sizes;
 };
+
+// Reads every field of `ids` (ascending, distinct) into fields.raw (fixed) or fields.prepared (variable).
+void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids, BatchFields& fields);
+// Runs chains[f] over raw[f] into prepared[f] for every fixed field that has one; moves the others over.
+void prepare_fields(const loader::SampleProcessor& processor, std::vector<std::optional<transform::Chain>>& chains,
+                    std::span<const std::uint64_t> ids, BatchFields& fields);
+// Writes the entries: entry i is out[starts[i], starts[i+1]).
+void assemble_entries(const EntryLayout& layout, const BatchFields& fields, std::vector<std::byte>& out,
+                      std::vector<std::uint64_t>& starts);
 
 // The bytes of field `field` inside one entry.
 std::span<const std::byte> entry_field(const EntryLayout& layout, std::span<const std::byte> entry,

@@ -22,9 +22,9 @@ std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool t
   return ops;
 }
 
-StatsReporter::StatsReporter(Context& ctx, bool transforms)
+StatsReporter::StatsReporter(Context& ctx, std::uint32_t workers)
     : ctx_(ctx),
-      recorder_(static_cast<std::uint32_t>(ctx.rank), transforms ? 1 : 0, prepare_ops(ctx, transforms), now_ns()),
+      recorder_(static_cast<std::uint32_t>(ctx.rank), workers, prepare_ops(ctx, workers > 0), now_ns()),
       clock_(ctx.monitor.window, now_ns()) {}
 
 std::optional<monitor::RankStats> StatsReporter::take_if_due() {

@@ -12,8 +12,8 @@ namespace ferry::roles {
 
 class StatsReporter {
  public:
-  // `transforms`: this rank may prepare samples (its ops are listed per pipeline).
-  StatsReporter(Context& ctx, bool transforms);
+  // `workers`: the rank's prepare workers (0: it prepares nothing; its ops are listed per pipeline).
+  StatsReporter(Context& ctx, std::uint32_t workers);
 
   monitor::Recorder& recorder() noexcept { return recorder_; }
   // One batch delivered (consumer) or transformed (service rank): counts towards monitor.window_batches.

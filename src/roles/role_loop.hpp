@@ -3,6 +3,8 @@
 // accounts the wall and CPU time spent blocked, so a test can check that an idle rank stays idle.
 #pragma once
 
+#include <chrono>
+
 #include "ferry/stats.hpp"
 #include "roles/context.hpp"
 
@@ -20,6 +22,9 @@ class RoleLoop {
   virtual void after_messages() {}
   virtual bool done() const = 0;
   virtual void finish(ServeReport& report) {}
+  // Longest blocking wait for a message: long when idle (the wait sleeps), short while work that arrives
+  // without a message (a worker thread's result) is pending.
+  virtual std::chrono::microseconds idle_wait() const { return std::chrono::milliseconds(200); }
 
   Context& ctx_;
   ServeReport report_;

@@ -5,13 +5,58 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
-#include "monitor/role_policy.hpp"
 
 namespace ferry::roles {
+namespace {
+
+std::uint64_t nanos_since(std::chrono::steady_clock::time_point t) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count());
+}
+
+}  // namespace
+
+// One miss list on its way through the rank: read on the progress thread, prepared by a worker, sent by
+// the progress thread.
+struct ServiceRank::Batch {
+  Misses misses;
+  int randomizer = 0;
+  PipelineRuntime* pipeline = nullptr;
+  std::vector<std::uint64_t> ids;
+  BatchFields fields;
+  monitor::Target target = monitor::Target::cpu;
+  std::chrono::steady_clock::time_point started;
+  std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, prepare_ns = 0;
+  std::exception_ptr error;
+};
 
 ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab) : RoleLoop(ctx), slab_(slab), role_(ctx.role()) {
-  for (auto& p : ctx.pipelines) builders_.emplace(p.index, EntryBuilder(*p.processor));
-  reporter_ = std::make_unique<StatsReporter>(ctx, !builders_.empty());
+  const std::size_t workers =
+      ctx.pipelines.empty() ? 0
+                            : transform::host_dispatch_workers(static_cast<std::size_t>(ctx.config.runtime.transform_workers));
+  chains_.resize(workers);
+  for (auto& p : ctx.pipelines) {
+    layouts_.emplace(p.index, entry_layout(*p.processor));
+    for (auto& worker : chains_) worker.emplace(p.index, p.processor->prepare_chains());
+  }
+  reporter_ = std::make_unique<StatsReporter>(ctx, static_cast<std::uint32_t>(workers));
+  if (workers > 0) {
+    transform::WorkerQueueOptions options;
+    options.workers = workers;
+    // Bounded: a few batches per worker; submit() blocks beyond (the randomizers' credits bound it anyway).
+    options.capacity = 4 * workers + static_cast<std::size_t>(ctx.config.runtime.prefetch);
+    queue_ = std::make_unique<transform::WorkerQueue>(options);
+  }
+}
+
+ServiceRank::~ServiceRank() {
+  // Workers still running (a failure elsewhere) hand off into finished_: stop them while it exists.
+  queue_.reset();
+}
+
+std::chrono::microseconds ServiceRank::idle_wait() const {
+  // A worker's result arrives without a message: look again soon while one is out.
+  return in_flight_ > 0 ? std::chrono::microseconds(300) : std::chrono::milliseconds(200);
 }
 
 void ServiceRank::on_message(transport::Message& message) {
@@ -23,7 +68,7 @@ void ServiceRank::on_message(transport::Message& message) {
       Reader r(message.bytes);
       Misses misses;
       decode(r, misses);
-      handle(misses, message.source);
+      start(std::move(misses), message.source);
       return;
     }
     case kInsert:
@@ -51,23 +96,68 @@ void ServiceRank::on_message(transport::Message& message) {
 }
 
 void ServiceRank::after_messages() {
+  send_finished();
   reporter_->report_if_due();
 }
 
-void ServiceRank::handle(const Misses& misses, int randomizer) {
-  const auto start = std::chrono::steady_clock::now();
+void ServiceRank::start(Misses misses, int randomizer) {
   PipelineRuntime* p = ctx_.find_pipeline(misses.pipeline);
-  FERRY_ENFORCE(p, "rank ", ctx_.rank, " has no processor for pipeline ", misses.pipeline);
+  FERRY_ENFORCE(p && queue_, "rank ", ctx_.rank, " has no processor for pipeline ", misses.pipeline);
+  auto batch = std::make_unique<Batch>();
+  batch->started = std::chrono::steady_clock::now();
+  batch->randomizer = randomizer;
+  batch->pipeline = p;
+  for (const auto& m : misses.entries) batch->ids.push_back(m.id);
+  batch->misses = std::move(misses);
+  // HDF5 on this thread, in ascending ID order (coalesced reads).
   const ReadCounters before = p->processor->dataset().counters();
-  const double prepare_before = p->processor->timings().prepare;
-  // Where the prepare stage of this batch runs: the job list's share, routed evenly. Without a device in
-  // this build every placement is the CPU (the policy says no_accelerator), so the route is recorded only.
-  const monitor::OpPlacement* placement = jobs_.find(misses.pipeline, 0);
-  const std::uint64_t routed = routed_[misses.pipeline]++;
-  const monitor::Target target = placement ? monitor::route(*placement, routed) : monitor::Target::cpu;
-  ids_.clear();
-  for (const auto& m : misses.entries) ids_.push_back(m.id);
-  builders_.at(misses.pipeline).build(ids_, entries_, starts_);
+  read_fields(*p->processor, batch->ids, batch->fields);
+  const ReadCounters& after = p->processor->dataset().counters();
+  batch->hdf5_reads = after.read_calls - before.read_calls;
+  batch->hdf5_bytes = after.bytes - before.bytes;
+  // Where the prepare stage of this batch runs: the job list's share, routed evenly. This build's runtime
+  // has no accelerator Device, so the policy places everything on the CPU and the route says so.
+  const monitor::OpPlacement* placement = jobs_.find(batch->misses.pipeline, 0);
+  batch->target = placement ? monitor::route(*placement, routed_[batch->misses.pipeline]++) : monitor::Target::cpu;
+  std::shared_ptr<Batch> owned(std::move(batch));
+  Batch* raw = owned.get();
+  const std::uint32_t lane = static_cast<std::uint32_t>(raw->misses.consumer);
+  reporter_->recorder().cpu_queue(static_cast<std::uint32_t>(queue_->queue_length()));
+  ++in_flight_;
+  queue_->submit(
+      lane,
+      transform::WorkerQueue::CpuWork([this, raw](std::size_t worker) {
+        const auto t0 = std::chrono::steady_clock::now();
+        prepare_fields(*raw->pipeline->processor, chains_[worker].at(raw->misses.pipeline), raw->ids, raw->fields);
+        raw->prepare_ns = nanos_since(t0);
+      }),
+      [this, owned](std::exception_ptr error) {
+        owned->error = error;
+        std::lock_guard<std::mutex> lock(finished_mutex_);
+        finished_.push_back(owned);
+      });
+  send_finished();  // whatever finished meanwhile goes out now, not after the next wait
+}
+
+void ServiceRank::send_finished() {
+  for (;;) {
+    std::shared_ptr<Batch> batch;
+    {
+      std::lock_guard<std::mutex> lock(finished_mutex_);
+      if (finished_.empty()) return;
+      batch = std::move(finished_.front());
+      finished_.pop_front();
+    }
+    --in_flight_;
+    if (batch->error) std::rethrow_exception(batch->error);
+    deliver(*batch);
+  }
+}
+
+void ServiceRank::deliver(Batch& batch) {
+  const Misses& misses = batch.misses;
+  PipelineRuntime* p = batch.pipeline;
+  assemble_entries(layouts_.at(misses.pipeline), batch.fields, entries_, starts_);
 
   // One message to the consumer with every entry, and one insert message per cache server.
   out_.clear();
@@ -84,7 +174,7 @@ void ServiceRank::handle(const Misses& misses, int randomizer) {
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());
   for (const auto& [server, indices] : inserts) {
     insert_.clear();
-    encode(insert_, InsertHeader{randomizer, p->group, indices.size()});
+    encode(insert_, InsertHeader{batch.randomizer, p->group, indices.size()});
     for (auto i : indices) {
       const auto& m = misses.entries[i];
       insert_.u(m.id)
@@ -95,35 +185,33 @@ void ServiceRank::handle(const Misses& misses, int randomizer) {
     ctx_.fabric->send(ctx_.layout.slab_holders.at(server), kInsert, insert_.view());
     report_.inserts_sent += indices.size();
   }
-  const ReadCounters& after = p->processor->dataset().counters();
-  const auto busy =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
+  const std::uint64_t busy_ns = nanos_since(batch.started);
   EpochFigures f;
   f.pipeline = misses.pipeline;
   f.epoch = misses.epoch;
-  f.hdf5_reads = after.read_calls - before.read_calls;
-  f.hdf5_bytes = after.bytes - before.bytes;
-  f.busy_us = static_cast<std::uint64_t>(busy.count() / 1000);
+  f.hdf5_reads = batch.hdf5_reads;
+  f.hdf5_bytes = batch.hdf5_bytes;
+  f.busy_us = busy_ns / 1000;
   Writer w;
   encode(w, f);
-  ctx_.fabric->send(randomizer, kMissDone, w.view());
+  ctx_.fabric->send(batch.randomizer, kMissDone, w.view());
   report_.samples_prepared += misses.entries.size();
   report_.hdf5_reads += f.hdf5_reads;
   report_.hdf5_bytes += f.hdf5_bytes;
 
+  // Busy time: from the read to the send, so a rank whose batches queue behind its workers counts as busy.
   monitor::Recorder& rec = reporter_->recorder();
-  rec.busy(static_cast<std::uint64_t>(busy.count()));
+  rec.busy(busy_ns);
   rec.hdf5(misses.pipeline, f.hdf5_bytes);
   rec.moved(misses.pipeline, out_.size());
-  rec.op(misses.pipeline, 0, target,
-         static_cast<std::uint64_t>((p->processor->timings().prepare - prepare_before) * 1e9));
+  rec.op(misses.pipeline, 0, batch.target, batch.prepare_ns);
   reporter_->batch(misses.pipeline);
   reporter_->report_if_due();  // here too: a saturated rank may not leave its message loop for a while
 }
 
 void ServiceRank::store(transport::Message& message) {
-  FERRY_ENFORCE(!slab_.empty(), "rank ", ctx_.rank, " (", role_name(role_), ") holds no cache slab but got an insert from rank ",
-                message.source);
+  FERRY_ENFORCE(!slab_.empty(), "rank ", ctx_.rank, " (", role_name(role_),
+                ") holds no cache slab but got an insert from rank ", message.source);
   Reader r(message.bytes);
   InsertHeader h;
   decode(r, h);
@@ -144,7 +232,7 @@ void ServiceRank::store(transport::Message& message) {
 }
 
 bool ServiceRank::done() const {
-  return shutdowns_ >= static_cast<int>(ctx_.layout.randomizers.size());
+  return shutdowns_ >= static_cast<int>(ctx_.layout.randomizers.size()) && in_flight_ == 0;
 }
 
 void ServiceRank::finish(ServeReport& report) {

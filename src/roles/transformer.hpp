@@ -7,10 +7,18 @@
 // a rebalance point: the randomizers decide where misses and inserts go, and the rank serves whatever it is
 // sent. A miss list that was on its way when the rank became a cache server is still prepared, and an insert
 // into its slab is still stored: no message is lost and no batch waits for a handover.
+//
+// Threads: the progress thread (RoleLoop) owns the transport and HDF5 (neither is thread-safe here). It reads
+// a miss list's samples, then submits the prepare stage to the rank's WorkerQueue (runtime.transform_workers
+// CPU workers, each with its own chains; a batch the job list routes to the accelerator would go to the
+// same queue as a control message). A finished batch comes back through a hand-off queue, and the progress
+// thread assembles the entries and sends them.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "monitor/job_list.hpp"
@@ -19,6 +27,7 @@
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
 #include "roles/role_loop.hpp"
+#include "transform/worker_queue.hpp"
 
 namespace ferry::roles {
 
@@ -26,25 +35,36 @@ class ServiceRank final : public RoleLoop {
  public:
   // `slab`: this rank's cache slab (empty when it holds none).
   ServiceRank(Context& ctx, std::span<std::byte> slab);
+  ~ServiceRank() override;
 
  protected:
   void on_message(transport::Message& message) override;
   void after_messages() override;
   bool done() const override;
   void finish(ServeReport& report) override;
+  std::chrono::microseconds idle_wait() const override;
 
  private:
-  void handle(const Misses& misses, int randomizer);
+  struct Batch;
+  void start(Misses misses, int randomizer);
+  void send_finished();
+  void deliver(Batch& batch);
   void store(transport::Message& message);
 
   std::span<std::byte> slab_;
   Role role_;
-  std::map<std::size_t, EntryBuilder> builders_;  // per pipeline index (every rank that may transform)
-  std::map<std::size_t, std::uint64_t> routed_;   // per pipeline: batches routed so far (job list routing)
+  std::map<std::size_t, EntryLayout> layouts_;  // per pipeline index (every rank that may transform)
+  // [worker][pipeline index]: that worker's copy of every field's prepare chain.
+  std::vector<std::map<std::size_t, std::vector<std::optional<transform::Chain>>>> chains_;
+  std::map<std::size_t, std::uint64_t> routed_;  // per pipeline: batches routed so far (job list routing)
   monitor::JobList jobs_;
   std::unique_ptr<StatsReporter> reporter_;
+  std::unique_ptr<transform::WorkerQueue> queue_;
+  std::mutex finished_mutex_;
+  std::deque<std::shared_ptr<Batch>> finished_;  // handed off by the queue, not yet sent
+  std::size_t in_flight_ = 0;                     // submitted, not yet sent (progress thread only)
   int shutdowns_ = 0;
-  std::vector<std::uint64_t> ids_, starts_;
+  std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;
   Writer out_, insert_, ack_;
 };
