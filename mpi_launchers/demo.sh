@@ -4,9 +4,10 @@
 #   1. sharing: 1 randomizer, 1 cache server, 1 transformer and FERRY_DEMO_CONSUMERS (default 2) consumers,
 #      two pipelines (other seeds, other augmentations) sharing one cache and one prepare stage;
 #   2. role rebalancing R1: the cache holds half the prepared dataset and two transformers sit idle while the
-#      consumers train: after epoch 1 a transformer becomes a cache server and the hit rate rises;
+#      consumers train: after the first epoch a transformer becomes a cache server and the hit rate rises;
 #   3. role rebalancing R2: an expensive prepare stage saturates the one transformer while two cache servers
-#      of a few entries serve almost nothing: after epoch 1 one of them becomes a transformer, wait falls.
+#      of a few entries serve almost nothing: after epoch 1 (the first warm one) one of them becomes a
+#      transformer and the consumers' wait falls.
 # Environment: FERRY_BUILD_DIR, FERRY_DATA_DIR, FERRY_DEMO_SAMPLES (default 2048), FERRY_DEMO_CONSUMERS,
 # FERRY_DEMO_PARTS (default "1 2 3"). Extra arguments go to `ferry run` in part 1.
 set -euo pipefail

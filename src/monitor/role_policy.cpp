@@ -48,7 +48,8 @@ std::optional<RoleMove> decide_roles(const RoleView& view, const RoleParams& par
   const double busy = transformer_busy(view);
 
   // R2: the cache server that serves least, while another remains to keep the cache.
-  if (view.consumer_wait >= params.wait && !transformers.empty() && busy >= params.busy && servers.size() > 1) {
+  if (view.warm && view.consumer_wait >= params.wait && !transformers.empty() && busy >= params.busy &&
+      servers.size() > 1) {
     const ServiceView* pick = *std::min_element(servers.begin(), servers.end(), [](auto* a, auto* b) {
       return a->hit_share != b->hit_share ? a->hit_share < b->hit_share : a->rank > b->rank;
     });

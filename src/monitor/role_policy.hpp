@@ -4,7 +4,8 @@
 // The two rules (docs/heterogeneous.md, "Role rebalancing"):
 //   R2, consumers starve: consumers waited at least role_wait of their time and the transformers are
 //       saturated (mean busy fraction >= role_busy): the cache server serving the smallest share of samples,
-//       if that share is below role_min_hits and another server remains, becomes a transformer.
+//       if that share is below role_min_hits and another server remains, becomes a transformer. Only on a
+//       warm span: in the first epoch every server serves nothing yet.
 //   R1, misses remain while transformers idle: the cache declined admissions for want of room, the
 //       transformers' mean busy fraction is below role_idle and more than one transformer remains: the least
 //       busy transformer becomes a cache server (its slab adds capacity).
@@ -40,6 +41,8 @@ struct ServiceView {
 
 struct RoleView {
   std::uint64_t windows = 0;           // windows gathered since the previous point (0: no evidence)
+  // The span lies after the run's first epoch: hit shares mean something (the first epoch starts cold).
+  bool warm = true;
   std::vector<ServiceView> services;   // every transformer and cache server, by rank
   double consumer_wait = 0;            // fraction of the consumers' time blocked in next_batch()
   std::uint64_t declined = 0;          // admissions the cache declined for want of room

@@ -309,11 +309,11 @@ void Randomizer::maybe_rebalance() {
   const std::uint64_t declined_total = directory_ ? directory_->stats().declined : 0;
   const std::uint64_t declined = declined_total - declined_at_point_;
   declined_at_point_ = declined_total;
-  const monitor::RoleView view = coordinator_->role_view(roles_, declined);
+  monitor::RoleView view = coordinator_->role_view(roles_, declined);
   coordinator_->reset_span();
-  // The first epoch starts with a cold cache: its hit shares and load say nothing about the next ones.
-  const bool cold = epoch <= first_epoch_ + 1 && boundary;
-  std::optional<monitor::RoleMove> move = cold ? std::nullopt : monitor::decide_roles(view, ctx_.monitor.roles);
+  // The first epoch starts with a cold cache: no server has served anything yet (decide_roles' R2 waits).
+  view.warm = epoch > first_epoch_ && !(boundary && epoch == first_epoch_ + 1);
+  std::optional<monitor::RoleMove> move = monitor::decide_roles(view, ctx_.monitor.roles);
   if (move && move->to == monitor::ServiceRole::transformer && directory_) {
     const int slab = ctx_.layout.slab_index(static_cast<int>(move->rank));
     if (slab >= 0 && directory_->serving(static_cast<std::uint32_t>(slab)) && directory_->serving_count() < 2) {
@@ -341,10 +341,9 @@ void Randomizer::maybe_rebalance() {
                         monitor::to_string(move->to), "\",\"rule\":\"", monitor::to_string(move->rule),
                         "\",\"why\":\"", move->why, "\"}");
   } else {
-    log::debug("rebalance point at epoch {}: no move ({}{})", epoch, cold ? "first epoch, cold cache; " : "",
-               figures);
+    log::debug("rebalance point at epoch {}: no move ({}{})", epoch, view.warm ? "" : "cold cache; ", figures);
   }
-  ctx_.stats_line(str_cat("{\"kind\":\"rebalance\",\"epoch\":", epoch, ",\"cold\":", cold ? "true" : "false",
+  ctx_.stats_line(str_cat("{\"kind\":\"rebalance\",\"epoch\":", epoch, ",\"warm\":", view.warm ? "true" : "false",
                           ",\"consumer_wait\":", view.consumer_wait,
                           ",\"transformer_busy\":", monitor::transformer_busy(view), ",\"declined\":", declined,
                           ",\"misses\":", view.misses, ",\"windows\":", view.windows, ",\"move\":", move_json,

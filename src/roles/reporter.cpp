@@ -5,7 +5,8 @@
 
 namespace ferry::roles {
 
-std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool transforms) {
+std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool transforms,
+                                                      const std::vector<bool>& capable) {
   std::vector<std::vector<monitor::OpInfo>> ops(ctx.config.pipelines.size());
   if (!transforms) return ops;
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
@@ -15,16 +16,15 @@ std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool t
       for (const auto& op : chain.ops) texts.push_back(op.text());
       chains.push_back(chain.field + "=" + join(texts, " | "));
     }
-    // No device kernel runs in this build's runtime: every prepare stage is a CPU job (docs/heterogeneous.md).
     ops[i].push_back({str_cat("prepare ", chains.empty() ? std::string("(read only)") : join(chains, "; ")),
-                      false});
+                      i < capable.size() && capable[i]});
   }
   return ops;
 }
 
-StatsReporter::StatsReporter(Context& ctx, std::uint32_t workers)
+StatsReporter::StatsReporter(Context& ctx, std::uint32_t workers, const std::vector<bool>& capable)
     : ctx_(ctx),
-      recorder_(static_cast<std::uint32_t>(ctx.rank), workers, prepare_ops(ctx, workers > 0), now_ns()),
+      recorder_(static_cast<std::uint32_t>(ctx.rank), workers, prepare_ops(ctx, workers > 0, capable), now_ns()),
       clock_(ctx.monitor.window, now_ns()) {}
 
 std::optional<monitor::RankStats> StatsReporter::take_if_due() {

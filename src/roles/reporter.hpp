@@ -13,7 +13,8 @@ namespace ferry::roles {
 class StatsReporter {
  public:
   // `workers`: the rank's prepare workers (0: it prepares nothing; its ops are listed per pipeline).
-  StatsReporter(Context& ctx, std::uint32_t workers);
+  // `capable[p]`: pipeline p's prepare stage can run on this rank's accelerator.
+  StatsReporter(Context& ctx, std::uint32_t workers, const std::vector<bool>& capable = {});
 
   monitor::Recorder& recorder() noexcept { return recorder_; }
   // One batch delivered (consumer) or transformed (service rank): counts towards monitor.window_batches.
@@ -34,6 +35,7 @@ class StatsReporter {
 
 // The per-pipeline op list a Recorder needs: one op per pipeline, the whole prepare stage, named by its
 // chains. Empty lists on a rank that does not transform.
-std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool transforms);
+std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool transforms,
+                                                      const std::vector<bool>& capable = {});
 
 }  // namespace ferry::roles

@@ -39,14 +39,66 @@ ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab) : RoleLoop(ctx
     layouts_.emplace(p.index, entry_layout(*p.processor));
     for (auto& worker : chains_) worker.emplace(p.index, p.processor->prepare_chains());
   }
-  reporter_ = std::make_unique<StatsReporter>(ctx, static_cast<std::uint32_t>(workers));
+  if (workers > 0 && ctx.config.runtime.accelerator == "auto") open_accelerator();
+  std::vector<bool> capable(ctx.config.pipelines.size(), false);
+  for (const auto& [pipeline, route] : device_routes_) capable[pipeline] = true;
+  reporter_ = std::make_unique<StatsReporter>(ctx, static_cast<std::uint32_t>(workers), capable);
   if (workers > 0) {
     transform::WorkerQueueOptions options;
     options.workers = workers;
     // Bounded: a few batches per worker; submit() blocks beyond (the randomizers' credits bound it anyway).
     options.capacity = 4 * workers + static_cast<std::size_t>(ctx.config.runtime.prefetch);
-    queue_ = std::make_unique<transform::WorkerQueue>(options);
+    queue_ = std::make_unique<transform::WorkerQueue>(options,
+                                                      accelerator_ ? &accelerator_->device() : nullptr);
   }
+}
+
+void ServiceRank::open_accelerator() {
+  std::string why;
+  accelerator_ = transform::open_accelerator(0, &why);
+  if (!accelerator_) {
+    log::debug("rank {}: prepare stays on CPU workers: {}", ctx_.rank, why);
+    return;
+  }
+  // A pipeline can go to the device when exactly one field has a prepare chain and every op of it has a
+  // device kernel; its other fields are passed through as read.
+  for (auto& p : ctx_.pipelines) {
+    const auto chains = p.processor->prepare_chains();
+    std::optional<std::size_t> field;
+    bool single = true;
+    for (std::size_t f = 0; f < chains.size(); ++f) {
+      if (!chains[f]) continue;
+      single = single && !field;
+      field = f;
+    }
+    std::string no;
+    if (!field || !single) {
+      no = "it prepares no field or more than one";
+    } else if (auto program = chains[*field]->device_program(&no)) {
+      device_routes_[p.index] = {*field, accelerator_->add_program(*program)};
+      continue;
+    }
+    log::info("rank {}: pipeline '{}' prepares on CPU only: {}", ctx_.rank, ctx_.config.pipelines[p.index].name, no);
+  }
+  nvml_ = std::make_unique<transform::Nvml>();
+  sampled_at_ns_ = now_ns();
+  log::info("rank {}: accelerator {} for {} pipeline(s); utilization from {}", ctx_.rank, accelerator_->name(),
+            device_routes_.size(), nvml_->available() ? "NVML" : "CUDA events (" + nvml_->why_not() + ")");
+}
+
+void ServiceRank::sample_accelerator() {
+  // At most every 50 ms: Ferry's own device time over the interval (CUDA events), and NVML's figure, which
+  // also sees training's kernels, when present.
+  if (!accelerator_) return;
+  const std::uint64_t now = now_ns();
+  if (now - sampled_at_ns_ < 50'000'000) return;
+  const std::uint64_t busy = accelerator_->device().busy_ns();
+  const double own = std::min(1.0, static_cast<double>(busy - sampled_busy_ns_) / static_cast<double>(now - sampled_at_ns_));
+  sampled_busy_ns_ = busy;
+  sampled_at_ns_ = now;
+  const auto nvml = nvml_->utilization(0);
+  reporter_->recorder().accelerator(nvml.value_or(own), own,
+                                    nvml ? monitor::UtilSource::nvml : monitor::UtilSource::events);
 }
 
 ServiceRank::~ServiceRank() {
@@ -97,6 +149,7 @@ void ServiceRank::on_message(transport::Message& message) {
 
 void ServiceRank::after_messages() {
   send_finished();
+  sample_accelerator();
   reporter_->report_if_due();
 }
 
@@ -115,22 +168,43 @@ void ServiceRank::start(Misses misses, int randomizer) {
   const ReadCounters& after = p->processor->dataset().counters();
   batch->hdf5_reads = after.read_calls - before.read_calls;
   batch->hdf5_bytes = after.bytes - before.bytes;
-  // Where the prepare stage of this batch runs: the job list's share, routed evenly. This build's runtime
-  // has no accelerator Device, so the policy places everything on the CPU and the route says so.
+  // Where the prepare stage of this batch runs: the job list's share, routed evenly (every rank computes
+  // the same route from integers). Without an accelerator the policy places everything on the CPU.
   const monitor::OpPlacement* placement = jobs_.find(batch->misses.pipeline, 0);
   batch->target = placement ? monitor::route(*placement, routed_[batch->misses.pipeline]++) : monitor::Target::cpu;
+  const auto route = device_routes_.find(batch->misses.pipeline);
+  if (route == device_routes_.end()) batch->target = monitor::Target::cpu;
   std::shared_ptr<Batch> owned(std::move(batch));
   Batch* raw = owned.get();
   const std::uint32_t lane = static_cast<std::uint32_t>(raw->misses.consumer);
   reporter_->recorder().cpu_queue(static_cast<std::uint32_t>(queue_->queue_length()));
+  transform::WorkerQueue::Work work;
+  if (raw->target == monitor::Target::accelerator) {
+    // A control message: the worker that takes it stages the field on the device and launches the program;
+    // the other fields have no prepare chain and pass through as read.
+    const loader::SampleProcessor& proc = *raw->pipeline->processor;
+    const std::size_t f = route->second.field;
+    for (std::size_t g = 0; g < proc.field_count(); ++g)
+      if (g != f && !proc.variable(g)) std::swap(raw->fields.prepared[g], raw->fields.raw[g]);
+    raw->fields.prepared[f].resize(raw->fields.n * proc.prepared(f).bytes());
+    transform::DeviceJob job;
+    job.kernel = route->second.program;
+    job.input = raw->fields.raw[f].data();
+    job.input_bytes = raw->fields.raw[f].size();
+    job.output = raw->fields.prepared[f].data();
+    job.output_bytes = raw->fields.prepared[f].size();
+    job.samples = raw->fields.n;
+    work = job;
+  } else {
+    work = transform::WorkerQueue::CpuWork([this, raw](std::size_t worker) {
+      const auto t0 = std::chrono::steady_clock::now();
+      prepare_fields(*raw->pipeline->processor, chains_[worker].at(raw->misses.pipeline), raw->ids, raw->fields);
+      raw->prepare_ns = nanos_since(t0);
+    });
+  }
   ++in_flight_;
   queue_->submit(
-      lane,
-      transform::WorkerQueue::CpuWork([this, raw](std::size_t worker) {
-        const auto t0 = std::chrono::steady_clock::now();
-        prepare_fields(*raw->pipeline->processor, chains_[worker].at(raw->misses.pipeline), raw->ids, raw->fields);
-        raw->prepare_ns = nanos_since(t0);
-      }),
+      lane, std::move(work),
       [this, owned](std::exception_ptr error) {
         owned->error = error;
         std::lock_guard<std::mutex> lock(finished_mutex_);

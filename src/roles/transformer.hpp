@@ -10,9 +10,10 @@
 //
 // Threads: the progress thread (RoleLoop) owns the transport and HDF5 (neither is thread-safe here). It reads
 // a miss list's samples, then submits the prepare stage to the rank's WorkerQueue (runtime.transform_workers
-// CPU workers, each with its own chains; a batch the job list routes to the accelerator would go to the
-// same queue as a control message). A finished batch comes back through a hand-off queue, and the progress
-// thread assembles the entries and sends them.
+// CPU workers, each with its own chains). A batch the job list routes to the accelerator goes to the same
+// queue as a control message (a DeviceJob) when the rank has one (runtime.accelerator) and the pipeline's
+// prepare chain has device kernels for every op. A finished batch comes back through a hand-off queue, and
+// the progress thread assembles the entries and sends them.
 #pragma once
 
 #include <deque>
@@ -27,6 +28,8 @@
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
 #include "roles/role_loop.hpp"
+#include "transform/accelerator.hpp"
+#include "transform/nvml.hpp"
 #include "transform/worker_queue.hpp"
 
 namespace ferry::roles {
@@ -50,6 +53,8 @@ class ServiceRank final : public RoleLoop {
   void send_finished();
   void deliver(Batch& batch);
   void store(transport::Message& message);
+  void open_accelerator();
+  void sample_accelerator();
 
   std::span<std::byte> slab_;
   Role role_;
@@ -58,6 +63,15 @@ class ServiceRank final : public RoleLoop {
   std::vector<std::map<std::size_t, std::vector<std::optional<transform::Chain>>>> chains_;
   std::map<std::size_t, std::uint64_t> routed_;  // per pipeline: batches routed so far (job list routing)
   monitor::JobList jobs_;
+  // Accelerator (optional): per pipeline, the one field whose prepare chain runs there and its program.
+  struct DeviceRoute {
+    std::size_t field = 0;
+    std::uint64_t program = 0;
+  };
+  std::unique_ptr<transform::Accelerator> accelerator_;
+  std::map<std::size_t, DeviceRoute> device_routes_;
+  std::unique_ptr<transform::Nvml> nvml_;
+  std::uint64_t sampled_busy_ns_ = 0, sampled_at_ns_ = 0;
   std::unique_ptr<StatsReporter> reporter_;
   std::unique_ptr<transform::WorkerQueue> queue_;
   std::mutex finished_mutex_;

@@ -71,6 +71,23 @@ std::string Chain::text() const {
   return join(parts, " | ");
 }
 
+std::optional<DeviceProgram> Chain::device_program(std::string* why) const {
+  DeviceProgram program{input_, output_, {}};
+  for (const Step& s : ops_) {
+    auto step = s.op->device_step();
+    if (!step) {
+      if (why) *why = str_cat("op ", s.op->text(), " has no device kernel");
+      return std::nullopt;
+    }
+    program.steps.push_back(std::move(*step));
+  }
+  if (program.steps.empty()) {
+    if (why) *why = "the chain is empty";
+    return std::nullopt;
+  }
+  return program;
+}
+
 std::byte* Chain::scratch(std::size_t which, std::size_t bytes) {
   // Grows only when a batch is larger than every earlier one; steady state allocates nothing.
   if (scratch_[which].size() < bytes) scratch_[which].resize(bytes);

@@ -4,11 +4,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ferry/transform.hpp"
 #include "transform/op.hpp"
+#include "transform/device_program.hpp"
 #include "transform/tensor_desc.hpp"
 
 namespace ferry::transform {
@@ -39,6 +41,9 @@ class Chain {
   std::uint64_t fingerprint() const noexcept { return fingerprint_; }
   // Canonical ops joined by " | " (empty for an empty chain).
   std::string text() const;
+  // The chain as accelerator steps when every op has a device kernel; else nothing, and `why` (when given)
+  // names the first op that has none.
+  std::optional<DeviceProgram> device_program(std::string* why = nullptr) const;
 
   // Transforms n contiguous samples from `in` (n * input().bytes()) into `out` (n * output().bytes());
   // the buffers must not overlap. ids[i] is sample i's data ID; needed when random(), else may be null.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ferry/transform.hpp"
+#include "transform/device_program.hpp"
 #include "transform/tensor_desc.hpp"
 
 namespace ferry::transform {
@@ -38,6 +39,8 @@ class Op {
   const TensorDesc& output() const noexcept { return output_; }
   // Not const: random ops keep per-sample scratch that grows with the batch.
   virtual void run(const OpRun& run) = 0;
+  // The op as an accelerator step, when the CUDA launcher has its kernel (see device_program.hpp).
+  virtual std::optional<DeviceStep> device_step() const { return std::nullopt; }
 
  private:
   std::string text_;

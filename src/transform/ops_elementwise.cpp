@@ -25,6 +25,15 @@ class CastOp final : public Op {
         scale_(scale),
         shift_(shift) {}
 
+  std::optional<DeviceStep> device_step() const override {
+    DeviceStep step;
+    step.kind = DeviceStep::Kind::cast;
+    step.from = input_.dtype;
+    step.scale = scale_;
+    step.shift = shift_;
+    return step;
+  }
+
   void run(const OpRun& r) override {
     const std::size_t count = r.n * input_.elements();
     visit_dtype(input_.dtype, [&](auto tag) {
@@ -54,6 +63,15 @@ class ChannelAffineOp final : public Op {
  public:
   ChannelAffineOp(std::string text, const TensorDesc& input, std::vector<float> sub, std::vector<float> div)
       : Op(std::move(text), input), input_(input), sub_(std::move(sub)), div_(std::move(div)) {}
+
+  std::optional<DeviceStep> device_step() const override {
+    DeviceStep step;
+    step.kind = DeviceStep::Kind::affine;
+    step.sub = sub_;
+    step.div = div_;
+    step.stride = input_.channel_stride();
+    return step;
+  }
 
   void run(const OpRun& r) override {
     const std::size_t stride = input_.channel_stride();
@@ -129,6 +147,8 @@ std::unique_ptr<Op> make_minmax(const OpArgs& a) {
 class Log1pOp final : public Op {
  public:
   explicit Log1pOp(const TensorDesc& input) : Op("log1p", input), elements_(input.elements()) {}
+
+  std::optional<DeviceStep> device_step() const override { return DeviceStep{}; }  // kind log1p
 
   void run(const OpRun& r) override {
     for_each("ferry::log1p", r.n * elements_,

@@ -22,7 +22,7 @@ struct Case {
 };
 
 RoleView view(std::vector<ServiceView> services, double wait, std::uint64_t declined, std::uint64_t misses) {
-  return RoleView{4, std::move(services), wait, declined, misses};
+  return RoleView{4, true, std::move(services), wait, declined, misses};
 }
 
 RoleMove move(std::uint32_t rank, ServiceRole from, ServiceRole to, RoleRule rule) {
@@ -60,7 +60,12 @@ std::vector<Case> cases() {
       {"dead band: busy between role_idle and role_busy moves nothing",
        view({{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.5, 0}, {4, T, 0.5, 0}}, 0.5, 10, 500), std::nullopt},
       {"no windows since the last point: no evidence, no move",
-       RoleView{0, {{1, C, 0, 0}, {2, T, 0, 0}, {3, T, 0, 0}}, 0.0, 50, 120}, std::nullopt},
+       RoleView{0, true, {{1, C, 0, 0}, {2, T, 0, 0}, {3, T, 0, 0}}, 0.0, 50, 120}, std::nullopt},
+      {"R2 waits for a warm cache: in the first epoch no server has served anything yet",
+       RoleView{4, false, {{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500}, std::nullopt},
+      {"R1 needs no warm cache: declined admissions show it is full",
+       RoleView{4, false, {{1, C, 0, 0.2}, {2, T, 0.1, 0}, {3, T, 0.05, 0}}, 0.0, 50, 120},
+       move(3, T, C, R::r1_idle_transformers)},
   };
 }
 

@@ -26,7 +26,7 @@ __global__ void for_each_kernel(Functor functor, std::size_t count) {
 }
 
 template <typename Functor>
-void launch(const Functor& functor, std::size_t count, void* stream) {
+void enqueue(const Functor& functor, std::size_t count, void* stream) {
   if (count == 0) return;
   constexpr unsigned kThreads = 256;
   constexpr std::size_t kMaxBlocks = 65535;  // enough to fill any current GPU; the loop strides the rest
@@ -34,7 +34,12 @@ void launch(const Functor& functor, std::size_t count, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
   for_each_kernel<<<blocks, kThreads, 0, s>>>(functor, count);
   FERRY_CHECK_CUDA(cudaGetLastError());
-  FERRY_CHECK_CUDA(cudaStreamSynchronize(s));
+}
+
+template <typename Functor>
+void launch(const Functor& functor, std::size_t count, void* stream) {
+  enqueue(functor, count, stream);
+  FERRY_CHECK_CUDA(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
 }
 
 // Device copy of a small host array (per-channel parameters), freed when the launch is done.
@@ -62,7 +67,7 @@ class DeviceArray {
 
 template <typename T>
 void cast_typed(const void* in, float* out, std::size_t count, double scale, double shift, void* stream) {
-  launch(transform::kernels::Cast<T>{static_cast<const T*>(in), out, scale, shift}, count, stream);
+  enqueue(transform::kernels::Cast<T>{static_cast<const T*>(in), out, scale, shift}, count, stream);
 }
 
 }  // namespace
@@ -79,6 +84,12 @@ int device_count() noexcept {
 
 void cast_to_f32(DType from, const void* in, float* out, std::size_t count, double scale, double shift,
                  void* stream) {
+  cast_to_f32_async(from, in, out, count, scale, shift, stream);
+  FERRY_CHECK_CUDA(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
+}
+
+void cast_to_f32_async(DType from, const void* in, float* out, std::size_t count, double scale, double shift,
+                       void* stream) {
   switch (from) {
     case DType::u8:
       return cast_typed<std::uint8_t>(in, out, count, scale, shift, stream);
@@ -113,6 +124,15 @@ void channel_affine(const float* in, float* out, std::size_t count, const float*
 
 void log1p(const float* in, float* out, std::size_t count, void* stream) {
   launch(transform::kernels::Log1p{in, out}, count, stream);
+}
+
+void channel_affine_async(const float* in, float* out, std::size_t count, const float* sub, const float* div,
+                          std::size_t channels, std::size_t stride, void* stream) {
+  enqueue(transform::kernels::ChannelAffine{in, out, sub, div, stride, channels}, count, stream);
+}
+
+void log1p_async(const float* in, float* out, std::size_t count, void* stream) {
+  enqueue(transform::kernels::Log1p{in, out}, count, stream);
 }
 
 }  // namespace ferry::cuda

@@ -21,4 +21,12 @@ void channel_affine(const float* in, float* out, std::size_t count, const float*
                     std::size_t channels, std::size_t stride, void* stream = nullptr);
 void log1p(const float* in, float* out, std::size_t count, void* stream = nullptr);
 
+// The same kernels enqueued on `stream` without waiting (the caller synchronizes, e.g. with an event).
+// channel_affine_async takes `sub`/`div` in device memory, which must stay valid until the kernel ran.
+void cast_to_f32_async(DType from, const void* in, float* out, std::size_t count, double scale, double shift,
+                       void* stream);
+void channel_affine_async(const float* in, float* out, std::size_t count, const float* sub, const float* div,
+                          std::size_t channels, std::size_t stride, void* stream);
+void log1p_async(const float* in, float* out, std::size_t count, void* stream);
+
 }  // namespace ferry::cuda

@@ -1,0 +1,29 @@
+// The accelerator a transformation rank can hand prepare jobs to, if any: a CUDA device when this build has
+// CUDA and the process sees one (device `ordinal`, after CUDA_VISIBLE_DEVICES; Slurm's --gpus-per-task sets
+// it per rank). Callers stay free of CUDA types and #ifs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "transform/device_program.hpp"
+#include "transform/worker_queue.hpp"
+
+namespace ferry::transform {
+
+class Accelerator {
+ public:
+  virtual ~Accelerator() = default;
+  virtual Device& device() noexcept = 0;
+  // Registers a program; DeviceJob::kernel names it.
+  virtual std::uint64_t add_program(const DeviceProgram& program) = 0;
+  virtual std::string name() const = 0;
+};
+
+// Nothing (and `why` says why) when this build has no CUDA or no device is visible. Throws TransportError
+// when a visible device fails to initialize.
+std::unique_ptr<Accelerator> open_accelerator(int ordinal, std::string* why = nullptr);
+
+}  // namespace ferry::transform
