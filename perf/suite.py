@@ -20,7 +20,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHMARKS = ["hit", "epoch", "naive", "sharing", "service", "scaling"]
+BENCHMARKS = ["hit", "epoch", "naive", "sharing", "service", "scaling", "rebalance"]
 KiB, MiB = 1024, 1024 * 1024
 
 
@@ -485,6 +485,71 @@ class Suite:
                         "MPI ranks (3 service + consumers)", "samples/s", self.scaling)
         self.ratio_lines("scaling")
 
+    # ---- 9. role rebalancing ------------------------------------------------------------------------------
+    def bench_rebalance(self):
+        """R1 and R2 of docs/heterogeneous.md, each against the same job without rebalancing, in this run."""
+        self.log("9. role rebalancing: R1 (cache too small, transformers idle), R2 (expensive prepare, consumers wait)")
+        n = 1024 if self.quick else 4096
+        path = os.path.join(self.data, f"rebalance_{n}.h5")
+        if not os.path.exists(path):
+            self.sh([self.gen, "image", "--out", path, "--samples", str(n), "--height", "32", "--width", "32",
+                     "--seed", "5"], "gen_rebalance")
+        base = dict(files=path, fields={"image": "/images", "label": "/labels"}, batch=16)
+        entry = 32 * 32 * 3 * 4 + 4  # prepared f32 image + i32 label
+        slot = (entry + 63) // 64 * 64
+        cases = {
+            # name: (cache servers, transformers, cache bytes, epochs, prepare, consumer step ms)
+            "R1": (1, 2, n // 2 * slot, 4, "cast(scale=0.00392157) | normalize(mean=[0.5], std=[0.25])",
+                   8 if self.quick else 10),
+            "R2": (2, 1, 8 * (40 * 40 * 3 * 4 + 128), 3,
+                   "cast(scale=0.00392157) | resize(height=160, width=160) | log1p | resize(height=40, width=40)", 0),
+        }
+        self.rebalance = {}
+        for case, (servers, transformers, cache, epochs, prepare, step) in cases.items():
+            figures = {}
+            for on in (False, True):
+                name = f"rebalance_{case}_{'on' if on else 'off'}"
+                extra = (f'cache_servers = {servers}\ntransformers = {transformers}\ncache_policy = "static"\n'
+                         f"[monitor]\nrebalance = {'true' if on else 'false'}\nwindow_ms = 100")
+                cfg = self.config(name, [dict(base, name=case, epochs=epochs, prepare={"image": prepare})], cache,
+                                  extra_runtime=extra)
+                stats = os.path.join(self.raw, name + ".stats.jsonl")
+                if os.path.exists(stats):
+                    os.remove(stats)
+                lines = self.ferry_run(name, cfg, self.consumers, step_ms=step, service=1 + servers + transformers)
+                rows = {x["epoch"]: x for x in self.read_jsonl(stats) if x.get("kind") == "epoch"}
+                moves = [x for x in self.read_jsonl(stats) if x.get("kind") == "rebalance" and x.get("move")]
+                self.raw_lines[name + ".stats"] = list(rows.values()) + moves
+                last = rows.get(epochs - 1)
+                figures[on] = dict(last=last, moves=moves, rows=rows, ok=bool(lines))
+            off, on = figures[False], figures[True]
+            if not (off["last"] and on["last"]):
+                self.record("rebalance", case, "run failed", None, "")
+                continue
+            moved = "; ".join(f"epoch {m['epoch']}: rank {m['move']['rank']} {m['move']['from']} -> "
+                              f"{m['move']['to']}" for m in on["moves"]) or "no move"
+            self.record("rebalance", case, "moves", len(on["moves"]), "moves", note=moved)
+            e = epochs - 1
+            if case == "R1":
+                self.record("rebalance", case, f"epoch {e} hit rate, with vs without", on["last"]["hit_rate"], "",
+                            off["last"]["hit_rate"], "without rebalancing", note=moved)
+                self.record("rebalance", case, f"epoch {e} HDF5 MiB read, with vs without",
+                            on["last"]["hdf5_bytes"] / MiB, "MiB", off["last"]["hdf5_bytes"] / MiB,
+                            "without rebalancing", higher_is_better=False, note=moved)
+            else:
+                self.record("rebalance", case, f"epoch {e} consumer wait, with vs without",
+                            on["last"]["wait_seconds"], "s", off["last"]["wait_seconds"], "without rebalancing",
+                            higher_is_better=False, note=moved)
+            self.record("rebalance", case, f"epoch {e} samples/s, with vs without",
+                        on["last"]["samples"] / on["last"]["seconds"], "samples/s",
+                        off["last"]["samples"] / off["last"]["seconds"], "without rebalancing", note=moved)
+            for label, fig in ((f"{case} with", on), (f"{case} without", off)):
+                self.rebalance[label] = {k: v["samples"] / v["seconds"] for k, v in sorted(fig["rows"].items())
+                                         if v["seconds"] > 0}
+        self.plot_lines("rebalance.png", "Role rebalancing: samples/s per epoch, with and without", "epoch",
+                        "samples/s", self.rebalance)
+        self.ratio_lines("rebalance")
+
     # ---- plots and reports ---------------------------------------------------------------------------------
     def plot_lines(self, name, title, xlabel, ylabel, curves, logx=False, logy=False):
         try:
@@ -620,7 +685,7 @@ def main():
     s = Suite(a)
     machine = s.machine()
     steps = {"hit": s.bench_hit, "sharing": s.bench_sharing, "service": s.bench_service,
-             "scaling": s.bench_scaling}
+             "scaling": s.bench_scaling, "rebalance": s.bench_rebalance}
     for b in BENCHMARKS:
         if b not in only:
             continue

@@ -238,7 +238,7 @@ ServeReport Runtime::serve() {
   ctx.stats_line(str_cat(
       "{\"kind\":\"serve\",\"rank\":", ctx.rank, ",\"role\":\"", report.role, "\",\"initial_role\":\"",
       report.initial_role, "\",\"role_changes\":", report.role_changes,
-      "\",\"wall_seconds\":", report.wall_seconds, ",\"cpu_seconds\":", report.cpu_seconds,
+      ",\"wall_seconds\":", report.wall_seconds, ",\"cpu_seconds\":", report.cpu_seconds,
       ",\"idle_wall_seconds\":", report.idle_wall_seconds, ",\"idle_cpu_seconds\":", report.idle_cpu_seconds,
       ",\"hdf5_reads\":", report.hdf5_reads, ",\"hdf5_bytes\":", report.hdf5_bytes,
       ",\"samples_prepared\":", report.samples_prepared, ",\"entries_stored\":", report.entries_stored,

@@ -2,7 +2,9 @@
 //   R1: the dataset does not fit the cache and the transformers sit idle (consumers train 3 ms per batch):
 //       after the first epoch a transformer becomes a cache server, capacity and hit rate rise.
 //   R2: the prepare stage is expensive, the one transformer is saturated and consumers wait: a cache server
-//       that serves almost nothing becomes a transformer, and the consumers' wait falls.
+//       that serves almost nothing becomes a transformer and prepares samples from then on.
+// How much the wait falls (R2) is a speed figure: perf/run.sh measures it against the same job without
+// rebalancing ("rebalance" benchmark); here it is printed, not asserted.
 // Through both: every batch equals LocalLoader's (same seed, same order, same bytes: elastic determinism),
 // so each sample arrives exactly once per epoch.
 #include <gtest/gtest.h>
@@ -82,7 +84,8 @@ std::vector<EpochFigures> per_epoch(const JobResult& r, int epochs) {
 
 struct Roles {
   std::uint64_t randomizer_moves = 0, serving = 0, dropped = 0;
-  std::uint64_t moved_ranks = 0;  // service ranks that report a role change
+  std::uint64_t moved_ranks = 0;     // service ranks that report a role change
+  std::uint64_t moved_prepared = 0;  // samples those ranks prepared
   std::string moved_from, moved_to;
 };
 
@@ -94,6 +97,7 @@ Roles gather_roles(const JobResult& r) {
   out.dropped = sum_all(randomizer ? r.report.cache_dropped : 0);
   const bool moved = !r.consumer && !randomizer && r.report.role_changes > 0;
   out.moved_ranks = sum_all(moved ? 1 : 0);
+  out.moved_prepared = sum_all(moved ? r.report.samples_prepared : 0);
   // The moved rank's before and after, broadcast from it (at most one moved in these scenarios).
   int from_rank = moved ? world_rank() : -1, root = -1;
   MPI_Allreduce(&from_rank, &root, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
@@ -149,7 +153,7 @@ TEST_P(Rebalance, R1IdleTransformerBecomesCacheServerAndHitRateRises) {
   }
 }
 
-TEST_P(Rebalance, R2IdleCacheServerBecomesTransformerAndWaitFalls) {
+TEST_P(Rebalance, R2IdleCacheServerBecomesTransformer) {
   // An expensive prepare (log1p at 160x160, then down to 40x40: 19 KB entries) and a cache of 8 entries per
   // slab: the one transformer is the bottleneck and both cache servers serve a few percent of the samples.
   PipelineConfig p = image_pipeline("r2", 480, 37);
@@ -173,8 +177,9 @@ TEST_P(Rebalance, R2IdleCacheServerBecomesTransformerAndWaitFalls) {
   EXPECT_EQ(roles.moved_from, "cache_server");
   EXPECT_EQ(roles.moved_to, "transformer");
   EXPECT_EQ(roles.serving, 1u);
-  // Decided at the end of epoch 1, in force for epoch 2: two ranks prepare, the consumers wait less.
-  EXPECT_LT(epochs[2].wait_seconds, 0.8 * epochs[1].wait_seconds);
+  // Decided at the end of epoch 1 (the first warm one), in force for epoch 2: the former cache server
+  // prepares a share of the misses.
+  EXPECT_GT(roles.moved_prepared, 0u) << "the new transformer got no miss list";
 }
 
 // Rebalance points every coordinator window (monitor.rebalance_windows = 1), so the move lands in the middle
