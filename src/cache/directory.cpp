@@ -91,9 +91,10 @@ bool Directory::contains(const Key& key) const noexcept {
   return lookup(key) != nullptr;
 }
 
-bool Directory::mark_stored(const Key& key) {
+bool Directory::mark_stored(const Key& key, std::uint32_t server) {
   Entry* entry = lookup(key);
   if (entry == nullptr || entry->stored) return false;
+  if (server != kAnyServer && entry->location.server != server) return false;
   entry->stored = true;
   --stats_.pending;
   ++stats_.entries;
@@ -121,9 +122,10 @@ void Directory::pin(const Key& key) {
   if (entry->pins++ == 0 && policy_ == Policy::lru) servers_[entry->location.server].evictable.remove(entry);
 }
 
-bool Directory::unpin(const Key& key) {
+bool Directory::unpin(const Key& key, std::uint32_t server) {
   Entry* entry = lookup(key);
   if (entry == nullptr || !entry->stored) return false;
+  if (server != kAnyServer && entry->location.server != server) return false;
   FERRY_ENFORCE(entry->pins > 0, "unpin of cache key (", key.group, ", ", key.id, ") that is not pinned");
   if (--entry->pins == 0) note_candidate(*entry, false);
   return true;

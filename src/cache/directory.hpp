@@ -75,15 +75,20 @@ class Directory {
   // `key`). Returns the location, now pending, or nullopt when declined; evicted
   // keys are appended to *evicted. Throws ConfigError when `bytes` can never fit one server.
   std::optional<Location> admit(const Key& key, std::uint64_t bytes, std::vector<Key>* evicted = nullptr);
-  // pending -> stored, after the server acked the insert. false when `key` is not pending (dropped).
-  bool mark_stored(const Key& key);
+  // Any server, for mark_stored and unpin below.
+  static constexpr std::uint32_t kAnyServer = ~std::uint32_t{0};
+  // pending -> stored, after the server acked the insert. false when `key` is not pending (dropped), or is
+  // pending on another server than `server` (a stale ack: dropped with its server, then admitted elsewhere).
+  bool mark_stored(const Key& key, std::uint32_t server = kAnyServer);
   // pending -> absent, releasing its range (the insert failed). false when `key` is not pending.
   bool abort_pending(const Key& key);
 
   // Outstanding consumer reads of a stored entry; counts nest. pin of a key that is not stored is a bug.
   void pin(const Key& key);
-  // false when `key` is not stored (its server was dropped meanwhile); unpin below zero is a bug.
-  bool unpin(const Key& key);
+  // false when `key` is not stored (its server was dropped meanwhile) or is stored on another server than
+  // `server` (dropped, then admitted again elsewhere: that entry's pins are not this one); unpin below zero
+  // is a bug.
+  bool unpin(const Key& key, std::uint32_t server = kAnyServer);
 
   // Forgets every entry of `server`, pinned and pending ones too (its rank left the role, its memory is
   // gone): returns how many. Outstanding pins of those entries die with them: unpin answers false.

@@ -29,7 +29,7 @@ struct OpStats {
   std::uint64_t cpu_batches = 0;
   std::uint64_t accelerator_batches = 0;
   std::uint64_t cpu_ns = 0;          // worker time spent in the op
-  std::uint64_t accelerator_ns = 0;  // device time (CUDA events), staging included
+  std::uint64_t accelerator_ns = 0;  // accelerator batches: submit to completion, staging included
 
   friend bool operator==(const OpStats&, const OpStats&) = default;
 };
@@ -60,7 +60,7 @@ enum class UtilSource : std::uint8_t { none = 0, events = 1, nvml = 2 };
 struct RankStats {
   std::uint32_t rank = 0;
   std::uint64_t window_ns = 0;  // wall time this rank's window covered
-  std::uint64_t busy_ns = 0;    // transformation busy time (read + prepare + send), all workers together
+  std::uint64_t busy_ns = 0;    // transformation busy time (read + prepare + send, not queueing), all together
   std::uint32_t workers = 0;    // CPU workers of the rank (busy fraction = busy_ns / (window_ns * workers))
   double cpu_queue_mean = 0;    // CPU worker queue length, sampled at every submit
   std::uint32_t cpu_queue_max = 0;

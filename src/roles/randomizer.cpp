@@ -213,9 +213,13 @@ void Randomizer::on_message(transport::Message& message) {
       FERRY_ENFORCE(directory_ && slab >= 0, "insert ack from rank ", message.source, ", which holds no slab");
       const auto server = static_cast<std::uint32_t>(slab);
       for (auto id : s.ids) {
-        // An entry whose server stopped serving meanwhile was dropped (and counted) with it.
-        FERRY_ENFORCE(directory_->mark_stored({s.group, id}) || !directory_->serving(server),
-                      "ack for an entry that is not pending");
+        // An ack from a slab that stopped serving meanwhile is stale: its entry was dropped (and counted),
+        // and may have been admitted again elsewhere, which this ack must not mark stored. A serving slab
+        // cannot have stopped and restarted in between (a restart waits for its inserts to drain).
+        if (!directory_->mark_stored({s.group, id}, server)) {
+          FERRY_ENFORCE(!directory_->serving(server), "ack from rank ", message.source, " for an entry that is not pending there");
+          ++stale_acks_;
+        }
         --pending_inserts_;
         --pending_on_[server];
       }
@@ -268,7 +272,9 @@ void Randomizer::on_message(transport::Message& message) {
 
 void Randomizer::release(const Outstanding& out) {
   for (std::size_t i = 0; i < out.pinned.size(); ++i) {
-    directory_->unpin(out.pinned[i]);  // false when its server stopped serving: the pin died with the entry
+    // False when the slab stopped serving: the pin died with the entry (which may live elsewhere now, with
+    // pins of its own that this credit must not release).
+    directory_->unpin(out.pinned[i], out.servers[i]);
     --pins_on_[out.servers[i]];
   }
 }
@@ -361,7 +367,9 @@ void Randomizer::apply_role(int rank, Role role) {
   if (role == Role::cache_server) {
     FERRY_ENFORCE(slab >= 0, "rank ", rank, " holds no slab and cannot serve (monitor.rebalance off?)");
     transformers_.erase(std::find(transformers_.begin(), transformers_.end(), rank));
-    if (directory_) deferred_start_[static_cast<std::size_t>(slab)] = 1;  // starts once drained
+    // It may still serve here: this randomizer kept it as its only serving slab (below).
+    if (directory_ && !directory_->serving(static_cast<std::uint32_t>(slab)))
+      deferred_start_[static_cast<std::size_t>(slab)] = 1;  // starts once drained
     start_deferred();
     return;
   }
@@ -388,7 +396,7 @@ void Randomizer::start_deferred() {
     // A slab that served before may still be read (pins) or written (inserts in flight) at old offsets.
     if (!deferred_start_[s] || pins_on_[s] != 0 || pending_on_[s] != 0) continue;
     deferred_start_[s] = 0;
-    directory_->start_serving(static_cast<std::uint32_t>(s));
+    if (!directory_->serving(static_cast<std::uint32_t>(s))) directory_->start_serving(static_cast<std::uint32_t>(s));
   }
 }
 
@@ -491,6 +499,7 @@ void Randomizer::finish(ServeReport& report) {
   report.cache_capacity = directory_->capacity();
   report.cache_servers_serving = directory_->serving_count();
   report.cache_dropped = dropped_;
+  if (stale_acks_) log::info("{} insert acks arrived after their slab stopped serving (entries dropped)", stale_acks_);
 }
 
 }  // namespace ferry::roles

@@ -91,6 +91,7 @@ class Randomizer final : public RoleLoop {
   std::vector<std::uint64_t> pins_on_, pending_on_;
   std::vector<char> deferred_start_;
   std::uint64_t dropped_ = 0;
+  std::uint64_t stale_acks_ = 0;  // insert acks from slabs that had stopped serving
   // Monitoring: hits per slab in the open window, the window clock, and on the coordinator rank the rest.
   std::vector<std::uint64_t> slab_hits_;
   std::uint64_t window_start_ns_ = 0, window_batches_ = 0;

@@ -25,8 +25,7 @@ struct ServiceRank::Batch {
   std::vector<std::uint64_t> ids;
   BatchFields fields;
   monitor::Target target = monitor::Target::cpu;
-  std::chrono::steady_clock::time_point started;
-  std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, prepare_ns = 0;
+  std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, read_ns = 0, prepare_ns = 0;
   std::exception_ptr error;
 };
 
@@ -60,25 +59,34 @@ void ServiceRank::open_accelerator() {
     log::debug("rank {}: prepare stays on CPU workers: {}", ctx_.rank, why);
     return;
   }
-  // A pipeline can go to the device when exactly one field has a prepare chain and every op of it has a
-  // device kernel; its other fields are passed through as read.
-  for (auto& p : ctx_.pipelines) {
-    const auto chains = p.processor->prepare_chains();
-    std::optional<std::size_t> field;
-    bool single = true;
-    for (std::size_t f = 0; f < chains.size(); ++f) {
-      if (!chains[f]) continue;
-      single = single && !field;
-      field = f;
+  try {
+    // A pipeline can go to the device when exactly one field has a prepare chain and every op of it has a
+    // device kernel; its other fields are passed through as read.
+    for (auto& p : ctx_.pipelines) {
+      const auto chains = p.processor->prepare_chains();
+      std::optional<std::size_t> field;
+      bool single = true;
+      for (std::size_t f = 0; f < chains.size(); ++f) {
+        if (!chains[f]) continue;
+        single = single && !field;
+        field = f;
+      }
+      std::string no;
+      if (!field || !single) {
+        no = "it prepares no field or more than one";
+      } else if (auto program = chains[*field]->device_program(&no)) {
+        device_routes_[p.index] = {*field, accelerator_->add_program(*program)};
+        continue;
+      }
+      log::info("rank {}: pipeline '{}' prepares on CPU only: {}", ctx_.rank, ctx_.config.pipelines[p.index].name, no);
     }
-    std::string no;
-    if (!field || !single) {
-      no = "it prepares no field or more than one";
-    } else if (auto program = chains[*field]->device_program(&no)) {
-      device_routes_[p.index] = {*field, accelerator_->add_program(*program)};
-      continue;
-    }
-    log::info("rank {}: pipeline '{}' prepares on CPU only: {}", ctx_.rank, ctx_.config.pipelines[p.index].name, no);
+  } catch (const std::exception& e) {
+    // The device is there but unusable (no memory left beside training, say): stay on the CPU.
+    log::warn("rank {}: accelerator {} unusable, preparing on CPU workers: {}", ctx_.rank, accelerator_->name(),
+              e.what());
+    device_routes_.clear();
+    accelerator_.reset();
+    return;
   }
   nvml_ = std::make_unique<transform::Nvml>();
   sampled_at_ns_ = now_ns();
@@ -89,14 +97,14 @@ void ServiceRank::open_accelerator() {
 void ServiceRank::sample_accelerator() {
   // At most every 50 ms: Ferry's own device time over the interval (CUDA events), and NVML's figure, which
   // also sees training's kernels, when present.
-  if (!accelerator_) return;
+  if (!accelerator_ || accelerator_failed_) return;
   const std::uint64_t now = now_ns();
   if (now - sampled_at_ns_ < 50'000'000) return;
   const std::uint64_t busy = accelerator_->device().busy_ns();
   const double own = std::min(1.0, static_cast<double>(busy - sampled_busy_ns_) / static_cast<double>(now - sampled_at_ns_));
   sampled_busy_ns_ = busy;
   sampled_at_ns_ = now;
-  const auto nvml = nvml_->utilization(0);
+  const auto nvml = nvml_->utilization(accelerator_->pci_bus_id());
   reporter_->recorder().accelerator(nvml.value_or(own), own,
                                     nvml ? monitor::UtilSource::nvml : monitor::UtilSource::events);
 }
@@ -156,8 +164,8 @@ void ServiceRank::after_messages() {
 void ServiceRank::start(Misses misses, int randomizer) {
   PipelineRuntime* p = ctx_.find_pipeline(misses.pipeline);
   FERRY_ENFORCE(p && queue_, "rank ", ctx_.rank, " has no processor for pipeline ", misses.pipeline);
-  auto batch = std::make_unique<Batch>();
-  batch->started = std::chrono::steady_clock::now();
+  auto batch = std::make_shared<Batch>();
+  const auto t0 = std::chrono::steady_clock::now();
   batch->randomizer = randomizer;
   batch->pipeline = p;
   for (const auto& m : misses.entries) batch->ids.push_back(m.id);
@@ -168,31 +176,33 @@ void ServiceRank::start(Misses misses, int randomizer) {
   const ReadCounters& after = p->processor->dataset().counters();
   batch->hdf5_reads = after.read_calls - before.read_calls;
   batch->hdf5_bytes = after.bytes - before.bytes;
+  batch->read_ns = nanos_since(t0);
   // Where the prepare stage of this batch runs: the job list's share, routed evenly (every rank computes
   // the same route from integers). Without an accelerator the policy places everything on the CPU.
   const monitor::OpPlacement* placement = jobs_.find(batch->misses.pipeline, 0);
   batch->target = placement ? monitor::route(*placement, routed_[batch->misses.pipeline]++) : monitor::Target::cpu;
-  const auto route = device_routes_.find(batch->misses.pipeline);
-  if (route == device_routes_.end()) batch->target = monitor::Target::cpu;
-  std::shared_ptr<Batch> owned(std::move(batch));
-  Batch* raw = owned.get();
-  const std::uint32_t lane = static_cast<std::uint32_t>(raw->misses.consumer);
+  if (!device_routes_.count(batch->misses.pipeline)) batch->target = monitor::Target::cpu;
+  ++in_flight_;
+  submit(std::move(batch));
+  send_finished();  // whatever finished meanwhile goes out now, not after the next wait
+}
+
+void ServiceRank::submit(std::shared_ptr<Batch> batch) {
+  Batch* raw = batch.get();
   reporter_->recorder().cpu_queue(static_cast<std::uint32_t>(queue_->queue_length()));
   transform::WorkerQueue::Work work;
   if (raw->target == monitor::Target::accelerator) {
-    // A control message: the worker that takes it stages the field on the device and launches the program;
-    // the other fields have no prepare chain and pass through as read.
+    // A control message: the worker that takes it stages the field on the device and launches the program.
+    const DeviceRoute& route = device_routes_.at(raw->misses.pipeline);
     const loader::SampleProcessor& proc = *raw->pipeline->processor;
-    const std::size_t f = route->second.field;
-    for (std::size_t g = 0; g < proc.field_count(); ++g)
-      if (g != f && !proc.variable(g)) std::swap(raw->fields.prepared[g], raw->fields.raw[g]);
-    raw->fields.prepared[f].resize(raw->fields.n * proc.prepared(f).bytes());
+    auto& out = raw->fields.prepared[route.field];
+    out.resize(raw->fields.n * proc.prepared(route.field).bytes());
     transform::DeviceJob job;
-    job.kernel = route->second.program;
-    job.input = raw->fields.raw[f].data();
-    job.input_bytes = raw->fields.raw[f].size();
-    job.output = raw->fields.prepared[f].data();
-    job.output_bytes = raw->fields.prepared[f].size();
+    job.kernel = route.program;
+    job.input = raw->fields.raw[route.field].data();
+    job.input_bytes = raw->fields.raw[route.field].size();
+    job.output = out.data();
+    job.output_bytes = out.size();
     job.samples = raw->fields.n;
     work = job;
   } else {
@@ -202,15 +212,15 @@ void ServiceRank::start(Misses misses, int randomizer) {
       raw->prepare_ns = nanos_since(t0);
     });
   }
-  ++in_flight_;
-  queue_->submit(
-      lane, std::move(work),
-      [this, owned](std::exception_ptr error) {
-        owned->error = error;
-        std::lock_guard<std::mutex> lock(finished_mutex_);
-        finished_.push_back(owned);
-      });
-  send_finished();  // whatever finished meanwhile goes out now, not after the next wait
+  const auto submitted = std::chrono::steady_clock::now();
+  queue_->submit(static_cast<std::uint32_t>(raw->misses.consumer), std::move(work),
+                 [this, batch, submitted](std::exception_ptr error) {
+                   // Device jobs: submit to completion, staging included (no per-job device clock here).
+                   if (batch->target == monitor::Target::accelerator) batch->prepare_ns = nanos_since(submitted);
+                   batch->error = error;
+                   std::lock_guard<std::mutex> lock(finished_mutex_);
+                   finished_.push_back(batch);
+                 });
 }
 
 void ServiceRank::send_finished() {
@@ -222,13 +232,38 @@ void ServiceRank::send_finished() {
       batch = std::move(finished_.front());
       finished_.pop_front();
     }
+    if (batch->error && batch->target == monitor::Target::accelerator) {
+      // The device failed (out of memory beside training, a lost device): this batch and every later one
+      // prepare on the CPU workers; the job does not fail for it.
+      try {
+        std::rethrow_exception(batch->error);
+      } catch (const std::exception& e) {
+        log::warn("rank {}: accelerator job failed, preparing on CPU workers from now on: {}", ctx_.rank,
+                  e.what());
+      }
+      device_routes_.clear();
+      accelerator_failed_ = true;
+      reporter_->recorder().accelerator(0, 0, monitor::UtilSource::none);  // no accelerator to offer now
+      batch->error = nullptr;
+      batch->target = monitor::Target::cpu;
+      submit(batch);
+      continue;
+    }
     --in_flight_;
     if (batch->error) std::rethrow_exception(batch->error);
+    if (batch->target == monitor::Target::accelerator) {
+      // The device prepared its field; the others have no prepare chain and pass through as read.
+      const loader::SampleProcessor& proc = *batch->pipeline->processor;
+      for (std::size_t g = 0; g < proc.field_count(); ++g)
+        if (!proc.variable(g) && batch->fields.prepared[g].empty() && !batch->fields.raw[g].empty())
+          std::swap(batch->fields.prepared[g], batch->fields.raw[g]);
+    }
     deliver(*batch);
   }
 }
 
 void ServiceRank::deliver(Batch& batch) {
+  const auto t0 = std::chrono::steady_clock::now();
   const Misses& misses = batch.misses;
   PipelineRuntime* p = batch.pipeline;
   assemble_entries(layouts_.at(misses.pipeline), batch.fields, entries_, starts_);
@@ -259,7 +294,9 @@ void ServiceRank::deliver(Batch& batch) {
     ctx_.fabric->send(ctx_.layout.slab_holders.at(server), kInsert, insert_.view());
     report_.inserts_sent += indices.size();
   }
-  const std::uint64_t busy_ns = nanos_since(batch.started);
+  // Busy time: the read, the prepare (worker time, or submit to completion on the device) and this
+  // assembly and send; time spent waiting in the queue is not work.
+  const std::uint64_t busy_ns = batch.read_ns + batch.prepare_ns + nanos_since(t0);
   EpochFigures f;
   f.pipeline = misses.pipeline;
   f.epoch = misses.epoch;
@@ -273,7 +310,6 @@ void ServiceRank::deliver(Batch& batch) {
   report_.hdf5_reads += f.hdf5_reads;
   report_.hdf5_bytes += f.hdf5_bytes;
 
-  // Busy time: from the read to the send, so a rank whose batches queue behind its workers counts as busy.
   monitor::Recorder& rec = reporter_->recorder();
   rec.busy(busy_ns);
   rec.hdf5(misses.pipeline, f.hdf5_bytes);

@@ -50,6 +50,7 @@ class ServiceRank final : public RoleLoop {
  private:
   struct Batch;
   void start(Misses misses, int randomizer);
+  void submit(std::shared_ptr<Batch> batch);
   void send_finished();
   void deliver(Batch& batch);
   void store(transport::Message& message);
@@ -71,6 +72,7 @@ class ServiceRank final : public RoleLoop {
   std::unique_ptr<transform::Accelerator> accelerator_;
   std::map<std::size_t, DeviceRoute> device_routes_;
   std::unique_ptr<transform::Nvml> nvml_;
+  bool accelerator_failed_ = false;  // a device job failed: everything prepares on the CPU from then on
   std::uint64_t sampled_busy_ns_ = 0, sampled_at_ns_ = 0;
   std::unique_ptr<StatsReporter> reporter_;
   std::unique_ptr<transform::WorkerQueue> queue_;

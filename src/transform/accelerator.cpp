@@ -1,11 +1,14 @@
 #include "transform/accelerator.hpp"
 
+#include <exception>
+
 #include "core/strings.hpp"
 #include "ferry/features.hpp"
 #include "transform/target.hpp"
 
 #if FERRY_HAVE_CUDA
 #include "transform/cuda/device.hpp"
+#include "transform/cuda/launch.hpp"
 #endif
 
 namespace ferry::transform {
@@ -14,14 +17,16 @@ namespace {
 #if FERRY_HAVE_CUDA
 class CudaAccelerator final : public Accelerator {
  public:
-  explicit CudaAccelerator(int ordinal) : ordinal_(ordinal), device_(ordinal) {}
+  explicit CudaAccelerator(int ordinal) : ordinal_(ordinal), device_(ordinal), bus_(cuda::pci_bus_id(ordinal)) {}
   Device& device() noexcept override { return device_; }
   std::uint64_t add_program(const DeviceProgram& program) override { return device_.add_program(program); }
-  std::string name() const override { return str_cat("cuda:", ordinal_); }
+  std::string name() const override { return str_cat("cuda:", ordinal_, " (", bus_, ")"); }
+  std::string pci_bus_id() const override { return bus_; }
 
  private:
   int ordinal_;
   cuda::CudaDevice device_;
+  std::string bus_;
 };
 #endif
 
@@ -30,7 +35,14 @@ class CudaAccelerator final : public Accelerator {
 std::unique_ptr<Accelerator> open_accelerator(int ordinal, std::string* why) {
 #if FERRY_HAVE_CUDA
   const int count = cuda_device_count();
-  if (ordinal < count) return std::make_unique<CudaAccelerator>(ordinal);
+  if (ordinal < count) {
+    try {
+      return std::make_unique<CudaAccelerator>(ordinal);
+    } catch (const std::exception& e) {
+      if (why) *why = str_cat("CUDA device ", ordinal, " is visible but failed to initialize: ", e.what());
+      return nullptr;
+    }
+  }
   if (why) *why = str_cat("no CUDA device ", ordinal, " (", count, " visible)");
   return nullptr;
 #else

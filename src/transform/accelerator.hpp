@@ -20,10 +20,12 @@ class Accelerator {
   // Registers a program; DeviceJob::kernel names it.
   virtual std::uint64_t add_program(const DeviceProgram& program) = 0;
   virtual std::string name() const = 0;
+  // The device's PCI bus id, for NVML (whose indices ignore CUDA_VISIBLE_DEVICES).
+  virtual std::string pci_bus_id() const = 0;
 };
 
-// Nothing (and `why` says why) when this build has no CUDA or no device is visible. Throws TransportError
-// when a visible device fails to initialize.
+// Nothing (and `why` says why) when this build has no CUDA, no device is visible, or the device fails to
+// initialize (exclusive mode taken by another process, no memory left): the caller then stays on the CPU.
 std::unique_ptr<Accelerator> open_accelerator(int ordinal, std::string* why = nullptr);
 
 }  // namespace ferry::transform

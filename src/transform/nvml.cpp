@@ -14,7 +14,7 @@ struct NvmlUtilization {
 };
 using InitFn = NvmlReturn (*)();
 using ShutdownFn = NvmlReturn (*)();
-using HandleByIndexFn = NvmlReturn (*)(unsigned int, NvmlDevice*);
+using HandleByBusFn = NvmlReturn (*)(const char*, NvmlDevice*);
 using UtilizationRatesFn = NvmlReturn (*)(NvmlDevice, NvmlUtilization*);
 
 }  // namespace
@@ -27,9 +27,9 @@ Nvml::Nvml() {
   }
   init_ = dlsym(library_, "nvmlInit_v2");
   shutdown_ = dlsym(library_, "nvmlShutdown");
-  handle_by_index_ = dlsym(library_, "nvmlDeviceGetHandleByIndex_v2");
+  handle_by_bus_ = dlsym(library_, "nvmlDeviceGetHandleByPciBusId_v2");
   utilization_rates_ = dlsym(library_, "nvmlDeviceGetUtilizationRates");
-  if (!init_ || !shutdown_ || !handle_by_index_ || !utilization_rates_) {
+  if (!init_ || !shutdown_ || !handle_by_bus_ || !utilization_rates_) {
     why_ = "libnvidia-ml.so.1 lacks an NVML entry point";
     init_ = nullptr;
     return;
@@ -47,10 +47,10 @@ Nvml::~Nvml() {
   if (library_) dlclose(library_);
 }
 
-std::optional<double> Nvml::utilization(unsigned index) const {
-  if (!available()) return std::nullopt;
+std::optional<double> Nvml::utilization(const std::string& bus) const {
+  if (!available() || bus.empty()) return std::nullopt;
   NvmlDevice device = nullptr;
-  if (reinterpret_cast<HandleByIndexFn>(handle_by_index_)(index, &device) != 0) return std::nullopt;
+  if (reinterpret_cast<HandleByBusFn>(handle_by_bus_)(bus.c_str(), &device) != 0) return std::nullopt;
   NvmlUtilization u{};
   if (reinterpret_cast<UtilizationRatesFn>(utilization_rates_)(device, &u) != 0) return std::nullopt;
   return static_cast<double>(u.gpu) / 100.0;

@@ -18,14 +18,15 @@ class Nvml {
 
   bool available() const noexcept { return init_ != nullptr && initialized_; }
   const std::string& why_not() const noexcept { return why_; }  // empty when available
-  // Utilization of device `index` in [0, 1]; nothing when NVML or the device is unavailable.
-  std::optional<double> utilization(unsigned index) const;
+  // Utilization in [0, 1] of the GPU at PCI bus id `bus` (as CUDA names it, so the figure is the device
+  // this process uses whatever CUDA_VISIBLE_DEVICES says); nothing when NVML or the device is unavailable.
+  std::optional<double> utilization(const std::string& bus) const;
 
  private:
   void* library_ = nullptr;
   void* init_ = nullptr;
   void* shutdown_ = nullptr;
-  void* handle_by_index_ = nullptr;
+  void* handle_by_bus_ = nullptr;
   void* utilization_rates_ = nullptr;
   bool initialized_ = false;
   std::string why_;

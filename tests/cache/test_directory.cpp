@@ -311,3 +311,34 @@ TEST(Directory, ServersStartAndStopServing) {
   EXPECT_THROW(dir.stop_serving(1), std::exception) << "the last serving server cannot stop";
   dir.audit();
 }
+
+// After a slab stops serving, a key can be admitted again on another slab while the old slab's ack and a
+// consumer's old pin are still on their way: both must be recognised as stale (server-scoped calls), never
+// applied to the new entry.
+TEST(Directory, StaleAcksAndPinsOfAStoppedSlabDoNotTouchTheNewEntry) {
+  Directory dir(2, 64 * 8, Policy::lru, nullptr);
+  // A key that hashes to slab 0 while both serve.
+  std::uint64_t id = 0;
+  while (dir.server_of(key(id)) != 0) ++id;
+  const Key k = key(id), pending = key(id + 1000);
+  ASSERT_TRUE(dir.admit(k, 64));
+  ASSERT_TRUE(dir.mark_stored(k, 0));
+  dir.pin(k);  // a consumer reads it from slab 0
+  std::uint64_t other = id + 1;
+  while (dir.server_of(key(other)) != 0) ++other;
+  ASSERT_TRUE(dir.admit(key(other), 64));  // insert in flight to slab 0
+  EXPECT_EQ(dir.stop_serving(0), 2u);
+  // Both come back on slab 1.
+  ASSERT_TRUE(dir.admit(k, 64));
+  ASSERT_TRUE(dir.admit(key(other), 64));
+  EXPECT_FALSE(dir.mark_stored(key(other), 0)) << "the old slab's ack is stale";
+  EXPECT_TRUE(dir.is_pending(key(other)));
+  EXPECT_TRUE(dir.mark_stored(key(other), 1));
+  ASSERT_TRUE(dir.mark_stored(k, 1));
+  dir.pin(k);                        // a new reader of the new entry
+  EXPECT_FALSE(dir.unpin(k, 0));     // the old reader's credit: not this entry's pin
+  EXPECT_TRUE(dir.unpin(k, 1));      // the new reader's credit
+  EXPECT_THROW(dir.unpin(k, 1), std::exception) << "pins were counted right: none left";
+  EXPECT_FALSE(dir.mark_stored(pending, 0));
+  dir.audit();
+}

@@ -75,11 +75,13 @@ TEST(Nvml, AbsentLibraryIsNoError) {
   Nvml nvml;  // never throws
   if (!nvml.available()) {
     EXPECT_FALSE(nvml.why_not().empty());
-    EXPECT_FALSE(nvml.utilization(0));
+    EXPECT_FALSE(nvml.utilization("0000:00:00.0"));
     GTEST_SKIP() << "NVML not available here: " << nvml.why_not();
   }
   EXPECT_TRUE(nvml.why_not().empty());
-  if (const auto u = nvml.utilization(0)) {
+  std::string bus;
+  if (auto accelerator = open_accelerator(0)) bus = accelerator->pci_bus_id();
+  if (const auto u = nvml.utilization(bus)) {
     EXPECT_GE(*u, 0.0);
     EXPECT_LE(*u, 1.0);
   }
@@ -93,8 +95,9 @@ TEST(Accelerator, NoneWithoutADeviceSaysWhy) {
     EXPECT_FALSE(why.empty());
     GTEST_SKIP() << "no accelerator here (" << why << "): the device path is exercised where a GPU is visible";
   }
-  ASSERT_TRUE(accelerator);
-  EXPECT_EQ(accelerator->name(), "cuda:0");
+  ASSERT_TRUE(accelerator) << why;
+  EXPECT_EQ(accelerator->name().rfind("cuda:0", 0), 0u) << accelerator->name();
+  EXPECT_FALSE(accelerator->pci_bus_id().empty());
 }
 
 // On a GPU: device jobs and CPU jobs of one consumer interleaved through the worker queue. Every device

@@ -19,7 +19,8 @@
 namespace ferry::cuda {
 namespace {
 
-// Device memory that grows and is reused.
+// Device memory that grows and is reused. Growing frees the old buffer, and cudaFree waits for the device:
+// that happens only while the first, largest jobs arrive.
 struct DeviceBuffer {
   void* data = nullptr;
   std::size_t size = 0;
@@ -223,8 +224,10 @@ void CudaDevice::release(Ticket ticket) noexcept {
 }
 
 void CudaDevice::wait(std::chrono::microseconds timeout) {
-  // Jobs are short; a short sleep keeps the progress thread off a core without an event per waiter.
-  std::this_thread::sleep_for(std::min<std::chrono::microseconds>(timeout, std::chrono::microseconds(50)));
+  // The queue's progress thread sleeps here between polls (WorkerQueueOptions::device_wait, 500 us by
+  // default), never on an event: blocking in cudaEventSynchronize would hold up no one but costs a context
+  // switch per job either way.
+  std::this_thread::sleep_for(std::min<std::chrono::microseconds>(timeout, std::chrono::milliseconds(1)));
 }
 
 std::uint64_t CudaDevice::busy_ns() const noexcept {

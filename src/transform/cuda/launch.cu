@@ -82,6 +82,12 @@ int device_count() noexcept {
   return n;
 }
 
+std::string pci_bus_id(int ordinal) {
+  char id[32] = {};
+  FERRY_CHECK_CUDA(cudaDeviceGetPCIBusId(id, static_cast<int>(sizeof id), ordinal));
+  return id;
+}
+
 void cast_to_f32(DType from, const void* in, float* out, std::size_t count, double scale, double shift,
                  void* stream) {
   cast_to_f32_async(from, in, out, count, scale, shift, stream);

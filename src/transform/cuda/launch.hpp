@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "ferry/dtype.hpp"
 
@@ -10,6 +11,9 @@ namespace ferry::cuda {
 
 // Visible CUDA devices; 0 when there is no driver or no device (never throws).
 int device_count() noexcept;
+// PCI bus id of visible device `ordinal` ("0000:65:00.0"), which NVML can look the same GPU up by whatever
+// CUDA_VISIBLE_DEVICES says. Throws TransportError naming the CUDA call when it fails.
+std::string pci_bus_id(int ordinal);
 
 // Elementwise ops on device memory with the same functors the Kokkos path runs (transform/kernels_*.hpp).
 // `in`/`out` are device pointers holding `count` elements; `stream` is a cudaStream_t (null: the default
