@@ -22,9 +22,7 @@ class RoleLoop {
   virtual void after_messages() {}
   virtual bool done() const = 0;
   virtual void finish(ServeReport& report) {}
-  // Longest blocking wait for a message: long when idle (the wait sleeps), short while work that arrives
-  // without a message (a worker thread's result) is pending.
-  virtual std::chrono::microseconds idle_wait() const { return std::chrono::milliseconds(200); }
+
 
   Context& ctx_;
   ServeReport report_;

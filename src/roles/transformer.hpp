@@ -10,10 +10,12 @@
 //
 // Threads: the progress thread (RoleLoop) owns the transport and HDF5 (neither is thread-safe here). It reads
 // a miss list's samples, then submits the prepare stage to the rank's WorkerQueue (runtime.transform_workers
-// CPU workers, each with its own chains). A batch the job list routes to the accelerator goes to the same
+// CPU workers, each with its own chains; a finished job wakes the progress thread with Fabric::wake()).
+// A batch the job list routes to the accelerator goes to the same
 // queue as a control message (a DeviceJob) when the rank has one (runtime.accelerator) and the pipeline's
 // prepare chain has device kernels for every op. A finished batch comes back through a hand-off queue, and
-// the progress thread assembles the entries and sends them.
+// the progress thread assembles the entries and sends them. With one CPU worker and no device the queue would
+// only add two thread switches per batch, so such a rank prepares on its progress thread (the worker's chains).
 #pragma once
 
 #include <deque>
@@ -45,7 +47,6 @@ class ServiceRank final : public RoleLoop {
   void after_messages() override;
   bool done() const override;
   void finish(ServeReport& report) override;
-  std::chrono::microseconds idle_wait() const override;
 
  private:
   struct Batch;

@@ -164,6 +164,9 @@ class Fabric {
 
   // Runs the progress engine once without blocking (deliveries, completions).
   void progress();
+  // The one call any thread may make: a wait() in progress (or the next one) returns early, possibly with
+  // no message. For work that finishes on another thread (a worker's result) without a message.
+  void wake() noexcept { do_wake(); }
   // Collective barrier that keeps this rank's progress engine running while it waits, so a peer blocked
   // on one of our transfers cannot deadlock against it.
   void barrier();
@@ -187,6 +190,7 @@ class Fabric {
   virtual void do_progress() = 0;
   virtual void do_barrier() = 0;
   virtual void do_close() = 0;
+  virtual void do_wake() noexcept = 0;
 
   // For backend destructors: close() that logs instead of throwing.
   void close_noexcept() noexcept;

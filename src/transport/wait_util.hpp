@@ -31,7 +31,24 @@ class Backoff {
 
 // Sleeps until fd is readable or timeout passes (microsecond resolution, via ppoll). True when readable.
 // An interrupted sleep returns false; callers re-check their condition in a loop anyway.
-bool wait_readable(int fd, std::chrono::microseconds timeout);
+bool wait_readable(int fd, std::chrono::microseconds timeout, int also = -1);
+
+// Lets another thread cut a rank's wait short (Fabric::wake): an eventfd that the waits watch next to the
+// transport's own fd (UCX) or sleep on between checks (MPI). wake() is async-signal- and thread-safe.
+class Waker {
+ public:
+  Waker();  // throws TransportError when no eventfd can be made
+  ~Waker();
+  Waker(const Waker&) = delete;
+  Waker& operator=(const Waker&) = delete;
+  void wake() noexcept;
+  // True once per wake-up (reading the eventfd resets it).
+  bool consume() noexcept;
+  int fd() const noexcept { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
 
 // Time left until deadline, never negative, at most cap.
 std::chrono::microseconds remaining(Clock::time_point deadline, std::chrono::microseconds cap);

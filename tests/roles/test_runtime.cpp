@@ -102,6 +102,26 @@ TEST_P(Runtime, ExactlyOncePerEpochAndByteIdenticalToLocalLoader) {
   }
 }
 
+// Several prepare workers per transformation rank (the worker queue, batches of different consumers
+// finishing out of order): still every batch equals LocalLoader's, fixed-size and variable-length alike.
+TEST_P(Runtime, PrepareWorkersKeepEveryBatchExact) {
+  Config config = base();
+  config.runtime.transform_workers = 3;
+  config.pipelines.push_back(image_pipeline("images", 240, 13));
+  PipelineConfig bytes;
+  bytes.name = "vlen";
+  bytes.seed = 6;
+  bytes.batch_size = 4;
+  bytes.dataset.layout = Layout::vlen;
+  bytes.dataset.files = {vlen_dataset(60)};
+  bytes.dataset.fields = {{"bytes", "/bytes"}, {"label", "/labels"}};
+  config.pipelines.push_back(bytes);
+  const JobResult r = run_job(config);
+  expect_matches_local_loader(config, r);
+  const std::uint64_t prepared = sum_all(!r.consumer && r.report.role == "transformer" ? r.report.samples_prepared : 0);
+  EXPECT_GT(prepared, 0u);
+}
+
 TEST_P(Runtime, SameSeedSameOrderAcrossLayouts) {
   if (world_size() < 8)
     GTEST_SKIP() << "needs 8 ranks (1 randomizer, 2 cache servers, 3 transformers, 2 consumers)";

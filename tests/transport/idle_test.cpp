@@ -57,5 +57,25 @@ TEST_P(FabricTest, IdleWaitUsesUnderFivePercentOfACore) {
   EXPECT_LT(percent, kMaxCpuPercent);
 }
 
+// Fabric::wake() from another thread ends a long wait at once, with no message, and only that one wait.
+TEST_P(FabricTest, WakeFromAnotherThreadEndsAWaitEarly) {
+  const auto start = std::chrono::steady_clock::now();
+  std::thread other([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    fabric_->wake();
+  });
+  const auto message = fabric_->wait(std::chrono::seconds(20));
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  other.join();
+  EXPECT_FALSE(message.has_value());
+  EXPECT_GE(waited, 0.04) << "the wait returned before the wake";
+  EXPECT_LT(waited, 5.0) << "the wake did not end the wait";
+  // Consumed: the next wait runs its full (short) timeout.
+  const auto again = std::chrono::steady_clock::now();
+  EXPECT_FALSE(fabric_->wait(std::chrono::milliseconds(100)).has_value());
+  EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - again).count(), 0.09);
+  fabric_->barrier();
+}
+
 }  // namespace
 }  // namespace ferry::transport::testing

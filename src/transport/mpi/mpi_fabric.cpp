@@ -169,7 +169,7 @@ bool MpiFabric::block_until(const std::function<bool()>& ready, Clock::time_poin
     if (ready()) return true;
     const auto sleep = remaining(deadline, backoff.next());
     if (sleep.count() == 0) return false;
-    std::this_thread::sleep_for(sleep);
+    wait_readable(waker_.fd(), sleep);  // a sleep that Fabric::wake() cuts short
   }
 }
 
@@ -196,7 +196,8 @@ std::optional<Message> MpiFabric::do_poll() {
 }
 
 std::optional<Message> MpiFabric::do_wait(std::chrono::microseconds timeout) {
-  block_until([this] { return inbox_.has_ready() || failure_.has_value(); }, Clock::now() + timeout);
+  block_until([this] { return inbox_.has_ready() || failure_.has_value() || waker_.consume(); },
+              Clock::now() + timeout);
   rethrow_failure();
   return inbox_.pop();
 }

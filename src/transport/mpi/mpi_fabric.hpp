@@ -47,6 +47,7 @@ class MpiOp final : public detail::Operation {
   void wait() override;
 
  private:
+  Waker waker_;  // Fabric::wake() from other threads
   friend class MpiFabric;
   void finish_get();
   void throw_if_failed() const;
@@ -84,6 +85,7 @@ class MpiFabric final : public Fabric {
   void do_progress() override;
   void do_barrier() override;
   void do_close() override;
+  void do_wake() noexcept override { waker_.wake(); }
 
  private:
   friend class MpiOp;
@@ -114,6 +116,7 @@ class MpiFabric final : public Fabric {
   std::vector<MPI_Request> recv_requests_;
   std::vector<PendingRecv> recvs_;
   std::optional<TransportError> failure_;  // first failure not yet thrown
+  Waker waker_;                             // Fabric::wake() from other threads
 };
 
 }  // namespace ferry::transport::mpi

@@ -84,6 +84,7 @@ class UcxFabric final : public Fabric {
   void do_progress() override;
   void do_barrier() override;
   void do_close() override;
+  void do_wake() noexcept override { waker_.wake(); }
 
  private:
   friend class UcxOp;
@@ -123,6 +124,7 @@ class UcxFabric final : public Fabric {
   std::shared_ptr<Context> context_;
   Worker worker_;
   int event_fd_ = -1;
+  Waker waker_;  // Fabric::wake() from other threads
   std::vector<Endpoint> endpoints_;  // one per rank, this rank's own included
   std::vector<Attached> attached_;
   std::map<std::pair<int, std::uint64_t>, std::uint32_t> attached_slots_;

@@ -118,7 +118,7 @@ void UcxFabric::idle_wait(std::chrono::microseconds timeout) {
   const ucs_status_t status = ucp_worker_arm(worker_.get());
   if (status == UCS_ERR_BUSY) return;
   if (status != UCS_OK) ferry::detail::throw_ucs("ucp_worker_arm", status);
-  wait_readable(event_fd_, timeout);
+  wait_readable(event_fd_, timeout, waker_.fd());
 }
 
 bool UcxFabric::block_until(const std::function<bool()>& ready, Clock::time_point deadline) {
@@ -139,7 +139,7 @@ std::optional<Message> UcxFabric::do_poll() {
 
 std::optional<Message> UcxFabric::do_wait(std::chrono::microseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  block_until([this] { return inbox_.has_ready() || async_error_.has_value(); }, deadline);
+  block_until([this] { return inbox_.has_ready() || async_error_.has_value() || waker_.consume(); }, deadline);
   rethrow_async();
   return inbox_.pop();
 }
