@@ -42,7 +42,7 @@ struct RuntimeConfig {
   int cache_servers = 1;           // total, when cache_servers_per_node is 0
   int cache_servers_per_node = 0;  // > 0: this many on every node (MPI_COMM_TYPE_SHARED), overrides the total
   int transformers = 1;
-  int transform_workers = 1;  // CPU worker threads per transformation rank (prepare stage)
+  int transform_workers = 1;         // CPU worker threads per transformation rank (prepare stage)
   std::string accelerator = "auto";  // "auto": use a visible CUDA device for prepare jobs; "none": CPU only
   std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server
   std::string cache_policy = "static";                   // static, lru, clairvoyant
@@ -66,10 +66,10 @@ struct MonitorConfig {
   double static_share = 0.0;        // the static policy's accelerator share
   // Role rebalancing: service ranks change between transformer and cache server at rebalance points.
   bool rebalance = false;
-  int rebalance_windows = 0;  // 0: at epoch boundaries; K > 0: also every K coordinator windows
-  double role_idle = 0.3;     // transformers below this busy fraction are idle (R1: one becomes a server)
-  double role_busy = 0.7;     // transformers at or above it are saturated (R2: a server becomes one)
-  double role_wait = 0.1;     // consumers starve when waiting at least this fraction of their time
+  int rebalance_windows = 0;   // 0: at epoch boundaries; K > 0: also every K coordinator windows
+  double role_idle = 0.3;      // transformers below this busy fraction are idle (R1: one becomes a server)
+  double role_busy = 0.7;      // transformers at or above it are saturated (R2: a server becomes one)
+  double role_wait = 0.1;      // consumers starve when waiting at least this fraction of their time
   double role_min_hits = 0.1;  // a cache server serving under this share of samples may stop serving
 };
 

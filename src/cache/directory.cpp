@@ -23,8 +23,8 @@ Directory::Directory(std::uint32_t servers, std::uint64_t bytes_per_server, Poli
                 "the clairvoyant cache policy needs a next-use oracle");
   servers_.reserve(servers);
   for (std::uint32_t s = 0; s < servers; ++s) servers_.emplace_back(bytes_per_server);
-  FERRY_ENFORCE(serving.empty() || serving.size() == servers, "serving flags for ", serving.size(),
-                " of ", servers, " servers");
+  FERRY_ENFORCE(serving.empty() || serving.size() == servers, "serving flags for ", serving.size(), " of ",
+                servers, " servers");
   for (std::uint32_t s = 0; s < servers; ++s)
     if (serving.empty() || serving[s]) serving_.push_back(s);
   if (serving_.empty()) throw ConfigError("a cache needs at least one serving cache server");
@@ -180,7 +180,8 @@ void Directory::audit() const {
     const Location& at = entry.location;
     FERRY_ENFORCE(entry.key == key && at.server < servers_.size(), "entry (", key.group, ", ", key.id,
                   ") is filed wrongly");
-    FERRY_ENFORCE(serving(at.server), "entry (", key.group, ", ", key.id, ") on a server that does not serve");
+    FERRY_ENFORCE(serving(at.server), "entry (", key.group, ", ", key.id,
+                  ") on a server that does not serve");
     FERRY_ENFORCE(entry.stored || entry.pins == 0, "pending entry (", key.group, ", ", key.id, ") is pinned");
     ranges[at.server].push_back({at.offset, at.offset + SlabAllocator::reserved_size(at.bytes)});
     stored[at.server] += entry.stored;

@@ -142,7 +142,7 @@ class Directory {
   const NextUse* oracle_;
   std::uint64_t bytes_per_server_;
   std::vector<Server> servers_;
-  std::vector<std::uint32_t> serving_;  // ascending indices of the serving servers
+  std::vector<std::uint32_t> serving_;               // ascending indices of the serving servers
   std::unordered_map<Key, Entry, KeyHash> entries_;  // node-based: Entry addresses are stable
   std::uint64_t next_ticket_ = 1;
   std::vector<Candidate> scratch_;  // clairvoyant victims under consideration; reused across admissions

@@ -221,7 +221,8 @@ double parse_number(std::string_view text, const std::string& where) {
   return value;
 }
 
-// Keys of [monitor]: integers, fractions in [0, 1], booleans and choices, each bound to a MonitorConfig member.
+// Keys of [monitor]: integers, fractions in [0, 1], booleans and choices, each bound to a MonitorConfig
+// member.
 KeyDef monitor_integer(std::string_view key, long long min, long long max, std::string_view help,
                        int MonitorConfig::*member) {
   KeyDef def{key, Scope::global, Kind::integer, help, {}, min, max, {}, {}, {}};
@@ -306,30 +307,31 @@ void add_monitor_keys(std::vector<KeyDef>& k) {
   k.push_back(monitor_integer("monitor.window_ms", 0, 3600000, "... or this many milliseconds (first wins)",
                               &M::window_ms));
   k.push_back(monitor_integer("monitor.history", 1, 1 << 16, "windows the coordinator keeps", &M::history));
-  k.push_back(monitor_choice("monitor.policy", {"adaptive", "static"}, "transform placement policy",
-                             &M::policy));
-  k.push_back(monitor_fraction("monitor.low_water", "starving below this mean queue occupancy", &M::low_water));
+  k.push_back(
+      monitor_choice("monitor.policy", {"adaptive", "static"}, "transform placement policy", &M::policy));
+  k.push_back(
+      monitor_fraction("monitor.low_water", "starving below this mean queue occupancy", &M::low_water));
   k.push_back(monitor_fraction("monitor.high_water", "queues full when their minimum is at or above",
                                &M::high_water));
   k.push_back(monitor_fraction("monitor.util_threshold", "accelerator idle below this utilization",
                                &M::util_threshold));
-  k.push_back(monitor_fraction("monitor.util_busy", "accelerator busy at or above this utilization",
-                               &M::util_busy));
+  k.push_back(
+      monitor_fraction("monitor.util_busy", "accelerator busy at or above this utilization", &M::util_busy));
   k.push_back(monitor_integer("monitor.hysteresis", 1, 1000, "windows a rule must hold before a move",
                               &M::hysteresis));
   k.push_back(monitor_fraction("monitor.step", "accelerator share moved per move", &M::step));
   k.push_back(monitor_fraction("monitor.max_share", "most the adaptive policy offloads", &M::max_share));
-  k.push_back(monitor_fraction("monitor.static_share", "the static policy's accelerator share",
-                               &M::static_share));
-  k.push_back(monitor_bool("monitor.rebalance", "let service ranks change roles at rebalance points",
-                           &M::rebalance));
+  k.push_back(
+      monitor_fraction("monitor.static_share", "the static policy's accelerator share", &M::static_share));
+  k.push_back(
+      monitor_bool("monitor.rebalance", "let service ranks change roles at rebalance points", &M::rebalance));
   k.push_back(monitor_integer("monitor.rebalance_windows", 0, 1 << 20,
                               "0: rebalance at epoch boundaries; K: also every K windows",
                               &M::rebalance_windows));
-  k.push_back(monitor_fraction("monitor.role_idle", "transformers below this busy fraction are idle",
-                               &M::role_idle));
-  k.push_back(monitor_fraction("monitor.role_busy", "transformers at or above this busy fraction are saturated",
-                               &M::role_busy));
+  k.push_back(
+      monitor_fraction("monitor.role_idle", "transformers below this busy fraction are idle", &M::role_idle));
+  k.push_back(monitor_fraction("monitor.role_busy",
+                               "transformers at or above this busy fraction are saturated", &M::role_busy));
   k.push_back(monitor_fraction("monitor.role_wait", "consumers starve waiting this fraction of their time",
                                &M::role_wait));
   k.push_back(monitor_fraction("monitor.role_min_hits",

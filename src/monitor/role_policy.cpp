@@ -18,7 +18,8 @@ std::string_view to_string(RoleRule rule) noexcept {
 
 void RoleParams::validate() const {
   auto fraction = [](double v, const char* key) {
-    if (!(v >= 0.0 && v <= 1.0)) throw ConfigError(str_cat(key, " = ", v, " is out of range (allowed: 0 to 1)"));
+    if (!(v >= 0.0 && v <= 1.0))
+      throw ConfigError(str_cat(key, " = ", v, " is out of range (allowed: 0 to 1)"));
   };
   fraction(idle, "monitor.role_idle");
   fraction(busy, "monitor.role_busy");
@@ -62,14 +63,14 @@ std::optional<RoleMove> decide_roles(const RoleView& view, const RoleParams& par
   }
   // R1: the least busy transformer, while another remains to read misses.
   if (view.declined > 0 && view.misses > 0 && transformers.size() > 1 && busy < params.idle) {
-    const ServiceView* pick = *std::min_element(transformers.begin(), transformers.end(), [](auto* a, auto* b) {
-      return a->busy != b->busy ? a->busy < b->busy : a->rank > b->rank;
-    });
+    const ServiceView* pick = *std::min_element(
+        transformers.begin(), transformers.end(),
+        [](auto* a, auto* b) { return a->busy != b->busy ? a->busy < b->busy : a->rank > b->rank; });
     return RoleMove{pick->rank, ServiceRole::transformer, ServiceRole::cache_server,
                     RoleRule::r1_idle_transformers,
                     str_cat("transformers busy ", busy, " (< ", params.idle, ") while ", view.misses,
-                            " samples missed and the cache declined ", view.declined,
-                            " admissions; rank ", pick->rank, " was busy ", pick->busy)};
+                            " samples missed and the cache declined ", view.declined, " admissions; rank ",
+                            pick->rank, " was busy ", pick->busy)};
   }
   return std::nullopt;
 }

@@ -40,13 +40,13 @@ struct ServiceView {
 };
 
 struct RoleView {
-  std::uint64_t windows = 0;           // windows gathered since the previous point (0: no evidence)
+  std::uint64_t windows = 0;  // windows gathered since the previous point (0: no evidence)
   // The span lies after the run's first epoch: hit shares mean something (the first epoch starts cold).
   bool warm = true;
-  std::vector<ServiceView> services;   // every transformer and cache server, by rank
-  double consumer_wait = 0;            // fraction of the consumers' time blocked in next_batch()
-  std::uint64_t declined = 0;          // admissions the cache declined for want of room
-  std::uint64_t misses = 0;            // samples the transformers prepared
+  std::vector<ServiceView> services;  // every transformer and cache server, by rank
+  double consumer_wait = 0;           // fraction of the consumers' time blocked in next_batch()
+  std::uint64_t declined = 0;         // admissions the cache declined for want of room
+  std::uint64_t misses = 0;           // samples the transformers prepared
 };
 
 enum class RoleRule : std::uint8_t { r1_idle_transformers = 1, r2_starving_consumers = 2 };

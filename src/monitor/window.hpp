@@ -60,9 +60,9 @@ enum class UtilSource : std::uint8_t { none = 0, events = 1, nvml = 2 };
 struct RankStats {
   std::uint32_t rank = 0;
   std::uint64_t window_ns = 0;  // wall time this rank's window covered
-  std::uint64_t busy_ns = 0;    // transformation busy time (read + prepare + send, not queueing), all together
-  std::uint32_t workers = 0;    // CPU workers of the rank (busy fraction = busy_ns / (window_ns * workers))
-  double cpu_queue_mean = 0;    // CPU worker queue length, sampled at every submit
+  std::uint64_t busy_ns = 0;  // transformation busy time (read + prepare + send, not queueing), all together
+  std::uint32_t workers = 0;  // CPU workers of the rank (busy fraction = busy_ns / (window_ns * workers))
+  double cpu_queue_mean = 0;  // CPU worker queue length, sampled at every submit
   std::uint32_t cpu_queue_max = 0;
   bool has_accelerator = false;
   double accelerator_util = 0;  // device busy fraction [0, 1]: NVML when present, else own_util

@@ -35,8 +35,7 @@ void Coordinator::tick(std::uint64_t now) {
   bool due = w.ms > 0 && now - opened_ns_ >= std::uint64_t{w.ms} * 1'000'000;
   if (w.ms == 0) {
     std::size_t consumers = 0;
-    for (const auto& r : open_.ranks)
-      consumers += ctx_.layout.role.at(r.rank) == Role::consumer;
+    for (const auto& r : open_.ranks) consumers += ctx_.layout.role.at(r.rank) == Role::consumer;
     due = consumers >= ctx_.layout.consumers.size();
   }
   if (due) close(now);
@@ -57,24 +56,26 @@ void Coordinator::close(std::uint64_t now) {
                             ",\"queue_min\":", s.queue_min, ",\"wait_seconds\":", s.wait_ns * 1e-9, "}"));
   }
   for (const auto& op : d.jobs.ops) {
-    jobs.push_back(str_cat("{\"pipeline\":\"", ctx_.config.pipelines.at(op.pipeline).name, "\",\"op\":", op.op,
-                           ",\"accelerator_share\":", op.accelerator_share(), ",\"reason\":\"",
-                           monitor::to_string(op.reason), "\"}"));
+    jobs.push_back(str_cat("{\"pipeline\":\"", ctx_.config.pipelines.at(op.pipeline).name,
+                           "\",\"op\":", op.op, ",\"accelerator_share\":", op.accelerator_share(),
+                           ",\"reason\":\"", monitor::to_string(op.reason), "\"}"));
     const monitor::OpPlacement* before = jobs_.find(op.pipeline, op.op);
     if (!before || before->accelerator_units != op.accelerator_units) {
       // A placement that moves is a decision: log it with the figures that caused it.
       const auto it = std::find_if(summaries.begin(), summaries.end(),
                                    [&](const auto& s) { return s.pipeline == op.pipeline; });
-      log::info("window {}: pipeline '{}' op {} -> accelerator share {:.3f} ({}; queue mean {:.2f} min {:.2f}, "
-                "accelerators {} busiest {:.2f})",
-                open_.index, ctx_.config.pipelines.at(op.pipeline).name, op.op, op.accelerator_share(),
-                monitor::to_string(op.reason), it != summaries.end() ? it->queue_mean : 0.0,
-                it != summaries.end() ? it->queue_min : 0.0, accel.count, accel.util_max);
+      log::info(
+          "window {}: pipeline '{}' op {} -> accelerator share {:.3f} ({}; queue mean {:.2f} min {:.2f}, "
+          "accelerators {} busiest {:.2f})",
+          open_.index, ctx_.config.pipelines.at(op.pipeline).name, op.op, op.accelerator_share(),
+          monitor::to_string(op.reason), it != summaries.end() ? it->queue_mean : 0.0,
+          it != summaries.end() ? it->queue_min : 0.0, accel.count, accel.util_max);
     }
   }
   ctx_.stats_line(str_cat("{\"kind\":\"window\",\"index\":", open_.index, ",\"reports\":", open_.ranks.size(),
                           ",\"pipelines\":[", join(pipes, ","), "],\"accelerators\":", accel.count,
-                          ",\"accelerator_util_max\":", accel.util_max, ",\"jobs\":[", join(jobs, ","), "]}"));
+                          ",\"accelerator_util_max\":", accel.util_max, ",\"jobs\":[", join(jobs, ","),
+                          "]}"));
   if (!jobs_sent_ || !(d.jobs.ops == jobs_.ops)) {
     const auto bytes = monitor::encode(d.jobs);
     for (int r = 0; r < ctx_.layout.size(); ++r) {
@@ -108,7 +109,8 @@ monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles, std::ui
     if (role != Role::transformer && role != Role::cache_server) continue;
     monitor::ServiceView s;
     s.rank = static_cast<std::uint32_t>(rank);
-    s.role = role == Role::transformer ? monitor::ServiceRole::transformer : monitor::ServiceRole::cache_server;
+    s.role =
+        role == Role::transformer ? monitor::ServiceRole::transformer : monitor::ServiceRole::cache_server;
     if (auto it = span_.ranks.find(s.rank); it != span_.ranks.end() && it->second.window_ns > 0)
       s.busy = std::min(1.0, static_cast<double>(it->second.busy_ns) /
                                  (static_cast<double>(it->second.window_ns) *

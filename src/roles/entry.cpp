@@ -19,7 +19,8 @@ EntryLayout entry_layout(const loader::SampleProcessor& processor) {
   return layout;
 }
 
-void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids, BatchFields& fields) {
+void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids,
+                 BatchFields& fields) {
   const std::size_t count = processor.field_count();
   fields.n = ids.size();
   fields.raw.resize(count);
@@ -37,8 +38,9 @@ void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64
   }
 }
 
-void prepare_fields(const loader::SampleProcessor& processor, std::vector<std::optional<transform::Chain>>& chains,
-                    std::span<const std::uint64_t> ids, BatchFields& fields) {
+void prepare_fields(const loader::SampleProcessor& processor,
+                    std::vector<std::optional<transform::Chain>>& chains, std::span<const std::uint64_t> ids,
+                    BatchFields& fields) {
   for (std::size_t f = 0; f < processor.field_count(); ++f) {
     if (processor.variable(f)) continue;
     if (!chains[f]) {

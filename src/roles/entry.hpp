@@ -35,8 +35,9 @@ struct BatchFields {
 // Reads every field of `ids` (ascending, distinct) into fields.raw (fixed) or fields.prepared (variable).
 void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids, BatchFields& fields);
 // Runs chains[f] over raw[f] into prepared[f] for every fixed field that has one; moves the others over.
-void prepare_fields(const loader::SampleProcessor& processor, std::vector<std::optional<transform::Chain>>& chains,
-                    std::span<const std::uint64_t> ids, BatchFields& fields);
+void prepare_fields(const loader::SampleProcessor& processor,
+                    std::vector<std::optional<transform::Chain>>& chains, std::span<const std::uint64_t> ids,
+                    BatchFields& fields);
 // Writes the entries: entry i is out[starts[i], starts[i+1]).
 void assemble_entries(const EntryLayout& layout, const BatchFields& fields, std::vector<std::byte>& out,
                       std::vector<std::uint64_t>& starts);

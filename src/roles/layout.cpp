@@ -156,7 +156,8 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
   }
   layout.slab_holders = layout.cache_servers;
   if (config.monitor.rebalance)
-    layout.slab_holders.insert(layout.slab_holders.end(), layout.transformers.begin(), layout.transformers.end());
+    layout.slab_holders.insert(layout.slab_holders.end(), layout.transformers.begin(),
+                               layout.transformers.end());
   std::sort(layout.slab_holders.begin(), layout.slab_holders.end());
   return layout;
 }

@@ -25,7 +25,7 @@ struct Layout {
   std::vector<int> slab_holders;
 
   int coordinator() const noexcept { return randomizers.front(); }  // gathers windows, decides placement
-  int slab_index(int rank) const noexcept;  // position in slab_holders, -1 for none
+  int slab_index(int rank) const noexcept;                          // position in slab_holders, -1 for none
 
   int size() const noexcept { return static_cast<int>(role.size()); }
   // Position of `rank` in its role's list (consumer index, server index, ...).

@@ -103,7 +103,7 @@ void decode(Reader& r, Credit& c);
 // ---- coordinator -> randomizers and the moving rank: a service rank changes role ----------------------
 struct RoleChange {
   std::int32_t rank = 0;
-  std::uint8_t role = 0;  // monitor::ServiceRole: 0 transformer, 1 cache server
+  std::uint8_t role = 0;    // monitor::ServiceRole: 0 transformer, 1 cache server
   std::uint64_t epoch = 0;  // the epoch being described when it was decided
   std::string why;
 };

@@ -210,14 +210,16 @@ void Randomizer::on_message(transport::Message& message) {
       Stored s;
       decode(r, s);
       const int slab = ctx_.layout.slab_index(message.source);
-      FERRY_ENFORCE(directory_ && slab >= 0, "insert ack from rank ", message.source, ", which holds no slab");
+      FERRY_ENFORCE(directory_ && slab >= 0, "insert ack from rank ", message.source,
+                    ", which holds no slab");
       const auto server = static_cast<std::uint32_t>(slab);
       for (auto id : s.ids) {
         // An ack from a slab that stopped serving meanwhile is stale: its entry was dropped (and counted),
         // and may have been admitted again elsewhere, which this ack must not mark stored. A serving slab
         // cannot have stopped and restarted in between (a restart waits for its inserts to drain).
         if (!directory_->mark_stored({s.group, id}, server)) {
-          FERRY_ENFORCE(!directory_->serving(server), "ack from rank ", message.source, " for an entry that is not pending there");
+          FERRY_ENFORCE(!directory_->serving(server), "ack from rank ", message.source,
+                        " for an entry that is not pending there");
           ++stale_acks_;
         }
         --pending_inserts_;
@@ -322,8 +324,10 @@ void Randomizer::maybe_rebalance() {
   std::optional<monitor::RoleMove> move = monitor::decide_roles(view, ctx_.monitor.roles);
   if (move && move->to == monitor::ServiceRole::transformer && directory_) {
     const int slab = ctx_.layout.slab_index(static_cast<int>(move->rank));
-    if (slab >= 0 && directory_->serving(static_cast<std::uint32_t>(slab)) && directory_->serving_count() < 2) {
-      log::info("rebalance at epoch {}: keeping rank {} serving, it is the only serving slab", epoch, move->rank);
+    if (slab >= 0 && directory_->serving(static_cast<std::uint32_t>(slab)) &&
+        directory_->serving_count() < 2) {
+      log::info("rebalance at epoch {}: keeping rank {} serving, it is the only serving slab", epoch,
+                move->rank);
       move.reset();
     }
   }
@@ -333,27 +337,30 @@ void Randomizer::maybe_rebalance() {
   std::string move_json = "null";
   if (move) {
     const Role to = move->to == monitor::ServiceRole::transformer ? Role::transformer : Role::cache_server;
-    log::info("rebalance at epoch {}: rank {} {} -> {} ({}: {})", epoch, move->rank, monitor::to_string(move->from),
-              monitor::to_string(move->to), monitor::to_string(move->rule), move->why);
+    log::info("rebalance at epoch {}: rank {} {} -> {} ({}: {})", epoch, move->rank,
+              monitor::to_string(move->from), monitor::to_string(move->to), monitor::to_string(move->rule),
+              move->why);
     apply_role(static_cast<int>(move->rank), to);
     ++report_.role_changes;
-    RoleChange change{static_cast<std::int32_t>(move->rank), static_cast<std::uint8_t>(move->to), epoch, move->why};
+    RoleChange change{static_cast<std::int32_t>(move->rank), static_cast<std::uint8_t>(move->to), epoch,
+                      move->why};
     Writer w;
     encode(w, change);
     ctx_.fabric->send(static_cast<int>(move->rank), kRole, w.view());
     for (int r : ctx_.layout.randomizers)
       if (r != ctx_.rank) ctx_.fabric->send(r, kRole, w.view());
-    move_json = str_cat("{\"rank\":", move->rank, ",\"from\":\"", monitor::to_string(move->from), "\",\"to\":\"",
-                        monitor::to_string(move->to), "\",\"rule\":\"", monitor::to_string(move->rule),
-                        "\",\"why\":\"", move->why, "\"}");
+    move_json = str_cat("{\"rank\":", move->rank, ",\"from\":\"", monitor::to_string(move->from),
+                        "\",\"to\":\"", monitor::to_string(move->to), "\",\"rule\":\"",
+                        monitor::to_string(move->rule), "\",\"why\":\"", move->why, "\"}");
   } else {
-    log::debug("rebalance point at epoch {}: no move ({}{})", epoch, view.warm ? "" : "cold cache; ", figures);
+    log::debug("rebalance point at epoch {}: no move ({}{})", epoch, view.warm ? "" : "cold cache; ",
+               figures);
   }
-  ctx_.stats_line(str_cat("{\"kind\":\"rebalance\",\"epoch\":", epoch, ",\"warm\":", view.warm ? "true" : "false",
-                          ",\"consumer_wait\":", view.consumer_wait,
-                          ",\"transformer_busy\":", monitor::transformer_busy(view), ",\"declined\":", declined,
-                          ",\"misses\":", view.misses, ",\"windows\":", view.windows, ",\"move\":", move_json,
-                          ",\"layout\":\"", roles_text(), "\"}"));
+  ctx_.stats_line(str_cat(
+      "{\"kind\":\"rebalance\",\"epoch\":", epoch, ",\"warm\":", view.warm ? "true" : "false",
+      ",\"consumer_wait\":", view.consumer_wait, ",\"transformer_busy\":", monitor::transformer_busy(view),
+      ",\"declined\":", declined, ",\"misses\":", view.misses, ",\"windows\":", view.windows,
+      ",\"move\":", move_json, ",\"layout\":\"", roles_text(), "\"}"));
 }
 
 void Randomizer::apply_role(int rank, Role role) {
@@ -381,7 +388,8 @@ void Randomizer::apply_role(int rank, Role role) {
       if (directory_->serving_count() > 1) {
         const std::uint64_t dropped = directory_->stop_serving(server);
         dropped_ += dropped;
-        log::info("rank {} stopped serving: {} cache entries of this randomizer dropped (counted)", rank, dropped);
+        log::info("rank {} stopped serving: {} cache entries of this randomizer dropped (counted)", rank,
+                  dropped);
       } else {
         log::warn("rank {} becomes a transformer but keeps this randomizer's only serving slab", rank);
       }
@@ -396,7 +404,8 @@ void Randomizer::start_deferred() {
     // A slab that served before may still be read (pins) or written (inserts in flight) at old offsets.
     if (!deferred_start_[s] || pins_on_[s] != 0 || pending_on_[s] != 0) continue;
     deferred_start_[s] = 0;
-    if (!directory_->serving(static_cast<std::uint32_t>(s))) directory_->start_serving(static_cast<std::uint32_t>(s));
+    if (!directory_->serving(static_cast<std::uint32_t>(s)))
+      directory_->start_serving(static_cast<std::uint32_t>(s));
   }
 }
 
@@ -480,12 +489,12 @@ void Randomizer::maybe_print(Pipeline& p, std::uint64_t epoch) {
               static_cast<unsigned long long>(t.sum.hdf5_reads), static_cast<double>(t.sum.wait_us) * 1e-6,
               static_cast<double>(t.sum.busy_us) * 1e-6, t.layout.c_str());
   std::fflush(stdout);
-  ctx_.stats_line(str_cat(
-      "{\"kind\":\"epoch\",\"pipeline\":\"", p.config->name, "\",\"epoch\":", epoch,
-      ",\"samples\":", t.sum.samples, ",\"hits\":", t.sum.hits, ",\"misses\":", t.sum.misses,
-      ",\"hit_rate\":", hit_rate, ",\"seconds\":", seconds, ",\"hdf5_reads\":", t.sum.hdf5_reads,
-      ",\"hdf5_bytes\":", t.sum.hdf5_bytes, ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
-      ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", t.layout, "\"}"));
+  ctx_.stats_line(str_cat("{\"kind\":\"epoch\",\"pipeline\":\"", p.config->name, "\",\"epoch\":", epoch,
+                          ",\"samples\":", t.sum.samples, ",\"hits\":", t.sum.hits,
+                          ",\"misses\":", t.sum.misses, ",\"hit_rate\":", hit_rate, ",\"seconds\":", seconds,
+                          ",\"hdf5_reads\":", t.sum.hdf5_reads, ",\"hdf5_bytes\":", t.sum.hdf5_bytes,
+                          ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
+                          ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", t.layout, "\"}"));
 }
 
 void Randomizer::finish(ServeReport& report) {
@@ -499,7 +508,8 @@ void Randomizer::finish(ServeReport& report) {
   report.cache_capacity = directory_->capacity();
   report.cache_servers_serving = directory_->serving_count();
   report.cache_dropped = dropped_;
-  if (stale_acks_) log::info("{} insert acks arrived after their slab stopped serving (entries dropped)", stale_acks_);
+  if (stale_acks_)
+    log::info("{} insert acks arrived after their slab stopped serving (entries dropped)", stale_acks_);
 }
 
 }  // namespace ferry::roles

@@ -24,7 +24,8 @@ std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool t
 
 StatsReporter::StatsReporter(Context& ctx, std::uint32_t workers, const std::vector<bool>& capable)
     : ctx_(ctx),
-      recorder_(static_cast<std::uint32_t>(ctx.rank), workers, prepare_ops(ctx, workers > 0, capable), now_ns()),
+      recorder_(static_cast<std::uint32_t>(ctx.rank), workers, prepare_ops(ctx, workers > 0, capable),
+                now_ns()),
       clock_(ctx.monitor.window, now_ns()) {}
 
 std::optional<monitor::RankStats> StatsReporter::take_if_due() {

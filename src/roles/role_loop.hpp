@@ -23,7 +23,6 @@ class RoleLoop {
   virtual bool done() const = 0;
   virtual void finish(ServeReport& report) {}
 
-
   Context& ctx_;
   ServeReport report_;
 };

@@ -29,10 +29,12 @@ struct ServiceRank::Batch {
   std::exception_ptr error;
 };
 
-ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab) : RoleLoop(ctx), slab_(slab), role_(ctx.role()) {
+ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab)
+    : RoleLoop(ctx), slab_(slab), role_(ctx.role()) {
   const std::size_t workers =
-      ctx.pipelines.empty() ? 0
-                            : transform::host_dispatch_workers(static_cast<std::size_t>(ctx.config.runtime.transform_workers));
+      ctx.pipelines.empty()
+          ? 0
+          : transform::host_dispatch_workers(static_cast<std::size_t>(ctx.config.runtime.transform_workers));
   chains_.resize(workers);
   for (auto& p : ctx.pipelines) {
     layouts_.emplace(p.index, entry_layout(*p.processor));
@@ -47,8 +49,8 @@ ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab) : RoleLoop(ctx
     options.workers = workers;
     // Bounded: a few batches per worker; submit() blocks beyond (the randomizers' credits bound it anyway).
     options.capacity = 4 * workers + static_cast<std::size_t>(ctx.config.runtime.prefetch);
-    queue_ = std::make_unique<transform::WorkerQueue>(options,
-                                                      accelerator_ ? &accelerator_->device() : nullptr);
+    queue_ =
+        std::make_unique<transform::WorkerQueue>(options, accelerator_ ? &accelerator_->device() : nullptr);
   }
 }
 
@@ -78,20 +80,22 @@ void ServiceRank::open_accelerator() {
         device_routes_[p.index] = {*field, accelerator_->add_program(*program)};
         continue;
       }
-      log::info("rank {}: pipeline '{}' prepares on CPU only: {}", ctx_.rank, ctx_.config.pipelines[p.index].name, no);
+      log::info("rank {}: pipeline '{}' prepares on CPU only: {}", ctx_.rank,
+                ctx_.config.pipelines[p.index].name, no);
     }
   } catch (const std::exception& e) {
     // The device is there but unusable (no memory left beside training, say): stay on the CPU.
-    log::warn("rank {}: accelerator {} unusable, preparing on CPU workers: {}", ctx_.rank, accelerator_->name(),
-              e.what());
+    log::warn("rank {}: accelerator {} unusable, preparing on CPU workers: {}", ctx_.rank,
+              accelerator_->name(), e.what());
     device_routes_.clear();
     accelerator_.reset();
     return;
   }
   nvml_ = std::make_unique<transform::Nvml>();
   sampled_at_ns_ = now_ns();
-  log::info("rank {}: accelerator {} for {} pipeline(s); utilization from {}", ctx_.rank, accelerator_->name(),
-            device_routes_.size(), nvml_->available() ? "NVML" : "CUDA events (" + nvml_->why_not() + ")");
+  log::info("rank {}: accelerator {} for {} pipeline(s); utilization from {}", ctx_.rank,
+            accelerator_->name(), device_routes_.size(),
+            nvml_->available() ? "NVML" : "CUDA events (" + nvml_->why_not() + ")");
 }
 
 void ServiceRank::sample_accelerator() {
@@ -101,7 +105,8 @@ void ServiceRank::sample_accelerator() {
   const std::uint64_t now = now_ns();
   if (now - sampled_at_ns_ < 50'000'000) return;
   const std::uint64_t busy = accelerator_->device().busy_ns();
-  const double own = std::min(1.0, static_cast<double>(busy - sampled_busy_ns_) / static_cast<double>(now - sampled_at_ns_));
+  const double own =
+      std::min(1.0, static_cast<double>(busy - sampled_busy_ns_) / static_cast<double>(now - sampled_at_ns_));
   sampled_busy_ns_ = busy;
   sampled_at_ns_ = now;
   const auto nvml = nvml_->utilization(accelerator_->pci_bus_id());
@@ -136,10 +141,11 @@ void ServiceRank::on_message(transport::Message& message) {
       Reader r(message.bytes);
       RoleChange change;
       decode(r, change);
-      FERRY_ENFORCE(change.rank == ctx_.rank, "role change for rank ", change.rank, " reached rank ", ctx_.rank);
+      FERRY_ENFORCE(change.rank == ctx_.rank, "role change for rank ", change.rank, " reached rank ",
+                    ctx_.rank);
       const Role next = change.role == 0 ? Role::transformer : Role::cache_server;
-      log::info("rank {}: {} -> {} at epoch {} ({})", ctx_.rank, role_name(role_), role_name(next), change.epoch,
-                change.why);
+      log::info("rank {}: {} -> {} at epoch {} ({})", ctx_.rank, role_name(role_), role_name(next),
+                change.epoch, change.why);
       role_ = next;
       ++report_.role_changes;
       return;
@@ -175,7 +181,8 @@ void ServiceRank::start(Misses misses, int randomizer) {
   // Where the prepare stage of this batch runs: the job list's share, routed evenly (every rank computes
   // the same route from integers). Without an accelerator the policy places everything on the CPU.
   const monitor::OpPlacement* placement = jobs_.find(batch->misses.pipeline, 0);
-  batch->target = placement ? monitor::route(*placement, routed_[batch->misses.pipeline]++) : monitor::Target::cpu;
+  batch->target =
+      placement ? monitor::route(*placement, routed_[batch->misses.pipeline]++) : monitor::Target::cpu;
   if (!device_routes_.count(batch->misses.pipeline)) batch->target = monitor::Target::cpu;
   if (chains_.size() == 1 && !accelerator_) {
     // One CPU worker and no device: the queue would add two thread switches per batch and no parallelism,
@@ -212,7 +219,8 @@ void ServiceRank::submit(std::shared_ptr<Batch> batch) {
   } else {
     work = transform::WorkerQueue::CpuWork([this, raw](std::size_t worker) {
       const auto t0 = std::chrono::steady_clock::now();
-      prepare_fields(*raw->pipeline->processor, chains_[worker].at(raw->misses.pipeline), raw->ids, raw->fields);
+      prepare_fields(*raw->pipeline->processor, chains_[worker].at(raw->misses.pipeline), raw->ids,
+                     raw->fields);
       raw->prepare_ns = nanos_since(t0);
     });
   }
@@ -220,7 +228,8 @@ void ServiceRank::submit(std::shared_ptr<Batch> batch) {
   queue_->submit(static_cast<std::uint32_t>(raw->misses.consumer), std::move(work),
                  [this, batch, submitted](std::exception_ptr error) {
                    // Device jobs: submit to completion, staging included (no per-job device clock here).
-                   if (batch->target == monitor::Target::accelerator) batch->prepare_ns = nanos_since(submitted);
+                   if (batch->target == monitor::Target::accelerator)
+                     batch->prepare_ns = nanos_since(submitted);
                    batch->error = error;
                    {
                      std::lock_guard<std::mutex> lock(finished_mutex_);

@@ -15,7 +15,8 @@
 // queue as a control message (a DeviceJob) when the rank has one (runtime.accelerator) and the pipeline's
 // prepare chain has device kernels for every op. A finished batch comes back through a hand-off queue, and
 // the progress thread assembles the entries and sends them. With one CPU worker and no device the queue would
-// only add two thread switches per batch, so such a rank prepares on its progress thread (the worker's chains).
+// only add two thread switches per batch, so such a rank prepares on its progress thread (the worker's
+// chains).
 #pragma once
 
 #include <deque>
@@ -79,7 +80,7 @@ class ServiceRank final : public RoleLoop {
   std::unique_ptr<transform::WorkerQueue> queue_;
   std::mutex finished_mutex_;
   std::deque<std::shared_ptr<Batch>> finished_;  // handed off by the queue, not yet sent
-  std::size_t in_flight_ = 0;                     // submitted, not yet sent (progress thread only)
+  std::size_t in_flight_ = 0;                    // submitted, not yet sent (progress thread only)
   int shutdowns_ = 0;
   std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;

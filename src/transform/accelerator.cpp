@@ -17,7 +17,8 @@ namespace {
 #if FERRY_HAVE_CUDA
 class CudaAccelerator final : public Accelerator {
  public:
-  explicit CudaAccelerator(int ordinal) : ordinal_(ordinal), device_(ordinal), bus_(cuda::pci_bus_id(ordinal)) {}
+  explicit CudaAccelerator(int ordinal)
+      : ordinal_(ordinal), device_(ordinal), bus_(cuda::pci_bus_id(ordinal)) {}
   Device& device() noexcept override { return device_; }
   std::uint64_t add_program(const DeviceProgram& program) override { return device_.add_program(program); }
   std::string name() const override { return str_cat("cuda:", ordinal_, " (", bus_, ")"); }

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "ferry/transform.hpp"
-#include "transform/op.hpp"
 #include "transform/device_program.hpp"
+#include "transform/op.hpp"
 #include "transform/tensor_desc.hpp"
 
 namespace ferry::transform {

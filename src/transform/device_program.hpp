@@ -18,7 +18,7 @@ namespace ferry::transform {
 struct DeviceStep {
   enum class Kind : unsigned char { cast, affine, log1p };
   Kind kind = Kind::log1p;
-  DType from = DType::f32;  // cast: the input dtype
+  DType from = DType::f32;      // cast: the input dtype
   double scale = 1, shift = 0;  // cast
   std::vector<float> sub, div;  // affine: per channel, y = (x - sub[c]) / div[c]
   std::size_t stride = 1;       // affine: elements between channel changes (1 for HWC)

@@ -335,9 +335,9 @@ TEST(Directory, StaleAcksAndPinsOfAStoppedSlabDoNotTouchTheNewEntry) {
   EXPECT_TRUE(dir.is_pending(key(other)));
   EXPECT_TRUE(dir.mark_stored(key(other), 1));
   ASSERT_TRUE(dir.mark_stored(k, 1));
-  dir.pin(k);                        // a new reader of the new entry
-  EXPECT_FALSE(dir.unpin(k, 0));     // the old reader's credit: not this entry's pin
-  EXPECT_TRUE(dir.unpin(k, 1));      // the new reader's credit
+  dir.pin(k);                     // a new reader of the new entry
+  EXPECT_FALSE(dir.unpin(k, 0));  // the old reader's credit: not this entry's pin
+  EXPECT_TRUE(dir.unpin(k, 1));   // the new reader's credit
   EXPECT_THROW(dir.unpin(k, 1), std::exception) << "pins were counted right: none left";
   EXPECT_FALSE(dir.mark_stored(pending, 0));
   dir.audit();

@@ -2,13 +2,12 @@
 // unpins and a dropped server, checked after every step against a model of what the randomizer was told.
 #include <gtest/gtest.h>
 
-#include <unordered_set>
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/directory.hpp"

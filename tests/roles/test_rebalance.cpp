@@ -114,11 +114,13 @@ Roles gather_roles(const JobResult& r) {
 }
 
 TEST_P(Rebalance, R1IdleTransformerBecomesCacheServerAndHitRateRises) {
-  // 480 samples of 364-byte entries (6x5x3 f32 + i32 label; 384 bytes in a slab): one slab holds 240, half the
-  // dataset, two hold all of it.
+  // 480 samples of 364-byte entries (6x5x3 f32 + i32 label; 384 bytes in a slab): one slab holds 240, half
+  // the dataset, two hold all of it.
   PipelineConfig p = image_pipeline("r1", 480, 31);
   p.epochs = 4;
-  const auto train = [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); };
+  const auto train = [](Runtime&, const Batch&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  };
   std::vector<EpochFigures> with, without;
   for (bool rebalance : {false, true}) {
     Config config = base(1, 2);
@@ -193,16 +195,16 @@ TEST_P(Rebalance, MidEpochMoveKeepsOrderAndBytes) {
   config.monitor.rebalance_windows = 1;
   config.monitor.window_ms = 10;
   config.pipelines = {p};
-  const JobResult r = run_job(config, [](Runtime&, const Batch&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
-  });
+  const JobResult r = run_job(
+      config, [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); });
   expect_local_loader_batches(p, r, 2);
   const Roles roles = gather_roles(r);
   EXPECT_EQ(roles.randomizer_moves, 1u);
   EXPECT_EQ(roles.serving, 2u);
   const auto epochs = per_epoch(r, p.epochs);
   if (world_rank() == 0)
-    for (int e = 0; e < p.epochs; ++e) std::printf("mid-epoch move: epoch %d hit rate %.3f\n", e, epochs[e].hit_rate);
+    for (int e = 0; e < p.epochs; ++e)
+      std::printf("mid-epoch move: epoch %d hit rate %.3f\n", e, epochs[e].hit_rate);
   EXPECT_GT(epochs[2].hit_rate, 0.8) << "both slabs serve in the last epoch";
 }
 

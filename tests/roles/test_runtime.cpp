@@ -118,7 +118,8 @@ TEST_P(Runtime, PrepareWorkersKeepEveryBatchExact) {
   config.pipelines.push_back(bytes);
   const JobResult r = run_job(config);
   expect_matches_local_loader(config, r);
-  const std::uint64_t prepared = sum_all(!r.consumer && r.report.role == "transformer" ? r.report.samples_prepared : 0);
+  const std::uint64_t prepared =
+      sum_all(!r.consumer && r.report.role == "transformer" ? r.report.samples_prepared : 0);
   EXPECT_GT(prepared, 0u);
 }
 

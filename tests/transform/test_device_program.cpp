@@ -64,7 +64,8 @@ TEST(DeviceProgram, OpsWithoutDeviceKernelsStayOnTheCpu) {
 TEST(DeviceProgram, ChannelStrideFollowsTheLayout) {
   // A [4, 8, 8, 8] CosmoFlow-like volume (layout none): channels along the first axis, 512 apart.
   const auto program =
-      prepare("cast | normalize(mean=[0, 1, 2, 3], std=[1])", TensorDesc::of(DType::i16, {4, 8, 8, 8})).device_program();
+      prepare("cast | normalize(mean=[0, 1, 2, 3], std=[1])", TensorDesc::of(DType::i16, {4, 8, 8, 8}))
+          .device_program();
   ASSERT_TRUE(program);
   EXPECT_EQ(program->steps[0].from, DType::i16);
   EXPECT_EQ(program->steps[1].stride, 512u);
@@ -93,7 +94,8 @@ TEST(Accelerator, NoneWithoutADeviceSaysWhy) {
   if (cuda_device_count() == 0) {
     EXPECT_FALSE(accelerator);
     EXPECT_FALSE(why.empty());
-    GTEST_SKIP() << "no accelerator here (" << why << "): the device path is exercised where a GPU is visible";
+    GTEST_SKIP() << "no accelerator here (" << why
+                 << "): the device path is exercised where a GPU is visible";
   }
   ASSERT_TRUE(accelerator) << why;
   EXPECT_EQ(accelerator->name().rfind("cuda:0", 0), 0u) << accelerator->name();
@@ -153,7 +155,8 @@ TEST(Accelerator, DeviceJobsMatchTheCpuChainInOrder) {
     const auto* got = reinterpret_cast<const float*>(out[j].data());
     const auto* ref = reinterpret_cast<const float*>(want[j].data());
     for (std::size_t i = 0; i < out[j].size() / sizeof(float); ++i)
-      ASSERT_NEAR(got[i], ref[i], 4e-6f * std::max(1.0f, std::fabs(ref[i]))) << "job " << j << " element " << i;
+      ASSERT_NEAR(got[i], ref[i], 4e-6f * std::max(1.0f, std::fabs(ref[i])))
+          << "job " << j << " element " << i;
   }
   EXPECT_GT(accelerator->device().busy_ns(), 0u);
 }

@@ -162,8 +162,8 @@ transform::Device::Ticket CudaDevice::stage(const transform::DeviceJob& job) {
   slot.b.reserve(elements * sizeof(float));
   std::memcpy(slot.host_in.data, job.input, job.input_bytes);
   FERRY_CHECK_CUDA(cudaEventRecord(slot.start, impl_->stream));
-  FERRY_CHECK_CUDA(
-      cudaMemcpyAsync(slot.in.data, slot.host_in.data, job.input_bytes, cudaMemcpyHostToDevice, impl_->stream));
+  FERRY_CHECK_CUDA(cudaMemcpyAsync(slot.in.data, slot.host_in.data, job.input_bytes, cudaMemcpyHostToDevice,
+                                   impl_->stream));
   slot.job = job;
   slot.busy = true;
   const Ticket ticket = impl_->next_ticket++;

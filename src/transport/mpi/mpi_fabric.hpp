@@ -116,7 +116,7 @@ class MpiFabric final : public Fabric {
   std::vector<MPI_Request> recv_requests_;
   std::vector<PendingRecv> recvs_;
   std::optional<TransportError> failure_;  // first failure not yet thrown
-  Waker waker_;                             // Fabric::wake() from other threads
+  Waker waker_;                            // Fabric::wake() from other threads
 };
 
 }  // namespace ferry::transport::mpi

@@ -124,7 +124,7 @@ class UcxFabric final : public Fabric {
   std::shared_ptr<Context> context_;
   Worker worker_;
   int event_fd_ = -1;
-  Waker waker_;  // Fabric::wake() from other threads
+  Waker waker_;                      // Fabric::wake() from other threads
   std::vector<Endpoint> endpoints_;  // one per rank, this rank's own included
   std::vector<Attached> attached_;
   std::map<std::pair<int, std::uint64_t>, std::uint32_t> attached_slots_;

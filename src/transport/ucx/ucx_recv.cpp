@@ -139,7 +139,8 @@ std::optional<Message> UcxFabric::do_poll() {
 
 std::optional<Message> UcxFabric::do_wait(std::chrono::microseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  block_until([this] { return inbox_.has_ready() || async_error_.has_value() || waker_.consume(); }, deadline);
+  block_until([this] { return inbox_.has_ready() || async_error_.has_value() || waker_.consume(); },
+              deadline);
   rethrow_async();
   return inbox_.pop();
 }
