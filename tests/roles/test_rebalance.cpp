@@ -208,6 +208,37 @@ TEST_P(Rebalance, MidEpochMoveKeepsOrderAndBytes) {
   EXPECT_GT(epochs[2].hit_rate, 0.8) << "both slabs serve in the last epoch";
 }
 
+// A policy set to flap (role_idle just under role_busy, a point every other window): ranks move back and
+// forth between transformer and cache server many times, a slab stops while consumers still read it and
+// serves again once its pins and inserts drained. Every batch still equals LocalLoader's, and no internal
+// check of the directory fires.
+TEST_P(Rebalance, FlappingRolesKeepEveryBatchExact) {
+  PipelineConfig p = image_pipeline("flap", 480, 43);
+  p.epochs = 3;
+  p.prepare = {{"image", parse_op_chain("cast(scale=0.0039215686) | resize(height=96, width=96) | log1p | "
+                                        "resize(height=24, width=24)",
+                                        "test")}};
+  p.augment = {};
+  Config config = base(2, 1);
+  config.runtime.cache_bytes = 40 * (24 * 24 * 3 * 4 + 128);
+  config.monitor.rebalance_windows = 2;
+  config.monitor.window_ms = 15;
+  config.monitor.role_idle = 0.45;
+  config.monitor.role_busy = 0.5;
+  config.monitor.role_wait = 0.0;
+  config.monitor.role_min_hits = 0.5;
+  config.pipelines = {p};
+  // Consumers train about as long as one transformer needs per batch: one transformer is saturated (R2
+  // fires), two are half idle (R1 fires).
+  const JobResult r = run_job(
+      config, [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(4)); });
+  expect_local_loader_batches(p, r, 2);
+  const Roles roles = gather_roles(r);
+  if (world_rank() == 0)
+    std::printf("flapping: %llu moves\n", static_cast<unsigned long long>(roles.randomizer_moves));
+  EXPECT_GE(roles.randomizer_moves, 2u) << "the rules did not flap: the scenario exercised nothing";
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, Rebalance, ::testing::Values("ucx", "mpi"),
                          [](const auto& info) { return info.param; });
 
