@@ -22,26 +22,32 @@ std::optional<Location> Directory::admit(const Key& key, std::uint64_t bytes, st
   FERRY_ENFORCE(!contains(key), "admit of cache key (", key.group, ", ", key.id, ") that is already ",
                 is_pending(key) ? "pending" : "stored");
 
+  // Free room first: the key's own server, else any serving server with room (so every slab fills, one
+  // that joined later included, before anything is evicted or declined); then the policy's eviction on the
+  // key's own server (static fill evicts nothing).
+  const auto free_room = [&]() -> std::optional<std::uint64_t> {
+    if (auto at = server.slab.allocate(bytes)) return at;
+    const auto home = std::find(serving_.begin(), serving_.end(), s) - serving_.begin();
+    for (std::size_t i = 1; i < serving_.size(); ++i) {
+      const std::uint32_t other = serving_[(static_cast<std::size_t>(home) + i) % serving_.size()];
+      if (auto at = servers_[other].slab.allocate(bytes)) {
+        s = other;
+        return at;
+      }
+    }
+    return std::nullopt;
+  };
   std::optional<std::uint64_t> offset;
   if (policy_ == Policy::clairvoyant) {
     // A key nobody needs again is not worth an insert, even into free space.
     const std::uint64_t next_use = oracle_->next_use(key);
     if (next_use != kNever) {
-      offset = server.slab.allocate(bytes);
+      offset = free_room();
       if (!offset) offset = make_room_clairvoyant(server, bytes, next_use, evicted);
     }
   } else {
-    offset = server.slab.allocate(bytes);
+    offset = free_room();
     if (!offset && policy_ == Policy::lru) offset = make_room_lru(server, bytes, evicted);
-    // Static fill evicts nothing: when the key's own server is full, any serving server with room takes
-    // it, so every slab fills (a server that joined later included) before anything is declined.
-    if (!offset && policy_ == Policy::static_fill) {
-      const auto at = std::find(serving_.begin(), serving_.end(), s) - serving_.begin();
-      for (std::size_t i = 1; i < serving_.size() && !offset; ++i) {
-        const std::uint32_t other = serving_[(static_cast<std::size_t>(at) + i) % serving_.size()];
-        if ((offset = servers_[other].slab.allocate(bytes))) s = other;
-      }
-    }
   }
   if (!offset) {
     ++stats_.declined;

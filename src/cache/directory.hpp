@@ -69,10 +69,10 @@ class Directory {
   bool is_pending(const Key& key) const noexcept;
   bool contains(const Key& key) const noexcept;  // pending or stored
 
-  // Reserves room for the absent `key` on server_of(key), evicting unpinned stored entries as the policy
-  // allows (static: never, but another serving server with room takes the key when its own is full; lru:
-  // least recently used first; clairvoyant: farthest next use first, and only entries needed later than
-  // `key`). Returns the location, now pending, or nullopt when declined; evicted
+  // Reserves room for the absent `key`: free room on server_of(key), else free room on any other serving
+  // server, else room on server_of(key) made by evicting unpinned stored entries as the policy allows
+  // (static: never; lru: least recently used first; clairvoyant: farthest next use first, and only entries
+  // needed later than `key`). Returns the location, now pending, or nullopt when declined; evicted
   // keys are appended to *evicted. Throws ConfigError when `bytes` can never fit one server.
   std::optional<Location> admit(const Key& key, std::uint64_t bytes, std::vector<Key>* evicted = nullptr);
   // Any server, for mark_stored and unpin below.

@@ -62,14 +62,15 @@ std::optional<RoleMove> decide_roles(const RoleView& view, const RoleParams& par
                               " served ", pick->hit_share, " of samples (< ", params.min_hits, ")")};
   }
   // R1: the least busy transformer, while another remains to read misses.
-  if (view.declined > 0 && view.misses > 0 && transformers.size() > 1 && busy < params.idle) {
+  if (view.cache_full > 0 && view.misses > 0 && transformers.size() > 1 && busy < params.idle) {
     const ServiceView* pick = *std::min_element(
         transformers.begin(), transformers.end(),
         [](auto* a, auto* b) { return a->busy != b->busy ? a->busy < b->busy : a->rank > b->rank; });
     return RoleMove{pick->rank, ServiceRole::transformer, ServiceRole::cache_server,
                     RoleRule::r1_idle_transformers,
                     str_cat("transformers busy ", busy, " (< ", params.idle, ") while ", view.misses,
-                            " samples missed and the cache declined ", view.declined, " admissions; rank ",
+                            " samples missed and the cache was full ", view.cache_full,
+                            " times (declined or evicted for room); rank ",
                             pick->rank, " was busy ", pick->busy)};
   }
   return std::nullopt;

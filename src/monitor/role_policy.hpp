@@ -6,7 +6,8 @@
 //       saturated (mean busy fraction >= role_busy): the cache server serving the smallest share of samples,
 //       if that share is below role_min_hits and another server remains, becomes a transformer. Only on a
 //       warm span: in the first epoch every server serves nothing yet.
-//   R1, misses remain while transformers idle: the cache declined admissions for want of room, the
+//   R1, misses remain while transformers idle: the cache was full (it declined an admission or evicted an
+//       entry for room: static declines, LRU and clairvoyant evict), the
 //       transformers' mean busy fraction is below role_idle and more than one transformer remains: the least
 //       busy transformer becomes a cache server (its slab adds capacity).
 // R2 is checked first: a starving consumer costs more than a cold entry. role_idle < role_busy keeps the two
@@ -45,7 +46,7 @@ struct RoleView {
   bool warm = true;
   std::vector<ServiceView> services;  // every transformer and cache server, by rank
   double consumer_wait = 0;           // fraction of the consumers' time blocked in next_batch()
-  std::uint64_t declined = 0;         // admissions the cache declined for want of room
+  std::uint64_t cache_full = 0;       // admissions declined plus entries evicted for want of room
   std::uint64_t misses = 0;           // samples the transformers prepared
 };
 

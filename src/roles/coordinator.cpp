@@ -90,10 +90,10 @@ void Coordinator::close(std::uint64_t now) {
   open_ = monitor::Window{};
 }
 
-monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles, std::uint64_t declined) const {
+monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles, std::uint64_t cache_full) const {
   monitor::RoleView view;
   view.windows = span_.windows;
-  view.declined = declined;
+  view.cache_full = cache_full;
   std::uint64_t wait_ns = 0, consumer_ns = 0, samples = 0, hits = 0;
   for (const auto& [rank, r] : span_.ranks) {
     if (roles.at(rank) != Role::consumer) continue;

@@ -23,9 +23,9 @@ class Coordinator {
   // Closes the coordinator's window when due: decides placement and sends a changed job list.
   void tick(std::uint64_t now);
 
-  // What the service ranks did since the last reset_span(). `roles`: every rank's role now; `declined`:
-  // admissions the cache declined in the span.
-  monitor::RoleView role_view(const std::vector<Role>& roles, std::uint64_t declined) const;
+  // What the service ranks did since the last reset_span(). `roles`: every rank's role now; `cache_full`:
+  // admissions declined plus entries evicted for room in the span.
+  monitor::RoleView role_view(const std::vector<Role>& roles, std::uint64_t cache_full) const;
   std::uint64_t windows_in_span() const noexcept { return span_.windows; }
   void reset_span() { span_ = Span{}; }
   std::uint64_t windows() const noexcept { return next_index_; }

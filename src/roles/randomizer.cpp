@@ -314,10 +314,11 @@ void Randomizer::maybe_rebalance() {
   point_epoch_ = epoch;
   point_windows_ = coordinator_->windows();
   report_window(true);  // this rank's own slab hits up to now belong to the span
-  const std::uint64_t declined_total = directory_ ? directory_->stats().declined : 0;
-  const std::uint64_t declined = declined_total - declined_at_point_;
-  declined_at_point_ = declined_total;
-  monitor::RoleView view = coordinator_->role_view(roles_, declined);
+  // The cache was full when it declined an admission (static) or evicted for room (LRU, clairvoyant).
+  const std::uint64_t full_total = directory_ ? directory_->stats().declined + directory_->stats().evictions : 0;
+  const std::uint64_t cache_full = full_total - full_at_point_;
+  full_at_point_ = full_total;
+  monitor::RoleView view = coordinator_->role_view(roles_, cache_full);
   coordinator_->reset_span();
   // The first epoch starts with a cold cache: no server has served anything yet (decide_roles' R2 waits).
   view.warm = epoch > first_epoch_ && !(boundary && epoch == first_epoch_ + 1);
@@ -333,7 +334,7 @@ void Randomizer::maybe_rebalance() {
   }
   const std::string figures =
       str_cat("consumer wait ", view.consumer_wait, ", transformers busy ", monitor::transformer_busy(view),
-              ", cache declined ", declined, ", misses ", view.misses, ", windows ", view.windows);
+              ", cache full ", cache_full, ", misses ", view.misses, ", windows ", view.windows);
   std::string move_json = "null";
   if (move) {
     const Role to = move->to == monitor::ServiceRole::transformer ? Role::transformer : Role::cache_server;
@@ -359,7 +360,7 @@ void Randomizer::maybe_rebalance() {
   ctx_.stats_line(str_cat(
       "{\"kind\":\"rebalance\",\"epoch\":", epoch, ",\"warm\":", view.warm ? "true" : "false",
       ",\"consumer_wait\":", view.consumer_wait, ",\"transformer_busy\":", monitor::transformer_busy(view),
-      ",\"declined\":", declined, ",\"misses\":", view.misses, ",\"windows\":", view.windows,
+      ",\"cache_full\":", cache_full, ",\"misses\":", view.misses, ",\"windows\":", view.windows,
       ",\"move\":", move_json, ",\"layout\":\"", roles_text(), "\"}"));
 }
 

@@ -21,8 +21,8 @@ struct Case {
   std::optional<RoleMove> want;  // only rank, from, to and rule are compared
 };
 
-RoleView view(std::vector<ServiceView> services, double wait, std::uint64_t declined, std::uint64_t misses) {
-  return RoleView{4, true, std::move(services), wait, declined, misses};
+RoleView view(std::vector<ServiceView> services, double wait, std::uint64_t full, std::uint64_t misses) {
+  return RoleView{4, true, std::move(services), wait, full, misses};
 }
 
 RoleMove move(std::uint32_t rank, ServiceRole from, ServiceRole to, RoleRule rule) {
@@ -39,7 +39,7 @@ std::vector<Case> cases() {
        view({{1, C, 0, 0.4}, {2, T, 0.1, 0}, {3, T, 0.1, 0}}, 0.0, 5, 5),
        move(3, T, C, R::r1_idle_transformers)},
       {"R1: never the last transformer", view({{1, C, 0, 0.4}, {2, T, 0.0, 0}}, 0.0, 50, 120), std::nullopt},
-      {"R1: nothing declined (the cache has room): no move",
+      {"R1: nothing declined or evicted (the cache has room): no move",
        view({{1, C, 0, 0.4}, {2, T, 0.1, 0}, {3, T, 0.1, 0}}, 0.0, 0, 120), std::nullopt},
       {"R1: no misses (all hits): no move", view({{1, C, 0, 1.0}, {2, T, 0, 0}, {3, T, 0, 0}}, 0.0, 9, 0),
        std::nullopt},
@@ -65,7 +65,7 @@ std::vector<Case> cases() {
        RoleView{0, true, {{1, C, 0, 0}, {2, T, 0, 0}, {3, T, 0, 0}}, 0.0, 50, 120}, std::nullopt},
       {"R2 waits for a warm cache: in the first epoch no server has served anything yet",
        RoleView{4, false, {{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500}, std::nullopt},
-      {"R1 needs no warm cache: declined admissions show it is full",
+      {"R1 needs no warm cache: declines or evictions show it is full",
        RoleView{4, false, {{1, C, 0, 0.2}, {2, T, 0.1, 0}, {3, T, 0.05, 0}}, 0.0, 50, 120},
        move(3, T, C, R::r1_idle_transformers)},
   };

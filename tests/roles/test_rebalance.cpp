@@ -184,6 +184,27 @@ TEST_P(Rebalance, R2IdleCacheServerBecomesTransformer) {
   EXPECT_GT(roles.moved_prepared, 0u) << "the new transformer got no miss list";
 }
 
+// With LRU a full cache evicts instead of declining: evictions are the same signal, and the added slab
+// turns a thrashing cache into one that holds the whole dataset.
+TEST_P(Rebalance, R1WithAnEvictingPolicy) {
+  PipelineConfig p = image_pipeline("r1lru", 480, 47);
+  p.epochs = 4;
+  Config config = base(1, 2);
+  config.runtime.cache_bytes = 240 * 384;
+  config.runtime.cache_policy = "lru";
+  config.pipelines = {p};
+  const JobResult r = run_job(
+      config, [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); });
+  expect_local_loader_batches(p, r, 2);
+  const Roles roles = gather_roles(r);
+  EXPECT_EQ(roles.randomizer_moves, 1u);
+  EXPECT_EQ(roles.serving, 2u);
+  const auto epochs = per_epoch(r, p.epochs);
+  if (world_rank() == 0)
+    for (int e = 0; e < p.epochs; ++e) std::printf("R1 lru: epoch %d hit rate %.3f\n", e, epochs[e].hit_rate);
+  EXPECT_GT(epochs[3].hit_rate, 0.95) << "two slabs hold the whole dataset";
+}
+
 // Rebalance points every coordinator window (monitor.rebalance_windows = 1), so the move lands in the middle
 // of an epoch, with descriptors, misses and inserts in flight: still every batch equals LocalLoader's (the
 // same samples exactly once per epoch, the same order, the same bytes) and the added slab serves.
