@@ -41,10 +41,12 @@ std::optional<Location> Directory::admit(const Key& key, std::uint64_t bytes, st
   if (policy_ == Policy::clairvoyant) {
     // A key nobody needs again is not worth an insert, even into free space.
     const std::uint64_t next_use = oracle_->next_use(key);
-    if (next_use != kNever) {
-      offset = free_room();
-      if (!offset) offset = make_room_clairvoyant(server, bytes, next_use, evicted);
+    if (next_use == kNever) {
+      ++stats_.unneeded;  // not declined for want of room
+      return std::nullopt;
     }
+    offset = free_room();
+    if (!offset) offset = make_room_clairvoyant(server, bytes, next_use, evicted);
   } else {
     offset = free_room();
     if (!offset && policy_ == Policy::lru) offset = make_room_lru(server, bytes, evicted);

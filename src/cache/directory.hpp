@@ -30,7 +30,8 @@ class Directory {
     std::uint64_t hits = 0;
     std::uint64_t misses = 0;  // find calls that found no stored entry (absent or pending)
     std::uint64_t admitted = 0;
-    std::uint64_t declined = 0;
+    std::uint64_t declined = 0;  // for want of room
+    std::uint64_t unneeded = 0;  // clairvoyant: not admitted because nobody needs the key again
     std::uint64_t evictions = 0;
     std::uint64_t entries = 0;  // stored entries now
     std::uint64_t pending = 0;  // pending entries now

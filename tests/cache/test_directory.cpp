@@ -184,6 +184,8 @@ TEST(Directory, ClairvoyantEvictsTheFarthestNextUse) {
   // A key needed by nobody is not admitted even into free space.
   Directory roomy(1, 4096, Policy::clairvoyant, &oracle);
   EXPECT_FALSE(roomy.admit(key(77), 64, nullptr));
+  EXPECT_EQ(roomy.stats().unneeded, 1u);
+  EXPECT_EQ(roomy.stats().declined, 0u) << "not for want of room";
   EXPECT_EQ(dir.stats().declined, 1u);
   dir.audit();
 }

@@ -3,6 +3,7 @@
 
 #include <climits>
 #include <thread>
+#include <utility>
 
 #include "core/check.hpp"
 #include "core/log.hpp"
@@ -169,7 +170,9 @@ bool MpiFabric::block_until(const std::function<bool()>& ready, Clock::time_poin
     if (ready()) return true;
     const auto sleep = remaining(deadline, backoff.next());
     if (sleep.count() == 0) return false;
-    wait_readable(waker_.fd(), sleep);  // a sleep that Fabric::wake() cuts short
+    // A sleep that Fabric::wake() cuts short. The wake-up is taken here whatever this wait is for, so the
+    // eventfd never stays readable (which would turn every later sleep into a spin), and kept for wait().
+    if (wait_readable(waker_.fd(), sleep) && waker_.consume()) woken_ = true;
   }
 }
 
@@ -196,7 +199,7 @@ std::optional<Message> MpiFabric::do_poll() {
 }
 
 std::optional<Message> MpiFabric::do_wait(std::chrono::microseconds timeout) {
-  block_until([this] { return inbox_.has_ready() || failure_.has_value() || waker_.consume(); },
+  block_until([this] { return inbox_.has_ready() || failure_.has_value() || std::exchange(woken_, false); },
               Clock::now() + timeout);
   rethrow_failure();
   return inbox_.pop();

@@ -47,7 +47,6 @@ class MpiOp final : public detail::Operation {
   void wait() override;
 
  private:
-  Waker waker_;  // Fabric::wake() from other threads
   friend class MpiFabric;
   void finish_get();
   void throw_if_failed() const;
@@ -117,6 +116,7 @@ class MpiFabric final : public Fabric {
   std::vector<PendingRecv> recvs_;
   std::optional<TransportError> failure_;  // first failure not yet thrown
   Waker waker_;                            // Fabric::wake() from other threads
+  bool woken_ = false;                     // a wake-up the next wait() reports
 };
 
 }  // namespace ferry::transport::mpi

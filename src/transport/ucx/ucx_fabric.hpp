@@ -125,6 +125,7 @@ class UcxFabric final : public Fabric {
   Worker worker_;
   int event_fd_ = -1;
   Waker waker_;                      // Fabric::wake() from other threads
+  bool woken_ = false;               // a wake-up the next wait() reports
   std::vector<Endpoint> endpoints_;  // one per rank, this rank's own included
   std::vector<Attached> attached_;
   std::map<std::pair<int, std::uint64_t>, std::uint32_t> attached_slots_;

@@ -6,6 +6,7 @@
 // a buffer sized from the header. Nothing here throws out of a callback: failures are recorded and the next
 // poll()/wait() rethrows them.
 #include <cstring>
+#include <utility>
 
 #include "core/check.hpp"
 #include "core/log.hpp"
@@ -118,7 +119,9 @@ void UcxFabric::idle_wait(std::chrono::microseconds timeout) {
   const ucs_status_t status = ucp_worker_arm(worker_.get());
   if (status == UCS_ERR_BUSY) return;
   if (status != UCS_OK) ferry::detail::throw_ucs("ucp_worker_arm", status);
-  wait_readable(event_fd_, timeout, waker_.fd());
+  // Taken here whatever this wait is for, so the eventfd never stays readable (every later wait would spin),
+  // and kept for wait().
+  if (wait_readable(event_fd_, timeout, waker_.fd()) && waker_.consume()) woken_ = true;
 }
 
 bool UcxFabric::block_until(const std::function<bool()>& ready, Clock::time_point deadline) {
@@ -139,8 +142,9 @@ std::optional<Message> UcxFabric::do_poll() {
 
 std::optional<Message> UcxFabric::do_wait(std::chrono::microseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  block_until([this] { return inbox_.has_ready() || async_error_.has_value() || waker_.consume(); },
-              deadline);
+  block_until(
+      [this] { return inbox_.has_ready() || async_error_.has_value() || std::exchange(woken_, false); },
+      deadline);
   rethrow_async();
   return inbox_.pop();
 }
