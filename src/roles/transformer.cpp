@@ -26,6 +26,7 @@ struct ServiceRank::Batch {
   BatchFields fields;
   monitor::Target target = monitor::Target::cpu;
   std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, read_ns = 0, prepare_ns = 0;
+  std::size_t device_field = 0;  // accelerator batches: the field the device prepares
   std::exception_ptr error;
 };
 
@@ -165,7 +166,18 @@ void ServiceRank::after_messages() {
 void ServiceRank::start(Misses misses, int randomizer) {
   PipelineRuntime* p = ctx_.find_pipeline(misses.pipeline);
   FERRY_ENFORCE(p && queue_, "rank ", ctx_.rank, " has no processor for pipeline ", misses.pipeline);
-  auto batch = std::make_shared<Batch>();
+  // Batches are reused (their field buffers keep their capacity): no allocation or zero-fill per miss list
+  // once the largest batch has been seen.
+  std::shared_ptr<Batch> batch;
+  if (spare_.empty()) {
+    batch = std::make_shared<Batch>();
+  } else {
+    batch = std::move(spare_.back());
+    spare_.pop_back();
+    batch->ids.clear();
+    batch->error = nullptr;
+    batch->read_ns = batch->prepare_ns = 0;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   batch->randomizer = randomizer;
   batch->pipeline = p;
@@ -191,6 +203,7 @@ void ServiceRank::start(Misses misses, int randomizer) {
     prepare_fields(*p->processor, chains_[0].at(batch->misses.pipeline), batch->ids, batch->fields);
     batch->prepare_ns = nanos_since(t1);
     deliver(*batch);
+    spare_.push_back(std::move(batch));
     return;
   }
   ++in_flight_;
@@ -205,6 +218,7 @@ void ServiceRank::submit(std::shared_ptr<Batch> batch) {
   if (raw->target == monitor::Target::accelerator) {
     // A control message: the worker that takes it stages the field on the device and launches the program.
     const DeviceRoute& route = device_routes_.at(raw->misses.pipeline);
+    raw->device_field = route.field;
     const loader::SampleProcessor& proc = *raw->pipeline->processor;
     auto& out = raw->fields.prepared[route.field];
     out.resize(raw->fields.n * proc.prepared(route.field).bytes());
@@ -271,10 +285,11 @@ void ServiceRank::send_finished() {
       // The device prepared its field; the others have no prepare chain and pass through as read.
       const loader::SampleProcessor& proc = *batch->pipeline->processor;
       for (std::size_t g = 0; g < proc.field_count(); ++g)
-        if (!proc.variable(g) && batch->fields.prepared[g].empty() && !batch->fields.raw[g].empty())
+        if (g != batch->device_field && !proc.variable(g))
           std::swap(batch->fields.prepared[g], batch->fields.raw[g]);
     }
     deliver(*batch);
+    spare_.push_back(std::move(batch));  // at most as many as were ever in flight at once
   }
 }
 

@@ -81,6 +81,7 @@ class ServiceRank final : public RoleLoop {
   std::mutex finished_mutex_;
   std::deque<std::shared_ptr<Batch>> finished_;  // handed off by the queue, not yet sent
   std::size_t in_flight_ = 0;                    // submitted, not yet sent (progress thread only)
+  std::vector<std::shared_ptr<Batch>> spare_;    // sent batches kept for reuse (progress thread only)
   int shutdowns_ = 0;
   std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;
