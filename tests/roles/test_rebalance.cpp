@@ -260,6 +260,55 @@ TEST_P(Rebalance, FlappingRolesKeepEveryBatchExact) {
   EXPECT_GE(roles.randomizer_moves, 2u) << "the rules did not flap: the scenario exercised nothing";
 }
 
+// Two randomizers (two cache IDs), each owning half of every slab: the coordinator decides R1 from its own
+// pipeline, tells the other randomizer, and both start using the new slab; both pipelines' hit rates rise
+// and both keep LocalLoader's batches. Runs at 8 ranks: 2 randomizers, 1 cache server, 2 transformers, 3
+// consumers (every consumer in both pipelines).
+class RebalanceTwoRandomizers : public Rebalance {
+ protected:
+  void SetUp() override {
+    if (world_size() != 8)
+      GTEST_SKIP() << "written for 8 ranks (2 randomizers, 3 service ranks, 3 consumers)";
+  }
+};
+
+TEST_P(RebalanceTwoRandomizers, EveryRandomizerUsesTheNewSlab) {
+  Config config = base(1, 2);
+  config.runtime.randomizers = 2;
+  // 480 samples per pipeline over 3 consumers in batches of 8: 20 batches each per epoch. Each randomizer
+  // owns half of a slab: 240 entries of 384 bytes, half of its pipeline's dataset.
+  config.runtime.cache_bytes = 2 * 240 * 384;
+  for (int id = 0; id < 2; ++id) {
+    PipelineConfig p = image_pipeline(id == 0 ? "first" : "second", 480, 51 + id);
+    p.epochs = 4;
+    p.cache_id = id;
+    config.pipelines.push_back(p);
+  }
+  const JobResult r = run_job(
+      config, [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); });
+  for (std::size_t i = 0; i < 2; ++i) {
+    JobResult mine = r;
+    std::erase_if(mine.batches, [&](const SeenBatch& b) { return b.pipeline != i; });
+    expect_local_loader_batches(config.pipelines[i], mine, 3);
+  }
+  const Roles roles = gather_roles(r);
+  EXPECT_EQ(roles.randomizer_moves, 1u) << "the coordinator decides once";
+  EXPECT_EQ(roles.serving, 4u) << "both randomizers serve from both slabs";
+  for (std::size_t i = 0; i < 2; ++i) {
+    std::uint64_t hits = 0, samples = 0;
+    if (r.consumer) {
+      hits = r.epoch_counters.at(i).at(3).hits;
+      samples = r.epoch_counters.at(i).at(3).samples;
+    }
+    const double rate = static_cast<double>(sum_all(hits)) / static_cast<double>(sum_all(samples));
+    if (world_rank() == 0) std::printf("two randomizers: pipeline %zu epoch 3 hit rate %.3f\n", i, rate);
+    EXPECT_GT(rate, 0.9) << "pipeline " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, RebalanceTwoRandomizers, ::testing::Values("ucx", "mpi"),
+                         [](const auto& info) { return info.param; });
+
 INSTANTIATE_TEST_SUITE_P(Transports, Rebalance, ::testing::Values("ucx", "mpi"),
                          [](const auto& info) { return info.param; });
 
