@@ -66,12 +66,11 @@ std::optional<RoleMove> decide_roles(const RoleView& view, const RoleParams& par
     const ServiceView* pick = *std::min_element(
         transformers.begin(), transformers.end(),
         [](auto* a, auto* b) { return a->busy != b->busy ? a->busy < b->busy : a->rank > b->rank; });
-    return RoleMove{pick->rank, ServiceRole::transformer, ServiceRole::cache_server,
-                    RoleRule::r1_idle_transformers,
-                    str_cat("transformers busy ", busy, " (< ", params.idle, ") while ", view.misses,
-                            " samples missed and the cache was full ", view.cache_full,
-                            " times (declined or evicted for room); rank ",
-                            pick->rank, " was busy ", pick->busy)};
+    return RoleMove{
+        pick->rank, ServiceRole::transformer, ServiceRole::cache_server, RoleRule::r1_idle_transformers,
+        str_cat("transformers busy ", busy, " (< ", params.idle, ") while ", view.misses,
+                " samples missed and the cache was full ", view.cache_full,
+                " times (declined or evicted for room); rank ", pick->rank, " was busy ", pick->busy)};
   }
   return std::nullopt;
 }

@@ -315,7 +315,8 @@ void Randomizer::maybe_rebalance() {
   point_windows_ = coordinator_->windows();
   report_window(true);  // this rank's own slab hits up to now belong to the span
   // The cache was full when it declined an admission (static) or evicted for room (LRU, clairvoyant).
-  const std::uint64_t full_total = directory_ ? directory_->stats().declined + directory_->stats().evictions : 0;
+  const std::uint64_t full_total =
+      directory_ ? directory_->stats().declined + directory_->stats().evictions : 0;
   const std::uint64_t cache_full = full_total - full_at_point_;
   full_at_point_ = full_total;
   monitor::RoleView view = coordinator_->role_view(roles_, cache_full);

@@ -96,10 +96,10 @@ class Randomizer final : public RoleLoop {
   std::vector<std::uint64_t> slab_hits_;
   std::uint64_t window_start_ns_ = 0, window_batches_ = 0;
   std::unique_ptr<Coordinator> coordinator_;
-  std::uint64_t first_epoch_ = 0;        // epoch the run starts in
-  std::uint64_t point_epoch_ = 0;        // epoch being described at the last rebalance point
-  std::uint64_t point_windows_ = 0;      // coordinator windows at the last rebalance point
-  std::uint64_t full_at_point_ = 0;      // directory declines + evictions at the last rebalance point
+  std::uint64_t first_epoch_ = 0;    // epoch the run starts in
+  std::uint64_t point_epoch_ = 0;    // epoch being described at the last rebalance point
+  std::uint64_t point_windows_ = 0;  // coordinator windows at the last rebalance point
+  std::uint64_t full_at_point_ = 0;  // directory declines + evictions at the last rebalance point
   // Scratch, reused per batch.
   std::vector<std::uint64_t> ids_;
   Writer writer_;

@@ -11,8 +11,10 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <thread>
 
+#include "core/strings.hpp"
 #include "ferry/local_loader.hpp"
 #include "harness.hpp"
 
@@ -55,6 +57,25 @@ void expect_local_loader_batches(const PipelineConfig& p, const JobResult& r, st
     ++k;
   }
   EXPECT_EQ(k, r.batches.size()) << "more batches than LocalLoader";
+}
+
+// Consumers "train" `ms` milliseconds per batch.
+std::function<void(Runtime&, const Batch&)> train(int ms) {
+  return [ms](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+}
+
+// A prepare stage dominated by compute: log1p over the image resized to big x big, then down to small x small
+// (small*small*3 f32 per entry); no augment.
+PipelineConfig expensive_pipeline(const std::string& name, std::uint64_t seed, int epochs, int big,
+                                  int small) {
+  PipelineConfig p = image_pipeline(name, 480, seed);
+  p.epochs = epochs;
+  p.prepare = {
+      {"image", parse_op_chain(str_cat("cast(scale=0.0039215686) | resize(height=", big, ", width=", big,
+                                       ") | log1p | resize(height=", small, ", width=", small, ")"),
+                               "test")}};
+  p.augment = {};
+  return p;
 }
 
 struct EpochFigures {
@@ -118,16 +139,13 @@ TEST_P(Rebalance, R1IdleTransformerBecomesCacheServerAndHitRateRises) {
   // the dataset, two hold all of it.
   PipelineConfig p = image_pipeline("r1", 480, 31);
   p.epochs = 4;
-  const auto train = [](Runtime&, const Batch&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
-  };
   std::vector<EpochFigures> with, without;
   for (bool rebalance : {false, true}) {
     Config config = base(1, 2);
     config.runtime.cache_bytes = 240 * 384;
     config.monitor.rebalance = rebalance;
     config.pipelines = {p};
-    const JobResult r = run_job(config, train);
+    const JobResult r = run_job(config, train(3));
     expect_local_loader_batches(p, r, 2);
     const Roles roles = gather_roles(r);
     (rebalance ? with : without) = per_epoch(r, p.epochs);
@@ -158,12 +176,7 @@ TEST_P(Rebalance, R1IdleTransformerBecomesCacheServerAndHitRateRises) {
 TEST_P(Rebalance, R2IdleCacheServerBecomesTransformer) {
   // An expensive prepare (log1p at 160x160, then down to 40x40: 19 KB entries) and a cache of 8 entries per
   // slab: the one transformer is the bottleneck and both cache servers serve a few percent of the samples.
-  PipelineConfig p = image_pipeline("r2", 480, 37);
-  p.epochs = 3;
-  p.prepare = {{"image", parse_op_chain("cast(scale=0.0039215686) | resize(height=160, width=160) | log1p | "
-                                        "resize(height=40, width=40)",
-                                        "test")}};
-  p.augment = {};
+  const PipelineConfig p = expensive_pipeline("r2", 37, 3, 160, 40);
   Config config = base(2, 1);
   config.runtime.cache_bytes = 8 * (40 * 40 * 3 * 4 + 128);
   config.pipelines = {p};
@@ -193,8 +206,7 @@ TEST_P(Rebalance, R1WithAnEvictingPolicy) {
   config.runtime.cache_bytes = 240 * 384;
   config.runtime.cache_policy = "lru";
   config.pipelines = {p};
-  const JobResult r = run_job(
-      config, [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); });
+  const JobResult r = run_job(config, train(3));
   expect_local_loader_batches(p, r, 2);
   const Roles roles = gather_roles(r);
   EXPECT_EQ(roles.randomizer_moves, 1u);
@@ -216,8 +228,7 @@ TEST_P(Rebalance, MidEpochMoveKeepsOrderAndBytes) {
   config.monitor.rebalance_windows = 1;
   config.monitor.window_ms = 10;
   config.pipelines = {p};
-  const JobResult r = run_job(
-      config, [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); });
+  const JobResult r = run_job(config, train(3));
   expect_local_loader_batches(p, r, 2);
   const Roles roles = gather_roles(r);
   EXPECT_EQ(roles.randomizer_moves, 1u);
@@ -234,12 +245,7 @@ TEST_P(Rebalance, MidEpochMoveKeepsOrderAndBytes) {
 // serves again once its pins and inserts drained. Every batch still equals LocalLoader's, and no internal
 // check of the directory fires.
 TEST_P(Rebalance, FlappingRolesKeepEveryBatchExact) {
-  PipelineConfig p = image_pipeline("flap", 480, 43);
-  p.epochs = 3;
-  p.prepare = {{"image", parse_op_chain("cast(scale=0.0039215686) | resize(height=96, width=96) | log1p | "
-                                        "resize(height=24, width=24)",
-                                        "test")}};
-  p.augment = {};
+  const PipelineConfig p = expensive_pipeline("flap", 43, 3, 96, 24);
   Config config = base(2, 1);
   config.runtime.cache_bytes = 40 * (24 * 24 * 3 * 4 + 128);
   config.monitor.rebalance_windows = 2;
@@ -251,8 +257,7 @@ TEST_P(Rebalance, FlappingRolesKeepEveryBatchExact) {
   config.pipelines = {p};
   // Consumers train about as long as one transformer needs per batch: one transformer is saturated (R2
   // fires), two are half idle (R1 fires).
-  const JobResult r = run_job(
-      config, [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(4)); });
+  const JobResult r = run_job(config, train(4));
   expect_local_loader_batches(p, r, 2);
   const Roles roles = gather_roles(r);
   if (world_rank() == 0)
@@ -284,8 +289,7 @@ TEST_P(RebalanceTwoRandomizers, EveryRandomizerUsesTheNewSlab) {
     p.cache_id = id;
     config.pipelines.push_back(p);
   }
-  const JobResult r = run_job(
-      config, [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); });
+  const JobResult r = run_job(config, train(3));
   for (std::size_t i = 0; i < 2; ++i) {
     JobResult mine = r;
     std::erase_if(mine.batches, [&](const SeenBatch& b) { return b.pipeline != i; });
