@@ -167,9 +167,10 @@ KeyDef chains_key(std::string_view key, std::string_view help,
   return def;
 }
 
-KeyDef global_integer(std::string_view key, long long min, long long max, std::string_view help,
-                      std::function<void(RuntimeConfig&, long long)> set,
-                      std::function<long long(const RuntimeConfig&)> get) {
+// An integer key of a global section, read and written through `set` / `get` on the whole Config.
+KeyDef config_integer(std::string_view key, long long min, long long max, std::string_view help,
+                      std::function<void(Config&, long long)> set,
+                      std::function<long long(const Config&)> get) {
   KeyDef def{key, Scope::global, Kind::integer, help, {}, min, max, {}, {}, {}};
   auto check = [key, min, max](long long v, const std::string& where) {
     if (v < min || v > max)
@@ -179,19 +180,26 @@ KeyDef global_integer(std::string_view key, long long min, long long max, std::s
   def.from_toml = [=](Config& c, PipelineConfig*, const toml::node& n, const std::string& where) {
     auto v = n.value<long long>();
     if (!v || !n.is_integer()) bad(where, str_cat(key, " must be an integer"));
-    set(c.runtime, check(*v, where));
+    set(c, check(*v, where));
   };
   def.from_text = [=](Config& c, PipelineConfig*, const std::vector<std::string>& t,
-                      const std::string& where) {
-    set(c.runtime, check(parse_integer(t.back(), where), where));
-  };
-  def.to_toml = [=](const Config& c, const PipelineConfig*) { return std::to_string(get(c.runtime)); };
+                      const std::string& where) { set(c, check(parse_integer(t.back(), where), where)); };
+  def.to_toml = [=](const Config& c, const PipelineConfig*) { return std::to_string(get(c)); };
   return def;
 }
 
-// A string key of [runtime]; `allowed` empty means any non-empty... or empty text.
-KeyDef global_text(std::string_view key, std::vector<std::string_view> allowed, std::string_view help,
-                   std::string RuntimeConfig::*member) {
+KeyDef global_integer(std::string_view key, long long min, long long max, std::string_view help,
+                      std::function<void(RuntimeConfig&, long long)> set,
+                      std::function<long long(const RuntimeConfig&)> get) {
+  return config_integer(
+      key, min, max, help, [set](Config& c, long long v) { set(c.runtime, v); },
+      [get](const Config& c) { return get(c.runtime); });
+}
+
+// A string key of a global section (Config::*section); `allowed` empty means any text.
+template <typename Section>
+KeyDef section_text(std::string_view key, std::vector<std::string_view> allowed, std::string_view help,
+                    Section Config::*section, std::string Section::*member) {
   KeyDef def{key, Scope::global, allowed.empty() ? Kind::text : Kind::choice, help, allowed, 0, 0, {}, {},
              {}};
   auto set = [=](Config& c, const std::string& v, const std::string& where) {
@@ -200,7 +208,7 @@ KeyDef global_text(std::string_view key, std::vector<std::string_view> allowed, 
       for (auto a : allowed) ok = ok || a == v;
       if (!ok) bad(where, str_cat(key, " = '", v, "' is not one of ", join(allowed)));
     }
-    c.runtime.*member = v;
+    (c.*section).*member = v;
   };
   def.from_toml = [=](Config& c, PipelineConfig*, const toml::node& n, const std::string& w) {
     set(c, node_text(n, w), w);
@@ -208,8 +216,13 @@ KeyDef global_text(std::string_view key, std::vector<std::string_view> allowed, 
   def.from_text = [=](Config& c, PipelineConfig*, const std::vector<std::string>& t, const std::string& w) {
     set(c, t.back(), w);
   };
-  def.to_toml = [=](const Config& c, const PipelineConfig*) { return quote(c.runtime.*member); };
+  def.to_toml = [=](const Config& c, const PipelineConfig*) { return quote((c.*section).*member); };
   return def;
+}
+
+KeyDef global_text(std::string_view key, std::vector<std::string_view> allowed, std::string_view help,
+                   std::string RuntimeConfig::*member) {
+  return section_text(key, std::move(allowed), help, &Config::runtime, member);
 }
 
 double parse_number(std::string_view text, const std::string& where) {
@@ -225,21 +238,9 @@ double parse_number(std::string_view text, const std::string& where) {
 // member.
 KeyDef monitor_integer(std::string_view key, long long min, long long max, std::string_view help,
                        int MonitorConfig::*member) {
-  KeyDef def{key, Scope::global, Kind::integer, help, {}, min, max, {}, {}, {}};
-  auto set = [=](Config& c, long long v, const std::string& where) {
-    if (v < min || v > max)
-      bad(where, str_cat(key, " = ", v, " is out of range (allowed: ", min, " to ", max, ")"));
-    c.monitor.*member = static_cast<int>(v);
-  };
-  def.from_toml = [=](Config& c, PipelineConfig*, const toml::node& n, const std::string& where) {
-    auto v = n.value<long long>();
-    if (!v || !n.is_integer()) bad(where, str_cat(key, " must be an integer"));
-    set(c, *v, where);
-  };
-  def.from_text = [=](Config& c, PipelineConfig*, const std::vector<std::string>& t,
-                      const std::string& where) { set(c, parse_integer(t.back(), where), where); };
-  def.to_toml = [=](const Config& c, const PipelineConfig*) { return std::to_string(c.monitor.*member); };
-  return def;
+  return config_integer(
+      key, min, max, help, [member](Config& c, long long v) { c.monitor.*member = static_cast<int>(v); },
+      [member](const Config& c) { return static_cast<long long>(c.monitor.*member); });
 }
 
 KeyDef monitor_fraction(std::string_view key, std::string_view help, double MonitorConfig::*member) {
@@ -281,25 +282,6 @@ KeyDef monitor_bool(std::string_view key, std::string_view help, bool MonitorCon
   return def;
 }
 
-KeyDef monitor_choice(std::string_view key, std::vector<std::string_view> allowed, std::string_view help,
-                      std::string MonitorConfig::*member) {
-  KeyDef def{key, Scope::global, Kind::choice, help, allowed, 0, 0, {}, {}, {}};
-  auto set = [=](Config& c, const std::string& v, const std::string& where) {
-    bool ok = false;
-    for (auto a : allowed) ok = ok || a == v;
-    if (!ok) bad(where, str_cat(key, " = '", v, "' is not one of ", join(allowed)));
-    c.monitor.*member = v;
-  };
-  def.from_toml = [=](Config& c, PipelineConfig*, const toml::node& n, const std::string& w) {
-    set(c, node_text(n, w), w);
-  };
-  def.from_text = [=](Config& c, PipelineConfig*, const std::vector<std::string>& t, const std::string& w) {
-    set(c, t.back(), w);
-  };
-  def.to_toml = [=](const Config& c, const PipelineConfig*) { return quote(c.monitor.*member); };
-  return def;
-}
-
 void add_monitor_keys(std::vector<KeyDef>& k) {
   using M = MonitorConfig;
   k.push_back(monitor_integer("monitor.window_batches", 0, 1 << 20, "a window closes after this many batches",
@@ -307,8 +289,8 @@ void add_monitor_keys(std::vector<KeyDef>& k) {
   k.push_back(monitor_integer("monitor.window_ms", 0, 3600000, "... or this many milliseconds (first wins)",
                               &M::window_ms));
   k.push_back(monitor_integer("monitor.history", 1, 1 << 16, "windows the coordinator keeps", &M::history));
-  k.push_back(
-      monitor_choice("monitor.policy", {"adaptive", "static"}, "transform placement policy", &M::policy));
+  k.push_back(section_text("monitor.policy", {"adaptive", "static"}, "transform placement policy",
+                           &Config::monitor, &M::policy));
   k.push_back(
       monitor_fraction("monitor.low_water", "starving below this mean queue occupancy", &M::low_water));
   k.push_back(monitor_fraction("monitor.high_water", "queues full when their minimum is at or above",

@@ -48,7 +48,8 @@ class Randomizer::Oracle final : public cache::NextUse {
   Randomizer& owner_;
 };
 
-Randomizer::Randomizer(Context& ctx) : RoleLoop(ctx), oracle_(std::make_unique<Oracle>(*this)) {
+Randomizer::Randomizer(Context& ctx)
+    : RoleLoop(ctx), oracle_(std::make_unique<Oracle>(*this)), clock_(ctx.monitor.window, now_ns()) {
   const Layout& layout = ctx.layout;
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
     if (layout.randomizer_of[i] != ctx.rank) continue;
@@ -94,7 +95,6 @@ Randomizer::Randomizer(Context& ctx) : RoleLoop(ctx), oracle_(std::make_unique<O
   pending_on_.assign(holders, 0);
   deferred_start_.assign(holders, 0);
   slab_hits_.assign(holders, 0);
-  window_start_ns_ = now_ns();
   if (ctx.rank == layout.coordinator()) coordinator_ = std::make_unique<Coordinator>(ctx);
   point_epoch_ = ~std::uint64_t{0};
   for (const auto& p : pipelines_)
@@ -199,7 +199,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   report_.samples_described += ids_.size();
   ctx_.fabric->send(c.rank, kDescriptor, writer_.view());
   c.outstanding.push_back(std::move(out));
-  ++window_batches_;
+  clock_.batch();
   return true;
 }
 
@@ -283,17 +283,13 @@ void Randomizer::release(const Outstanding& out) {
 
 void Randomizer::report_window(bool force) {
   const std::uint64_t now = now_ns();
-  const auto& w = ctx_.monitor.window;
-  const bool due = force || (w.ms > 0 && now - window_start_ns_ >= std::uint64_t{w.ms} * 1'000'000) ||
-                   (w.batches > 0 && window_batches_ >= w.batches);
-  if (!due) return;
+  if (!force && !clock_.due(now)) return;
   monitor::RankStats stats;
   stats.rank = static_cast<std::uint32_t>(ctx_.rank);
-  stats.window_ns = now - window_start_ns_;
+  stats.window_ns = now - clock_.start_ns();
   stats.slab_hits = slab_hits_;
   std::fill(slab_hits_.begin(), slab_hits_.end(), 0);
-  window_start_ns_ = now;
-  window_batches_ = 0;
+  clock_.restart(now);
   if (coordinator_)
     coordinator_->add(std::move(stats));
   else

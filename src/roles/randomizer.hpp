@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cache/directory.hpp"
+#include "monitor/recorder.hpp"
 #include "roles/coordinator.hpp"
 #include "roles/protocol.hpp"
 #include "roles/role_loop.hpp"
@@ -94,7 +95,7 @@ class Randomizer final : public RoleLoop {
   std::uint64_t stale_acks_ = 0;  // insert acks from slabs that had stopped serving
   // Monitoring: hits per slab in the open window, the window clock, and on the coordinator rank the rest.
   std::vector<std::uint64_t> slab_hits_;
-  std::uint64_t window_start_ns_ = 0, window_batches_ = 0;
+  monitor::WindowClock clock_;  // closes this randomizer's own windows (batches described, or time)
   std::unique_ptr<Coordinator> coordinator_;
   std::uint64_t first_epoch_ = 0;    // epoch the run starts in
   std::uint64_t point_epoch_ = 0;    // epoch being described at the last rebalance point

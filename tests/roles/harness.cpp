@@ -1,12 +1,15 @@
 #include "harness.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
 #include "core/check.hpp"
+#include "ferry/local_loader.hpp"
 #include "storage/synthetic.hpp"
 
 namespace ferry::test {
@@ -129,6 +132,25 @@ JobResult run_job(const Config& config, const std::function<void(Runtime&, const
     }
   }
   return result;
+}
+
+void expect_local_loader_batches(const PipelineConfig& p, const std::vector<const SeenBatch*>& seen,
+                                 std::uint32_t me, std::uint32_t consumers) {
+  LocalLoader local(p, me, consumers);
+  std::size_t k = 0;
+  while (const Batch* b = local.next_batch()) {
+    ASSERT_LT(k, seen.size()) << "pipeline " << p.name << ": fewer batches than LocalLoader";
+    ASSERT_EQ(seen[k]->ids, b->ids) << p.name << " batch " << k << " (epoch " << b->epoch << ")";
+    ASSERT_EQ(seen[k]->fields.size(), b->fields.size());
+    for (std::size_t f = 0; f < b->fields.size(); ++f) {
+      const auto& want = b->fields[f];
+      ASSERT_EQ(seen[k]->fields[f].size(), want.bytes) << p.name << " batch " << k << " field " << want.name;
+      ASSERT_EQ(std::memcmp(seen[k]->fields[f].data(), want.data, want.bytes), 0)
+          << p.name << " batch " << k << " field " << want.name << " differs from LocalLoader";
+    }
+    ++k;
+  }
+  EXPECT_EQ(k, seen.size()) << "pipeline " << p.name << ": more batches than LocalLoader";
 }
 
 std::uint64_t sum_all(std::uint64_t value) {

@@ -45,6 +45,12 @@ struct JobResult {
 // (round-robin over pipelines), calling `on_batch` (may be empty) after each batch.
 JobResult run_job(const Config& config, const std::function<void(Runtime&, const Batch&)>& on_batch = {});
 
+// Every batch of `seen` (one consumer's batches of pipeline p, in delivery order) equals LocalLoader's batch
+// for consumer `me` of `consumers` (IDs and every field's bytes), and there are as many. Records gtest
+// failures.
+void expect_local_loader_batches(const PipelineConfig& p, const std::vector<const SeenBatch*>& seen,
+                                 std::uint32_t me, std::uint32_t consumers);
+
 // Sum of a value over all ranks.
 std::uint64_t sum_all(std::uint64_t value);
 double max_all(double value);

@@ -42,22 +42,7 @@ void expect_matches_local_loader(const Config& config, const JobResult& r) {
       for (int c = 0; c < world_size() - 3; ++c) group.push_back(c);
     const auto me =
         static_cast<std::uint32_t>(std::find(group.begin(), group.end(), r.consumer_index) - group.begin());
-    LocalLoader local(p, me, static_cast<std::uint32_t>(group.size()));
-    std::size_t k = 0;
-    while (const Batch* b = local.next_batch()) {
-      ASSERT_LT(k, seen.size()) << "pipeline " << p.name << ": fewer batches than LocalLoader";
-      ASSERT_EQ(seen[k]->ids, b->ids) << p.name << " batch " << k;
-      ASSERT_EQ(seen[k]->fields.size(), b->fields.size());
-      for (std::size_t f = 0; f < b->fields.size(); ++f) {
-        const auto& want = b->fields[f];
-        ASSERT_EQ(seen[k]->fields[f].size(), want.bytes)
-            << p.name << " batch " << k << " field " << want.name;
-        ASSERT_EQ(std::memcmp(seen[k]->fields[f].data(), want.data, want.bytes), 0)
-            << p.name << " batch " << k << " field " << want.name << " differs from LocalLoader";
-      }
-      ++k;
-    }
-    EXPECT_EQ(k, seen.size()) << "pipeline " << p.name << ": more batches than LocalLoader";
+    expect_local_loader_batches(p, seen, me, static_cast<std::uint32_t>(group.size()));
   }
 }
 
@@ -289,7 +274,9 @@ TEST_P(Runtime, StopMidEpochAndResumeFromTheSavedState) {
   if (consumer_index == 0) state.copy(buffer, sizeof buffer - 1);
   const int root = world_size() - consumers(config);  // the first consumer rank
   MPI_Bcast(buffer, sizeof buffer, MPI_CHAR, root, MPI_COMM_WORLD);
-  if (consumer_index >= 0) EXPECT_EQ(state, std::string(buffer)) << "consumers disagree on the state";
+  if (consumer_index >= 0) {
+    EXPECT_EQ(state, std::string(buffer)) << "consumers disagree on the state";
+  }
   Config resumed = config;
   apply_state(resumed, buffer);
   const JobResult r = run_job(resumed);
