@@ -138,7 +138,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   ++c.next_seq;
   Descriptor d{static_cast<std::uint32_t>(p.runtime->index), epoch, batch, {}};
   d.sources.resize(ids_.size());
-  Outstanding out{epoch, batch, {}};
+  Outstanding out{epoch, batch, {}, {}};
   std::map<std::uint64_t, MissEntry> misses;  // ascending IDs
   for (std::size_t i = 0; i < ids_.size(); ++i) {
     const cache::Key key{group, ids_[i]};

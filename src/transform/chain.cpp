@@ -7,6 +7,7 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "transform/dispatch.hpp"
+#include "transform/kernels_elementwise.hpp"
 
 namespace ferry::transform {
 
@@ -72,13 +73,20 @@ std::string Chain::text() const {
 }
 
 std::optional<DeviceProgram> Chain::device_program(std::string* why) const {
-  DeviceProgram program{input_, output_, {}};
-  for (const Step& s : ops_) {
+  DeviceProgram program{input_, output_, {}, false, max_sample_bytes_};
+  TensorDesc in = input_;
+  for (std::size_t k = 0; k < ops_.size(); ++k) {
+    const Step& s = ops_[k];
     auto step = s.op->device_step();
     if (!step) {
       if (why) *why = str_cat("op ", s.op->text(), " has no device kernel");
       return std::nullopt;
     }
+    step->in = in;
+    step->out = s.op->output();
+    step->op_index = static_cast<std::uint32_t>(k);  // the index Chain::run hashes into the sample keys
+    program.random = program.random || step->random;
+    in = step->out;
     program.steps.push_back(std::move(*step));
   }
   if (program.steps.empty()) {
@@ -116,7 +124,8 @@ void Chain::run(const std::byte* in, std::byte* out, std::size_t n, const std::u
     std::byte* dst = last ? out : scratch(k % 2, n * max_intermediate_bytes_);
     const std::uint64_t* keys = nullptr;
     if (step.random) {
-      for (std::size_t i = 0; i < n; ++i) keys_[i] = hash_combine(hash_combine(batch_key, ids[i]), k);
+      const kernels::SampleKeys make_keys{ids, keys_.data(), batch_key, k};
+      for (std::size_t i = 0; i < n; ++i) make_keys(i);
       keys = keys_.data();
     }
     step.op->run({src, dst, n, keys});

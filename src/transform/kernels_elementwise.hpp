@@ -91,6 +91,19 @@ struct Log1p {
   FERRY_HD void operator()(std::size_t i) const { out[i] = ::log1pf(in[i]); }
 };
 
+// Per-sample random key of op `op_index` of a chain: hash of (seed, epoch) as `batch_key`, the sample's data
+// ID and the op's index, so a sample's draws never depend on its batch or position. Host and device alike.
+struct SampleKeys {
+  const std::uint64_t* ids;
+  std::uint64_t* keys;
+  std::uint64_t batch_key;  // hash_combine(seed, epoch)
+  std::uint64_t op_index;
+
+  FERRY_HD void operator()(std::size_t s) const {
+    keys[s] = hash_combine(hash_combine(batch_key, ids[s]), op_index);
+  }
+};
+
 // Random bits for a per-sample decision number `k` (crop offset, flip): a stream kept apart from the
 // per-element stream, which hashes element indices far below 2^63.
 FERRY_HD std::uint64_t sample_bits(std::uint64_t key, std::uint64_t k) {

@@ -148,7 +148,11 @@ class Log1pOp final : public Op {
  public:
   explicit Log1pOp(const TensorDesc& input) : Op("log1p", input), elements_(input.elements()) {}
 
-  std::optional<DeviceStep> device_step() const override { return DeviceStep{}; }  // kind log1p
+  std::optional<DeviceStep> device_step() const override {
+    DeviceStep step;
+    step.kind = DeviceStep::Kind::log1p;
+    return step;
+  }
 
   void run(const OpRun& r) override {
     for_each("ferry::log1p", r.n * elements_,
@@ -171,6 +175,15 @@ class NoiseOp final : public Op {
         elements_(input.elements()),
         std_(static_cast<float>(stdev)),
         mean_(static_cast<float>(mean)) {}
+
+  std::optional<DeviceStep> device_step() const override {
+    DeviceStep step;
+    step.kind = DeviceStep::Kind::noise;
+    step.random = true;
+    step.mean = mean_;
+    step.stdev = std_;
+    return step;
+  }
 
   void run(const OpRun& r) override {
     for_each_md("ferry::noise",

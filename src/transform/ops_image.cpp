@@ -25,6 +25,13 @@ class TransposeOp final : public Op {
   TransposeOp(const char* name, const TensorDesc& input, TensorDesc output, bool to_chw)
       : Op(name, std::move(output)), input_(input), to_chw_(to_chw) {}
 
+  std::optional<DeviceStep> device_step() const override {
+    DeviceStep step;
+    step.kind = DeviceStep::Kind::transpose;
+    step.to_chw = to_chw_;
+    return step;
+  }
+
   void run(const OpRun& r) override {
     const std::size_t pixels = input_.height() * input_.width();
     const std::size_t channels = input_.channels();
@@ -70,6 +77,18 @@ class WindowOp final : public Op {
   WindowOp(std::string text, const TensorDesc& input, const TensorDesc& output, std::int64_t pad,
            float flip_p)
       : Op(std::move(text), output), input_(input), pad_(pad), flip_p_(flip_p), random_(true) {}
+
+  std::optional<DeviceStep> device_step() const override {
+    DeviceStep step;
+    step.kind = DeviceStep::Kind::window;
+    step.random = random_;
+    step.top = fixed_.top;
+    step.left = fixed_.left;
+    step.flip = fixed_.flip != 0;
+    step.pad = pad_;
+    step.flip_p = flip_p_;
+    return step;
+  }
 
   void run(const OpRun& r) override {
     const kernels::Planes src = planes_of(input_);
@@ -148,6 +167,12 @@ class ResizeOp final : public Op {
   ResizeOp(const TensorDesc& input, std::size_t height, std::size_t width)
       : Op(str_cat("resize(height=", height, ", width=", width, ")"), resized(input, height, width)),
         input_(input) {}
+
+  std::optional<DeviceStep> device_step() const override {
+    DeviceStep step;
+    step.kind = DeviceStep::Kind::resize;
+    return step;
+  }
 
   void run(const OpRun& r) override {
     const kernels::Planes src = planes_of(input_);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ferry/dtype.hpp"
+#include "transform/image_geometry.hpp"
 
 namespace ferry::transform {
 
@@ -45,15 +46,6 @@ struct TensorDesc {
 
 // Same element type and rank as `like` (2-D stays 2-D), with a new height and width.
 TensorDesc resized(const TensorDesc& like, std::size_t height, std::size_t width);
-
-// Plain geometry of an image batch as the kernels see it: `planes` rows of H*W pixels, each of `inner`
-// interleaved values. HWC is (1, H, W, C); CHW is (C, H, W, 1).
-struct ImageGeometry {
-  std::size_t planes = 1;
-  std::size_t height = 1;
-  std::size_t width = 1;
-  std::size_t inner = 1;
-};
 
 ImageGeometry geometry(const TensorDesc& desc) noexcept;
 

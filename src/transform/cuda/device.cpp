@@ -15,6 +15,7 @@
 #include "ferry/error.hpp"
 #include "transform/cuda/check_cuda.hpp"
 #include "transform/cuda/launch.hpp"
+#include "transform/program_runner.hpp"
 
 namespace ferry::cuda {
 namespace {
@@ -58,15 +59,56 @@ struct PinnedBuffer {
 
 struct Program {
   transform::DeviceProgram program;
-  std::vector<DeviceBuffer> sub, div;  // per step: affine parameters on the device
+  std::vector<DeviceBuffer> sub, div;            // per step: affine parameters on the device
+  std::vector<const float*> sub_ptrs, div_ptrs;  // the same, as run_program takes them
+};
+
+// transform::run_program's launcher: every kernel enqueued on one stream, none waited for.
+struct StreamLauncher {
+  cudaStream_t stream;
+
+  void sample_keys(const std::uint64_t* ids, std::uint64_t* keys, std::size_t n, std::uint64_t batch_key,
+                   std::uint64_t op_index) {
+    sample_keys_async(ids, keys, n, batch_key, op_index, stream);
+  }
+  void cast(DType from, const void* in, float* out, std::size_t count, double scale, double shift) {
+    cast_to_f32_async(from, in, out, count, scale, shift, stream);
+  }
+  void affine(const float* in, float* out, std::size_t count, const float* sub, const float* div,
+              std::size_t channels, std::size_t stride) {
+    channel_affine_async(in, out, count, sub, div, channels, stride, stream);
+  }
+  void log1p(const float* in, float* out, std::size_t count) { log1p_async(in, out, count, stream); }
+  void transpose(std::size_t word, bool to_chw, const void* in, void* out, std::size_t n, std::size_t pixels,
+                 std::size_t channels) {
+    transpose_async(word, to_chw, in, out, n, pixels, channels, stream);
+  }
+  void place_random(const std::uint64_t* keys, void* places, std::size_t n, std::int64_t range_y,
+                    std::int64_t range_x, std::int64_t pad, float flip_p) {
+    place_random_async(keys, places, n, range_y, range_x, pad, flip_p, stream);
+  }
+  void window(std::size_t word, const void* in, void* out, std::size_t n, const transform::ImageGeometry& src,
+              const transform::ImageGeometry& dst, const void* places, std::int64_t top, std::int64_t left,
+              bool flip) {
+    window_async(word, in, out, n, src, dst, places, top, left, flip, stream);
+  }
+  void resize(const float* in, float* out, std::size_t n, const transform::ImageGeometry& src,
+              const transform::ImageGeometry& dst) {
+    resize_async(in, out, n, src, dst, stream);
+  }
+  void noise(const float* in, float* out, const std::uint64_t* keys, std::size_t n, std::size_t elements,
+             float mean, float stdev) {
+    noise_async(in, out, keys, n, elements, mean, stdev, stream);
+  }
 };
 
 }  // namespace
 
 struct CudaDevice::Impl {
   struct Slot {
-    PinnedBuffer host_in, host_out;
-    DeviceBuffer in, a, b;
+    PinnedBuffer host_in, host_out, host_ids;
+    DeviceBuffer in, a, b, ids, keys, places;
+    transform::DeviceArgs args;  // the job's seed and epoch (ids are copied to host_ids)
     cudaEvent_t start = nullptr, end = nullptr;
     transform::DeviceJob job;
     bool busy = false;
@@ -109,11 +151,8 @@ CudaDevice::~CudaDevice() {
   if (cudaSetDevice(impl_->ordinal) != cudaSuccess) return;
   cudaStreamSynchronize(impl_->stream);
   for (auto& s : impl_->slots) {
-    s->host_in.free();
-    s->host_out.free();
-    s->in.free();
-    s->a.free();
-    s->b.free();
+    for (PinnedBuffer* b : {&s->host_in, &s->host_out, &s->host_ids}) b->free();
+    for (DeviceBuffer* b : {&s->in, &s->a, &s->b, &s->ids, &s->keys, &s->places}) b->free();
     cudaEventDestroy(s->start);
     cudaEventDestroy(s->end);
   }
@@ -139,6 +178,10 @@ std::uint64_t CudaDevice::add_program(const transform::DeviceProgram& program) {
     FERRY_CHECK_CUDA(cudaMemcpy(p.sub[i].data, step.sub.data(), bytes, cudaMemcpyHostToDevice));
     FERRY_CHECK_CUDA(cudaMemcpy(p.div[i].data, step.div.data(), bytes, cudaMemcpyHostToDevice));
   }
+  for (std::size_t i = 0; i < program.steps.size(); ++i) {
+    p.sub_ptrs.push_back(static_cast<const float*>(p.sub[i].data));
+    p.div_ptrs.push_back(static_cast<const float*>(p.div[i].data));
+  }
   impl_->programs.push_back(std::move(p));
   return impl_->programs.size() - 1;
 }
@@ -152,18 +195,32 @@ transform::Device::Ticket CudaDevice::stage(const transform::DeviceJob& job) {
     throw TransformError(str_cat("CUDA device: job of ", job.samples, " samples has ", job.input_bytes,
                                  " input and ", job.output_bytes, " output bytes, the program wants ",
                                  program.input.bytes(), " and ", program.output.bytes(), " per sample"));
+  const auto* args = static_cast<const transform::DeviceArgs*>(job.context);
+  if (program.random && (!args || !args->ids))
+    throw TransformError("CUDA device: a random program's job needs its sample IDs (DeviceArgs)");
   impl_->select();
   Impl::Slot& slot = impl_->free_slot();
-  const std::size_t elements = job.samples * program.input.elements();
+  const std::size_t between = job.samples * program.max_sample_bytes;  // any step's input or output
   slot.host_in.reserve(job.input_bytes);
   slot.host_out.reserve(job.output_bytes);
   slot.in.reserve(job.input_bytes);
-  slot.a.reserve(elements * sizeof(float));
-  slot.b.reserve(elements * sizeof(float));
+  slot.a.reserve(between);
+  slot.b.reserve(between);
   std::memcpy(slot.host_in.data, job.input, job.input_bytes);
   FERRY_CHECK_CUDA(cudaEventRecord(slot.start, impl_->stream));
   FERRY_CHECK_CUDA(cudaMemcpyAsync(slot.in.data, slot.host_in.data, job.input_bytes, cudaMemcpyHostToDevice,
                                    impl_->stream));
+  if (program.random) {
+    const std::size_t id_bytes = job.samples * sizeof(std::uint64_t);
+    slot.host_ids.reserve(id_bytes);
+    slot.ids.reserve(id_bytes);
+    slot.keys.reserve(id_bytes);
+    slot.places.reserve(job.samples * placement_bytes());
+    std::memcpy(slot.host_ids.data, args->ids, id_bytes);
+    FERRY_CHECK_CUDA(
+        cudaMemcpyAsync(slot.ids.data, slot.host_ids.data, id_bytes, cudaMemcpyHostToDevice, impl_->stream));
+    slot.args = *args;
+  }
   slot.job = job;
   slot.busy = true;
   const Ticket ticket = impl_->next_ticket++;
@@ -174,31 +231,20 @@ transform::Device::Ticket CudaDevice::stage(const transform::DeviceJob& job) {
 void CudaDevice::launch(Ticket ticket) {
   Impl::Slot& slot = impl_->slot_of(ticket);
   const Program& p = impl_->programs[slot.job.kernel];
-  const std::size_t count = slot.job.samples * p.program.input.elements();
   impl_->select();
-  // Ping-pong between a and b; the first step reads the staged input.
-  const void* from = slot.in.data;
-  float* to = static_cast<float*>(slot.a.data);
-  for (std::size_t i = 0; i < p.program.steps.size(); ++i) {
-    const auto& step = p.program.steps[i];
-    const auto* in = static_cast<const float*>(from);
-    switch (step.kind) {
-      case transform::DeviceStep::Kind::cast:
-        cast_to_f32_async(step.from, from, to, count, step.scale, step.shift, impl_->stream);
-        break;
-      case transform::DeviceStep::Kind::affine:
-        channel_affine_async(in, to, count, static_cast<const float*>(p.sub[i].data),
-                             static_cast<const float*>(p.div[i].data), step.sub.size(), step.stride,
-                             impl_->stream);
-        break;
-      case transform::DeviceStep::Kind::log1p:
-        log1p_async(in, to, count, impl_->stream);
-        break;
-    }
-    from = to;
-    to = to == slot.a.data ? static_cast<float*>(slot.b.data) : static_cast<float*>(slot.a.data);
-  }
-  FERRY_CHECK_CUDA(cudaMemcpyAsync(slot.host_out.data, from, slot.job.output_bytes, cudaMemcpyDeviceToHost,
+  transform::ProgramMemory memory;
+  memory.input = slot.in.data;
+  memory.a = slot.a.data;
+  memory.b = slot.b.data;
+  memory.ids = static_cast<const std::uint64_t*>(slot.ids.data);
+  memory.keys = static_cast<std::uint64_t*>(slot.keys.data);
+  memory.places = slot.places.data;
+  memory.sub = p.sub_ptrs.data();
+  memory.div = p.div_ptrs.data();
+  StreamLauncher launcher{impl_->stream};
+  const void* result =
+      transform::run_program(p.program, slot.job.samples, memory, slot.args.seed, slot.args.epoch, launcher);
+  FERRY_CHECK_CUDA(cudaMemcpyAsync(slot.host_out.data, result, slot.job.output_bytes, cudaMemcpyDeviceToHost,
                                    impl_->stream));
   FERRY_CHECK_CUDA(cudaEventRecord(slot.end, impl_->stream));
 }

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <utility>
 
+#include "ferry/error.hpp"
 #include "transform/cuda/check_cuda.hpp"
 #include "transform/cuda/launch.hpp"
 #include "transform/kernels_elementwise.hpp"
+#include "transform/kernels_image.hpp"
 
 namespace ferry::cuda {
 
@@ -64,6 +67,26 @@ class DeviceArray {
  private:
   float* data_ = nullptr;
 };
+
+// The unsigned type of an element size, for kernels that only move elements.
+template <typename F>
+void visit_word(std::size_t word, F&& f) {
+  switch (word) {
+    case 1:
+      return f(std::uint8_t{});
+    case 2:
+      return f(std::uint16_t{});
+    case 4:
+      return f(std::uint32_t{});
+    case 8:
+      return f(std::uint64_t{});
+  }
+  throw InternalError("CUDA launcher: element size " + std::to_string(word) + " is not 1, 2, 4 or 8");
+}
+
+transform::kernels::Planes planes(const transform::ImageGeometry& g) {
+  return {g.planes, g.height, g.width, g.inner};
+}
 
 template <typename T>
 void cast_typed(const void* in, float* out, std::size_t count, double scale, double shift, void* stream) {
@@ -139,6 +162,64 @@ void channel_affine_async(const float* in, float* out, std::size_t count, const 
 
 void log1p_async(const float* in, float* out, std::size_t count, void* stream) {
   enqueue(transform::kernels::Log1p{in, out}, count, stream);
+}
+
+void sample_keys_async(const std::uint64_t* ids, std::uint64_t* keys, std::size_t samples,
+                       std::uint64_t batch_key, std::uint64_t op_index, void* stream) {
+  enqueue(transform::kernels::SampleKeys{ids, keys, batch_key, op_index}, samples, stream);
+}
+
+void transpose_async(std::size_t word, bool to_chw, const void* in, void* out, std::size_t samples,
+                     std::size_t pixels, std::size_t channels, void* stream) {
+  const std::size_t count = samples * pixels * channels;
+  visit_word(word, [&](auto tag) {
+    using W = decltype(tag);
+    const auto* i = static_cast<const W*>(in);
+    auto* o = static_cast<W*>(out);
+    if (to_chw)
+      enqueue(transform::kernels::HwcToChw<W>{i, o, pixels, channels}, count, stream);
+    else
+      enqueue(transform::kernels::ChwToHwc<W>{i, o, pixels, channels}, count, stream);
+  });
+}
+
+std::size_t placement_bytes() noexcept {
+  return sizeof(transform::kernels::Placement);
+}
+
+void place_random_async(const std::uint64_t* keys, void* places, std::size_t samples, std::int64_t range_y,
+                        std::int64_t range_x, std::int64_t pad, float flip_p, void* stream) {
+  enqueue(transform::kernels::PlaceRandom{keys, static_cast<transform::kernels::Placement*>(places), range_y,
+                                          range_x, pad, flip_p},
+          samples, stream);
+}
+
+void window_async(std::size_t word, const void* in, void* out, std::size_t samples,
+                  const transform::ImageGeometry& src, const transform::ImageGeometry& dst,
+                  const void* places, std::int64_t top, std::int64_t left, bool flip, void* stream) {
+  const std::size_t pixels = samples * dst.planes * dst.height * dst.width;
+  const transform::kernels::Placement fixed{top, left, flip ? 1 : 0};
+  visit_word(word, [&](auto tag) {
+    using W = decltype(tag);
+    enqueue(transform::kernels::Window<W>{static_cast<const W*>(in), static_cast<W*>(out), planes(src),
+                                          planes(dst),
+                                          static_cast<const transform::kernels::Placement*>(places), fixed},
+            pixels, stream);
+  });
+}
+
+void resize_async(const float* in, float* out, std::size_t samples, const transform::ImageGeometry& src,
+                  const transform::ImageGeometry& dst, void* stream) {
+  const std::size_t pixels = samples * dst.planes * dst.height * dst.width;
+  const float sy = static_cast<float>(src.height) / static_cast<float>(dst.height);
+  const float sx = static_cast<float>(src.width) / static_cast<float>(dst.width);
+  enqueue(transform::kernels::ResizeBilinear{in, out, planes(src), planes(dst), sy, sx}, pixels, stream);
+}
+
+void noise_async(const float* in, float* out, const std::uint64_t* keys, std::size_t samples,
+                 std::size_t sample_elements, float mean, float stdev, void* stream) {
+  enqueue(transform::kernels::GaussianNoise{in, out, keys, sample_elements, mean, stdev},
+          samples * sample_elements, stream);
 }
 
 }  // namespace ferry::cuda
