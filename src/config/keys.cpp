@@ -370,9 +370,11 @@ std::vector<KeyDef> make_keys() {
       "runtime.transform_workers", 1, 256, "CPU worker threads per transformation rank",
       [](RuntimeConfig& r, long long v) { r.transform_workers = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.transform_workers); }));
-  k.push_back(global_text("runtime.accelerator", {"auto", "none"},
-                          "auto: transformation ranks use a visible CUDA device; none: CPU only",
-                          &RuntimeConfig::accelerator));
+  k.push_back(global_text(
+      "runtime.accelerator", {"auto", "none"},
+      "auto: transformation ranks (prepare) and consumers (augment) use a visible CUDA device when the job "
+      "list says; none: CPU only",
+      &RuntimeConfig::accelerator));
   k.push_back(global_integer(
       "runtime.cache_bytes", 0, 1LL << 44, "slab bytes per cache server",
       [](RuntimeConfig& r, long long v) { r.cache_bytes = static_cast<std::uint64_t>(v); },

@@ -95,6 +95,16 @@ std::vector<std::optional<transform::Chain>> SampleProcessor::prepare_chains() c
   return chains;
 }
 
+std::optional<transform::DeviceProgram> SampleProcessor::augment_program(std::size_t field,
+                                                                         std::string* why) const {
+  const Field& f = fields_[field];
+  if (!f.augment) {
+    if (why) *why = "it has no augment chain";
+    return std::nullopt;
+  }
+  return f.augment->device_program(why);
+}
+
 void SampleProcessor::augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
                               const std::uint64_t* ids, std::uint64_t epoch) {
   Field& f = fields_[field];

@@ -47,6 +47,11 @@ class SampleProcessor {
   void read_raw(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out);
   // Per field: a fresh copy of its prepare chain, or nothing when it has none.
   std::vector<std::optional<transform::Chain>> prepare_chains() const;
+  // The field's augment chain as an accelerator program; nothing (and `why`) when it has no augment chain or
+  // an op without a device kernel.
+  std::optional<transform::DeviceProgram> augment_program(std::size_t field,
+                                                          std::string* why = nullptr) const;
+  std::uint64_t seed() const noexcept { return config_.seed; }
   // Augments n prepared samples (ids in the same order) into `out`; copies when the field has no augment
   // chain.
   void augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,

@@ -2,17 +2,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "monitor/codec.hpp"
 
 namespace ferry::monitor {
 
 namespace {
-constexpr std::uint64_t kJobListTag = 0x4a01;  // 'J', version 1
+constexpr std::uint64_t kJobListTag = 0x4a02;  // 'J', version 2 (stages)
 }  // namespace
 
 std::string_view to_string(Target target) noexcept {
   return target == Target::accelerator ? "accelerator" : "cpu";
+}
+
+std::string_view to_string(Stage stage) noexcept {
+  return stage == Stage::augment ? "augment" : "prepare";
 }
 
 std::string_view to_string(Reason reason) noexcept {
@@ -49,13 +54,12 @@ Target route(const OpPlacement& placement, std::uint64_t batch) noexcept {
   return (b + 1) * u / kShareUnits > b * u / kShareUnits ? Target::accelerator : Target::cpu;
 }
 
-const OpPlacement* JobList::find(std::uint32_t pipeline, std::uint32_t op) const noexcept {
-  const auto it =
-      std::lower_bound(ops.begin(), ops.end(), std::pair{pipeline, op},
-                       [](const OpPlacement& p, const std::pair<std::uint32_t, std::uint32_t>& key) {
-                         return std::pair{p.pipeline, p.op} < key;
-                       });
-  if (it == ops.end() || it->pipeline != pipeline || it->op != op) return nullptr;
+const OpPlacement* JobList::find(std::uint32_t pipeline, std::uint32_t op, Stage stage) const noexcept {
+  const auto key = std::tuple{pipeline, stage, op};
+  const auto it = std::lower_bound(ops.begin(), ops.end(), key, [](const OpPlacement& p, const auto& k) {
+    return std::tuple{p.pipeline, p.stage, p.op} < k;
+  });
+  if (it == ops.end() || std::tuple{it->pipeline, it->stage, it->op} != key) return nullptr;
   return &*it;
 }
 
@@ -66,6 +70,7 @@ std::vector<std::byte> encode(const JobList& jobs) {
   w.u64(jobs.ops.size());
   for (const auto& p : jobs.ops) {
     w.u64(p.pipeline);
+    w.u64(static_cast<std::uint64_t>(p.stage));
     w.u64(p.op);
     w.u64(p.accelerator_units);
     w.u64(static_cast<std::uint64_t>(p.reason));
@@ -78,9 +83,12 @@ JobList decode_job_list(std::span<const std::byte> bytes) {
   if (r.u64() != kJobListTag) r.fail("not a job list, or from another Ferry version");
   JobList jobs;
   jobs.window = r.u64();
-  jobs.ops.resize(r.count(4));
+  jobs.ops.resize(r.count(5));
   for (auto& p : jobs.ops) {
     p.pipeline = r.u32();
+    const std::uint64_t stage = r.u64();
+    if (stage > static_cast<std::uint64_t>(Stage::augment)) r.fail("unknown stage");
+    p.stage = static_cast<Stage>(stage);
     p.op = r.u32();
     p.accelerator_units = r.u32();
     if (p.accelerator_units > kShareUnits) r.fail("accelerator share above 1");

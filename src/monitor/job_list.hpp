@@ -1,6 +1,7 @@
-// The resource computation job list: for each transform op of each pipeline, where its batches run (CPU
-// worker or accelerator) and what share goes to each. The coordinator computes it (policy.hpp) and sends it
-// to every transformation rank, which routes each batch with route().
+// The resource computation job list: for each transform op of each pipeline's prepare and augment stages,
+// where its batches run (CPU or accelerator) and what share goes to each. The coordinator computes it
+// (policy.hpp) and sends it to the transformation ranks (prepare) and the consumers (augment), which route
+// each batch with route().
 #pragma once
 
 #include <array>
@@ -14,6 +15,12 @@ namespace ferry::monitor {
 
 enum class Target : std::uint8_t { cpu = 0, accelerator = 1 };
 std::string_view to_string(Target target) noexcept;
+
+// Which chain an op belongs to, and so whose accelerator runs it: the prepare stage runs on the
+// transformation ranks (their devices), the augment stage on each consumer (the consumer's own device,
+// usually the one training uses).
+enum class Stage : std::uint8_t { prepare = 0, augment = 1 };
+std::string_view to_string(Stage stage) noexcept;
 
 // Why a placement is what it is, for logs and tests.
 enum class Reason : std::uint8_t {
@@ -33,9 +40,10 @@ inline constexpr std::uint32_t kShareUnits = 1024;
 
 struct OpPlacement {
   std::uint32_t pipeline = 0;
-  std::uint32_t op = 0;                 // index in the pipeline's prepare chain
+  std::uint32_t op = 0;                 // index in the pipeline's chain of `stage`
   std::uint32_t accelerator_units = 0;  // share of batches on the accelerator, in 1/kShareUnits
   Reason reason = Reason::hold;
+  Stage stage = Stage::prepare;
 
   double accelerator_share() const noexcept { return static_cast<double>(accelerator_units) / kShareUnits; }
   double cpu_share() const noexcept { return 1.0 - accelerator_share(); }
@@ -59,10 +67,11 @@ Target route(const OpPlacement& placement, std::uint64_t batch) noexcept;
 
 struct JobList {
   std::uint64_t window = 0;      // the window it was computed from
-  std::vector<OpPlacement> ops;  // sorted by (pipeline, op)
+  std::vector<OpPlacement> ops;  // sorted by (pipeline, stage, op)
 
   // The placement of one op; nullptr when the list does not name it (then it runs on CPU).
-  const OpPlacement* find(std::uint32_t pipeline, std::uint32_t op) const noexcept;
+  const OpPlacement* find(std::uint32_t pipeline, std::uint32_t op,
+                          Stage stage = Stage::prepare) const noexcept;
 
   friend bool operator==(const JobList&, const JobList&) = default;
 };

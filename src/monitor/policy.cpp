@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <tuple>
 
 #include "core/check.hpp"
 #include "core/strings.hpp"
@@ -86,15 +87,17 @@ std::unique_ptr<Policy> make_policy(const PolicyParams& params) {
 namespace detail {
 
 std::vector<PipelineInput> gather(const std::vector<PipelineSummary>& summaries,
-                                  const PolicyState& previous) {
+                                  const std::map<std::uint32_t, PipelineState>& previous, Stage stage) {
   std::map<std::uint32_t, PipelineInput> by_id;
-  for (const auto& [id, state] : previous.pipelines) {
+  for (const auto& [id, state] : previous) {
     by_id[id].pipeline = id;
+    by_id[id].stage = stage;
     by_id[id].state = state;
   }
   for (const auto& s : summaries) {
     auto& in = by_id[s.pipeline];
     in.pipeline = s.pipeline;
+    in.stage = stage;
     in.summary = &s;
     for (const auto& op : s.ops) {
       // Capability can only be lost (a transformer without the kernel joined), never assumed.
@@ -113,6 +116,7 @@ void place(JobList& jobs, const PipelineInput& in, std::uint32_t units, Reason r
   for (const auto& [op, capable] : in.state.ops) {
     OpPlacement p;
     p.pipeline = in.pipeline;
+    p.stage = in.stage;
     p.op = op;
     if (!accelerator_present) {
       p.reason = Reason::no_accelerator;
@@ -124,6 +128,12 @@ void place(JobList& jobs, const PipelineInput& in, std::uint32_t units, Reason r
     }
     jobs.ops.push_back(p);
   }
+}
+
+void sort(JobList& jobs) {
+  std::sort(jobs.ops.begin(), jobs.ops.end(), [](const OpPlacement& a, const OpPlacement& b) {
+    return std::tuple{a.pipeline, a.stage, a.op} < std::tuple{b.pipeline, b.stage, b.op};
+  });
 }
 
 }  // namespace detail

@@ -35,21 +35,29 @@ struct PolicyParams {
   void validate() const;  // ConfigError naming the key
 };
 
-// What a policy remembers between windows, per pipeline. Owned by the caller (the coordinator), passed in
-// and returned, so decide() itself keeps no state and replays identically.
+// What a policy remembers between windows, per pipeline and stage. Owned by the caller (the coordinator),
+// passed in and returned, so decide() itself keeps no state and replays identically.
 struct PipelineState {
   std::uint32_t units = 0;  // accelerator share in 1/kShareUnits
   // Consecutive windows that voted to move the share: > 0 up, < 0 down, 0 after a move or a quiet window.
   std::int32_t streak = 0;
-  // Every op of the prepare chain seen so far and whether it has a device kernel, so that a window in which
-  // no transformer ran (all cache hits) still yields a placement for each op.
+  // Every op of the stage's chain seen so far and whether it has a device kernel, so that a window in which
+  // no rank ran it (all cache hits, for prepare) still yields a placement for each op.
   std::map<std::uint32_t, bool> ops;
 
   friend bool operator==(const PipelineState&, const PipelineState&) = default;
 };
 
 struct PolicyState {
-  std::map<std::uint32_t, PipelineState> pipelines;
+  std::map<std::uint32_t, PipelineState> pipelines;  // the prepare stage, by pipeline
+  std::map<std::uint32_t, PipelineState> augment;    // the augment stage (consumers' accelerators)
+
+  std::map<std::uint32_t, PipelineState>& of(Stage stage) noexcept {
+    return stage == Stage::augment ? augment : pipelines;
+  }
+  const std::map<std::uint32_t, PipelineState>& of(Stage stage) const noexcept {
+    return stage == Stage::augment ? augment : pipelines;
+  }
 
   friend bool operator==(const PolicyState&, const PolicyState&) = default;
 };

@@ -25,26 +25,31 @@ class AdaptivePolicy final : public Policy {
                    const PolicyState& previous) const override {
     // The history is not needed: the streaks in the state carry what the hysteresis needs, so the decision
     // costs the same whatever the history length.
-    const auto summaries = summarize_pipelines(window);
-    const AcceleratorSummary accel = summarize_accelerators(window);
     Decisions out;
     out.jobs.window = window.index;
-    for (auto& in : detail::gather(summaries, previous)) {
-      PipelineState& st = in.state;
-      Reason reason = Reason::hold;
-      if (accel.count == 0) {
-        // Nothing to offload to: forget the share, so a device appearing later starts from CPU.
-        st.units = 0;
-        st.streak = 0;
-        reason = Reason::no_accelerator;
-      } else if (in.summary == nullptr || in.summary->queue_samples == 0) {
-        reason = Reason::no_data;  // no consumer reported: keep share and streak as they are
-      } else {
-        reason = step(st, vote(*in.summary, accel, st));
+    // Each stage on its own accelerators: prepare on the transformation ranks', augment on the consumers'.
+    // Both read the same consumer figures (a starving pipeline is one whose consumers wait).
+    for (const Stage stage : {Stage::prepare, Stage::augment}) {
+      const auto summaries = summarize_pipelines(window, stage);
+      const AcceleratorSummary accel = summarize_accelerators(window, stage);
+      for (auto& in : detail::gather(summaries, previous.of(stage), stage)) {
+        PipelineState& st = in.state;
+        Reason reason = Reason::hold;
+        if (accel.count == 0) {
+          // Nothing to offload to: forget the share, so a device appearing later starts from CPU.
+          st.units = 0;
+          st.streak = 0;
+          reason = Reason::no_accelerator;
+        } else if (in.summary == nullptr || in.summary->queue_samples == 0) {
+          reason = Reason::no_data;  // no consumer reported: keep share and streak as they are
+        } else {
+          reason = step(st, vote(*in.summary, accel, st));
+        }
+        detail::place(out.jobs, in, st.units, reason, accel.count > 0);
+        out.state.of(stage).emplace(in.pipeline, std::move(st));
       }
-      detail::place(out.jobs, in, st.units, reason, accel.count > 0);
-      out.state.pipelines.emplace(in.pipeline, std::move(st));
     }
+    detail::sort(out.jobs);
     return out;
   }
 

@@ -11,12 +11,18 @@ namespace ferry::monitor::detail {
 // catalogue already includes the ops of this window.
 struct PipelineInput {
   std::uint32_t pipeline = 0;
+  Stage stage = Stage::prepare;
   const PipelineSummary* summary = nullptr;  // null: no rank reported the pipeline in this window
   PipelineState state;
 };
 
-// Every pipeline of `previous` or `window`, sorted by index, with op catalogues merged.
-std::vector<PipelineInput> gather(const std::vector<PipelineSummary>& summaries, const PolicyState& previous);
+// Every pipeline of `previous` or `summaries` (the window's, for `stage`), sorted by index, with op
+// catalogues merged.
+std::vector<PipelineInput> gather(const std::vector<PipelineSummary>& summaries,
+                                  const std::map<std::uint32_t, PipelineState>& previous, Stage stage);
+
+// Puts the placements in the job list's order: (pipeline, stage, op).
+void sort(JobList& jobs);
 
 // Appends one placement per known op: capable ops get `units` and `reason`; ops without a device kernel stay
 // on CPU (not_capable); with no accelerator at all everything is on CPU (no_accelerator).

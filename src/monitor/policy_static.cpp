@@ -16,16 +16,19 @@ class StaticPolicy final : public Policy {
 
   Decisions decide(const Window& window, const History& /*history*/,
                    const PolicyState& previous) const override {
-    const auto summaries = summarize_pipelines(window);
-    const bool present = summarize_accelerators(window).count > 0;
     Decisions out;
     out.jobs.window = window.index;
-    for (auto& in : detail::gather(summaries, previous)) {
-      in.state.units = present ? units_ : 0;
-      in.state.streak = 0;
-      detail::place(out.jobs, in, in.state.units, Reason::fixed, present);
-      out.state.pipelines.emplace(in.pipeline, std::move(in.state));
+    for (const Stage stage : {Stage::prepare, Stage::augment}) {
+      const auto summaries = summarize_pipelines(window, stage);
+      const bool present = summarize_accelerators(window, stage).count > 0;
+      for (auto& in : detail::gather(summaries, previous.of(stage), stage)) {
+        in.state.units = present ? units_ : 0;
+        in.state.streak = 0;
+        detail::place(out.jobs, in, in.state.units, Reason::fixed, present);
+        out.state.of(stage).emplace(in.pipeline, std::move(in.state));
+      }
     }
+    detail::sort(out.jobs);
     return out;
   }
 

@@ -152,6 +152,7 @@ RankStats Recorder::take(std::uint64_t now_ns) {
     for (std::uint32_t k = 0; k < c.ops.size(); ++k) {
       auto& o = *c.ops[k];
       OpStats op;
+      op.stage = o.info.stage;
       op.op = k;
       op.name = o.info.name;
       op.accelerator_capable = o.info.accelerator_capable;

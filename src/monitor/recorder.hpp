@@ -35,6 +35,7 @@ class WindowClock {
 struct OpInfo {
   std::string name;
   bool accelerator_capable = false;
+  Stage stage = Stage::prepare;
 };
 
 class Recorder {

@@ -13,10 +13,11 @@ namespace {
 
 // First varint of every message: kind and layout version together, so a message of another kind or from a
 // Ferry of another version is refused by name instead of being misread.
-constexpr std::uint64_t kRankStatsTag = 0x5202;  // 'R', version 2 (slab hits)
-constexpr std::uint64_t kWindowTag = 0x5702;     // 'W', version 2
+constexpr std::uint64_t kRankStatsTag = 0x5203;  // 'R', version 3 (stages, consumer accelerators)
+constexpr std::uint64_t kWindowTag = 0x5703;     // 'W', version 3
 
 void put(Writer& w, const OpStats& op) {
+  w.u64(static_cast<std::uint64_t>(op.stage));
   w.u64(op.op);
   w.str(op.name);
   w.boolean(op.accelerator_capable);
@@ -28,6 +29,9 @@ void put(Writer& w, const OpStats& op) {
 
 OpStats get_op(Reader& r) {
   OpStats op;
+  const std::uint64_t stage = r.u64();
+  if (stage > static_cast<std::uint64_t>(Stage::augment)) r.fail("unknown stage");
+  op.stage = static_cast<Stage>(stage);
   op.op = r.u32();
   op.name = r.str();
   op.accelerator_capable = r.boolean();
@@ -65,13 +69,14 @@ PipelineStats get_pipeline(Reader& r) {
   p.cache_lookups = r.u64();
   p.bytes_moved = r.u64();
   p.hdf5_bytes = r.u64();
-  p.ops.resize(r.count(7));  // an op takes at least 7 bytes (6 varints and a string length)
+  p.ops.resize(r.count(8));  // an op takes at least 8 bytes (7 varints and a string length)
   for (auto& op : p.ops) op = get_op(r);
   return p;
 }
 
 void put(Writer& w, const RankStats& s) {
   w.u64(s.rank);
+  w.boolean(s.consumer);
   w.u64(s.window_ns);
   w.u64(s.busy_ns);
   w.u64(s.workers);
@@ -90,6 +95,7 @@ void put(Writer& w, const RankStats& s) {
 RankStats get_rank(Reader& r) {
   RankStats s;
   s.rank = r.u32();
+  s.consumer = r.boolean();
   s.window_ns = r.u64();
   s.busy_ns = r.u64();
   s.workers = r.u32();
@@ -127,7 +133,7 @@ double RankStats::busy_fraction() const noexcept {
   return std::clamp(f, 0.0, 1.0);
 }
 
-std::vector<PipelineSummary> summarize_pipelines(const Window& window) {
+std::vector<PipelineSummary> summarize_pipelines(const Window& window, Stage stage) {
   std::map<std::uint32_t, PipelineSummary> by_pipeline;
   std::map<std::pair<std::uint32_t, std::uint32_t>, OpStats> ops;
   for (const auto& rank : window.ranks) {
@@ -145,13 +151,15 @@ std::vector<PipelineSummary> summarize_pipelines(const Window& window) {
         s.batches += p.batches;  // only consumers count delivered batches
       }
       for (const auto& op : p.ops) {
+        if (op.stage != stage) continue;
         auto& o = ops[{p.pipeline, op.op}];
         if (o.name.empty()) {
+          o.stage = op.stage;
           o.op = op.op;
           o.name = op.name;
           o.accelerator_capable = op.accelerator_capable;
         }
-        // An op is capable only if every transformer can run it on its device.
+        // An op is capable only if every rank that runs it can run it on its device.
         o.accelerator_capable = o.accelerator_capable && op.accelerator_capable;
         o.cpu_batches += op.cpu_batches;
         o.accelerator_batches += op.accelerator_batches;
@@ -171,11 +179,11 @@ std::vector<PipelineSummary> summarize_pipelines(const Window& window) {
   return out;
 }
 
-AcceleratorSummary summarize_accelerators(const Window& window) {
+AcceleratorSummary summarize_accelerators(const Window& window, Stage stage) {
   AcceleratorSummary a;
   double sum = 0;
   for (const auto& rank : window.ranks) {
-    if (!rank.has_accelerator) continue;
+    if (!rank.has_accelerator || rank.consumer != (stage == Stage::augment)) continue;
     const double util = std::clamp(rank.accelerator_util, 0.0, 1.0);
     if (a.count == 0 || util > a.util_max) {
       a.util_max = util;
@@ -217,7 +225,7 @@ Window decode_window(std::span<const std::byte> bytes) {
   expect_tag(r, kWindowTag);
   Window window;
   window.index = r.u64();
-  window.ranks.resize(r.count(33));  // a rank takes at least 9 varints and 3 doubles
+  window.ranks.resize(r.count(34));  // a rank takes at least 10 varints and 3 doubles
   for (auto& rank : window.ranks) rank = get_rank(r);
   r.expect_done();
   return window;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "monitor/job_list.hpp"
+
 namespace ferry::monitor {
 
 // When a window closes: after `batches` batches delivered on the rank or `ms` milliseconds, whichever comes
@@ -21,15 +23,17 @@ struct WindowConfig {
   void validate() const;  // ConfigError naming the monitor.* key
 };
 
-// One transform op of a pipeline's prepare chain, as run on one transformation rank in the window.
+// One transform op of a pipeline, as run on one rank in the window: a prepare op on a transformation rank,
+// an augment op on a consumer.
 struct OpStats {
-  std::uint32_t op = 0;              // index in the prepare chain
+  std::uint32_t op = 0;              // index in the chain of its stage
   std::string name;                  // canonical op text, for logs
   bool accelerator_capable = false;  // this build has a device kernel for it
   std::uint64_t cpu_batches = 0;
   std::uint64_t accelerator_batches = 0;
   std::uint64_t cpu_ns = 0;          // worker time spent in the op
   std::uint64_t accelerator_ns = 0;  // accelerator batches: submit to completion, staging included
+  Stage stage = Stage::prepare;
 
   friend bool operator==(const OpStats&, const OpStats&) = default;
 };
@@ -59,6 +63,8 @@ enum class UtilSource : std::uint8_t { none = 0, events = 1, nvml = 2 };
 
 struct RankStats {
   std::uint32_t rank = 0;
+  // A consumer's accelerator runs the augment stage; a service rank's the prepare stage.
+  bool consumer = false;
   std::uint64_t window_ns = 0;  // wall time this rank's window covered
   std::uint64_t busy_ns = 0;  // transformation busy time (read + prepare + send, not queueing), all together
   std::uint32_t workers = 0;  // CPU workers of the rank (busy fraction = busy_ns / (window_ns * workers))
@@ -94,7 +100,7 @@ struct PipelineSummary {
   double queue_mean = 0;            // sample-weighted mean over consumers
   double queue_min = 0;             // lowest over consumers
   std::uint64_t wait_ns = 0;
-  std::vector<OpStats> ops;  // summed over transformers, sorted by op index
+  std::vector<OpStats> ops;  // of one stage, summed over the ranks that ran them, sorted by op index
 };
 
 // The accelerators of the window's ranks together.
@@ -105,8 +111,10 @@ struct AcceleratorSummary {
   double own_max = 0;  // Ferry's own share of the busiest
 };
 
-std::vector<PipelineSummary> summarize_pipelines(const Window& window);  // sorted by pipeline
-AcceleratorSummary summarize_accelerators(const Window& window);
+// Sorted by pipeline; `ops` holds the ops of `stage` only (queue and wait figures are the pipeline's).
+std::vector<PipelineSummary> summarize_pipelines(const Window& window, Stage stage = Stage::prepare);
+// The accelerators that run `stage`: the service ranks' for prepare, the consumers' for augment.
+AcceleratorSummary summarize_accelerators(const Window& window, Stage stage = Stage::prepare);
 
 // Bytes for the transport. decode() throws ferry::Error on a truncated, corrupt or other-version message.
 std::vector<std::byte> encode(const RankStats& stats);

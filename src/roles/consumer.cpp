@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -42,6 +43,11 @@ struct ConsumerEngine::Pipe {
   std::vector<Slot> ring;
   std::unique_ptr<sampler::EpochPlan> plan;
   std::vector<std::byte> prepared;  // gather buffer for one field
+  // Augment on the accelerator: per field with an augment chain, its program; `routed` counts the batches
+  // the job list's augment placement was asked about (every rank routes the same way from integers).
+  std::map<std::size_t, std::uint64_t> device_programs;
+  std::uint64_t routed = 0;
+  monitor::Target route = monitor::Target::cpu;  // the current batch's
   LoaderCounters counters;
   EpochFigures epoch_figures;
   std::chrono::steady_clock::time_point epoch_start = std::chrono::steady_clock::now();
@@ -52,7 +58,7 @@ struct ConsumerEngine::Pipe {
   }
 };
 
-ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx), reporter_(ctx, 0) {
+ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
   const std::size_t ring = static_cast<std::size_t>(ctx.config.runtime.prefetch);
   for (auto& rt : ctx.pipelines) {
     auto p = std::make_unique<Pipe>();
@@ -70,6 +76,50 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx), reporter_(ctx, 0) {
     p->epoch_figures.pipeline = static_cast<std::uint32_t>(rt.index);
     pipes_.push_back(std::move(p));
     loaders_.push_back(Loader(this, loaders_.size()));
+  }
+  if (ctx.config.runtime.accelerator == "auto") open_accelerator();
+  std::vector<bool> capable(ctx.config.pipelines.size(), false);
+  for (const auto& p : pipes_) capable[p->runtime->index] = !p->device_programs.empty();
+  reporter_ = std::make_unique<StatsReporter>(ctx, augment_ops(ctx, capable));
+}
+
+void ConsumerEngine::open_accelerator() {
+  std::string why;
+  accelerator_ = AcceleratorUse::open(&why);
+  if (!accelerator_) {
+    log::debug("rank {}: augment stays on this consumer's CPU: {}", ctx_.rank, why);
+    return;
+  }
+  try {
+    // A pipeline's augment stage can go to the device when every field it augments has a device program.
+    std::size_t usable = 0;
+    for (auto& p : pipes_) {
+      const loader::SampleProcessor& proc = *p->runtime->processor;
+      std::map<std::size_t, std::uint64_t> programs;
+      std::string no;
+      bool all = true;
+      for (std::size_t f = 0; f < proc.field_count() && all; ++f) {
+        if (!proc.has_augment(f)) continue;
+        if (auto program = proc.augment_program(f, &no))
+          programs[f] = accelerator_->accelerator().add_program(*program);
+        else
+          all = false;
+      }
+      if (programs.empty() && all) continue;  // nothing to augment
+      if (!all) {
+        log::info("rank {}: pipeline '{}' augments on the CPU only: {}", ctx_.rank, p->config->name, no);
+        continue;
+      }
+      p->device_programs = std::move(programs);
+      ++usable;
+    }
+    log::info("rank {}: accelerator {} for the augment stage of {} pipeline(s); utilization from {}",
+              ctx_.rank, accelerator_->accelerator().name(), usable, accelerator_->utilization_source());
+  } catch (const std::exception& e) {
+    log::warn("rank {}: accelerator {} unusable, augmenting on the CPU: {}", ctx_.rank,
+              accelerator_->accelerator().name(), e.what());
+    for (auto& p : pipes_) p->device_programs.clear();
+    accelerator_.reset();
   }
 }
 
@@ -193,6 +243,9 @@ void ConsumerEngine::dispatch(transport::Message& message) {
     case kSamples:
       on_samples(message);
       break;
+    case kJobs:
+      jobs_ = monitor::decode_job_list(message.bytes);
+      break;
     case kAbort:
       throw RemoteFailure(abort_text(message));
     default:
@@ -253,7 +306,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
                                 : entry_field(layout, s.entries[i], f);
       std::memcpy(gather + i * size, bytes.data(), size);
     }
-    if (augment) proc.augment(f, p.prepared.data(), s.field_out[f].data(), s.n, s.out.ids.data(), s.epoch);
+    if (augment) this->augment(p, s, f, p.prepared.data(), s.field_out[f].data());
     field.shape.assign(1, s.n);
     field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
     field.data = s.field_out[f].data();
@@ -261,6 +314,53 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     field.offsets = nullptr;
   }
   s.assembled = true;
+}
+
+void ConsumerEngine::augment(Pipe& p, Slot& s, std::size_t field, const std::byte* in, std::byte* out) {
+  loader::SampleProcessor& proc = *p.runtime->processor;
+  const auto index = static_cast<std::uint32_t>(p.runtime->index);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  };
+  // The first augmented field of a batch decides for all of them: one route per batch.
+  const auto program = p.device_programs.find(field);
+  monitor::Target target = monitor::Target::cpu;
+  if (program != p.device_programs.end() && accelerator_ && accelerator_->usable()) {
+    const monitor::OpPlacement* placement = jobs_.find(index, 0, monitor::Stage::augment);
+    if (field == p.device_programs.begin()->first)
+      p.route = placement ? monitor::route(*placement, p.routed++) : monitor::Target::cpu;
+    target = p.route;
+  }
+  if (target == monitor::Target::accelerator) {
+    // Synchronous: the batch is being popped. The consumer's CPU is free meanwhile (Device::wait sleeps).
+    transform::Device& device = accelerator_->device();
+    const transform::DeviceArgs args{s.out.ids.data(), proc.seed(), s.epoch};
+    const transform::DeviceJob job{program->second,
+                                   in,
+                                   s.n * proc.prepared(field).bytes(),
+                                   out,
+                                   s.n * proc.output(field).bytes(),
+                                   s.n,
+                                   &args};
+    transform::Device::Ticket ticket = 0;
+    bool staged = false;
+    try {
+      ticket = device.stage(job);
+      staged = true;
+      device.launch(ticket);
+      while (!device.poll(ticket)) device.wait(std::chrono::microseconds(200));
+      device.release(ticket);
+      reporter_->recorder().op(index, 0, monitor::Target::accelerator, elapsed());
+      return;
+    } catch (const std::exception& e) {
+      if (staged) device.release(ticket);
+      accelerator_->fail(reporter_->recorder(), ctx_.rank, "the augment stage", e);
+    }
+  }
+  proc.augment(field, in, out, s.n, s.out.ids.data(), s.epoch);
+  reporter_->recorder().op(index, 0, monitor::Target::cpu, elapsed());
 }
 
 const Batch* ConsumerEngine::next_batch(std::size_t local) {
@@ -291,7 +391,8 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   p.counters.queue_sum += queued;
   p.counters.queue_min = std::min(p.counters.queue_min, queued);
   const auto index = static_cast<std::uint32_t>(p.runtime->index);
-  monitor::Recorder& rec = reporter_.recorder();
+  if (accelerator_) accelerator_->sample(reporter_->recorder());
+  monitor::Recorder& rec = reporter_->recorder();
   rec.queue(index, static_cast<std::uint32_t>(queued), static_cast<std::uint32_t>(p.ring.size()));
   Slot& s = slot_for(p, epoch, batch);
   const auto start = std::chrono::steady_clock::now();
@@ -311,8 +412,8 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   rec.waited(index, waited_ns);
   rec.cache(index, s.hits, s.n);
   rec.moved(index, s.bytes);
-  reporter_.batch(index);
-  reporter_.report_if_due();
+  reporter_->batch(index);
+  reporter_->report_if_due();
   p.counters.wait_seconds += static_cast<double>(waited) * 1e-6;
   ++p.counters.batches;
   p.counters.samples += s.n;

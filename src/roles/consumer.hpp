@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "ferry/loader.hpp"
+#include "monitor/job_list.hpp"
+#include "roles/accelerator_use.hpp"
 #include "roles/context.hpp"
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
@@ -45,10 +47,16 @@ class ConsumerEngine {
   void on_samples(const transport::Message& message);
   bool ready(Pipe& p, Slot& s);
   void assemble(Pipe& p, Slot& s);
+  // The augment stage of one field of a batch: on the accelerator when the job list routes it there, else
+  // (or when the device fails) on this thread.
+  void augment(Pipe& p, Slot& s, std::size_t field, const std::byte* in, std::byte* out);
   Pipe& pipe_of(std::uint32_t pipeline_index);
+  void open_accelerator();
 
   Context& ctx_;
-  StatsReporter reporter_;
+  std::unique_ptr<AcceleratorUse> accelerator_;  // optional: runs augment stages the job list sends there
+  monitor::JobList jobs_;                        // the coordinator's latest (kJobs)
+  std::unique_ptr<StatsReporter> reporter_;
   std::vector<std::unique_ptr<Pipe>> pipes_;
   std::vector<Loader> loaders_;
   Descriptor descriptor_;                 // scratch, reused per message

@@ -47,7 +47,8 @@ void Coordinator::close(std::uint64_t now) {
   ++span_.windows;
   monitor::Decisions d = policy_->decide(open_, history_, state_);
   const auto summaries = monitor::summarize_pipelines(open_);
-  const auto accel = monitor::summarize_accelerators(open_);
+  const auto accel = monitor::summarize_accelerators(open_, monitor::Stage::prepare);
+  const auto consumer_accel = monitor::summarize_accelerators(open_, monitor::Stage::augment);
 
   std::vector<std::string> pipes, jobs;
   for (const auto& s : summaries) {
@@ -56,31 +57,48 @@ void Coordinator::close(std::uint64_t now) {
                             ",\"queue_min\":", s.queue_min, ",\"wait_seconds\":", s.wait_ns * 1e-9, "}"));
   }
   for (const auto& op : d.jobs.ops) {
-    jobs.push_back(str_cat("{\"pipeline\":\"", ctx_.config.pipelines.at(op.pipeline).name,
-                           "\",\"op\":", op.op, ",\"accelerator_share\":", op.accelerator_share(),
-                           ",\"reason\":\"", monitor::to_string(op.reason), "\"}"));
-    const monitor::OpPlacement* before = jobs_.find(op.pipeline, op.op);
+    jobs.push_back(str_cat("{\"pipeline\":\"", ctx_.config.pipelines.at(op.pipeline).name, "\",\"stage\":\"",
+                           monitor::to_string(op.stage), "\",\"op\":", op.op, ",\"accelerator_share\":",
+                           op.accelerator_share(), ",\"reason\":\"", monitor::to_string(op.reason), "\"}"));
+    const monitor::OpPlacement* before = jobs_.find(op.pipeline, op.op, op.stage);
     if (!before || before->accelerator_units != op.accelerator_units) {
       // A placement that moves is a decision: log it with the figures that caused it.
       const auto it = std::find_if(summaries.begin(), summaries.end(),
                                    [&](const auto& s) { return s.pipeline == op.pipeline; });
+      const auto& a = op.stage == monitor::Stage::augment ? consumer_accel : accel;
       log::info(
-          "window {}: pipeline '{}' op {} -> accelerator share {:.3f} ({}; queue mean {:.2f} min {:.2f}, "
-          "accelerators {} busiest {:.2f})",
-          open_.index, ctx_.config.pipelines.at(op.pipeline).name, op.op, op.accelerator_share(),
-          monitor::to_string(op.reason), it != summaries.end() ? it->queue_mean : 0.0,
-          it != summaries.end() ? it->queue_min : 0.0, accel.count, accel.util_max);
+          "window {}: pipeline '{}' {} op {} -> accelerator share {:.3f} ({}; queue mean {:.2f} min {:.2f}, "
+          "{} accelerators {} busiest {:.2f})",
+          open_.index, ctx_.config.pipelines.at(op.pipeline).name, monitor::to_string(op.stage), op.op,
+          op.accelerator_share(), monitor::to_string(op.reason), it != summaries.end() ? it->queue_mean : 0.0,
+          it != summaries.end() ? it->queue_min : 0.0,
+          op.stage == monitor::Stage::augment ? "consumer" : "transformer", a.count, a.util_max);
     }
   }
-  ctx_.stats_line(str_cat("{\"kind\":\"window\",\"index\":", open_.index, ",\"reports\":", open_.ranks.size(),
-                          ",\"pipelines\":[", join(pipes, ","), "],\"accelerators\":", accel.count,
-                          ",\"accelerator_util_max\":", accel.util_max, ",\"jobs\":[", join(jobs, ","),
-                          "]}"));
-  if (!jobs_sent_ || !(d.jobs.ops == jobs_.ops)) {
+  ctx_.stats_line(str_cat(
+      "{\"kind\":\"window\",\"index\":", open_.index, ",\"reports\":", open_.ranks.size(), ",\"pipelines\":[",
+      join(pipes, ","), "],\"accelerators\":", accel.count, ",\"accelerator_util_max\":", accel.util_max,
+      ",\"consumer_accelerators\":", consumer_accel.count,
+      ",\"consumer_accelerator_util_max\":", consumer_accel.util_max, ",\"jobs\":[", join(jobs, ","), "]}"));
+  // Each side gets the list when its stage's placements changed: service ranks route prepare batches by it,
+  // consumers their augment stage.
+  const auto changed = [&](monitor::Stage stage) {
+    const auto of = [stage](const monitor::JobList& list) {
+      std::vector<monitor::OpPlacement> out;
+      for (const auto& op : list.ops)
+        if (op.stage == stage) out.push_back(op);
+      return out;
+    };
+    return !jobs_sent_ || of(d.jobs) != of(jobs_);
+  };
+  const bool to_service = changed(monitor::Stage::prepare), to_consumers = changed(monitor::Stage::augment);
+  if (to_service || to_consumers) {
     const auto bytes = monitor::encode(d.jobs);
     for (int r = 0; r < ctx_.layout.size(); ++r) {
       const Role role = ctx_.layout.role[static_cast<std::size_t>(r)];
-      if (role == Role::transformer || role == Role::cache_server) ctx_.fabric->send(r, kJobs, bytes);
+      const bool service = role == Role::transformer || role == Role::cache_server;
+      if ((service && to_service) || (role == Role::consumer && to_consumers))
+        ctx_.fabric->send(r, kJobs, bytes);
     }
     jobs_sent_ = true;
   }

@@ -31,7 +31,7 @@ enum MsgTag : transport::Tag {
   kShutdown,
   kAbort,
   kStats,  // any rank -> coordinator: one monitoring window (monitor::encode(RankStats))
-  kJobs,   // coordinator -> transformation-capable ranks: the job list (monitor::encode(JobList))
+  kJobs,   // coordinator -> service ranks and consumers: the job list (monitor::encode(JobList))
   kRole,   // coordinator -> the other randomizers and the rank that moves: a RoleChange
 };
 

@@ -5,19 +5,42 @@
 
 namespace ferry::roles {
 
+namespace {
+
+// "image=cast | normalize(...); label=..." for one stage's chains.
+std::string chains_text(const std::vector<FieldChain>& chains) {
+  std::vector<std::string> out;
+  for (const auto& chain : chains) {
+    std::vector<std::string> texts;
+    for (const auto& op : chain.ops) texts.push_back(op.text());
+    out.push_back(chain.field + "=" + join(texts, " | "));
+  }
+  return join(out, "; ");
+}
+
+}  // namespace
+
 std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool transforms,
                                                       const std::vector<bool>& capable) {
   std::vector<std::vector<monitor::OpInfo>> ops(ctx.config.pipelines.size());
   if (!transforms) return ops;
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
-    std::vector<std::string> chains;
-    for (const auto& chain : ctx.config.pipelines[i].prepare) {
-      std::vector<std::string> texts;
-      for (const auto& op : chain.ops) texts.push_back(op.text());
-      chains.push_back(chain.field + "=" + join(texts, " | "));
-    }
-    ops[i].push_back({str_cat("prepare ", chains.empty() ? std::string("(read only)") : join(chains, "; ")),
-                      i < capable.size() && capable[i]});
+    const auto& chains = ctx.config.pipelines[i].prepare;
+    ops[i].push_back({str_cat("prepare ", chains.empty() ? std::string("(read only)") : chains_text(chains)),
+                      i < capable.size() && capable[i], monitor::Stage::prepare});
+  }
+  return ops;
+}
+
+std::vector<std::vector<monitor::OpInfo>> augment_ops(const Context& ctx, const std::vector<bool>& capable) {
+  std::vector<std::vector<monitor::OpInfo>> ops(ctx.config.pipelines.size());
+  for (const auto& p : ctx.pipelines) {
+    bool augments = false;
+    for (std::size_t f = 0; f < p.processor->field_count(); ++f)
+      augments = augments || p.processor->has_augment(f);
+    if (!augments) continue;
+    ops[p.index].push_back({str_cat("augment ", chains_text(ctx.config.pipelines[p.index].augment)),
+                            p.index < capable.size() && capable[p.index], monitor::Stage::augment});
   }
   return ops;
 }
@@ -28,11 +51,19 @@ StatsReporter::StatsReporter(Context& ctx, std::uint32_t workers, const std::vec
                 now_ns()),
       clock_(ctx.monitor.window, now_ns()) {}
 
+StatsReporter::StatsReporter(Context& ctx, const std::vector<std::vector<monitor::OpInfo>>& ops)
+    : ctx_(ctx),
+      recorder_(static_cast<std::uint32_t>(ctx.rank), 0, ops, now_ns()),
+      clock_(ctx.monitor.window, now_ns()),
+      consumer_(true) {}
+
 std::optional<monitor::RankStats> StatsReporter::take_if_due() {
   const std::uint64_t now = now_ns();
   if (!clock_.due(now)) return std::nullopt;
   clock_.restart(now);
-  return recorder_.take(now);
+  monitor::RankStats stats = recorder_.take(now);
+  stats.consumer = consumer_;
+  return stats;
 }
 
 void StatsReporter::report_if_due() {

@@ -15,6 +15,8 @@ class StatsReporter {
   // `workers`: the rank's prepare workers (0: it prepares nothing; its ops are listed per pipeline).
   // `capable[p]`: pipeline p's prepare stage can run on this rank's accelerator.
   StatsReporter(Context& ctx, std::uint32_t workers, const std::vector<bool>& capable = {});
+  // A consumer: `ops` (augment_ops()) per pipeline; its windows say RankStats::consumer.
+  StatsReporter(Context& ctx, const std::vector<std::vector<monitor::OpInfo>>& ops);
 
   monitor::Recorder& recorder() noexcept { return recorder_; }
   // One batch delivered (consumer) or transformed (service rank): counts towards monitor.window_batches.
@@ -31,11 +33,15 @@ class StatsReporter {
   Context& ctx_;
   monitor::Recorder recorder_;
   monitor::WindowClock clock_;
+  bool consumer_ = false;
 };
 
 // The per-pipeline op list a Recorder needs: one op per pipeline, the whole prepare stage, named by its
 // chains. Empty lists on a rank that does not transform.
 std::vector<std::vector<monitor::OpInfo>> prepare_ops(const Context& ctx, bool transforms,
                                                       const std::vector<bool>& capable = {});
+// A consumer's: one augment-stage op per pipeline it is in that augments a field, named by its chains;
+// `capable[p]`: pipeline p's augment stage can run on the consumer's accelerator.
+std::vector<std::vector<monitor::OpInfo>> augment_ops(const Context& ctx, const std::vector<bool>& capable);
 
 }  // namespace ferry::roles

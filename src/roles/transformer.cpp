@@ -57,7 +57,7 @@ ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab)
 
 void ServiceRank::open_accelerator() {
   std::string why;
-  accelerator_ = transform::open_accelerator(0, &why);
+  accelerator_ = AcceleratorUse::open(&why);
   if (!accelerator_) {
     log::debug("rank {}: prepare stays on CPU workers: {}", ctx_.rank, why);
     return;
@@ -78,7 +78,7 @@ void ServiceRank::open_accelerator() {
       if (!field || !single) {
         no = "it prepares no field or more than one";
       } else if (auto program = chains[*field]->device_program(&no)) {
-        device_routes_[p.index] = {*field, accelerator_->add_program(*program)};
+        device_routes_[p.index] = {*field, accelerator_->accelerator().add_program(*program)};
         continue;
       }
       log::info("rank {}: pipeline '{}' prepares on CPU only: {}", ctx_.rank,
@@ -87,32 +87,13 @@ void ServiceRank::open_accelerator() {
   } catch (const std::exception& e) {
     // The device is there but unusable (no memory left beside training, say): stay on the CPU.
     log::warn("rank {}: accelerator {} unusable, preparing on CPU workers: {}", ctx_.rank,
-              accelerator_->name(), e.what());
+              accelerator_->accelerator().name(), e.what());
     device_routes_.clear();
     accelerator_.reset();
     return;
   }
-  nvml_ = std::make_unique<transform::Nvml>();
-  sampled_at_ns_ = now_ns();
   log::info("rank {}: accelerator {} for {} pipeline(s); utilization from {}", ctx_.rank,
-            accelerator_->name(), device_routes_.size(),
-            nvml_->available() ? "NVML" : "CUDA events (" + nvml_->why_not() + ")");
-}
-
-void ServiceRank::sample_accelerator() {
-  // At most every 50 ms: Ferry's own device time over the interval (CUDA events), and NVML's figure, which
-  // also sees training's kernels, when present.
-  if (!accelerator_ || accelerator_failed_) return;
-  const std::uint64_t now = now_ns();
-  if (now - sampled_at_ns_ < 50'000'000) return;
-  const std::uint64_t busy = accelerator_->device().busy_ns();
-  const double own =
-      std::min(1.0, static_cast<double>(busy - sampled_busy_ns_) / static_cast<double>(now - sampled_at_ns_));
-  sampled_busy_ns_ = busy;
-  sampled_at_ns_ = now;
-  const auto nvml = nvml_->utilization(accelerator_->pci_bus_id());
-  reporter_->recorder().accelerator(nvml.value_or(own), own,
-                                    nvml ? monitor::UtilSource::nvml : monitor::UtilSource::events);
+            accelerator_->accelerator().name(), device_routes_.size(), accelerator_->utilization_source());
 }
 
 ServiceRank::~ServiceRank() {
@@ -159,7 +140,7 @@ void ServiceRank::on_message(transport::Message& message) {
 
 void ServiceRank::after_messages() {
   send_finished();
-  sample_accelerator();
+  if (accelerator_) accelerator_->sample(reporter_->recorder());
   reporter_->report_if_due();
 }
 
@@ -268,12 +249,9 @@ void ServiceRank::send_finished() {
       try {
         std::rethrow_exception(batch->error);
       } catch (const std::exception& e) {
-        log::warn("rank {}: accelerator job failed, preparing on CPU workers from now on: {}", ctx_.rank,
-                  e.what());
+        accelerator_->fail(reporter_->recorder(), ctx_.rank, "the prepare stage", e);
       }
       device_routes_.clear();
-      accelerator_failed_ = true;
-      reporter_->recorder().accelerator(0, 0, monitor::UtilSource::none);  // no accelerator to offer now
       batch->error = nullptr;
       batch->target = monitor::Target::cpu;
       submit(batch);

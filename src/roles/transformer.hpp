@@ -26,13 +26,12 @@
 #include <optional>
 
 #include "monitor/job_list.hpp"
+#include "roles/accelerator_use.hpp"
 #include "roles/entry.hpp"
 #include "roles/layout.hpp"
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
 #include "roles/role_loop.hpp"
-#include "transform/accelerator.hpp"
-#include "transform/nvml.hpp"
 #include "transform/worker_queue.hpp"
 
 namespace ferry::roles {
@@ -57,7 +56,6 @@ class ServiceRank final : public RoleLoop {
   void deliver(Batch& batch);
   void store(transport::Message& message);
   void open_accelerator();
-  void sample_accelerator();
 
   std::span<std::byte> slab_;
   Role role_;
@@ -71,11 +69,8 @@ class ServiceRank final : public RoleLoop {
     std::size_t field = 0;
     std::uint64_t program = 0;
   };
-  std::unique_ptr<transform::Accelerator> accelerator_;
+  std::unique_ptr<AcceleratorUse> accelerator_;
   std::map<std::size_t, DeviceRoute> device_routes_;
-  std::unique_ptr<transform::Nvml> nvml_;
-  bool accelerator_failed_ = false;  // a device job failed: everything prepares on the CPU from then on
-  std::uint64_t sampled_busy_ns_ = 0, sampled_at_ns_ = 0;
   std::unique_ptr<StatsReporter> reporter_;
   std::unique_ptr<transform::WorkerQueue> queue_;
   std::mutex finished_mutex_;

@@ -26,6 +26,7 @@ inline Window make_window(std::uint64_t index, const std::vector<Pipe>& pipes, s
   for (std::uint32_t r = 0; r < 2; ++r) {
     RankStats consumer;
     consumer.rank = r;
+    consumer.consumer = true;
     consumer.window_ns = 1'000'000;
     for (const auto& p : pipes) {
       if (!p.consumers) continue;
@@ -59,6 +60,22 @@ inline Window make_window(std::uint64_t index, const std::vector<Pipe>& pipes, s
     t.pipelines.push_back(s);
   }
   w.ranks.push_back(t);
+  return w;
+}
+
+// Gives the window's consumers an accelerator at utilization `util` and an augment stage (one op, with a
+// device program when `capable`) for every pipeline they report.
+inline Window with_consumer_accelerators(Window w, double util, bool capable = true) {
+  for (auto& rank : w.ranks) {
+    if (!rank.consumer) continue;
+    rank.has_accelerator = true;
+    rank.accelerator_util = util;
+    rank.accelerator_own = util / 2;
+    rank.util_source = UtilSource::events;
+    for (auto& p : rank.pipelines)
+      p.ops = {OpStats{0, "augment image=random_crop(height=24, width=24, padding=4)", capable, 10, 0,
+                       200'000, 0, Stage::augment}};
+  }
   return w;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ferry/error.hpp"
@@ -226,6 +227,76 @@ TEST(Policy, PipelineWithoutTransformerReportStillGetsPlacements) {
   ASSERT_NE(second.jobs.find(0, 0), nullptr);
   ASSERT_NE(second.jobs.find(0, 1), nullptr);
   EXPECT_EQ(second.jobs.find(0, 0)->accelerator_units, Q);
+}
+
+// The augment stage runs on the consumers' own accelerators: its share follows their utilization, the
+// prepare stage's follows the transformers', and the two never mix.
+TEST(Policy, AugmentStageOffloadsToTheConsumersAccelerators) {
+  const auto policy = make_policy(with());
+  History history(4);
+  PolicyState state;
+  for (std::uint64_t i = 0; i < 2; ++i) {
+    const Window w = testing::with_consumer_accelerators(make_window(i, {starving()}, kNoAccelerator), 0.1);
+    const Decisions d = policy->decide(w, history, state);
+    const OpPlacement* augment = d.jobs.find(0, 0, Stage::augment);
+    ASSERT_NE(augment, nullptr);
+    EXPECT_EQ(augment->accelerator_units, i == 0 ? 0u : Q);
+    EXPECT_EQ(augment->reason, i == 0 ? Reason::hold : Reason::offload) << to_string(augment->reason);
+    // No transformer has a device: the prepare stage stays on CPU whatever the consumers have.
+    EXPECT_EQ(d.jobs.find(0, 0)->reason, Reason::no_accelerator);
+    EXPECT_EQ(d.jobs.find(0, 0)->accelerator_units, 0u);
+    state = d.state;
+  }
+  EXPECT_EQ(state.augment.at(0).units, Q);
+  EXPECT_EQ(state.pipelines.at(0).units, 0u);
+}
+
+TEST(Policy, TrainingOnTheConsumersDeviceHoldsAugmentBackButNotPrepare) {
+  const auto policy = make_policy(with());
+  History history(4);
+  PolicyState state;
+  state.augment[0].units = Q;
+  state.augment[0].ops[0] = true;
+  for (std::uint64_t i = 0; i < 2; ++i) {
+    // The transformer's device idles (0.1); the consumers' is busy with training (0.95).
+    const Window w = testing::with_consumer_accelerators(make_window(i, {starving()}, 0.1), 0.95);
+    state = policy->decide(w, history, state).state;
+  }
+  EXPECT_EQ(state.augment.at(0).units, 0u);   // moved back: accelerator busy
+  EXPECT_EQ(state.pipelines.at(0).units, Q);  // offloaded to the transformer's idle device
+}
+
+TEST(Policy, AugmentWithoutDeviceProgramStaysOnTheConsumersCpu) {
+  const auto policy = make_policy(with());
+  History history(4);
+  PolicyState state;
+  Decisions d;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    const Window w =
+        testing::with_consumer_accelerators(make_window(i, {starving()}, kNoAccelerator), 0.0, false);
+    d = policy->decide(w, history, state);
+    state = d.state;
+  }
+  EXPECT_EQ(d.jobs.find(0, 0, Stage::augment)->reason, Reason::not_capable);
+  EXPECT_EQ(d.jobs.find(0, 0, Stage::augment)->accelerator_units, 0u);
+}
+
+TEST(Policy, StaticShareAppliesToEachStageWithItsOwnAccelerators) {
+  PolicyParams p = with("static");
+  p.static_share = 0.5;
+  const auto policy = make_policy(p);
+  History history(4);
+  const Window w = testing::with_consumer_accelerators(make_window(0, {fed()}, kNoAccelerator), 0.3);
+  const Decisions d = policy->decide(w, history, PolicyState{});
+  EXPECT_EQ(d.jobs.find(0, 0, Stage::augment)->accelerator_units, kShareUnits / 2);
+  EXPECT_EQ(d.jobs.find(0, 0, Stage::augment)->reason, Reason::fixed);
+  EXPECT_EQ(d.jobs.find(0, 0)->reason, Reason::no_accelerator);
+  // The list stays sorted by (pipeline, stage, op), which find() relies on.
+  for (std::size_t i = 1; i < d.jobs.ops.size(); ++i) {
+    const auto& a = d.jobs.ops[i - 1];
+    const auto& b = d.jobs.ops[i];
+    EXPECT_LT(std::tuple(a.pipeline, a.stage, a.op), std::tuple(b.pipeline, b.stage, b.op));
+  }
 }
 
 TEST(PolicyRegistry, KnowsAdaptiveAndStaticAndListsThemOnUnknownName) {

@@ -29,6 +29,12 @@ Window sample_window() {
   w.ranks[2].cpu_queue_max = std::numeric_limits<std::uint32_t>::max();
   w.ranks[2].pipelines[1].ops[0].name = "normalize(mean=[0.485, 0.456], std=[0.229, 0.224]) ü";
   w.ranks[0].slab_hits = {3, 0, std::numeric_limits<std::uint64_t>::max()};  // a randomizer's hits per slab
+  // A consumer with an accelerator that runs the augment stage.
+  w.ranks[1].consumer = true;
+  w.ranks[1].has_accelerator = true;
+  w.ranks[1].accelerator_util = 0.5;
+  w.ranks[1].pipelines[0].ops = {
+      OpStats{0, "augment image=random_flip(p=0.5)", true, 3, 7, 11, 13, Stage::augment}};
   return w;
 }
 
@@ -143,6 +149,51 @@ TEST(JobList, RoundTripsAndFinds) {
 
   auto bad = encode(JobList{0, {{0, 0, kShareUnits + 1, Reason::hold}}});
   EXPECT_THROW(decode_job_list(bad), Error);
+}
+
+TEST(JobList, StagesAreApart) {
+  // Op 0 of pipeline 1 exists in both stages with different shares; find() tells them apart.
+  JobList jobs;
+  jobs.ops = {{1, 0, 100, Reason::hold, Stage::prepare},
+              {1, 0, 900, Reason::offload, Stage::augment},
+              {1, 1, 0, Reason::not_capable, Stage::augment}};
+  const JobList back = decode_job_list(encode(jobs));
+  EXPECT_EQ(back, jobs);
+  EXPECT_EQ(back.find(1, 0)->accelerator_units, 100u);  // prepare by default
+  EXPECT_EQ(back.find(1, 0, Stage::augment)->accelerator_units, 900u);
+  EXPECT_EQ(back.find(1, 1, Stage::augment)->reason, Reason::not_capable);
+  EXPECT_EQ(back.find(1, 1), nullptr);
+  EXPECT_EQ(to_string(Stage::augment), "augment");
+  // A stage this version does not know is refused, not misread: find the stage's byte (the one byte in
+  // which a prepare and an augment placement differ) and write a third stage there.
+  auto bytes = encode(JobList{0, {{0, 0, 1, Reason::hold, Stage::prepare}}});
+  const auto other = encode(JobList{0, {{0, 0, 1, Reason::hold, Stage::augment}}});
+  ASSERT_EQ(bytes.size(), other.size());
+  std::size_t at = 0;
+  while (at < bytes.size() && bytes[at] == other[at]) ++at;
+  ASSERT_LT(at, bytes.size());
+  bytes[at] = std::byte{2};
+  EXPECT_THROW(decode_job_list(bytes), Error);
+}
+
+TEST(WindowSummary, EachStageSeesItsOwnOpsAndAccelerators) {
+  const Window w = sample_window();
+  // Prepare: the transformer's two ops and its accelerator (0.625); the consumer's device is not counted.
+  const auto prepare = summarize_pipelines(w, Stage::prepare);
+  ASSERT_EQ(prepare[0].ops.size(), 2u);
+  const AcceleratorSummary service = summarize_accelerators(w, Stage::prepare);
+  EXPECT_EQ(service.count, 1u);
+  EXPECT_DOUBLE_EQ(service.util_max, 0.625);
+  // Augment: the consumer's op and its own accelerator only.
+  const auto augment = summarize_pipelines(w, Stage::augment);
+  ASSERT_EQ(augment[0].ops.size(), 1u);
+  EXPECT_EQ(augment[0].ops[0].stage, Stage::augment);
+  EXPECT_EQ(augment[0].ops[0].accelerator_batches, 7u);
+  EXPECT_TRUE(augment[1].ops.empty());
+  EXPECT_EQ(augment[0].queue_samples, prepare[0].queue_samples);  // the consumers' figures are the same
+  const AcceleratorSummary consumers = summarize_accelerators(w, Stage::augment);
+  EXPECT_EQ(consumers.count, 1u);
+  EXPECT_DOUBLE_EQ(consumers.util_max, 0.5);
 }
 
 TEST(JobList, RouteSpreadsTheShareEvenly) {
