@@ -54,6 +54,12 @@ Target route(const OpPlacement& placement, std::uint64_t batch) noexcept {
   return (b + 1) * u / kShareUnits > b * u / kShareUnits ? Target::accelerator : Target::cpu;
 }
 
+void JobList::sort() noexcept {
+  std::sort(ops.begin(), ops.end(), [](const OpPlacement& a, const OpPlacement& b) {
+    return std::tuple{a.pipeline, a.stage, a.op} < std::tuple{b.pipeline, b.stage, b.op};
+  });
+}
+
 const OpPlacement* JobList::find(std::uint32_t pipeline, std::uint32_t op, Stage stage) const noexcept {
   const auto key = std::tuple{pipeline, stage, op};
   const auto it = std::lower_bound(ops.begin(), ops.end(), key, [](const OpPlacement& p, const auto& k) {

@@ -17,8 +17,8 @@ enum class Target : std::uint8_t { cpu = 0, accelerator = 1 };
 std::string_view to_string(Target target) noexcept;
 
 // Which chain an op belongs to, and so whose accelerator runs it: the prepare stage runs on the
-// transformation ranks (their devices), the augment stage on each consumer (the consumer's own device,
-// usually the one training uses).
+// transformation ranks (their devices), the augment stage on each consumer (the device current on the
+// thread that made the consumer's Runtime: the one training chose).
 enum class Stage : std::uint8_t { prepare = 0, augment = 1 };
 std::string_view to_string(Stage stage) noexcept;
 
@@ -69,6 +69,8 @@ struct JobList {
   std::uint64_t window = 0;      // the window it was computed from
   std::vector<OpPlacement> ops;  // sorted by (pipeline, stage, op)
 
+  // Puts the placements in (pipeline, stage, op) order, which find() relies on.
+  void sort() noexcept;
   // The placement of one op; nullptr when the list does not name it (then it runs on CPU).
   const OpPlacement* find(std::uint32_t pipeline, std::uint32_t op,
                           Stage stage = Stage::prepare) const noexcept;

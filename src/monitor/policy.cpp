@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <tuple>
 
 #include "core/check.hpp"
 #include "core/strings.hpp"
@@ -128,12 +127,6 @@ void place(JobList& jobs, const PipelineInput& in, std::uint32_t units, Reason r
     }
     jobs.ops.push_back(p);
   }
-}
-
-void sort(JobList& jobs) {
-  std::sort(jobs.ops.begin(), jobs.ops.end(), [](const OpPlacement& a, const OpPlacement& b) {
-    return std::tuple{a.pipeline, a.stage, a.op} < std::tuple{b.pipeline, b.stage, b.op};
-  });
 }
 
 }  // namespace detail

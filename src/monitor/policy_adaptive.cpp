@@ -49,7 +49,7 @@ class AdaptivePolicy final : public Policy {
         out.state.of(stage).emplace(in.pipeline, std::move(st));
       }
     }
-    detail::sort(out.jobs);
+    out.jobs.sort();
     return out;
   }
 

@@ -21,9 +21,6 @@ struct PipelineInput {
 std::vector<PipelineInput> gather(const std::vector<PipelineSummary>& summaries,
                                   const std::map<std::uint32_t, PipelineState>& previous, Stage stage);
 
-// Puts the placements in the job list's order: (pipeline, stage, op).
-void sort(JobList& jobs);
-
 // Appends one placement per known op: capable ops get `units` and `reason`; ops without a device kernel stay
 // on CPU (not_capable); with no accelerator at all everything is on CPU (no_accelerator).
 void place(JobList& jobs, const PipelineInput& in, std::uint32_t units, Reason reason,

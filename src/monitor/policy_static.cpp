@@ -28,7 +28,7 @@ class StaticPolicy final : public Policy {
         out.state.of(stage).emplace(in.pipeline, std::move(in.state));
       }
     }
-    detail::sort(out.jobs);
+    out.jobs.sort();
     return out;
   }
 

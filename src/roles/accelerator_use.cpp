@@ -7,8 +7,8 @@
 
 namespace ferry::roles {
 
-std::unique_ptr<AcceleratorUse> AcceleratorUse::open(std::string* why) {
-  auto accelerator = transform::open_accelerator(0, why);
+std::unique_ptr<AcceleratorUse> AcceleratorUse::open(int ordinal, std::string* why) {
+  auto accelerator = transform::open_accelerator(ordinal, why);
   if (!accelerator) return nullptr;
   return std::unique_ptr<AcceleratorUse>(new AcceleratorUse(std::move(accelerator)));
 }

@@ -16,8 +16,8 @@ namespace ferry::roles {
 
 class AcceleratorUse {
  public:
-  // Device 0 (after CUDA_VISIBLE_DEVICES) or nothing, with `why` saying why not.
-  static std::unique_ptr<AcceleratorUse> open(std::string* why);
+  // Device `ordinal` (after CUDA_VISIBLE_DEVICES) or nothing, with `why` saying why not.
+  static std::unique_ptr<AcceleratorUse> open(int ordinal, std::string* why);
 
   transform::Accelerator& accelerator() noexcept { return *accelerator_; }
   transform::Device& device() noexcept { return accelerator_->device(); }

@@ -8,6 +8,7 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "loader/resume.hpp"
+#include "transform/target.hpp"
 
 namespace ferry::roles {
 namespace {
@@ -84,37 +85,42 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
 }
 
 void ConsumerEngine::open_accelerator() {
+  // A pipeline's augment stage can go to the device when every field it augments has a device program
+  // (plain C++: decided before any device is touched, so a consumer with nothing to offload opens none).
+  std::map<Pipe*, std::map<std::size_t, transform::DeviceProgram>> wanted;
+  for (auto& p : pipes_) {
+    const loader::SampleProcessor& proc = *p->runtime->processor;
+    std::map<std::size_t, transform::DeviceProgram> programs;
+    std::string no;
+    bool all = true;
+    for (std::size_t f = 0; f < proc.field_count() && all; ++f) {
+      if (!proc.has_augment(f)) continue;
+      if (auto program = proc.augment_program(f, &no))
+        programs.emplace(f, std::move(*program));
+      else
+        all = false;
+    }
+    if (!all)
+      log::info("rank {}: pipeline '{}' augments on the CPU only: {}", ctx_.rank, p->config->name, no);
+    else if (!programs.empty())
+      wanted.emplace(p.get(), std::move(programs));
+  }
+  if (wanted.empty()) return;
+  // The device training uses on this thread (its current device), not device 0: consumers of one node that
+  // each chose their GPU with cudaSetDevice / torch.cuda.set_device keep to it.
   std::string why;
-  accelerator_ = AcceleratorUse::open(&why);
+  accelerator_ = AcceleratorUse::open(transform::cuda_current_device(), &why);
   if (!accelerator_) {
     log::debug("rank {}: augment stays on this consumer's CPU: {}", ctx_.rank, why);
     return;
   }
   try {
-    // A pipeline's augment stage can go to the device when every field it augments has a device program.
-    std::size_t usable = 0;
-    for (auto& p : pipes_) {
-      const loader::SampleProcessor& proc = *p->runtime->processor;
-      std::map<std::size_t, std::uint64_t> programs;
-      std::string no;
-      bool all = true;
-      for (std::size_t f = 0; f < proc.field_count() && all; ++f) {
-        if (!proc.has_augment(f)) continue;
-        if (auto program = proc.augment_program(f, &no))
-          programs[f] = accelerator_->accelerator().add_program(*program);
-        else
-          all = false;
-      }
-      if (programs.empty() && all) continue;  // nothing to augment
-      if (!all) {
-        log::info("rank {}: pipeline '{}' augments on the CPU only: {}", ctx_.rank, p->config->name, no);
-        continue;
-      }
-      p->device_programs = std::move(programs);
-      ++usable;
-    }
+    for (auto& [pipe, programs] : wanted)
+      for (auto& [field, program] : programs)
+        pipe->device_programs[field] = accelerator_->accelerator().add_program(program);
     log::info("rank {}: accelerator {} for the augment stage of {} pipeline(s); utilization from {}",
-              ctx_.rank, accelerator_->accelerator().name(), usable, accelerator_->utilization_source());
+              ctx_.rank, accelerator_->accelerator().name(), wanted.size(),
+              accelerator_->utilization_source());
   } catch (const std::exception& e) {
     log::warn("rank {}: accelerator {} unusable, augmenting on the CPU: {}", ctx_.rank,
               accelerator_->accelerator().name(), e.what());
@@ -273,6 +279,9 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
   s.out.fields.resize(infos.size());
   s.field_out.resize(infos.size());
   s.offsets.resize(infos.size());
+  bool augmented = false;
+  monitor::Target augment_target = monitor::Target::cpu;
+  std::uint64_t augment_ns = 0;
   for (std::size_t f = 0; f < infos.size(); ++f) {
     BatchField& field = s.out.fields[f];
     field.name = infos[f].name;
@@ -306,29 +315,36 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
                                 : entry_field(layout, s.entries[i], f);
       std::memcpy(gather + i * size, bytes.data(), size);
     }
-    if (augment) this->augment(p, s, f, p.prepared.data(), s.field_out[f].data());
+    if (augment) {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (this->augment(p, s, f, p.prepared.data(), s.field_out[f].data()) == monitor::Target::accelerator)
+        augment_target = monitor::Target::accelerator;
+      augment_ns += static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+              .count());
+      augmented = true;
+    }
     field.shape.assign(1, s.n);
     field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
     field.data = s.field_out[f].data();
     field.bytes = s.field_out[f].size();
     field.offsets = nullptr;
   }
+  // The augment stage is one op per batch in the reports, whatever number of fields it touches.
+  if (augmented)
+    reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target, augment_ns);
   s.assembled = true;
 }
 
-void ConsumerEngine::augment(Pipe& p, Slot& s, std::size_t field, const std::byte* in, std::byte* out) {
+monitor::Target ConsumerEngine::augment(Pipe& p, Slot& s, std::size_t field, const std::byte* in,
+                                        std::byte* out) {
   loader::SampleProcessor& proc = *p.runtime->processor;
-  const auto index = static_cast<std::uint32_t>(p.runtime->index);
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto elapsed = [&] {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
-  };
   // The first augmented field of a batch decides for all of them: one route per batch.
   const auto program = p.device_programs.find(field);
   monitor::Target target = monitor::Target::cpu;
   if (program != p.device_programs.end() && accelerator_ && accelerator_->usable()) {
-    const monitor::OpPlacement* placement = jobs_.find(index, 0, monitor::Stage::augment);
+    const monitor::OpPlacement* placement =
+        jobs_.find(static_cast<std::uint32_t>(p.runtime->index), 0, monitor::Stage::augment);
     if (field == p.device_programs.begin()->first)
       p.route = placement ? monitor::route(*placement, p.routed++) : monitor::Target::cpu;
     target = p.route;
@@ -352,15 +368,16 @@ void ConsumerEngine::augment(Pipe& p, Slot& s, std::size_t field, const std::byt
       device.launch(ticket);
       while (!device.poll(ticket)) device.wait(std::chrono::microseconds(200));
       device.release(ticket);
-      reporter_->recorder().op(index, 0, monitor::Target::accelerator, elapsed());
-      return;
+      return monitor::Target::accelerator;
     } catch (const std::exception& e) {
+      // Errors that leave the device usable (no memory beside training, a bad launch); an asynchronous
+      // fault poisons the process's CUDA context, which training shares, and no fallback saves that.
       if (staged) device.release(ticket);
       accelerator_->fail(reporter_->recorder(), ctx_.rank, "the augment stage", e);
     }
   }
   proc.augment(field, in, out, s.n, s.out.ids.data(), s.epoch);
-  reporter_->recorder().op(index, 0, monitor::Target::cpu, elapsed());
+  return monitor::Target::cpu;
 }
 
 const Batch* ConsumerEngine::next_batch(std::size_t local) {

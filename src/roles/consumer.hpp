@@ -48,8 +48,8 @@ class ConsumerEngine {
   bool ready(Pipe& p, Slot& s);
   void assemble(Pipe& p, Slot& s);
   // The augment stage of one field of a batch: on the accelerator when the job list routes it there, else
-  // (or when the device fails) on this thread.
-  void augment(Pipe& p, Slot& s, std::size_t field, const std::byte* in, std::byte* out);
+  // (or when the device fails) on this thread. Returns where it ran.
+  monitor::Target augment(Pipe& p, Slot& s, std::size_t field, const std::byte* in, std::byte* out);
   Pipe& pipe_of(std::uint32_t pipeline_index);
   void open_accelerator();
 

@@ -1,6 +1,7 @@
 #include "roles/coordinator.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -46,6 +47,7 @@ void Coordinator::close(std::uint64_t now) {
   opened_ns_ = now;
   ++span_.windows;
   monitor::Decisions d = policy_->decide(open_, history_, state_);
+  d.jobs.sort();  // a policy of one's own need not return the list in find()'s order
   const auto summaries = monitor::summarize_pipelines(open_);
   const auto accel = monitor::summarize_accelerators(open_, monitor::Stage::prepare);
   const auto consumer_accel = monitor::summarize_accelerators(open_, monitor::Stage::augment);
@@ -83,10 +85,11 @@ void Coordinator::close(std::uint64_t now) {
   // Each side gets the list when its stage's placements changed: service ranks route prepare batches by it,
   // consumers their augment stage.
   const auto changed = [&](monitor::Stage stage) {
+    // Shares only: a reason that changes alone (hold, no data) routes no batch differently.
     const auto of = [stage](const monitor::JobList& list) {
-      std::vector<monitor::OpPlacement> out;
+      std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>> out;
       for (const auto& op : list.ops)
-        if (op.stage == stage) out.push_back(op);
+        if (op.stage == stage) out.emplace_back(op.pipeline, op.op, op.accelerator_units);
       return out;
     };
     return !jobs_sent_ || of(d.jobs) != of(jobs_);

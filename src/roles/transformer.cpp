@@ -57,7 +57,7 @@ ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab)
 
 void ServiceRank::open_accelerator() {
   std::string why;
-  accelerator_ = AcceleratorUse::open(&why);
+  accelerator_ = AcceleratorUse::open(0, &why);
   if (!accelerator_) {
     log::debug("rank {}: prepare stays on CPU workers: {}", ctx_.rank, why);
     return;

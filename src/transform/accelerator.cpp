@@ -36,7 +36,7 @@ class CudaAccelerator final : public Accelerator {
 std::unique_ptr<Accelerator> open_accelerator(int ordinal, std::string* why) {
 #if FERRY_HAVE_CUDA
   const int count = cuda_device_count();
-  if (ordinal < count) {
+  if (ordinal >= 0 && ordinal < count) {
     try {
       return std::make_unique<CudaAccelerator>(ordinal);
     } catch (const std::exception& e) {

@@ -2,7 +2,7 @@
 // per-sample keys of random steps, the ranges of random windows), whatever launches the kernels. The CUDA
 // device (cuda/device.cpp) runs it with launchers that enqueue on its stream; the tests run it with Kokkos
 // host launchers and compare with Chain::run, so a program that describes its chain wrongly fails here too.
-// Plain C++17 (no CUDA types).
+// Host C++ (no CUDA types; device_program.hpp needs C++20, so nvcc-compiled files do not include it).
 #pragma once
 
 #include <cstddef>

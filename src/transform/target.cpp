@@ -60,4 +60,12 @@ int cuda_device_count() noexcept {
 #endif
 }
 
+int cuda_current_device() noexcept {
+#if FERRY_HAVE_CUDA
+  return ferry::cuda::current_device();
+#else
+  return -1;
+#endif
+}
+
 }  // namespace ferry::transform

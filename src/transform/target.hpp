@@ -18,5 +18,7 @@ std::vector<std::string> target_names();
 // CUDA devices visible to this process; 0 when built without CUDA or without a driver. Never throws and
 // never needs a GPU.
 int cuda_device_count() noexcept;
+// The calling thread's current CUDA device; -1 without CUDA, driver or device.
+int cuda_current_device() noexcept;
 
 }  // namespace ferry::transform

@@ -164,6 +164,11 @@ TEST(JobList, StagesAreApart) {
   EXPECT_EQ(back.find(1, 1, Stage::augment)->reason, Reason::not_capable);
   EXPECT_EQ(back.find(1, 1), nullptr);
   EXPECT_EQ(to_string(Stage::augment), "augment");
+  // A list out of order (a policy of one's own) finds nothing until sorted.
+  JobList shuffled = jobs;
+  std::swap(shuffled.ops[0], shuffled.ops[2]);
+  shuffled.sort();
+  EXPECT_EQ(shuffled, jobs);
   // A stage this version does not know is refused, not misread: find the stage's byte (the one byte in
   // which a prepare and an augment placement differ) and write a third stage there.
   auto bytes = encode(JobList{0, {{0, 0, 1, Reason::hold, Stage::prepare}}});

@@ -20,6 +20,29 @@
 namespace ferry::cuda {
 namespace {
 
+// Makes `ordinal` the calling thread's current device for a scope and puts the previous one back: a consumer
+// calls in on the training thread, whose current device belongs to the training code.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int ordinal) {
+    FERRY_CHECK_CUDA(cudaGetDevice(&previous_));
+    if (previous_ != ordinal) {
+      FERRY_CHECK_CUDA(cudaSetDevice(ordinal));
+      switched_ = true;
+    }
+  }
+  ~DeviceScope() {
+    if (switched_ && cudaSetDevice(previous_) != cudaSuccess)
+      std::fprintf(stderr, "ferry: could not make CUDA device %d current again\n", previous_);
+  }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int previous_ = 0;
+  bool switched_ = false;
+};
+
 // Device memory that grows and is reused. Growing frees the old buffer, and cudaFree waits for the device:
 // that happens only while the first, largest jobs arrive.
 struct DeviceBuffer {
@@ -122,8 +145,6 @@ struct CudaDevice::Impl {
   Ticket next_ticket = 1;
   std::atomic<std::uint64_t> busy{0};
 
-  void select() const { FERRY_CHECK_CUDA(cudaSetDevice(ordinal)); }
-
   Slot& free_slot() {
     for (auto& s : slots)
       if (!s->busy) return *s;
@@ -143,12 +164,13 @@ struct CudaDevice::Impl {
 
 CudaDevice::CudaDevice(int ordinal) : impl_(std::make_unique<Impl>()) {
   impl_->ordinal = ordinal;
-  impl_->select();
+  const DeviceScope scope(impl_->ordinal);
   FERRY_CHECK_CUDA(cudaStreamCreateWithFlags(&impl_->stream, cudaStreamNonBlocking));
 }
 
 CudaDevice::~CudaDevice() {
-  if (cudaSetDevice(impl_->ordinal) != cudaSuccess) return;
+  int previous = 0;
+  if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(impl_->ordinal) != cudaSuccess) return;
   cudaStreamSynchronize(impl_->stream);
   for (auto& s : impl_->slots) {
     for (PinnedBuffer* b : {&s->host_in, &s->host_out, &s->host_ids}) b->free();
@@ -161,10 +183,11 @@ CudaDevice::~CudaDevice() {
     for (auto& d : p.div) d.free();
   }
   cudaStreamDestroy(impl_->stream);
+  cudaSetDevice(previous);
 }
 
 std::uint64_t CudaDevice::add_program(const transform::DeviceProgram& program) {
-  impl_->select();
+  const DeviceScope scope(impl_->ordinal);
   Program p;
   p.program = program;
   p.sub.resize(program.steps.size());
@@ -198,7 +221,7 @@ transform::Device::Ticket CudaDevice::stage(const transform::DeviceJob& job) {
   const auto* args = static_cast<const transform::DeviceArgs*>(job.context);
   if (program.random && (!args || !args->ids))
     throw TransformError("CUDA device: a random program's job needs its sample IDs (DeviceArgs)");
-  impl_->select();
+  const DeviceScope scope(impl_->ordinal);
   Impl::Slot& slot = impl_->free_slot();
   const std::size_t between = job.samples * program.max_sample_bytes;  // any step's input or output
   slot.host_in.reserve(job.input_bytes);
@@ -231,7 +254,7 @@ transform::Device::Ticket CudaDevice::stage(const transform::DeviceJob& job) {
 void CudaDevice::launch(Ticket ticket) {
   Impl::Slot& slot = impl_->slot_of(ticket);
   const Program& p = impl_->programs[slot.job.kernel];
-  impl_->select();
+  const DeviceScope scope(impl_->ordinal);
   transform::ProgramMemory memory;
   memory.input = slot.in.data;
   memory.a = slot.a.data;
@@ -251,7 +274,7 @@ void CudaDevice::launch(Ticket ticket) {
 
 bool CudaDevice::poll(Ticket ticket) {
   Impl::Slot& slot = impl_->slot_of(ticket);
-  impl_->select();
+  const DeviceScope scope(impl_->ordinal);
   const cudaError_t rc = cudaEventQuery(slot.end);
   if (rc == cudaErrorNotReady) return false;
   FERRY_CHECK_CUDA(rc);

@@ -21,7 +21,8 @@ namespace ferry::cuda {
 
 class CudaDevice final : public transform::Device {
  public:
-  // Uses device `ordinal` (cudaSetDevice on the calling thread and on every call that needs it). Throws
+  // Uses device `ordinal`: every call makes it the calling thread's current device and puts the previous
+  // one back before returning, so a caller's own device choice (training's) is left alone. Throws
   // TransportError naming the CUDA call that failed.
   explicit CudaDevice(int ordinal = 0);
   ~CudaDevice() override;

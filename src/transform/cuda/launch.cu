@@ -105,6 +105,16 @@ int device_count() noexcept {
   return n;
 }
 
+int current_device() noexcept {
+  if (device_count() == 0) return -1;
+  int ordinal = 0;
+  if (cudaGetDevice(&ordinal) != cudaSuccess) {
+    cudaGetLastError();
+    return -1;
+  }
+  return ordinal;
+}
+
 std::string pci_bus_id(int ordinal) {
   char id[32] = {};
   FERRY_CHECK_CUDA(cudaDeviceGetPCIBusId(id, static_cast<int>(sizeof id), ordinal));

@@ -13,6 +13,9 @@ namespace ferry::cuda {
 
 // Visible CUDA devices; 0 when there is no driver or no device (never throws).
 int device_count() noexcept;
+// The calling thread's current device (what cudaSetDevice / torch.cuda.set_device chose; 0 when nothing
+// was chosen); -1 when there is no driver or no device.
+int current_device() noexcept;
 // PCI bus id of visible device `ordinal` ("0000:65:00.0"), which NVML can look the same GPU up by whatever
 // CUDA_VISIBLE_DEVICES says. Throws TransportError naming the CUDA call when it fails.
 std::string pci_bus_id(int ordinal);
