@@ -1,6 +1,7 @@
 #include "transform/accelerator.hpp"
 
 #include <exception>
+#include <mutex>
 
 #include "core/strings.hpp"
 #include "ferry/features.hpp"
@@ -31,9 +32,24 @@ class CudaAccelerator final : public Accelerator {
 };
 #endif
 
+std::mutex factory_mutex;
+AcceleratorFactory& factory() {
+  static AcceleratorFactory f;
+  return f;
+}
+
 }  // namespace
 
+void set_accelerator_factory_for_tests(AcceleratorFactory f) {
+  std::lock_guard lock(factory_mutex);
+  factory() = std::move(f);
+}
+
 std::unique_ptr<Accelerator> open_accelerator(int ordinal, std::string* why) {
+  {
+    std::lock_guard lock(factory_mutex);
+    if (factory()) return factory()(ordinal, why);
+  }
 #if FERRY_HAVE_CUDA
   const int count = cuda_device_count();
   if (ordinal >= 0 && ordinal < count) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,5 +28,12 @@ class Accelerator {
 // Nothing (and `why` says why) when this build has no CUDA, no device is visible, or the device fails to
 // initialize (exclusive mode taken by another process, no memory left): the caller then stays on the CPU.
 std::unique_ptr<Accelerator> open_accelerator(int ordinal, std::string* why = nullptr);
+
+// Tests only: where open_accelerator() gets its device from instead of CUDA, so that the multi-rank tests run
+// the runtime's device paths (routing, device jobs, fallback, monitoring) on machines without a GPU, with a
+// host stand-in that runs the same programs. An empty function (the default) means CUDA. Set it before any
+// Runtime is made; it applies to every later open_accelerator() in the process.
+using AcceleratorFactory = std::function<std::unique_ptr<Accelerator>(int ordinal, std::string* why)>;
+void set_accelerator_factory_for_tests(AcceleratorFactory factory);
 
 }  // namespace ferry::transform

@@ -10,7 +10,7 @@
 
 #include "ferry/error.hpp"
 #include "helpers.hpp"
-#include "host_launcher.hpp"
+#include "common/host_launcher.hpp"
 #include "transform/accelerator.hpp"
 #include "transform/nvml.hpp"
 #include "transform/target.hpp"

@@ -1,0 +1,109 @@
+// The runtime's accelerator paths end to end on machines without a GPU: every rank gets a host stand-in for
+// its device (tests/common/host_accelerator.hpp: the CUDA device's step sequencer with Kokkos host launchers,
+// the same functors), so what runs is Ferry's own device logic (the job list routing prepare batches to the
+// transformation rank's device through its worker queue and augment batches to each consumer's, DeviceArgs
+// keys, the CPU fallback after a failed job, utilization reports reaching the policy). CUDA itself runs only
+// where a GPU is lent (tests/transform: Accelerator.*).
+// 5 ranks: 1 randomizer, 1 cache server, 1 transformer, 2 consumers; both transports.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/host_accelerator.hpp"
+#include "harness.hpp"
+
+namespace ferry::test {
+namespace {
+
+using transform::test::HostAccelerator;
+using transform::test::HostDeviceCounters;
+
+class DevicePaths : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (world_size() != 5) GTEST_SKIP() << "written for 5 ranks (1 randomizer, 2 service ranks, 2 consumers)";
+  }
+  void TearDown() override { transform::set_accelerator_factory_for_tests({}); }
+
+  // Half of the 480 samples fit the cache, so every epoch has misses for the transformer; consumers train
+  // 3 ms per batch, so the job runs long enough for windows (20 ms) with device reports to place work.
+  Config config(double share) const {
+    Config c;
+    c.log_level = "warn";
+    c.runtime.transport = GetParam();
+    c.runtime.cache_servers = 1;
+    c.runtime.transformers = 1;
+    c.runtime.prefetch = 3;
+    c.runtime.transform_workers = 2;
+    c.runtime.cache_bytes = 240 * 384;
+    c.monitor.window_ms = 20;
+    c.monitor.window_batches = 4;
+    c.monitor.policy = "static";
+    c.monitor.static_share = share;
+    PipelineConfig p = image_pipeline("dev", 480, 11);
+    p.epochs = 3;
+    c.pipelines = {p};
+    return c;
+  }
+
+  static void expect_local_loader(const Config& c, const JobResult& r) {
+    if (!r.consumer) return;
+    std::vector<const SeenBatch*> seen;
+    for (const auto& b : r.batches) seen.push_back(&b);
+    expect_local_loader_batches(c.pipelines[0], seen, static_cast<std::uint32_t>(r.consumer_index), 2);
+  }
+};
+
+std::function<void(Runtime&, const Batch&)> train_3ms() {
+  return [](Runtime&, const Batch&) { std::this_thread::sleep_for(std::chrono::milliseconds(3)); };
+}
+
+// Half of the batches of each stage go to the stand-in device, interleaved with CPU batches: every batch
+// still equals LocalLoader's (order and bytes), and both the transformer and the consumers ran device jobs.
+TEST_P(DevicePaths, HalfOnTheDeviceGivesTheCpuBatches) {
+  HostDeviceCounters counters;
+  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
+  const Config c = config(0.5);
+  const JobResult r = run_job(c, train_3ms());
+  expect_local_loader(c, r);
+  const std::uint64_t consumer_jobs = sum_all(r.consumer ? counters.jobs.load() : 0);
+  const std::uint64_t service_jobs = sum_all(r.consumer ? 0 : counters.jobs.load());
+  EXPECT_GT(consumer_jobs, 0u) << "no augment batch ran on a consumer's device";
+  EXPECT_GT(service_jobs, 0u) << "no prepare batch ran on the transformer's device";
+  if (world_rank() == 0)
+    std::printf("device jobs: %llu augment (consumers), %llu prepare (transformer)\n",
+                static_cast<unsigned long long>(consumer_jobs),
+                static_cast<unsigned long long>(service_jobs));
+}
+
+// A static share of 0 keeps every batch on the CPUs although every rank has a device.
+TEST_P(DevicePaths, ShareZeroRunsNothingOnTheDevice) {
+  HostDeviceCounters counters;
+  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
+  const Config c = config(0.0);
+  const JobResult r = run_job(c, {});
+  expect_local_loader(c, r);
+  EXPECT_EQ(sum_all(counters.jobs.load()), 0u);
+}
+
+// The device fails its third job on every rank: that batch is prepared or augmented again on the CPU, the
+// rank stops using its device, and the job finishes with every batch exact.
+TEST_P(DevicePaths, AFailedDeviceJobFallsBackToTheCpu) {
+  HostDeviceCounters counters;
+  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters, 2));
+  const Config c = config(1.0);
+  const JobResult r = run_job(c, train_3ms());
+  expect_local_loader(c, r);
+  // Every rank that used its device failed its third job, once. A consumer (one job at a time) ran two
+  // jobs before and none after; the transformer may finish jobs that were already queued for its device
+  // when the failure came back, but submits none after it.
+  EXPECT_GT(sum_all(counters.failed.load()), 0u);
+  EXPECT_LE(counters.failed.load(), 1u);
+  if (r.consumer) EXPECT_LE(counters.jobs.load(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, DevicePaths, ::testing::Values("ucx", "mpi"));
+
+}  // namespace
+}  // namespace ferry::test
