@@ -103,6 +103,35 @@ TEST_P(DevicePaths, AFailedDeviceJobFallsBackToTheCpu) {
   if (r.consumer) EXPECT_LE(counters.jobs.load(), 2u);
 }
 
+// The adaptive policy from real reports: the prepare stage is expensive (resize to 96x96, log1p) and the
+// consumers, which do not train, wait. Every rank's device idles, so after a window below the low-water mark
+// the policy offloads both stages (hysteresis 1, step 0.5): the transformer and the consumers run device
+// jobs, and every batch is still exact.
+TEST_P(DevicePaths, AdaptivePolicyOffloadsWhileConsumersStarve) {
+  HostDeviceCounters counters;
+  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
+  Config c = config(0.0);
+  c.monitor.policy = "adaptive";
+  c.monitor.hysteresis = 1;
+  c.monitor.step = 0.5;
+  // The consumers' queues hold 2 of 3 batches on average here (much of their wait is their own augment
+  // work at pop), so "starving" is set above that: mean occupancy below 0.85.
+  c.monitor.low_water = 0.85;
+  c.monitor.high_water = 0.95;
+  c.runtime.cache_bytes = 8 * (96 * 96 * 3 * 4 + 128);  // a few entries: misses all along
+  PipelineConfig& p = c.pipelines[0];
+  p.epochs = 2;
+  p.prepare = {
+      {"image", parse_op_chain("cast(scale=0.0039215686) | resize(height=96, width=96) | log1p", "test")}};
+  p.augment = {{"image", parse_op_chain("random_flip | noise(std=0.05)", "test")}};
+  const JobResult r = run_job(c, {});
+  expect_local_loader(c, r);
+  EXPECT_GT(sum_all(r.consumer ? 0 : counters.jobs.load()), 0u)
+      << "the policy never offloaded the prepare stage";
+  EXPECT_GT(sum_all(r.consumer ? counters.jobs.load() : 0), 0u)
+      << "the policy never offloaded the augment stage";
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, DevicePaths, ::testing::Values("ucx", "mpi"));
 
 }  // namespace
