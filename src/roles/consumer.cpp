@@ -31,6 +31,18 @@ struct ConsumerEngine::Slot {
   Batch out;
   std::vector<std::vector<std::byte>> field_out;
   std::vector<std::vector<std::uint64_t>> offsets;
+  // The augment stage on the device. `routed`: where this batch augments was decided (as soon as its data
+  // were in, or at pop); `runs`: the device jobs launched for it, one per augmented field, collected at pop.
+  // `gathered` keeps each such field's prepared samples: the device's input, and the CPU's if a job fails.
+  struct DeviceRun {
+    std::size_t field;
+    transform::Device::Ticket ticket;
+  };
+  bool routed = false;
+  std::vector<DeviceRun> runs;
+  std::map<std::size_t, std::vector<std::byte>> gathered;
+  transform::DeviceArgs args;
+  std::uint64_t device_ns = 0;  // this consumer's time on the device jobs (launching and collecting)
 };
 
 struct ConsumerEngine::Pipe {
@@ -44,11 +56,8 @@ struct ConsumerEngine::Pipe {
   std::vector<Slot> ring;
   std::unique_ptr<sampler::EpochPlan> plan;
   std::vector<std::byte> prepared;  // gather buffer for one field
-  // Augment on the accelerator: per field with an augment chain, its program; `routed` counts the batches
-  // the job list's augment placement was asked about (every rank routes the same way from integers).
+  // Augment on the accelerator: per field with an augment chain, its program.
   std::map<std::size_t, std::uint64_t> device_programs;
-  std::uint64_t routed = 0;
-  monitor::Target route = monitor::Target::cpu;  // the current batch's
   LoaderCounters counters;
   EpochFigures epoch_figures;
   std::chrono::steady_clock::time_point epoch_start = std::chrono::steady_clock::now();
@@ -186,6 +195,8 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     s.waiting = s.n;
     s.hits = s.misses = s.bytes = 0;
     s.gets.clear();
+    s.routed = false;
+    s.device_ns = 0;
     if (p.runtime->entry.fixed)
       s.staging.resize(s.n * p.runtime->entry.bytes);
     else
@@ -261,9 +272,7 @@ void ConsumerEngine::dispatch(transport::Message& message) {
 }
 
 bool ConsumerEngine::ready(Pipe& p, Slot& s) {
-  if (!s.active || !s.described || s.waiting != 0) return false;
-  for (auto& g : s.gets)
-    if (!g.test()) return false;
+  if (!complete(s)) return false;
   if (!s.assembled) assemble(p, s);
   return true;
 }
@@ -279,6 +288,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
   s.out.fields.resize(infos.size());
   s.field_out.resize(infos.size());
   s.offsets.resize(infos.size());
+  if (!s.routed) start_on_device(p, s);  // not started ahead: decide now
   bool augmented = false;
   monitor::Target augment_target = monitor::Target::cpu;
   std::uint64_t augment_ns = 0;
@@ -301,28 +311,24 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
       field.shape = {s.n};
       continue;
     }
-    const std::uint64_t size = proc.prepared(f).bytes();
     const auto& desc = proc.output(f);
     s.field_out[f].resize(s.n * desc.bytes());
-    // Gather the field out of the entries: straight into the batch when there is nothing to augment, else
-    // into a scratch buffer that the augment chain reads.
-    const bool augment = proc.has_augment(f);
-    if (augment) p.prepared.resize(s.n * size);
-    std::byte* gather = augment ? p.prepared.data() : s.field_out[f].data();
-    for (std::size_t i = 0; i < s.n; ++i) {
-      auto bytes = layout.fixed ? std::span<const std::byte>(
-                                      s.staging.data() + i * layout.bytes + layout.offsets[f], size)
-                                : entry_field(layout, s.entries[i], f);
-      std::memcpy(gather + i * size, bytes.data(), size);
-    }
-    if (augment) {
+    const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
+    if (run != s.runs.end()) {
+      if (collect(p, s, run->field, run->ticket)) augment_target = monitor::Target::accelerator;
+      augmented = true;
+    } else if (proc.has_augment(f)) {
+      // On this thread: gather into scratch, augment into the batch.
+      gather(p, s, f, p.prepared);
       const auto t0 = std::chrono::steady_clock::now();
-      if (this->augment(p, s, f, p.prepared.data(), s.field_out[f].data()) == monitor::Target::accelerator)
-        augment_target = monitor::Target::accelerator;
+      proc.augment(f, p.prepared.data(), s.field_out[f].data(), s.n, s.out.ids.data(), s.epoch);
       augment_ns += static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
               .count());
       augmented = true;
+    } else {
+      // Nothing to augment: straight into the batch.
+      gather_into(p, s, f, s.field_out[f].data());
     }
     field.shape.assign(1, s.n);
     field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
@@ -330,54 +336,107 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     field.bytes = s.field_out[f].size();
     field.offsets = nullptr;
   }
+  s.runs.clear();
   // The augment stage is one op per batch in the reports, whatever number of fields it touches.
   if (augmented)
-    reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target, augment_ns);
+    reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target,
+                             augment_ns + s.device_ns);
   s.assembled = true;
 }
 
-monitor::Target ConsumerEngine::augment(Pipe& p, Slot& s, std::size_t field, const std::byte* in,
-                                        std::byte* out) {
+void ConsumerEngine::gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out) {
+  const loader::SampleProcessor& proc = *p.runtime->processor;
+  const EntryLayout& layout = p.runtime->entry;
+  const std::uint64_t size = proc.prepared(field).bytes();
+  for (std::size_t i = 0; i < s.n; ++i) {
+    auto bytes = layout.fixed ? std::span<const std::byte>(
+                                    s.staging.data() + i * layout.bytes + layout.offsets[field], size)
+                              : entry_field(layout, s.entries[i], field);
+    std::memcpy(out + i * size, bytes.data(), size);
+  }
+}
+
+void ConsumerEngine::gather(Pipe& p, Slot& s, std::size_t field, std::vector<std::byte>& out) {
+  out.resize(s.n * p.runtime->processor->prepared(field).bytes());
+  gather_into(p, s, field, out.data());
+}
+
+bool ConsumerEngine::complete(Slot& s) {
+  if (!s.active || !s.described || s.waiting != 0) return false;
+  for (auto& g : s.gets)
+    if (!g.test()) return false;
+  return true;
+}
+
+void ConsumerEngine::start_on_device(Pipe& p, Slot& s) {
+  s.routed = true;
+  if (p.device_programs.empty() || !accelerator_ || !accelerator_->usable()) return;
+  const auto index = static_cast<std::uint32_t>(p.runtime->index);
+  const monitor::OpPlacement* placement = jobs_.find(index, 0, monitor::Stage::augment);
+  // Routed by the batch's place in the pipeline (epoch * batches + batch): the same answer whenever it is
+  // asked, ahead or at pop.
+  if (!placement ||
+      monitor::route(*placement, s.epoch * p.batches_per_epoch + s.batch) != monitor::Target::accelerator)
+    return;
+  const auto t0 = std::chrono::steady_clock::now();
   loader::SampleProcessor& proc = *p.runtime->processor;
-  // The first augmented field of a batch decides for all of them: one route per batch.
-  const auto program = p.device_programs.find(field);
-  monitor::Target target = monitor::Target::cpu;
-  if (program != p.device_programs.end() && accelerator_ && accelerator_->usable()) {
-    const monitor::OpPlacement* placement =
-        jobs_.find(static_cast<std::uint32_t>(p.runtime->index), 0, monitor::Stage::augment);
-    if (field == p.device_programs.begin()->first)
-      p.route = placement ? monitor::route(*placement, p.routed++) : monitor::Target::cpu;
-    target = p.route;
-  }
-  if (target == monitor::Target::accelerator) {
-    // Synchronous: the batch is being popped. The consumer's CPU is free meanwhile (Device::wait sleeps).
-    transform::Device& device = accelerator_->device();
-    const transform::DeviceArgs args{s.out.ids.data(), proc.seed(), s.epoch};
-    const transform::DeviceJob job{program->second,
-                                   in,
-                                   s.n * proc.prepared(field).bytes(),
-                                   out,
-                                   s.n * proc.output(field).bytes(),
-                                   s.n,
-                                   &args};
-    transform::Device::Ticket ticket = 0;
-    bool staged = false;
-    try {
-      ticket = device.stage(job);
-      staged = true;
+  transform::Device& device = accelerator_->device();
+  s.args = {s.out.ids.data(), proc.seed(), s.epoch};
+  s.field_out.resize(proc.field_count());
+  try {
+    for (const auto& [field, program] : p.device_programs) {
+      gather(p, s, field, s.gathered[field]);
+      s.field_out[field].resize(s.n * proc.output(field).bytes());  // the device writes its result here
+      const transform::DeviceJob job{program,
+                                     s.gathered[field].data(),
+                                     s.gathered[field].size(),
+                                     s.field_out[field].data(),
+                                     s.field_out[field].size(),
+                                     s.n,
+                                     &s.args};
+      const transform::Device::Ticket ticket = device.stage(job);
+      s.runs.push_back({field, ticket});
       device.launch(ticket);
-      while (!device.poll(ticket)) device.wait(std::chrono::microseconds(200));
-      device.release(ticket);
-      return monitor::Target::accelerator;
-    } catch (const std::exception& e) {
-      // Errors that leave the device usable (no memory beside training, a bad launch); an asynchronous
-      // fault poisons the process's CUDA context, which training shares, and no fallback saves that.
-      if (staged) device.release(ticket);
-      accelerator_->fail(reporter_->recorder(), ctx_.rank, "the augment stage", e);
     }
+  } catch (const std::exception& e) {
+    // Errors that leave the device usable (no memory beside training, a bad launch); an asynchronous fault
+    // poisons the process's CUDA context, which training shares, and no fallback saves that.
+    for (const auto& run : s.runs) device.release(run.ticket);
+    s.runs.clear();
+    accelerator_->fail(reporter_->recorder(), ctx_.rank, "the augment stage", e);
   }
-  proc.augment(field, in, out, s.n, s.out.ids.data(), s.epoch);
-  return monitor::Target::cpu;
+  s.device_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+}
+
+bool ConsumerEngine::collect(Pipe& p, Slot& s, std::size_t field, transform::Device::Ticket ticket) {
+  const auto t0 = std::chrono::steady_clock::now();
+  transform::Device& device = accelerator_->device();
+  bool done = false;
+  try {
+    // The consumer's CPU is free meanwhile: Device::wait sleeps.
+    while (!device.poll(ticket)) device.wait(std::chrono::microseconds(200));
+    done = true;
+  } catch (const std::exception& e) {
+    if (accelerator_->usable()) accelerator_->fail(reporter_->recorder(), ctx_.rank, "the augment stage", e);
+  }
+  device.release(ticket);
+  s.device_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  if (done) return true;
+  loader::SampleProcessor& proc = *p.runtime->processor;
+  proc.augment(field, s.gathered[field].data(), s.field_out[field].data(), s.n, s.out.ids.data(), s.epoch);
+  return false;
+}
+
+void ConsumerEngine::start_ahead(Pipe& p) {
+  if (p.device_programs.empty() || !accelerator_ || !accelerator_->usable()) return;
+  for (Slot& s : p.ring) {
+    // Only batches of the epoch whose plan is at hand (switching plans back and forth costs a permutation).
+    if (s.routed || s.assembled || !p.plan || p.plan->epoch() != s.epoch || !complete(s)) continue;
+    p.plan->batch_ids(p.my_index, s.batch, s.out.ids);
+    start_on_device(p, s);
+  }
 }
 
 const Batch* ConsumerEngine::next_batch(std::size_t local) {
@@ -416,6 +475,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   while (true) {
     while (auto message = ctx_.fabric->poll()) dispatch(*message);
     if (ready(p, s)) break;
+    start_ahead(p);  // later batches whose data are in start on the device while this one waits
     if (s.described && s.waiting == 0) {
       // Only one-sided gets are left: wait on them (Fabric::wait() wakes for messages, not completions).
       for (auto& g : s.gets) g.wait();
@@ -459,6 +519,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   }
   p.holding = true;
   ++p.next_seq;
+  start_ahead(p);  // the device works on the next batches while training runs on this one
   return &s.out;
 }
 
@@ -475,6 +536,17 @@ void ConsumerEngine::finish_all() noexcept {
         }
       }
       slot.gets.clear();
+      // Device jobs started ahead write into this engine's buffers too.
+      for (const auto& run : slot.runs) {
+        try {
+          transform::Device& device = accelerator_->device();
+          while (!device.poll(run.ticket)) device.wait(std::chrono::microseconds(200));
+        } catch (const std::exception& e) {
+          log::warn("an augment job of pipeline '{}' failed during shutdown: {}", p->config->name, e.what());
+        }
+        accelerator_->device().release(run.ticket);
+      }
+      slot.runs.clear();
     }
     if (p->finished) continue;
     try {

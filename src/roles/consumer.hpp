@@ -47,9 +47,19 @@ class ConsumerEngine {
   void on_samples(const transport::Message& message);
   bool ready(Pipe& p, Slot& s);
   void assemble(Pipe& p, Slot& s);
-  // The augment stage of one field of a batch: on the accelerator when the job list routes it there, else
-  // (or when the device fails) on this thread. Returns where it ran.
-  monitor::Target augment(Pipe& p, Slot& s, std::size_t field, const std::byte* in, std::byte* out);
+  // Every sample's prepared bytes of `field`, in batch order, into `out` (resized) or at `out`.
+  void gather(Pipe& p, Slot& s, std::size_t field, std::vector<std::byte>& out);
+  void gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out);
+  // Described and every sample in (misses arrived, hits read).
+  bool complete(Slot& s);
+  // Decides where the batch augments; when the job list sends it to the accelerator, launches one device
+  // job per augmented field (the slot keeps the input for a CPU fallback).
+  void start_on_device(Pipe& p, Slot& s);
+  // Starts the complete batches of the ring that are not routed yet, so the device works ahead of pops.
+  void start_ahead(Pipe& p);
+  // Waits for one launched job; when it failed, augments that field on this thread. True when the device
+  // did it.
+  bool collect(Pipe& p, Slot& s, std::size_t field, transform::Device::Ticket ticket);
   Pipe& pipe_of(std::uint32_t pipeline_index);
   void open_accelerator();
 
