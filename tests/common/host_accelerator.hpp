@@ -20,8 +20,9 @@
 namespace ferry::transform::test {
 
 struct HostDeviceCounters {
-  std::atomic<std::uint64_t> jobs{0};    // jobs that ran to completion
-  std::atomic<std::uint64_t> failed{0};  // jobs failed on purpose
+  std::atomic<std::uint64_t> jobs{0};     // jobs that ran to completion
+  std::atomic<std::uint64_t> failed{0};   // jobs failed on purpose
+  std::atomic<long long> outstanding{0};  // staged and not yet released
 };
 
 class HostDevice final : public Device {
@@ -51,6 +52,7 @@ class HostDevice final : public Device {
       if (args->ids) run.ids.assign(args->ids, args->ids + job.samples);
     }
     run.number = staged_++;
+    ++counters_.outstanding;
     const Ticket t = next_++;
     runs_.emplace(t, std::move(run));
     return t;
@@ -90,7 +92,9 @@ class HostDevice final : public Device {
     return true;
   }
 
-  void release(Ticket ticket) noexcept override { runs_.erase(ticket); }
+  void release(Ticket ticket) noexcept override {
+    counters_.outstanding -= static_cast<long long>(runs_.erase(ticket));
+  }
   void wait(std::chrono::microseconds) override {}
   std::uint64_t busy_ns() const noexcept override { return busy_; }
 

@@ -132,6 +132,30 @@ TEST_P(DevicePaths, AdaptivePolicyOffloadsWhileConsumersStarve) {
       << "the policy never offloaded the augment stage";
 }
 
+// Consumers stop after 12 batches with batches prefetched and their augment jobs on the device: the job ends
+// on every rank, and every job staged on a device was released.
+TEST_P(DevicePaths, StoppingEarlyCollectsJobsStillOnTheDevice) {
+  HostDeviceCounters counters;
+  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
+  const Config c = config(1.0);
+  bool consumer = false;
+  {
+    Runtime rt(MPI_COMM_WORLD, c);
+    if (rt.is_consumer()) {
+      consumer = true;
+      Loader& loader = rt.loader();
+      for (int k = 0; k < 12; ++k) {
+        ASSERT_NE(loader.next_batch(), nullptr);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // windows pass: the job list arrives
+      }
+    } else {
+      rt.serve();
+    }
+  }
+  EXPECT_EQ(counters.outstanding.load(), 0) << "a device job was never released";
+  EXPECT_GT(sum_all(consumer ? counters.jobs.load() : 0), 0u) << "no augment job ran on a consumer's device";
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, DevicePaths, ::testing::Values("ucx", "mpi"));
 
 }  // namespace
