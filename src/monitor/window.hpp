@@ -31,8 +31,10 @@ struct OpStats {
   bool accelerator_capable = false;  // this build has a device kernel for it
   std::uint64_t cpu_batches = 0;
   std::uint64_t accelerator_batches = 0;
-  std::uint64_t cpu_ns = 0;          // worker time spent in the op
-  std::uint64_t accelerator_ns = 0;  // accelerator batches: submit to completion, staging included
+  std::uint64_t cpu_ns = 0;  // worker time spent in the op
+  // Accelerator batches: on a transformation rank submit to completion, staging included; on a consumer the
+  // time it spent launching and collecting them (a job that ran ahead of its pop costs it almost nothing).
+  std::uint64_t accelerator_ns = 0;
   Stage stage = Stage::prepare;
 
   friend bool operator==(const OpStats&, const OpStats&) = default;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <map>
 
 #include "core/log.hpp"
@@ -315,7 +316,11 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     s.field_out[f].resize(s.n * desc.bytes());
     const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
     if (run != s.runs.end()) {
-      if (collect(p, s, run->field, run->ticket)) augment_target = monitor::Target::accelerator;
+      // Off the list first: collect() releases the ticket, and finish_all() must not see it again if
+      // anything below throws.
+      const Slot::DeviceRun mine = *run;
+      s.runs.erase(run);
+      if (collect(p, s, mine.field, mine.ticket)) augment_target = monitor::Target::accelerator;
       augmented = true;
     } else if (proc.has_augment(f)) {
       // On this thread: gather into scratch, augment into the batch.
@@ -336,7 +341,6 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     field.bytes = s.field_out[f].size();
     field.offsets = nullptr;
   }
-  s.runs.clear();
   // The augment stage is one op per batch in the reports, whatever number of fields it touches.
   if (augmented)
     reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target,
@@ -401,7 +405,8 @@ void ConsumerEngine::start_on_device(Pipe& p, Slot& s) {
   } catch (const std::exception& e) {
     // Errors that leave the device usable (no memory beside training, a bad launch); an asynchronous fault
     // poisons the process's CUDA context, which training shares, and no fallback saves that.
-    for (const auto& run : s.runs) device.release(run.ticket);
+    // Jobs of earlier fields may be on the device: they finish (or fail) before they are released.
+    for (const auto& run : s.runs) settle(run.ticket);
     s.runs.clear();
     accelerator_->fail(reporter_->recorder(), ctx_.rank, "the augment stage", e);
   }
@@ -409,21 +414,30 @@ void ConsumerEngine::start_on_device(Pipe& p, Slot& s) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
 }
 
-bool ConsumerEngine::collect(Pipe& p, Slot& s, std::size_t field, transform::Device::Ticket ticket) {
-  const auto t0 = std::chrono::steady_clock::now();
+std::exception_ptr ConsumerEngine::settle(transform::Device::Ticket ticket) {
   transform::Device& device = accelerator_->device();
-  bool done = false;
+  std::exception_ptr error;
   try {
     // The consumer's CPU is free meanwhile: Device::wait sleeps.
     while (!device.poll(ticket)) device.wait(std::chrono::microseconds(200));
-    done = true;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  device.release(ticket);
+  return error;
+}
+
+bool ConsumerEngine::collect(Pipe& p, Slot& s, std::size_t field, transform::Device::Ticket ticket) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::exception_ptr error = settle(ticket);
+  s.device_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  if (!error) return true;
+  try {
+    std::rethrow_exception(error);
   } catch (const std::exception& e) {
     if (accelerator_->usable()) accelerator_->fail(reporter_->recorder(), ctx_.rank, "the augment stage", e);
   }
-  device.release(ticket);
-  s.device_ns += static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
-  if (done) return true;
   loader::SampleProcessor& proc = *p.runtime->processor;
   proc.augment(field, s.gathered[field].data(), s.field_out[field].data(), s.n, s.out.ids.data(), s.epoch);
   return false;
@@ -538,13 +552,14 @@ void ConsumerEngine::finish_all() noexcept {
       slot.gets.clear();
       // Device jobs started ahead write into this engine's buffers too.
       for (const auto& run : slot.runs) {
-        try {
-          transform::Device& device = accelerator_->device();
-          while (!device.poll(run.ticket)) device.wait(std::chrono::microseconds(200));
-        } catch (const std::exception& e) {
-          log::warn("an augment job of pipeline '{}' failed during shutdown: {}", p->config->name, e.what());
+        if (const std::exception_ptr error = settle(run.ticket)) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            log::warn("an augment job of pipeline '{}' failed during shutdown: {}", p->config->name,
+                      e.what());
+          }
         }
-        accelerator_->device().release(run.ticket);
       }
       slot.runs.clear();
     }

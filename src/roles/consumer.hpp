@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,8 @@ class ConsumerEngine {
   void start_on_device(Pipe& p, Slot& s);
   // Starts the complete batches of the ring that are not routed yet, so the device works ahead of pops.
   void start_ahead(Pipe& p);
+  // Waits until a launched job is done or failed, then releases it; returns its failure, if any.
+  std::exception_ptr settle(transform::Device::Ticket ticket);
   // Waits for one launched job; when it failed, augments that field on this thread. True when the device
   // did it.
   bool collect(Pipe& p, Slot& s, std::size_t field, transform::Device::Ticket ticket);

@@ -48,7 +48,14 @@ void set_accelerator_factory_for_tests(AcceleratorFactory f) {
 std::unique_ptr<Accelerator> open_accelerator(int ordinal, std::string* why) {
   {
     std::lock_guard lock(factory_mutex);
-    if (factory()) return factory()(ordinal, why);
+    if (factory()) {
+      try {
+        return factory()(ordinal, why);
+      } catch (const std::exception& e) {
+        if (why) *why = str_cat("the test accelerator failed to open: ", e.what());
+        return nullptr;
+      }
+    }
   }
 #if FERRY_HAVE_CUDA
   const int count = cuda_device_count();

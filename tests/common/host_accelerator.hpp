@@ -23,6 +23,7 @@ struct HostDeviceCounters {
   std::atomic<std::uint64_t> jobs{0};     // jobs that ran to completion
   std::atomic<std::uint64_t> failed{0};   // jobs failed on purpose
   std::atomic<long long> outstanding{0};  // staged and not yet released
+  std::atomic<std::uint64_t> misuse{0};   // poll or release of a ticket that is not staged
 };
 
 class HostDevice final : public Device {
@@ -59,7 +60,7 @@ class HostDevice final : public Device {
   }
 
   void launch(Ticket ticket) override {
-    Run& r = runs_.at(ticket);
+    Run& r = run_of(ticket);
     const auto t0 = std::chrono::steady_clock::now();
     const DeviceProgram& p = programs_[r.job.kernel];
     const std::size_t n = r.job.samples;
@@ -82,7 +83,7 @@ class HostDevice final : public Device {
   }
 
   bool poll(Ticket ticket) override {
-    Run& r = runs_.at(ticket);
+    Run& r = run_of(ticket);
     if (static_cast<long long>(r.number) == fail_job_) {
       ++counters_.failed;
       throw std::runtime_error("host device: job failed on purpose");
@@ -93,12 +94,24 @@ class HostDevice final : public Device {
   }
 
   void release(Ticket ticket) noexcept override {
-    counters_.outstanding -= static_cast<long long>(runs_.erase(ticket));
+    if (runs_.erase(ticket) == 1)
+      --counters_.outstanding;
+    else
+      ++counters_.misuse;  // released twice, or never staged
   }
   void wait(std::chrono::microseconds) override {}
   std::uint64_t busy_ns() const noexcept override { return busy_; }
 
  private:
+  struct Run;
+  Run& run_of(Ticket ticket) {
+    const auto it = runs_.find(ticket);
+    if (it == runs_.end()) {
+      ++counters_.misuse;
+      throw std::runtime_error("host device: unknown ticket");
+    }
+    return it->second;
+  }
   struct Run {
     DeviceJob job;
     DeviceArgs args;
