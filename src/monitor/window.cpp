@@ -13,8 +13,8 @@ namespace {
 
 // First varint of every message: kind and layout version together, so a message of another kind or from a
 // Ferry of another version is refused by name instead of being misread.
-constexpr std::uint64_t kRankStatsTag = 0x5203;  // 'R', version 3 (stages, consumer accelerators)
-constexpr std::uint64_t kWindowTag = 0x5703;     // 'W', version 3
+constexpr std::uint64_t kRankStatsTag = 0x5204;  // 'R', version 4 (stages, consumers, cache full)
+constexpr std::uint64_t kWindowTag = 0x5704;     // 'W', version 4
 
 void put(Writer& w, const OpStats& op) {
   w.u64(static_cast<std::uint64_t>(op.stage));
@@ -90,6 +90,7 @@ void put(Writer& w, const RankStats& s) {
   for (const auto& p : s.pipelines) put(w, p);
   w.u64(s.slab_hits.size());
   for (auto h : s.slab_hits) w.u64(h);
+  w.u64(s.cache_full);
 }
 
 RankStats get_rank(Reader& r) {
@@ -111,6 +112,7 @@ RankStats get_rank(Reader& r) {
   for (auto& p : s.pipelines) p = get_pipeline(r);
   s.slab_hits.resize(r.count(1));
   for (auto& h : s.slab_hits) h = r.u64();
+  s.cache_full = r.u64();
   return s;
 }
 
@@ -225,7 +227,7 @@ Window decode_window(std::span<const std::byte> bytes) {
   expect_tag(r, kWindowTag);
   Window window;
   window.index = r.u64();
-  window.ranks.resize(r.count(34));  // a rank takes at least 10 varints and 3 doubles
+  window.ranks.resize(r.count(35));  // a rank takes at least 11 varints and 3 doubles
   for (auto& rank : window.ranks) rank = get_rank(r);
   r.expect_done();
   return window;

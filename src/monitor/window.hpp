@@ -79,6 +79,9 @@ struct RankStats {
   std::vector<PipelineStats> pipelines;
   // Randomizer: samples it described as hits, per slab holder (Layout::slab_holders index), in the window.
   std::vector<std::uint64_t> slab_hits;
+  // Randomizer: admissions its cache directory declined for want of room plus entries it evicted for room,
+  // in the window (role rebalancing's "the cache is full").
+  std::uint64_t cache_full = 0;
 
   // Transformation busy fraction in [0, 1] (0 when the rank has no workers or the window is empty).
   double busy_fraction() const noexcept;

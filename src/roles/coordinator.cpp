@@ -25,6 +25,7 @@ void Coordinator::add(monitor::RankStats stats) {
     r.samples += p.cache_lookups;
     r.hits += p.cache_hits;
   }
+  span_.cache_full += stats.cache_full;
   for (std::size_t s = 0; s < stats.slab_hits.size(); ++s)
     if (stats.slab_hits[s]) span_.slab_hits[static_cast<std::uint32_t>(s)] += stats.slab_hits[s];
   open_.ranks.push_back(std::move(stats));
@@ -111,10 +112,10 @@ void Coordinator::close(std::uint64_t now) {
   open_ = monitor::Window{};
 }
 
-monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles, std::uint64_t cache_full) const {
+monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles) const {
   monitor::RoleView view;
   view.windows = span_.windows;
-  view.cache_full = cache_full;
+  view.cache_full = span_.cache_full;
   std::uint64_t wait_ns = 0, consumer_ns = 0, samples = 0, hits = 0;
   for (const auto& [rank, r] : span_.ranks) {
     if (roles.at(rank) != Role::consumer) continue;

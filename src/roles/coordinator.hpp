@@ -23,9 +23,9 @@ class Coordinator {
   // Closes the coordinator's window when due: decides placement and sends a changed job list.
   void tick(std::uint64_t now);
 
-  // What the service ranks did since the last reset_span(). `roles`: every rank's role now; `cache_full`:
-  // admissions declined plus entries evicted for room in the span.
-  monitor::RoleView role_view(const std::vector<Role>& roles, std::uint64_t cache_full) const;
+  // What the service ranks did since the last reset_span(). `roles`: every rank's role now. The cache-full
+  // figure is every randomizer's (declines plus evictions for room, from their windows).
+  monitor::RoleView role_view(const std::vector<Role>& roles) const;
   std::uint64_t windows_in_span() const noexcept { return span_.windows; }
   void reset_span() { span_ = Span{}; }
   std::uint64_t windows() const noexcept { return next_index_; }
@@ -39,6 +39,7 @@ class Coordinator {
     std::uint64_t windows = 0;  // coordinator windows closed in the span
     std::map<std::uint32_t, RankSpan> ranks;
     std::map<std::uint32_t, std::uint64_t> slab_hits;  // per slab holder index
+    std::uint64_t cache_full = 0;                      // summed over the randomizers' reports
   };
   void close(std::uint64_t now);
 

@@ -289,6 +289,11 @@ void Randomizer::report_window(bool force) {
   stats.window_ns = now - clock_.start_ns();
   stats.slab_hits = slab_hits_;
   std::fill(slab_hits_.begin(), slab_hits_.end(), 0);
+  // The cache was full when it declined an admission (static) or evicted for room (LRU, clairvoyant).
+  const std::uint64_t full_total =
+      directory_ ? directory_->stats().declined + directory_->stats().evictions : 0;
+  stats.cache_full = full_total - full_reported_;
+  full_reported_ = full_total;
   clock_.restart(now);
   if (coordinator_)
     coordinator_->add(std::move(stats));
@@ -309,13 +314,9 @@ void Randomizer::maybe_rebalance() {
   if (!boundary && !(every > 0 && coordinator_->windows() - point_windows_ >= every)) return;
   point_epoch_ = epoch;
   point_windows_ = coordinator_->windows();
-  report_window(true);  // this rank's own slab hits up to now belong to the span
-  // The cache was full when it declined an admission (static) or evicted for room (LRU, clairvoyant).
-  const std::uint64_t full_total =
-      directory_ ? directory_->stats().declined + directory_->stats().evictions : 0;
-  const std::uint64_t cache_full = full_total - full_at_point_;
-  full_at_point_ = full_total;
-  monitor::RoleView view = coordinator_->role_view(roles_, cache_full);
+  report_window(true);  // this rank's own slab hits and cache-full figures up to now belong to the span
+  monitor::RoleView view = coordinator_->role_view(roles_);
+  const std::uint64_t cache_full = view.cache_full;
   coordinator_->reset_span();
   // The first epoch starts with a cold cache: no server has served anything yet (decide_roles' R2 waits).
   view.warm = epoch > first_epoch_ && !(boundary && epoch == first_epoch_ + 1);

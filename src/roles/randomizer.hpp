@@ -100,7 +100,7 @@ class Randomizer final : public RoleLoop {
   std::uint64_t first_epoch_ = 0;    // epoch the run starts in
   std::uint64_t point_epoch_ = 0;    // epoch being described at the last rebalance point
   std::uint64_t point_windows_ = 0;  // coordinator windows at the last rebalance point
-  std::uint64_t full_at_point_ = 0;  // directory declines + evictions at the last rebalance point
+  std::uint64_t full_reported_ = 0;  // directory declines + evictions at the last window report
   // Scratch, reused per batch.
   std::vector<std::uint64_t> ids_;
   Writer writer_;

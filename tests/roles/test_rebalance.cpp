@@ -298,6 +298,34 @@ TEST_P(RebalanceTwoRandomizers, EveryRandomizerUsesTheNewSlab) {
   }
 }
 
+// The coordinator's own pipeline fits its share of the cache; the other randomizer's does not. R1 reads the
+// cache-full figures every randomizer reports in its windows, so the other randomizer's declines make the
+// move, and its pipeline reaches a hit rate of 1.
+TEST_P(RebalanceTwoRandomizers, TheOtherRandomizersFullCacheCounts) {
+  Config config = base(1, 2);
+  config.runtime.randomizers = 2;
+  config.runtime.cache_bytes = 2 * 240 * 384;  // each randomizer: 240 entries of the one serving slab
+  PipelineConfig first = image_pipeline("first", 192, 61);  // fits: 192 entries
+  first.epochs = 10;                                        // 8 batches per consumer and epoch
+  first.cache_id = 0;
+  PipelineConfig second = image_pipeline("second", 480, 62);  // does not: half of it stays out
+  second.epochs = 4;                                          // 20 batches per consumer and epoch
+  second.cache_id = 1;
+  config.pipelines = {first, second};
+  const JobResult r = run_job(config, train(3));
+  for (std::size_t i = 0; i < 2; ++i) expect_local_loader_batches(config.pipelines[i], r, 3, i);
+  const Roles roles = gather_roles(r);
+  EXPECT_EQ(roles.randomizer_moves, 1u) << "the coordinator moved a transformer for the other's cache";
+  std::uint64_t hits = 0, samples = 0;
+  if (r.consumer) {
+    hits = r.epoch_counters.at(1).at(3).hits;
+    samples = r.epoch_counters.at(1).at(3).samples;
+  }
+  const double rate = static_cast<double>(sum_all(hits)) / static_cast<double>(sum_all(samples));
+  if (world_rank() == 0) std::printf("other randomizer's pipeline: epoch 3 hit rate %.3f\n", rate);
+  EXPECT_GT(rate, 0.9);
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, RebalanceTwoRandomizers, ::testing::Values("ucx", "mpi"),
                          [](const auto& info) { return info.param; });
 
