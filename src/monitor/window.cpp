@@ -13,7 +13,7 @@ namespace {
 
 // First varint of every message: kind and layout version together, so a message of another kind or from a
 // Ferry of another version is refused by name instead of being misread.
-constexpr std::uint64_t kRankStatsTag = 0x5204;  // 'R', version 4 (stages, consumers, cache full)
+constexpr std::uint64_t kRankStatsTag = 0x5204;  // 'R', version 4 (stages, consumers, cache full, epochs)
 constexpr std::uint64_t kWindowTag = 0x5704;     // 'W', version 4
 
 void put(Writer& w, const OpStats& op) {
@@ -91,6 +91,8 @@ void put(Writer& w, const RankStats& s) {
   w.u64(s.slab_hits.size());
   for (auto h : s.slab_hits) w.u64(h);
   w.u64(s.cache_full);
+  w.u64(s.describing_epoch);
+  w.boolean(s.randomizer_done);
 }
 
 RankStats get_rank(Reader& r) {
@@ -113,6 +115,8 @@ RankStats get_rank(Reader& r) {
   s.slab_hits.resize(r.count(1));
   for (auto& h : s.slab_hits) h = r.u64();
   s.cache_full = r.u64();
+  s.describing_epoch = r.u64();
+  s.randomizer_done = r.boolean();
   return s;
 }
 
@@ -227,7 +231,7 @@ Window decode_window(std::span<const std::byte> bytes) {
   expect_tag(r, kWindowTag);
   Window window;
   window.index = r.u64();
-  window.ranks.resize(r.count(35));  // a rank takes at least 11 varints and 3 doubles
+  window.ranks.resize(r.count(37));  // a rank takes at least 13 varints and 3 doubles
   for (auto& rank : window.ranks) rank = get_rank(r);
   r.expect_done();
   return window;

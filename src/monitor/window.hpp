@@ -82,6 +82,10 @@ struct RankStats {
   // Randomizer: admissions its cache directory declined for want of room plus entries it evicted for room,
   // in the window (role rebalancing's "the cache is full").
   std::uint64_t cache_full = 0;
+  // Randomizer: the epoch it is describing (its slowest consumer's), and whether all its pipelines are done
+  // (then it sends one last report), so the coordinator rebalances for pipelines other than its own.
+  std::uint64_t describing_epoch = 0;
+  bool randomizer_done = false;
 
   // Transformation busy fraction in [0, 1] (0 when the rank has no workers or the window is empty).
   double busy_fraction() const noexcept;

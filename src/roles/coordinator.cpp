@@ -15,7 +15,25 @@ Coordinator::Coordinator(Context& ctx)
       history_(ctx.monitor.window.history),
       opened_ns_(now_ns()) {}
 
+std::optional<std::uint64_t> Coordinator::others_epoch() const {
+  std::optional<std::uint64_t> lowest;
+  for (const auto& [rank, o] : others_)
+    if (!o.done) lowest = std::min(lowest.value_or(o.epoch), o.epoch);
+  return lowest;
+}
+
+bool Coordinator::others_done() const {
+  std::size_t done = 0;
+  for (const auto& [rank, o] : others_) done += o.done;
+  return done + 1 >= ctx_.layout.randomizers.size();
+}
+
 void Coordinator::add(monitor::RankStats stats) {
+  if (ctx_.layout.role.at(stats.rank) == Role::randomizer && static_cast<int>(stats.rank) != ctx_.rank) {
+    Other& o = others_[stats.rank];
+    o.epoch = std::max(o.epoch, stats.describing_epoch);
+    o.done = o.done || stats.randomizer_done;
+  }
   RankSpan& r = span_.ranks[stats.rank];
   r.window_ns += stats.window_ns;
   r.busy_ns += stats.busy_ns;

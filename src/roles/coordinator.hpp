@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "monitor/history.hpp"
 #include "monitor/policy.hpp"
@@ -29,6 +30,10 @@ class Coordinator {
   std::uint64_t windows_in_span() const noexcept { return span_.windows; }
   void reset_span() { span_ = Span{}; }
   std::uint64_t windows() const noexcept { return next_index_; }
+  // The other randomizers, from their reports: the lowest epoch one of them is still describing (nothing
+  // when none is), and whether every one of them has said it is done.
+  std::optional<std::uint64_t> others_epoch() const;
+  bool others_done() const;
 
  private:
   struct RankSpan {
@@ -49,7 +54,12 @@ class Coordinator {
   monitor::PolicyState state_;
   monitor::JobList jobs_;
   bool jobs_sent_ = false;
-  monitor::Window open_;  // reports gathered since the last close
+  struct Other {
+    std::uint64_t epoch = 0;
+    bool done = false;
+  };
+  std::map<std::uint32_t, Other> others_;  // the other randomizers, by rank
+  monitor::Window open_;                   // reports gathered since the last close
   std::uint64_t next_index_ = 0;
   std::uint64_t opened_ns_ = 0;
   Span span_;

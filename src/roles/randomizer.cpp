@@ -294,6 +294,8 @@ void Randomizer::report_window(bool force) {
       directory_ ? directory_->stats().declined + directory_->stats().evictions : 0;
   stats.cache_full = full_total - full_reported_;
   full_reported_ = full_total;
+  stats.describing_epoch = describing_epoch().value_or(0);
+  stats.randomizer_done = own_work_done();
   clock_.restart(now);
   if (coordinator_)
     coordinator_->add(std::move(stats));
@@ -301,14 +303,23 @@ void Randomizer::report_window(bool force) {
     ctx_.fabric->send(ctx_.layout.coordinator(), kStats, monitor::encode(stats));
 }
 
-void Randomizer::maybe_rebalance() {
-  if (!ctx_.monitor.rebalance || !coordinator_) return;
-  // The epoch being described now: the slowest consumer's. It grows when the epoch fence opens.
-  std::uint64_t epoch = ~std::uint64_t{0};
+std::optional<std::uint64_t> Randomizer::describing_epoch() const {
+  // The slowest consumer's. It grows when the epoch fence opens.
+  std::optional<std::uint64_t> epoch;
   for (const auto& p : pipelines_)
     for (const auto& c : p.consumers)
-      if (!c.finished) epoch = std::min(epoch, c.next_seq / p.batches_per_epoch);
-  if (epoch == ~std::uint64_t{0}) return;
+      if (!c.finished)
+        epoch = std::min(epoch.value_or(c.next_seq / p.batches_per_epoch), c.next_seq / p.batches_per_epoch);
+  return epoch;
+}
+
+void Randomizer::maybe_rebalance() {
+  if (!ctx_.monitor.rebalance || !coordinator_) return;
+  // The epoch being described now by every randomizer: this one's and, from their reports, the others'
+  // (so moves go on for their pipelines once this one's are done).
+  const std::optional<std::uint64_t> mine = describing_epoch(), others = coordinator_->others_epoch();
+  if (!mine && !others) return;
+  const std::uint64_t epoch = std::min(mine.value_or(~std::uint64_t{0}), others.value_or(~std::uint64_t{0}));
   const std::uint32_t every = ctx_.monitor.rebalance_windows;
   const bool boundary = epoch > point_epoch_;
   if (!boundary && !(every > 0 && coordinator_->windows() - point_windows_ >= every)) return;
@@ -432,15 +443,27 @@ void Randomizer::after_messages() {
         if (!describe(p, c)) break;
   }
   report_window(false);
+  if (!coordinator_ && !final_reported_ && own_work_done()) {
+    report_window(true);  // the coordinator stops waiting for this randomizer
+    final_reported_ = true;
+  }
   if (coordinator_) coordinator_->tick(now_ns());
   if (!shutdown_sent_ && done()) send_shutdown();
 }
 
-bool Randomizer::done() const {
+bool Randomizer::own_work_done() const {
   for (const auto& p : pipelines_)
     for (const auto& c : p.consumers)
       if (!c.finished) return false;
   return pending_inserts_ == 0 && miss_lists_done_ == miss_lists_sent_;
+}
+
+bool Randomizer::done() const {
+  if (!own_work_done()) return false;
+  // With rebalancing the coordinator stays until every randomizer is done: moves go on for their pipelines,
+  // and the service ranks (which wait for every randomizer's shutdown) are there to take them.
+  if (coordinator_ && ctx_.monitor.rebalance) return coordinator_->others_done();
+  return true;
 }
 
 void Randomizer::send_shutdown() {

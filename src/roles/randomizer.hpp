@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "cache/directory.hpp"
@@ -73,6 +74,10 @@ class Randomizer final : public RoleLoop {
   // Monitoring and role rebalancing (the coordinator decides, every randomizer applies).
   void report_window(bool force);
   void maybe_rebalance();
+  // The epoch this randomizer is describing (its slowest unfinished consumer's); nothing when all are done.
+  std::optional<std::uint64_t> describing_epoch() const;
+  // Every consumer finished and every insert and miss list answered (done() may wait for more).
+  bool own_work_done() const;
   void apply_role(int rank, Role role);
   void start_deferred();
   std::string roles_text() const;
@@ -101,6 +106,7 @@ class Randomizer final : public RoleLoop {
   std::uint64_t point_epoch_ = 0;    // epoch being described at the last rebalance point
   std::uint64_t point_windows_ = 0;  // coordinator windows at the last rebalance point
   std::uint64_t full_reported_ = 0;  // directory declines + evictions at the last window report
+  bool final_reported_ = false;      // this (non-coordinator) randomizer sent its last report
   // Scratch, reused per batch.
   std::vector<std::uint64_t> ids_;
   Writer writer_;

@@ -242,8 +242,8 @@ TEST_P(Rebalance, FlappingRolesKeepEveryBatchExact) {
   config.runtime.cache_bytes = 40 * (24 * 24 * 3 * 4 + 128);
   config.monitor.rebalance_windows = 2;
   config.monitor.window_ms = 15;
-  config.monitor.role_idle = 0.45;
-  config.monitor.role_busy = 0.5;
+  config.monitor.role_idle = 0.35;
+  config.monitor.role_busy = 0.4;
   config.monitor.role_wait = 0.0;
   config.monitor.role_min_hits = 0.5;
   config.pipelines = {p};
@@ -323,6 +323,34 @@ TEST_P(RebalanceTwoRandomizers, TheOtherRandomizersFullCacheCounts) {
   }
   const double rate = static_cast<double>(sum_all(hits)) / static_cast<double>(sum_all(samples));
   if (world_rank() == 0) std::printf("other randomizer's pipeline: epoch 3 hit rate %.3f\n", rate);
+  EXPECT_GT(rate, 0.9);
+}
+
+// The coordinator's own pipeline is over after one short epoch; the other randomizer's pipeline does not fit
+// its cache. The coordinator stays until every randomizer is done and rebalances at the other's epoch
+// boundaries, so the move still comes and the other pipeline reaches a hit rate of 1.
+TEST_P(RebalanceTwoRandomizers, RebalancingGoesOnAfterTheCoordinatorsPipelinesEnd) {
+  Config config = base(1, 2);
+  config.runtime.randomizers = 2;
+  config.runtime.cache_bytes = 2 * 240 * 384;
+  PipelineConfig first = image_pipeline("first", 96, 71);  // one epoch of 4 batches per consumer
+  first.epochs = 1;
+  first.cache_id = 0;
+  PipelineConfig second = image_pipeline("second", 480, 72);
+  second.epochs = 4;
+  second.cache_id = 1;
+  config.pipelines = {first, second};
+  const JobResult r = run_job(config, train(3));
+  for (std::size_t i = 0; i < 2; ++i) expect_local_loader_batches(config.pipelines[i], r, 3, i);
+  const Roles roles = gather_roles(r);
+  EXPECT_EQ(roles.randomizer_moves, 1u) << "no move after the coordinator's own pipeline ended";
+  std::uint64_t hits = 0, samples = 0;
+  if (r.consumer) {
+    hits = r.epoch_counters.at(1).at(3).hits;
+    samples = r.epoch_counters.at(1).at(3).samples;
+  }
+  const double rate = static_cast<double>(sum_all(hits)) / static_cast<double>(sum_all(samples));
+  if (world_rank() == 0) std::printf("after the coordinator's pipeline: epoch 3 hit rate %.3f\n", rate);
   EXPECT_GT(rate, 0.9);
 }
 
