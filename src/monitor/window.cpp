@@ -13,8 +13,8 @@ namespace {
 
 // First varint of every message: kind and layout version together, so a message of another kind or from a
 // Ferry of another version is refused by name instead of being misread.
-constexpr std::uint64_t kRankStatsTag = 0x5204;  // 'R', version 4 (stages, consumers, cache full, epochs)
-constexpr std::uint64_t kWindowTag = 0x5704;     // 'W', version 4
+constexpr std::uint64_t kRankStatsTag = 0x5205;  // 'R', version 5 (stages, consumers, cache full, epochs)
+constexpr std::uint64_t kWindowTag = 0x5705;     // 'W', version 5
 
 void put(Writer& w, const OpStats& op) {
   w.u64(static_cast<std::uint64_t>(op.stage));

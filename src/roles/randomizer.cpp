@@ -304,11 +304,12 @@ void Randomizer::report_window(bool force) {
 }
 
 std::optional<std::uint64_t> Randomizer::describing_epoch() const {
-  // The slowest consumer's. It grows when the epoch fence opens.
+  // The slowest consumer's. It grows when the epoch fence opens. A consumer described to the end (whose
+  // kFinished has not come yet) describes nothing more: no point after the last epoch.
   std::optional<std::uint64_t> epoch;
   for (const auto& p : pipelines_)
     for (const auto& c : p.consumers)
-      if (!c.finished)
+      if (!c.finished && c.next_seq < p.total)
         epoch = std::min(epoch.value_or(c.next_seq / p.batches_per_epoch), c.next_seq / p.batches_per_epoch);
   return epoch;
 }
@@ -443,9 +444,18 @@ void Randomizer::after_messages() {
         if (!describe(p, c)) break;
   }
   report_window(false);
-  if (!coordinator_ && !final_reported_ && own_work_done()) {
-    report_window(true);  // the coordinator stops waiting for this randomizer
-    final_reported_ = true;
+  if (!coordinator_) {
+    // The coordinator takes rebalance points at every randomizer's epoch boundary: tell it as the epoch
+    // changes, not a window later; and once done, so it stops waiting for this randomizer.
+    const std::optional<std::uint64_t> epoch = describing_epoch();
+    if (ctx_.monitor.rebalance && epoch && epoch != reported_epoch_) {
+      reported_epoch_ = epoch;
+      report_window(true);
+    }
+    if (!final_reported_ && own_work_done()) {
+      report_window(true);
+      final_reported_ = true;
+    }
   }
   if (coordinator_) coordinator_->tick(now_ns());
   if (!shutdown_sent_ && done()) send_shutdown();

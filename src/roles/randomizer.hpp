@@ -102,11 +102,12 @@ class Randomizer final : public RoleLoop {
   std::vector<std::uint64_t> slab_hits_;
   monitor::WindowClock clock_;  // closes this randomizer's own windows (batches described, or time)
   std::unique_ptr<Coordinator> coordinator_;
-  std::uint64_t first_epoch_ = 0;    // epoch the run starts in
-  std::uint64_t point_epoch_ = 0;    // epoch being described at the last rebalance point
-  std::uint64_t point_windows_ = 0;  // coordinator windows at the last rebalance point
-  std::uint64_t full_reported_ = 0;  // directory declines + evictions at the last window report
-  bool final_reported_ = false;      // this (non-coordinator) randomizer sent its last report
+  std::uint64_t first_epoch_ = 0;                // epoch the run starts in
+  std::uint64_t point_epoch_ = 0;                // epoch being described at the last rebalance point
+  std::uint64_t point_windows_ = 0;              // coordinator windows at the last rebalance point
+  std::uint64_t full_reported_ = 0;              // directory declines + evictions at the last window report
+  bool final_reported_ = false;                  // this (non-coordinator) randomizer sent its last report
+  std::optional<std::uint64_t> reported_epoch_;  // the describing epoch it last reported
   // Scratch, reused per batch.
   std::vector<std::uint64_t> ids_;
   Writer writer_;

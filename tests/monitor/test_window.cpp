@@ -30,6 +30,8 @@ Window sample_window() {
   w.ranks[2].pipelines[1].ops[0].name = "normalize(mean=[0.485, 0.456], std=[0.229, 0.224]) ü";
   w.ranks[0].slab_hits = {3, 0, std::numeric_limits<std::uint64_t>::max()};  // a randomizer's hits per slab
   w.ranks[0].cache_full = 12345;  // a randomizer's declines and evictions
+  w.ranks[0].describing_epoch = 7;
+  w.ranks[0].randomizer_done = true;
   // A consumer with an accelerator that runs the augment stage.
   w.ranks[1].consumer = true;
   w.ranks[1].has_accelerator = true;
