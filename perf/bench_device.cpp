@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "ratio_main.hpp"
 #include "transform/accelerator.hpp"
 #include "transform/chain.hpp"
 #include "transform/kokkos_runtime.hpp"
@@ -104,39 +105,22 @@ void register_case(const Case& c) {
       ->UseRealTime();
 }
 
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs)
-      if (!r.error_occurred && r.run_type == Run::RT_Iteration)
-        times_[r.benchmark_name()] = r.GetAdjustedRealTime();
+// The ratio lines: GPU samples/s over CPU samples/s, per stage.
+void print_ratios(const ferry::perf::TimesReporter& times) {
+  std::printf(
+      "\nratio = GPU samples/s / CPU samples/s (CPU: one thread; GPU: staging and copies included)\n");
+  for (const Case& c : cases()) {
+    const auto cpu = times.time(c.name + "/cpu"), gpu = times.time(c.name + "/gpu");
+    if (!cpu || !gpu || *gpu <= 0) continue;
+    std::printf("ratio %-16s %7.2f  (batch of %zu: cpu %9.3f ms, gpu %9.3f ms)\n", c.name.c_str(),
+                *cpu / *gpu, c.batch, *cpu, *gpu);
   }
-  void print_ratios() const {
-    std::printf(
-        "\nratio = GPU samples/s / CPU samples/s (CPU: one thread; GPU: staging and copies included)\n");
-    for (const Case& c : cases()) {
-      const auto cpu = times_.find(c.name + "/cpu"), gpu = times_.find(c.name + "/gpu");
-      if (cpu == times_.end() || gpu == times_.end() || gpu->second <= 0) continue;
-      std::printf("ratio %-16s %7.2f  (batch of %zu: cpu %9.3f ms, gpu %9.3f ms)\n", c.name.c_str(),
-                  cpu->second / gpu->second, c.batch, cpu->second, gpu->second);
-    }
-  }
-
- private:
-  std::map<std::string, double> times_;
-};
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   ferry::transform::ensure_kokkos();
   for (const Case& c : cases()) register_case(c);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.print_ratios();
-  benchmark::Shutdown();
-  return 0;
+  return ferry::perf::run_with_ratios(argc, argv, print_ratios);
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/hash.hpp"
+#include "ratio_main.hpp"
 #include "transform/chain.hpp"
 #include "transform/kokkos_runtime.hpp"
 
@@ -215,42 +216,22 @@ void register_case(const Case& c) {
   })->Unit(benchmark::kMicrosecond);
 }
 
-// Prints the usual table and keeps each run's time, for the ratio lines.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      if (!r.error_occurred && r.run_type == Run::RT_Iteration)
-        times_[r.benchmark_name()] = r.GetAdjustedRealTime();
-    }
+// The ratio lines: each op's Kokkos time over its baseline's.
+void print_ratios(const ferry::perf::TimesReporter& times) {
+  std::printf("\nratio = kokkos time / baseline time (batch of %zu x %zux%zux%zu, %s)\n", kN, kH, kW, kC,
+              "Kokkos DefaultHostExecutionSpace");
+  for (const Case& c : cases()) {
+    const std::string name = op_name(c.op);
+    const auto k = times.time(name + "/kokkos"), b = times.time(name + "/baseline");
+    if (!k || !b || *b <= 0) continue;
+    std::printf("ratio %-12s %6.2f  (kokkos %9.1f us, baseline %9.1f us)\n", name.c_str(), *k / *b, *k, *b);
   }
-  void print_ratios() const {
-    std::printf("\nratio = kokkos time / baseline time (batch of %zu x %zux%zux%zu, %s)\n", kN, kH, kW, kC,
-                "Kokkos DefaultHostExecutionSpace");
-    for (const Case& c : cases()) {
-      const std::string name = op_name(c.op);
-      const auto k = times_.find(name + "/kokkos"), b = times_.find(name + "/baseline");
-      if (k == times_.end() || b == times_.end() || b->second <= 0) continue;
-      std::printf("ratio %-12s %6.2f  (kokkos %9.1f us, baseline %9.1f us)\n", name.c_str(),
-                  k->second / b->second, k->second, b->second);
-    }
-  }
-
- private:
-  std::map<std::string, double> times_;
-};
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   ferry::transform::ensure_kokkos();
   for (const Case& c : cases()) register_case(c);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.print_ratios();
-  benchmark::Shutdown();
-  return 0;
+  return ferry::perf::run_with_ratios(argc, argv, print_ratios);
 }

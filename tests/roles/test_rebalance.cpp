@@ -267,32 +267,42 @@ class RebalanceTwoRandomizers : public Rebalance {
     if (world_size() != 8)
       GTEST_SKIP() << "written for 8 ranks (2 randomizers, 3 service ranks, 3 consumers)";
   }
+  // 1 cache server, 2 transformers, 2 randomizers each owning half of the slab (240 entries of 384 bytes);
+  // `first` (cache ID 0) belongs to the coordinator's randomizer, `second` (cache ID 1) to the other.
+  Config two_randomizers(PipelineConfig first, PipelineConfig second) const {
+    Config config = base(1, 2);
+    config.runtime.randomizers = 2;
+    config.runtime.cache_bytes = 2 * 240 * 384;
+    first.cache_id = 0;
+    second.cache_id = 1;
+    config.pipelines = {first, second};
+    return config;
+  }
 };
 
-TEST_P(RebalanceTwoRandomizers, EveryRandomizerUsesTheNewSlab) {
-  Config config = base(1, 2);
-  config.runtime.randomizers = 2;
-  // 480 samples per pipeline over 3 consumers in batches of 8: 20 batches each per epoch. Each randomizer
-  // owns half of a slab: 240 entries of 384 bytes, half of its pipeline's dataset.
-  config.runtime.cache_bytes = 2 * 240 * 384;
-  for (int id = 0; id < 2; ++id) {
-    PipelineConfig p = image_pipeline(id == 0 ? "first" : "second", 480, 51 + id);
-    p.epochs = 4;
-    p.cache_id = id;
-    config.pipelines.push_back(p);
+// Hit rate of one pipeline's epoch over every consumer of the job (collective).
+double hit_rate(const JobResult& r, std::size_t pipeline, std::size_t epoch) {
+  std::uint64_t hits = 0, samples = 0;
+  if (r.consumer) {
+    hits = r.epoch_counters.at(pipeline).at(epoch).hits;
+    samples = r.epoch_counters.at(pipeline).at(epoch).samples;
   }
+  return static_cast<double>(sum_all(hits)) / static_cast<double>(sum_all(samples));
+}
+
+TEST_P(RebalanceTwoRandomizers, EveryRandomizerUsesTheNewSlab) {
+  // 480 samples per pipeline over 3 consumers in batches of 8: 20 batches each per epoch. Each randomizer's
+  // half of the slab holds half of its pipeline's dataset.
+  PipelineConfig first = image_pipeline("first", 480, 51), second = image_pipeline("second", 480, 52);
+  first.epochs = second.epochs = 4;
+  const Config config = two_randomizers(first, second);
   const JobResult r = run_job(config, train(3));
   for (std::size_t i = 0; i < 2; ++i) expect_local_loader_batches(config.pipelines[i], r, 3, i);
   const Roles roles = gather_roles(r);
   EXPECT_EQ(roles.randomizer_moves, 1u) << "the coordinator decides once";
   EXPECT_EQ(roles.serving, 4u) << "both randomizers serve from both slabs";
   for (std::size_t i = 0; i < 2; ++i) {
-    std::uint64_t hits = 0, samples = 0;
-    if (r.consumer) {
-      hits = r.epoch_counters.at(i).at(3).hits;
-      samples = r.epoch_counters.at(i).at(3).samples;
-    }
-    const double rate = static_cast<double>(sum_all(hits)) / static_cast<double>(sum_all(samples));
+    const double rate = hit_rate(r, i, 3);
     if (world_rank() == 0) std::printf("two randomizers: pipeline %zu epoch 3 hit rate %.3f\n", i, rate);
     EXPECT_GT(rate, 0.9) << "pipeline " << i;
   }
@@ -302,26 +312,16 @@ TEST_P(RebalanceTwoRandomizers, EveryRandomizerUsesTheNewSlab) {
 // cache-full figures every randomizer reports in its windows, so the other randomizer's declines make the
 // move, and its pipeline reaches a hit rate of 1.
 TEST_P(RebalanceTwoRandomizers, TheOtherRandomizersFullCacheCounts) {
-  Config config = base(1, 2);
-  config.runtime.randomizers = 2;
-  config.runtime.cache_bytes = 2 * 240 * 384;  // each randomizer: 240 entries of the one serving slab
-  PipelineConfig first = image_pipeline("first", 192, 61);  // fits: 192 entries
-  first.epochs = 10;                                        // 8 batches per consumer and epoch
-  first.cache_id = 0;
+  PipelineConfig first = image_pipeline("first", 192, 61);    // fits: 192 entries
+  first.epochs = 10;                                          // 8 batches per consumer and epoch
   PipelineConfig second = image_pipeline("second", 480, 62);  // does not: half of it stays out
   second.epochs = 4;                                          // 20 batches per consumer and epoch
-  second.cache_id = 1;
-  config.pipelines = {first, second};
+  const Config config = two_randomizers(first, second);
   const JobResult r = run_job(config, train(3));
   for (std::size_t i = 0; i < 2; ++i) expect_local_loader_batches(config.pipelines[i], r, 3, i);
   const Roles roles = gather_roles(r);
   EXPECT_EQ(roles.randomizer_moves, 1u) << "the coordinator moved a transformer for the other's cache";
-  std::uint64_t hits = 0, samples = 0;
-  if (r.consumer) {
-    hits = r.epoch_counters.at(1).at(3).hits;
-    samples = r.epoch_counters.at(1).at(3).samples;
-  }
-  const double rate = static_cast<double>(sum_all(hits)) / static_cast<double>(sum_all(samples));
+  const double rate = hit_rate(r, 1, 3);
   if (world_rank() == 0) std::printf("other randomizer's pipeline: epoch 3 hit rate %.3f\n", rate);
   EXPECT_GT(rate, 0.9);
 }
@@ -330,26 +330,16 @@ TEST_P(RebalanceTwoRandomizers, TheOtherRandomizersFullCacheCounts) {
 // its cache. The coordinator stays until every randomizer is done and rebalances at the other's epoch
 // boundaries, so the move still comes and the other pipeline reaches a hit rate of 1.
 TEST_P(RebalanceTwoRandomizers, RebalancingGoesOnAfterTheCoordinatorsPipelinesEnd) {
-  Config config = base(1, 2);
-  config.runtime.randomizers = 2;
-  config.runtime.cache_bytes = 2 * 240 * 384;
   PipelineConfig first = image_pipeline("first", 96, 71);  // one epoch of 4 batches per consumer
   first.epochs = 1;
-  first.cache_id = 0;
   PipelineConfig second = image_pipeline("second", 480, 72);
   second.epochs = 4;
-  second.cache_id = 1;
-  config.pipelines = {first, second};
+  const Config config = two_randomizers(first, second);
   const JobResult r = run_job(config, train(3));
   for (std::size_t i = 0; i < 2; ++i) expect_local_loader_batches(config.pipelines[i], r, 3, i);
   const Roles roles = gather_roles(r);
   EXPECT_EQ(roles.randomizer_moves, 1u) << "no move after the coordinator's own pipeline ended";
-  std::uint64_t hits = 0, samples = 0;
-  if (r.consumer) {
-    hits = r.epoch_counters.at(1).at(3).hits;
-    samples = r.epoch_counters.at(1).at(3).samples;
-  }
-  const double rate = static_cast<double>(sum_all(hits)) / static_cast<double>(sum_all(samples));
+  const double rate = hit_rate(r, 1, 3);
   if (world_rank() == 0) std::printf("after the coordinator's pipeline: epoch 3 hit rate %.3f\n", rate);
   EXPECT_GT(rate, 0.9);
 }

@@ -8,9 +8,9 @@
 #include <mutex>
 #include <numeric>
 
+#include "common/host_launcher.hpp"
 #include "ferry/error.hpp"
 #include "helpers.hpp"
-#include "common/host_launcher.hpp"
 #include "transform/accelerator.hpp"
 #include "transform/nvml.hpp"
 #include "transform/target.hpp"

@@ -43,42 +43,47 @@ class DeviceScope {
   bool switched_ = false;
 };
 
-// Device memory that grows and is reused. Growing frees the old buffer, and cudaFree waits for the device:
-// that happens only while the first, largest jobs arrive.
-struct DeviceBuffer {
-  void* data = nullptr;
-  std::size_t size = 0;
-  void reserve(std::size_t bytes) {
-    if (bytes <= size) return;
-    if (data) FERRY_CHECK_CUDA(cudaFree(data));
-    data = nullptr;
-    size = 0;
-    FERRY_CHECK_CUDA(cudaMalloc(&data, bytes));
-    size = bytes;
-  }
-  void free() noexcept {
-    if (data && cudaFree(data) != cudaSuccess) std::fprintf(stderr, "ferry: cudaFree failed\n");
-    data = nullptr;
-  }
+void check(cudaError_t rc, const char* call) {
+  if (rc != cudaSuccess) ::ferry::detail::throw_cuda(call, static_cast<int>(rc), cudaGetErrorString(rc));
+}
+
+// Where a GrowingBuffer's memory comes from: the device, or pinned host memory (needed for copies that do
+// not block the caller).
+struct DeviceMemory {
+  static cudaError_t allocate(void** p, std::size_t n) { return cudaMalloc(p, n); }
+  static cudaError_t release(void* p) { return cudaFree(p); }
+  static constexpr const char* kAllocate = "cudaMalloc";
+  static constexpr const char* kRelease = "cudaFree";
+};
+struct PinnedMemory {
+  static cudaError_t allocate(void** p, std::size_t n) { return cudaMallocHost(p, n); }
+  static cudaError_t release(void* p) { return cudaFreeHost(p); }
+  static constexpr const char* kAllocate = "cudaMallocHost";
+  static constexpr const char* kRelease = "cudaFreeHost";
 };
 
-// Pinned host memory (needed for copies that do not block the caller), grown and reused.
-struct PinnedBuffer {
+// Memory that grows and is reused. Growing frees the old buffer, and freeing waits for the device: that
+// happens only while the first, largest jobs arrive.
+template <typename Memory>
+struct GrowingBuffer {
   void* data = nullptr;
   std::size_t size = 0;
   void reserve(std::size_t bytes) {
     if (bytes <= size) return;
-    if (data) FERRY_CHECK_CUDA(cudaFreeHost(data));
+    if (data) check(Memory::release(data), Memory::kRelease);
     data = nullptr;
     size = 0;
-    FERRY_CHECK_CUDA(cudaMallocHost(&data, bytes));
+    check(Memory::allocate(&data, bytes), Memory::kAllocate);
     size = bytes;
   }
   void free() noexcept {
-    if (data && cudaFreeHost(data) != cudaSuccess) std::fprintf(stderr, "ferry: cudaFreeHost failed\n");
+    if (data && Memory::release(data) != cudaSuccess)
+      std::fprintf(stderr, "ferry: %s failed\n", Memory::kRelease);
     data = nullptr;
   }
 };
+using DeviceBuffer = GrowingBuffer<DeviceMemory>;
+using PinnedBuffer = GrowingBuffer<PinnedMemory>;
 
 struct Program {
   transform::DeviceProgram program;
