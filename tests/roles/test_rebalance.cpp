@@ -126,6 +126,24 @@ Roles gather_roles(const JobResult& r) {
   return out;
 }
 
+// R1 on one pipeline of 480 samples with a cache slab of 240 entries and 2 transformers (consumers train
+// 3 ms per batch): every batch equals LocalLoader's, exactly one move is made and both slabs serve at the
+// end. Prints and returns the hit rate per epoch.
+std::vector<EpochFigures> run_r1(const PipelineConfig& p, Config config, const char* what) {
+  config.runtime.cache_bytes = 240 * 384;
+  config.pipelines = {p};
+  const JobResult r = run_job(config, train(3));
+  expect_local_loader_batches(p, r, 2);
+  const Roles roles = gather_roles(r);
+  EXPECT_EQ(roles.randomizer_moves, 1u);
+  EXPECT_EQ(roles.serving, 2u);
+  const auto epochs = per_epoch(r, p.epochs);
+  if (world_rank() == 0)
+    for (int e = 0; e < p.epochs; ++e)
+      std::printf("%s: epoch %d hit rate %.3f\n", what, e, epochs[e].hit_rate);
+  return epochs;
+}
+
 TEST_P(Rebalance, R1IdleTransformerBecomesCacheServerAndHitRateRises) {
   // 480 samples of 364-byte entries (6x5x3 f32 + i32 label; 384 bytes in a slab): one slab holds 240, half
   // the dataset, two hold all of it.
@@ -195,17 +213,8 @@ TEST_P(Rebalance, R1WithAnEvictingPolicy) {
   PipelineConfig p = image_pipeline("r1lru", 480, 47);
   p.epochs = 4;
   Config config = base(1, 2);
-  config.runtime.cache_bytes = 240 * 384;
   config.runtime.cache_policy = "lru";
-  config.pipelines = {p};
-  const JobResult r = run_job(config, train(3));
-  expect_local_loader_batches(p, r, 2);
-  const Roles roles = gather_roles(r);
-  EXPECT_EQ(roles.randomizer_moves, 1u);
-  EXPECT_EQ(roles.serving, 2u);
-  const auto epochs = per_epoch(r, p.epochs);
-  if (world_rank() == 0)
-    for (int e = 0; e < p.epochs; ++e) std::printf("R1 lru: epoch %d hit rate %.3f\n", e, epochs[e].hit_rate);
+  const auto epochs = run_r1(p, config, "R1 lru");
   EXPECT_GT(epochs[3].hit_rate, 0.95) << "two slabs hold the whole dataset";
 }
 
@@ -216,19 +225,9 @@ TEST_P(Rebalance, MidEpochMoveKeepsOrderAndBytes) {
   PipelineConfig p = image_pipeline("mid", 480, 41);
   p.epochs = 3;
   Config config = base(1, 2);
-  config.runtime.cache_bytes = 240 * 384;
   config.monitor.rebalance_windows = 1;
   config.monitor.window_ms = 10;
-  config.pipelines = {p};
-  const JobResult r = run_job(config, train(3));
-  expect_local_loader_batches(p, r, 2);
-  const Roles roles = gather_roles(r);
-  EXPECT_EQ(roles.randomizer_moves, 1u);
-  EXPECT_EQ(roles.serving, 2u);
-  const auto epochs = per_epoch(r, p.epochs);
-  if (world_rank() == 0)
-    for (int e = 0; e < p.epochs; ++e)
-      std::printf("mid-epoch move: epoch %d hit rate %.3f\n", e, epochs[e].hit_rate);
+  const auto epochs = run_r1(p, config, "mid-epoch move");
   EXPECT_GT(epochs[2].hit_rate, 0.8) << "both slabs serve in the last epoch";
 }
 

@@ -46,20 +46,25 @@ void expect_matches_local_loader(const Config& config, const JobResult& r) {
   }
 }
 
+// 60 variable-length byte samples with labels, batches of 4.
+PipelineConfig vlen_pipeline(std::uint64_t seed) {
+  PipelineConfig p;
+  p.name = "vlen";
+  p.seed = seed;
+  p.batch_size = 4;
+  p.dataset.layout = Layout::vlen;
+  p.dataset.files = {vlen_dataset(60)};
+  p.dataset.fields = {{"bytes", "/bytes"}, {"label", "/labels"}};
+  return p;
+}
+
 TEST_P(Runtime, ExactlyOncePerEpochAndByteIdenticalToLocalLoader) {
   Config config = base();
   config.pipelines.push_back(image_pipeline("dropped", 240, 3));
   PipelineConfig padded = image_pipeline("padded", 101, 4);
   padded.drop_last = false;
   config.pipelines.push_back(padded);
-  PipelineConfig bytes;
-  bytes.name = "vlen";
-  bytes.seed = 5;
-  bytes.batch_size = 4;
-  bytes.dataset.layout = Layout::vlen;
-  bytes.dataset.files = {vlen_dataset(60)};
-  bytes.dataset.fields = {{"bytes", "/bytes"}, {"label", "/labels"}};
-  config.pipelines.push_back(bytes);
+  config.pipelines.push_back(vlen_pipeline(5));
   const JobResult r = run_job(config);
   expect_matches_local_loader(config, r);
 
@@ -93,14 +98,7 @@ TEST_P(Runtime, PrepareWorkersKeepEveryBatchExact) {
   Config config = base();
   config.runtime.transform_workers = 3;
   config.pipelines.push_back(image_pipeline("images", 240, 13));
-  PipelineConfig bytes;
-  bytes.name = "vlen";
-  bytes.seed = 6;
-  bytes.batch_size = 4;
-  bytes.dataset.layout = Layout::vlen;
-  bytes.dataset.files = {vlen_dataset(60)};
-  bytes.dataset.fields = {{"bytes", "/bytes"}, {"label", "/labels"}};
-  config.pipelines.push_back(bytes);
+  config.pipelines.push_back(vlen_pipeline(6));
   const JobResult r = run_job(config);
   expect_matches_local_loader(config, r);
   const std::uint64_t prepared =
