@@ -358,6 +358,7 @@ void Randomizer::maybe_rebalance() {
     Writer w;
     encode(w, change);
     ctx_.fabric->send(static_cast<int>(move->rank), kRole, w.view());
+    ++roles_sent_[static_cast<int>(move->rank)];
     for (int r : ctx_.layout.randomizers)
       if (r != ctx_.rank) ctx_.fabric->send(r, kRole, w.view());
     move_json = str_cat("{\"rank\":", move->rank, ",\"from\":\"", monitor::to_string(move->from),
@@ -478,8 +479,15 @@ bool Randomizer::done() const {
 
 void Randomizer::send_shutdown() {
   shutdown_sent_ = true;
-  for (int r : ctx_.layout.transformers) ctx_.fabric->send(r, kShutdown, {});
-  for (int r : ctx_.layout.cache_servers) ctx_.fabric->send(r, kShutdown, {});
+  // Each shutdown says how many role changes this randomizer sent the rank: messages of different tags may
+  // overtake each other, and the rank must not end before it has applied them.
+  for (const auto& ranks : {ctx_.layout.transformers, ctx_.layout.cache_servers}) {
+    for (int r : ranks) {
+      Writer w;
+      w.u(roles_sent_[r]);
+      ctx_.fabric->send(r, kShutdown, w.view());
+    }
+  }
 }
 
 void Randomizer::tally(Pipeline& p, const EpochFigures& f, bool from_consumer) {

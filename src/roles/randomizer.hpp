@@ -107,6 +107,7 @@ class Randomizer final : public RoleLoop {
   std::uint64_t point_windows_ = 0;              // coordinator windows at the last rebalance point
   std::uint64_t full_reported_ = 0;              // directory declines + evictions at the last window report
   bool final_reported_ = false;                  // this (non-coordinator) randomizer sent its last report
+  std::map<int, std::uint64_t> roles_sent_;      // kRole messages sent to each service rank
   std::optional<std::uint64_t> reported_epoch_;  // the describing epoch it last reported
   // Scratch, reused per batch.
   std::vector<std::uint64_t> ids_;

@@ -103,9 +103,12 @@ ServiceRank::~ServiceRank() {
 
 void ServiceRank::on_message(transport::Message& message) {
   switch (message.tag) {
-    case kShutdown:
+    case kShutdown: {
       ++shutdowns_;
+      Reader r(message.bytes);
+      roles_expected_ += r.u();  // role changes the randomizer sent before it: done() waits for them
       return;
+    }
     case kMisses: {
       Reader r(message.bytes);
       Misses misses;
@@ -130,6 +133,7 @@ void ServiceRank::on_message(transport::Message& message) {
                 change.epoch, change.why);
       role_ = next;
       ++report_.role_changes;
+      ++roles_received_;
       return;
     }
     default:
@@ -351,7 +355,8 @@ void ServiceRank::store(transport::Message& message) {
 }
 
 bool ServiceRank::done() const {
-  return shutdowns_ >= static_cast<int>(ctx_.layout.randomizers.size()) && in_flight_ == 0;
+  return shutdowns_ >= static_cast<int>(ctx_.layout.randomizers.size()) && in_flight_ == 0 &&
+         roles_received_ >= roles_expected_;
 }
 
 void ServiceRank::finish(ServeReport& report) {

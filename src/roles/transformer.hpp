@@ -78,6 +78,7 @@ class ServiceRank final : public RoleLoop {
   std::size_t in_flight_ = 0;                    // submitted, not yet sent (progress thread only)
   std::vector<std::shared_ptr<Batch>> spare_;    // sent batches kept for reuse (progress thread only)
   int shutdowns_ = 0;
+  std::uint64_t roles_expected_ = 0, roles_received_ = 0;  // kRole messages announced by shutdowns, applied
   std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;
   Writer out_, insert_, ack_;
