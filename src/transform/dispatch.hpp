@@ -8,6 +8,7 @@
 
 #include "ferry/dtype.hpp"
 #include "transform/kokkos_runtime.hpp"
+#include "transform/word.hpp"  // visit_word
 
 namespace ferry::transform {
 
@@ -68,21 +69,6 @@ void visit_dtype(DType dtype, Fn&& fn) {
       return fn(float{});
     case DType::f64:
       return fn(double{});
-  }
-}
-
-// Calls fn(W{}) with W the unsigned word of `bytes` bytes: byte-moving ops need only the element's size.
-template <typename Fn>
-void visit_word(std::size_t bytes, Fn&& fn) {
-  switch (bytes) {
-    case 1:
-      return fn(std::uint8_t{});
-    case 2:
-      return fn(std::uint16_t{});
-    case 4:
-      return fn(std::uint32_t{});
-    default:
-      return fn(std::uint64_t{});
   }
 }
 

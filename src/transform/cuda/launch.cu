@@ -8,11 +8,11 @@
 #include <string>
 #include <utility>
 
-#include "ferry/error.hpp"
 #include "transform/cuda/check_cuda.hpp"
 #include "transform/cuda/launch.hpp"
 #include "transform/kernels_elementwise.hpp"
 #include "transform/kernels_image.hpp"
+#include "transform/word.hpp"
 
 namespace ferry::cuda {
 
@@ -67,22 +67,6 @@ class DeviceArray {
  private:
   float* data_ = nullptr;
 };
-
-// The unsigned type of an element size, for kernels that only move elements.
-template <typename F>
-void visit_word(std::size_t word, F&& f) {
-  switch (word) {
-    case 1:
-      return f(std::uint8_t{});
-    case 2:
-      return f(std::uint16_t{});
-    case 4:
-      return f(std::uint32_t{});
-    case 8:
-      return f(std::uint64_t{});
-  }
-  throw InternalError("CUDA launcher: element size " + std::to_string(word) + " is not 1, 2, 4 or 8");
-}
 
 transform::kernels::Planes planes(const transform::ImageGeometry& g) {
   return {g.planes, g.height, g.width, g.inner};
@@ -182,7 +166,7 @@ void sample_keys_async(const std::uint64_t* ids, std::uint64_t* keys, std::size_
 void transpose_async(std::size_t word, bool to_chw, const void* in, void* out, std::size_t samples,
                      std::size_t pixels, std::size_t channels, void* stream) {
   const std::size_t count = samples * pixels * channels;
-  visit_word(word, [&](auto tag) {
+  transform::visit_word(word, [&](auto tag) {
     using W = decltype(tag);
     const auto* i = static_cast<const W*>(in);
     auto* o = static_cast<W*>(out);
@@ -209,7 +193,7 @@ void window_async(std::size_t word, const void* in, void* out, std::size_t sampl
                   const void* places, std::int64_t top, std::int64_t left, bool flip, void* stream) {
   const std::size_t pixels = samples * dst.planes * dst.height * dst.width;
   const transform::kernels::Placement fixed{top, left, flip ? 1 : 0};
-  visit_word(word, [&](auto tag) {
+  transform::visit_word(word, [&](auto tag) {
     using W = decltype(tag);
     enqueue(transform::kernels::Window<W>{static_cast<const W*>(in), static_cast<W*>(out), planes(src),
                                           planes(dst),
