@@ -17,15 +17,20 @@ struct BatchField {
   std::string name;
   DType dtype = DType::u8;
   std::vector<std::size_t> shape;   // [batch, ...per-sample shape]; variable fields: [batch]
-  const std::byte* data = nullptr;  // contiguous, sample-major
+  const std::byte* data = nullptr;  // contiguous, sample-major; null when the field is in device memory
   std::size_t bytes = 0;
   const std::uint64_t* offsets = nullptr;  // variable fields only: batch+1 byte offsets into data
+  // runtime.device_batches: the field in the consumer's GPU memory (the device current when the Runtime
+  // was made), laid out as data would be; fixed-size fields only. Valid until the next next_batch() of
+  // the pipeline. Null otherwise.
+  const std::byte* device_data = nullptr;
 
   bool variable() const noexcept { return offsets != nullptr; }
-  // Typed view of the whole field; throws Error when T does not match dtype.
+  bool on_device() const noexcept { return device_data != nullptr; }
+  // Typed view of the whole field; throws Error when T does not match dtype or the field is on the device.
   template <typename T>
   std::span<const T> as() const;
-  // Bytes of sample i.
+  // Bytes of sample i (host fields only; throws Error for a field on the device).
   std::span<const std::byte> sample(std::size_t i) const;
 };
 
@@ -69,8 +74,13 @@ constexpr bool dtype_matches(DType t) noexcept {
 }
 }  // namespace detail
 
+namespace detail {
+[[noreturn]] void throw_on_device(const std::string& field);
+}  // namespace detail
+
 template <typename T>
 std::span<const T> BatchField::as() const {
+  if (on_device()) detail::throw_on_device(name);
   if (!detail::dtype_matches<T>(dtype))
     throw Error("batch field '" + name + "' holds " + std::string(dtype_name(dtype)) +
                 ", not the requested type");

@@ -44,6 +44,7 @@ struct RuntimeConfig {
   int transformers = 1;
   int transform_workers = 1;         // CPU worker threads per transformation rank (prepare stage)
   std::string accelerator = "auto";  // "auto": use a visible CUDA device for prepare jobs; "none": CPU only
+  bool device_batches = false;       // consumers get fixed fields in device memory (BatchField::device_data)
   std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server
   std::string cache_policy = "static";                   // static, lru, clairvoyant
   int prefetch = 4;                                      // batches in flight per consumer and pipeline

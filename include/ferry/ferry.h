@@ -69,6 +69,9 @@ typedef struct ferry_field {
   const int64_t* shape;    /* ndim extents: [batch, per-sample dims...]; variable fields: [batch] */
   size_t bytes;            /* bytes at data */
   const uint64_t* offsets; /* variable-length fields only: batch+1 byte offsets into data; NULL otherwise */
+  /* runtime.device_batches: the field in the consumer's GPU memory (the device current when ferry_init ran),
+   * laid out as data would be, and data is NULL; fixed-size fields only. NULL otherwise. */
+  const void* device_data;
 } ferry_field;
 
 typedef struct ferry_batch {

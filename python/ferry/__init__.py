@@ -26,7 +26,7 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["Runtime", "Loader", "Batch", "Error", "ConfigError", "DatasetError", "TransformError",
+__all__ = ["Runtime", "Loader", "Batch", "DeviceArray", "Error", "ConfigError", "DatasetError", "TransformError",
            "TransportError", "InternalError", "InvalidArgument", "library_path", "version"]
 
 # ferry_status (ferry.h)
@@ -76,7 +76,7 @@ _ERRORS = {_CONFIG: ConfigError, _DATASET: DatasetError, _TRANSFORM: TransformEr
 class _Field(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("data", ctypes.c_void_p), ("dtype", ctypes.c_int),
                 ("ndim", ctypes.c_int), ("shape", ctypes.POINTER(ctypes.c_int64)), ("bytes", ctypes.c_size_t),
-                ("offsets", ctypes.POINTER(ctypes.c_uint64))]
+                ("offsets", ctypes.POINTER(ctypes.c_uint64)), ("device_data", ctypes.c_void_p)]
 
 
 class _Batch(ctypes.Structure):
@@ -184,8 +184,34 @@ def _view(address, nbytes, dtype, shape):
     return np.frombuffer(buffer, dtype=dtype).reshape(shape)
 
 
+class DeviceArray:
+    """A fixed-size field of a device-resident batch (``runtime.device_batches``): GPU memory of the consumer's
+    device, valid until the next batch of the same pipeline. It carries ``__cuda_array_interface__`` (version
+    3), so ``torch.as_tensor(a)``, ``cupy.asarray(a)`` and numba take it without a copy; ``copy()`` returns a
+    torch tensor on the GPU."""
+
+    __slots__ = ("ptr", "shape", "dtype", "nbytes")
+
+    def __init__(self, ptr, shape, dtype, nbytes=None):
+        self.ptr, self.shape, self.dtype = ptr, tuple(shape), np.dtype(dtype)
+        self.nbytes = int(np.prod(self.shape)) * self.dtype.itemsize if nbytes is None else nbytes
+
+    @property
+    def __cuda_array_interface__(self):
+        return {"shape": self.shape, "typestr": self.dtype.str, "data": (self.ptr, False), "strides": None,
+                "version": 3}
+
+    def copy(self):
+        import torch
+        return torch.as_tensor(self).clone()
+
+    def __repr__(self):
+        return f"<ferry.DeviceArray {self.dtype}{list(self.shape)} at {self.ptr:#x}>"
+
+
 class Batch:
-    """One batch of a pipeline: ``batch["image"]`` is a numpy array of shape [B, ...].
+    """One batch of a pipeline: ``batch["image"]`` is a numpy array of shape [B, ...] (a DeviceArray with
+    ``runtime.device_batches``).
 
     Arrays (and ``ids``) are views of Ferry's buffer unless the batch was taken with ``copy=True``; views are
     valid until the next batch of the same pipeline is taken. Writing into a view changes only this
@@ -208,8 +234,10 @@ class Batch:
             field = c.fields[f]
             name = field.name.decode()
             shape = tuple(field.shape[d] for d in range(field.ndim))
-            pointers[name] = field.data or 0
-            if field.offsets:  # variable length: the bytes of all samples, back to back
+            pointers[name] = field.data or field.device_data or 0
+            if field.device_data:  # runtime.device_batches: in the consumer's GPU memory
+                fields[name] = DeviceArray(field.device_data, shape, _DTYPES[field.dtype], field.bytes)
+            elif field.offsets:  # variable length: the bytes of all samples, back to back
                 fields[name] = _view(field.data, field.bytes, np.uint8, (field.bytes,))
                 offsets[name] = _view(ctypes.cast(field.offsets, ctypes.c_void_p).value, (size + 1) * 8,
                                       np.uint64, (size + 1,))
@@ -244,14 +272,21 @@ class Batch:
         if name in self.offsets:
             o = self.offsets[name]
             return self.fields[name][int(o[i]):int(o[i + 1])]
+        if isinstance(self.fields[name], DeviceArray):
+            raise InvalidArgument(f"field '{name}' is in device memory (runtime.device_batches): "
+                                  f"use batch.torch('{name}')", _INVALID)
         return self.fields[name][i]
 
     def torch(self, name=None):
-        """torch.from_numpy over the field (zero-copy), or a dict of all fields when name is None."""
+        """torch.from_numpy over the field (zero-copy), or a dict of all fields when name is None. Fields in
+        device memory become CUDA tensors on their device, also without a copy."""
         import torch
+
+        def tensor(v):
+            return torch.as_tensor(v) if isinstance(v, DeviceArray) else torch.from_numpy(v)
         if name is None:
-            return {k: torch.from_numpy(v) for k, v in self.fields.items()}
-        return torch.from_numpy(self.fields[name])
+            return {k: tensor(v) for k, v in self.fields.items()}
+        return tensor(self.fields[name])
 
     def __repr__(self):
         shapes = ", ".join(f"{k}: {v.dtype}{list(v.shape)}" for k, v in self.fields.items())

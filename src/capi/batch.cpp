@@ -26,6 +26,7 @@ void fill_view(FerryBatchView& view, const Batch& batch) {
     out.shape = shape.data();
     out.bytes = field.bytes;
     out.offsets = field.offsets;
+    out.device_data = field.device_data;
   }
   view.batch.pipeline = batch.pipeline.c_str();
   view.batch.epoch = batch.epoch;

@@ -267,19 +267,26 @@ KeyDef monitor_fraction(std::string_view key, std::string_view help, double Moni
   return def;
 }
 
-KeyDef monitor_bool(std::string_view key, std::string_view help, bool MonitorConfig::*member) {
+// A global true/false key of one section of Config (runtime or monitor).
+template <typename Section>
+KeyDef section_bool(std::string_view key, std::string_view help, Section Config::*section,
+                    bool Section::*member) {
   KeyDef def{key, Scope::global, Kind::boolean, help, {}, 0, 0, {}, {}, {}};
   def.from_toml = [=](Config& c, PipelineConfig*, const toml::node& n, const std::string& where) {
     auto v = n.value<bool>();
     if (!v || !n.is_boolean()) bad(where, str_cat(key, " must be true or false"));
-    c.monitor.*member = *v;
+    c.*section.*member = *v;
   };
   def.from_text = [=](Config& c, PipelineConfig*, const std::vector<std::string>& t,
-                      const std::string& where) { c.monitor.*member = parse_bool(t.back(), where); };
+                      const std::string& where) { c.*section.*member = parse_bool(t.back(), where); };
   def.to_toml = [=](const Config& c, const PipelineConfig*) {
-    return std::string(c.monitor.*member ? "true" : "false");
+    return std::string(c.*section.*member ? "true" : "false");
   };
   return def;
+}
+
+KeyDef monitor_bool(std::string_view key, std::string_view help, bool MonitorConfig::*member) {
+  return section_bool(key, help, &Config::monitor, member);
 }
 
 void add_monitor_keys(std::vector<KeyDef>& k) {
@@ -375,6 +382,10 @@ std::vector<KeyDef> make_keys() {
       "auto: transformation ranks (prepare) and consumers (augment) use a visible CUDA device when the job "
       "list says; none: CPU only",
       &RuntimeConfig::accelerator));
+  k.push_back(section_bool("runtime.device_batches",
+                           "consumers get fixed-size fields in device memory (needs CUDA, NCCL and a GPU per "
+                           "consumer); samples prepared on a GPU go to the consumer's GPU with NCCL",
+                           &Config::runtime, &RuntimeConfig::device_batches));
   k.push_back(global_integer(
       "runtime.cache_bytes", 0, 1LL << 44, "slab bytes per cache server",
       [](RuntimeConfig& r, long long v) { r.cache_bytes = static_cast<std::uint64_t>(v); },

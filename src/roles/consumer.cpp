@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <thread>
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -44,6 +45,17 @@ struct ConsumerEngine::Slot {
   std::map<std::size_t, std::vector<std::byte>> gathered;
   transform::DeviceArgs args;
   std::uint64_t device_ns = 0;  // this consumer's time on the device jobs (launching and collecting)
+  // Device-resident batches: the batch's fixed fields in device memory; `inbox`, device memory that samples
+  // sent device to device arrive in (inbox_used bytes so far); `placements`, where each belongs.
+  struct Placement {
+    std::size_t field;
+    std::uint32_t position;
+    std::size_t offset;  // in the inbox
+  };
+  std::vector<transform::LinkBuffer> device_fields;
+  transform::LinkBuffer inbox;
+  std::size_t inbox_used = 0;
+  std::vector<Placement> placements;
 };
 
 struct ConsumerEngine::Pipe {
@@ -198,6 +210,8 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     s.gets.clear();
     s.routed = false;
     s.device_ns = 0;
+    s.inbox_used = 0;
+    s.placements.clear();
     if (p.runtime->entry.fixed)
       s.staging.resize(s.n * p.runtime->entry.bytes);
     else
@@ -233,23 +247,93 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
   Pipe& p = pipe_of(h.pipeline);
   Slot& s = slot_for(p, h.epoch, h.batch);
   const EntryLayout& layout = p.runtime->entry;
+  // Device-resident batches: one field of every entry comes device to device, into the slot's inbox.
+  const bool device = h.transfer != 0;
+  FERRY_ENFORCE(!device || (ctx_.link && layout.fixed && h.field < layout.sizes.size()),
+                "device samples from rank ", message.source, " that this consumer cannot take");
+  const std::uint64_t held = device ? layout.sizes[h.field] : 0, at = device ? layout.offsets[h.field] : 0;
+  Incoming incoming{&p, h.epoch, h.batch, message.source, h.transfer, s.inbox_used, h.count * held, 0, 0};
+  if (device && s.inbox_used == 0) s.inbox.reserve(*ctx_.link, s.n * held);  // a batch never holds more
+  FERRY_ENFORCE(s.inbox_used + h.count * held <= s.n * held, "device samples overrun the batch");
   for (std::uint64_t e = 0; e < h.count; ++e) {
     positions_.resize(r.u());
     for (auto& pos : positions_) pos = static_cast<std::uint32_t>(r.u());
     const auto& positions = positions_;
     auto entry = r.raw(r.u());
-    FERRY_ENFORCE(!layout.fixed || entry.size() == layout.bytes, "sample entry of ", entry.size(),
-                  " bytes, expected ", layout.bytes);
+    FERRY_ENFORCE(!layout.fixed || entry.size() + held == layout.bytes, "sample entry of ", entry.size(),
+                  " bytes, expected ", layout.bytes - held);
     for (auto pos : positions) {
       FERRY_ENFORCE(pos < s.n, "sample for position ", pos, " of a batch of ", s.n);
-      if (layout.fixed)
-        std::memcpy(s.staging.data() + pos * layout.bytes, entry.data(), entry.size());
-      else
+      std::byte* to = layout.fixed ? s.staging.data() + pos * layout.bytes : nullptr;
+      if (device) {
+        // The entry without the field: the bytes before it, and after it.
+        std::memcpy(to, entry.data(), at);
+        std::memcpy(to + at + held, entry.data() + at, entry.size() - at);
+        s.placements.push_back({h.field, pos, s.inbox_used + e * held});
+        ++incoming.positions;  // counted in when the transfer is in (pump_device_receives)
+      } else if (layout.fixed) {
+        std::memcpy(to, entry.data(), entry.size());
+        --s.waiting;
+      } else {
         s.entries[pos].assign(entry.begin(), entry.end());
-      --s.waiting;
+        --s.waiting;
+      }
       ++s.misses;
-      s.bytes += entry.size();
+      s.bytes += entry.size() + held;
     }
+  }
+  if (device) {
+    s.inbox_used += h.count * held;
+    incoming_.push_back(incoming);
+    pump_device_receives();
+  }
+}
+
+void ConsumerEngine::pump_device_receives() {
+  if (receiving_) {
+    if (!ctx_.link->done(receiving_->posted)) return;
+    ctx_.link->release(receiving_->posted);
+    Slot& s = slot_for(*receiving_->pipe, receiving_->epoch, receiving_->batch);
+    s.waiting -= receiving_->positions;
+    receiving_.reset();
+  }
+  if (incoming_.empty()) return;
+  // One receive posted at a time, and the sender posts its send only when told: a device transfer then
+  // never waits behind another one whose sender is not ready (docs/heterogeneous.md, device batches).
+  Incoming next = incoming_.front();
+  incoming_.pop_front();
+  const int peer = ctx_.link_member.at(static_cast<std::size_t>(next.source));
+  FERRY_ENFORCE(peer >= 0, "device samples from rank ", next.source, ", which is not on the device link");
+  Slot& s = slot_for(*next.pipe, next.epoch, next.batch);
+  next.posted = ctx_.link->receive(peer, s.inbox.data() + next.offset, next.bytes);
+  receiving_ = next;
+  Writer w;
+  w.u(next.transfer);
+  ctx_.fabric->send(next.source, kDeviceReady, w.view());
+}
+
+void ConsumerEngine::to_device(Pipe& p, Slot& s) {
+  transform::PeerLink& link = *ctx_.link;
+  const EntryLayout& layout = p.runtime->entry;
+  s.device_fields.resize(s.out.fields.size());
+  for (std::size_t f = 0; f < s.out.fields.size(); ++f) {
+    BatchField& field = s.out.fields[f];
+    if (field.variable()) continue;  // variable-length fields stay in host memory
+    std::byte* device = s.device_fields[f].reserve(link, std::max<std::size_t>(field.bytes, 1));
+    link.upload(device, field.data, field.bytes);
+  }
+  // Samples that came device to device (their fields have no augment stage: prepared is final).
+  for (const auto& place : s.placements) {
+    const std::uint64_t bytes = layout.sizes[place.field];
+    link.copy(s.device_fields[place.field].data() + place.position * bytes, s.inbox.data() + place.offset,
+              bytes);
+  }
+  link.synchronize();
+  for (std::size_t f = 0; f < s.out.fields.size(); ++f) {
+    BatchField& field = s.out.fields[f];
+    if (field.variable()) continue;
+    field.device_data = s.device_fields[f].data();
+    field.data = nullptr;  // the host copy misses what came device to device: not handed out
   }
 }
 
@@ -345,6 +429,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
   if (augmented)
     reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target,
                              augment_ns + s.device_ns);
+  if (ctx_.link) to_device(p, s);
   s.assembled = true;
 }
 
@@ -488,6 +573,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   const auto start = std::chrono::steady_clock::now();
   while (true) {
     while (auto message = ctx_.fabric->poll()) dispatch(*message);
+    if (ctx_.link) pump_device_receives();
     if (ready(p, s)) break;
     start_ahead(p);  // later batches whose data are in start on the device while this one waits
     if (s.described && s.waiting == 0) {
@@ -495,7 +581,9 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
       for (auto& g : s.gets) g.wait();
       continue;
     }
-    if (auto message = ctx_.fabric->wait(std::chrono::milliseconds(100))) dispatch(*message);
+    // A device receive in flight completes without a message: look again soon.
+    const auto nap = receiving_ ? std::chrono::microseconds(200) : std::chrono::microseconds(100000);
+    if (auto message = ctx_.fabric->wait(nap)) dispatch(*message);
   }
   const auto waited_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
@@ -537,7 +625,34 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   return &s.out;
 }
 
-void ConsumerEngine::finish_all() noexcept {
+void ConsumerEngine::finish_all(bool failing) noexcept {
+  // A posted device receive writes into a slot's inbox: let it complete (its sender was told and posts the
+  // send), unless the job is failing (the sender may be gone). Transfers announced but never asked for are
+  // left: their senders drop them at shutdown.
+  incoming_.clear();
+  const auto deadline =
+      std::chrono::steady_clock::now() + (failing ? std::chrono::seconds(0) : std::chrono::seconds(60));
+  while (receiving_) {
+    try {
+      if (ctx_.link->done(receiving_->posted)) {
+        ctx_.link->release(receiving_->posted);
+        receiving_.reset();
+      } else if (std::chrono::steady_clock::now() > deadline) {
+        // The device may still write there: the inboxes are leaked rather than freed under it.
+        log::error("a device receive from rank {} did not complete during shutdown; its memory is kept",
+                   receiving_->source);
+        for (auto& p : pipes_)
+          for (auto& slot : p->ring) slot.inbox.forget();
+        receiving_.reset();
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    } catch (const std::exception& e) {
+      log::warn("a device receive from rank {} failed during shutdown: {}", receiving_->source, e.what());
+      ctx_.link->release(receiving_->posted);
+      receiving_.reset();
+    }
+  }
   for (auto& p : pipes_) {
     // One-sided gets of prefetched batches write into this engine's buffers: complete them before the
     // buffers can go away (an early stop leaves some in flight).

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -30,7 +32,7 @@ class ConsumerEngine {
   const Batch* next_batch(std::size_t local);
   // Completes reads still in flight into this engine's buffers, then tells the randomizers this consumer
   // takes no more batches (end of use, early stop or failure). Call before destroying the engine.
-  void finish_all() noexcept;
+  void finish_all(bool failing = false) noexcept;
 
   const std::string& name(std::size_t local) const;
   std::string state(std::size_t local) const;
@@ -65,6 +67,12 @@ class ConsumerEngine {
   bool collect(Pipe& p, Slot& s, std::size_t field, transform::Device::Ticket ticket);
   Pipe& pipe_of(std::uint32_t pipeline_index);
   void open_accelerator();
+  // Device-resident batches: completes the posted device receive if it is done, then posts the next
+  // announced one and tells its sender (one receive at a time: docs/heterogeneous.md says why).
+  void pump_device_receives();
+  // Copies the assembled batch into the slot's device memory, places the samples that came device to device,
+  // and points the batch's fixed fields there.
+  void to_device(Pipe& p, Slot& s);
 
   Context& ctx_;
   std::unique_ptr<AcceleratorUse> accelerator_;  // optional: runs augment stages the job list sends there
@@ -72,6 +80,19 @@ class ConsumerEngine {
   std::unique_ptr<StatsReporter> reporter_;
   std::vector<std::unique_ptr<Pipe>> pipes_;
   std::vector<Loader> loaders_;
+  // Device-resident batches: transfers announced by kSamples and not yet received, oldest first, and the
+  // one whose receive is posted.
+  struct Incoming {
+    Pipe* pipe = nullptr;
+    std::uint64_t epoch = 0, batch = 0;
+    int source = 0;                     // the sending rank
+    std::uint64_t transfer = 0;         // the sender's number for it
+    std::size_t offset = 0, bytes = 0;  // where in the slot's inbox, and how much
+    std::size_t positions = 0;          // batch positions it fills
+    transform::PeerLink::Transfer posted = 0;
+  };
+  std::deque<Incoming> incoming_;
+  std::optional<Incoming> receiving_;
   Descriptor descriptor_;                 // scratch, reused per message
   std::vector<std::uint32_t> positions_;  // scratch, reused per entry
 };

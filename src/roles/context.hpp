@@ -15,6 +15,7 @@
 #include "monitor/settings.hpp"
 #include "roles/entry.hpp"
 #include "roles/layout.hpp"
+#include "transform/peer_link.hpp"
 #include "transport/fabric.hpp"
 
 namespace ferry::roles {
@@ -35,6 +36,10 @@ struct Context {
   std::unique_ptr<transport::Fabric> fabric;
   std::vector<transport::RemoteRegion> slabs;  // per cache server index; attached on consumers
   std::vector<PipelineRuntime> pipelines;      // only the pipelines this rank works on (index says which)
+  // Device-resident batches (runtime.device_batches): the link of the consumers and the service ranks with
+  // a GPU (null on other ranks and when off), and every rank's member number in it (-1: not a member).
+  std::unique_ptr<transform::PeerLink> link;
+  std::vector<int> link_member;
 
   Role role() const { return layout.role[static_cast<std::size_t>(rank)]; }
   PipelineRuntime* find_pipeline(std::size_t index);

@@ -80,13 +80,15 @@ void decode(Reader& r, Misses& m) {
 }
 
 void encode(Writer& w, const SamplesHeader& h) {
-  w.u(h.pipeline).u(h.epoch).u(h.batch).u(h.count);
+  w.u(h.pipeline).u(h.epoch).u(h.batch).u(h.count).u(h.transfer).u(h.field);
 }
 void decode(Reader& r, SamplesHeader& h) {
   h.pipeline = static_cast<std::uint32_t>(r.u());
   h.epoch = r.u();
   h.batch = r.u();
   h.count = r.u();
+  h.transfer = r.u();
+  h.field = static_cast<std::uint32_t>(r.u());
 }
 
 void encode(Writer& w, const InsertHeader& h) {

@@ -30,9 +30,10 @@ enum MsgTag : transport::Tag {
   kFinished,
   kShutdown,
   kAbort,
-  kStats,  // any rank -> coordinator: one monitoring window (monitor::encode(RankStats))
-  kJobs,   // coordinator -> service ranks and consumers: the job list (monitor::encode(JobList))
-  kRole,   // coordinator -> the other randomizers and the rank that moves: a RoleChange
+  kStats,        // any rank -> coordinator: one monitoring window (monitor::encode(RankStats))
+  kJobs,         // coordinator -> service ranks and consumers: the job list (monitor::encode(JobList))
+  kRole,         // coordinator -> the other randomizers and the rank that moves: a RoleChange
+  kDeviceReady,  // consumer -> transformer: the device receive of a transfer is posted (u: transfer number)
 };
 
 // ---- randomizer -> consumer -------------------------------------------------------------------------
@@ -67,10 +68,15 @@ void encode(Writer& w, const Misses& m);
 void decode(Reader& r, Misses& m);
 
 // ---- transformer -> consumer: header, then per entry: positions and the entry bytes -------------------
+// Device-resident batches (runtime.device_batches): with `transfer` set, the bytes of `field` are left out
+// of every entry and travel device to device instead, as one transfer of count * that field's bytes in entry
+// order, which the transformer posts once the consumer answers kDeviceReady with `transfer`.
 struct SamplesHeader {
   std::uint32_t pipeline = 0;
   std::uint64_t epoch = 0, batch = 0;
-  std::uint64_t count = 0;  // entries that follow: [n positions][positions...][length][bytes]
+  std::uint64_t count = 0;     // entries that follow: [n positions][positions...][length][bytes]
+  std::uint64_t transfer = 0;  // 0: entries are whole; else the sender's number for the device transfer
+  std::uint32_t field = 0;     // with `transfer`: the field that is left out of the entries
 };
 void encode(Writer& w, const SamplesHeader& h);
 void decode(Reader& r, SamplesHeader& h);

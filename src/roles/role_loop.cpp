@@ -34,7 +34,7 @@ ServeReport RoleLoop::run() {
     after_messages();
     while (!done()) {
       const double w = now_seconds(), c = process_cpu_seconds();
-      auto message = ctx_.fabric->wait(std::chrono::milliseconds(200));
+      auto message = ctx_.fabric->wait(idle_wait());
       report_.idle_wall_seconds += now_seconds() - w;
       report_.idle_cpu_seconds += process_cpu_seconds() - c;
       while (message) {

@@ -22,6 +22,9 @@ class RoleLoop {
   virtual void after_messages() {}
   virtual bool done() const = 0;
   virtual void finish(ServeReport& report) {}
+  // Longest wait for a message before after_messages() runs again (shorter while the role has work that
+  // completes without a message, such as a device transfer).
+  virtual std::chrono::microseconds idle_wait() const { return std::chrono::milliseconds(200); }
 
   Context& ctx_;
   ServeReport report_;

@@ -20,6 +20,8 @@
 #include "roles/randomizer.hpp"
 #include "roles/transformer.hpp"
 #include "sampler/epoch_plan.hpp"
+#include "transform/peer_link.hpp"
+#include "transform/target.hpp"
 #include "transport/registry.hpp"
 
 namespace ferry {
@@ -74,8 +76,11 @@ struct Runtime::Impl {
 
   Impl(MPI_Comm comm, const Config& config, bool serve_only);
   ~Impl();
+  MPI_Comm link_comm = MPI_COMM_NULL;  // the device link's members (runtime.device_batches)
+
   void setup_local();
   void exchange_slabs();
+  void open_link();
 };
 
 Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
@@ -99,6 +104,7 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
   exchange_slabs();
+  open_link();
   if (is_consumer) consumer = std::make_unique<roles::ConsumerEngine>(ctx);
   if (ctx.rank == 0) log::info("layout: {}", ctx.layout.describe());
 }
@@ -167,11 +173,54 @@ void Runtime::Impl::exchange_slabs() {
   }
 }
 
+void Runtime::Impl::open_link() {
+  // Collective. With runtime.device_batches every consumer joins the device link on its current device (and
+  // must be able to), and so does every service rank that may prepare on a GPU; the others send through
+  // host memory as always.
+  if (!ctx.config.runtime.device_batches) return;
+  const roles::Role role = ctx.role();
+  const bool is_consumer = role == roles::Role::consumer;
+  const bool may_transform =
+      role == roles::Role::transformer || (role == roles::Role::cache_server && ctx.monitor.rebalance);
+  const int ordinal = is_consumer ? transform::cuda_current_device() : 0;
+  std::string why, error;
+  bool member = false;
+  if (is_consumer) {
+    member = true;
+    if (!transform::peer_link_possible(ordinal, &why))
+      error = str_cat(
+          "runtime.device_batches = true, but the consumer cannot receive batches in device "
+          "memory: ",
+          why);
+  } else if (may_transform && ctx.config.runtime.accelerator == "auto") {
+    member = transform::peer_link_possible(0, &why);
+    if (!member)
+      log::info("rank {}: prepared samples go to consumers through host memory: {}", ctx.rank, why);
+  }
+  if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw ConfigError(all);
+  FERRY_CHECK_MPI(MPI_Comm_split(ctx.comm, member ? 0 : MPI_UNDEFINED, ctx.rank, &link_comm));
+  int mine = -1;
+  if (member) {
+    try {
+      ctx.link = transform::open_peer_link(link_comm, ordinal);
+      FERRY_CHECK_MPI(MPI_Comm_rank(link_comm, &mine));
+    } catch (const Error& e) {
+      error = tag_kind(e) + str_cat("rank ", ctx.rank, " could not join the device link: ", e.what());
+    }
+  }
+  if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);
+  int size = 0;
+  FERRY_CHECK_MPI(MPI_Comm_size(ctx.comm, &size));
+  ctx.link_member.assign(static_cast<std::size_t>(size), -1);
+  FERRY_CHECK_MPI(MPI_Allgather(&mine, 1, MPI_INT, ctx.link_member.data(), 1, MPI_INT, ctx.comm));
+  if (ctx.link) log::debug("rank {}: device link {}", ctx.rank, ctx.link->name());
+}
+
 Runtime::Impl::~Impl() {
   const bool failing = std::uncaught_exceptions() > 0;
   if (consumer) {
     if (failing) ctx.broadcast_abort(str_cat("rank ", ctx.rank, " (consumer) failed and left the job"));
-    consumer->finish_all();
+    consumer->finish_all(failing);
   }
   consumer.reset();
   try {
@@ -181,6 +230,8 @@ Runtime::Impl::~Impl() {
     log::error("shutting the transport down failed: {}", e.what());
   }
   ctx.fabric.reset();
+  ctx.link.reset();
+  if (link_comm != MPI_COMM_NULL) MPI_Comm_free(&link_comm);
   if (consumer_comm != MPI_COMM_NULL) MPI_Comm_free(&consumer_comm);
   if (ctx.comm != MPI_COMM_NULL) MPI_Comm_free(&ctx.comm);
 }

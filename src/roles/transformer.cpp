@@ -27,6 +27,8 @@ struct ServiceRank::Batch {
   monitor::Target target = monitor::Target::cpu;
   std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, read_ns = 0, prepare_ns = 0;
   std::size_t device_field = 0;  // accelerator batches: the field the device prepares
+  bool device_out = false;       // ... which then goes to the consumer device to device
+  std::uint64_t kept = 0;        // ... from this kept device job
   std::exception_ptr error;
 };
 
@@ -98,6 +100,17 @@ void ServiceRank::open_accelerator() {
 
 ServiceRank::~ServiceRank() {
   // Workers still running (a failure elsewhere) hand off into finished_: stop them while it exists.
+  if (queue_) {
+    try {
+      queue_->shutdown();
+    } catch (const std::exception& e) {
+      log::warn("rank {}: stopping the worker queue: {}", ctx_.rank, e.what());
+    }
+    // Device results kept for consumers (a failure elsewhere ended the job before they went out).
+    for (const auto& batch : finished_)
+      if (batch->kept != 0) queue_->release_kept(batch->kept);
+    drop_device_sends();
+  }
   queue_.reset();
 }
 
@@ -122,6 +135,9 @@ void ServiceRank::on_message(transport::Message& message) {
     case kJobs:
       jobs_ = monitor::decode_job_list(message.bytes);
       return;
+    case kDeviceReady:
+      post_device_send(message);
+      return;
     case kRole: {
       Reader r(message.bytes);
       RoleChange change;
@@ -144,6 +160,7 @@ void ServiceRank::on_message(transport::Message& message) {
 
 void ServiceRank::after_messages() {
   send_finished();
+  progress_device_sends();
   if (accelerator_) accelerator_->sample(reporter_->recorder());
   reporter_->report_if_due();
 }
@@ -181,6 +198,7 @@ void ServiceRank::start(Misses misses, int randomizer) {
   batch->target =
       placement ? monitor::route(*placement, routed_[batch->misses.pipeline]++) : monitor::Target::cpu;
   if (!device_routes_.count(batch->misses.pipeline)) batch->target = monitor::Target::cpu;
+  batch->device_out = batch->target == monitor::Target::accelerator && sends_on_device(batch->misses);
   if (chains_.size() == 1 && !accelerator_) {
     // One CPU worker and no device: the queue would add two thread switches per batch and no parallelism,
     // so the batch is prepared here (the worker's chains are this thread's then).
@@ -214,6 +232,8 @@ void ServiceRank::submit(std::shared_ptr<Batch> batch) {
     job.output = out.data();
     job.output_bytes = out.size();
     job.samples = raw->fields.n;
+    raw->kept = 0;
+    if (raw->device_out) job.keep = &raw->kept;  // the result goes on from device memory (deliver)
     work = job;
   } else {
     work = transform::WorkerQueue::CpuWork([this, raw](std::size_t worker) {
@@ -258,6 +278,7 @@ void ServiceRank::send_finished() {
       device_routes_.clear();
       batch->error = nullptr;
       batch->target = monitor::Target::cpu;
+      batch->device_out = false;
       submit(batch);
       continue;
     }
@@ -281,16 +302,33 @@ void ServiceRank::deliver(Batch& batch) {
   PipelineRuntime* p = batch.pipeline;
   assemble_entries(layouts_.at(misses.pipeline), batch.fields, entries_, starts_);
 
-  // One message to the consumer with every entry, and one insert message per cache server.
+  // One message to the consumer with every entry, and one insert message per cache server. A batch whose
+  // device result goes to the consumer device to device leaves that field out of the message's entries.
+  const EntryLayout& layout = layouts_.at(misses.pipeline);
+  SamplesHeader header{misses.pipeline, misses.epoch, misses.batch, misses.entries.size()};
+  std::uint64_t held = 0, at = 0;
+  if (batch.device_out) {
+    header.transfer = next_transfer_++;
+    header.field = static_cast<std::uint32_t>(batch.device_field);
+    held = layout.sizes[batch.device_field];
+    at = layout.offsets[batch.device_field];
+    device_sends_[header.transfer] = {batch.kept, misses.consumer, queue_->kept_result(batch.kept),
+                                      static_cast<std::size_t>(held * misses.entries.size())};
+    batch.kept = 0;  // device_sends_ owns it now
+    FERRY_ENFORCE(device_sends_[header.transfer].data != nullptr, "the device kept no result for a batch");
+  }
   out_.clear();
-  encode(out_, SamplesHeader{misses.pipeline, misses.epoch, misses.batch, misses.entries.size()});
+  encode(out_, header);
   std::map<std::uint32_t, std::vector<std::size_t>> inserts;  // slab holder index -> entry indices
   for (std::size_t i = 0; i < misses.entries.size(); ++i) {
     const auto& m = misses.entries[i];
     const std::span<const std::byte> entry(entries_.data() + starts_[i], starts_[i + 1] - starts_[i]);
     out_.u(m.positions.size());
     for (auto pos : m.positions) out_.u(pos);
-    out_.u(entry.size()).raw(entry);
+    if (held == 0)
+      out_.u(entry.size()).raw(entry);
+    else
+      out_.u(entry.size() - held).raw(entry.first(at)).raw(entry.subspan(at + held));
     if (m.insert) inserts[m.server].push_back(i);
   }
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());
@@ -326,7 +364,7 @@ void ServiceRank::deliver(Batch& batch) {
   monitor::Recorder& rec = reporter_->recorder();
   rec.busy(busy_ns);
   rec.hdf5(misses.pipeline, f.hdf5_bytes);
-  rec.moved(misses.pipeline, out_.size());
+  rec.moved(misses.pipeline, out_.size() + held * misses.entries.size());
   rec.op(misses.pipeline, 0, batch.target, batch.prepare_ns);
   reporter_->batch(misses.pipeline);
   reporter_->report_if_due();  // here too: a saturated rank may not leave its message loop for a while
@@ -355,12 +393,71 @@ void ServiceRank::store(transport::Message& message) {
 }
 
 bool ServiceRank::done() const {
+  // Device results still announced but never asked for belong to consumers that stopped early: finish()
+  // drops them. Posted sends complete first (their receives are posted).
   return shutdowns_ >= static_cast<int>(ctx_.layout.randomizers.size()) && in_flight_ == 0 &&
-         roles_received_ >= roles_expected_;
+         roles_received_ >= roles_expected_ && sends_posted_ == 0;
 }
 
 void ServiceRank::finish(ServeReport& report) {
   report.role = role_name(role_);
+  drop_device_sends();
+}
+
+std::chrono::microseconds ServiceRank::idle_wait() const {
+  // A posted device send completes without a message.
+  return sends_posted_ > 0 ? std::chrono::microseconds(200) : RoleLoop::idle_wait();
+}
+
+bool ServiceRank::sends_on_device(const Misses& misses) const {
+  if (!ctx_.link) return false;
+  const auto member = [&](int rank) { return ctx_.link_member.at(static_cast<std::size_t>(rank)) >= 0; };
+  const auto route = device_routes_.find(misses.pipeline);
+  if (route == device_routes_.end() || !member(ctx_.rank) || !member(misses.consumer)) return false;
+  const PipelineRuntime* p = ctx_.find_pipeline(misses.pipeline);
+  // The consumer augments on the prepared bytes: they must reach its host unless there is no augment.
+  return layouts_.at(misses.pipeline).fixed && !p->processor->has_augment(route->second.field);
+}
+
+void ServiceRank::post_device_send(transport::Message& message) {
+  Reader r(message.bytes);
+  const std::uint64_t number = r.u();
+  const auto it = device_sends_.find(number);
+  FERRY_ENFORCE(it != device_sends_.end() && !it->second.posted && it->second.consumer == message.source,
+                "rank ", message.source, " asked for device transfer ", number, ", which rank ", ctx_.rank,
+                " does not hold for it");
+  DeviceSend& send = it->second;
+  const int peer = ctx_.link_member.at(static_cast<std::size_t>(send.consumer));
+  send.transfer = ctx_.link->send(peer, send.data, send.bytes);
+  send.posted = true;
+  ++sends_posted_;
+}
+
+void ServiceRank::progress_device_sends() {
+  for (auto it = device_sends_.begin(); sends_posted_ > 0 && it != device_sends_.end();) {
+    DeviceSend& send = it->second;
+    if (!send.posted || !ctx_.link->done(send.transfer)) {
+      ++it;
+      continue;
+    }
+    ctx_.link->release(send.transfer);
+    queue_->release_kept(send.ticket);
+    --sends_posted_;
+    it = device_sends_.erase(it);
+  }
+}
+
+void ServiceRank::drop_device_sends() noexcept {
+  // Never posted: the device memory is free to go. A posted send that is still running (a failure elsewhere)
+  // keeps its memory: the device may still read it.
+  for (auto& [number, send] : device_sends_) {
+    if (send.posted) {
+      log::warn("rank {}: device transfer {} to rank {} did not complete", ctx_.rank, number, send.consumer);
+      continue;
+    }
+    if (queue_) queue_->release_kept(send.ticket);
+  }
+  device_sends_.clear();
 }
 
 }  // namespace ferry::roles

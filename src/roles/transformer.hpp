@@ -47,6 +47,7 @@ class ServiceRank final : public RoleLoop {
   void after_messages() override;
   bool done() const override;
   void finish(ServeReport& report) override;
+  std::chrono::microseconds idle_wait() const override;
 
  private:
   struct Batch;
@@ -56,6 +57,13 @@ class ServiceRank final : public RoleLoop {
   void deliver(Batch& batch);
   void store(transport::Message& message);
   void open_accelerator();
+  // Device-resident batches: whether this batch's device-prepared field goes to its consumer device to
+  // device (the field has no augment stage there, the entries are fixed-size, both ranks are on the link).
+  bool sends_on_device(const Misses& misses) const;
+  // Posts the send the consumer asked for with kDeviceReady; progress() completes posted sends.
+  void post_device_send(transport::Message& message);
+  void progress_device_sends();
+  void drop_device_sends() noexcept;
 
   std::span<std::byte> slab_;
   Role role_;
@@ -77,6 +85,19 @@ class ServiceRank final : public RoleLoop {
   std::deque<std::shared_ptr<Batch>> finished_;  // handed off by the queue, not yet sent
   std::size_t in_flight_ = 0;                    // submitted, not yet sent (progress thread only)
   std::vector<std::shared_ptr<Batch>> spare_;    // sent batches kept for reuse (progress thread only)
+  // Device-resident batches: device results announced to their consumers (kSamples with a transfer
+  // number), kept on the device until the consumer has posted its receive and the send completed.
+  struct DeviceSend {
+    std::uint64_t ticket = 0;  // the kept device job (WorkerQueue::release_kept)
+    int consumer = 0;
+    const std::byte* data = nullptr;
+    std::size_t bytes = 0;
+    bool posted = false;
+    transform::PeerLink::Transfer transfer = 0;
+  };
+  std::map<std::uint64_t, DeviceSend> device_sends_;  // by transfer number
+  std::uint64_t next_transfer_ = 1;
+  std::size_t sends_posted_ = 0;
   int shutdowns_ = 0;
   std::uint64_t roles_expected_ = 0, roles_received_ = 0;  // kRole messages announced by shutdowns, applied
   std::vector<std::uint64_t> starts_;

@@ -139,7 +139,11 @@ void WorkerQueue::progress_loop() {
           error = std::current_exception();
           done = true;
         }
-        if (done) device_->release(it->ticket);
+        const DeviceJob& what = std::get<DeviceJob>(it->job.work);
+        if (done && !error && what.keep)
+          *what.keep = it->ticket;  // the submitter releases it (release_kept)
+        else if (done)
+          device_->release(it->ticket);
       }
       if (!done) {
         ++it;
@@ -253,6 +257,16 @@ std::size_t WorkerQueue::outstanding() const {
 std::size_t WorkerQueue::on_device() const {
   std::lock_guard lock(mutex_);
   return on_device_;
+}
+
+const std::byte* WorkerQueue::kept_result(std::uint64_t ticket) {
+  std::lock_guard device_lock(device_mutex_);
+  return device_ ? device_->result(ticket) : nullptr;
+}
+
+void WorkerQueue::release_kept(std::uint64_t ticket) noexcept {
+  std::lock_guard device_lock(device_mutex_);
+  if (device_) device_->release(ticket);
 }
 
 }  // namespace ferry::transform

@@ -34,6 +34,10 @@ struct DeviceJob {
   std::size_t output_bytes = 0;
   std::size_t samples = 0;
   const void* context = nullptr;  // kernel arguments (sample IDs, seed, epoch), opaque to the queue
+  // When set, the job's result stays in device memory after completion (device-resident batches send it on
+  // from there): the queue stores the ticket here before the hand-off instead of releasing it, and the
+  // submitter reads WorkerQueue::kept_result() and calls WorkerQueue::release_kept() when done with it.
+  std::uint64_t* keep = nullptr;
 };
 
 // An accelerator as the queue sees it. The queue serializes stage/launch/poll/release (a Device need not be
@@ -56,6 +60,9 @@ class Device {
   virtual void wait(std::chrono::microseconds timeout) = 0;
   // Device time spent on Ferry's jobs so far (CUDA events), for the monitor.
   virtual std::uint64_t busy_ns() const noexcept { return 0; }
+  // The job's result in device memory (job.output_bytes), from completion until release; null when this
+  // device keeps none.
+  virtual const std::byte* result(Ticket ticket) { return nullptr; }
 };
 
 struct WorkerQueueOptions {
@@ -107,6 +114,11 @@ class WorkerQueue {
   std::size_t queue_length() const;  // jobs waiting for a worker (the monitor's CPU worker queue length)
   std::size_t outstanding() const;   // submitted, not handed off
   std::size_t on_device() const;     // launched, not completed
+
+  // Jobs submitted with DeviceJob::keep, after their hand-off: the result in device memory, and its release
+  // (exactly once per such job). Thread-safe.
+  const std::byte* kept_result(std::uint64_t ticket);
+  void release_kept(std::uint64_t ticket) noexcept;
 
  private:
   struct Job {

@@ -171,6 +171,17 @@ def main():
     expect_error(ferry.Error, r"/imagez", config_text=config(args.data, args.transport).replace(
         '"/images"', '"/imagez"'))
 
+    # Device-resident batches need a GPU per consumer: without one, every rank fails at set-up naming the
+    # option. Their fields are DeviceArrays, which hand their GPU memory on by __cuda_array_interface__.
+    if not os.path.exists("/dev/nvidia0"):
+        expect_error(ferry.ConfigError, r"runtime\.device_batches = true, but the consumer cannot receive",
+                     config_text=config(args.data, args.transport).replace(
+                         "[runtime]\n", "[runtime]\ndevice_batches = true\n"))
+    a = ferry.DeviceArray(0x7f0000001000, (32, 28, 28), np.float32)
+    check(a.__cuda_array_interface__ == {"shape": (32, 28, 28), "typestr": "<f4", "data": (0x7f0000001000, False),
+                                         "strides": None, "version": 3}, f"{a}: {a.__cuda_array_interface__}")
+    check(a.nbytes == 32 * 28 * 28 * 4, f"{a}: {a.nbytes} bytes")
+
     ids, states, index = first_run(args, images, labels)
     # Resume from the middle of epoch 0 and from inside epoch 1; the service ranks need the state too.
     for k in (100, 200):

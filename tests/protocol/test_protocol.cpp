@@ -59,6 +59,24 @@ TEST(Protocol, MissListRoundTripsWithDeltaEncodedIds) {
   EXPECT_LT(static_cast<double>(w.size()) / static_cast<double>(m.entries.size()), 6.0);
 }
 
+// A device transfer's number and field survive the trip; host-only samples say transfer 0.
+TEST(Protocol, SamplesHeaderCarriesTheDeviceTransfer) {
+  for (const SamplesHeader h : {SamplesHeader{2, 5, 31, 7, 0, 0}, SamplesHeader{1, 3, 9, 4, 1ull << 40, 3}}) {
+    Writer w;
+    encode(w, h);
+    Reader r(w.view());
+    SamplesHeader back;
+    decode(r, back);
+    EXPECT_TRUE(r.done());
+    EXPECT_EQ(back.pipeline, h.pipeline);
+    EXPECT_EQ(back.epoch, h.epoch);
+    EXPECT_EQ(back.batch, h.batch);
+    EXPECT_EQ(back.count, h.count);
+    EXPECT_EQ(back.transfer, h.transfer);
+    EXPECT_EQ(back.field, h.field);
+  }
+}
+
 TEST(Protocol, TruncatedMessagesAreCaughtNotOverread) {
   Descriptor d{0, 0, 0, {{true, 1, 640}, {false, 0, 0}}};
   Writer w;

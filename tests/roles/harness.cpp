@@ -113,7 +113,11 @@ JobResult run_job(const Config& config, const std::function<void(Runtime&, const
         continue;
       }
       SeenBatch seen{index, b->epoch, b->index, b->ids, {}};
-      for (const auto& f : b->fields) seen.fields.emplace_back(f.data, f.data + f.bytes);
+      for (const auto& f : b->fields) {
+        // Device batches in tests: the stand-in link's "device memory" is host memory.
+        const std::byte* bytes = f.on_device() ? f.device_data : f.data;
+        seen.fields.emplace_back(bytes, bytes + f.bytes);
+      }
       result.batches.push_back(std::move(seen));
       if (on_batch) on_batch(rt, *b);
       if (b->index + 1 == loader->batches_per_epoch()) {

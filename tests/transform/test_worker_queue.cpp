@@ -391,6 +391,31 @@ TEST(WorkerQueue, DeviceFailuresReachTheirHandoffs) {
   EXPECT_EQ(device.released(), 1u);  // the staged one was released, the refused one never existed
 }
 
+// A kept job (device-resident batches) is handed off without being released: its ticket comes back in
+// DeviceJob::keep, its result stays readable, and release_kept() releases it once. A kept job that fails
+// is released as any failed job.
+TEST(WorkerQueue, KeptDeviceJobsStayOnTheDeviceUntilReleased) {
+  FakeDevice device;
+  Log log;
+  std::vector<std::byte> in(4), out(4);
+  std::uint64_t kept = 0, failed = 0;
+  WorkerQueue q({.workers = 1, .capacity = 4}, &device);
+  DeviceJob job = device_job(in, out);
+  job.keep = &kept;
+  q.submit(0, job, log.handoff(0, 0));
+  device.complete(device.wait_launched(1)[0]);
+  job.keep = &failed;
+  q.submit(0, job, log.handoff(0, 1));
+  device.complete(device.wait_launched(2)[1], /*fail=*/true);
+  q.drain();
+  EXPECT_EQ(log.error(0), "");
+  EXPECT_NE(kept, 0u);
+  EXPECT_EQ(failed, 0u) << "a failed job has no result to keep";
+  EXPECT_EQ(device.released(), 1u) << "only the failed job was released";
+  q.release_kept(kept);
+  EXPECT_EQ(device.released(), 2u);
+}
+
 TEST(WorkerQueue, DeviceJobWithoutAcceleratorFails) {
   Log log;
   std::vector<std::byte> in(4), out(4);

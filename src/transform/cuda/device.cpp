@@ -14,34 +14,12 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "transform/cuda/check_cuda.hpp"
+#include "transform/cuda/device_scope.hpp"
 #include "transform/cuda/launch.hpp"
 #include "transform/program_runner.hpp"
 
 namespace ferry::cuda {
 namespace {
-
-// Makes `ordinal` the calling thread's current device for a scope and puts the previous one back: a consumer
-// calls in on the training thread, whose current device belongs to the training code.
-class DeviceScope {
- public:
-  explicit DeviceScope(int ordinal) {
-    FERRY_CHECK_CUDA(cudaGetDevice(&previous_));
-    if (previous_ != ordinal) {
-      FERRY_CHECK_CUDA(cudaSetDevice(ordinal));
-      switched_ = true;
-    }
-  }
-  ~DeviceScope() {
-    if (switched_ && cudaSetDevice(previous_) != cudaSuccess)
-      std::fprintf(stderr, "ferry: could not make CUDA device %d current again\n", previous_);
-  }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-
- private:
-  int previous_ = 0;
-  bool switched_ = false;
-};
 
 void check(cudaError_t rc, const char* call) {
   if (rc != cudaSuccess) ::ferry::detail::throw_cuda(call, static_cast<int>(rc), cudaGetErrorString(rc));
@@ -139,6 +117,7 @@ struct CudaDevice::Impl {
     transform::DeviceArgs args;  // the job's seed and epoch (ids are copied to host_ids)
     cudaEvent_t start = nullptr, end = nullptr;
     transform::DeviceJob job;
+    const void* result = nullptr;  // the last step's output in device memory (a, b or in)
     bool busy = false;
   };
 
@@ -272,6 +251,7 @@ void CudaDevice::launch(Ticket ticket) {
   StreamLauncher launcher{impl_->stream};
   const void* result =
       transform::run_program(p.program, slot.job.samples, memory, slot.args.seed, slot.args.epoch, launcher);
+  slot.result = result;
   FERRY_CHECK_CUDA(cudaMemcpyAsync(slot.host_out.data, result, slot.job.output_bytes, cudaMemcpyDeviceToHost,
                                    impl_->stream));
   FERRY_CHECK_CUDA(cudaEventRecord(slot.end, impl_->stream));
@@ -302,6 +282,10 @@ void CudaDevice::wait(std::chrono::microseconds timeout) {
   // default), never on an event: blocking in cudaEventSynchronize would hold up no one but costs a context
   // switch per job either way.
   std::this_thread::sleep_for(std::min<std::chrono::microseconds>(timeout, std::chrono::milliseconds(1)));
+}
+
+const std::byte* CudaDevice::result(Ticket ticket) {
+  return static_cast<const std::byte*>(impl_->slot_of(ticket).result);
 }
 
 std::uint64_t CudaDevice::busy_ns() const noexcept {

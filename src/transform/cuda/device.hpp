@@ -38,6 +38,7 @@ class CudaDevice final : public transform::Device {
   void release(Ticket ticket) noexcept override;
   void wait(std::chrono::microseconds timeout) override;
   std::uint64_t busy_ns() const noexcept override;
+  const std::byte* result(Ticket ticket) override;
 
  private:
   struct Impl;
