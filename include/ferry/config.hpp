@@ -65,6 +65,8 @@ struct MonitorConfig {
   double step = 0.25;               // accelerator share moved per move
   double max_share = 1.0;           // most the adaptive policy gives the accelerator
   double static_share = 0.0;        // the static policy's accelerator share
+  double augment_share = 0.1;  // consumers starve on their augment stage when it would take this share of
+                               // their time on their CPUs
   // Role rebalancing: service ranks change between transformer and cache server at rebalance points.
   bool rebalance = false;
   int rebalance_windows = 0;   // 0: at epoch boundaries; K > 0: also every K coordinator windows

@@ -313,6 +313,11 @@ void add_monitor_keys(std::vector<KeyDef>& k) {
   k.push_back(
       monitor_fraction("monitor.static_share", "the static policy's accelerator share", &M::static_share));
   k.push_back(
+      monitor_fraction("monitor.augment_share",
+                       "consumers starve on their augment stage when it would take this share of their "
+                       "time on their CPUs",
+                       &M::augment_share));
+  k.push_back(
       monitor_bool("monitor.rebalance", "let service ranks change roles at rebalance points", &M::rebalance));
   k.push_back(monitor_integer("monitor.rebalance_windows", 0, 1 << 20,
                               "0: rebalance at epoch boundaries; K: also every K windows",

@@ -25,6 +25,7 @@ void PolicyParams::validate() const {
   check_fraction(util_busy, "monitor.util_busy");
   check_fraction(max_share, "monitor.max_share");
   check_fraction(static_share, "monitor.static_share");
+  check_fraction(augment_share, "monitor.augment_share");
   // The gaps between the marks are the dead band in which nothing moves: without it the policy would flap.
   if (!(low_water < high_water)) {
     throw ConfigError(

@@ -31,6 +31,10 @@ struct PolicyParams {
   double step = 0.25;             // monitor.step: accelerator share moved per move
   double max_share = 1.0;         // monitor.max_share: most the adaptive policy gives the accelerator
   double static_share = 0.0;      // monitor.static_share: the static policy's accelerator share
+  // monitor.augment_share: the augment stage runs on the consumers at pop, after their queues, so full queues
+  // do not show its cost. Its consumers starve when it would take at least this share of their time on
+  // their CPUs (and do not, for moving back, when it would take less).
+  double augment_share = 0.1;
 
   void validate() const;  // ConfigError naming the key
 };

@@ -2,6 +2,7 @@
 // is idle; move back when the accelerator is busy (training) or the queues are full; hysteresis against
 // flapping. Rules in docs/heterogeneous.md.
 #include <algorithm>
+#include <optional>
 
 #include "monitor/policy.hpp"
 #include "monitor/policy_common.hpp"
@@ -43,7 +44,7 @@ class AdaptivePolicy final : public Policy {
         } else if (in.summary == nullptr || in.summary->queue_samples == 0) {
           reason = Reason::no_data;  // no consumer reported: keep share and streak as they are
         } else {
-          reason = step(st, vote(*in.summary, accel, st));
+          reason = step(st, vote(*in.summary, accel, st, stage));
         }
         detail::place(out.jobs, in, st.units, reason, accel.count > 0);
         out.state.of(stage).emplace(in.pipeline, std::move(st));
@@ -56,16 +57,40 @@ class AdaptivePolicy final : public Policy {
  private:
   // One window's opinion about a pipeline. A busy accelerator wins over everything (training comes first),
   // then full queues, then starvation.
-  Vote vote(const PipelineSummary& s, const AcceleratorSummary& accel, const PipelineState& st) const {
+  //
+  // The augment stage runs after the queues (consumers augment a batch when they pop it), so its cost shows
+  // in their wait, not in their occupancy: consumers also starve on it when it would take at least
+  // augment_share of their time on their CPUs, and full queues move it back only when it would take less.
+  // "Would": the CPU cost per batch times every batch, so offloading does not hide the cost it removed (which
+  // would move the work back and forth).
+  Vote vote(const PipelineSummary& s, const AcceleratorSummary& accel, const PipelineState& st,
+            Stage stage) const {
     const bool any_capable =
         std::any_of(st.ops.begin(), st.ops.end(), [](const auto& op) { return op.second; });
+    const std::optional<double> augment = stage == Stage::augment ? cpu_share(s) : std::nullopt;
+    const bool augment_heavy = augment && *augment >= params_.augment_share;
+    const bool augment_light = augment && *augment < params_.augment_share;
     if (st.units > 0 && accel.util_max >= params_.util_busy) return Vote::down_busy;
-    if (st.units > 0 && s.queue_min >= params_.high_water) return Vote::down_full;
-    if (any_capable && st.units < max_units_ && s.queue_mean < params_.low_water &&
+    if (st.units > 0 && s.queue_min >= params_.high_water && (stage == Stage::prepare || augment_light))
+      return Vote::down_full;
+    if (any_capable && st.units < max_units_ && (s.queue_mean < params_.low_water || augment_heavy) &&
         accel.util_max < params_.util_threshold) {
       return Vote::up;
     }
     return Vote::none;
+  }
+
+  // The share of its consumers' time the stage would take with every batch on their CPUs; nothing when no
+  // batch ran on a CPU in the window (no measure of the cost) or no consumer reported.
+  static std::optional<double> cpu_share(const PipelineSummary& s) {
+    if (s.consumer_ns == 0) return std::nullopt;
+    double ns = 0;
+    for (const OpStats& op : s.ops) {
+      if (op.cpu_batches == 0) return std::nullopt;
+      ns += static_cast<double>(op.cpu_ns) / static_cast<double>(op.cpu_batches) *
+            static_cast<double>(op.cpu_batches + op.accelerator_batches);
+    }
+    return ns / static_cast<double>(s.consumer_ns);
   }
 
   // Moves the share by one step once the same direction was voted `hysteresis` windows in a row.

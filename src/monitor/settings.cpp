@@ -17,6 +17,7 @@ Settings settings_from(const MonitorConfig& c) {
   s.policy.step = c.step;
   s.policy.max_share = c.max_share;
   s.policy.static_share = c.static_share;
+  s.policy.augment_share = c.augment_share;
   s.policy.validate();
   s.roles = {c.role_idle, c.role_busy, c.role_wait, c.role_min_hits};
   s.roles.validate();

@@ -155,6 +155,7 @@ std::vector<PipelineSummary> summarize_pipelines(const Window& window, Stage sta
         s.queue_min = s.queue_samples == 0 ? p.queue_min : std::min(s.queue_min, p.queue_min);
         s.queue_samples += p.queue_samples;
         s.batches += p.batches;  // only consumers count delivered batches
+        s.consumer_ns += rank.window_ns;
       }
       for (const auto& op : p.ops) {
         if (op.stage != stage) continue;

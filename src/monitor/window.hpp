@@ -109,7 +109,8 @@ struct PipelineSummary {
   double queue_mean = 0;            // sample-weighted mean over consumers
   double queue_min = 0;             // lowest over consumers
   std::uint64_t wait_ns = 0;
-  std::vector<OpStats> ops;  // of one stage, summed over the ranks that ran them, sorted by op index
+  std::uint64_t consumer_ns = 0;  // window time of the consumer ranks that reported the pipeline, summed
+  std::vector<OpStats> ops;       // of one stage, summed over the ranks that ran them, sorted by op index
 };
 
 // The accelerators of the window's ranks together.

@@ -281,6 +281,68 @@ TEST(Policy, AugmentWithoutDeviceProgramStaysOnTheConsumersCpu) {
   EXPECT_EQ(d.jobs.find(0, 0, Stage::augment)->accelerator_units, 0u);
 }
 
+// Consumers whose queues are full but who augment at pop: each consumer's augment op ran `cpu_batches` on
+// its CPU in `cpu_ns` and `device_batches` on its (idle, 0.1) device, in a 1 ms window. The transformer's
+// device idles too.
+Window augmenting(std::uint64_t index, std::uint64_t cpu_batches, std::uint64_t device_batches,
+                  std::uint64_t cpu_ns) {
+  Window w = testing::with_consumer_accelerators(make_window(index, {full()}, 0.1), 0.1);
+  for (auto& rank : w.ranks) {
+    if (!rank.consumer) continue;
+    OpStats& op = rank.pipelines.at(0).ops.at(0);
+    op.cpu_batches = cpu_batches;
+    op.accelerator_batches = device_batches;
+    op.cpu_ns = cpu_ns;
+  }
+  return w;
+}
+
+// Augment work at pop does not empty the queues: consumers spending 30 % of their time augmenting on their
+// CPUs starve on it (monitor.augment_share 0.1), so the augment stage offloads to their idle devices while
+// the prepare stage, whose queues are full, stays on the CPU.
+TEST(Policy, AugmentHeavyConsumersOffloadAugmentThoughTheirQueuesAreFull) {
+  const auto policy = make_policy(with());
+  History history(4);
+  PolicyState state;
+  for (std::uint64_t i = 0; i < 4; ++i) {
+    const Decisions d = policy->decide(augmenting(i, 10, 0, 300'000), history, state);
+    state = d.state;
+    EXPECT_EQ(d.jobs.find(0, 0)->accelerator_units, 0u) << "window " << i;
+  }
+  EXPECT_EQ(state.augment.at(0).units, 2 * Q);  // two moves: windows 1 and 3 (hysteresis 2)
+  // Under the mark (5 % of their time) the same full queues offload nothing.
+  PolicyState light;
+  for (std::uint64_t i = 0; i < 4; ++i)
+    light = policy->decide(augmenting(i, 10, 0, 50'000), history, light).state;
+  EXPECT_EQ(light.augment.at(0).units, 0u);
+}
+
+// Once offloaded, the CPU part of the augment stage shrinks, but the cost it would have on the CPUs does
+// not: full queues move it back only when that cost is under the mark, and a window without any CPU batch
+// (no measure of the cost) holds. So it does not go back and forth.
+TEST(Policy, OffloadedAugmentMovesBackOnFullQueuesOnlyWhenItIsLight) {
+  const auto policy = make_policy(with());
+  History history(4);
+  struct Run {
+    std::uint64_t cpu_batches, device_batches, cpu_ns;
+    std::uint32_t units_after;
+  };
+  const Run runs[] = {
+      {5, 5, 150'000, 4 * Q},  // 30 us per CPU batch x 10 batches in 1 ms: 0.3, heavy: up to all
+      {5, 5, 10'000, 0},       // 0.02: light, and the queues are full: back one step per 2 windows
+      {0, 10, 0, 2 * Q},       // every batch on the device: no measure, holds
+  };
+  for (const Run& run : runs) {
+    PolicyState state;
+    state.augment[0].units = 2 * Q;
+    state.augment[0].ops[0] = true;
+    for (std::uint64_t i = 0; i < 4; ++i)
+      state = policy->decide(augmenting(i, run.cpu_batches, run.device_batches, run.cpu_ns), history, state)
+                  .state;
+    EXPECT_EQ(state.augment.at(0).units, run.units_after) << run.cpu_ns << " ns on " << run.cpu_batches;
+  }
+}
+
 TEST(Policy, StaticShareAppliesToEachStageWithItsOwnAccelerators) {
   PolicyParams p = with("static");
   p.static_share = 0.5;

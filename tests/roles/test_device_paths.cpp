@@ -138,6 +138,28 @@ TEST_P(DevicePaths, AdaptivePolicyOffloadsWhileConsumersStarve) {
       << "the policy never offloaded the augment stage";
 }
 
+// The default marks (low_water 0.25, high_water 0.9) with an expensive augment stage: the consumers' queues
+// stay full (prepare is cheap) while they spend their time augmenting at pop. monitor.augment_share reads
+// that cost, so the adaptive policy offloads the augment stage to the consumers' idle devices; every batch is
+// still exact.
+TEST_P(DevicePaths, AdaptivePolicyOffloadsAugmentHeavyConsumersAtTheDefaultMarks) {
+  HostDeviceCounters counters;
+  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
+  Config c = config(0.0);
+  c.monitor.policy = "adaptive";
+  c.monitor.hysteresis = 1;
+  c.monitor.step = 0.5;
+  PipelineConfig& p = c.pipelines[0];
+  p.epochs = 2;
+  p.augment = {
+      {"image", parse_op_chain("random_flip | resize(height=96, width=96) | noise(std=0.05)", "test")}};
+  const JobResult r = run_job(c, {});
+  expect_local_loader(c, r);
+  EXPECT_GT(sum_all(r.consumer ? counters.jobs.load() : 0), 0u)
+      << "the policy never offloaded the augment stage";
+  EXPECT_EQ(counters.outstanding.load(), 0);
+}
+
 // Consumers stop after 20 batches with later batches prefetched and their augment jobs launched ahead on
 // the device: the job ends on every rank, the jobs still on the device at the stop are collected, and every
 // job staged on a device is released exactly once.
