@@ -53,6 +53,9 @@ struct ConsumerEngine::Slot {
     std::size_t offset;  // in the inbox
   };
   std::vector<transform::LinkBuffer> device_fields;
+  // The caller's GPU work queued when it gave the slot's previous batch back (it may still read it): the
+  // slot's device fields are written only after it.
+  transform::PeerLink::Mark reusable_after = 0;
   transform::LinkBuffer inbox;
   std::size_t inbox_used = 0;
   std::vector<Placement> placements;
@@ -315,6 +318,10 @@ void ConsumerEngine::pump_device_receives() {
 void ConsumerEngine::to_device(Pipe& p, Slot& s) {
   transform::PeerLink& link = *ctx_.link;
   const EntryLayout& layout = p.runtime->entry;
+  if (s.reusable_after != 0) {
+    link.copies_after(s.reusable_after);
+    s.reusable_after = 0;
+  }
   s.device_fields.resize(s.out.fields.size());
   for (std::size_t f = 0; f < s.out.fields.size(); ++f) {
     BatchField& field = s.out.fields[f];
@@ -546,6 +553,8 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     Writer w;
     encode(w, Credit{static_cast<std::uint32_t>(p.runtime->index), prev.epoch, prev.batch});
     ctx_.fabric->send(p.randomizer, kCredit, w.view());
+    // Kernels the caller queued on the previous batch's device fields may not have run yet.
+    if (ctx_.link) prev.reusable_after = ctx_.link->mark_caller();
     prev.active = false;
     p.holding = false;
   }
@@ -638,18 +647,19 @@ void ConsumerEngine::finish_all(bool failing) noexcept {
         ctx_.link->release(receiving_->posted);
         receiving_.reset();
       } else if (std::chrono::steady_clock::now() > deadline) {
-        // The device may still write there: the inboxes are leaked rather than freed under it.
-        log::error("a device receive from rank {} did not complete during shutdown; its memory is kept",
-                   receiving_->source);
-        for (auto& p : pipes_)
-          for (auto& slot : p->ring) slot.inbox.forget();
+        // Its sender will not come (failing, or gone): stop the receive, or freeing the inbox would wait on
+        // it forever (cudaFree waits for the device).
+        if (!failing)
+          log::error("a device receive from rank {} did not complete during shutdown; the link is aborted",
+                     receiving_->source);
+        ctx_.link->abort();
         receiving_.reset();
       } else {
         std::this_thread::sleep_for(std::chrono::microseconds(200));
       }
     } catch (const std::exception& e) {
       log::warn("a device receive from rank {} failed during shutdown: {}", receiving_->source, e.what());
-      ctx_.link->release(receiving_->posted);
+      ctx_.link->abort();  // a failed communicator's kernels may never end
       receiving_.reset();
     }
   }

@@ -448,15 +448,17 @@ void ServiceRank::progress_device_sends() {
 }
 
 void ServiceRank::drop_device_sends() noexcept {
-  // Never posted: the device memory is free to go. A posted send that is still running (a failure elsewhere)
-  // keeps its memory: the device may still read it.
-  for (auto& [number, send] : device_sends_) {
-    if (send.posted) {
-      log::warn("rank {}: device transfer {} to rank {} did not complete", ctx_.rank, number, send.consumer);
-      continue;
-    }
-    if (queue_) queue_->release_kept(send.ticket);
+  // Never posted: the device memory is free to go. A posted send still running (a failure elsewhere: its
+  // receiver is gone) is stopped first, or the memory it reads would be freed under it, or freeing would
+  // wait for it forever.
+  if (sends_posted_ > 0) {
+    log::warn("rank {}: {} device transfer(s) did not complete; the link is aborted", ctx_.rank,
+              sends_posted_);
+    ctx_.link->abort();
+    sends_posted_ = 0;
   }
+  for (auto& [number, send] : device_sends_)
+    if (queue_) queue_->release_kept(send.ticket);
   device_sends_.clear();
 }
 

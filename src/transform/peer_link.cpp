@@ -7,6 +7,9 @@
 #include "ferry/features.hpp"
 #include "transform/target.hpp"
 
+#if FERRY_HAVE_CUDA
+#include "transform/cuda/launch.hpp"
+#endif
 #if FERRY_HAVE_NCCL
 #include "transform/cuda/nccl/link.hpp"
 #endif
@@ -46,17 +49,35 @@ bool peer_link_possible(int ordinal, std::string* why) {
 #endif
 }
 
-std::unique_ptr<PeerLink> open_peer_link(MPI_Comm members, int ordinal) {
+std::unique_ptr<PeerLink> open_peer_link(MPI_Comm members, int ordinal, const LinkPeers& peers) {
   {
     std::lock_guard lock(factory_mutex);
-    if (factory()) return factory()(members, ordinal);
+    if (factory()) return factory()(members, ordinal, peers);
   }
 #if FERRY_HAVE_NCCL
-  return nccl::open_link(members, ordinal);
+  return nccl::open_link(members, ordinal, peers);
 #else
   (void)members;
   (void)ordinal;
+  (void)peers;
   throw TransportError("device batches need a build with CUDA and NCCL", 0);
+#endif
+}
+
+std::string device_identity(int ordinal) {
+  {
+    std::lock_guard lock(factory_mutex);
+    if (factory()) return {};
+  }
+#if FERRY_HAVE_CUDA
+  if (ordinal < 0 || ordinal >= cuda_device_count()) return {};
+  char host[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  if (MPI_Get_processor_name(host, &length) != MPI_SUCCESS) return {};
+  return str_cat(std::string(host, static_cast<std::size_t>(length)), "/", cuda::pci_bus_id(ordinal));
+#else
+  (void)ordinal;
+  return {};
 #endif
 }
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ferry::transform {
 
@@ -45,6 +46,17 @@ class PeerLink {
   virtual Transfer receive(int peer, std::byte* device, std::size_t bytes) = 0;
   virtual bool done(Transfer transfer) = 0;
   virtual void release(Transfer transfer) noexcept = 0;
+
+  // Ordering with the caller's own GPU work: mark_caller() marks what the caller has queued so far on its
+  // device's default stream (the legacy default stream, which PyTorch and plain CUDA code use unless told
+  // otherwise); copies_after(mark) makes this link's later copies wait for it (the mark is used up).
+  using Mark = std::uint64_t;
+  virtual Mark mark_caller() = 0;
+  virtual void copies_after(Mark mark) = 0;
+
+  // Stops every transfer in flight (a peer that will never post its side: a failure, a timeout), so that
+  // device memory can be freed; the link is unusable afterwards. Never blocks on a peer.
+  virtual void abort() noexcept = 0;
 };
 
 // Grow-only device memory of a link (contents are not kept when it grows), freed with the buffer.
@@ -78,10 +90,6 @@ class LinkBuffer {
   }
   void reset() noexcept {
     if (data_) link_->free(data_);
-    forget();
-  }
-  // Leaks the memory: for a buffer the device may still write into (a transfer that never completed).
-  void forget() noexcept {
     data_ = nullptr;
     size_ = 0;
   }
@@ -97,15 +105,28 @@ class LinkBuffer {
 // visible (or a test factory installed). Local, cheap, touches no device; `why` says why not.
 bool peer_link_possible(int ordinal, std::string* why);
 
+// Which members this one will send to and receive from. NCCL connects a pair on its first transfer, and the
+// host calls of that first transfer block until the peer connects too, so every such pair is connected when
+// the link opens, while every member is in the call.
+struct LinkPeers {
+  std::vector<int> sends_to, receives_from;  // members' ranks in the link's communicator
+};
+
 // Collective over `members` (every member calls it): opens the link on device `ordinal` (NCCL: rank 0 makes
-// the unique id, MPI broadcasts it, every member joins the communicator). Throws TransportError naming the
-// call that failed.
-std::unique_ptr<PeerLink> open_peer_link(MPI_Comm members, int ordinal);
+// the unique id, MPI broadcasts it with rank 0's status, every member makes its streams and all agree they
+// could, every member joins the communicator, and the pairs in `peers` connect). Throws TransportError naming
+// the call that failed, on every member when the failure is before the communicator.
+std::unique_ptr<PeerLink> open_peer_link(MPI_Comm members, int ordinal, const LinkPeers& peers);
+
+// Who this process is, for one device: "host/PCI bus id", so that two ranks that would put one GPU twice in
+// the link (NCCL refuses that) can be told apart; empty when unknown (no CUDA, or a test link).
+std::string device_identity(int ordinal);
 
 // Tests only: where open_peer_link() gets its link from instead of NCCL (a host stand-in that moves bytes
 // with MPI), so that the multi-rank tests run the device-batch protocol on machines without a GPU. An empty
 // function (the default) means NCCL. Set it before any Runtime is made.
-using PeerLinkFactory = std::function<std::unique_ptr<PeerLink>(MPI_Comm members, int ordinal)>;
+using PeerLinkFactory =
+    std::function<std::unique_ptr<PeerLink>(MPI_Comm members, int ordinal, const LinkPeers& peers)>;
 void set_peer_link_factory_for_tests(PeerLinkFactory factory);
 
 }  // namespace ferry::transform

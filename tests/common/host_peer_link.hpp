@@ -1,6 +1,7 @@
 // A host stand-in for the NCCL device link, for tests only: "device memory" is host memory, copies are
 // memcpy, and transfers are MPI nonblocking point-to-point messages on the link's communicator (which, like
-// NCCL send/recv, match in posting order between two members). The runtime's device-batch protocol (the
+// NCCL send/recv, match in posting order between two members). A transfer with a member that was not
+// connected at open is refused (NCCL would block on it). The runtime's device-batch protocol (the
 // rendezvous, one receive at a time, kept device results, placing samples in the device batch) then runs on
 // machines without a GPU. Install it with
 // transform::set_peer_link_factory_for_tests(HostPeerLink::factory(...)).
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -22,22 +24,25 @@ namespace ferry::transform::test {
 struct HostLinkCounters {
   std::atomic<std::uint64_t> sends{0}, receives{0};  // transfers that completed
   std::atomic<std::uint64_t> bytes_received{0};
-  std::atomic<long long> live{0};         // transfers posted and not released
-  std::atomic<long long> allocations{0};  // device buffers not freed
-  std::atomic<std::uint64_t> misuse{0};   // done/release of an unknown transfer, free of unknown memory
+  std::atomic<long long> live{0};           // transfers posted and not released
+  std::atomic<long long> allocations{0};    // device buffers not freed
+  std::atomic<std::uint64_t> misuse{0};     // done/release of an unknown transfer, free of unknown memory
+  std::atomic<std::uint64_t> connected{0};  // pairs connected at open (sends_to + receives_from)
+  std::atomic<long long> marks{0};          // caller marks not yet used up
+  std::atomic<std::uint64_t> marks_used{0};
+  std::atomic<std::uint64_t> aborts{0};  // aborts that stopped transfers in flight
 };
 
 class HostPeerLink final : public PeerLink {
  public:
-  HostPeerLink(MPI_Comm members, HostLinkCounters& counters) : comm_(members), counters_(counters) {
+  HostPeerLink(MPI_Comm members, const LinkPeers& peers, HostLinkCounters& counters)
+      : comm_(members), counters_(counters) {
     MPI_Comm_rank(members, &member_);
+    counters_.connected += peers.sends_to.size() + peers.receives_from.size();
+    sends_to_.insert(peers.sends_to.begin(), peers.sends_to.end());
+    receives_from_.insert(peers.receives_from.begin(), peers.receives_from.end());
   }
-  ~HostPeerLink() override {
-    for (auto& [t, request] : live_) {
-      MPI_Cancel(&request);
-      MPI_Request_free(&request);
-    }
-  }
+  ~HostPeerLink() override { abort(); }
 
   std::string name() const override { return "host stand-in, member " + std::to_string(member_); }
 
@@ -97,9 +102,30 @@ class HostPeerLink final : public PeerLink {
     ++counters_.misuse;  // released before done, twice, or never posted
   }
 
+  Mark mark_caller() override {
+    ++counters_.marks;
+    return next_mark_++;
+  }
+  void copies_after(Mark mark) override {
+    if (mark == 0 || mark >= next_mark_) ++counters_.misuse;
+    --counters_.marks;
+    ++counters_.marks_used;
+  }
+  void abort() noexcept override {
+    if (live_.empty()) return;
+    ++counters_.aborts;
+    for (auto& [t, request] : live_) {
+      MPI_Cancel(&request);
+      MPI_Request_free(&request);
+      --counters_.live;
+    }
+    live_.clear();
+    kinds_.clear();
+  }
+
   static PeerLinkFactory factory(HostLinkCounters& counters) {
-    return [&counters](MPI_Comm members, int) -> std::unique_ptr<PeerLink> {
-      return std::make_unique<HostPeerLink>(members, counters);
+    return [&counters](MPI_Comm members, int, const LinkPeers& peers) -> std::unique_ptr<PeerLink> {
+      return std::make_unique<HostPeerLink>(members, peers, counters);
     };
   }
 
@@ -109,6 +135,13 @@ class HostPeerLink final : public PeerLink {
     std::size_t bytes;
   };
   Transfer post(bool send, int peer, std::byte* data, std::size_t bytes) {
+    // NCCL would block this call until the peer connects (a pair's first transfer), which the rendezvous
+    // protocol cannot survive: every pair must have been connected at open.
+    if (!(send ? sends_to_ : receives_from_).count(peer)) {
+      ++counters_.misuse;
+      throw std::runtime_error("host link: transfer with member " + std::to_string(peer) +
+                               ", which was not connected at open");
+    }
     if (bytes > static_cast<std::size_t>(INT32_MAX)) throw std::runtime_error("host link: transfer too big");
     MPI_Request request = MPI_REQUEST_NULL;
     const int count = static_cast<int>(bytes);
@@ -129,7 +162,9 @@ class HostPeerLink final : public PeerLink {
   std::map<Transfer, MPI_Request> live_;
   std::map<Transfer, Kind> kinds_;
   std::map<Transfer, bool> finished_;
+  std::set<int> sends_to_, receives_from_;
   Transfer next_ = 1;
+  Mark next_mark_ = 1;
 };
 
 }  // namespace ferry::transform::test

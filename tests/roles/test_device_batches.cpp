@@ -100,6 +100,11 @@ TEST_P(DeviceBatches, PreparedSamplesGoDeviceToDevice) {
   EXPECT_EQ(link.misuse.load(), 0u);
   EXPECT_EQ(device.outstanding.load(), 0) << "a kept device result was never released";
   EXPECT_EQ(device.misuse.load(), 0u);
+  // Connected at open: the transformer to each consumer, each consumer from the transformer (the cache
+  // server does not transform without rebalancing, the randomizer never).
+  EXPECT_EQ(sum_all(link.connected.load()), 4u);
+  // Each slot's device fields were written after the caller's work on its previous batch.
+  EXPECT_GT(sum_all(link.marks_used.load()), 0u);
   if (world_rank() == 0)
     std::printf("device to device: %llu transfers, %llu bytes\n", static_cast<unsigned long long>(received),
                 static_cast<unsigned long long>(bytes));
@@ -165,6 +170,41 @@ TEST_P(DeviceBatches, StoppingEarlyReleasesEveryHeldDeviceResult) {
   EXPECT_EQ(link.misuse.load(), 0u);
   EXPECT_EQ(device.misuse.load(), 0u);
   EXPECT_GT(sum_all(link.receives.load()), 0u);
+}
+
+// A consumer fails in its training code after 12 batches, with device transfers announced and posted: every
+// rank leaves with an error, transfers still in flight are aborted on the link, and no device memory, kept
+// result or transfer stays held.
+TEST_P(DeviceBatches, AFailingConsumerEndsTheJobWithNothingHeld) {
+  HostDeviceCounters device;
+  HostLinkCounters link;
+  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(device));
+  transform::set_peer_link_factory_for_tests(HostPeerLink::factory(link));
+  const Config c = config();
+  std::string caught;
+  try {
+    Runtime rt(MPI_COMM_WORLD, c);
+    if (rt.is_consumer()) {
+      Loader& loader = rt.loader();
+      for (int k = 0;; ++k) {
+        ASSERT_NE(loader.next_batch(), nullptr);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (k == 12 && rt.consumer_index() == 0) throw std::runtime_error("training failed");
+      }
+    } else {
+      rt.serve();
+    }
+  } catch (const std::exception& e) {
+    caught = e.what();
+  }
+  EXPECT_FALSE(caught.empty()) << "rank " << world_rank() << " left without an error";
+  EXPECT_EQ(device.outstanding.load(), 0) << "a kept device result was never released";
+  EXPECT_EQ(link.live.load(), 0);
+  EXPECT_EQ(link.allocations.load(), 0);
+  EXPECT_EQ(link.misuse.load(), 0u);
+  const std::uint64_t aborts = sum_all(link.aborts.load());
+  if (world_rank() == 0)
+    std::printf("links aborted with transfers in flight: %llu\n", static_cast<unsigned long long>(aborts));
 }
 
 // Without a GPU (and no stand-in) every rank fails at set-up with one line that names the option and the

@@ -1,6 +1,6 @@
 // One NCCL communicator over the link's members, and two streams of Ferry's own on the member's device: one
-// for copies (uploads, scatters), one for transfers. Transfers get an event each from a pool; done() asks
-// the event and the communicator's asynchronous error, and never blocks.
+// for copies (uploads, placing samples), one for transfers. Transfers and caller marks get an event each from
+// a pool; done() asks the event and the communicator's asynchronous error, and never blocks.
 #include "transform/cuda/nccl/link.hpp"
 
 #include <cuda_runtime.h>
@@ -20,41 +20,85 @@ namespace ferry::nccl {
 namespace {
 
 void check(ncclResult_t rc, const char* call) {
-  if (rc != ncclSuccess && rc != ncclInProgress)
+  if (rc != ncclSuccess)
     throw TransportError(str_cat(call, " failed: ", ncclGetErrorString(rc)), static_cast<int>(rc));
 }
 
 class NcclLink final : public transform::PeerLink {
  public:
-  NcclLink(MPI_Comm members, int ordinal) : ordinal_(ordinal) {
+  explicit NcclLink(int ordinal) : ordinal_(ordinal) {}
+
+  // Collective over `members`. Every failure before ncclCommInitRank is agreed on over MPI, so all members
+  // throw together; a failure inside NCCL's own initialization is NCCL's to report to every member.
+  void open(MPI_Comm members, const transform::LinkPeers& peers) {
     int rank = 0, size = 0;
     FERRY_CHECK_MPI(MPI_Comm_rank(members, &rank));
     FERRY_CHECK_MPI(MPI_Comm_size(members, &size));
-    ncclUniqueId id{};
-    if (rank == 0) check(ncclGetUniqueId(&id), "ncclGetUniqueId");
-    FERRY_CHECK_MPI(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, members));
+    struct {
+      int ok = 1;
+      ncclUniqueId id{};
+    } boot;
+    ncclResult_t id_rc = ncclSuccess;
+    if (rank == 0) {
+      id_rc = ncclGetUniqueId(&boot.id);
+      boot.ok = id_rc == ncclSuccess;
+    }
+    FERRY_CHECK_MPI(MPI_Bcast(&boot, sizeof boot, MPI_BYTE, 0, members));
+    if (!boot.ok)
+      throw TransportError(rank == 0
+                               ? str_cat("ncclGetUniqueId failed: ", ncclGetErrorString(id_rc))
+                               : std::string("ncclGetUniqueId failed on the device link's first member"),
+                           static_cast<int>(id_rc));
+    int ok = 1;
+    std::string why;
+    try {
+      const cuda::DeviceScope scope(ordinal_);
+      FERRY_CHECK_CUDA(cudaStreamCreateWithFlags(&copies_, cudaStreamNonBlocking));
+      FERRY_CHECK_CUDA(cudaStreamCreateWithFlags(&transfers_, cudaStreamNonBlocking));
+      void* warm = nullptr;
+      FERRY_CHECK_CUDA(cudaMalloc(&warm, peers.receives_from.size() + 1));
+      warm_ = static_cast<std::byte*>(warm);
+    } catch (const Error& e) {
+      ok = 0;
+      why = e.what();
+    }
+    int all = 0;
+    FERRY_CHECK_MPI(MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, members));
+    if (!all)
+      throw TransportError(ok ? std::string("another member of the device link failed to set up") : why, 0);
     const cuda::DeviceScope scope(ordinal_);
-    FERRY_CHECK_CUDA(cudaStreamCreateWithFlags(&copies_, cudaStreamNonBlocking));
-    FERRY_CHECK_CUDA(cudaStreamCreateWithFlags(&transfers_, cudaStreamNonBlocking));
-    check(ncclCommInitRank(&comm_, size, id, rank), "ncclCommInitRank");
+    check(ncclCommInitRank(&comm_, size, boot.id, rank), "ncclCommInitRank");
+    // Connect every pair that will transfer, all members at once: one byte each way it goes.
+    check(ncclGroupStart(), "ncclGroupStart");
+    for (int peer : peers.sends_to) check(ncclSend(warm_, 1, ncclUint8, peer, comm_, transfers_), "ncclSend");
+    std::size_t slot = 1;
+    for (int peer : peers.receives_from)
+      check(ncclRecv(warm_ + slot++, 1, ncclUint8, peer, comm_, transfers_), "ncclRecv");
+    check(ncclGroupEnd(), "ncclGroupEnd");
+    FERRY_CHECK_CUDA(cudaStreamSynchronize(transfers_));
     name_ = str_cat("nccl (cuda:", ordinal_, ", member ", rank, " of ", size, ")");
   }
 
   ~NcclLink() override {
     int previous = 0;
     if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(ordinal_) != cudaSuccess) return;
-    cudaStreamSynchronize(copies_);
-    if (live_.empty()) {
-      cudaStreamSynchronize(transfers_);
-      if (ncclCommDestroy(comm_) != ncclSuccess) std::fprintf(stderr, "ferry: ncclCommDestroy failed\n");
-    } else {
-      // A transfer whose peer never came (a failed rank): waiting would hang, so abandon the communicator.
-      if (ncclCommAbort(comm_) != ncclSuccess) std::fprintf(stderr, "ferry: ncclCommAbort failed\n");
+    if (comm_ && !aborted_) {
+      if (live_.empty() && !failed_) {
+        // Every transfer completed: an orderly end (the Runtime's shutdown is collective, so the members
+        // are here together, as ncclCommFinalize wants).
+        if (ncclCommFinalize(comm_) != ncclSuccess || ncclCommDestroy(comm_) != ncclSuccess)
+          std::fprintf(stderr, "ferry: closing the NCCL device link failed\n");
+      } else {
+        ncclCommAbort(comm_);  // a transfer whose peer never came, or a failed communicator
+      }
     }
+    if (copies_) cudaStreamSynchronize(copies_);
     for (auto& [t, e] : live_) cudaEventDestroy(e);
+    for (auto& [m, e] : marks_) cudaEventDestroy(e);
     for (cudaEvent_t e : spare_) cudaEventDestroy(e);
-    cudaStreamDestroy(copies_);
-    cudaStreamDestroy(transfers_);
+    if (warm_) cudaFree(warm_);
+    if (copies_) cudaStreamDestroy(copies_);
+    if (transfers_) cudaStreamDestroy(transfers_);
     cudaSetDevice(previous);
   }
 
@@ -87,26 +131,34 @@ class NcclLink final : public transform::PeerLink {
   }
 
   Transfer send(int peer, const std::byte* device, std::size_t bytes) override {
+    usable();
     const cuda::DeviceScope scope(ordinal_);
     check(ncclSend(device, bytes, ncclUint8, peer, comm_, transfers_), "ncclSend");
-    return record();
+    return record(transfers_, live_);
   }
   Transfer receive(int peer, std::byte* device, std::size_t bytes) override {
+    usable();
     const cuda::DeviceScope scope(ordinal_);
     check(ncclRecv(device, bytes, ncclUint8, peer, comm_, transfers_), "ncclRecv");
-    return record();
+    return record(transfers_, live_);
   }
 
   bool done(Transfer transfer) override {
     const auto it = live_.find(transfer);
     if (it == live_.end()) throw InternalError(str_cat("NCCL link: unknown transfer ", transfer));
+    usable();
     const cuda::DeviceScope scope(ordinal_);
-    ncclResult_t async = ncclSuccess;
-    check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
-    check(async, "an NCCL transfer");
-    const cudaError_t rc = cudaEventQuery(it->second);
-    if (rc == cudaErrorNotReady) return false;
-    FERRY_CHECK_CUDA(rc);
+    try {
+      ncclResult_t async = ncclSuccess;
+      check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
+      check(async, "an NCCL transfer");
+      const cudaError_t rc = cudaEventQuery(it->second);
+      if (rc == cudaErrorNotReady) return false;
+      FERRY_CHECK_CUDA(rc);
+    } catch (...) {
+      failed_ = true;  // the destructor aborts the communicator instead of finalizing it
+      throw;
+    }
     return true;
   }
   void release(Transfer transfer) noexcept override {
@@ -116,8 +168,34 @@ class NcclLink final : public transform::PeerLink {
     live_.erase(it);
   }
 
+  Mark mark_caller() override {
+    const cuda::DeviceScope scope(ordinal_);
+    return record(cudaStreamLegacy, marks_);
+  }
+  void copies_after(Mark mark) override {
+    const auto it = marks_.find(mark);
+    if (it == marks_.end()) throw InternalError(str_cat("NCCL link: unknown mark ", mark));
+    const cuda::DeviceScope scope(ordinal_);
+    // The wait takes the event as recorded now, so the event may be recorded again afterwards.
+    const cudaError_t rc = cudaStreamWaitEvent(copies_, it->second, 0);
+    spare_.push_back(it->second);
+    marks_.erase(it);
+    FERRY_CHECK_CUDA(rc);
+  }
+
+  void abort() noexcept override {
+    if (comm_ && !aborted_) ncclCommAbort(comm_);
+    aborted_ = true;
+    for (auto& [t, e] : live_) spare_.push_back(e);
+    live_.clear();
+  }
+
  private:
-  Transfer record() {
+  void usable() const {
+    if (aborted_) throw TransportError("the NCCL device link was aborted", 0);
+  }
+
+  std::uint64_t record(cudaStream_t stream, std::unordered_map<std::uint64_t, cudaEvent_t>& into) {
     cudaEvent_t event = nullptr;
     if (spare_.empty()) {
       FERRY_CHECK_CUDA(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
@@ -125,12 +203,12 @@ class NcclLink final : public transform::PeerLink {
       event = spare_.back();
       spare_.pop_back();
     }
-    const cudaError_t rc = cudaEventRecord(event, transfers_);
+    const cudaError_t rc = cudaEventRecord(event, stream);
     if (rc != cudaSuccess) {
       spare_.push_back(event);
       FERRY_CHECK_CUDA(rc);
     }
-    live_.emplace(next_, event);
+    into.emplace(next_, event);
     return next_++;
   }
 
@@ -138,15 +216,20 @@ class NcclLink final : public transform::PeerLink {
   std::string name_;
   ncclComm_t comm_ = nullptr;
   cudaStream_t copies_ = nullptr, transfers_ = nullptr;
-  std::unordered_map<Transfer, cudaEvent_t> live_;
+  std::byte* warm_ = nullptr;
+  bool aborted_ = false, failed_ = false;
+  std::unordered_map<std::uint64_t, cudaEvent_t> live_, marks_;
   std::vector<cudaEvent_t> spare_;
-  Transfer next_ = 1;
+  std::uint64_t next_ = 1;
 };
 
 }  // namespace
 
-std::unique_ptr<transform::PeerLink> open_link(MPI_Comm members, int ordinal) {
-  return std::make_unique<NcclLink>(members, ordinal);
+std::unique_ptr<transform::PeerLink> open_link(MPI_Comm members, int ordinal,
+                                               const transform::LinkPeers& peers) {
+  auto link = std::make_unique<NcclLink>(ordinal);
+  link->open(members, peers);  // on a throw, the destructor frees what was made
+  return link;
 }
 
 }  // namespace ferry::nccl

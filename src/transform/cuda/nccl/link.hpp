@@ -10,6 +10,7 @@
 namespace ferry::nccl {
 
 // Collective over `members`; see transform::open_peer_link.
-std::unique_ptr<transform::PeerLink> open_link(MPI_Comm members, int ordinal);
+std::unique_ptr<transform::PeerLink> open_link(MPI_Comm members, int ordinal,
+                                               const transform::LinkPeers& peers);
 
 }  // namespace ferry::nccl
