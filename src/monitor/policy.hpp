@@ -33,7 +33,7 @@ struct PolicyParams {
   double static_share = 0.0;      // monitor.static_share: the static policy's accelerator share
   // monitor.augment_share: the augment stage runs on the consumers at pop, after their queues, so full queues
   // do not show its cost. Its consumers starve when it would take at least this share of their time on
-  // their CPUs (and do not, for moving back, when it would take less).
+  // their CPUs; full queues move it back only when it would take under half of it.
   double augment_share = 0.1;
 
   void validate() const;  // ConfigError naming the key
@@ -48,6 +48,9 @@ struct PipelineState {
   // Every op of the stage's chain seen so far and whether it has a device kernel, so that a window in which
   // no rank ran it (all cache hits, for prepare) still yields a placement for each op.
   std::map<std::uint32_t, bool> ops;
+  // The augment stage: its CPU time per batch as last measured (0: never), which the adaptive policy
+  // judges it by while no batch runs on a CPU.
+  double cpu_ns_per_batch = 0;
 
   friend bool operator==(const PipelineState&, const PipelineState&) = default;
 };

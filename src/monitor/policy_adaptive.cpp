@@ -44,6 +44,8 @@ class AdaptivePolicy final : public Policy {
         } else if (in.summary == nullptr || in.summary->queue_samples == 0) {
           reason = Reason::no_data;  // no consumer reported: keep share and streak as they are
         } else {
+          if (stage == Stage::augment)
+            if (const auto measured = cpu_ns_per_batch(*in.summary)) st.cpu_ns_per_batch = *measured;
           reason = step(st, vote(*in.summary, accel, st, stage));
         }
         detail::place(out.jobs, in, st.units, reason, accel.count > 0);
@@ -60,16 +62,17 @@ class AdaptivePolicy final : public Policy {
   //
   // The augment stage runs after the queues (consumers augment a batch when they pop it), so its cost shows
   // in their wait, not in their occupancy: consumers also starve on it when it would take at least
-  // augment_share of their time on their CPUs, and full queues move it back only when it would take less.
-  // "Would": the CPU cost per batch times every batch, so offloading does not hide the cost it removed (which
-  // would move the work back and forth).
+  // augment_share of their time on their CPUs, and full queues move it back only when it would take under
+  // half of that (a dead band, as between the other marks). "Would": the CPU cost per batch times every
+  // batch, so offloading does not hide the cost it removed; the cost per batch is the last one measured
+  // (PipelineState::cpu_ns_per_batch), so a stage wholly on the devices is still judged.
   Vote vote(const PipelineSummary& s, const AcceleratorSummary& accel, const PipelineState& st,
             Stage stage) const {
     const bool any_capable =
         std::any_of(st.ops.begin(), st.ops.end(), [](const auto& op) { return op.second; });
-    const std::optional<double> augment = stage == Stage::augment ? cpu_share(s) : std::nullopt;
+    const std::optional<double> augment = stage == Stage::augment ? cpu_share(s, st) : std::nullopt;
     const bool augment_heavy = augment && *augment >= params_.augment_share;
-    const bool augment_light = augment && *augment < params_.augment_share;
+    const bool augment_light = augment && *augment < params_.augment_share / 2;
     if (st.units > 0 && accel.util_max >= params_.util_busy) return Vote::down_busy;
     if (st.units > 0 && s.queue_min >= params_.high_water && (stage == Stage::prepare || augment_light))
       return Vote::down_full;
@@ -80,17 +83,24 @@ class AdaptivePolicy final : public Policy {
     return Vote::none;
   }
 
-  // The share of its consumers' time the stage would take with every batch on their CPUs; nothing when no
-  // batch ran on a CPU in the window (no measure of the cost) or no consumer reported.
-  static std::optional<double> cpu_share(const PipelineSummary& s) {
-    if (s.consumer_ns == 0) return std::nullopt;
+  // The stage's CPU time per batch in this window, summed over its ops; nothing when some op ran no batch
+  // on a CPU (no measure).
+  static std::optional<double> cpu_ns_per_batch(const PipelineSummary& s) {
     double ns = 0;
     for (const OpStats& op : s.ops) {
       if (op.cpu_batches == 0) return std::nullopt;
-      ns += static_cast<double>(op.cpu_ns) / static_cast<double>(op.cpu_batches) *
-            static_cast<double>(op.cpu_batches + op.accelerator_batches);
+      ns += static_cast<double>(op.cpu_ns) / static_cast<double>(op.cpu_batches);
     }
-    return ns / static_cast<double>(s.consumer_ns);
+    return s.ops.empty() ? std::nullopt : std::optional<double>(ns);
+  }
+
+  // The share of its consumers' time the stage would take with every batch on their CPUs; nothing before
+  // any cost was measured or when no consumer reported.
+  static std::optional<double> cpu_share(const PipelineSummary& s, const PipelineState& st) {
+    if (s.consumer_ns == 0 || st.cpu_ns_per_batch <= 0) return std::nullopt;
+    std::uint64_t batches = 0;
+    for (const OpStats& op : s.ops) batches = std::max(batches, op.cpu_batches + op.accelerator_batches);
+    return st.cpu_ns_per_batch * static_cast<double>(batches) / static_cast<double>(s.consumer_ns);
   }
 
   // Moves the share by one step once the same direction was voted `hysteresis` windows in a row.

@@ -356,6 +356,7 @@ void ConsumerEngine::dispatch(transport::Message& message) {
       jobs_ = monitor::decode_job_list(message.bytes);
       break;
     case kAbort:
+      remote_failure_ = true;  // finish_all() then waits for no device transfer
       throw RemoteFailure(abort_text(message));
     default:
       FERRY_ENFORCE(false, "consumer got unexpected message tag ", message.tag, " from rank ",
@@ -639,6 +640,7 @@ void ConsumerEngine::finish_all(bool failing) noexcept {
   // send), unless the job is failing (the sender may be gone). Transfers announced but never asked for are
   // left: their senders drop them at shutdown.
   incoming_.clear();
+  failing = failing || remote_failure_;
   const auto deadline =
       std::chrono::steady_clock::now() + (failing ? std::chrono::seconds(0) : std::chrono::seconds(60));
   while (receiving_) {

@@ -93,6 +93,7 @@ class ConsumerEngine {
   };
   std::deque<Incoming> incoming_;
   std::optional<Incoming> receiving_;
+  bool remote_failure_ = false;           // another rank failed (kAbort)
   Descriptor descriptor_;                 // scratch, reused per message
   std::vector<std::uint32_t> positions_;  // scratch, reused per entry
 };

@@ -259,6 +259,8 @@ void Runtime::Impl::open_link() {
       ctx.link = transform::open_peer_link(link_comm, ordinal, peers);
     } catch (const Error& e) {
       error = tag_kind(e) + str_cat("could not open the device link: ", e.what());
+    } catch (const std::exception& e) {
+      error = str_cat("could not open the device link: ", e.what());
     }
   }
   if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);

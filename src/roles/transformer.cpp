@@ -99,8 +99,11 @@ void ServiceRank::open_accelerator() {
 }
 
 ServiceRank::~ServiceRank() {
-  // Workers still running (a failure elsewhere) hand off into finished_: stop them while it exists.
   if (queue_) {
+    // First the link: a send still in flight (its receiver failed) would hold up any device allocation
+    // the workers make while they finish (cudaFree waits for the device).
+    drop_device_sends();
+    // Workers still running (a failure elsewhere) hand off into finished_: stop them while it exists.
     try {
       queue_->shutdown();
     } catch (const std::exception& e) {
@@ -109,7 +112,6 @@ ServiceRank::~ServiceRank() {
     // Device results kept for consumers (a failure elsewhere ended the job before they went out).
     for (const auto& batch : finished_)
       if (batch->kept != 0) queue_->release_kept(batch->kept);
-    drop_device_sends();
   }
   queue_.reset();
 }
@@ -312,10 +314,13 @@ void ServiceRank::deliver(Batch& batch) {
     header.field = static_cast<std::uint32_t>(batch.device_field);
     held = layout.sizes[batch.device_field];
     at = layout.offsets[batch.device_field];
-    device_sends_[header.transfer] = {batch.kept, misses.consumer, queue_->kept_result(batch.kept),
-                                      static_cast<std::size_t>(held * misses.entries.size())};
+    DeviceSend& send = device_sends_[header.transfer];
+    send.ticket = batch.kept;
+    send.consumer = misses.consumer;
+    send.data = queue_->kept_result(batch.kept);
+    send.bytes = static_cast<std::size_t>(held * misses.entries.size());
     batch.kept = 0;  // device_sends_ owns it now
-    FERRY_ENFORCE(device_sends_[header.transfer].data != nullptr, "the device kept no result for a batch");
+    FERRY_ENFORCE(send.data != nullptr, "the device kept no result for a batch");
   }
   out_.clear();
   encode(out_, header);
@@ -430,13 +435,21 @@ void ServiceRank::post_device_send(transport::Message& message) {
   const int peer = ctx_.link_member.at(static_cast<std::size_t>(send.consumer));
   send.transfer = ctx_.link->send(peer, send.data, send.bytes);
   send.posted = true;
+  send.posted_at = std::chrono::steady_clock::now();
   ++sends_posted_;
 }
 
 void ServiceRank::progress_device_sends() {
+  const auto now = std::chrono::steady_clock::now();
   for (auto it = device_sends_.begin(); sends_posted_ > 0 && it != device_sends_.end();) {
     DeviceSend& send = it->second;
     if (!send.posted || !ctx_.link->done(send.transfer)) {
+      // The receive was posted before the consumer asked: only a consumer that gave up on it (its own
+      // 60 s limit at shutdown) leaves a send running this long. Fail, and every rank leaves.
+      if (send.posted && now - send.posted_at > std::chrono::seconds(90))
+        throw TransportError(
+            str_cat("device transfer ", it->first, " to rank ", send.consumer, " did not complete in 90 s"),
+            0);
       ++it;
       continue;
     }

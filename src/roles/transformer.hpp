@@ -19,6 +19,7 @@
 // chains).
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -94,6 +95,7 @@ class ServiceRank final : public RoleLoop {
     std::size_t bytes = 0;
     bool posted = false;
     transform::PeerLink::Transfer transfer = 0;
+    std::chrono::steady_clock::time_point posted_at;
   };
   std::map<std::uint64_t, DeviceSend> device_sends_;  // by transfer number
   std::uint64_t next_transfer_ = 1;

@@ -64,7 +64,7 @@ std::unique_ptr<PeerLink> open_peer_link(MPI_Comm members, int ordinal, const Li
 #endif
 }
 
-std::string device_identity(int ordinal) {
+std::string device_identity(int ordinal) noexcept {
   {
     std::lock_guard lock(factory_mutex);
     if (factory()) return {};
@@ -74,7 +74,11 @@ std::string device_identity(int ordinal) {
   char host[MPI_MAX_PROCESSOR_NAME] = {};
   int length = 0;
   if (MPI_Get_processor_name(host, &length) != MPI_SUCCESS) return {};
-  return str_cat(std::string(host, static_cast<std::size_t>(length)), "/", cuda::pci_bus_id(ordinal));
+  try {
+    return str_cat(std::string(host, static_cast<std::size_t>(length)), "/", cuda::pci_bus_id(ordinal));
+  } catch (const std::exception&) {
+    return {};  // unknown: the caller is between collectives, and no identity only skips a check
+  }
 #else
   (void)ordinal;
   return {};

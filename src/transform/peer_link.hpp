@@ -120,7 +120,7 @@ std::unique_ptr<PeerLink> open_peer_link(MPI_Comm members, int ordinal, const Li
 
 // Who this process is, for one device: "host/PCI bus id", so that two ranks that would put one GPU twice in
 // the link (NCCL refuses that) can be told apart; empty when unknown (no CUDA, or a test link).
-std::string device_identity(int ordinal);
+std::string device_identity(int ordinal) noexcept;
 
 // Tests only: where open_peer_link() gets its link from instead of NCCL (a host stand-in that moves bytes
 // with MPI), so that the multi-rank tests run the device-batch protocol on machines without a GPU. An empty

@@ -318,8 +318,9 @@ TEST(Policy, AugmentHeavyConsumersOffloadAugmentThoughTheirQueuesAreFull) {
 }
 
 // Once offloaded, the CPU part of the augment stage shrinks, but the cost it would have on the CPUs does
-// not: full queues move it back only when that cost is under the mark, and a window without any CPU batch
-// (no measure of the cost) holds. So it does not go back and forth.
+// not: full queues move it back only when that cost is under half the mark (a dead band between 0.05 and
+// 0.1 where nothing moves), and a window without any CPU batch is judged by the last measured cost per
+// batch. So it does not go back and forth.
 TEST(Policy, OffloadedAugmentMovesBackOnFullQueuesOnlyWhenItIsLight) {
   const auto policy = make_policy(with());
   History history(4);
@@ -329,8 +330,9 @@ TEST(Policy, OffloadedAugmentMovesBackOnFullQueuesOnlyWhenItIsLight) {
   };
   const Run runs[] = {
       {5, 5, 150'000, 4 * Q},  // 30 us per CPU batch x 10 batches in 1 ms: 0.3, heavy: up to all
+      {5, 5, 35'000, 2 * Q},   // 0.07: inside the dead band, holds
       {5, 5, 10'000, 0},       // 0.02: light, and the queues are full: back one step per 2 windows
-      {0, 10, 0, 2 * Q},       // every batch on the device: no measure, holds
+      {0, 10, 0, 2 * Q},       // every batch on the device and no cost measured yet: holds
   };
   for (const Run& run : runs) {
     PolicyState state;
@@ -340,6 +342,24 @@ TEST(Policy, OffloadedAugmentMovesBackOnFullQueuesOnlyWhenItIsLight) {
       state = policy->decide(augmenting(i, run.cpu_batches, run.device_batches, run.cpu_ns), history, state)
                   .state;
     EXPECT_EQ(state.augment.at(0).units, run.units_after) << run.cpu_ns << " ns on " << run.cpu_batches;
+  }
+}
+
+// A stage wholly on the devices is judged by its last measured cost over three windows (hysteresis 2: one
+// move): light (0.02) moves back a step on full queues, heavy (0.3) goes on up a step.
+TEST(Policy, AugmentWhollyOnTheDevicesIsJudgedByItsLastMeasuredCost) {
+  const auto policy = make_policy(with());
+  History history(4);
+  for (const auto& [cpu_ns, units_after] : {std::pair<std::uint64_t, std::uint32_t>{10'000, Q},
+                                            std::pair<std::uint64_t, std::uint32_t>{150'000, 3 * Q}}) {
+    PolicyState state;
+    state.augment[0].units = 2 * Q;
+    state.augment[0].ops[0] = true;
+    state = policy->decide(augmenting(0, 5, 5, cpu_ns), history, state).state;  // measures, votes once
+    for (std::uint64_t i = 1; i < 3; ++i)
+      state = policy->decide(augmenting(i, 0, 10, 0), history, state).state;
+    EXPECT_EQ(state.augment.at(0).units, units_after) << cpu_ns;
+    EXPECT_DOUBLE_EQ(state.augment.at(0).cpu_ns_per_batch, static_cast<double>(cpu_ns) / 5);
   }
 }
 

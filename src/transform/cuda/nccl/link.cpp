@@ -1,12 +1,21 @@
 // One NCCL communicator over the link's members, and two streams of Ferry's own on the member's device: one
 // for copies (uploads, placing samples), one for transfers. Transfers and caller marks get an event each from
 // a pool; done() asks the event and the communicator's asynchronous error, and never blocks.
+//
+// The communicator is non-blocking (ncclConfig_t::blocking = 0): every NCCL call is settled by polling
+// ncclCommGetAsyncError against a deadline, so a member whose peer failed during initialization gives up
+// instead of waiting forever, and the members agree over MPI before going on. It always ends with
+// ncclCommAbort: Finalize and Destroy are intra-node collectives (they wait for every member on the host),
+// so a member that had to abort after a failure would leave the others waiting in them; at a normal end
+// nothing is in flight, and aborting only frees.
 #include "transform/cuda/nccl/link.hpp"
 
 #include <cuda_runtime.h>
 #include <nccl.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -20,9 +29,11 @@ namespace ferry::nccl {
 namespace {
 
 void check(ncclResult_t rc, const char* call) {
-  if (rc != ncclSuccess)
+  if (rc != ncclSuccess && rc != ncclInProgress)
     throw TransportError(str_cat(call, " failed: ", ncclGetErrorString(rc)), static_cast<int>(rc));
 }
+
+constexpr auto kInitDeadline = std::chrono::seconds(120);
 
 class NcclLink final : public transform::PeerLink {
  public:
@@ -66,32 +77,48 @@ class NcclLink final : public transform::PeerLink {
     FERRY_CHECK_MPI(MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, members));
     if (!all)
       throw TransportError(ok ? std::string("another member of the device link failed to set up") : why, 0);
-    const cuda::DeviceScope scope(ordinal_);
-    check(ncclCommInitRank(&comm_, size, boot.id, rank), "ncclCommInitRank");
-    // Connect every pair that will transfer, all members at once: one byte each way it goes.
-    check(ncclGroupStart(), "ncclGroupStart");
-    for (int peer : peers.sends_to) check(ncclSend(warm_, 1, ncclUint8, peer, comm_, transfers_), "ncclSend");
-    std::size_t slot = 1;
-    for (int peer : peers.receives_from)
-      check(ncclRecv(warm_ + slot++, 1, ncclUint8, peer, comm_, transfers_), "ncclRecv");
-    check(ncclGroupEnd(), "ncclGroupEnd");
-    FERRY_CHECK_CUDA(cudaStreamSynchronize(transfers_));
+    // NCCL's own initialization, then one byte each way every pair will transfer (NCCL connects a pair on
+    // its first transfer, and that transfer blocks until the peer connects too), all members at once.
+    try {
+      const cuda::DeviceScope scope(ordinal_);
+      const auto deadline = std::chrono::steady_clock::now() + kInitDeadline;
+      ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+      config.blocking = 0;
+      settle(ncclCommInitRankConfig(&comm_, size, boot.id, rank, &config), "ncclCommInitRankConfig",
+             deadline);
+      settle(ncclGroupStart(), "ncclGroupStart", deadline);
+      for (int peer : peers.sends_to)
+        check(ncclSend(warm_, 1, ncclUint8, peer, comm_, transfers_), "ncclSend");
+      std::size_t slot = 1;
+      for (int peer : peers.receives_from)
+        check(ncclRecv(warm_ + slot++, 1, ncclUint8, peer, comm_, transfers_), "ncclRecv");
+      settle(ncclGroupEnd(), "ncclGroupEnd", deadline);
+      for (;;) {
+        const cudaError_t rc = cudaStreamQuery(transfers_);
+        if (rc == cudaSuccess) break;
+        if (rc != cudaErrorNotReady) FERRY_CHECK_CUDA(rc);
+        if (std::chrono::steady_clock::now() > deadline)
+          throw TransportError("connecting the device link's pairs timed out", 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    } catch (const Error& e) {
+      ok = 0;
+      failed_ = true;
+      why = e.what();
+    }
+    FERRY_CHECK_MPI(MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, members));
+    if (!all) {
+      failed_ = true;
+      throw TransportError(ok ? std::string("another member of the device link failed to connect") : why, 0);
+    }
     name_ = str_cat("nccl (cuda:", ordinal_, ", member ", rank, " of ", size, ")");
   }
 
   ~NcclLink() override {
     int previous = 0;
     if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(ordinal_) != cudaSuccess) return;
-    if (comm_ && !aborted_) {
-      if (live_.empty() && !failed_) {
-        // Every transfer completed: an orderly end (the Runtime's shutdown is collective, so the members
-        // are here together, as ncclCommFinalize wants).
-        if (ncclCommFinalize(comm_) != ncclSuccess || ncclCommDestroy(comm_) != ncclSuccess)
-          std::fprintf(stderr, "ferry: closing the NCCL device link failed\n");
-      } else {
-        ncclCommAbort(comm_);  // a transfer whose peer never came, or a failed communicator
-      }
-    }
+    if (comm_ && !aborted_ && ncclCommAbort(comm_) != ncclSuccess)
+      std::fprintf(stderr, "ferry: closing the NCCL device link failed\n");
     if (copies_) cudaStreamSynchronize(copies_);
     for (auto& [t, e] : live_) cudaEventDestroy(e);
     for (auto& [m, e] : marks_) cudaEventDestroy(e);
@@ -133,13 +160,13 @@ class NcclLink final : public transform::PeerLink {
   Transfer send(int peer, const std::byte* device, std::size_t bytes) override {
     usable();
     const cuda::DeviceScope scope(ordinal_);
-    check(ncclSend(device, bytes, ncclUint8, peer, comm_, transfers_), "ncclSend");
+    settle(ncclSend(device, bytes, ncclUint8, peer, comm_, transfers_), "ncclSend", enqueue_deadline());
     return record(transfers_, live_);
   }
   Transfer receive(int peer, std::byte* device, std::size_t bytes) override {
     usable();
     const cuda::DeviceScope scope(ordinal_);
-    check(ncclRecv(device, bytes, ncclUint8, peer, comm_, transfers_), "ncclRecv");
+    settle(ncclRecv(device, bytes, ncclUint8, peer, comm_, transfers_), "ncclRecv", enqueue_deadline());
     return record(transfers_, live_);
   }
 
@@ -156,7 +183,7 @@ class NcclLink final : public transform::PeerLink {
       if (rc == cudaErrorNotReady) return false;
       FERRY_CHECK_CUDA(rc);
     } catch (...) {
-      failed_ = true;  // the destructor aborts the communicator instead of finalizing it
+      failed_ = true;  // a failed communicator takes no more transfers
       throw;
     }
     return true;
@@ -193,6 +220,30 @@ class NcclLink final : public transform::PeerLink {
  private:
   void usable() const {
     if (aborted_) throw TransportError("the NCCL device link was aborted", 0);
+    if (failed_) throw TransportError("the NCCL device link failed earlier", 0);
+  }
+
+  // A non-blocking communicator's call returns ncclInProgress while NCCL finishes it in the background:
+  // poll until it is done, failed, or the deadline passed.
+  void settle(ncclResult_t rc, const char* call, std::chrono::steady_clock::time_point deadline) {
+    check(rc, call);
+    ncclResult_t state = rc;
+    while (state == ncclInProgress) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        failed_ = true;
+        throw TransportError(str_cat(call, " did not complete in time on the device link"), 0);
+      }
+      std::this_thread::yield();
+      check(ncclCommGetAsyncError(comm_, &state), "ncclCommGetAsyncError");
+    }
+    if (state != ncclSuccess) {
+      failed_ = true;
+      throw TransportError(str_cat(call, " failed: ", ncclGetErrorString(state)), static_cast<int>(state));
+    }
+  }
+  // Enqueuing a send or receive between connected members waits for no peer: seconds are a generous bound.
+  static std::chrono::steady_clock::time_point enqueue_deadline() {
+    return std::chrono::steady_clock::now() + std::chrono::seconds(30);
   }
 
   std::uint64_t record(cudaStream_t stream, std::unordered_map<std::uint64_t, cudaEvent_t>& into) {
