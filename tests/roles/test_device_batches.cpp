@@ -140,23 +140,28 @@ TEST_P(DeviceBatches, AugmentedFieldsAndCpuPreparedSamplesComeThroughHostMemory)
 
 // Consumers stop after 20 batches while later batches are prefetched: device results announced to them and
 // never asked for are dropped by the transformer at shutdown, every rank leaves, and nothing stays held.
+// Deterministic: with prefetch 6, five batches after the 19th are described; the consumer lets them all be
+// announced (0.5 s) before its 20th next_batch(), which asks for the 20th and at most the 21st (one receive
+// at a time, and it returns as soon as its batch is in). The 22nd to 24th are never asked for.
 TEST_P(DeviceBatches, StoppingEarlyReleasesEveryHeldDeviceResult) {
   HostDeviceCounters device;
   HostLinkCounters link;
   transform::set_accelerator_factory_for_tests(HostAccelerator::factory(device));
   transform::set_peer_link_factory_for_tests(HostPeerLink::factory(link));
-  const Config c = config();
+  Config c = config();
+  c.runtime.prefetch = 6;
   bool consumer = false;
   {
     Runtime rt(MPI_COMM_WORLD, c);
     if (rt.is_consumer()) {
       consumer = true;
       Loader& loader = rt.loader();
-      for (int k = 0; k < 20; ++k) {
+      for (int k = 0; k < 19; ++k) {
         ASSERT_NE(loader.next_batch(), nullptr);
-        // Windows pass (the job list arrives), and the next batches are announced while this one trains.
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // windows pass: the job list arrives
       }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      ASSERT_NE(loader.next_batch(), nullptr);
     } else {
       rt.serve();
     }
