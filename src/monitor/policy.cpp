@@ -132,4 +132,13 @@ void place(JobList& jobs, const PipelineInput& in, std::uint32_t units, Reason r
 
 }  // namespace detail
 
+OpPlacement placement_before_jobs(const PolicyParams& params, std::uint32_t pipeline, Stage stage) noexcept {
+  OpPlacement placement;
+  placement.pipeline = pipeline;
+  placement.stage = stage;
+  placement.accelerator_units = params.name == "static" ? share_to_units(params.static_share) : 0;
+  placement.reason = params.name == "static" ? Reason::fixed : Reason::no_data;
+  return placement;
+}
+
 }  // namespace ferry::monitor

@@ -104,6 +104,11 @@ class PolicyRegistry {
 
 std::unique_ptr<Policy> make_policy(const PolicyParams& params);  // PolicyRegistry::global().make
 
+// The placement a rank routes by before the coordinator's first job list reaches it: the static policy's
+// share, which needs no figures and so applies from the first batch (a rank without a device still runs
+// everything on its CPU); everything on the CPU for other policies, which wait for figures.
+OpPlacement placement_before_jobs(const PolicyParams& params, std::uint32_t pipeline, Stage stage) noexcept;
+
 // The built-in policies, for registries of one's own and for tests.
 std::unique_ptr<Policy> make_adaptive_policy(const PolicyParams& params);
 std::unique_ptr<Policy> make_static_policy(const PolicyParams& params);

@@ -470,10 +470,12 @@ void ConsumerEngine::start_on_device(Pipe& p, Slot& s) {
   if (p.device_programs.empty() || !accelerator_ || !accelerator_->usable()) return;
   const auto index = static_cast<std::uint32_t>(p.runtime->index);
   const monitor::OpPlacement* placement = jobs_.find(index, 0, monitor::Stage::augment);
+  const monitor::OpPlacement initial =
+      monitor::placement_before_jobs(ctx_.monitor.policy, index, monitor::Stage::augment);
   // Routed by the batch's place in the pipeline (epoch * batches + batch): the same answer whenever it is
   // asked, ahead or at pop.
-  if (!placement ||
-      monitor::route(*placement, s.epoch * p.batches_per_epoch + s.batch) != monitor::Target::accelerator)
+  if (monitor::route(placement ? *placement : initial, s.epoch * p.batches_per_epoch + s.batch) !=
+      monitor::Target::accelerator)
     return;
   const auto t0 = std::chrono::steady_clock::now();
   loader::SampleProcessor& proc = *p.runtime->processor;

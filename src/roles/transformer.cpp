@@ -197,8 +197,9 @@ void ServiceRank::start(Misses misses, int randomizer) {
   // Where the prepare stage of this batch runs: the job list's share, routed evenly (every rank computes
   // the same route from integers). Without an accelerator the policy places everything on the CPU.
   const monitor::OpPlacement* placement = jobs_.find(batch->misses.pipeline, 0);
-  batch->target =
-      placement ? monitor::route(*placement, routed_[batch->misses.pipeline]++) : monitor::Target::cpu;
+  const monitor::OpPlacement initial =
+      monitor::placement_before_jobs(ctx_.monitor.policy, batch->misses.pipeline, monitor::Stage::prepare);
+  batch->target = monitor::route(placement ? *placement : initial, routed_[batch->misses.pipeline]++);
   if (!device_routes_.count(batch->misses.pipeline)) batch->target = monitor::Target::cpu;
   batch->device_out = batch->target == monitor::Target::accelerator && sends_on_device(batch->misses);
   if (chains_.size() == 1 && !accelerator_) {

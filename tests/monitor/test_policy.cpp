@@ -363,6 +363,20 @@ TEST(Policy, AugmentWhollyOnTheDevicesIsJudgedByItsLastMeasuredCost) {
   }
 }
 
+// Before the first job list: the static policy's share from the first batch, nothing for the adaptive one.
+TEST(Policy, PlacementBeforeTheFirstJobList) {
+  PolicyParams p = with("static");
+  p.static_share = 0.5;
+  const OpPlacement fixed = placement_before_jobs(p, 3, Stage::augment);
+  EXPECT_EQ(fixed.pipeline, 3u);
+  EXPECT_EQ(fixed.stage, Stage::augment);
+  EXPECT_EQ(fixed.accelerator_units, kShareUnits / 2);
+  EXPECT_EQ(route(fixed, 0), Target::cpu);
+  EXPECT_EQ(route(fixed, 1), Target::accelerator);
+  p.name = "adaptive";
+  EXPECT_EQ(placement_before_jobs(p, 3, Stage::prepare).accelerator_units, 0u);
+}
+
 TEST(Policy, StaticShareAppliesToEachStageWithItsOwnAccelerators) {
   PolicyParams p = with("static");
   p.static_share = 0.5;
