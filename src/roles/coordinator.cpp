@@ -13,7 +13,15 @@ Coordinator::Coordinator(Context& ctx)
     : ctx_(ctx),
       policy_(monitor::make_policy(ctx.monitor.policy)),
       history_(ctx.monitor.window.history),
-      opened_ns_(now_ns()) {}
+      opened_ns_(now_ns()) {
+  // The ranks that run a stage: the transformation ranks (prepare) and every consumer of a pipeline
+  // (augment).
+  for (int r = 0; r < ctx.layout.size(); ++r)
+    if (ctx.layout.role[static_cast<std::size_t>(r)] == Role::transformer)
+      unheard_.insert(static_cast<std::uint32_t>(r));
+  for (const auto& group : ctx.layout.groups)
+    for (int r : group) unheard_.insert(static_cast<std::uint32_t>(r));
+}
 
 std::optional<std::uint64_t> Coordinator::others_epoch() const {
   std::optional<std::uint64_t> lowest;
@@ -34,6 +42,7 @@ void Coordinator::add(monitor::RankStats stats) {
     o.epoch = std::max(o.epoch, stats.describing_epoch);
     o.done = o.done || stats.randomizer_done;
   }
+  unheard_.erase(stats.rank);
   RankSpan& r = span_.ranks[stats.rank];
   r.window_ns += stats.window_ns;
   r.busy_ns += stats.busy_ns;
@@ -42,6 +51,15 @@ void Coordinator::add(monitor::RankStats stats) {
     r.wait_ns += p.wait_ns;
     r.samples += p.cache_lookups;
     r.hits += p.cache_hits;
+  }
+  if (stats.has_accelerator || devices_.count(stats.rank)) {
+    monitor::RankStats& d = devices_[stats.rank];
+    d.rank = stats.rank;
+    d.consumer = stats.consumer;
+    d.has_accelerator = stats.has_accelerator;
+    d.accelerator_util = stats.accelerator_util;
+    d.accelerator_own = stats.accelerator_own;
+    d.util_source = stats.util_source;
   }
   span_.cache_full += stats.cache_full;
   for (std::size_t s = 0; s < stats.slab_hits.size(); ++s)
@@ -65,6 +83,13 @@ void Coordinator::close(std::uint64_t now) {
   open_.index = next_index_++;
   opened_ns_ = now;
   ++span_.windows;
+  const std::size_t reports = open_.ranks.size();
+  // Ranks with a device that did not report in this window: their device as last reported, with no work.
+  for (const auto& [rank, device] : devices_) {
+    const bool reported = std::any_of(open_.ranks.begin(), open_.ranks.end(),
+                                      [rank = rank](const auto& r) { return r.rank == rank; });
+    if (!reported) open_.ranks.push_back(device);
+  }
   monitor::Decisions d = policy_->decide(open_, history_, state_);
   d.jobs.sort();  // a policy of one's own need not return the list in find()'s order
   const auto summaries = monitor::summarize_pipelines(open_);
@@ -97,7 +122,7 @@ void Coordinator::close(std::uint64_t now) {
     }
   }
   ctx_.stats_line(str_cat(
-      "{\"kind\":\"window\",\"index\":", open_.index, ",\"reports\":", open_.ranks.size(), ",\"pipelines\":[",
+      "{\"kind\":\"window\",\"index\":", open_.index, ",\"reports\":", reports, ",\"pipelines\":[",
       join(pipes, ","), "],\"accelerators\":", accel.count, ",\"accelerator_util_max\":", accel.util_max,
       ",\"consumer_accelerators\":", consumer_accel.count,
       ",\"consumer_accelerator_util_max\":", consumer_accel.util_max, ",\"jobs\":[", join(jobs, ","), "]}"));
@@ -114,7 +139,9 @@ void Coordinator::close(std::uint64_t now) {
     return !jobs_sent_ || of(d.jobs) != of(jobs_);
   };
   const bool to_service = changed(monitor::Stage::prepare), to_consumers = changed(monitor::Stage::augment);
-  if (to_service || to_consumers) {
+  // No list before every rank that runs a stage has reported once: a list computed before a device was heard
+  // of would read "no accelerator" and undo the placement ranks start with (placement_before_jobs).
+  if (unheard_.empty() && (to_service || to_consumers)) {
     const auto bytes = monitor::encode(d.jobs);
     for (int r = 0; r < ctx_.layout.size(); ++r) {
       const Role role = ctx_.layout.role[static_cast<std::size_t>(r)];

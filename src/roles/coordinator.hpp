@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "monitor/history.hpp"
 #include "monitor/policy.hpp"
@@ -60,6 +61,12 @@ class Coordinator {
   };
   std::map<std::uint32_t, Other> others_;  // the other randomizers, by rank
   monitor::Window open_;                   // reports gathered since the last close
+  // Each rank's accelerator as last reported (rank, role, presence, utilization only). A window in which a
+  // rank sent no report still counts its device: otherwise the policy would read "no accelerator" and move
+  // work back to the CPU whenever a report came a little late.
+  std::map<std::uint32_t, monitor::RankStats> devices_;
+  std::set<std::uint32_t>
+      unheard_;  // ranks that run a stage and have not reported yet: no job list until none
   std::uint64_t next_index_ = 0;
   std::uint64_t opened_ns_ = 0;
   Span span_;
