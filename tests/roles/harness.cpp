@@ -157,6 +157,33 @@ void expect_local_loader_batches(const PipelineConfig& p, const std::vector<cons
   EXPECT_EQ(k, seen.size()) << "pipeline " << p.name << ": more batches than LocalLoader";
 }
 
+Config device_job_config(const std::string& transport, double static_share) {
+  Config c;
+  c.log_level = "warn";
+  c.runtime.transport = transport;
+  c.runtime.cache_servers = 1;
+  c.runtime.transformers = 1;
+  c.runtime.prefetch = 3;
+  c.runtime.transform_workers = 2;
+  c.runtime.cache_bytes = 240 * 384;
+  c.monitor.window_ms = 20;
+  c.monitor.window_batches = 4;
+  c.monitor.policy = "static";
+  c.monitor.static_share = static_share;
+  PipelineConfig p = image_pipeline("dev", 480, 11);
+  p.epochs = 3;
+  c.pipelines = {p};
+  return c;
+}
+
+void expect_local_loader_job(const Config& config, const JobResult& result) {
+  if (!result.consumer) return;
+  std::vector<const SeenBatch*> seen;
+  for (const auto& b : result.batches) seen.push_back(&b);
+  expect_local_loader_batches(config.pipelines[0], seen, static_cast<std::uint32_t>(result.consumer_index),
+                              2);
+}
+
 std::uint64_t sum_all(std::uint64_t value) {
   std::uint64_t total = 0;
   FERRY_CHECK_MPI(MPI_Allreduce(&value, &total, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD));

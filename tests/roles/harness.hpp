@@ -51,6 +51,14 @@ JobResult run_job(const Config& config, const std::function<void(Runtime&, const
 void expect_local_loader_batches(const PipelineConfig& p, const std::vector<const SeenBatch*>& seen,
                                  std::uint32_t me, std::uint32_t consumers);
 
+// The 5-rank job of the device tests (1 randomizer, 1 cache server, 1 transformer with 2 workers, 2
+// consumers): 480 images of which half fit the cache, 3 epochs, prefetch 3, 20 ms windows, and the static
+// policy at `static_share`.
+Config device_job_config(const std::string& transport, double static_share);
+
+// For a consumer of a one-pipeline job of 2 consumers: every batch it saw equals LocalLoader's.
+void expect_local_loader_job(const Config& config, const JobResult& result);
+
 // Sum of a value over all ranks.
 std::uint64_t sum_all(std::uint64_t value);
 double max_all(double value);

@@ -38,31 +38,16 @@ class DeviceBatches : public ::testing::TestWithParam<std::string> {
   // prepare batch goes to the transformer's device (static share 1). No augment stage by default, so the
   // prepared image field is final and can travel device to device.
   Config config() const {
-    Config c;
-    c.log_level = "warn";
-    c.runtime.transport = GetParam();
-    c.runtime.cache_servers = 1;
-    c.runtime.transformers = 1;
-    c.runtime.prefetch = 3;
-    c.runtime.transform_workers = 2;
-    c.runtime.cache_bytes = 240 * 384;
+    Config c = device_job_config(GetParam(), 1.0);
     c.runtime.device_batches = true;
-    c.monitor.window_ms = 20;
-    c.monitor.window_batches = 4;
-    c.monitor.policy = "static";
-    c.monitor.static_share = 1.0;
-    PipelineConfig p = image_pipeline("dev", 480, 11);
-    p.epochs = 3;
-    p.augment.clear();
-    c.pipelines = {p};
+    c.pipelines[0].augment.clear();
     return c;
   }
 
-  static void expect_local_loader(const Config& c, const JobResult& r) {
-    if (!r.consumer) return;
-    std::vector<const SeenBatch*> seen;
-    for (const auto& b : r.batches) seen.push_back(&b);
-    expect_local_loader_batches(c.pipelines[0], seen, static_cast<std::uint32_t>(r.consumer_index), 2);
+  // Host stand-ins for every rank's GPU (none with `device` null) and for the link.
+  static void install(HostDeviceCounters* device, HostLinkCounters& link) {
+    if (device) transform::set_accelerator_factory_for_tests(HostAccelerator::factory(*device));
+    transform::set_peer_link_factory_for_tests(HostPeerLink::factory(link));
   }
 
   // Every batch hands its fixed fields out in device memory only. Consumers train 3 ms per batch, so the
@@ -81,12 +66,11 @@ class DeviceBatches : public ::testing::TestWithParam<std::string> {
 TEST_P(DeviceBatches, PreparedSamplesGoDeviceToDevice) {
   HostDeviceCounters device;
   HostLinkCounters link;
-  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(device));
-  transform::set_peer_link_factory_for_tests(HostPeerLink::factory(link));
+  install(&device, link);
   const Config c = config();
   std::uint64_t host_fields = 0;
   const JobResult r = run_job(c, expect_on_device(host_fields));
-  expect_local_loader(c, r);
+  expect_local_loader_job(c, r);
   EXPECT_EQ(host_fields, 0u) << "a fixed field was handed out in host memory";
   const std::uint64_t received = sum_all(link.receives.load()), sent = sum_all(link.sends.load());
   EXPECT_GT(received, 0u) << "no sample went device to device";
@@ -118,14 +102,13 @@ TEST_P(DeviceBatches, AugmentedFieldsAndCpuPreparedSamplesComeThroughHostMemory)
     SCOPED_TRACE(transformer_device ? "prepare on the device, augment" : "prepare on the CPU");
     HostDeviceCounters device;
     HostLinkCounters link;
-    if (transformer_device) transform::set_accelerator_factory_for_tests(HostAccelerator::factory(device));
-    transform::set_peer_link_factory_for_tests(HostPeerLink::factory(link));
+    install(transformer_device ? &device : nullptr, link);
     Config c = config();
     if (transformer_device)
       c.pipelines[0].augment = {{"image", parse_op_chain("random_flip | noise(std=0.05)", "test")}};
     std::uint64_t host_fields = 0;
     const JobResult r = run_job(c, expect_on_device(host_fields));
-    expect_local_loader(c, r);
+    expect_local_loader_job(c, r);
     EXPECT_EQ(host_fields, 0u);
     EXPECT_EQ(sum_all(link.receives.load()), 0u);
     const std::uint64_t jobs = sum_all(r.consumer ? 0 : device.jobs.load());
@@ -146,8 +129,7 @@ TEST_P(DeviceBatches, AugmentedFieldsAndCpuPreparedSamplesComeThroughHostMemory)
 TEST_P(DeviceBatches, StoppingEarlyReleasesEveryHeldDeviceResult) {
   HostDeviceCounters device;
   HostLinkCounters link;
-  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(device));
-  transform::set_peer_link_factory_for_tests(HostPeerLink::factory(link));
+  install(&device, link);
   Config c = config();
   c.runtime.prefetch = 6;
   bool consumer = false;
@@ -180,8 +162,7 @@ TEST_P(DeviceBatches, StoppingEarlyReleasesEveryHeldDeviceResult) {
 TEST_P(DeviceBatches, AFailingConsumerEndsTheJobWithNothingHeld) {
   HostDeviceCounters device;
   HostLinkCounters link;
-  transform::set_accelerator_factory_for_tests(HostAccelerator::factory(device));
-  transform::set_peer_link_factory_for_tests(HostPeerLink::factory(link));
+  install(&device, link);
   const Config c = config();
   std::string caught;
   try {

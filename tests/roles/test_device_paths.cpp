@@ -28,30 +28,15 @@ class DevicePaths : public ::testing::TestWithParam<std::string> {
 
   // Half of the 480 samples fit the cache, so every epoch has misses for the transformer; consumers train
   // 3 ms per batch, so the job runs long enough for windows (20 ms) with device reports to place work.
-  Config config(double share) const {
-    Config c;
-    c.log_level = "warn";
-    c.runtime.transport = GetParam();
-    c.runtime.cache_servers = 1;
-    c.runtime.transformers = 1;
-    c.runtime.prefetch = 3;
-    c.runtime.transform_workers = 2;
-    c.runtime.cache_bytes = 240 * 384;
-    c.monitor.window_ms = 20;
-    c.monitor.window_batches = 4;
-    c.monitor.policy = "static";
-    c.monitor.static_share = share;
-    PipelineConfig p = image_pipeline("dev", 480, 11);
-    p.epochs = 3;
-    c.pipelines = {p};
-    return c;
-  }
+  Config config(double share) const { return device_job_config(GetParam(), share); }
 
-  static void expect_local_loader(const Config& c, const JobResult& r) {
-    if (!r.consumer) return;
-    std::vector<const SeenBatch*> seen;
-    for (const auto& b : r.batches) seen.push_back(&b);
-    expect_local_loader_batches(c.pipelines[0], seen, static_cast<std::uint32_t>(r.consumer_index), 2);
+  // The adaptive policy, moving a half share after one window.
+  Config adaptive() const {
+    Config c = config(0.0);
+    c.monitor.policy = "adaptive";
+    c.monitor.hysteresis = 1;
+    c.monitor.step = 0.5;
+    return c;
   }
 };
 
@@ -66,7 +51,7 @@ TEST_P(DevicePaths, HalfOnTheDeviceGivesTheCpuBatches) {
   transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
   const Config c = config(0.5);
   const JobResult r = run_job(c, train_3ms());
-  expect_local_loader(c, r);
+  expect_local_loader_job(c, r);
   const std::uint64_t consumer_jobs = sum_all(r.consumer ? counters.jobs.load() : 0);
   const std::uint64_t service_jobs = sum_all(r.consumer ? 0 : counters.jobs.load());
   EXPECT_GT(consumer_jobs, 0u) << "no augment batch ran on a consumer's device";
@@ -85,7 +70,7 @@ TEST_P(DevicePaths, ShareZeroRunsNothingOnTheDevice) {
   transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
   const Config c = config(0.0);
   const JobResult r = run_job(c, {});
-  expect_local_loader(c, r);
+  expect_local_loader_job(c, r);
   EXPECT_EQ(sum_all(counters.jobs.load()), 0u);
 }
 
@@ -96,7 +81,7 @@ TEST_P(DevicePaths, AFailedDeviceJobFallsBackToTheCpu) {
   transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters, 2));
   const Config c = config(1.0);
   const JobResult r = run_job(c, train_3ms());
-  expect_local_loader(c, r);
+  expect_local_loader_job(c, r);
   // Every rank that used its device failed its third job, once. Jobs already launched when the failure came
   // back still finish (a consumer has at most prefetch - 1 batches launched ahead of the one it collects;
   // a transformer's queue may hold more), and none is started after it.
@@ -116,10 +101,7 @@ TEST_P(DevicePaths, AFailedDeviceJobFallsBackToTheCpu) {
 TEST_P(DevicePaths, AdaptivePolicyOffloadsWhileConsumersStarve) {
   HostDeviceCounters counters;
   transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
-  Config c = config(0.0);
-  c.monitor.policy = "adaptive";
-  c.monitor.hysteresis = 1;
-  c.monitor.step = 0.5;
+  Config c = adaptive();
   // The consumers' queues hold 2 of 3 batches on average here (much of their wait is their own augment
   // work at pop), so "starving" is set above that: mean occupancy below 0.85.
   c.monitor.low_water = 0.85;
@@ -131,7 +113,7 @@ TEST_P(DevicePaths, AdaptivePolicyOffloadsWhileConsumersStarve) {
       {"image", parse_op_chain("cast(scale=0.0039215686) | resize(height=96, width=96) | log1p", "test")}};
   p.augment = {{"image", parse_op_chain("random_flip | noise(std=0.05)", "test")}};
   const JobResult r = run_job(c, {});
-  expect_local_loader(c, r);
+  expect_local_loader_job(c, r);
   EXPECT_GT(sum_all(r.consumer ? 0 : counters.jobs.load()), 0u)
       << "the policy never offloaded the prepare stage";
   EXPECT_GT(sum_all(r.consumer ? counters.jobs.load() : 0), 0u)
@@ -145,16 +127,13 @@ TEST_P(DevicePaths, AdaptivePolicyOffloadsWhileConsumersStarve) {
 TEST_P(DevicePaths, AdaptivePolicyOffloadsAugmentHeavyConsumersAtTheDefaultMarks) {
   HostDeviceCounters counters;
   transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
-  Config c = config(0.0);
-  c.monitor.policy = "adaptive";
-  c.monitor.hysteresis = 1;
-  c.monitor.step = 0.5;
+  Config c = adaptive();
   PipelineConfig& p = c.pipelines[0];
   p.epochs = 2;
   p.augment = {
       {"image", parse_op_chain("random_flip | resize(height=96, width=96) | noise(std=0.05)", "test")}};
   const JobResult r = run_job(c, {});
-  expect_local_loader(c, r);
+  expect_local_loader_job(c, r);
   EXPECT_GT(sum_all(r.consumer ? counters.jobs.load() : 0), 0u)
       << "the policy never offloaded the augment stage";
   EXPECT_EQ(counters.outstanding.load(), 0);
