@@ -3,6 +3,7 @@
 #include "cache/directory.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "core/check.hpp"
@@ -167,6 +168,40 @@ std::uint64_t Directory::drop_server(std::uint32_t server) {
   s.stored = 0;
   stats_.dropped += dropped;
   return dropped;
+}
+
+std::vector<std::pair<Key, Location>> Directory::stored_entries() const {
+  FERRY_ENFORCE(stats_.pending == 0, "handover of a directory with ", stats_.pending, " pending entries");
+  std::vector<std::pair<Key, Location>> out;
+  out.reserve(entries_.size());
+  if (policy_ == Policy::lru) {
+    // Unpinned stored entries are exactly the evictable lists; anything else is pinned.
+    for (const Server& server : servers_)
+      for (const Entry* e = server.evictable.front(); e != nullptr; e = e->next)
+        out.emplace_back(e->key, e->location);
+    FERRY_ENFORCE(out.size() == entries_.size(), "handover of a directory with pinned entries");
+    return out;
+  }
+  for (const auto& [key, entry] : entries_) {
+    FERRY_ENFORCE(entry.pins == 0, "handover of a directory with pinned entries");
+    out.emplace_back(key, entry.location);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.second.server, a.second.offset) < std::tie(b.second.server, b.second.offset);
+  });
+  return out;
+}
+
+bool Directory::restore(const Key& key, const Location& location) {
+  if (location.server >= servers_.size() || !serving(location.server) || contains(key)) return false;
+  Server& server = servers_[location.server];
+  if (!server.slab.reserve(location.offset, location.bytes)) return false;
+  const auto it = entries_.emplace(key, Entry{.key = key, .location = location}).first;
+  it->second.stored = true;
+  ++stats_.entries;
+  ++server.stored;
+  note_candidate(it->second, false);
+  return true;
 }
 
 void Directory::audit() const {

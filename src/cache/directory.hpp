@@ -95,6 +95,15 @@ class Directory {
   // gone): returns how many. Outstanding pins of those entries die with them: unpin answers false.
   std::uint64_t drop_server(std::uint32_t server);
 
+  // A randomizer's handover (docs/heterogeneous.md, "Moving a randomizer"): every stored entry, server by
+  // server, in the order the policy would evict them (lru: least recently used first; otherwise by offset).
+  // Only when nothing is pinned or pending (the randomizer drained its batches first): InternalError else.
+  std::vector<std::pair<Key, Location>> stored_entries() const;
+  // Puts back a stored entry at the location it has in the slab (the handing-over directory's): no bytes
+  // move. false, and nothing changes, when its server does not serve here, the key is known already or the
+  // range is not free. Entries restored in stored_entries() order keep their eviction order.
+  bool restore(const Key& key, const Location& location);
+
   // Checks every internal invariant in O(entries log entries); throws InternalError on the first broken one.
   void audit() const;
 

@@ -35,6 +35,24 @@ std::optional<std::uint64_t> SlabAllocator::allocate(std::uint64_t bytes) {
   return offset;
 }
 
+bool SlabAllocator::reserve(std::uint64_t offset, std::uint64_t bytes) {
+  if (bytes > usable_) return false;
+  const std::uint64_t length = reserved_size(bytes);
+  if (offset % kAlignment != 0 || offset > usable_ || length > usable_ - offset) return false;
+  // The free block that starts at or before the range must cover all of it.
+  auto block = by_offset_.upper_bound(offset);
+  if (block == by_offset_.begin()) return false;
+  block = std::prev(block);
+  const auto [start, block_length] = *block;
+  if (start + block_length < offset + length) return false;
+  remove_free(block);
+  if (offset > start) add_free(start, offset - start);
+  if (start + block_length > offset + length)
+    add_free(offset + length, start + block_length - offset - length);
+  used_ += length;
+  return true;
+}
+
 void SlabAllocator::release(std::uint64_t offset, std::uint64_t bytes) {
   FERRY_ENFORCE(bytes <= usable_, "release of ", bytes, " bytes from a slab of ", usable_);
   const std::uint64_t length = reserved_size(bytes);

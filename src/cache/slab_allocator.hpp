@@ -30,6 +30,10 @@ class SlabAllocator {
 
   // Offset of a free range of reserved_size(bytes), or nullopt when no free block is large enough.
   std::optional<std::uint64_t> allocate(std::uint64_t bytes);
+  // Reserves exactly [offset, offset + reserved_size(bytes)), which must be free: a directory rebuilt from
+  // another's entries (a randomizer's handover) puts each entry back where it is in the slab. false when
+  // any of the range is in use or it is not aligned or not inside the slab.
+  bool reserve(std::uint64_t offset, std::uint64_t bytes);
   // Returns a range allocate gave out; `bytes` is the size passed to allocate. Releasing a range that is
   // (partly) free already is a bug and throws InternalError.
   void release(std::uint64_t offset, std::uint64_t bytes);

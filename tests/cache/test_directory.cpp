@@ -344,3 +344,53 @@ TEST(Directory, StaleAcksAndPinsOfAStoppedSlabDoNotTouchTheNewEntry) {
   EXPECT_FALSE(dir.mark_stored(pending, 0));
   dir.audit();
 }
+
+// A handover: the stored entries of one directory, restored into a fresh one over the same slabs, sit at
+// the same locations, are hits there, and keep the LRU eviction order; pinned or pending entries refuse.
+TEST(Directory, HandoverRestoresEveryEntryWhereItIsInLruOrder) {
+  Directory from(2, 64 * 4, Policy::lru, nullptr);
+  std::vector<Location> at;
+  for (std::uint64_t id = 0; id < 6; ++id) at.push_back(store(from, id));
+  ASSERT_TRUE(from.find(key(0)));  // key 0 is now the most recently used on its server
+  from.pin(key(1));
+  EXPECT_THROW(from.stored_entries(), ferry::InternalError) << "a pinned entry";
+  from.unpin(key(1));
+  ASSERT_TRUE(from.admit(key(9), 64));
+  EXPECT_THROW(from.stored_entries(), ferry::InternalError) << "a pending entry";
+  ASSERT_TRUE(from.abort_pending(key(9)));
+  const auto entries = from.stored_entries();
+  ASSERT_EQ(entries.size(), 6u);
+
+  Directory to(2, 64 * 4, Policy::lru, nullptr);
+  for (const auto& [k, location] : entries) ASSERT_TRUE(to.restore(k, location));
+  EXPECT_FALSE(to.restore(entries.front().first, entries.front().second)) << "known already";
+  EXPECT_EQ(to.stats().entries, 6u);
+  for (std::uint64_t id = 0; id < 6; ++id) EXPECT_EQ(to.find(key(id)), at[id]) << "key " << id;
+  to.audit();
+  // Same recency in both (the finds above touched every key in both orders alike): evictions agree.
+  for (std::uint64_t id = 0; id < 6; ++id) ASSERT_TRUE(from.find(key(id)));
+  for (std::uint64_t id = 10; id < 14; ++id) {
+    std::vector<Key> a, b;
+    const auto la = from.admit(key(id), 64, &a), lb = to.admit(key(id), 64, &b);
+    ASSERT_EQ(la, lb) << "key " << id;
+    EXPECT_EQ(a, b) << "key " << id;
+    if (la) {
+      from.mark_stored(key(id));
+      to.mark_stored(key(id));
+    }
+  }
+  to.audit();
+}
+
+// restore() leaves out what cannot be put back: a server that does not serve here, or a range in use.
+TEST(Directory, RestoreRefusesANonServingServerOrARangeInUse) {
+  Directory to(2, 64 * 4, Policy::static_fill, nullptr, {true, false});
+  EXPECT_FALSE(to.restore(key(1), Location{1, 0, 64})) << "server 1 does not serve";
+  ASSERT_TRUE(to.restore(key(2), Location{0, 128, 64}));
+  EXPECT_FALSE(to.restore(key(3), Location{0, 128, 64})) << "range in use";
+  EXPECT_FALSE(to.restore(key(4), Location{0, 64 * 4, 64})) << "outside the slab";
+  EXPECT_EQ(to.stats().entries, 1u);
+  EXPECT_TRUE(to.find(key(2)));
+  EXPECT_FALSE(to.find(key(3)));
+  to.audit();
+}

@@ -126,3 +126,25 @@ TEST(SlabAllocator, ResetFreesEverything) {
   EXPECT_EQ(slab.used(), 0u);
   EXPECT_EQ(slab.largest_free(), 640u);
 }
+
+// reserve() takes exactly the range asked for, out of the middle of a free block, and refuses ranges that
+// are partly in use, unaligned or outside the slab; what it leaves free is allocated and coalesced as usual.
+TEST(SlabAllocator, ReserveTakesAnExactRange) {
+  SlabAllocator slab(8 * kAlign);
+  ASSERT_TRUE(slab.reserve(3 * kAlign, 2 * kAlign - 10));  // [3, 5) in cache lines
+  EXPECT_EQ(slab.used(), 2 * kAlign);
+  EXPECT_EQ(slab.free_blocks(), 2u);  // [0, 3) and [5, 8)
+  EXPECT_FALSE(slab.reserve(4 * kAlign, kAlign)) << "in use";
+  EXPECT_FALSE(slab.reserve(2 * kAlign, 2 * kAlign)) << "overlaps the reserved range";
+  EXPECT_FALSE(slab.reserve(kAlign + 1, kAlign)) << "unaligned";
+  EXPECT_FALSE(slab.reserve(7 * kAlign, 2 * kAlign)) << "past the end";
+  EXPECT_EQ(slab.used(), 2 * kAlign) << "a refused reserve changes nothing";
+  ASSERT_TRUE(slab.reserve(0, kAlign));
+  ASSERT_TRUE(slab.reserve(7 * kAlign, kAlign));
+  EXPECT_EQ(slab.largest_free(), 2 * kAlign);  // [1, 3) and [5, 7)
+  EXPECT_EQ(slab.allocate(2 * kAlign), std::optional<std::uint64_t>(kAlign));
+  slab.release(3 * kAlign, 2 * kAlign - 10);
+  slab.release(kAlign, 2 * kAlign);
+  EXPECT_EQ(slab.free_blocks(), 1u) << "[1, 7) coalesced";
+  EXPECT_EQ(slab.largest_free(), 6 * kAlign);
+}
