@@ -67,13 +67,15 @@ struct MonitorConfig {
   double static_share = 0.0;        // the static policy's accelerator share
   double augment_share = 0.1;  // consumers starve on their augment stage when it would take this share of
                                // their time on their CPUs
-  // Role rebalancing: service ranks change between transformer and cache server at rebalance points.
+  // Role rebalancing: service ranks change between transformer and cache server at rebalance points, and a
+  // randomizer may become a transformer (R3).
   bool rebalance = false;
-  int rebalance_windows = 0;   // 0: at epoch boundaries; K > 0: also every K coordinator windows
-  double role_idle = 0.3;      // transformers below this busy fraction are idle (R1: one becomes a server)
-  double role_busy = 0.7;      // transformers at or above it are saturated (R2: a server becomes one)
-  double role_wait = 0.1;      // consumers starve when waiting at least this fraction of their time
-  double role_min_hits = 0.1;  // a cache server serving under this share of samples may stop serving
+  int rebalance_windows = 0;     // 0: at epoch boundaries; K > 0: also every K coordinator windows
+  double role_idle = 0.3;        // transformers below this busy fraction are idle (R1: one becomes a server)
+  double role_busy = 0.7;        // transformers at or above it are saturated (R2: a server becomes one)
+  double role_wait = 0.1;        // consumers starve when waiting at least this fraction of their time
+  double role_min_hits = 0.1;    // a cache server serving under this share of samples may stop serving
+  bool role_randomizers = true;  // R3: an idle randomizer may hand its pipelines to the coordinator's
 };
 
 struct Config {

@@ -331,6 +331,10 @@ void add_monitor_keys(std::vector<KeyDef>& k) {
   k.push_back(monitor_fraction("monitor.role_min_hits",
                                "a cache server serving under this share of samples may become a transformer",
                                &M::role_min_hits));
+  k.push_back(
+      monitor_bool("monitor.role_randomizers",
+                   "let an idle randomizer hand its pipelines to the coordinator's and transform (R3)",
+                   &M::role_randomizers));
 }
 
 std::vector<KeyDef> make_keys() {

@@ -19,7 +19,7 @@ Settings settings_from(const MonitorConfig& c) {
   s.policy.static_share = c.static_share;
   s.policy.augment_share = c.augment_share;
   s.policy.validate();
-  s.roles = {c.role_idle, c.role_busy, c.role_wait, c.role_min_hits};
+  s.roles = {c.role_idle, c.role_busy, c.role_wait, c.role_min_hits, c.role_randomizers};
   s.roles.validate();
   s.rebalance = c.rebalance;
   s.rebalance_windows = static_cast<std::uint32_t>(c.rebalance_windows);

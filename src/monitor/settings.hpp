@@ -14,6 +14,11 @@ struct Settings {
   RoleParams roles;
   bool rebalance = false;
   std::uint32_t rebalance_windows = 0;  // 0: epoch boundaries only
+  // R3 may move one of `randomizers` randomizers: rebalancing and monitor.role_randomizers are on and there
+  // is more than one (the coordinator's never moves).
+  bool may_move_randomizers(std::size_t randomizers) const noexcept {
+    return rebalance && roles.randomizers && randomizers > 1;
+  }
 };
 
 // Throws ConfigError naming the monitor.* key that is wrong (alone or in relation to another).
