@@ -7,9 +7,12 @@
 #      consumers train: after the first epoch a transformer becomes a cache server and the hit rate rises;
 #   3. role rebalancing R2: an expensive prepare stage saturates the one transformer while two cache servers
 #      of a few entries serve almost nothing: after epoch 1 (the first warm one) one of them becomes a
-#      transformer and the consumers' wait falls.
+#      transformer and the consumers' wait falls;
+#   4. role rebalancing R3: the same expensive prepare for two pipelines (two cache IDs, so two randomizers)
+#      and one cache server: after the first epoch the second randomizer hands its pipeline and its share of
+#      the cache to the coordinator's randomizer and becomes a second transformer.
 # Environment: FERRY_BUILD_DIR, FERRY_DATA_DIR, FERRY_DEMO_SAMPLES (default 2048), FERRY_DEMO_CONSUMERS,
-# FERRY_DEMO_PARTS (default "1 2 3"). Extra arguments go to `ferry run` in part 1.
+# FERRY_DEMO_PARTS (default "1 2 3 4"). Extra arguments go to `ferry run` in part 1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -69,13 +72,15 @@ $(pipeline train_b 8 "random_flip(p=0.5) | noise(std=0.02)")
 TOML
 
 # Role rebalancing: one pipeline, 2 consumers, 4 service ranks, decisions logged (log_level info).
-# NAME CACHE_SERVERS TRANSFORMERS CACHE_BYTES EPOCHS PREPARE
+# NAME CACHE_SERVERS TRANSFORMERS CACHE_BYTES EPOCHS PREPARE [RANDOMIZERS]: with 2 randomizers a second
+# pipeline (cache ID 1, another seed) goes to the second one.
 rebalance_config() {
   cat <<TOML
 log_level = "info"
 
 [runtime]
 transport = "ucx"
+randomizers = ${7:-1}
 cache_servers = $2
 transformers = $3
 cache_bytes = $4
@@ -99,9 +104,26 @@ fields = { image = "/images", label = "/labels" }
 [pipeline.prepare]
 image = "$6"
 TOML
+  if [[ ${7:-1} == 2 ]]; then
+    cat <<TOML
+
+[[pipeline]]
+name = "$1_b"
+seed = 12
+cache_id = 1
+epochs = $5
+batch_size = 32
+[pipeline.dataset]
+layout = "stacked"
+files = ["demo_images.h5"]
+fields = { image = "/images", label = "/labels" }
+[pipeline.prepare]
+image = "$6"
+TOML
+  fi
 }
 
-parts=${FERRY_DEMO_PARTS:-1 2 3}
+parts=${FERRY_DEMO_PARTS:-1 2 3 4}
 if [[ " $parts " == *" 1 "* ]]; then
   rm -f "$data/demo_stats.jsonl"
   echo "== 1. two pipelines sharing one cache; config: $data/demo.toml (counters: $data/demo_stats.jsonl)" >&2
@@ -125,4 +147,14 @@ if [[ " $parts " == *" 3 "* ]]; then
   echo "== 3. R2: an expensive prepare saturates the one transformer, two cache servers of 16 entries;" \
     "config: $data/demo_r2.toml" >&2
   ferry_mpirun 6 "$build/src/apps/ferry" run --config "$data/demo_r2.toml"
+fi
+# R3: the same prepare for two pipelines; each randomizer's share of the one cache server holds 16 entries.
+if [[ " $parts " == *" 4 "* ]]; then
+  rebalance_config r3 1 1 $((2 * 16 * 19328)) 3 \
+    "cast(scale=0.00392157) | resize(height=160, width=160) | log1p | resize(height=40, width=40)" 2 \
+    >"$data/demo_r3.toml"
+  rm -f "$data/demo_r3_stats.jsonl"
+  echo "== 4. R3: two randomizers, an expensive prepare saturates the one transformer, one cache server;" \
+    "config: $data/demo_r3.toml" >&2
+  ferry_mpirun 6 "$build/src/apps/ferry" run --config "$data/demo_r3.toml"
 fi

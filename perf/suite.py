@@ -114,7 +114,7 @@ class Suite:
         for p in pipelines:
             fields = ", ".join(f'{k} = "{v}"' for k, v in p["fields"].items())
             text += ["[[pipeline]]", f'name = "{p["name"]}"', f"seed = {p.get('seed', 1)}",
-                     f"epochs = {p['epochs']}", f"batch_size = {p['batch']}",
+                     f"epochs = {p['epochs']}", f"batch_size = {p['batch']}", f"cache_id = {p.get('cache_id', 0)}",
                      "[pipeline.dataset]", f'layout = "{p.get("layout", "stacked")}"',
                      f'files = ["{p["files"]}"]', f"fields = {{ {fields} }}"]
             if p.get("prepare"):
@@ -487,8 +487,9 @@ class Suite:
 
     # ---- 9. role rebalancing ------------------------------------------------------------------------------
     def bench_rebalance(self):
-        """R1 and R2 of docs/heterogeneous.md, each against the same job without rebalancing, in this run."""
-        self.log("9. role rebalancing: R1 (cache too small, transformers idle), R2 (expensive prepare, consumers wait)")
+        """R1, R2 and R3 of docs/heterogeneous.md, each against the same job without the move, in this run."""
+        self.log("9. role rebalancing: R1 (cache too small, transformers idle), R2 (expensive prepare, consumers "
+                 "wait), R3 (the same with two randomizers and one cache server)")
         n = 1024 if self.quick else 4096
         path = os.path.join(self.data, f"rebalance_{n}.h5")
         if not os.path.exists(path):
@@ -497,27 +498,39 @@ class Suite:
         base = dict(files=path, fields={"image": "/images", "label": "/labels"}, batch=16)
         entry = 32 * 32 * 3 * 4 + 4  # prepared f32 image + i32 label
         slot = (entry + 63) // 64 * 64
+        expensive = "cast(scale=0.00392157) | resize(height=160, width=160) | log1p | resize(height=40, width=40)"
         cases = {
-            # name: (cache servers, transformers, cache bytes, epochs, prepare, consumer step ms)
-            "R1": (1, 2, n // 2 * slot, 4, "cast(scale=0.00392157) | normalize(mean=[0.5], std=[0.25])",
+            # name: (randomizers, cache servers, transformers, cache bytes, epochs, prepare, consumer step ms)
+            "R1": (1, 1, 2, n // 2 * slot, 4, "cast(scale=0.00392157) | normalize(mean=[0.5], std=[0.25])",
                    8 if self.quick else 10),
-            "R2": (2, 1, 8 * (40 * 40 * 3 * 4 + 128), 3,
-                   "cast(scale=0.00392157) | resize(height=160, width=160) | log1p | resize(height=40, width=40)", 0),
+            "R2": (1, 2, 1, 8 * (40 * 40 * 3 * 4 + 128), 3, expensive, 0),
+            # Two pipelines (cache IDs 0 and 1, one per randomizer); "without" keeps rebalancing on and turns
+            # monitor.role_randomizers off, so the randomizer's move is the only difference.
+            "R3": (2, 1, 1, 2 * 8 * (40 * 40 * 3 * 4 + 128), 3, expensive, 0),
         }
         self.rebalance = {}
-        for case, (servers, transformers, cache, epochs, prepare, step) in cases.items():
+        for case, (randomizers, servers, transformers, cache, epochs, prepare, step) in cases.items():
             figures = {}
             for on in (False, True):
                 name = f"rebalance_{case}_{'on' if on else 'off'}"
-                extra = (f'cache_servers = {servers}\ntransformers = {transformers}\ncache_policy = "static"\n'
-                         f"[monitor]\nrebalance = {'true' if on else 'false'}\nwindow_ms = 100")
-                cfg = self.config(name, [dict(base, name=case, epochs=epochs, prepare={"image": prepare})], cache,
-                                  extra_runtime=extra)
+                monitor = (f"rebalance = true\nrole_randomizers = {'true' if on else 'false'}" if case == "R3"
+                           else f"rebalance = {'true' if on else 'false'}")
+                extra = (f'randomizers = {randomizers}\ncache_servers = {servers}\ntransformers = {transformers}\n'
+                         f'cache_policy = "static"\n[monitor]\n{monitor}\nwindow_ms = 100')
+                pipes = [dict(base, name=case, epochs=epochs, prepare={"image": prepare})]
+                if randomizers == 2:
+                    pipes.append(dict(base, name=case + "_b", seed=2, cache_id=1, epochs=epochs,
+                                      prepare={"image": prepare}))
+                cfg = self.config(name, pipes, cache, extra_runtime=extra)
                 stats = os.path.join(self.raw, name + ".stats.jsonl")
                 if os.path.exists(stats):
                     os.remove(stats)
-                lines = self.ferry_run(name, cfg, self.consumers, step_ms=step, service=1 + servers + transformers)
-                rows = {x["epoch"]: x for x in self.read_jsonl(stats) if x.get("kind") == "epoch"}
+                lines = self.ferry_run(name, cfg, self.consumers, step_ms=step,
+                                       service=randomizers + servers + transformers)
+                # R3: the rows of the pipeline that moves with its randomizer (the other is alike).
+                shown = case + "_b" if randomizers == 2 else case
+                rows = {x["epoch"]: x for x in self.read_jsonl(stats)
+                        if x.get("kind") == "epoch" and x.get("pipeline") == shown}
                 moves = [x for x in self.read_jsonl(stats) if x.get("kind") == "rebalance" and x.get("move")]
                 self.raw_lines[name + ".stats"] = list(rows.values()) + moves
                 last = rows.get(epochs - 1)

@@ -20,17 +20,18 @@ struct LoaderCounters {
 struct ServeReport {
   std::string role;                // randomizer, cache_server, transformer: the role it ended in
   std::string initial_role;        // the role it started in (differs after role rebalancing)
-  std::uint64_t role_changes = 0;  // randomizer: moves applied; transformer / cache server: times it moved
+  std::uint64_t role_changes = 0;  // randomizer: moves decided; transformer / cache server: times it moved
   double wall_seconds = 0, cpu_seconds = 0;
   double idle_wall_seconds = 0, idle_cpu_seconds = 0;  // inside blocking waits: how idle ranks behave
   // transformer
   std::uint64_t samples_prepared = 0, hdf5_reads = 0, hdf5_bytes = 0, inserts_sent = 0;
   // cache server
   std::uint64_t entries_stored = 0, bytes_stored = 0;
-  // randomizer (its cache directory)
+  // randomizer (its cache directories: its own share, and those it took over from retired randomizers; a
+  // randomizer that retired reports its directory up to the handover)
   std::uint64_t cache_hits = 0, cache_misses = 0, cache_admitted = 0, cache_declined = 0, cache_evictions = 0;
   std::uint64_t cache_peak_bytes = 0;       // largest slab use seen on any one server (its share)
-  std::uint64_t cache_capacity = 0;         // per server (its share)
+  std::uint64_t cache_capacity = 0;         // per server (its shares)
   std::uint64_t cache_servers_serving = 0;  // slabs taking entries at the end (role rebalancing changes it)
   std::uint64_t cache_dropped = 0;          // entries dropped because their server became a transformer
   std::uint64_t control_bytes = 0;          // descriptor and miss-list bytes sent

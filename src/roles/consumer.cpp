@@ -66,7 +66,7 @@ struct ConsumerEngine::Pipe {
   const PipelineConfig* config = nullptr;
   sampler::ShareSpec share;
   std::uint32_t my_index = 0;  // in the pipeline's consumer group
-  int randomizer = 0;
+  int randomizer = 0;  // the one that described the last batch (kCredit, kEpochDone and kFinished go there)
   std::uint64_t batches_per_epoch = 0, total = 0, next_seq = 0;
   bool holding = false, finished = false;
   std::vector<Slot> ring;
@@ -228,6 +228,9 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
   Descriptor& d = descriptor_;  // reused: its sources vector keeps its capacity
   decode(r, d);
   Pipe& p = pipe_of(d.pipeline);
+  // Credits go to the randomizer that described the batch: after a handover (R3) that is the heir. Every
+  // batch of the retired randomizer was credited before the heir described one, so this never misroutes.
+  p.randomizer = message.source;
   Slot& s = slot_for(p, d.epoch, d.batch);
   FERRY_ENFORCE(d.sources.size() == s.n, "descriptor of ", d.sources.size(), " samples for a batch of ", s.n);
   const std::uint64_t bytes = p.runtime->entry.bytes;

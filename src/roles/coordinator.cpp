@@ -31,16 +31,39 @@ std::optional<std::uint64_t> Coordinator::others_epoch() const {
 }
 
 bool Coordinator::others_done() const {
-  std::size_t done = 0;
-  for (const auto& [rank, o] : others_) done += o.done;
-  return done + 1 >= ctx_.layout.randomizers.size();
+  for (int r : ctx_.layout.randomizers) {
+    if (r == ctx_.rank || retired_.count(r)) continue;
+    const auto it = others_.find(static_cast<std::uint32_t>(r));
+    if (it == others_.end() || !it->second.done) return false;
+  }
+  return true;
+}
+
+void Coordinator::retiring(int rank) {
+  retiring_.insert(rank);
+}
+
+void Coordinator::retired(int rank) {
+  retiring_.erase(rank);
+  retired_.insert(rank);
+  others_.erase(static_cast<std::uint32_t>(rank));
+  // A transformation rank routes by the job list: the one in force now, not the next change.
+  if (jobs_sent_) ctx_.fabric->send(rank, kJobs, monitor::encode(jobs_));
 }
 
 void Coordinator::add(monitor::RankStats stats) {
-  if (ctx_.layout.role.at(stats.rank) == Role::randomizer && static_cast<int>(stats.rank) != ctx_.rank) {
+  const int from = static_cast<int>(stats.rank);
+  if (ctx_.layout.role.at(stats.rank) == Role::randomizer && from != ctx_.rank && !retired_.count(from)) {
     Other& o = others_[stats.rank];
     o.epoch = std::max(o.epoch, stats.describing_epoch);
     o.done = o.done || stats.randomizer_done;
+    // Where R3 may move randomizers, one that is done waits for leave to end (it might be told to retire),
+    // unless it is retiring: then its handover is what ends it.
+    if (o.done && !retiring_.count(from) && !released_.count(from) &&
+        ctx_.monitor.may_move_randomizers(ctx_.layout.randomizers.size())) {
+      released_.insert(from);
+      ctx_.fabric->send(from, kRelease, {});
+    }
   }
   unheard_.erase(stats.rank);
   RankSpan& r = span_.ranks[stats.rank];
@@ -145,7 +168,7 @@ void Coordinator::close(std::uint64_t now) {
     const auto bytes = monitor::encode(d.jobs);
     for (int r = 0; r < ctx_.layout.size(); ++r) {
       const Role role = ctx_.layout.role[static_cast<std::size_t>(r)];
-      const bool service = role == Role::transformer || role == Role::cache_server;
+      const bool service = role == Role::transformer || role == Role::cache_server || retired_.count(r);
       if ((service && to_service) || (role == Role::consumer && to_consumers))
         ctx_.fabric->send(r, kJobs, bytes);
     }
@@ -178,7 +201,9 @@ monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles) const {
     s.rank = static_cast<std::uint32_t>(rank);
     s.role =
         role == Role::transformer ? monitor::ServiceRole::transformer : monitor::ServiceRole::cache_server;
-    if (auto it = span_.ranks.find(s.rank); it != span_.ranks.end() && it->second.window_ns > 0)
+    const auto it = span_.ranks.find(s.rank);
+    s.heard = it != span_.ranks.end() && it->second.window_ns > 0;
+    if (s.heard)
       s.busy = std::min(1.0, static_cast<double>(it->second.busy_ns) /
                                  (static_cast<double>(it->second.window_ns) *
                                   static_cast<double>(std::max<std::uint64_t>(it->second.workers, 1))));
@@ -186,7 +211,25 @@ monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles) const {
     if (slab >= 0 && samples > 0)
       if (auto it = span_.slab_hits.find(static_cast<std::uint32_t>(slab)); it != span_.slab_hits.end())
         s.hit_share = static_cast<double>(it->second) / static_cast<double>(samples);
+    s.can_serve = slab >= 0;
     view.services.push_back(s);
+  }
+  // R3's randomizers: none while a retirement is under way (one move at a time), and only those still
+  // describing (a randomizer that is done has nothing to hand over and may have ended).
+  if (retiring_.empty()) {
+    for (int r : ctx_.layout.randomizers) {
+      if (retired_.count(r)) continue;
+      const bool self = r == ctx_.rank;
+      const auto other = others_.find(static_cast<std::uint32_t>(r));
+      if (!self && (other == others_.end() || other->second.done)) continue;
+      monitor::RandomizerView v;
+      v.rank = static_cast<std::uint32_t>(r);
+      v.coordinator = self;
+      if (auto it = span_.ranks.find(v.rank); it != span_.ranks.end() && it->second.window_ns > 0)
+        v.busy = std::min(
+            1.0, static_cast<double>(it->second.busy_ns) / static_cast<double>(it->second.window_ns));
+      view.randomizers.push_back(v);
+    }
   }
   return view;
 }

@@ -35,6 +35,9 @@ class Coordinator {
   // when none is), and whether every one of them has said it is done.
   std::optional<std::uint64_t> others_epoch() const;
   bool others_done() const;
+  // R3: a kRetire went to `rank`; it said it is a transformer now (kRetired).
+  void retiring(int rank);
+  void retired(int rank);
 
  private:
   struct RankSpan {
@@ -60,7 +63,9 @@ class Coordinator {
     bool done = false;
   };
   std::map<std::uint32_t, Other> others_;  // the other randomizers, by rank
-  monitor::Window open_;                   // reports gathered since the last close
+  // R3: randomizers told to retire, and those that did (transformers now); randomizers let end (kRelease).
+  std::set<int> retiring_, retired_, released_;
+  monitor::Window open_;  // reports gathered since the last close
   // Each rank's accelerator as last reported (rank, role, presence, utilization only). A window in which a
   // rank sent no report still counts its device: otherwise the policy would read "no accelerator" and move
   // work back to the CPU whenever a report came a little late.

@@ -101,13 +101,20 @@ void decode(Reader& r, InsertHeader& h) {
 }
 
 void encode(Writer& w, const Stored& s) {
+  FERRY_ENFORCE(s.offsets.size() == s.ids.size(), "insert ack with ", s.ids.size(), " IDs and ",
+                s.offsets.size(), " offsets");
   w.u(s.group).u(s.ids.size());
-  for (auto id : s.ids) w.u(id);
+  for (std::size_t i = 0; i < s.ids.size(); ++i) w.u(s.ids[i]).u(s.offsets[i]);
 }
 void decode(Reader& r, Stored& s) {
   s.group = r.u();
-  s.ids.resize(r.u());
-  for (auto& id : s.ids) id = r.u();
+  const std::uint64_t n = r.u();
+  s.ids.resize(n);
+  s.offsets.resize(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    s.ids[i] = r.u();
+    s.offsets[i] = r.u();
+  }
 }
 
 void encode(Writer& w, const Credit& c) {
@@ -146,9 +153,21 @@ void decode(Reader& r, EpochFigures& f) {
   f.elapsed_us = r.u();
 }
 
+namespace {
+void put_text(Writer& w, const std::string& text) {
+  w.u(text.size());
+  w.raw({reinterpret_cast<const std::byte*>(text.data()), text.size()});
+}
+std::string get_text(Reader& r) {
+  const auto text = r.raw(r.u());
+  return {reinterpret_cast<const char*>(text.data()), text.size()};
+}
+}  // namespace
+
 void encode(Writer& w, const RoleChange& c) {
-  w.u(static_cast<std::uint64_t>(c.rank)).u(c.role).u(c.epoch).u(c.why.size());
-  w.raw({reinterpret_cast<const std::byte*>(c.why.data()), c.why.size()});
+  w.u(static_cast<std::uint64_t>(c.rank)).u(c.role).u(c.epoch);
+  put_text(w, c.why);
+  w.u(static_cast<std::uint64_t>(c.heir + 1));
 }
 
 void decode(Reader& r, RoleChange& c) {
@@ -157,8 +176,53 @@ void decode(Reader& r, RoleChange& c) {
   FERRY_ENFORCE(role <= 1, "role change to unknown role ", role);
   c.role = static_cast<std::uint8_t>(role);
   c.epoch = r.u();
-  const auto text = r.raw(r.u());
-  c.why.assign(reinterpret_cast<const char*>(text.data()), text.size());
+  c.why = get_text(r);
+  c.heir = static_cast<std::int32_t>(r.u()) - 1;
+}
+
+void encode(Writer& w, const Handover& h) {
+  w.u(h.share).u(h.pipelines.size());
+  for (const auto& p : h.pipelines) {
+    w.u(p.pipeline).u(p.consumers.size());
+    for (const auto& c : p.consumers) w.u(static_cast<std::uint64_t>(c.rank)).u(c.next_seq).u(c.finished);
+    w.u(p.epochs.size());
+    for (const auto& e : p.epochs) {
+      encode(w, e.sum);
+      w.u(e.consumers_reported).u(e.miss_lists);
+      put_text(w, e.layout);
+    }
+  }
+  w.u(h.entries.size());
+  for (const auto& e : h.entries) w.u(e.group).u(e.id).u(e.server).u(e.offset).u(e.bytes);
+}
+
+void decode(Reader& r, Handover& h) {
+  h.share = static_cast<std::uint32_t>(r.u());
+  h.pipelines.resize(r.u());
+  for (auto& p : h.pipelines) {
+    p.pipeline = static_cast<std::uint32_t>(r.u());
+    p.consumers.resize(r.u());
+    for (auto& c : p.consumers) {
+      c.rank = static_cast<std::int32_t>(r.u());
+      c.next_seq = r.u();
+      c.finished = r.u() != 0;
+    }
+    p.epochs.resize(r.u());
+    for (auto& e : p.epochs) {
+      decode(r, e.sum);
+      e.consumers_reported = r.u();
+      e.miss_lists = r.u();
+      e.layout = get_text(r);
+    }
+  }
+  h.entries.resize(r.u());
+  for (auto& e : h.entries) {
+    e.group = r.u();
+    e.id = r.u();
+    e.server = static_cast<std::uint32_t>(r.u());
+    e.offset = r.u();
+    e.bytes = r.u();
+  }
 }
 
 }  // namespace ferry::roles

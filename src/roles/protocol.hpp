@@ -34,6 +34,12 @@ enum MsgTag : transport::Tag {
   kJobs,         // coordinator -> service ranks and consumers: the job list (monitor::encode(JobList))
   kRole,         // coordinator -> the other randomizers and the rank that moves: a RoleChange
   kDeviceReady,  // consumer -> transformer: the device receive of a transfer is posted (u: transfer number)
+  // Moving a randomizer (R3; docs/heterogeneous.md, "Moving a randomizer"):
+  kRetire,    // coordinator -> a randomizer: drain, hand over to RoleChange::heir, transform (a RoleChange)
+  kHandover,  // retiring randomizer -> heir: its pipelines, consumers, epoch tallies and directory (Handover)
+  kRetired,   // retiring randomizer -> every other randomizer: it is a transformer now (empty)
+  kForward,   // former randomizer -> heir: a consumer's message that reached it after the handover
+  kRelease,   // coordinator -> a randomizer that reported done: it may end (no kRetire is on its way)
 };
 
 // ---- randomizer -> consumer -------------------------------------------------------------------------
@@ -94,6 +100,7 @@ void decode(Reader& r, InsertHeader& h);
 struct Stored {
   std::uint64_t group = 0;
   std::vector<std::uint64_t> ids;
+  std::vector<std::uint64_t> offsets;  // per id, where in the slab: names the randomizer's share it is in
 };
 void encode(Writer& w, const Stored& s);
 void decode(Reader& r, Stored& s);
@@ -112,6 +119,7 @@ struct RoleChange {
   std::uint8_t role = 0;    // monitor::ServiceRole: 0 transformer, 1 cache server
   std::uint64_t epoch = 0;  // the epoch being described when it was decided
   std::string why;
+  std::int32_t heir = -1;  // kRetire: the randomizer that takes over the retiring one's pipelines
 };
 void encode(Writer& w, const RoleChange& c);
 void decode(Reader& r, RoleChange& c);
@@ -127,5 +135,37 @@ struct EpochFigures {
 };
 void encode(Writer& w, const EpochFigures& f);
 void decode(Reader& r, EpochFigures& f);
+
+// ---- retiring randomizer -> heir ----------------------------------------------------------------------
+// Sent once the retiring randomizer has drained: no batch outstanding, no insert or miss list unanswered,
+// so nothing is pinned or pending and every consumer's position is where the heir goes on from.
+struct HandoverConsumer {
+  std::int32_t rank = 0;
+  std::uint64_t next_seq = 0;  // the next batch to describe for it
+  bool finished = false;
+};
+struct HandoverEpoch {  // an epoch whose table line is not printed yet
+  EpochFigures sum;     // sum.epoch names it
+  std::uint64_t consumers_reported = 0, miss_lists = 0;
+  std::string layout;
+};
+struct HandoverPipeline {
+  std::uint32_t pipeline = 0;
+  std::vector<HandoverConsumer> consumers;  // in consumer-index order
+  std::vector<HandoverEpoch> epochs;
+};
+struct HandoverEntry {  // a stored cache entry, in the eviction order of its server
+  std::uint64_t group = 0, id = 0;
+  std::uint32_t server = 0;  // slab holder index
+  std::uint64_t offset = 0;  // inside the share
+  std::uint64_t bytes = 0;
+};
+struct Handover {
+  std::uint32_t share = 0;  // the randomizer index whose slice of every slab the entries are in
+  std::vector<HandoverPipeline> pipelines;
+  std::vector<HandoverEntry> entries;
+};
+void encode(Writer& w, const Handover& h);
+void decode(Reader& r, Handover& h);
 
 }  // namespace ferry::roles

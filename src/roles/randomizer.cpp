@@ -16,11 +16,11 @@ namespace ferry::roles {
 // the soonest use over the pipelines sharing the key wins.
 class Randomizer::Oracle final : public cache::NextUse {
  public:
-  explicit Oracle(Randomizer& owner) : owner_(owner) {}
+  Oracle(Randomizer& owner, const Share* share) : owner_(owner), share_(share) {}
   std::uint64_t next_use(const cache::Key& key) const override {
     std::uint64_t best = cache::kNever;
     for (auto& p : owner_.pipelines_) {
-      if (p.runtime->group != key.group) continue;
+      if (p.cache != share_ || p.runtime->group != key.group) continue;
       for (std::uint64_t e = 0; e < 2; ++e) {
         const std::uint64_t epoch = p.consumers.empty() ? 0 : current_epoch(p) + e;
         if (epoch >= static_cast<std::uint64_t>(p.config->epochs)) break;
@@ -46,55 +46,19 @@ class Randomizer::Oracle final : public cache::NextUse {
     return p.batches_per_epoch ? seq / p.batches_per_epoch : 0;
   }
   Randomizer& owner_;
+  const Share* share_;  // only the pipelines whose entries live in this share
 };
 
 Randomizer::Randomizer(Context& ctx)
-    : RoleLoop(ctx), oracle_(std::make_unique<Oracle>(*this)), clock_(ctx.monitor.window, now_ns()) {
+    : RoleLoop(ctx), clock_(ctx.monitor.window, now_ns()), cpu_reported_(process_cpu_seconds()) {
   const Layout& layout = ctx.layout;
-  for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
-    if (layout.randomizer_of[i] != ctx.rank) continue;
-    Pipeline p;
-    p.runtime = ctx.find_pipeline(i);
-    FERRY_ENFORCE(p.runtime, "randomizer has no processor for pipeline ", i);
-    p.config = &ctx.config.pipelines[i];
-    const auto& group = layout.groups[i];
-    p.share = loader::share_spec(*p.config, p.runtime->processor->dataset().size(),
-                                 static_cast<std::uint32_t>(group.size()));
-    p.batches_per_epoch = group.empty() ? 0 : sampler::EpochPlan(p.share, 0).batches_per_consumer();
-    p.total = p.batches_per_epoch * static_cast<std::uint64_t>(p.config->epochs);
-    const std::uint64_t start = loader::start_sequence(*p.config, p.batches_per_epoch);
-    p.cacheable = p.runtime->entry.fixed && p.runtime->entry.bytes > 0 && !layout.cache_servers.empty();
-    for (std::size_t c = 0; c < group.size(); ++c) {
-      ConsumerState state;
-      state.rank = group[c];
-      state.index = static_cast<std::uint32_t>(c);
-      state.next_seq = start;
-      state.finished = p.total == 0 || start >= p.total;
-      p.consumers.push_back(std::move(state));
-    }
-    pipelines_.push_back(std::move(p));
-  }
-  const std::uint64_t share = layout.slab_share(ctx.config.runtime);
-  if (share < cache::SlabAllocator::kAlignment)  // runtime.cache_bytes = 0 (or tiny): no cache at all
-    for (auto& p : pipelines_) p.cacheable = false;
-  if (!layout.cache_servers.empty() && share >= cache::SlabAllocator::kAlignment) {
-    cache::Policy policy{};
-    FERRY_ENFORCE(cache::parse_policy(ctx.config.runtime.cache_policy, policy), "unchecked cache policy");
-    slab_base_ = share * static_cast<std::uint64_t>(layout.index_of(ctx.rank));
-    // One directory server per slab holder; the transformers' slabs (role rebalancing) start in reserve.
-    std::vector<bool> serving;
-    for (int holder : layout.slab_holders)
-      serving.push_back(layout.role[static_cast<std::size_t>(holder)] == Role::cache_server);
-    directory_ = std::make_unique<cache::Directory>(static_cast<std::uint32_t>(layout.slab_holders.size()),
-                                                    share, policy, oracle_.get(), std::move(serving));
-  }
   roles_ = layout.role;
   transformers_ = layout.transformers;
-  const std::size_t holders = layout.slab_holders.size();
-  pins_on_.assign(holders, 0);
-  pending_on_.assign(holders, 0);
-  deferred_start_.assign(holders, 0);
-  slab_hits_.assign(holders, 0);
+  slab_hits_.assign(layout.slab_holders.size(), 0);
+  share_bytes_ = layout.slab_share(ctx.config.runtime);
+  shares_.push_back(make_share(static_cast<std::uint32_t>(layout.index_of(ctx.rank)), nullptr));
+  for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i)
+    if (layout.randomizer_of[i] == ctx.rank) pipelines_.push_back(make_pipeline(i, shares_.front().get()));
   if (ctx.rank == layout.coordinator()) coordinator_ = std::make_unique<Coordinator>(ctx);
   point_epoch_ = ~std::uint64_t{0};
   for (const auto& p : pipelines_)
@@ -103,7 +67,67 @@ Randomizer::Randomizer(Context& ctx)
   first_epoch_ = point_epoch_;
 }
 
+Randomizer::Pipeline Randomizer::make_pipeline(std::size_t i, Share* share) {
+  const Layout& layout = ctx_.layout;
+  Pipeline p;
+  p.runtime = ctx_.find_pipeline(i);
+  FERRY_ENFORCE(p.runtime, "randomizer has no processor for pipeline ", i);
+  p.config = &ctx_.config.pipelines[i];
+  const auto& group = layout.groups[i];
+  p.cache = share;
+  p.share = loader::share_spec(*p.config, p.runtime->processor->dataset().size(),
+                               static_cast<std::uint32_t>(group.size()));
+  p.batches_per_epoch = group.empty() ? 0 : sampler::EpochPlan(p.share, 0).batches_per_consumer();
+  p.total = p.batches_per_epoch * static_cast<std::uint64_t>(p.config->epochs);
+  const std::uint64_t start = loader::start_sequence(*p.config, p.batches_per_epoch);
+  // runtime.cache_bytes = 0 (or tiny) leaves no directory: no cache at all.
+  p.cacheable = p.runtime->entry.fixed && p.runtime->entry.bytes > 0 && p.cache->directory != nullptr;
+  for (std::size_t c = 0; c < group.size(); ++c) {
+    ConsumerState state;
+    state.rank = group[c];
+    state.index = static_cast<std::uint32_t>(c);
+    state.next_seq = start;
+    state.finished = p.total == 0 || start >= p.total;
+    p.consumers.push_back(std::move(state));
+  }
+  return p;
+}
+
+std::unique_ptr<Randomizer::Share> Randomizer::make_share(std::uint32_t index, const Share* serving_like) {
+  const Layout& layout = ctx_.layout;
+  auto share = std::make_unique<Share>();
+  share->index = index;
+  share->base = share_bytes_ * index;
+  share->oracle = std::make_unique<Oracle>(*this, share.get());
+  const std::size_t holders = layout.slab_holders.size();
+  share->pins_on.assign(holders, 0);
+  share->pending_on.assign(holders, 0);
+  share->deferred_start.assign(holders, 0);
+  if (!layout.cache_servers.empty() && share_bytes_ >= cache::SlabAllocator::kAlignment) {
+    cache::Policy policy{};
+    FERRY_ENFORCE(cache::parse_policy(ctx_.config.runtime.cache_policy, policy), "unchecked cache policy");
+    // One directory server per slab holder; the transformers' slabs (role rebalancing) start in reserve.
+    std::vector<bool> serving;
+    for (std::size_t s = 0; s < holders; ++s) {
+      const int holder = layout.slab_holders[s];
+      serving.push_back(serving_like && serving_like->directory
+                            ? serving_like->directory->serving(static_cast<std::uint32_t>(s))
+                            : layout.role[static_cast<std::size_t>(holder)] == Role::cache_server);
+    }
+    if (serving_like) share->deferred_start = serving_like->deferred_start;
+    share->directory = std::make_unique<cache::Directory>(static_cast<std::uint32_t>(holders), share_bytes_,
+                                                          policy, share->oracle.get(), std::move(serving));
+  }
+  return share;
+}
+
 Randomizer::~Randomizer() = default;
+
+Randomizer::Pipeline* Randomizer::find_pipeline(std::uint32_t index) {
+  for (auto& p : pipelines_)
+    if (p.runtime->index == index) return &p;
+  return nullptr;
+}
 
 Randomizer::Pipeline& Randomizer::pipeline_of(std::uint32_t index) {
   for (auto& p : pipelines_)
@@ -129,9 +153,11 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   const std::uint64_t batch = c.next_seq % p.batches_per_epoch;
   plan(p, epoch).batch_ids(c.index, batch, ids_);
   const std::uint64_t group = p.runtime->group;
+  Share& share = *p.cache;
+  cache::Directory* directory = share.directory.get();
   if (p.cacheable)
     for (auto id : ids_)
-      if (directory_->is_pending({group, id})) return false;  // wait for the insert's ack, then hit
+      if (directory->is_pending({group, id})) return false;  // wait for the insert's ack, then hit
 
   // From here on the batch is described: advance first, so that the oracle sees this use as the present and
   // reports each key's next use strictly after it.
@@ -143,13 +169,13 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   for (std::size_t i = 0; i < ids_.size(); ++i) {
     const cache::Key key{group, ids_[i]};
     if (p.cacheable) {
-      if (auto loc = directory_->find(key)) {
-        directory_->pin(key);
+      if (auto loc = directory->find(key)) {
+        directory->pin(key);
         out.pinned.push_back(key);
         out.servers.push_back(loc->server);
-        ++pins_on_[loc->server];
+        ++share.pins_on[loc->server];
         ++slab_hits_[loc->server];
-        d.sources[i] = {true, loc->server, slab_base_ + loc->offset};
+        d.sources[i] = {true, loc->server, share.base + loc->offset};
         continue;
       }
     }
@@ -158,13 +184,13 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     if (fresh) {
       m.id = ids_[i];
       if (p.cacheable) {
-        if (auto loc = directory_->admit(key, p.runtime->entry.bytes)) {
+        if (auto loc = directory->admit(key, p.runtime->entry.bytes)) {
           m.insert = true;
           m.server = loc->server;
-          m.offset = slab_base_ + loc->offset;
-          ++pending_inserts_;
-          ++pending_on_[loc->server];
-          report_.cache_peak_bytes = std::max(report_.cache_peak_bytes, directory_->used_bytes(loc->server));
+          m.offset = share.base + loc->offset;
+          ++share.pending_inserts;
+          ++share.pending_on[loc->server];
+          report_.cache_peak_bytes = std::max(report_.cache_peak_bytes, directory->used_bytes(loc->server));
         }
       }
     }
@@ -206,27 +232,9 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
 void Randomizer::on_message(transport::Message& message) {
   Reader r(message.bytes);
   switch (message.tag) {
-    case kStored: {
-      Stored s;
-      decode(r, s);
-      const int slab = ctx_.layout.slab_index(message.source);
-      FERRY_ENFORCE(directory_ && slab >= 0, "insert ack from rank ", message.source,
-                    ", which holds no slab");
-      const auto server = static_cast<std::uint32_t>(slab);
-      for (auto id : s.ids) {
-        // An ack from a slab that stopped serving meanwhile is stale: its entry was dropped (and counted),
-        // and may have been admitted again elsewhere, which this ack must not mark stored. A serving slab
-        // cannot have stopped and restarted in between (a restart waits for its inserts to drain).
-        if (!directory_->mark_stored({s.group, id}, server)) {
-          FERRY_ENFORCE(!directory_->serving(server), "ack from rank ", message.source,
-                        " for an entry that is not pending there");
-          ++stale_acks_;
-        }
-        --pending_inserts_;
-        --pending_on_[server];
-      }
+    case kStored:
+      on_stored(message);
       break;
-    }
     case kCredit: {
       Credit credit;
       decode(r, credit);
@@ -235,14 +243,14 @@ void Randomizer::on_message(transport::Message& message) {
       FERRY_ENFORCE(!c.outstanding.empty() && c.outstanding.front().epoch == credit.epoch &&
                         c.outstanding.front().batch == credit.batch,
                     "credit for a batch that is not the oldest outstanding one");
-      release(c.outstanding.front());
+      release(*p.cache, c.outstanding.front());
       c.outstanding.pop_front();
       break;
     }
     case kFinished: {
       auto& p = pipeline_of(static_cast<std::uint32_t>(r.u()));
       auto& c = consumer_of(p, message.source);
-      for (auto& out : c.outstanding) release(out);
+      for (auto& out : c.outstanding) release(*p.cache, out);
       c.outstanding.clear();
       c.finished = true;
       break;
@@ -266,18 +274,86 @@ void Randomizer::on_message(transport::Message& message) {
       apply_role(change.rank, change.role == 0 ? Role::transformer : Role::cache_server);
       break;
     }
+    case kRetire: {
+      RoleChange change;
+      decode(r, change);
+      FERRY_ENFORCE(change.rank == ctx_.rank && change.heir >= 0 && change.heir != ctx_.rank && !coordinator_,
+                    "retirement of rank ", change.rank, " to heir ", change.heir, " reached rank ",
+                    ctx_.rank);
+      log::info("rank {}: randomizer -> transformer at epoch {}, pipelines to rank {} once drained ({})",
+                ctx_.rank, change.epoch, change.heir, change.why);
+      retiring_ = true;
+      heir_ = change.heir;
+      break;
+    }
+    case kHandover: {
+      Handover h;
+      decode(r, h);
+      FERRY_ENFORCE(awaiting_handovers_ > 0, "handover from rank ", message.source, " that rank ", ctx_.rank,
+                    " did not wait for");
+      adopt(h);
+      --awaiting_handovers_;
+      log::info("rank {}: took over {} pipeline(s) and {} cache entries from rank {}", ctx_.rank,
+                h.pipelines.size(), h.entries.size(), message.source);
+      // Consumer messages forwarded ahead of the handover.
+      std::vector<transport::Message> early = std::move(early_);
+      early_.clear();
+      for (auto& m : early) on_message(m);
+      break;
+    }
+    case kRetired:
+      on_retired(message.source);
+      break;
+    case kRelease:
+      released_ = true;
+      break;
+    case kShutdown:
+      ++shutdowns_seen_;  // another randomizer ended: counts once this rank transforms (if it ever does)
+      break;
+    case kForward:
+      on_forward(message);
+      break;
     default:
       FERRY_ENFORCE(false, "randomizer got unexpected message tag ", message.tag, " from rank ",
                     message.source);
   }
 }
 
-void Randomizer::release(const Outstanding& out) {
+void Randomizer::release(Share& share, const Outstanding& out) {
   for (std::size_t i = 0; i < out.pinned.size(); ++i) {
     // False when the slab stopped serving: the pin died with the entry (which may live elsewhere now, with
     // pins of its own that this credit must not release).
-    directory_->unpin(out.pinned[i], out.servers[i]);
-    --pins_on_[out.servers[i]];
+    share.directory->unpin(out.pinned[i], out.servers[i]);
+    --share.pins_on[out.servers[i]];
+  }
+}
+
+void Randomizer::on_stored(const transport::Message& message) {
+  Reader r(message.bytes);
+  Stored s;
+  decode(r, s);
+  const int slab = ctx_.layout.slab_index(message.source);
+  FERRY_ENFORCE(slab >= 0, "insert ack from rank ", message.source, ", which holds no slab");
+  const auto server = static_cast<std::uint32_t>(slab);
+  for (std::size_t i = 0; i < s.ids.size(); ++i) {
+    // The offset says whose share the entry is in: this rank's own, or one it took over.
+    Share* share = nullptr;
+    for (auto& candidate : shares_)
+      if (candidate->directory && s.offsets[i] >= candidate->base &&
+          s.offsets[i] - candidate->base < share_bytes_)
+        share = candidate.get();
+    FERRY_ENFORCE(share, "insert ack from rank ", message.source, " at offset ", s.offsets[i],
+                  ", in no cache share of rank ", ctx_.rank);
+    // An ack from a slab that stopped serving meanwhile is stale: its entry was dropped (and counted), and
+    // may have been admitted again elsewhere, which this ack must not mark stored. A serving slab cannot
+    // have stopped and restarted in between (a restart waits for its inserts to drain).
+    if (!share->directory->mark_stored({s.group, s.ids[i]}, server)) {
+      FERRY_ENFORCE(!share->directory->serving(server), "ack from rank ", message.source,
+                    " for an entry that is not pending there");
+      ++stale_acks_;
+    }
+    --share->pending_inserts;
+    --share->pending_on[server];
   }
 }
 
@@ -290,10 +366,19 @@ void Randomizer::report_window(bool force) {
   stats.slab_hits = slab_hits_;
   std::fill(slab_hits_.begin(), slab_hits_.end(), 0);
   // The cache was full when it declined an admission (static) or evicted for room (LRU, clairvoyant).
-  const std::uint64_t full_total =
-      directory_ ? directory_->stats().declined + directory_->stats().evictions : 0;
-  stats.cache_full = full_total - full_reported_;
-  full_reported_ = full_total;
+  for (auto& share : shares_) {
+    if (!share->directory) continue;
+    const auto& d = share->directory->stats();
+    stats.cache_full += d.declined + d.evictions - share->full_reported;
+    share->full_reported = d.declined + d.evictions;
+  }
+  // Busy (R3 reads it): the CPU time the process used in the window, so that a randomizer that waits for a
+  // core on a crowded node does not look busy (its wall time outside the wait would).
+  const double cpu = process_cpu_seconds();
+  stats.busy_ns = std::min<std::uint64_t>(
+      stats.window_ns, static_cast<std::uint64_t>(std::max(cpu - cpu_reported_, 0.0) * 1e9));
+  cpu_reported_ = cpu;
+  stats.workers = 1;
   stats.describing_epoch = describing_epoch().value_or(0);
   stats.randomizer_done = own_work_done();
   clock_.restart(now);
@@ -333,20 +418,35 @@ void Randomizer::maybe_rebalance() {
   // The first epoch starts with a cold cache: no server has served anything yet (decide_roles' R2 waits).
   view.warm = epoch > first_epoch_ && !(boundary && epoch == first_epoch_ + 1);
   std::optional<monitor::RoleMove> move = monitor::decide_roles(view, ctx_.monitor.roles);
-  if (move && move->to == monitor::ServiceRole::transformer && directory_) {
+  const cache::Directory* own = shares_.front()->directory.get();
+  if (move && move->from == monitor::ServiceRole::cache_server && own) {
     const int slab = ctx_.layout.slab_index(static_cast<int>(move->rank));
-    if (slab >= 0 && directory_->serving(static_cast<std::uint32_t>(slab)) &&
-        directory_->serving_count() < 2) {
+    if (slab >= 0 && own->serving(static_cast<std::uint32_t>(slab)) && own->serving_count() < 2) {
       log::info("rebalance at epoch {}: keeping rank {} serving, it is the only serving slab", epoch,
                 move->rank);
       move.reset();
     }
   }
+  std::vector<std::string> randomizers_busy;
+  for (const auto& r : view.randomizers) randomizers_busy.push_back(str_cat("r", r.rank, " ", r.busy));
   const std::string figures =
       str_cat("consumer wait ", view.consumer_wait, ", transformers busy ", monitor::transformer_busy(view),
-              ", cache full ", cache_full, ", misses ", view.misses, ", windows ", view.windows);
+              ", cache full ", cache_full, ", misses ", view.misses, ", windows ", view.windows,
+              ", randomizers busy [", join(randomizers_busy, ", "), "]");
   std::string move_json = "null";
-  if (move) {
+  if (move && move->from == monitor::ServiceRole::randomizer) {
+    // R3: the randomizer drains and hands over; it becomes a transformer for the others only when it says
+    // so (kRetired), so no miss list reaches it while it still describes.
+    log::info("rebalance at epoch {}: rank {} randomizer -> transformer, pipelines to rank {} ({}: {})",
+              epoch, move->rank, move->heir, monitor::to_string(move->rule), move->why);
+    ++report_.role_changes;
+    ++awaiting_handovers_;
+    coordinator_->retiring(move->rank);
+    Writer w;
+    encode(w, RoleChange{static_cast<std::int32_t>(move->rank), 0, epoch, move->why,
+                         static_cast<std::int32_t>(move->heir)});
+    ctx_.fabric->send(static_cast<int>(move->rank), kRetire, w.view());
+  } else if (move) {
     const Role to = move->to == monitor::ServiceRole::transformer ? Role::transformer : Role::cache_server;
     log::info("rebalance at epoch {}: rank {} {} -> {} ({}: {})", epoch, move->rank,
               monitor::to_string(move->from), monitor::to_string(move->to), monitor::to_string(move->rule),
@@ -361,6 +461,8 @@ void Randomizer::maybe_rebalance() {
     ++roles_sent_[static_cast<int>(move->rank)];
     for (int r : ctx_.layout.randomizers)
       if (r != ctx_.rank) ctx_.fabric->send(r, kRole, w.view());
+  }
+  if (move) {
     move_json = str_cat("{\"rank\":", move->rank, ",\"from\":\"", monitor::to_string(move->from),
                         "\",\"to\":\"", monitor::to_string(move->to), "\",\"rule\":\"",
                         monitor::to_string(move->rule), "\",\"why\":\"", move->why, "\"}");
@@ -387,23 +489,29 @@ void Randomizer::apply_role(int rank, Role role) {
     FERRY_ENFORCE(slab >= 0, "rank ", rank, " holds no slab and cannot serve (monitor.rebalance off?)");
     transformers_.erase(std::find(transformers_.begin(), transformers_.end(), rank));
     // It may still serve here: this randomizer kept it as its only serving slab (below).
-    if (directory_ && !directory_->serving(static_cast<std::uint32_t>(slab)))
-      deferred_start_[static_cast<std::size_t>(slab)] = 1;  // starts once drained
+    for (auto& share : shares_)
+      if (share->directory && !share->directory->serving(static_cast<std::uint32_t>(slab)))
+        share->deferred_start[static_cast<std::size_t>(slab)] = 1;  // starts once drained
     start_deferred();
     return;
   }
-  if (directory_ && slab >= 0) {
+  if (slab >= 0) {
     const auto server = static_cast<std::uint32_t>(slab);
-    if (deferred_start_[server]) {
-      deferred_start_[server] = 0;
-    } else if (directory_->serving(server)) {
-      if (directory_->serving_count() > 1) {
-        const std::uint64_t dropped = directory_->stop_serving(server);
-        dropped_ += dropped;
-        log::info("rank {} stopped serving: {} cache entries of this randomizer dropped (counted)", rank,
-                  dropped);
-      } else {
-        log::warn("rank {} becomes a transformer but keeps this randomizer's only serving slab", rank);
+    for (auto& share : shares_) {
+      cache::Directory* directory = share->directory.get();
+      if (!directory) continue;
+      if (share->deferred_start[server]) {
+        share->deferred_start[server] = 0;
+      } else if (directory->serving(server)) {
+        if (directory->serving_count() > 1) {
+          const std::uint64_t dropped = directory->stop_serving(server);
+          dropped_ += dropped;
+          log::info("rank {} stopped serving: {} cache entries of share {} dropped (counted)", rank, dropped,
+                    share->index);
+        } else {
+          log::warn("rank {} becomes a transformer but keeps share {}'s only serving slab", rank,
+                    share->index);
+        }
       }
     }
   }
@@ -411,13 +519,15 @@ void Randomizer::apply_role(int rank, Role role) {
 }
 
 void Randomizer::start_deferred() {
-  if (!directory_) return;
-  for (std::size_t s = 0; s < deferred_start_.size(); ++s) {
-    // A slab that served before may still be read (pins) or written (inserts in flight) at old offsets.
-    if (!deferred_start_[s] || pins_on_[s] != 0 || pending_on_[s] != 0) continue;
-    deferred_start_[s] = 0;
-    if (!directory_->serving(static_cast<std::uint32_t>(s)))
-      directory_->start_serving(static_cast<std::uint32_t>(s));
+  for (auto& share : shares_) {
+    if (!share->directory) continue;
+    for (std::size_t s = 0; s < share->deferred_start.size(); ++s) {
+      // A slab that served before may still be read (pins) or written (inserts in flight) at old offsets.
+      if (!share->deferred_start[s] || share->pins_on[s] != 0 || share->pending_on[s] != 0) continue;
+      share->deferred_start[s] = 0;
+      if (!share->directory->serving(static_cast<std::uint32_t>(s)))
+        share->directory->start_serving(static_cast<std::uint32_t>(s));
+    }
   }
 }
 
@@ -431,10 +541,12 @@ std::string Randomizer::roles_text() const {
 }
 
 void Randomizer::after_messages() {
+  if (retired_) return;
   start_deferred();
   maybe_rebalance();  // before the next batch is described: a move applies from the next one on
   const std::uint64_t prefetch = static_cast<std::uint64_t>(ctx_.config.runtime.prefetch);
   for (auto& p : pipelines_) {
+    if (retiring_) break;  // draining: nothing new is described
     // Epoch fence: epoch e+1 is described once every consumer has been described all of epoch e, so an
     // epoch's figures are its own and a sample first read late in epoch e is a hit in e+1, not a re-read.
     std::uint64_t fence = p.total;
@@ -443,6 +555,10 @@ void Randomizer::after_messages() {
     for (auto& c : p.consumers)
       while (!c.finished && c.next_seq < std::min(p.total, fence) && c.outstanding.size() < prefetch)
         if (!describe(p, c)) break;
+  }
+  if (retiring_ && drained()) {
+    hand_over();
+    return;
   }
   report_window(false);
   if (!coordinator_) {
@@ -466,14 +582,20 @@ bool Randomizer::own_work_done() const {
   for (const auto& p : pipelines_)
     for (const auto& c : p.consumers)
       if (!c.finished) return false;
-  return pending_inserts_ == 0 && miss_lists_done_ == miss_lists_sent_;
+  for (const auto& share : shares_)
+    if (share->pending_inserts != 0) return false;
+  return miss_lists_done_ == miss_lists_sent_;
 }
 
 bool Randomizer::done() const {
-  if (!own_work_done()) return false;
+  if (retired_) return true;
+  if (!own_work_done() || awaiting_handovers_ > 0) return false;
   // With rebalancing the coordinator stays until every randomizer is done: moves go on for their pipelines,
   // and the service ranks (which wait for every randomizer's shutdown) are there to take them.
   if (coordinator_ && ctx_.monitor.rebalance) return coordinator_->others_done();
+  // Where R3 may move randomizers, the others end only once the coordinator has read their last report
+  // and let them (a kRetire may be on its way: it must find this randomizer to hand over).
+  if (!coordinator_ && ctx_.monitor.may_move_randomizers(ctx_.layout.randomizers.size())) return released_;
   return true;
 }
 
@@ -488,6 +610,131 @@ void Randomizer::send_shutdown() {
       ctx_.fabric->send(r, kShutdown, w.view());
     }
   }
+  // Where randomizers may move, every other randomizer may be (or become) a transformer that waits for
+  // this shutdown. It cannot know which ones will: a retirement it has not heard of yet may be under way.
+  if (ctx_.monitor.may_move_randomizers(ctx_.layout.randomizers.size())) {
+    for (int r : ctx_.layout.randomizers) {
+      if (r == ctx_.rank) continue;
+      Writer w;
+      w.u(0);
+      ctx_.fabric->send(r, kShutdown, w.view());
+    }
+  }
+}
+
+bool Randomizer::drained() const {
+  for (const auto& p : pipelines_)
+    for (const auto& c : p.consumers)
+      if (!c.outstanding.empty()) return false;
+  for (const auto& share : shares_)
+    if (share->pending_inserts != 0) return false;
+  return miss_lists_done_ == miss_lists_sent_;
+}
+
+void Randomizer::hand_over() {
+  FERRY_ENFORCE(shares_.size() == 1, "rank ", ctx_.rank, " retires with ", shares_.size(), " cache shares");
+  Share& share = *shares_.front();
+  Handover h;
+  h.share = share.index;
+  for (const auto& p : pipelines_) {
+    HandoverPipeline hp;
+    hp.pipeline = static_cast<std::uint32_t>(p.runtime->index);
+    for (const auto& c : p.consumers) hp.consumers.push_back({c.rank, c.next_seq, c.finished});
+    for (const auto& [epoch, t] : p.epochs) {
+      if (t.printed) continue;
+      EpochFigures sum = t.sum;
+      sum.pipeline = hp.pipeline;
+      sum.epoch = epoch;
+      hp.epochs.push_back({sum, t.consumers_reported, t.miss_lists_done, t.layout});
+    }
+    h.pipelines.push_back(std::move(hp));
+  }
+  if (share.directory)
+    for (const auto& [key, at] : share.directory->stored_entries())
+      h.entries.push_back({key.group, key.id, at.server, at.offset, at.bytes});
+  Writer w;
+  encode(w, h);
+  report_.control_bytes += w.size();
+  ctx_.fabric->send(heir_, kHandover, w.view());
+  log::info("rank {}: handed {} pipeline(s) and {} cache entries to rank {}; transforms from now on",
+            ctx_.rank, h.pipelines.size(), h.entries.size(), heir_);
+  ctx_.stats_line(str_cat("{\"kind\":\"handover\",\"rank\":", ctx_.rank, ",\"heir\":", heir_,
+                          ",\"pipelines\":", h.pipelines.size(), ",\"entries\":", h.entries.size(),
+                          ",\"bytes\":", w.size(), "}"));
+  // Nothing of the pipelines stays here: the last report says done, so the coordinator stops waiting.
+  pipelines_.clear();
+  retired_ = true;
+  ++report_.role_changes;
+  report_window(true);
+  for (int r : ctx_.layout.randomizers)
+    if (r != ctx_.rank) ctx_.fabric->send(r, kRetired, {});
+  send_shutdown();
+}
+
+void Randomizer::adopt(const Handover& h) {
+  auto owned = make_share(h.share, shares_.front().get());
+  Share* share = owned.get();
+  shares_.push_back(std::move(owned));
+  // Every entry where it is: no byte moves. An entry on a slab that stopped serving meanwhile (a role change
+  // the retiring randomizer had not applied yet) is left out, and counted as dropped.
+  std::uint64_t left_out = 0;
+  for (const auto& e : h.entries)
+    if (!share->directory || !share->directory->restore({e.group, e.id}, {e.server, e.offset, e.bytes}))
+      ++left_out;
+  dropped_ += left_out;
+  if (left_out)
+    log::info("handover: {} cache entries on slabs that no longer serve dropped (counted)", left_out);
+  for (const auto& hp : h.pipelines) {
+    FERRY_ENFORCE(!find_pipeline(hp.pipeline), "rank ", ctx_.rank, " took over pipeline ", hp.pipeline,
+                  " twice");
+    Pipeline p = make_pipeline(hp.pipeline, share);
+    FERRY_ENFORCE(p.consumers.size() == hp.consumers.size(), "handover of pipeline ", hp.pipeline, " with ",
+                  hp.consumers.size(), " consumers, its group has ", p.consumers.size());
+    for (std::size_t c = 0; c < hp.consumers.size(); ++c) {
+      FERRY_ENFORCE(p.consumers[c].rank == hp.consumers[c].rank, "handover of pipeline ", hp.pipeline,
+                    ": consumer ", c, " is rank ", hp.consumers[c].rank, ", its group says ",
+                    p.consumers[c].rank);
+      p.consumers[c].next_seq = hp.consumers[c].next_seq;
+      p.consumers[c].finished = hp.consumers[c].finished;
+    }
+    for (const auto& e : hp.epochs) {
+      EpochTally& t = p.epochs[e.sum.epoch];
+      t.sum = e.sum;
+      t.consumers_reported = static_cast<std::uint32_t>(e.consumers_reported);
+      t.miss_lists_sent = t.miss_lists_done = e.miss_lists;
+      t.layout = e.layout;
+    }
+    pipelines_.push_back(std::move(p));
+  }
+}
+
+void Randomizer::on_forward(const transport::Message& message) {
+  // [source][tag][the consumer's bytes]: handled as if the consumer had sent it here.
+  Reader r(message.bytes);
+  transport::Message m;
+  m.source = static_cast<int>(r.u());
+  m.tag = static_cast<transport::Tag>(r.u());
+  FERRY_ENFORCE(m.tag == kCredit || m.tag == kFinished || m.tag == kEpochDone, "forwarded message tag ",
+                m.tag, " from rank ", message.source);
+  const auto bytes = r.raw(r.u());
+  m.bytes.assign(bytes.begin(), bytes.end());
+  Reader first(m.bytes);
+  const auto pipeline = static_cast<std::uint32_t>(first.u());  // every one of them starts with the pipeline
+  if (!find_pipeline(pipeline)) {
+    early_.push_back(std::move(m));  // it overtook its handover
+    return;
+  }
+  on_message(m);
+}
+
+void Randomizer::on_retired(int rank) {
+  const auto at = static_cast<std::size_t>(rank);
+  FERRY_ENFORCE(at < roles_.size() && roles_[at] == Role::randomizer && rank != ctx_.rank, "rank ", rank,
+                " says it retired, but is no other randomizer");
+  roles_[at] = Role::transformer;
+  transformers_.insert(std::upper_bound(transformers_.begin(), transformers_.end(), rank), rank);
+  if (coordinator_) coordinator_->retired(rank);
+  log::info("rank {}: rank {} transforms now", ctx_.rank, rank);
 }
 
 void Randomizer::tally(Pipeline& p, const EpochFigures& f, bool from_consumer) {
@@ -538,15 +785,21 @@ void Randomizer::maybe_print(Pipeline& p, std::uint64_t epoch) {
 }
 
 void Randomizer::finish(ServeReport& report) {
-  if (!directory_) return;
-  const auto& s = directory_->stats();
-  report.cache_hits = s.hits;
-  report.cache_misses = s.misses;
-  report.cache_admitted = s.admitted;
-  report.cache_declined = s.declined;
-  report.cache_evictions = s.evictions;
-  report.cache_capacity = directory_->capacity();
-  report.cache_servers_serving = directory_->serving_count();
+  // The cache figures of every share this rank owned (a retired randomizer's are those up to its handover).
+  bool any = false;
+  for (const auto& share : shares_) {
+    if (!share->directory) continue;
+    const auto& s = share->directory->stats();
+    report.cache_hits += s.hits;
+    report.cache_misses += s.misses;
+    report.cache_admitted += s.admitted;
+    report.cache_declined += s.declined;
+    report.cache_evictions += s.evictions;
+    report.cache_capacity += share->directory->capacity();
+    any = true;
+  }
+  if (!any) return;
+  report.cache_servers_serving = shares_.front()->directory ? shares_.front()->directory->serving_count() : 0;
   report.cache_dropped = dropped_;
   if (stale_acks_)
     log::info("{} insert acks arrived after their slab stopped serving (entries dropped)", stale_acks_);

@@ -3,6 +3,12 @@
 // from the seeded EpochPlan; hits are pinned directory entries, misses go to the transformers (sorted, split
 // into contiguous runs) with a slab slot when the policy admits them. A batch whose entry is still pending
 // (insert in flight) waits for the server's ack, so two pipelines sharing entries read each sample once.
+//
+// A randomizer may retire (R3, docs/heterogeneous.md "Moving a randomizer"): told by the coordinator, it
+// stops describing, drains (every outstanding batch credited, every insert and miss list answered), hands
+// its pipelines, consumer positions, unprinted epoch tallies and its share's directory to the heir (the
+// coordinator's randomizer) and ends; the rank goes on as a transformer. The heir then owns two shares: one
+// directory per share, each over its own slice of every slab.
 #pragma once
 
 #include <deque>
@@ -24,6 +30,11 @@ class Randomizer final : public RoleLoop {
  public:
   explicit Randomizer(Context& ctx);
   ~Randomizer() override;
+  // After run(): this rank handed its pipelines over and goes on as a transformer.
+  bool retired() const noexcept { return retired_; }
+  int heir() const noexcept { return heir_; }
+  // kShutdown messages of other randomizers it received (a former randomizer counts them as a transformer).
+  int shutdowns_seen() const noexcept { return shutdowns_seen_; }
 
  protected:
   void on_message(transport::Message& message) override;
@@ -32,6 +43,7 @@ class Randomizer final : public RoleLoop {
   void finish(ServeReport& report) override;
 
  private:
+  struct Share;
   struct Outstanding {
     std::uint64_t epoch, batch;
     std::vector<cache::Key> pinned;
@@ -60,17 +72,43 @@ class Randomizer final : public RoleLoop {
     std::vector<ConsumerState> consumers;
     std::map<std::uint64_t, EpochTally> epochs;
     std::unique_ptr<sampler::EpochPlan> plan;  // the plan of the epoch last described
+    Share* cache = nullptr;                    // the cache share its entries live in
   };
   class Oracle;
+  // A randomizer's slice of every slab and the directory over it: this rank's own, and one more per
+  // randomizer that handed over to it. Per slab holder, the pins and inserts outstanding (a slab that
+  // stopped serving may serve again only once both are 0) and whether it waits to start serving.
+  struct Share {
+    std::uint32_t index = 0;  // the randomizer index it was planned for
+    std::uint64_t base = 0;   // where it starts in every slab
+    std::unique_ptr<Oracle> oracle;
+    std::unique_ptr<cache::Directory> directory;  // null without a cache
+    std::vector<std::uint64_t> pins_on, pending_on;
+    std::vector<char> deferred_start;
+    std::uint64_t pending_inserts = 0;
+    std::uint64_t full_reported = 0;  // directory declines + evictions at the last window report
+  };
 
   const sampler::EpochPlan& plan(Pipeline& p, std::uint64_t epoch);
   bool describe(Pipeline& p, ConsumerState& c);
+  Pipeline make_pipeline(std::size_t index, Share* share);
+  // A share over the slabs with this randomizer index; `serving_like`: copy which slabs serve (and wait
+  // to) from it, else from the layout.
+  std::unique_ptr<Share> make_share(std::uint32_t index, const Share* serving_like);
+  Pipeline* find_pipeline(std::uint32_t index);
   Pipeline& pipeline_of(std::uint32_t index);
   ConsumerState& consumer_of(Pipeline& p, int rank);
   void tally(Pipeline& p, const EpochFigures& f, bool from_consumer);
   void maybe_print(Pipeline& p, std::uint64_t epoch);
   void send_shutdown();
-  void release(const Outstanding& out);
+  void release(Share& share, const Outstanding& out);
+  void on_stored(const transport::Message& message);
+  // Moving a randomizer: the retiring side (drained() then hand_over()) and the heir's (adopt()).
+  bool drained() const;
+  void hand_over();
+  void adopt(const Handover& h);
+  void on_forward(const transport::Message& message);
+  void on_retired(int rank);
   // Monitoring and role rebalancing (the coordinator decides, every randomizer applies).
   void report_window(bool force);
   void maybe_rebalance();
@@ -83,19 +121,14 @@ class Randomizer final : public RoleLoop {
   std::string roles_text() const;
 
   std::vector<Pipeline> pipelines_;
-  std::unique_ptr<Oracle> oracle_;
-  std::unique_ptr<cache::Directory> directory_;
-  std::uint64_t slab_base_ = 0;  // this randomizer's share starts here in every slab
-  std::uint64_t pending_inserts_ = 0;
+  std::vector<std::unique_ptr<Share>> shares_;  // [0]: this rank's own
+  std::uint64_t share_bytes_ = 0;               // of every slab per randomizer index
   std::uint64_t miss_lists_sent_ = 0, miss_lists_done_ = 0;
   bool shutdown_sent_ = false;
   bool header_printed_ = false;
-  // Role rebalancing: the role of every rank now, the ranks that get miss lists, and per slab holder the
-  // pins and inserts outstanding (a slab that stopped serving may serve again only once both are 0).
+  // Role rebalancing: the role of every rank now and the ranks that get miss lists.
   std::vector<Role> roles_;
   std::vector<int> transformers_;
-  std::vector<std::uint64_t> pins_on_, pending_on_;
-  std::vector<char> deferred_start_;
   std::uint64_t dropped_ = 0;
   std::uint64_t stale_acks_ = 0;  // insert acks from slabs that had stopped serving
   // Monitoring: hits per slab in the open window, the window clock, and on the coordinator rank the rest.
@@ -105,10 +138,18 @@ class Randomizer final : public RoleLoop {
   std::uint64_t first_epoch_ = 0;                // epoch the run starts in
   std::uint64_t point_epoch_ = 0;                // epoch being described at the last rebalance point
   std::uint64_t point_windows_ = 0;              // coordinator windows at the last rebalance point
-  std::uint64_t full_reported_ = 0;              // directory declines + evictions at the last window report
+  double cpu_reported_ = 0;                      // process CPU seconds at the last window report
   bool final_reported_ = false;                  // this (non-coordinator) randomizer sent its last report
   std::map<int, std::uint64_t> roles_sent_;      // kRole messages sent to each service rank
   std::optional<std::uint64_t> reported_epoch_;  // the describing epoch it last reported
+  // Moving a randomizer. Retiring side: told to (kRetire), handed over (then done). Heir: handovers it
+  // waits for (it must not end before they come), and consumer messages forwarded before their handover.
+  bool retiring_ = false, retired_ = false;
+  bool released_ = false;  // the coordinator let it end (R3 possible: no kRetire can come any more)
+  int heir_ = -1;
+  int shutdowns_seen_ = 0;
+  std::uint64_t awaiting_handovers_ = 0;
+  std::vector<transport::Message> early_;
   // Scratch, reused per batch.
   std::vector<std::uint64_t> ids_;
   Writer writer_;

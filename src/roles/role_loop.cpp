@@ -9,10 +9,8 @@
 #include "roles/protocol.hpp"
 
 namespace ferry::roles {
-namespace {
 
-// CPU time of the whole process (user + system): a transport's helper threads count too.
-double process_cpu_seconds() {
+double process_cpu_seconds() noexcept {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   auto seconds = [](const timeval& t) {
@@ -20,6 +18,8 @@ double process_cpu_seconds() {
   };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
+
+namespace {
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

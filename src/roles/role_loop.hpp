@@ -10,6 +10,9 @@
 
 namespace ferry::roles {
 
+// CPU time of the whole process (user + system): a transport's helper threads count too.
+double process_cpu_seconds() noexcept;
+
 class RoleLoop {
  public:
   explicit RoleLoop(Context& ctx) : ctx_(ctx) {}

@@ -116,8 +116,13 @@ void Runtime::Impl::setup_local() {
   // transformers all of them, consumers the ones of their groups (augment chains, shapes).
   // With role rebalancing a cache server may become a transformer: it opens them all too.
   const roles::Role role = ctx.role();
-  const bool may_transform =
-      role == roles::Role::transformer || (role == roles::Role::cache_server && ctx.monitor.rebalance);
+  // Where R3 may move randomizers, every randomizer opens them all too: one may retire and transform, and
+  // the coordinator's takes over the pipelines of any other.
+  const bool moving_randomizers =
+      role == roles::Role::randomizer && ctx.monitor.may_move_randomizers(ctx.layout.randomizers.size());
+  const bool may_transform = role == roles::Role::transformer ||
+                             (role == roles::Role::cache_server && ctx.monitor.rebalance) ||
+                             moving_randomizers;
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
     const auto& group = ctx.layout.groups[i];
     const bool needed =
@@ -137,8 +142,8 @@ void Runtime::Impl::setup_local() {
     }
     // A randomizer refuses, at set-up, an entry that cannot fit its share of a cache server.
     const std::uint64_t share = ctx.layout.slab_share(ctx.config.runtime);
-    if (role == roles::Role::randomizer && p.entry.fixed && !ctx.layout.cache_servers.empty() &&
-        share >= cache::SlabAllocator::kAlignment &&
+    if (role == roles::Role::randomizer && ctx.layout.randomizer_of[i] == ctx.rank && p.entry.fixed &&
+        !ctx.layout.cache_servers.empty() && share >= cache::SlabAllocator::kAlignment &&
         cache::SlabAllocator::reserved_size(p.entry.bytes) > share)
       throw ConfigError(str_cat("pipeline '", ctx.config.pipelines[i].name, "': a cache entry of ",
                                 p.entry.bytes, " bytes does not fit a cache server's share of ", share,
@@ -337,6 +342,36 @@ ServeReport Runtime::serve() {
     throw roles::RemoteFailure(named);
   }
   ServeReport report = role->run();
+  if (auto* randomizer = dynamic_cast<roles::Randomizer*>(role.get()); randomizer && randomizer->retired()) {
+    // R3: its pipelines went to the heir; this rank transforms until every randomizer is done. Its report
+    // covers both: time and control bytes added up, the cache figures of its randomizer days.
+    const roles::FormerRandomizer former{randomizer->heir(), 1 + randomizer->shutdowns_seen()};
+    role.reset();
+    try {
+      role = std::make_unique<roles::ServiceRank>(ctx, impl_->slab, former);
+    } catch (const Error& e) {
+      const std::string named = str_cat("rank ", ctx.rank, " (transformer, was randomizer): ", e.what());
+      ctx.broadcast_abort(named);
+      throw roles::RemoteFailure(named);
+    }
+    ServeReport after = role->run();
+    after.role_changes += report.role_changes;
+    after.wall_seconds += report.wall_seconds;
+    after.cpu_seconds += report.cpu_seconds;
+    after.idle_wall_seconds += report.idle_wall_seconds;
+    after.idle_cpu_seconds += report.idle_cpu_seconds;
+    after.control_bytes += report.control_bytes;
+    after.samples_described = report.samples_described;
+    after.cache_hits = report.cache_hits;
+    after.cache_misses = report.cache_misses;
+    after.cache_admitted = report.cache_admitted;
+    after.cache_declined = report.cache_declined;
+    after.cache_evictions = report.cache_evictions;
+    after.cache_peak_bytes = report.cache_peak_bytes;
+    after.cache_capacity = report.cache_capacity;
+    after.cache_dropped = report.cache_dropped;
+    report = std::move(after);
+  }
   ctx.stats_line(str_cat(
       "{\"kind\":\"serve\",\"rank\":", ctx.rank, ",\"role\":\"", report.role, "\",\"initial_role\":\"",
       report.initial_role, "\",\"role_changes\":", report.role_changes,

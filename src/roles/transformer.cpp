@@ -32,8 +32,9 @@ struct ServiceRank::Batch {
   std::exception_ptr error;
 };
 
-ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab)
-    : RoleLoop(ctx), slab_(slab), role_(ctx.role()) {
+ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab, std::optional<FormerRandomizer> former)
+    : RoleLoop(ctx), slab_(slab), role_(former ? Role::transformer : ctx.role()), former_(former) {
+  if (former_) shutdowns_ = former_->shutdowns;
   const std::size_t workers =
       ctx.pipelines.empty()
           ? 0
@@ -140,10 +141,26 @@ void ServiceRank::on_message(transport::Message& message) {
     case kDeviceReady:
       post_device_send(message);
       return;
+    case kCredit:
+    case kEpochDone:
+    case kFinished:
+      // A consumer that had not heard of the handover yet: on to the heir, as it was sent.
+      FERRY_ENFORCE(former_, role_name(role_), " got consumer message tag ", message.tag, " from rank ",
+                    message.source);
+      forward_.clear();
+      forward_.u(static_cast<std::uint64_t>(message.source)).u(message.tag).u(message.bytes.size());
+      forward_.raw(message.bytes);
+      ctx_.fabric->send(former_->heir, kForward, forward_.view());
+      return;
+    case kRelease:
+      FERRY_ENFORCE(former_, role_name(role_), " got a randomizer's release from rank ", message.source);
+      return;  // meant for the randomizer this rank was
     case kRole: {
       Reader r(message.bytes);
       RoleChange change;
       decode(r, change);
+      // As a randomizer it was told of every move; now it plays no part in the others'.
+      if (former_ && change.rank != ctx_.rank) return;
       FERRY_ENFORCE(change.rank == ctx_.rank, "role change for rank ", change.rank, " reached rank ",
                     ctx_.rank);
       const Role next = change.role == 0 ? Role::transformer : Role::cache_server;
@@ -382,7 +399,7 @@ void ServiceRank::store(transport::Message& message) {
   Reader r(message.bytes);
   InsertHeader h;
   decode(r, h);
-  Stored ack{h.group, {}};
+  Stored ack{h.group, {}, {}};
   for (std::uint64_t i = 0; i < h.count; ++i) {
     const std::uint64_t id = r.u(), offset = r.u(), length = r.u();
     auto bytes = r.raw(length);
@@ -390,6 +407,7 @@ void ServiceRank::store(transport::Message& message) {
                   " bytes at ", offset, " overruns the slab of ", slab_.size(), " bytes");
     std::memcpy(slab_.data() + offset, bytes.data(), length);
     ack.ids.push_back(id);
+    ack.offsets.push_back(offset);
     ++report_.entries_stored;
     report_.bytes_stored += length;
   }

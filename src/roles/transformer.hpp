@@ -37,10 +37,16 @@
 
 namespace ferry::roles {
 
+// A randomizer that handed its pipelines over (R3) and transforms from now on.
+struct FormerRandomizer {
+  int heir = -1;      // consumer messages that still reach this rank go there
+  int shutdowns = 0;  // kShutdown messages counted already: its own, and those it got as a randomizer
+};
+
 class ServiceRank final : public RoleLoop {
  public:
   // `slab`: this rank's cache slab (empty when it holds none).
-  ServiceRank(Context& ctx, std::span<std::byte> slab);
+  ServiceRank(Context& ctx, std::span<std::byte> slab, std::optional<FormerRandomizer> former = std::nullopt);
   ~ServiceRank() override;
 
  protected:
@@ -68,6 +74,7 @@ class ServiceRank final : public RoleLoop {
 
   std::span<std::byte> slab_;
   Role role_;
+  std::optional<FormerRandomizer> former_;
   std::map<std::size_t, EntryLayout> layouts_;  // per pipeline index (every rank that may transform)
   // [worker][pipeline index]: that worker's copy of every field's prepare chain.
   std::vector<std::map<std::size_t, std::vector<std::optional<transform::Chain>>>> chains_;
@@ -104,7 +111,7 @@ class ServiceRank final : public RoleLoop {
   std::uint64_t roles_expected_ = 0, roles_received_ = 0;  // kRole messages announced by shutdowns, applied
   std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;
-  Writer out_, insert_, ack_;
+  Writer out_, insert_, ack_, forward_;
 };
 
 }  // namespace ferry::roles

@@ -87,3 +87,78 @@ TEST(Protocol, TruncatedMessagesAreCaughtNotOverread) {
   Descriptor back;
   EXPECT_THROW(decode(r, back), ferry::InternalError);
 }
+
+// A randomizer's handover: consumers' positions, unprinted epoch tallies and the directory in eviction
+// order come back field for field; the kRetire that asks for it names the heir, and an insert ack says
+// where each entry went (its offset names the randomizer share it belongs to).
+TEST(Protocol, HandoverRetireAndStoredRoundTrip) {
+  Handover h;
+  h.share = 1;
+  HandoverPipeline p;
+  p.pipeline = 3;
+  p.consumers = {{5, 41, false}, {6, 40, false}, {7, 60, true}};
+  HandoverEpoch e;
+  e.sum.pipeline = 3;
+  e.sum.epoch = 2;
+  e.sum.samples = 960;
+  e.sum.hits = 400;
+  e.sum.busy_us = 12345;
+  e.consumers_reported = 1;
+  e.miss_lists = 17;
+  e.layout = "c[2] t[3,4]";
+  p.epochs = {e};
+  h.pipelines = {p};
+  for (std::uint64_t i = 0; i < 5; ++i)
+    h.entries.push_back({9, 100 + i, static_cast<std::uint32_t>(i % 2), i * 448, 420});
+  Writer w;
+  encode(w, h);
+  Reader r(w.view());
+  Handover back;
+  decode(r, back);
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(back.share, 1u);
+  ASSERT_EQ(back.pipelines.size(), 1u);
+  const auto& bp = back.pipelines[0];
+  EXPECT_EQ(bp.pipeline, 3u);
+  ASSERT_EQ(bp.consumers.size(), 3u);
+  for (std::size_t c = 0; c < 3; ++c) {
+    EXPECT_EQ(bp.consumers[c].rank, p.consumers[c].rank);
+    EXPECT_EQ(bp.consumers[c].next_seq, p.consumers[c].next_seq);
+    EXPECT_EQ(bp.consumers[c].finished, p.consumers[c].finished);
+  }
+  ASSERT_EQ(bp.epochs.size(), 1u);
+  EXPECT_EQ(bp.epochs[0].sum.epoch, 2u);
+  EXPECT_EQ(bp.epochs[0].sum.hits, 400u);
+  EXPECT_EQ(bp.epochs[0].sum.busy_us, 12345u);
+  EXPECT_EQ(bp.epochs[0].consumers_reported, 1u);
+  EXPECT_EQ(bp.epochs[0].miss_lists, 17u);
+  EXPECT_EQ(bp.epochs[0].layout, "c[2] t[3,4]");
+  ASSERT_EQ(back.entries.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(back.entries[i].group, 9u);
+    EXPECT_EQ(back.entries[i].id, 100 + i);
+    EXPECT_EQ(back.entries[i].server, i % 2);
+    EXPECT_EQ(back.entries[i].offset, i * 448);
+    EXPECT_EQ(back.entries[i].bytes, 420u);
+  }
+
+  for (const std::int32_t heir : {-1, 0, 4}) {
+    Writer rw;
+    encode(rw, RoleChange{1, 0, 3, "why", heir});
+    Reader rr(rw.view());
+    RoleChange change;
+    decode(rr, change);
+    EXPECT_TRUE(rr.done());
+    EXPECT_EQ(change.heir, heir);
+    EXPECT_EQ(change.why, "why");
+  }
+
+  Writer sw;
+  encode(sw, Stored{9, {4, 7}, {64, 1 << 20}});
+  Reader sr(sw.view());
+  Stored stored;
+  decode(sr, stored);
+  EXPECT_TRUE(sr.done());
+  EXPECT_EQ(stored.ids, (std::vector<std::uint64_t>{4, 7}));
+  EXPECT_EQ(stored.offsets, (std::vector<std::uint64_t>{64, 1 << 20}));
+}

@@ -341,6 +341,104 @@ TEST_P(RebalanceTwoRandomizers, RebalancingGoesOnAfterTheCoordinatorsPipelinesEn
   expect_one_move_for_the_second(two_randomizers(first, second), "after the coordinator's pipeline");
 }
 
+// The R3 tests' marks: R3 fires when consumers wait and the transformers are at least half busy (the MPI
+// transport's per-message costs keep one transformer near 0.7 busy on 2 cores, the default mark), and R1
+// only below 5 % busy: with two transformers after the move and a full static cache, R1 would otherwise
+// give the cache server role to the only transformer that holds a slab.
+void r3_only(Config& config) {
+  config.monitor.role_busy = 0.5;
+  config.monitor.role_idle = 0.05;
+}
+
+// R3 end to end: two randomizers (two cache IDs), one cache server and one transformer that an expensive
+// prepare stage (R2's) saturates, four consumers in both pipelines. Consumers wait, no cache server can be
+// spared (it is the only one), and the second randomizer has little to do: at the end of epoch 0 it drains,
+// hands its pipeline and its share of the cache to the coordinator's randomizer, and transforms from then on.
+// Against the same job with monitor.role_randomizers off (no move at all):
+//   - every batch of both pipelines equals LocalLoader's (same samples once per epoch, same order, bytes);
+//   - the second pipeline keeps its hit rate through the handover: its cache entries moved with it;
+//   - the former randomizer prepares samples.
+TEST_P(RebalanceTwoRandomizers, R3IdleRandomizerHandsOverAndTransforms) {
+  const PipelineConfig first = expensive_pipeline("first", 81, 3, 160, 40);
+  const PipelineConfig second = expensive_pipeline("second", 82, 3, 160, 40);
+  const std::uint64_t entry = 40 * 40 * 3 * 4 + 64;  // 19200 bytes of image + the label, 64-byte aligned
+  std::vector<double> hits_with, hits_without, wait_with, wait_without;
+  for (const bool move : {false, true}) {
+    Config config = base(1, 1);  // 2 randomizers, 1 cache server, 1 transformer: 4 consumers
+    config.runtime.randomizers = 2;
+    config.runtime.cache_bytes = 2 * 240 * entry;  // each share holds half of a pipeline's 480 samples
+    config.monitor.role_randomizers = move;
+    r3_only(config);
+    PipelineConfig a = first, b = second;
+    a.cache_id = 0;
+    b.cache_id = 1;
+    config.pipelines = {a, b};
+    const JobResult r = run_job(config);
+    for (std::size_t i = 0; i < 2; ++i) expect_local_loader_batches(config.pipelines[i], r, 4, i);
+    const Roles roles = gather_roles(r);
+    auto& hits = move ? hits_with : hits_without;
+    auto& wait = move ? wait_with : wait_without;
+    for (std::size_t e = 0; e < 3; ++e) {
+      hits.push_back(hit_rate(r, 1, e));
+      double w = r.consumer ? r.epoch_counters.at(1).at(e).wait_seconds : 0.0, all = 0;
+      MPI_Allreduce(&w, &all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+      wait.push_back(all);
+    }
+    if (!move) {
+      EXPECT_EQ(roles.randomizer_moves, 0u) << "without R3 nothing moves (the only cache server stays)";
+      continue;
+    }
+    EXPECT_EQ(roles.randomizer_moves, 1u) << "the coordinator decides one move";
+    EXPECT_EQ(roles.moved_ranks, 1u);
+    EXPECT_EQ(roles.moved_from, "randomizer");
+    EXPECT_EQ(roles.moved_to, "transformer");
+    EXPECT_GT(roles.moved_prepared, 0u) << "the former randomizer got no miss list";
+    EXPECT_EQ(roles.dropped, 0u) << "every cache entry moved with its pipeline";
+  }
+  if (world_rank() == 0)
+    for (std::size_t e = 0; e < 3; ++e)
+      std::printf(
+          "R3 epoch %zu, pipeline 'second': hit rate %.3f without the move, %.3f with; consumers "
+          "waited %.3f s and %.3f s\n",
+          e, hits_without[e], hits_with[e], wait_without[e], wait_with[e]);
+  // Static fill: epoch 0 fills the share with half of the dataset, later epochs hit it. Had the entries been
+  // dropped at the handover (start of epoch 1), epoch 1 would start over from an empty share.
+  for (std::size_t e : {1, 2}) {
+    EXPECT_GT(hits_without[e], 0.4) << "epoch " << e;
+    EXPECT_NEAR(hits_with[e], hits_without[e], 0.02) << "epoch " << e;
+  }
+}
+
+// R3 in the middle of an epoch (a rebalance point every coordinator window): the randomizer is told to
+// retire while its consumers hold prefetched batches, inserts are in flight and its share is partly filled.
+// It drains, the heir goes on filling the share, and every batch of both pipelines equals LocalLoader's.
+// Each share holds its whole pipeline, so the cache is never full: R1 cannot fire on the short spans of
+// one window, and epochs 1 and 2 are all hits only if every entry admitted before the move moved with it.
+TEST_P(RebalanceTwoRandomizers, R3MidEpochHandoverKeepsOrderBytesAndEntries) {
+  Config config = base(1, 1);
+  config.runtime.randomizers = 2;
+  config.runtime.cache_bytes = 2 * 480 * (40 * 40 * 3 * 4 + 64);
+  config.monitor.rebalance_windows = 1;
+  config.monitor.window_ms = 10;
+  r3_only(config);
+  PipelineConfig a = expensive_pipeline("first", 91, 3, 160, 40);
+  PipelineConfig b = expensive_pipeline("second", 92, 3, 160, 40);
+  a.cache_id = 0;
+  b.cache_id = 1;
+  config.pipelines = {a, b};
+  const JobResult r = run_job(config);
+  for (std::size_t i = 0; i < 2; ++i) expect_local_loader_batches(config.pipelines[i], r, 4, i);
+  const Roles roles = gather_roles(r);
+  EXPECT_EQ(roles.moved_from, "randomizer");
+  EXPECT_EQ(roles.moved_to, "transformer");
+  EXPECT_EQ(roles.dropped, 0u);
+  for (std::size_t e : {1, 2}) {
+    const double rate = hit_rate(r, 1, e);
+    if (world_rank() == 0) std::printf("R3 mid-epoch: second pipeline epoch %zu hit rate %.3f\n", e, rate);
+    EXPECT_EQ(rate, 1.0) << "epoch " << e;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, RebalanceTwoRandomizers, ::testing::Values("ucx", "mpi"),
                          [](const auto& info) { return info.param; });
 
