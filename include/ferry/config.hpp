@@ -71,7 +71,7 @@ struct MonitorConfig {
   // randomizer may become a transformer (R3).
   bool rebalance = false;
   int rebalance_windows = 0;     // 0: at epoch boundaries; K > 0: also every K coordinator windows
-  double role_idle = 0.3;        // transformers below this busy fraction are idle (R1: one becomes a server)
+  double role_idle = 0.3;        // transformers (R1), and two randomizers together (R3), below this are idle
   double role_busy = 0.7;        // transformers at or above it are saturated (R2: a server becomes one)
   double role_wait = 0.1;        // consumers starve when waiting at least this fraction of their time
   double role_min_hits = 0.1;    // a cache server serving under this share of samples may stop serving

@@ -322,8 +322,10 @@ void add_monitor_keys(std::vector<KeyDef>& k) {
   k.push_back(monitor_integer("monitor.rebalance_windows", 0, 1 << 20,
                               "0: rebalance at epoch boundaries; K: also every K windows",
                               &M::rebalance_windows));
-  k.push_back(
-      monitor_fraction("monitor.role_idle", "transformers below this busy fraction are idle", &M::role_idle));
+  k.push_back(monitor_fraction(
+      "monitor.role_idle",
+      "transformers (R1), and two randomizers together (R3), below this busy fraction are idle",
+      &M::role_idle));
   k.push_back(monitor_fraction("monitor.role_busy",
                                "transformers at or above this busy fraction are saturated", &M::role_busy));
   k.push_back(monitor_fraction("monitor.role_wait", "consumers starve waiting this fraction of their time",
