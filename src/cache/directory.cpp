@@ -172,23 +172,27 @@ std::uint64_t Directory::drop_server(std::uint32_t server) {
 
 std::vector<std::pair<Key, Location>> Directory::stored_entries() const {
   FERRY_ENFORCE(stats_.pending == 0, "handover of a directory with ", stats_.pending, " pending entries");
-  std::vector<std::pair<Key, Location>> out;
+  std::vector<std::pair<Key, Location>> out, pinned;
   out.reserve(entries_.size());
+  const auto by_place = [](const auto& a, const auto& b) {
+    return std::tie(a.second.server, a.second.offset) < std::tie(b.second.server, b.second.offset);
+  };
   if (policy_ == Policy::lru) {
-    // Unpinned stored entries are exactly the evictable lists; anything else is pinned.
+    // The unpinned stored entries are exactly the evictable lists, least recently used first; the pinned
+    // ones go last (in use now: the most recent, and their final unpin files them as such anyway).
     for (const Server& server : servers_)
       for (const Entry* e = server.evictable.front(); e != nullptr; e = e->next)
         out.emplace_back(e->key, e->location);
-    FERRY_ENFORCE(out.size() == entries_.size(), "handover of a directory with pinned entries");
+    for (const auto& [key, entry] : entries_)
+      if (entry.pins > 0) pinned.emplace_back(key, entry.location);
+    std::sort(pinned.begin(), pinned.end(), by_place);
+    out.insert(out.end(), pinned.begin(), pinned.end());
+    FERRY_ENFORCE(out.size() == entries_.size(), "LRU lists hold ", out.size(), " of ", entries_.size(),
+                  " stored entries");
     return out;
   }
-  for (const auto& [key, entry] : entries_) {
-    FERRY_ENFORCE(entry.pins == 0, "handover of a directory with pinned entries");
-    out.emplace_back(key, entry.location);
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.second.server, a.second.offset) < std::tie(b.second.server, b.second.offset);
-  });
+  for (const auto& [key, entry] : entries_) out.emplace_back(key, entry.location);
+  std::sort(out.begin(), out.end(), by_place);
   return out;
 }
 

@@ -96,8 +96,9 @@ class Directory {
   std::uint64_t drop_server(std::uint32_t server);
 
   // A randomizer's handover (docs/heterogeneous.md, "Moving a randomizer"): every stored entry, server by
-  // server, in the order the policy would evict them (lru: least recently used first; otherwise by offset).
-  // Only when nothing is pinned or pending (the randomizer drained its batches first): InternalError else.
+  // server, in the order the policy would evict them (lru: least recently used first, the pinned ones
+  // last; otherwise by offset). Pins are not part of it (the batches that hold them are handed over).
+  // Only when nothing is pending (the randomizer waited for its inserts first): InternalError else.
   std::vector<std::pair<Key, Location>> stored_entries() const;
   // Puts back a stored entry at the location it has in the slab (the handing-over directory's): no bytes
   // move. false, and nothing changes, when its server does not serve here, the key is known already or the

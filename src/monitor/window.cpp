@@ -93,6 +93,7 @@ void put(Writer& w, const RankStats& s) {
   w.u64(s.cache_full);
   w.u64(s.describing_epoch);
   w.boolean(s.randomizer_done);
+  w.boolean(s.randomizer);
 }
 
 RankStats get_rank(Reader& r) {
@@ -117,6 +118,7 @@ RankStats get_rank(Reader& r) {
   s.cache_full = r.u64();
   s.describing_epoch = r.u64();
   s.randomizer_done = r.boolean();
+  s.randomizer = r.boolean();
   return s;
 }
 

@@ -86,6 +86,8 @@ struct RankStats {
   // (then it sends one last report), so the coordinator rebalances for pipelines other than its own.
   std::uint64_t describing_epoch = 0;
   bool randomizer_done = false;
+  // Sent by a randomizer (its busy_ns is then the CPU time its process used: R3 reads it).
+  bool randomizer = false;
 
   // Transformation busy fraction in [0, 1] (0 when the rank has no workers or the window is empty).
   double busy_fraction() const noexcept;

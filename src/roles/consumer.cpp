@@ -67,6 +67,7 @@ struct ConsumerEngine::Pipe {
   sampler::ShareSpec share;
   std::uint32_t my_index = 0;  // in the pipeline's consumer group
   int randomizer = 0;  // the one that described the last batch (kCredit, kEpochDone and kFinished go there)
+  std::uint64_t epochs_reported = 0;  // kEpochDone sent: kFinished says how many, so none is left behind
   std::uint64_t batches_per_epoch = 0, total = 0, next_seq = 0;
   bool holding = false, finished = false;
   std::vector<Slot> ring;
@@ -568,7 +569,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     if (!p.finished) {
       p.finished = true;
       Writer w;
-      w.u(p.runtime->index);
+      w.u(p.runtime->index).u(p.epochs_reported);
       ctx_.fabric->send(p.randomizer, kFinished, w.view());
     }
     return nullptr;
@@ -626,6 +627,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     Writer w;
     encode(w, f);
     ctx_.fabric->send(p.randomizer, kEpochDone, w.view());
+    ++p.epochs_reported;
     ctx_.stats_line(str_cat("{\"kind\":\"consumer_epoch\",\"rank\":", ctx_.rank, ",\"pipeline\":\"",
                             p.config->name, "\",\"epoch\":", epoch, ",\"samples\":", f.samples,
                             ",\"hits\":", f.hits, ",\"misses\":", f.misses, ",\"bytes\":", f.bytes,
@@ -699,7 +701,7 @@ void ConsumerEngine::finish_all(bool failing) noexcept {
     try {
       p->finished = true;
       Writer w;
-      w.u(p->runtime->index);
+      w.u(p->runtime->index).u(p->epochs_reported);
       ctx_.fabric->send(p->randomizer, kFinished, w.view());
     } catch (const std::exception& e) {
       log::warn("could not tell randomizer {} that pipeline '{}' is done: {}", p->randomizer, p->config->name,

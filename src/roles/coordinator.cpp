@@ -44,15 +44,20 @@ void Coordinator::retiring(int rank) {
 }
 
 void Coordinator::retired(int rank) {
+  // Called on the handover and on kRetired, whichever comes first (they may overtake each other).
   retiring_.erase(rank);
-  retired_.insert(rank);
+  if (!retired_.insert(rank).second) return;
   others_.erase(static_cast<std::uint32_t>(rank));
+  // Its randomizer windows say nothing of it as a transformer.
+  span_.ranks.erase(static_cast<std::uint32_t>(rank));
   // A transformation rank routes by the job list: the one in force now, not the next change.
   if (jobs_sent_) ctx_.fabric->send(rank, kJobs, monitor::encode(jobs_));
 }
 
 void Coordinator::add(monitor::RankStats stats) {
   const int from = static_cast<int>(stats.rank);
+  // The last window of a randomizer that retired, overtaken by its kRetired or handover: nothing to count.
+  if (stats.randomizer && retired_.count(from)) return;
   if (ctx_.layout.role.at(stats.rank) == Role::randomizer && from != ctx_.rank && !retired_.count(from)) {
     Other& o = others_[stats.rank];
     o.epoch = std::max(o.epoch, stats.describing_epoch);
@@ -225,9 +230,11 @@ monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles) const {
       monitor::RandomizerView v;
       v.rank = static_cast<std::uint32_t>(r);
       v.coordinator = self;
-      if (auto it = span_.ranks.find(v.rank); it != span_.ranks.end() && it->second.window_ns > 0)
-        v.busy = std::min(
-            1.0, static_cast<double>(it->second.busy_ns) / static_cast<double>(it->second.window_ns));
+      // One that sent no window in the span is no evidence of idling (the coordinator's own is always in).
+      const auto it = span_.ranks.find(v.rank);
+      if (it == span_.ranks.end() || it->second.window_ns == 0) continue;
+      v.busy =
+          std::min(1.0, static_cast<double>(it->second.busy_ns) / static_cast<double>(it->second.window_ns));
       view.randomizers.push_back(v);
     }
   }

@@ -184,7 +184,14 @@ void encode(Writer& w, const Handover& h) {
   w.u(h.share).u(h.pipelines.size());
   for (const auto& p : h.pipelines) {
     w.u(p.pipeline).u(p.consumers.size());
-    for (const auto& c : p.consumers) w.u(static_cast<std::uint64_t>(c.rank)).u(c.next_seq).u(c.finished);
+    for (const auto& c : p.consumers) {
+      w.u(static_cast<std::uint64_t>(c.rank)).u(c.next_seq).u(c.finished).u(c.epochs_reported);
+      w.u(c.epochs_announced).u(c.outstanding.size());
+      for (const auto& b : c.outstanding) {
+        w.u(b.epoch).u(b.batch).u(b.pins.size());
+        for (const auto& pin : b.pins) w.u(pin.group).u(pin.id).u(pin.server);
+      }
+    }
     w.u(p.epochs.size());
     for (const auto& e : p.epochs) {
       encode(w, e.sum);
@@ -206,6 +213,19 @@ void decode(Reader& r, Handover& h) {
       c.rank = static_cast<std::int32_t>(r.u());
       c.next_seq = r.u();
       c.finished = r.u() != 0;
+      c.epochs_reported = r.u();
+      c.epochs_announced = r.u();
+      c.outstanding.resize(r.u());
+      for (auto& b : c.outstanding) {
+        b.epoch = r.u();
+        b.batch = r.u();
+        b.pins.resize(r.u());
+        for (auto& pin : b.pins) {
+          pin.group = r.u();
+          pin.id = r.u();
+          pin.server = static_cast<std::uint32_t>(r.u());
+        }
+      }
     }
     p.epochs.resize(r.u());
     for (auto& e : p.epochs) {

@@ -137,12 +137,24 @@ void encode(Writer& w, const EpochFigures& f);
 void decode(Reader& r, EpochFigures& f);
 
 // ---- retiring randomizer -> heir ----------------------------------------------------------------------
-// Sent once the retiring randomizer has drained: no batch outstanding, no insert or miss list unanswered,
-// so nothing is pinned or pending and every consumer's position is where the heir goes on from.
+// Sent once the retiring randomizer has no insert or miss list unanswered (so nothing is pending): each
+// consumer's position, its batches described and not yet credited with their pins (the heir pins them
+// again; the credits reach it directly or forwarded), and the directory.
+struct HandoverPin {
+  std::uint64_t group = 0, id = 0;
+  std::uint32_t server = 0;  // slab holder index
+};
+struct HandoverBatch {
+  std::uint64_t epoch = 0, batch = 0;
+  std::vector<HandoverPin> pins;
+};
 struct HandoverConsumer {
   std::int32_t rank = 0;
   std::uint64_t next_seq = 0;  // the next batch to describe for it
   bool finished = false;
+  std::uint64_t epochs_reported = 0;       // its kEpochDone messages received
+  std::uint64_t epochs_announced = 0;      // ... and how many it said it sent (with kFinished)
+  std::vector<HandoverBatch> outstanding;  // described, not credited, oldest first
 };
 struct HandoverEpoch {  // an epoch whose table line is not printed yet
   EpochFigures sum;     // sum.epoch names it

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <set>
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -93,7 +95,8 @@ Randomizer::Pipeline Randomizer::make_pipeline(std::size_t i, Share* share) {
   return p;
 }
 
-std::unique_ptr<Randomizer::Share> Randomizer::make_share(std::uint32_t index, const Share* serving_like) {
+std::unique_ptr<Randomizer::Share> Randomizer::make_share(std::uint32_t index, const Share* serving_like,
+                                                          const std::vector<char>* hold) {
   const Layout& layout = ctx_.layout;
   auto share = std::make_unique<Share>();
   share->index = index;
@@ -115,6 +118,21 @@ std::unique_ptr<Randomizer::Share> Randomizer::make_share(std::uint32_t index, c
                             : layout.role[static_cast<std::size_t>(holder)] == Role::cache_server);
     }
     if (serving_like) share->deferred_start = serving_like->deferred_start;
+    // Slabs to hold back: they start once this share's pins on them are released.
+    for (std::size_t s = 0; hold && s < holders; ++s)
+      if ((*hold)[s] && serving[s]) {
+        serving[s] = false;
+        share->deferred_start[s] = 1;
+      }
+    // A directory needs a serving slab. If every one is held back (role changes that the two randomizers
+    // applied at different times), the share goes without a cache rather than write under a reader.
+    if (std::none_of(serving.begin(), serving.end(), [](bool b) { return b; })) {
+      log::warn(
+          "share {}: every serving slab still has readers of dropped entries; its pipelines go on "
+          "without the cache",
+          index);
+      return share;
+    }
     share->directory = std::make_unique<cache::Directory>(static_cast<std::uint32_t>(holders), share_bytes_,
                                                           policy, share->oracle.get(), std::move(serving));
   }
@@ -240,11 +258,15 @@ void Randomizer::on_message(transport::Message& message) {
       decode(r, credit);
       auto& p = pipeline_of(credit.pipeline);
       auto& c = consumer_of(p, message.source);
-      FERRY_ENFORCE(!c.outstanding.empty() && c.outstanding.front().epoch == credit.epoch &&
-                        c.outstanding.front().batch == credit.batch,
-                    "credit for a batch that is not the oldest outstanding one");
-      release(*p.cache, c.outstanding.front());
-      c.outstanding.pop_front();
+      // Credits come in order from the consumer, but after a handover (R3) some come forwarded by the
+      // retired randomizer and may arrive after later ones sent here directly: match, do not assume.
+      const auto it = std::find_if(c.outstanding.begin(), c.outstanding.end(), [&](const Outstanding& o) {
+        return o.epoch == credit.epoch && o.batch == credit.batch;
+      });
+      FERRY_ENFORCE(it != c.outstanding.end(), "credit from rank ", message.source, " for batch ",
+                    credit.batch, " of epoch ", credit.epoch, ", which is not outstanding");
+      release(*p.cache, *it);
+      c.outstanding.erase(it);
       break;
     }
     case kFinished: {
@@ -253,14 +275,20 @@ void Randomizer::on_message(transport::Message& message) {
       for (auto& out : c.outstanding) release(*p.cache, out);
       c.outstanding.clear();
       c.finished = true;
+      // How many epoch reports it sent: one may still be on its way (another tag may overtake it).
+      c.epochs_announced = r.done() ? c.epochs_reported : r.u();
       break;
     }
     case kEpochDone:
     case kMissDone: {
       EpochFigures f;
       decode(r, f);
-      if (message.tag == kMissDone) ++miss_lists_done_;
-      tally(pipeline_of(f.pipeline), f, message.tag == kEpochDone);
+      auto& p = pipeline_of(f.pipeline);
+      if (message.tag == kMissDone)
+        ++miss_lists_done_;
+      else
+        ++consumer_of(p, message.source).epochs_reported;
+      tally(p, f, message.tag == kEpochDone);
       break;
     }
     case kStats:
@@ -293,12 +321,13 @@ void Randomizer::on_message(transport::Message& message) {
                     " did not wait for");
       adopt(h);
       --awaiting_handovers_;
+      if (coordinator_) coordinator_->retired(message.source);  // or on kRetired, whichever comes first
       log::info("rank {}: took over {} pipeline(s) and {} cache entries from rank {}", ctx_.rank,
                 h.pipelines.size(), h.entries.size(), message.source);
-      // Consumer messages forwarded ahead of the handover.
+      // Consumer messages forwarded ahead of their handover (this one's, or another's still on its way).
       std::vector<transport::Message> early = std::move(early_);
       early_.clear();
-      for (auto& m : early) on_message(m);
+      for (auto& m : early) dispatch_forwarded(std::move(m));
       break;
     }
     case kRetired:
@@ -323,7 +352,7 @@ void Randomizer::release(Share& share, const Outstanding& out) {
   for (std::size_t i = 0; i < out.pinned.size(); ++i) {
     // False when the slab stopped serving: the pin died with the entry (which may live elsewhere now, with
     // pins of its own that this credit must not release).
-    share.directory->unpin(out.pinned[i], out.servers[i]);
+    if (share.directory) share.directory->unpin(out.pinned[i], out.servers[i]);
     --share.pins_on[out.servers[i]];
   }
 }
@@ -379,6 +408,7 @@ void Randomizer::report_window(bool force) {
       stats.window_ns, static_cast<std::uint64_t>(std::max(cpu - cpu_reported_, 0.0) * 1e9));
   cpu_reported_ = cpu;
   stats.workers = 1;
+  stats.randomizer = true;
   stats.describing_epoch = describing_epoch().value_or(0);
   stats.randomizer_done = own_work_done();
   clock_.restart(now);
@@ -463,9 +493,11 @@ void Randomizer::maybe_rebalance() {
       if (r != ctx_.rank) ctx_.fabric->send(r, kRole, w.view());
   }
   if (move) {
-    move_json = str_cat("{\"rank\":", move->rank, ",\"from\":\"", monitor::to_string(move->from),
-                        "\",\"to\":\"", monitor::to_string(move->to), "\",\"rule\":\"",
-                        monitor::to_string(move->rule), "\",\"why\":\"", move->why, "\"}");
+    move_json =
+        str_cat("{\"rank\":", move->rank, ",\"from\":\"", monitor::to_string(move->from), "\",\"to\":\"",
+                monitor::to_string(move->to), "\",\"rule\":\"", monitor::to_string(move->rule),
+                "\",\"why\":\"", move->why, "\"",
+                move->from == monitor::ServiceRole::randomizer ? str_cat(",\"heir\":", move->heir) : "", "}");
   } else {
     log::debug("rebalance point at epoch {}: no move ({}{})", epoch, view.warm ? "" : "cold cache; ",
                figures);
@@ -581,7 +613,7 @@ void Randomizer::after_messages() {
 bool Randomizer::own_work_done() const {
   for (const auto& p : pipelines_)
     for (const auto& c : p.consumers)
-      if (!c.finished) return false;
+      if (!c.finished || c.epochs_reported < c.epochs_announced) return false;
   for (const auto& share : shares_)
     if (share->pending_inserts != 0) return false;
   return miss_lists_done_ == miss_lists_sent_;
@@ -623,9 +655,8 @@ void Randomizer::send_shutdown() {
 }
 
 bool Randomizer::drained() const {
-  for (const auto& p : pipelines_)
-    for (const auto& c : p.consumers)
-      if (!c.outstanding.empty()) return false;
+  // Outstanding batches are handed over (a consumer credits one only when it asks for the next batch of that
+  // pipeline: waiting for it could wait for ever). Inserts and miss lists are answered by service ranks.
   for (const auto& share : shares_)
     if (share->pending_inserts != 0) return false;
   return miss_lists_done_ == miss_lists_sent_;
@@ -639,7 +670,16 @@ void Randomizer::hand_over() {
   for (const auto& p : pipelines_) {
     HandoverPipeline hp;
     hp.pipeline = static_cast<std::uint32_t>(p.runtime->index);
-    for (const auto& c : p.consumers) hp.consumers.push_back({c.rank, c.next_seq, c.finished});
+    for (const auto& c : p.consumers) {
+      HandoverConsumer hc{c.rank, c.next_seq, c.finished, c.epochs_reported, c.epochs_announced, {}};
+      for (const auto& out : c.outstanding) {
+        HandoverBatch b{out.epoch, out.batch, {}};
+        for (std::size_t i = 0; i < out.pinned.size(); ++i)
+          b.pins.push_back({out.pinned[i].group, out.pinned[i].id, out.servers[i]});
+        hc.outstanding.push_back(std::move(b));
+      }
+      hp.consumers.push_back(std::move(hc));
+    }
     for (const auto& [epoch, t] : p.epochs) {
       if (t.printed) continue;
       EpochFigures sum = t.sum;
@@ -672,15 +712,32 @@ void Randomizer::hand_over() {
 }
 
 void Randomizer::adopt(const Handover& h) {
-  auto owned = make_share(h.share, shares_.front().get());
+  // Pins of handed-over batches on entries that are gone (their slab stopped serving before the handover):
+  // consumers may still read those bytes, so such a slab must not take entries in this share until the
+  // batches are credited; it waits like any slab that stops and serves again (deferred start).
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint32_t> where;
+  for (const auto& e : h.entries) where[{e.group, e.id}] = e.server;
+  std::vector<char> hold(ctx_.layout.slab_holders.size(), 0);
+  for (const auto& hp : h.pipelines)
+    for (const auto& c : hp.consumers)
+      for (const auto& b : c.outstanding)
+        for (const auto& pin : b.pins) {
+          const auto it = where.find({pin.group, pin.id});
+          if (it == where.end() || it->second != pin.server) hold.at(pin.server) = 1;
+        }
+  auto owned = make_share(h.share, shares_.front().get(), &hold);
   Share* share = owned.get();
   shares_.push_back(std::move(owned));
-  // Every entry where it is: no byte moves. An entry on a slab that stopped serving meanwhile (a role change
-  // the retiring randomizer had not applied yet) is left out, and counted as dropped.
+  // Every entry where it is: no byte moves. An entry on a slab that does not serve here (a role change the
+  // retiring randomizer had not applied yet) is left out, and counted as dropped.
   std::uint64_t left_out = 0;
-  for (const auto& e : h.entries)
-    if (!share->directory || !share->directory->restore({e.group, e.id}, {e.server, e.offset, e.bytes}))
+  where.clear();
+  for (const auto& e : h.entries) {
+    if (share->directory && share->directory->restore({e.group, e.id}, {e.server, e.offset, e.bytes}))
+      where[{e.group, e.id}] = e.server;
+    else
       ++left_out;
+  }
   dropped_ += left_out;
   if (left_out)
     log::info("handover: {} cache entries on slabs that no longer serve dropped (counted)", left_out);
@@ -691,11 +748,28 @@ void Randomizer::adopt(const Handover& h) {
     FERRY_ENFORCE(p.consumers.size() == hp.consumers.size(), "handover of pipeline ", hp.pipeline, " with ",
                   hp.consumers.size(), " consumers, its group has ", p.consumers.size());
     for (std::size_t c = 0; c < hp.consumers.size(); ++c) {
-      FERRY_ENFORCE(p.consumers[c].rank == hp.consumers[c].rank, "handover of pipeline ", hp.pipeline,
-                    ": consumer ", c, " is rank ", hp.consumers[c].rank, ", its group says ",
-                    p.consumers[c].rank);
-      p.consumers[c].next_seq = hp.consumers[c].next_seq;
-      p.consumers[c].finished = hp.consumers[c].finished;
+      const HandoverConsumer& from = hp.consumers[c];
+      ConsumerState& to = p.consumers[c];
+      FERRY_ENFORCE(to.rank == from.rank, "handover of pipeline ", hp.pipeline, ": consumer ", c, " is rank ",
+                    from.rank, ", its group says ", to.rank);
+      to.next_seq = from.next_seq;
+      to.finished = from.finished;
+      to.epochs_reported = from.epochs_reported;
+      to.epochs_announced = from.epochs_announced;
+      // Its batches not yet credited: pinned again here (release() unpins them at the credit). A pin whose
+      // entry is gone is counted on its slab all the same, which keeps that slab from restarting under it.
+      for (const auto& b : from.outstanding) {
+        Outstanding out{b.epoch, b.batch, {}, {}};
+        for (const auto& pin : b.pins) {
+          const cache::Key key{pin.group, pin.id};
+          const auto it = where.find({pin.group, pin.id});
+          if (share->directory && it != where.end() && it->second == pin.server) share->directory->pin(key);
+          out.pinned.push_back(key);
+          out.servers.push_back(pin.server);
+          ++share->pins_on.at(pin.server);
+        }
+        to.outstanding.push_back(std::move(out));
+      }
     }
     for (const auto& e : hp.epochs) {
       EpochTally& t = p.epochs[e.sum.epoch];
@@ -718,6 +792,10 @@ void Randomizer::on_forward(const transport::Message& message) {
                 m.tag, " from rank ", message.source);
   const auto bytes = r.raw(r.u());
   m.bytes.assign(bytes.begin(), bytes.end());
+  dispatch_forwarded(std::move(m));
+}
+
+void Randomizer::dispatch_forwarded(transport::Message m) {
   Reader first(m.bytes);
   const auto pipeline = static_cast<std::uint32_t>(first.u());  // every one of them starts with the pipeline
   if (!find_pipeline(pipeline)) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "cache/directory.hpp"
@@ -55,6 +56,8 @@ class Randomizer final : public RoleLoop {
     std::uint64_t next_seq = 0;
     std::deque<Outstanding> outstanding;
     bool finished = false;
+    std::uint64_t epochs_reported = 0;   // kEpochDone received from it
+    std::uint64_t epochs_announced = 0;  // kEpochDone it sent, as its kFinished says (done waits for them)
   };
   struct EpochTally {
     EpochFigures sum;
@@ -93,8 +96,9 @@ class Randomizer final : public RoleLoop {
   bool describe(Pipeline& p, ConsumerState& c);
   Pipeline make_pipeline(std::size_t index, Share* share);
   // A share over the slabs with this randomizer index; `serving_like`: copy which slabs serve (and wait
-  // to) from it, else from the layout.
-  std::unique_ptr<Share> make_share(std::uint32_t index, const Share* serving_like);
+  // to) from it, else from the layout; `hold`: slabs that wait to serve until the share's pins drain.
+  std::unique_ptr<Share> make_share(std::uint32_t index, const Share* serving_like,
+                                    const std::vector<char>* hold = nullptr);
   Pipeline* find_pipeline(std::uint32_t index);
   Pipeline& pipeline_of(std::uint32_t index);
   ConsumerState& consumer_of(Pipeline& p, int rank);
@@ -108,6 +112,7 @@ class Randomizer final : public RoleLoop {
   void hand_over();
   void adopt(const Handover& h);
   void on_forward(const transport::Message& message);
+  void dispatch_forwarded(transport::Message m);
   void on_retired(int rank);
   // Monitoring and role rebalancing (the coordinator decides, every randomizer applies).
   void report_window(bool force);

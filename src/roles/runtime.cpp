@@ -336,7 +336,7 @@ ServeReport Runtime::serve() {
       case roles::Role::consumer:
         break;
     }
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // Error, or a worker thread that could not start
     const std::string named = str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), "): ", e.what());
     ctx.broadcast_abort(named);
     throw roles::RemoteFailure(named);
@@ -349,7 +349,7 @@ ServeReport Runtime::serve() {
     role.reset();
     try {
       role = std::make_unique<roles::ServiceRank>(ctx, impl_->slab, former);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // Error, or a worker thread that could not start
       const std::string named = str_cat("rank ", ctx.rank, " (transformer, was randomizer): ", e.what());
       ctx.broadcast_abort(named);
       throw roles::RemoteFailure(named);

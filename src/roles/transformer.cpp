@@ -151,10 +151,15 @@ void ServiceRank::on_message(transport::Message& message) {
       forward_.u(static_cast<std::uint64_t>(message.source)).u(message.tag).u(message.bytes.size());
       forward_.raw(message.bytes);
       ctx_.fabric->send(former_->heir, kForward, forward_.view());
+      ++forwarded_;
       return;
     case kRelease:
-      FERRY_ENFORCE(former_, role_name(role_), " got a randomizer's release from rank ", message.source);
-      return;  // meant for the randomizer this rank was
+    case kRetired:
+      // Meant for the randomizer this rank was: it ended, and another randomizer retiring concerns it no
+      // more.
+      FERRY_ENFORCE(former_, role_name(role_), " got randomizer message tag ", message.tag, " from rank ",
+                    message.source);
+      return;
     case kRole: {
       Reader r(message.bytes);
       RoleChange change;
@@ -425,6 +430,9 @@ bool ServiceRank::done() const {
 
 void ServiceRank::finish(ServeReport& report) {
   report.role = role_name(role_);
+  if (forwarded_)
+    log::info("rank {}: forwarded {} consumer message(s) to rank {}, which took its pipelines over", ctx_.rank,
+              forwarded_, former_->heir);
   drop_device_sends();
 }
 

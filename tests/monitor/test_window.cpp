@@ -32,6 +32,7 @@ Window sample_window() {
   w.ranks[0].cache_full = 12345;  // a randomizer's declines and evictions
   w.ranks[0].describing_epoch = 7;
   w.ranks[0].randomizer_done = true;
+  w.ranks[0].randomizer = true;
   // A consumer with an accelerator that runs the augment stage.
   w.ranks[1].consumer = true;
   w.ranks[1].has_accelerator = true;

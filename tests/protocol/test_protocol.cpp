@@ -96,7 +96,8 @@ TEST(Protocol, HandoverRetireAndStoredRoundTrip) {
   h.share = 1;
   HandoverPipeline p;
   p.pipeline = 3;
-  p.consumers = {{5, 41, false}, {6, 40, false}, {7, 60, true}};
+  p.consumers = {{5, 41, false, 2, 0, {}}, {6, 40, false, 1, 0, {}}, {7, 60, true, 3, 3, {}}};
+  p.consumers[0].outstanding = {{2, 39, {{9, 17, 1}, {9, 3, 0}}}, {2, 40, {}}};
   HandoverEpoch e;
   e.sum.pipeline = 3;
   e.sum.epoch = 2;
@@ -125,6 +126,20 @@ TEST(Protocol, HandoverRetireAndStoredRoundTrip) {
     EXPECT_EQ(bp.consumers[c].rank, p.consumers[c].rank);
     EXPECT_EQ(bp.consumers[c].next_seq, p.consumers[c].next_seq);
     EXPECT_EQ(bp.consumers[c].finished, p.consumers[c].finished);
+    EXPECT_EQ(bp.consumers[c].epochs_reported, p.consumers[c].epochs_reported);
+    EXPECT_EQ(bp.consumers[c].epochs_announced, p.consumers[c].epochs_announced);
+    ASSERT_EQ(bp.consumers[c].outstanding.size(), p.consumers[c].outstanding.size());
+    for (std::size_t b = 0; b < p.consumers[c].outstanding.size(); ++b) {
+      const auto &got = bp.consumers[c].outstanding[b], &want = p.consumers[c].outstanding[b];
+      EXPECT_EQ(got.epoch, want.epoch);
+      EXPECT_EQ(got.batch, want.batch);
+      ASSERT_EQ(got.pins.size(), want.pins.size());
+      for (std::size_t i = 0; i < want.pins.size(); ++i) {
+        EXPECT_EQ(got.pins[i].group, want.pins[i].group);
+        EXPECT_EQ(got.pins[i].id, want.pins[i].id);
+        EXPECT_EQ(got.pins[i].server, want.pins[i].server);
+      }
+    }
   }
   ASSERT_EQ(bp.epochs.size(), 1u);
   EXPECT_EQ(bp.epochs[0].sum.epoch, 2u);

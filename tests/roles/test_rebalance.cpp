@@ -410,10 +410,13 @@ TEST_P(RebalanceTwoRandomizers, R3IdleRandomizerHandsOverAndTransforms) {
 }
 
 // R3 in the middle of an epoch (a rebalance point every coordinator window): the randomizer is told to
-// retire while its consumers hold prefetched batches, inserts are in flight and its share is partly filled.
-// It drains, the heir goes on filling the share, and every batch of both pipelines equals LocalLoader's.
-// Each share holds its whole pipeline, so the cache is never full: R1 cannot fire on the short spans of
-// one window, and epochs 1 and 2 are all hits only if every entry admitted before the move moved with it.
+// retire while its consumers hold batches of both its pipelines ("second" and "third" share cache ID 1 and
+// their entries; the consumers take a batch of each in turn, so each holds one of one pipeline while it
+// waits for the other), inserts are in flight and its share is partly filled. It waits only for inserts and
+// miss lists, hands the uncredited batches over with their pins, and the heir goes on: every batch of the
+// three pipelines equals LocalLoader's. Each share holds its pipelines' 480 entries, so the cache is never
+// full (R1 cannot fire on the short spans of one window), and epochs 1 and 2 are all hits only if every
+// entry admitted before the move moved with it.
 TEST_P(RebalanceTwoRandomizers, R3MidEpochHandoverKeepsOrderBytesAndEntries) {
   Config config = base(1, 1);
   config.runtime.randomizers = 2;
@@ -423,20 +426,47 @@ TEST_P(RebalanceTwoRandomizers, R3MidEpochHandoverKeepsOrderBytesAndEntries) {
   r3_only(config);
   PipelineConfig a = expensive_pipeline("first", 91, 3, 160, 40);
   PipelineConfig b = expensive_pipeline("second", 92, 3, 160, 40);
+  PipelineConfig c = expensive_pipeline("third", 93, 3, 160, 40);
   a.cache_id = 0;
-  b.cache_id = 1;
-  config.pipelines = {a, b};
+  b.cache_id = c.cache_id = 1;
+  config.pipelines = {a, b, c};
   const JobResult r = run_job(config);
-  for (std::size_t i = 0; i < 2; ++i) expect_local_loader_batches(config.pipelines[i], r, 4, i);
+  for (std::size_t i = 0; i < 3; ++i) expect_local_loader_batches(config.pipelines[i], r, 4, i);
   const Roles roles = gather_roles(r);
   EXPECT_EQ(roles.moved_from, "randomizer");
   EXPECT_EQ(roles.moved_to, "transformer");
   EXPECT_EQ(roles.dropped, 0u);
-  for (std::size_t e : {1, 2}) {
-    const double rate = hit_rate(r, 1, e);
-    if (world_rank() == 0) std::printf("R3 mid-epoch: second pipeline epoch %zu hit rate %.3f\n", e, rate);
-    EXPECT_EQ(rate, 1.0) << "epoch " << e;
+  for (std::size_t p : {1, 2})
+    for (std::size_t e : {1, 2}) {
+      const double rate = hit_rate(r, p, e);
+      if (world_rank() == 0) std::printf("R3 mid-epoch: pipeline %zu epoch %zu hit rate %.3f\n", p, e, rate);
+      EXPECT_EQ(rate, 1.0) << "pipeline " << p << " epoch " << e;
+    }
+}
+
+// Three randomizers (cache IDs 0, 1 and 2), one transformer, one cache server, three consumers: R3 moves one
+// randomizer at a rebalance point and the other at a later one (one move at a time), each handing its
+// pipeline to the coordinator's randomizer, which then owns three shares. The second retirement's messages
+// reach the first retired randomizer, a transformer by then, which ignores them. Every batch of the three
+// pipelines equals LocalLoader's, and no entry is dropped.
+TEST_P(RebalanceTwoRandomizers, R3TwiceWithThreeRandomizers) {
+  Config config = base(1, 1);
+  config.runtime.randomizers = 3;
+  config.runtime.cache_bytes = 3 * 240 * (40 * 40 * 3 * 4 + 64);
+  r3_only(config);
+  std::vector<PipelineConfig> pipelines;
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    PipelineConfig p = expensive_pipeline(str_cat("p", i), 101 + i, 4, 160, 40);
+    p.cache_id = static_cast<int>(i);
+    pipelines.push_back(p);
   }
+  config.pipelines = pipelines;
+  const JobResult r = run_job(config);
+  for (std::size_t i = 0; i < 3; ++i) expect_local_loader_batches(config.pipelines[i], r, 3, i);
+  const bool retired = !r.consumer && r.report.initial_role == "randomizer" && r.report.role == "transformer";
+  EXPECT_EQ(sum_all(retired ? 1 : 0), 2u) << "both randomizers but the coordinator's retired";
+  EXPECT_EQ(sum_all(retired ? r.report.samples_prepared > 0 : 0), 2u) << "and both prepared samples";
+  EXPECT_EQ(gather_roles(r).dropped, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, RebalanceTwoRandomizers, ::testing::Values("ucx", "mpi"),
