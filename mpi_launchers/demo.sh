@@ -71,6 +71,25 @@ $(pipeline train_a 7 "random_crop(height=56, width=56, padding=4) | random_flip(
 $(pipeline train_b 8 "random_flip(p=0.5) | noise(std=0.02)")
 TOML
 
+# One rebalancing pipeline over the demo images: NAME SEED CACHE_ID EPOCHS PREPARE.
+rebalance_pipeline() {
+  cat <<TOML
+
+[[pipeline]]
+name = "$1"
+seed = $2
+cache_id = $3
+epochs = $4
+batch_size = 32
+[pipeline.dataset]
+layout = "stacked"
+files = ["demo_images.h5"]
+fields = { image = "/images", label = "/labels" }
+[pipeline.prepare]
+image = "$5"
+TOML
+}
+
 # Role rebalancing: one pipeline, 2 consumers, 4 service ranks, decisions logged (log_level info).
 # NAME CACHE_SERVERS TRANSFORMERS CACHE_BYTES EPOCHS PREPARE [RANDOMIZERS]: with 2 randomizers a second
 # pipeline (cache ID 1, another seed) goes to the second one.
@@ -91,36 +110,10 @@ stats_file = "$data/demo_$1_stats.jsonl"
 [monitor]
 rebalance = true
 window_ms = 100
-
-[[pipeline]]
-name = "$1"
-seed = 11
-epochs = $5
-batch_size = 32
-[pipeline.dataset]
-layout = "stacked"
-files = ["demo_images.h5"]
-fields = { image = "/images", label = "/labels" }
-[pipeline.prepare]
-image = "$6"
 TOML
-  if [[ ${7:-1} == 2 ]]; then
-    cat <<TOML
-
-[[pipeline]]
-name = "$1_b"
-seed = 12
-cache_id = 1
-epochs = $5
-batch_size = 32
-[pipeline.dataset]
-layout = "stacked"
-files = ["demo_images.h5"]
-fields = { image = "/images", label = "/labels" }
-[pipeline.prepare]
-image = "$6"
-TOML
-  fi
+  rebalance_pipeline "$1" 11 0 "$5" "$6"
+  [[ ${7:-1} == 2 ]] && rebalance_pipeline "$1_b" 12 1 "$5" "$6"
+  return 0
 }
 
 parts=${FERRY_DEMO_PARTS:-1 2 3 4}

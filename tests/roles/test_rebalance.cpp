@@ -126,6 +126,14 @@ Roles gather_roles(const JobResult& r) {
   return out;
 }
 
+// The coordinator decided one move, and the one rank that moved went from `from` to `to`.
+void expect_one_move(const Roles& roles, const char* from, const char* to) {
+  EXPECT_EQ(roles.randomizer_moves, 1u) << "one move: " << from << " -> " << to;
+  EXPECT_EQ(roles.moved_ranks, 1u);
+  EXPECT_EQ(roles.moved_from, from);
+  EXPECT_EQ(roles.moved_to, to);
+}
+
 // R1 on one pipeline of 480 samples with a cache slab of 240 entries and 2 transformers (consumers train
 // 3 ms per batch): every batch equals LocalLoader's, exactly one move is made and both slabs serve at the
 // end. Prints and returns the hit rate per epoch.
@@ -163,10 +171,7 @@ TEST_P(Rebalance, R1IdleTransformerBecomesCacheServerAndHitRateRises) {
       EXPECT_EQ(roles.randomizer_moves, 0u);
       continue;
     }
-    EXPECT_EQ(roles.randomizer_moves, 1u) << "one move: a transformer becomes a cache server";
-    EXPECT_EQ(roles.moved_ranks, 1u);
-    EXPECT_EQ(roles.moved_from, "transformer");
-    EXPECT_EQ(roles.moved_to, "cache_server");
+    expect_one_move(roles, "transformer", "cache_server");
     EXPECT_EQ(roles.serving, 2u) << "capacity doubled: two slabs serve at the end";
     EXPECT_EQ(roles.dropped, 0u);
   }
@@ -388,10 +393,7 @@ TEST_P(RebalanceTwoRandomizers, R3IdleRandomizerHandsOverAndTransforms) {
       EXPECT_EQ(roles.randomizer_moves, 0u) << "without R3 nothing moves (the only cache server stays)";
       continue;
     }
-    EXPECT_EQ(roles.randomizer_moves, 1u) << "the coordinator decides one move";
-    EXPECT_EQ(roles.moved_ranks, 1u);
-    EXPECT_EQ(roles.moved_from, "randomizer");
-    EXPECT_EQ(roles.moved_to, "transformer");
+    expect_one_move(roles, "randomizer", "transformer");
     EXPECT_GT(roles.moved_prepared, 0u) << "the former randomizer got no miss list";
     EXPECT_EQ(roles.dropped, 0u) << "every cache entry moved with its pipeline";
   }
