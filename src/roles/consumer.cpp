@@ -229,8 +229,9 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
   Descriptor& d = descriptor_;  // reused: its sources vector keeps its capacity
   decode(r, d);
   Pipe& p = pipe_of(d.pipeline);
-  // Credits go to the randomizer that described the batch: after a handover (R3) that is the heir. Every
-  // batch of the retired randomizer was credited before the heir described one, so this never misroutes.
+  // Credits, epoch reports and kFinished go to the randomizer that sent the last descriptor: after a
+  // handover (R3) the heir. Those that still reach the retired randomizer are forwarded to the heir, which
+  // matches a credit to its batch wherever it stands.
   p.randomizer = message.source;
   Slot& s = slot_for(p, d.epoch, d.batch);
   FERRY_ENFORCE(d.sources.size() == s.n, "descriptor of ", d.sources.size(), " samples for a batch of ", s.n);

@@ -263,6 +263,12 @@ void Randomizer::on_message(transport::Message& message) {
       const auto it = std::find_if(c.outstanding.begin(), c.outstanding.end(), [&](const Outstanding& o) {
         return o.epoch == credit.epoch && o.batch == credit.batch;
       });
+      if (it == c.outstanding.end() && c.finished) {
+        // Its kFinished overtook it (another tag, or the credit came the long way round, forwarded) and
+        // released the batch already.
+        ++late_credits_;
+        break;
+      }
       FERRY_ENFORCE(it != c.outstanding.end(), "credit from rank ", message.source, " for batch ",
                     credit.batch, " of epoch ", credit.epoch, ", which is not outstanding");
       release(*p.cache, *it);
@@ -863,6 +869,7 @@ void Randomizer::maybe_print(Pipeline& p, std::uint64_t epoch) {
 }
 
 void Randomizer::finish(ServeReport& report) {
+  if (late_credits_) log::debug("{} credits came after their consumer had finished", late_credits_);
   // The cache figures of every share this rank owned (a retired randomizer's are those up to its handover).
   bool any = false;
   for (const auto& share : shares_) {

@@ -135,7 +135,8 @@ class Randomizer final : public RoleLoop {
   std::vector<Role> roles_;
   std::vector<int> transformers_;
   std::uint64_t dropped_ = 0;
-  std::uint64_t stale_acks_ = 0;  // insert acks from slabs that had stopped serving
+  std::uint64_t stale_acks_ = 0;    // insert acks from slabs that had stopped serving
+  std::uint64_t late_credits_ = 0;  // credits that came after their consumer's kFinished
   // Monitoring: hits per slab in the open window, the window clock, and on the coordinator rank the rest.
   std::vector<std::uint64_t> slab_hits_;
   monitor::WindowClock clock_;  // closes this randomizer's own windows (batches described, or time)
