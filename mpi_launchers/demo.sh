@@ -4,7 +4,8 @@
 #   1. sharing: 1 randomizer, 1 cache server, 1 transformer and FERRY_DEMO_CONSUMERS (default 2) consumers,
 #      two pipelines (other seeds, other augmentations) sharing one cache and one prepare stage;
 #   2. role rebalancing R1: the cache holds half the prepared dataset and two transformers sit idle while the
-#      consumers train: after the first epoch a transformer becomes a cache server and the hit rate rises;
+#      consumers train: at the end of the first epoch in which they idle (on 2 cores: epoch 1, when half the
+#      samples are hits) a transformer becomes a cache server and the hit rate rises;
 #   3. role rebalancing R2: an expensive prepare stage saturates the one transformer while two cache servers
 #      of a few entries serve almost nothing: after epoch 1 (the first warm one) one of them becomes a
 #      transformer and the consumers' wait falls;
@@ -32,24 +33,30 @@ if [[ ! -f "$data/demo_images.h5" ]]; then
   "$build/src/apps/ferry-gen" image --out "$data/demo_images.h5" --samples "$samples" --seed 1 --chunk 64 --deflate 1
 fi
 
-# One pipeline over the demo images: NAME SEED AUGMENT. Both pipelines share the dataset and the prepare stage,
-# so they share cache entries; their orders and augmentations differ.
-pipeline() {
+# One pipeline over the demo images: NAME SEED CACHE_ID EPOCHS PREPARE [AUGMENT].
+pipeline_block() {
   cat <<TOML
 [[pipeline]]
 name = "$1"
 seed = $2
-epochs = 3
+cache_id = $3
+epochs = $4
 batch_size = 32
 [pipeline.dataset]
 layout = "stacked"
 files = ["demo_images.h5"]
 fields = { image = "/images", label = "/labels" }
 [pipeline.prepare]
-image = "cast(scale=0.00392157) | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]) | hwc_to_chw"
-[pipeline.augment]
-image = "$3"
+image = "$5"
 TOML
+  [[ -z ${6:-} ]] || printf '[pipeline.augment]\nimage = "%s"\n' "$6"
+}
+
+# Part 1's pipelines: NAME SEED AUGMENT. Both share the dataset and the prepare stage, so they share cache
+# entries; their orders and augmentations differ.
+pipeline() {
+  pipeline_block "$1" "$2" 0 3 \
+    "cast(scale=0.00392157) | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]) | hwc_to_chw" "$3"
 }
 
 # The demo's config, written next to the data so that it can be read and rerun by hand.
@@ -70,25 +77,6 @@ $(pipeline train_a 7 "random_crop(height=56, width=56, padding=4) | random_flip(
 
 $(pipeline train_b 8 "random_flip(p=0.5) | noise(std=0.02)")
 TOML
-
-# One rebalancing pipeline over the demo images: NAME SEED CACHE_ID EPOCHS PREPARE.
-rebalance_pipeline() {
-  cat <<TOML
-
-[[pipeline]]
-name = "$1"
-seed = $2
-cache_id = $3
-epochs = $4
-batch_size = 32
-[pipeline.dataset]
-layout = "stacked"
-files = ["demo_images.h5"]
-fields = { image = "/images", label = "/labels" }
-[pipeline.prepare]
-image = "$5"
-TOML
-}
 
 # Role rebalancing: one pipeline, 2 consumers, 4 service ranks, decisions logged (log_level info).
 # NAME CACHE_SERVERS TRANSFORMERS CACHE_BYTES EPOCHS PREPARE [RANDOMIZERS]: with 2 randomizers a second
@@ -111,8 +99,12 @@ stats_file = "$data/demo_$1_stats.jsonl"
 rebalance = true
 window_ms = 100
 TOML
-  rebalance_pipeline "$1" 11 0 "$5" "$6"
-  [[ ${7:-1} == 2 ]] && rebalance_pipeline "$1_b" 12 1 "$5" "$6"
+  echo
+  pipeline_block "$1" 11 0 "$5" "$6"
+  if [[ ${7:-1} == 2 ]]; then
+    echo
+    pipeline_block "$1_b" 12 1 "$5" "$6"
+  fi
   return 0
 }
 

@@ -431,8 +431,8 @@ bool ServiceRank::done() const {
 void ServiceRank::finish(ServeReport& report) {
   report.role = role_name(role_);
   if (forwarded_)
-    log::info("rank {}: forwarded {} consumer message(s) to rank {}, which took its pipelines over", ctx_.rank,
-              forwarded_, former_->heir);
+    log::info("rank {}: forwarded {} consumer message(s) to rank {}, which took its pipelines over",
+              ctx_.rank, forwarded_, former_->heir);
   drop_device_sends();
 }
 

@@ -75,7 +75,7 @@ class ServiceRank final : public RoleLoop {
   std::span<std::byte> slab_;
   Role role_;
   std::optional<FormerRandomizer> former_;
-  std::uint64_t forwarded_ = 0;  // consumer messages sent on to the heir
+  std::uint64_t forwarded_ = 0;                 // consumer messages sent on to the heir
   std::map<std::size_t, EntryLayout> layouts_;  // per pipeline index (every rank that may transform)
   // [worker][pipeline index]: that worker's copy of every field's prepare chain.
   std::vector<std::map<std::size_t, std::vector<std::optional<transform::Chain>>>> chains_;
