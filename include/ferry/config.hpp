@@ -76,6 +76,10 @@ struct MonitorConfig {
   double role_wait = 0.1;        // consumers starve when waiting at least this fraction of their time
   double role_min_hits = 0.1;    // a cache server serving under this share of samples may stop serving
   bool role_randomizers = true;  // R3: an idle randomizer may hand its pipelines to the coordinator's
+  // Who decides the moves: "adaptive" (the rules above, from measured windows) or "scripted" (role_script:
+  // the operator's steps, e.g. "epoch 1: rank 3 -> cache_server; epoch 2 batch 4: retire randomizer 1").
+  std::string role_policy = "adaptive";
+  std::string role_script;
 };
 
 struct Config {

@@ -337,6 +337,13 @@ void add_monitor_keys(std::vector<KeyDef>& k) {
       monitor_bool("monitor.role_randomizers",
                    "let an idle randomizer hand its pipelines to the coordinator's and transform (R3)",
                    &M::role_randomizers));
+  k.push_back(section_text("monitor.role_policy", {"adaptive", "scripted"},
+                           "who decides role moves: the rules R1-R3 or monitor.role_script", &Config::monitor,
+                           &M::role_policy));
+  k.push_back(section_text("monitor.role_script", {},
+                           "scripted moves, e.g. 'epoch 1: rank 3 -> cache_server; epoch 2 batch 4: retire "
+                           "randomizer 1' (docs/heterogeneous.md)",
+                           &Config::monitor, &M::role_script));
 }
 
 std::vector<KeyDef> make_keys() {

@@ -27,6 +27,8 @@ std::string_view to_string(RoleRule rule) noexcept {
       return "R2 consumers starve, transformers saturated";
     case RoleRule::r3_idle_randomizer:
       return "R3 consumers starve, a randomizer idles";
+    case RoleRule::scripted:
+      return "scripted";
   }
   return "?";
 }

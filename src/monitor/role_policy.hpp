@@ -70,7 +70,8 @@ struct RoleView {
 enum class RoleRule : std::uint8_t {
   r1_idle_transformers = 1,
   r2_starving_consumers = 2,
-  r3_idle_randomizer = 3
+  r3_idle_randomizer = 3,
+  scripted = 4  // monitor.role_policy = "scripted": a step of monitor.role_script (role_script.hpp)
 };
 std::string_view to_string(RoleRule rule) noexcept;
 

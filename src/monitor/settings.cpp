@@ -1,5 +1,7 @@
 #include "monitor/settings.hpp"
 
+#include "ferry/error.hpp"
+
 namespace ferry::monitor {
 
 Settings settings_from(const MonitorConfig& c) {
@@ -23,6 +25,15 @@ Settings settings_from(const MonitorConfig& c) {
   s.roles.validate();
   s.rebalance = c.rebalance;
   s.rebalance_windows = static_cast<std::uint32_t>(c.rebalance_windows);
+  s.scripted = c.role_policy == "scripted";
+  s.script = parse_role_script(c.role_script);  // the words; the ranks are checked against the layout
+  if (s.scripted && !s.rebalance)
+    throw ConfigError("monitor.role_policy = \"scripted\" needs monitor.rebalance = true");
+  if (s.scripted && s.script.empty())
+    throw ConfigError("monitor.role_policy = \"scripted\" needs monitor.role_script (its steps)");
+  if (!s.scripted && !s.script.empty())
+    throw ConfigError(
+        "monitor.role_script is set but monitor.role_policy is \"adaptive\": set it to \"scripted\"");
   return s;
 }
 

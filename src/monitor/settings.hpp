@@ -4,6 +4,7 @@
 #include "ferry/config.hpp"
 #include "monitor/policy.hpp"
 #include "monitor/role_policy.hpp"
+#include "monitor/role_script.hpp"
 #include "monitor/window.hpp"
 
 namespace ferry::monitor {
@@ -14,10 +15,17 @@ struct Settings {
   RoleParams roles;
   bool rebalance = false;
   std::uint32_t rebalance_windows = 0;  // 0: epoch boundaries only
-  // R3 may move one of `randomizers` randomizers: rebalancing and monitor.role_randomizers are on and there
-  // is more than one (the coordinator's never moves).
+  bool scripted = false;                // monitor.role_policy = "scripted": `script` decides the moves
+  std::vector<ScriptStep> script;
+  // A randomizer may move (R3's path) among `randomizers` randomizers: rebalancing is on, there is more than
+  // one (the coordinator's never moves), and monitor.role_randomizers is on (adaptive) or the script retires
+  // one (scripted).
   bool may_move_randomizers(std::size_t randomizers) const noexcept {
-    return rebalance && roles.randomizers && randomizers > 1;
+    if (!rebalance || randomizers < 2) return false;
+    if (!scripted) return roles.randomizers;
+    for (const auto& s : script)
+      if (s.retire) return true;
+    return false;
   }
 };
 

@@ -7,8 +7,28 @@
 #include "core/check.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
+#include "monitor/role_script.hpp"
 
 namespace ferry::roles {
+namespace {
+
+// monitor.role_script against the layout it starts from: every step's rank and role (one ConfigError line).
+void check_script(const Config& config, const Layout& layout) {
+  monitor::ScriptLayout start;
+  start.coordinator = static_cast<std::uint32_t>(layout.coordinator());
+  start.cache = !layout.cache_servers.empty() && config.runtime.cache_bytes > 0;
+  for (int r = 0; r < layout.size(); ++r) {
+    const Role role = layout.role[static_cast<std::size_t>(r)];
+    start.roles.push_back(role == Role::consumer      ? std::nullopt
+                          : role == Role::randomizer  ? std::optional(monitor::ServiceRole::randomizer)
+                          : role == Role::transformer ? std::optional(monitor::ServiceRole::transformer)
+                                                      : std::optional(monitor::ServiceRole::cache_server));
+    start.holds_slab.push_back(layout.slab_index(r) >= 0);
+  }
+  monitor::check_role_script(monitor::parse_role_script(config.monitor.role_script), start);
+}
+
+}  // namespace
 
 const char* role_name(Role role) noexcept {
   switch (role) {
@@ -159,6 +179,7 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
     layout.slab_holders.insert(layout.slab_holders.end(), layout.transformers.begin(),
                                layout.transformers.end());
   std::sort(layout.slab_holders.begin(), layout.slab_holders.end());
+  if (config.monitor.role_policy == "scripted") check_script(config, layout);
   return layout;
 }
 

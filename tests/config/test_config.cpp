@@ -166,6 +166,24 @@ INSTANTIATE_TEST_SUITE_P(
                 "monitor.policy = 'greedy' is not one of"},
         BadCase{"monitor_windows", "[monitor]\nwindow_ms = 0\nwindow_batches = 0\n" + pipeline_with(""),
                 "monitor.window_batches and monitor.window_ms are both 0"},
+        BadCase{"role_policy", "[monitor]\nrole_policy = \"random\"\n" + pipeline_with(""),
+                "monitor.role_policy = 'random' is not one of"},
+        BadCase{"scripted_off",
+                "[monitor]\nrole_policy = \"scripted\"\nrole_script = \"epoch 1: rank 3 -> "
+                "transformer\"\n" +
+                    pipeline_with(""),
+                "monitor.role_policy = \"scripted\" needs monitor.rebalance = true"},
+        BadCase{"scripted_empty",
+                "[monitor]\nrebalance = true\nrole_policy = \"scripted\"\n" + pipeline_with(""),
+                "needs monitor.role_script"},
+        BadCase{"script_unused",
+                "[monitor]\nrole_script = \"epoch 1: rank 3 -> transformer\"\n" + pipeline_with(""),
+                "monitor.role_script is set but monitor.role_policy is \"adaptive\""},
+        BadCase{"script_words",
+                "[monitor]\nrebalance = true\nrole_policy = \"scripted\"\nrole_script = "
+                "\"epoch 1: rank 3 to transformer\"\n" +
+                    pipeline_with(""),
+                "monitor.role_script: step 'epoch 1: rank 3 to transformer'"},
         BadCase{"files_type", "[[pipeline]]\n[pipeline.dataset]\nfiles = 3\nfields = { a = \"/a\" }",
                 "dataset.files must be a string or a list"}),
     [](const auto& info) { return std::string(info.param.name); });

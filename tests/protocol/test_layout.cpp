@@ -87,3 +87,25 @@ TEST(Layout, PipelinesOfOneCacheIdShareARandomizer) {
   c.runtime.cache_bytes = 1000;
   EXPECT_EQ(l.slab_share(c.runtime), 448u);  // half of 1000, aligned down to 64
 }
+
+// monitor.role_script is checked against the layout at start, on every rank alike (before any data moves):
+// with rebalancing, transformers hold slabs, so a transformer may serve; the last transformer may not.
+TEST(Layout, RoleScriptIsCheckedAgainstTheLayout) {
+  ferry::Config c = config(1, 1, 2);  // 0 randomizer, 1 cache server, 2 and 3 transformers, 4 and 5 consumers
+  c.runtime.cache_bytes = 1 << 20;
+  c.monitor.rebalance = true;
+  c.monitor.role_policy = "scripted";
+  c.monitor.role_script = "epoch 1: rank 2 -> cache_server; epoch 2: rank 1 -> transformer";
+  EXPECT_EQ(error_of(c, std::vector<int>(6, 0)), "no error");
+  c.monitor.role_script = "epoch 1: rank 2 -> cache_server; epoch 1 batch 3: rank 3 -> cache_server";
+  EXPECT_NE(error_of(c, std::vector<int>(6, 0))
+                .find("step 'epoch 1 batch 3: rank 3 -> cache_server': rank 3 is "
+                      "the last transformer"),
+            std::string::npos);
+  c.monitor.role_script = "epoch 1: rank 4 -> cache_server";
+  EXPECT_NE(error_of(c, std::vector<int>(6, 0)).find("rank 4 is a consumer"), std::string::npos);
+  c.runtime.cache_bytes = 0;
+  c.monitor.role_script = "epoch 1: rank 2 -> cache_server";
+  EXPECT_NE(error_of(c, std::vector<int>(6, 0)).find("runtime.cache_bytes leaves no cache"),
+            std::string::npos);
+}
