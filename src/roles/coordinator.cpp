@@ -39,6 +39,13 @@ bool Coordinator::others_done() const {
   return true;
 }
 
+bool Coordinator::can_retire(int rank) const {
+  if (rank == ctx_.rank || retired_.count(rank) || released_.count(rank)) return false;
+  if (ctx_.layout.role.at(static_cast<std::size_t>(rank)) != Role::randomizer) return false;
+  const auto it = others_.find(static_cast<std::uint32_t>(rank));
+  return it == others_.end() || !it->second.done;
+}
+
 void Coordinator::retiring(int rank) {
   retiring_.insert(rank);
 }

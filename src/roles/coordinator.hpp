@@ -1,8 +1,8 @@
-// The coordinator (on the first randomizer): gathers every rank's monitoring windows (kStats), closes its
-// own window every monitor.window_ms, keeps the History, runs the placement policy and sends the job list to
-// the service ranks when it changes; between rebalance points it also adds up what each service rank did,
-// which the randomizer turns into a RoleView for decide_roles(). Every window and every decision goes to the
-// log and to runtime.stats_file with the figures behind it.
+// The coordinator (on the first randomizer, beside the Rebalancer): gathers every rank's monitoring windows
+// (kStats), closes its own window every monitor.window_ms, keeps the History, runs the placement policy and
+// sends the job list to the service ranks when it changes; between rebalance points it also adds up what each
+// service rank did, which the randomizer turns into a RoleView for decide_roles(). Every window and every
+// decision goes to the log and to runtime.stats_file with the figures behind it.
 #pragma once
 
 #include <map>
@@ -38,6 +38,10 @@ class Coordinator {
   // R3: a kRetire went to `rank`; it said it is a transformer now (kRetired).
   void retiring(int rank);
   void retired(int rank);
+  bool retirement_pending() const noexcept { return !retiring_.empty(); }
+  // A kRetire may go to `rank`: another randomizer, not retired, and still describing (not done, not let
+  // end).
+  bool can_retire(int rank) const;
 
  private:
   struct RankSpan {

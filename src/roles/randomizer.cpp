@@ -1,58 +1,16 @@
 #include "roles/randomizer.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <map>
-#include <set>
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "loader/resume.hpp"
-#include "monitor/role_policy.hpp"
 
 namespace ferry::roles {
 
-// Clairvoyant replacement needs each key's next use: every pipeline's future order is known from its seed.
-// Time is the absolute batch step (epoch * batches per epoch + batch) of the consumer that will read the key;
-// the soonest use over the pipelines sharing the key wins.
-class Randomizer::Oracle final : public cache::NextUse {
- public:
-  Oracle(Randomizer& owner, const Share* share) : owner_(owner), share_(share) {}
-  std::uint64_t next_use(const cache::Key& key) const override {
-    std::uint64_t best = cache::kNever;
-    for (auto& p : owner_.pipelines_) {
-      if (p.cache != share_ || p.runtime->group != key.group) continue;
-      for (std::uint64_t e = 0; e < 2; ++e) {
-        const std::uint64_t epoch = p.consumers.empty() ? 0 : current_epoch(p) + e;
-        if (epoch >= static_cast<std::uint64_t>(p.config->epochs)) break;
-        sampler::EpochPlan plan(p.share, epoch);
-        std::uint32_t consumer = 0;
-        std::uint64_t position = 0;
-        if (!plan.locate(key.id, consumer, position)) continue;
-        const std::uint64_t step = epoch * p.batches_per_epoch + position / p.share.batch_size;
-        const std::uint64_t now = p.consumers[consumer].next_seq;
-        if (step >= now) {
-          best = std::min(best, step);  // absolute: the directory caches next uses and compares them later
-          break;
-        }
-      }
-    }
-    return best;
-  }
-
- private:
-  static std::uint64_t current_epoch(const Pipeline& p) {
-    std::uint64_t seq = ~std::uint64_t{0};
-    for (const auto& c : p.consumers) seq = std::min(seq, c.next_seq);
-    return p.batches_per_epoch ? seq / p.batches_per_epoch : 0;
-  }
-  Randomizer& owner_;
-  const Share* share_;  // only the pipelines whose entries live in this share
-};
-
 Randomizer::Randomizer(Context& ctx)
-    : RoleLoop(ctx), clock_(ctx.monitor.window, now_ns()), cpu_reported_(process_cpu_seconds()) {
+    : RoleLoop(ctx), table_(ctx), clock_(ctx.monitor.window, now_ns()), cpu_reported_(process_cpu_seconds()) {
   const Layout& layout = ctx.layout;
   roles_ = layout.role;
   transformers_ = layout.transformers;
@@ -61,12 +19,11 @@ Randomizer::Randomizer(Context& ctx)
   shares_.push_back(make_share(static_cast<std::uint32_t>(layout.index_of(ctx.rank)), nullptr));
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i)
     if (layout.randomizer_of[i] == ctx.rank) pipelines_.push_back(make_pipeline(i, shares_.front().get()));
-  if (ctx.rank == layout.coordinator()) coordinator_ = std::make_unique<Coordinator>(ctx);
-  point_epoch_ = ~std::uint64_t{0};
-  for (const auto& p : pipelines_)
-    for (const auto& c : p.consumers)
-      if (!c.finished) point_epoch_ = std::min(point_epoch_, c.next_seq / p.batches_per_epoch);
-  first_epoch_ = point_epoch_;
+  if (ctx.rank != layout.coordinator()) return;
+  coordinator_ = std::make_unique<Coordinator>(ctx);
+  if (ctx.monitor.rebalance)
+    rebalancer_ = std::make_unique<Rebalancer>(ctx, *coordinator_, static_cast<RebalanceHost&>(*this),
+                                               describing_epoch().value_or(0));
 }
 
 Randomizer::Pipeline Randomizer::make_pipeline(std::size_t i, Share* share) {
@@ -101,7 +58,7 @@ std::unique_ptr<Randomizer::Share> Randomizer::make_share(std::uint32_t index, c
   auto share = std::make_unique<Share>();
   share->index = index;
   share->base = share_bytes_ * index;
-  share->oracle = std::make_unique<Oracle>(*this, share.get());
+  share->oracle = std::make_unique<NextUseOracle>(pipelines_, share.get());
   const std::size_t holders = layout.slab_holders.size();
   share->pins_on.assign(holders, 0);
   share->pending_on.assign(holders, 0);
@@ -154,7 +111,7 @@ Randomizer::Pipeline& Randomizer::pipeline_of(std::uint32_t index) {
   return pipelines_.front();
 }
 
-Randomizer::ConsumerState& Randomizer::consumer_of(Pipeline& p, int rank) {
+ConsumerState& Randomizer::consumer_of(Pipeline& p, int rank) {
   for (auto& c : p.consumers)
     if (c.rank == rank) return c;
   FERRY_ENFORCE(false, "rank ", rank, " is not a consumer of pipeline '", p.config->name, "'");
@@ -253,38 +210,12 @@ void Randomizer::on_message(transport::Message& message) {
     case kStored:
       on_stored(message);
       break;
-    case kCredit: {
-      Credit credit;
-      decode(r, credit);
-      auto& p = pipeline_of(credit.pipeline);
-      auto& c = consumer_of(p, message.source);
-      // Credits come in order from the consumer, but after a handover (R3) some come forwarded by the
-      // retired randomizer and may arrive after later ones sent here directly: match, do not assume.
-      const auto it = std::find_if(c.outstanding.begin(), c.outstanding.end(), [&](const Outstanding& o) {
-        return o.epoch == credit.epoch && o.batch == credit.batch;
-      });
-      if (it == c.outstanding.end() && c.finished) {
-        // Its kFinished overtook it (another tag, or the credit came the long way round, forwarded) and
-        // released the batch already.
-        ++late_credits_;
-        break;
-      }
-      FERRY_ENFORCE(it != c.outstanding.end(), "credit from rank ", message.source, " for batch ",
-                    credit.batch, " of epoch ", credit.epoch, ", which is not outstanding");
-      release(*p.cache, *it);
-      c.outstanding.erase(it);
+    case kCredit:
+      on_credit(message);
       break;
-    }
-    case kFinished: {
-      auto& p = pipeline_of(static_cast<std::uint32_t>(r.u()));
-      auto& c = consumer_of(p, message.source);
-      for (auto& out : c.outstanding) release(*p.cache, out);
-      c.outstanding.clear();
-      c.finished = true;
-      // How many epoch reports it sent: one may still be on its way (another tag may overtake it).
-      c.epochs_announced = r.done() ? c.epochs_reported : r.u();
+    case kFinished:
+      on_finished(message);
       break;
-    }
     case kEpochDone:
     case kMissDone: {
       EpochFigures f;
@@ -294,7 +225,7 @@ void Randomizer::on_message(transport::Message& message) {
         ++miss_lists_done_;
       else
         ++consumer_of(p, message.source).epochs_reported;
-      tally(p, f, message.tag == kEpochDone);
+      table_.add(p, f, message.tag == kEpochDone);
       break;
     }
     case kStats:
@@ -308,34 +239,12 @@ void Randomizer::on_message(transport::Message& message) {
       apply_role(change.rank, change.role == 0 ? Role::transformer : Role::cache_server);
       break;
     }
-    case kRetire: {
-      RoleChange change;
-      decode(r, change);
-      FERRY_ENFORCE(change.rank == ctx_.rank && change.heir >= 0 && change.heir != ctx_.rank && !coordinator_,
-                    "retirement of rank ", change.rank, " to heir ", change.heir, " reached rank ",
-                    ctx_.rank);
-      log::info("rank {}: randomizer -> transformer at epoch {}, pipelines to rank {} once drained ({})",
-                ctx_.rank, change.epoch, change.heir, change.why);
-      retiring_ = true;
-      heir_ = change.heir;
+    case kRetire:
+      on_retire(message);
       break;
-    }
-    case kHandover: {
-      Handover h;
-      decode(r, h);
-      FERRY_ENFORCE(awaiting_handovers_ > 0, "handover from rank ", message.source, " that rank ", ctx_.rank,
-                    " did not wait for");
-      adopt(h);
-      --awaiting_handovers_;
-      if (coordinator_) coordinator_->retired(message.source);  // or on kRetired, whichever comes first
-      log::info("rank {}: took over {} pipeline(s) and {} cache entries from rank {}", ctx_.rank,
-                h.pipelines.size(), h.entries.size(), message.source);
-      // Consumer messages forwarded ahead of their handover (this one's, or another's still on its way).
-      std::vector<transport::Message> early = std::move(early_);
-      early_.clear();
-      for (auto& m : early) dispatch_forwarded(std::move(m));
+    case kHandover:
+      on_handover(message);
       break;
-    }
     case kRetired:
       on_retired(message.source);
       break;
@@ -352,6 +261,40 @@ void Randomizer::on_message(transport::Message& message) {
       FERRY_ENFORCE(false, "randomizer got unexpected message tag ", message.tag, " from rank ",
                     message.source);
   }
+}
+
+void Randomizer::on_credit(const transport::Message& message) {
+  Reader r(message.bytes);
+  Credit credit;
+  decode(r, credit);
+  auto& p = pipeline_of(credit.pipeline);
+  auto& c = consumer_of(p, message.source);
+  // Credits come in order from the consumer, but after a handover (R3) some come forwarded by the retired
+  // randomizer and may arrive after later ones sent here directly: match, do not assume.
+  const auto it = std::find_if(c.outstanding.begin(), c.outstanding.end(), [&](const Outstanding& o) {
+    return o.epoch == credit.epoch && o.batch == credit.batch;
+  });
+  if (it == c.outstanding.end() && c.finished) {
+    // Its kFinished overtook it (another tag, or the credit came the long way round, forwarded) and released
+    // the batch already.
+    ++late_credits_;
+    return;
+  }
+  FERRY_ENFORCE(it != c.outstanding.end(), "credit from rank ", message.source, " for batch ", credit.batch,
+                " of epoch ", credit.epoch, ", which is not outstanding");
+  release(*p.cache, *it);
+  c.outstanding.erase(it);
+}
+
+void Randomizer::on_finished(const transport::Message& message) {
+  Reader r(message.bytes);
+  auto& p = pipeline_of(static_cast<std::uint32_t>(r.u()));
+  auto& c = consumer_of(p, message.source);
+  for (auto& out : c.outstanding) release(*p.cache, out);
+  c.outstanding.clear();
+  c.finished = true;
+  // How many epoch reports it sent: one may still be on its way (another tag may overtake it).
+  c.epochs_announced = r.done() ? c.epochs_reported : r.u();
 }
 
 void Randomizer::release(Share& share, const Outstanding& out) {
@@ -435,84 +378,10 @@ std::optional<std::uint64_t> Randomizer::describing_epoch() const {
   return epoch;
 }
 
-void Randomizer::maybe_rebalance() {
-  if (!ctx_.monitor.rebalance || !coordinator_) return;
-  // The epoch being described now by every randomizer: this one's and, from their reports, the others'
-  // (so moves go on for their pipelines once this one's are done).
-  const std::optional<std::uint64_t> mine = describing_epoch(), others = coordinator_->others_epoch();
-  if (!mine && !others) return;
-  const std::uint64_t epoch = std::min(mine.value_or(~std::uint64_t{0}), others.value_or(~std::uint64_t{0}));
-  const std::uint32_t every = ctx_.monitor.rebalance_windows;
-  const bool boundary = epoch > point_epoch_;
-  if (!boundary && !(every > 0 && coordinator_->windows() - point_windows_ >= every)) return;
-  point_epoch_ = epoch;
-  point_windows_ = coordinator_->windows();
-  report_window(true);  // this rank's own slab hits and cache-full figures up to now belong to the span
-  monitor::RoleView view = coordinator_->role_view(roles_);
-  const std::uint64_t cache_full = view.cache_full;
-  coordinator_->reset_span();
-  // The first epoch starts with a cold cache: no server has served anything yet (decide_roles' R2 waits).
-  view.warm = epoch > first_epoch_ && !(boundary && epoch == first_epoch_ + 1);
-  std::optional<monitor::RoleMove> move = monitor::decide_roles(view, ctx_.monitor.roles);
+bool Randomizer::only_serving_slab(int rank) const {
   const cache::Directory* own = shares_.front()->directory.get();
-  if (move && move->from == monitor::ServiceRole::cache_server && own) {
-    const int slab = ctx_.layout.slab_index(static_cast<int>(move->rank));
-    if (slab >= 0 && own->serving(static_cast<std::uint32_t>(slab)) && own->serving_count() < 2) {
-      log::info("rebalance at epoch {}: keeping rank {} serving, it is the only serving slab", epoch,
-                move->rank);
-      move.reset();
-    }
-  }
-  std::vector<std::string> randomizers_busy;
-  for (const auto& r : view.randomizers) randomizers_busy.push_back(str_cat("r", r.rank, " ", r.busy));
-  const std::string figures =
-      str_cat("consumer wait ", view.consumer_wait, ", transformers busy ", monitor::transformer_busy(view),
-              ", cache full ", cache_full, ", misses ", view.misses, ", windows ", view.windows,
-              ", randomizers busy [", join(randomizers_busy, ", "), "]");
-  std::string move_json = "null";
-  if (move && move->from == monitor::ServiceRole::randomizer) {
-    // R3: the randomizer drains and hands over; it becomes a transformer for the others only when it says
-    // so (kRetired), so no miss list reaches it while it still describes.
-    log::info("rebalance at epoch {}: rank {} randomizer -> transformer, pipelines to rank {} ({}: {})",
-              epoch, move->rank, move->heir, monitor::to_string(move->rule), move->why);
-    ++report_.role_changes;
-    ++awaiting_handovers_;
-    coordinator_->retiring(move->rank);
-    Writer w;
-    encode(w, RoleChange{static_cast<std::int32_t>(move->rank), 0, epoch, move->why,
-                         static_cast<std::int32_t>(move->heir)});
-    ctx_.fabric->send(static_cast<int>(move->rank), kRetire, w.view());
-  } else if (move) {
-    const Role to = move->to == monitor::ServiceRole::transformer ? Role::transformer : Role::cache_server;
-    log::info("rebalance at epoch {}: rank {} {} -> {} ({}: {})", epoch, move->rank,
-              monitor::to_string(move->from), monitor::to_string(move->to), monitor::to_string(move->rule),
-              move->why);
-    apply_role(static_cast<int>(move->rank), to);
-    ++report_.role_changes;
-    RoleChange change{static_cast<std::int32_t>(move->rank), static_cast<std::uint8_t>(move->to), epoch,
-                      move->why};
-    Writer w;
-    encode(w, change);
-    ctx_.fabric->send(static_cast<int>(move->rank), kRole, w.view());
-    ++roles_sent_[static_cast<int>(move->rank)];
-    for (int r : ctx_.layout.randomizers)
-      if (r != ctx_.rank) ctx_.fabric->send(r, kRole, w.view());
-  }
-  if (move) {
-    move_json =
-        str_cat("{\"rank\":", move->rank, ",\"from\":\"", monitor::to_string(move->from), "\",\"to\":\"",
-                monitor::to_string(move->to), "\",\"rule\":\"", monitor::to_string(move->rule),
-                "\",\"why\":\"", move->why, "\"",
-                move->from == monitor::ServiceRole::randomizer ? str_cat(",\"heir\":", move->heir) : "", "}");
-  } else {
-    log::debug("rebalance point at epoch {}: no move ({}{})", epoch, view.warm ? "" : "cold cache; ",
-               figures);
-  }
-  ctx_.stats_line(str_cat(
-      "{\"kind\":\"rebalance\",\"epoch\":", epoch, ",\"warm\":", view.warm ? "true" : "false",
-      ",\"consumer_wait\":", view.consumer_wait, ",\"transformer_busy\":", monitor::transformer_busy(view),
-      ",\"cache_full\":", cache_full, ",\"misses\":", view.misses, ",\"windows\":", view.windows,
-      ",\"move\":", move_json, ",\"layout\":\"", roles_text(), "\"}"));
+  const int slab = ctx_.layout.slab_index(rank);
+  return own && slab >= 0 && own->serving(static_cast<std::uint32_t>(slab)) && own->serving_count() < 2;
 }
 
 void Randomizer::apply_role(int rank, Role role) {
@@ -581,39 +450,69 @@ std::string Randomizer::roles_text() const {
 void Randomizer::after_messages() {
   if (retired_) return;
   start_deferred();
-  maybe_rebalance();  // before the next batch is described: a move applies from the next one on
-  const std::uint64_t prefetch = static_cast<std::uint64_t>(ctx_.config.runtime.prefetch);
-  for (auto& p : pipelines_) {
-    if (retiring_) break;  // draining: nothing new is described
-    // Epoch fence: epoch e+1 is described once every consumer has been described all of epoch e, so an
-    // epoch's figures are its own and a sample first read late in epoch e is a hit in e+1, not a re-read.
-    std::uint64_t fence = p.total;
-    for (const auto& c : p.consumers)
-      if (!c.finished) fence = std::min(fence, (c.next_seq / p.batches_per_epoch + 1) * p.batches_per_epoch);
-    for (auto& c : p.consumers)
-      while (!c.finished && c.next_seq < std::min(p.total, fence) && c.outstanding.size() < prefetch)
-        if (!describe(p, c)) break;
-  }
+  // A rebalance point comes before the next batch is described: a move applies from the next one on. A
+  // scripted step holds describing at its position (hold()); taken there, describing goes on past it.
+  if (rebalancer_) rebalancer_->at_point();
+  describe_all();
+  if (rebalancer_ && rebalancer_->at_point()) describe_all();
   if (retiring_ && drained()) {
     hand_over();
     return;
   }
   report_window(false);
-  if (!coordinator_) {
-    // The coordinator takes rebalance points at every randomizer's epoch boundary: tell it as the epoch
-    // changes, not a window later; and once done, so it stops waiting for this randomizer.
-    const std::optional<std::uint64_t> epoch = describing_epoch();
-    if (ctx_.monitor.rebalance && epoch && epoch != reported_epoch_) {
-      reported_epoch_ = epoch;
-      report_window(true);
-    }
-    if (!final_reported_ && own_work_done()) {
-      report_window(true);
-      final_reported_ = true;
+  if (coordinator_)
+    coordinator_->tick(now_ns());
+  else
+    report_progress();
+  if (!shutdown_sent_ && done()) send_shutdown();
+}
+
+void Randomizer::describe_all() {
+  if (retiring_) return;  // draining: nothing new is described
+  const std::uint64_t prefetch = static_cast<std::uint64_t>(ctx_.config.runtime.prefetch);
+  const auto hold = rebalancer_ ? rebalancer_->hold() : std::nullopt;
+  for (auto& p : pipelines_) {
+    // Epoch fence: epoch e+1 is described once every consumer has been described all of epoch e, so an
+    // epoch's figures are its own and a sample first read late in epoch e is a hit in e+1, not a re-read.
+    std::uint64_t fence = p.total;
+    for (const auto& c : p.consumers)
+      if (!c.finished) fence = std::min(fence, (c.next_seq / p.batches_per_epoch + 1) * p.batches_per_epoch);
+    if (hold)
+      fence =
+          std::min(fence, hold->first * p.batches_per_epoch + std::min(hold->second, p.batches_per_epoch));
+    for (auto& c : p.consumers)
+      while (!c.finished && c.next_seq < std::min(p.total, fence) && c.outstanding.size() < prefetch)
+        if (!describe(p, c)) break;
+  }
+}
+
+std::optional<bool> Randomizer::reached(std::uint64_t epoch, std::uint64_t batch) const {
+  bool describes = false;
+  for (const auto& p : pipelines_) {
+    const std::uint64_t mark =
+        std::min(p.total, epoch * p.batches_per_epoch + std::min(batch, p.batches_per_epoch));
+    for (const auto& c : p.consumers) {
+      if (c.finished || c.next_seq >= p.total) continue;
+      describes = true;
+      if (c.next_seq < mark) return false;
     }
   }
-  if (coordinator_) coordinator_->tick(now_ns());
-  if (!shutdown_sent_ && done()) send_shutdown();
+  if (!describes) return std::nullopt;
+  return true;
+}
+
+void Randomizer::report_progress() {
+  // The coordinator takes rebalance points at every randomizer's epoch boundary: tell it as the epoch
+  // changes, not a window later; and once done, so it stops waiting for this randomizer.
+  const std::optional<std::uint64_t> epoch = describing_epoch();
+  if (ctx_.monitor.rebalance && epoch && epoch != reported_epoch_) {
+    reported_epoch_ = epoch;
+    report_window(true);
+  }
+  if (!final_reported_ && own_work_done()) {
+    report_window(true);
+    final_reported_ = true;
+  }
 }
 
 bool Randomizer::own_work_done() const {
@@ -644,7 +543,7 @@ void Randomizer::send_shutdown() {
   for (const auto& ranks : {ctx_.layout.transformers, ctx_.layout.cache_servers}) {
     for (int r : ranks) {
       Writer w;
-      w.u(roles_sent_[r]);
+      w.u(rebalancer_ ? rebalancer_->roles_sent(r) : 0);
       ctx_.fabric->send(r, kShutdown, w.view());
     }
   }
@@ -660,215 +559,11 @@ void Randomizer::send_shutdown() {
   }
 }
 
-bool Randomizer::drained() const {
-  // Outstanding batches are handed over (a consumer credits one only when it asks for the next batch of that
-  // pipeline: waiting for it could wait for ever). Inserts and miss lists are answered by service ranks.
-  for (const auto& share : shares_)
-    if (share->pending_inserts != 0) return false;
-  return miss_lists_done_ == miss_lists_sent_;
-}
-
-void Randomizer::hand_over() {
-  FERRY_ENFORCE(shares_.size() == 1, "rank ", ctx_.rank, " retires with ", shares_.size(), " cache shares");
-  Share& share = *shares_.front();
-  Handover h;
-  h.share = share.index;
-  for (const auto& p : pipelines_) {
-    HandoverPipeline hp;
-    hp.pipeline = static_cast<std::uint32_t>(p.runtime->index);
-    for (const auto& c : p.consumers) {
-      HandoverConsumer hc{c.rank, c.next_seq, c.finished, c.epochs_reported, c.epochs_announced, {}};
-      for (const auto& out : c.outstanding) {
-        HandoverBatch b{out.epoch, out.batch, {}};
-        for (std::size_t i = 0; i < out.pinned.size(); ++i)
-          b.pins.push_back({out.pinned[i].group, out.pinned[i].id, out.servers[i]});
-        hc.outstanding.push_back(std::move(b));
-      }
-      hp.consumers.push_back(std::move(hc));
-    }
-    for (const auto& [epoch, t] : p.epochs) {
-      if (t.printed) continue;
-      EpochFigures sum = t.sum;
-      sum.pipeline = hp.pipeline;
-      sum.epoch = epoch;
-      hp.epochs.push_back({sum, t.consumers_reported, t.miss_lists_done, t.layout});
-    }
-    h.pipelines.push_back(std::move(hp));
-  }
-  if (share.directory)
-    for (const auto& [key, at] : share.directory->stored_entries())
-      h.entries.push_back({key.group, key.id, at.server, at.offset, at.bytes});
-  Writer w;
-  encode(w, h);
-  report_.control_bytes += w.size();
-  ctx_.fabric->send(heir_, kHandover, w.view());
-  log::info("rank {}: handed {} pipeline(s) and {} cache entries to rank {}; transforms from now on",
-            ctx_.rank, h.pipelines.size(), h.entries.size(), heir_);
-  ctx_.stats_line(str_cat("{\"kind\":\"handover\",\"rank\":", ctx_.rank, ",\"heir\":", heir_,
-                          ",\"pipelines\":", h.pipelines.size(), ",\"entries\":", h.entries.size(),
-                          ",\"bytes\":", w.size(), "}"));
-  // Nothing of the pipelines stays here: the last report says done, so the coordinator stops waiting.
-  pipelines_.clear();
-  retired_ = true;
-  ++report_.role_changes;
-  report_window(true);
-  for (int r : ctx_.layout.randomizers)
-    if (r != ctx_.rank) ctx_.fabric->send(r, kRetired, {});
-  send_shutdown();
-}
-
-void Randomizer::adopt(const Handover& h) {
-  // Pins of handed-over batches on entries that are gone (their slab stopped serving before the handover):
-  // consumers may still read those bytes, so such a slab must not take entries in this share until the
-  // batches are credited; it waits like any slab that stops and serves again (deferred start).
-  std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint32_t> where;
-  for (const auto& e : h.entries) where[{e.group, e.id}] = e.server;
-  std::vector<char> hold(ctx_.layout.slab_holders.size(), 0);
-  for (const auto& hp : h.pipelines)
-    for (const auto& c : hp.consumers)
-      for (const auto& b : c.outstanding)
-        for (const auto& pin : b.pins) {
-          const auto it = where.find({pin.group, pin.id});
-          if (it == where.end() || it->second != pin.server) hold.at(pin.server) = 1;
-        }
-  auto owned = make_share(h.share, shares_.front().get(), &hold);
-  Share* share = owned.get();
-  shares_.push_back(std::move(owned));
-  // Every entry where it is: no byte moves. An entry on a slab that does not serve here (a role change the
-  // retiring randomizer had not applied yet) is left out, and counted as dropped.
-  std::uint64_t left_out = 0;
-  where.clear();
-  for (const auto& e : h.entries) {
-    if (share->directory && share->directory->restore({e.group, e.id}, {e.server, e.offset, e.bytes}))
-      where[{e.group, e.id}] = e.server;
-    else
-      ++left_out;
-  }
-  dropped_ += left_out;
-  if (left_out)
-    log::info("handover: {} cache entries on slabs that no longer serve dropped (counted)", left_out);
-  for (const auto& hp : h.pipelines) {
-    FERRY_ENFORCE(!find_pipeline(hp.pipeline), "rank ", ctx_.rank, " took over pipeline ", hp.pipeline,
-                  " twice");
-    Pipeline p = make_pipeline(hp.pipeline, share);
-    FERRY_ENFORCE(p.consumers.size() == hp.consumers.size(), "handover of pipeline ", hp.pipeline, " with ",
-                  hp.consumers.size(), " consumers, its group has ", p.consumers.size());
-    for (std::size_t c = 0; c < hp.consumers.size(); ++c) {
-      const HandoverConsumer& from = hp.consumers[c];
-      ConsumerState& to = p.consumers[c];
-      FERRY_ENFORCE(to.rank == from.rank, "handover of pipeline ", hp.pipeline, ": consumer ", c, " is rank ",
-                    from.rank, ", its group says ", to.rank);
-      to.next_seq = from.next_seq;
-      to.finished = from.finished;
-      to.epochs_reported = from.epochs_reported;
-      to.epochs_announced = from.epochs_announced;
-      // Its batches not yet credited: pinned again here (release() unpins them at the credit). A pin whose
-      // entry is gone is counted on its slab all the same, which keeps that slab from restarting under it.
-      for (const auto& b : from.outstanding) {
-        Outstanding out{b.epoch, b.batch, {}, {}};
-        for (const auto& pin : b.pins) {
-          const cache::Key key{pin.group, pin.id};
-          const auto it = where.find({pin.group, pin.id});
-          if (share->directory && it != where.end() && it->second == pin.server) share->directory->pin(key);
-          out.pinned.push_back(key);
-          out.servers.push_back(pin.server);
-          ++share->pins_on.at(pin.server);
-        }
-        to.outstanding.push_back(std::move(out));
-      }
-    }
-    for (const auto& e : hp.epochs) {
-      EpochTally& t = p.epochs[e.sum.epoch];
-      t.sum = e.sum;
-      t.consumers_reported = static_cast<std::uint32_t>(e.consumers_reported);
-      t.miss_lists_sent = t.miss_lists_done = e.miss_lists;
-      t.layout = e.layout;
-    }
-    pipelines_.push_back(std::move(p));
-  }
-}
-
-void Randomizer::on_forward(const transport::Message& message) {
-  // [source][tag][the consumer's bytes]: handled as if the consumer had sent it here.
-  Reader r(message.bytes);
-  transport::Message m;
-  m.source = static_cast<int>(r.u());
-  m.tag = static_cast<transport::Tag>(r.u());
-  FERRY_ENFORCE(m.tag == kCredit || m.tag == kFinished || m.tag == kEpochDone, "forwarded message tag ",
-                m.tag, " from rank ", message.source);
-  const auto bytes = r.raw(r.u());
-  m.bytes.assign(bytes.begin(), bytes.end());
-  dispatch_forwarded(std::move(m));
-}
-
-void Randomizer::dispatch_forwarded(transport::Message m) {
-  Reader first(m.bytes);
-  const auto pipeline = static_cast<std::uint32_t>(first.u());  // every one of them starts with the pipeline
-  if (!find_pipeline(pipeline)) {
-    early_.push_back(std::move(m));  // it overtook its handover
-    return;
-  }
-  on_message(m);
-}
-
-void Randomizer::on_retired(int rank) {
-  const auto at = static_cast<std::size_t>(rank);
-  FERRY_ENFORCE(at < roles_.size() && roles_[at] == Role::randomizer && rank != ctx_.rank, "rank ", rank,
-                " says it retired, but is no other randomizer");
-  roles_[at] = Role::transformer;
-  transformers_.insert(std::upper_bound(transformers_.begin(), transformers_.end(), rank), rank);
-  if (coordinator_) coordinator_->retired(rank);
-  log::info("rank {}: rank {} transforms now", ctx_.rank, rank);
-}
-
-void Randomizer::tally(Pipeline& p, const EpochFigures& f, bool from_consumer) {
-  EpochTally& t = p.epochs[f.epoch];
-  t.sum.samples += f.samples;
-  t.sum.hits += f.hits;
-  t.sum.misses += f.misses;
-  t.sum.bytes += f.bytes;
-  t.sum.wait_us += f.wait_us;
-  t.sum.hdf5_reads += f.hdf5_reads;
-  t.sum.hdf5_bytes += f.hdf5_bytes;
-  t.sum.busy_us += f.busy_us;
-  t.sum.elapsed_us = std::max(t.sum.elapsed_us, f.elapsed_us);
-  if (from_consumer)
-    ++t.consumers_reported;
-  else
-    ++t.miss_lists_done;
-  maybe_print(p, f.epoch);
-}
-
-void Randomizer::maybe_print(Pipeline& p, std::uint64_t epoch) {
-  EpochTally& t = p.epochs[epoch];
-  if (t.printed || t.consumers_reported < p.consumers.size() || t.miss_lists_done < t.miss_lists_sent) return;
-  t.printed = true;
-  const double seconds = static_cast<double>(t.sum.elapsed_us) * 1e-6;
-  const double hit_rate =
-      t.sum.samples ? static_cast<double>(t.sum.hits) / static_cast<double>(t.sum.samples) : 0.0;
-  if (!header_printed_) {
-    header_printed_ = true;
-    std::printf("ferry: %s, cache %s\n", ctx_.layout.describe().c_str(),
-                ctx_.config.runtime.cache_policy.c_str());
-    std::printf("%-12s %5s %9s %11s %8s %9s %10s %10s %9s  %s\n", "pipeline", "epoch", "samples", "samples/s",
-                "hit rate", "hdf5 MiB", "hdf5 reads", "wait s", "prep s", "layout");
-  }
-  std::printf("%-12s %5llu %9llu %11.0f %7.1f%% %9.2f %10llu %10.3f %9.3f  %s\n", p.config->name.c_str(),
-              static_cast<unsigned long long>(epoch), static_cast<unsigned long long>(t.sum.samples),
-              seconds > 0 ? static_cast<double>(t.sum.samples) / seconds : 0.0, 100.0 * hit_rate,
-              static_cast<double>(t.sum.hdf5_bytes) / 1048576.0,
-              static_cast<unsigned long long>(t.sum.hdf5_reads), static_cast<double>(t.sum.wait_us) * 1e-6,
-              static_cast<double>(t.sum.busy_us) * 1e-6, t.layout.c_str());
-  std::fflush(stdout);
-  ctx_.stats_line(str_cat("{\"kind\":\"epoch\",\"pipeline\":\"", p.config->name, "\",\"epoch\":", epoch,
-                          ",\"samples\":", t.sum.samples, ",\"hits\":", t.sum.hits,
-                          ",\"misses\":", t.sum.misses, ",\"hit_rate\":", hit_rate, ",\"seconds\":", seconds,
-                          ",\"hdf5_reads\":", t.sum.hdf5_reads, ",\"hdf5_bytes\":", t.sum.hdf5_bytes,
-                          ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
-                          ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", t.layout, "\"}"));
-}
-
 void Randomizer::finish(ServeReport& report) {
+  if (rebalancer_) {
+    report.role_changes += rebalancer_->moves();
+    rebalancer_->finish();
+  }
   if (late_credits_) log::debug("{} credits came after their consumer had finished", late_credits_);
   // The cache figures of every share this rank owned (a retired randomizer's are those up to its handover).
   bool any = false;

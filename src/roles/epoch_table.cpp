@@ -1,0 +1,57 @@
+#include "roles/epoch_table.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/strings.hpp"
+
+namespace ferry::roles {
+
+void EpochTable::add(RandomizerPipeline& p, const EpochFigures& f, bool from_consumer) {
+  EpochTally& t = p.epochs[f.epoch];
+  t.sum.samples += f.samples;
+  t.sum.hits += f.hits;
+  t.sum.misses += f.misses;
+  t.sum.bytes += f.bytes;
+  t.sum.wait_us += f.wait_us;
+  t.sum.hdf5_reads += f.hdf5_reads;
+  t.sum.hdf5_bytes += f.hdf5_bytes;
+  t.sum.busy_us += f.busy_us;
+  t.sum.elapsed_us = std::max(t.sum.elapsed_us, f.elapsed_us);
+  if (from_consumer)
+    ++t.consumers_reported;
+  else
+    ++t.miss_lists_done;
+  maybe_print(p, f.epoch);
+}
+
+void EpochTable::maybe_print(RandomizerPipeline& p, std::uint64_t epoch) {
+  EpochTally& t = p.epochs[epoch];
+  if (t.printed || t.consumers_reported < p.consumers.size() || t.miss_lists_done < t.miss_lists_sent) return;
+  t.printed = true;
+  const double seconds = static_cast<double>(t.sum.elapsed_us) * 1e-6;
+  const double hit_rate =
+      t.sum.samples ? static_cast<double>(t.sum.hits) / static_cast<double>(t.sum.samples) : 0.0;
+  if (!header_printed_) {
+    header_printed_ = true;
+    std::printf("ferry: %s, cache %s\n", ctx_.layout.describe().c_str(),
+                ctx_.config.runtime.cache_policy.c_str());
+    std::printf("%-12s %5s %9s %11s %8s %9s %10s %10s %9s  %s\n", "pipeline", "epoch", "samples", "samples/s",
+                "hit rate", "hdf5 MiB", "hdf5 reads", "wait s", "prep s", "layout");
+  }
+  std::printf("%-12s %5llu %9llu %11.0f %7.1f%% %9.2f %10llu %10.3f %9.3f  %s\n", p.config->name.c_str(),
+              static_cast<unsigned long long>(epoch), static_cast<unsigned long long>(t.sum.samples),
+              seconds > 0 ? static_cast<double>(t.sum.samples) / seconds : 0.0, 100.0 * hit_rate,
+              static_cast<double>(t.sum.hdf5_bytes) / 1048576.0,
+              static_cast<unsigned long long>(t.sum.hdf5_reads), static_cast<double>(t.sum.wait_us) * 1e-6,
+              static_cast<double>(t.sum.busy_us) * 1e-6, t.layout.c_str());
+  std::fflush(stdout);
+  ctx_.stats_line(str_cat("{\"kind\":\"epoch\",\"pipeline\":\"", p.config->name, "\",\"epoch\":", epoch,
+                          ",\"samples\":", t.sum.samples, ",\"hits\":", t.sum.hits,
+                          ",\"misses\":", t.sum.misses, ",\"hit_rate\":", hit_rate, ",\"seconds\":", seconds,
+                          ",\"hdf5_reads\":", t.sum.hdf5_reads, ",\"hdf5_bytes\":", t.sum.hdf5_bytes,
+                          ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
+                          ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", t.layout, "\"}"));
+}
+
+}  // namespace ferry::roles

@@ -1,0 +1,89 @@
+// What a randomizer holds, shared by the units that work on it: describing and crediting (randomizer.cpp),
+// the epoch table (epoch_table.cpp), the clairvoyant oracle (cache_share.cpp) and R3's handover
+// (handover.cpp). Only the randomizer's progress thread touches any of it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache/directory.hpp"
+#include "cache/key.hpp"
+#include "roles/context.hpp"
+#include "roles/protocol.hpp"
+#include "sampler/epoch_plan.hpp"
+
+namespace ferry::roles {
+
+struct CacheShare;
+
+// A batch described to a consumer and not credited yet, with the entries it pinned.
+struct OutstandingBatch {
+  std::uint64_t epoch = 0, batch = 0;
+  std::vector<cache::Key> pinned;
+  std::vector<std::uint32_t> servers;  // the slab of each pinned key
+};
+
+struct ConsumerState {
+  int rank = 0;
+  std::uint32_t index = 0;  // in the pipeline's group
+  std::uint64_t next_seq = 0;
+  std::deque<OutstandingBatch> outstanding;
+  bool finished = false;
+  std::uint64_t epochs_reported = 0;   // kEpochDone received from it
+  std::uint64_t epochs_announced = 0;  // kEpochDone it sent, as its kFinished says (done waits for them)
+};
+
+// One epoch's line of the epoch table: what consumers and transformers reported of it.
+struct EpochTally {
+  EpochFigures sum;
+  std::uint32_t consumers_reported = 0;
+  std::uint64_t miss_lists_sent = 0, miss_lists_done = 0;
+  bool printed = false;
+  std::string layout;  // service roles when its first batch was described
+};
+
+struct RandomizerPipeline {
+  PipelineRuntime* runtime = nullptr;
+  const PipelineConfig* config = nullptr;
+  sampler::ShareSpec share;
+  std::uint64_t batches_per_epoch = 0, total = 0;
+  bool cacheable = false;
+  std::vector<ConsumerState> consumers;
+  std::map<std::uint64_t, EpochTally> epochs;
+  std::unique_ptr<sampler::EpochPlan> plan;  // the plan of the epoch last described
+  CacheShare* cache = nullptr;               // the cache share its entries live in
+};
+
+// Clairvoyant replacement needs each key's next use: every pipeline's future order is known from its seed.
+// Time is the absolute batch step (epoch * batches per epoch + batch) of the consumer that will read the key;
+// the soonest use over the pipelines of `share` that read the key's group wins.
+class NextUseOracle final : public cache::NextUse {
+ public:
+  NextUseOracle(const std::vector<RandomizerPipeline>& pipelines, const CacheShare* share)
+      : pipelines_(pipelines), share_(share) {}
+  std::uint64_t next_use(const cache::Key& key) const override;
+
+ private:
+  const std::vector<RandomizerPipeline>& pipelines_;
+  const CacheShare* share_;
+};
+
+// A randomizer's slice of every slab and the directory over it: its own, and one more per randomizer that
+// handed over to it. Per slab holder, the pins and inserts outstanding (a slab that stopped serving may serve
+// again only once both are 0) and whether it waits to start serving.
+struct CacheShare {
+  std::uint32_t index = 0;  // the randomizer index it was planned for
+  std::uint64_t base = 0;   // where it starts in every slab
+  std::unique_ptr<NextUseOracle> oracle;
+  std::unique_ptr<cache::Directory> directory;  // null without a cache
+  std::vector<std::uint64_t> pins_on, pending_on;
+  std::vector<char> deferred_start;
+  std::uint64_t pending_inserts = 0;
+  std::uint64_t full_reported = 0;  // directory declines + evictions at the last window report
+};
+
+}  // namespace ferry::roles
