@@ -192,4 +192,5 @@ TEST_P(CacheSimulation, TwoPipelinesSharingEntriesFavourClairvoyant) {
   EXPECT_NEAR(rates[0].per_epoch.back(), static_cast<double>(kCachedEntries) / kSamples, 0.01);
 }
 
-INSTANTIATE_TEST_SUITE_P(Servers, CacheSimulation, ::testing::Values(1u, 2u));
+INSTANTIATE_TEST_SUITE_P(Servers, CacheSimulation, ::testing::Values(1u, 2u),
+                         [](const auto& info) { return std::to_string(info.param); });
