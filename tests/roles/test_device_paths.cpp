@@ -152,9 +152,9 @@ TEST_P(DevicePaths, StoppingEarlyCollectsJobsStillOnTheDevice) {
       for (; taken < batches && counters.outstanding.load() == 0; ++taken)
         ASSERT_NE(loader.next_batch(), nullptr);
       in_flight_at_stop = counters.outstanding.load();
-      std::printf("[ stop ] consumer %d: %llu of %llu batches, %lld jobs on its device\n", rt.consumer_index(),
-                  static_cast<unsigned long long>(taken), static_cast<unsigned long long>(batches),
-                  in_flight_at_stop);
+      std::printf("[ stop ] consumer %d: %llu of %llu batches, %lld jobs on its device\n",
+                  rt.consumer_index(), static_cast<unsigned long long>(taken),
+                  static_cast<unsigned long long>(batches), in_flight_at_stop);
     } else {
       rt.serve();
     }
