@@ -10,6 +10,11 @@
 //   ferry_bench memcpy OUT --sizes S,.. --bytes B [--pool P]    memcpy bandwidth, one process
 //   (get and memcpy: --repeat R timed passes of B bytes per size and mode; best and median reported)
 //   ferry_bench permute OUT --n N               keyed permutation rate against std::shuffle
+//   ferry_bench idle OUT [--ms M] [--backend ucx|mpi]
+//                                              every rank but the last waits in Fabric::wait (100 ms
+//                                              timeouts) while the last sleeps M ms, then wakes them: each
+//                                              waiter's process CPU over the wait (all threads: UCX's and
+//                                              MPI's too)
 //
 // Sizes take K/M suffixes (KiB, MiB). Ranks write nothing but OUT (rank 0 gathers the lines).
 #include <mpi.h>
@@ -23,6 +28,7 @@
 #include <cstring>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -51,7 +57,8 @@ double seconds_since(Clock::time_point t0) {
       stderr,
       "ferry_bench: %s\nusage: ferry_bench run|local CONFIG OUT [--step-ms X]\n"
       "       ferry_bench get|memcpy OUT --sizes S,.. --bytes B [--window W] [--pool P] [--backend B]\n"
-      "       ferry_bench permute OUT --n N\n",
+      "       ferry_bench permute OUT --n N\n"
+      "       ferry_bench idle OUT [--ms M] [--backend B]\n",
       why);
   std::exit(2);
 }
@@ -508,11 +515,57 @@ int cmd_permute(const Options& o) {
   return 0;
 }
 
+// An idle rank must block, not spin: up to 8 ranks share 2 cores. Every rank but the last waits for a message
+// (in wait() calls of 100 ms, like a role's loop between its other duties) while the last one sleeps, then
+// sends each a message. A waiter's CPU over its wait against the wait's wall time is the figure; its
+// baseline is the share the same rank gets right after in a busy loop of the same length (what spinning
+// would cost on these cores now; not a loop on poll(), which Open MPI makes yield when oversubscribed).
+int cmd_idle(const Options& o) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size < 2) usage("idle runs on at least 2 ranks");
+  const auto idle = std::chrono::milliseconds(std::stoll(o.flag("ms", "1500")));
+  const std::string backend = o.flag("backend", "ucx");
+  constexpr ferry::transport::Tag kWake = 41;
+  auto fabric = ferry::transport::make_fabric(backend, MPI_COMM_WORLD);
+  const int waker = size - 1;
+  Json j;
+  j.str("kind", rank == waker ? "waker" : "idle")
+      .str("backend", backend)
+      .u64("rank", static_cast<std::uint64_t>(rank));
+  fabric->barrier();
+  if (rank == waker) {
+    std::this_thread::sleep_for(idle);
+    const std::byte wake[] = {std::byte{1}};
+    for (int dst = 0; dst < waker; ++dst) fabric->send(dst, kWake, wake);
+    fabric->wait_all();
+  } else {
+    double cpu0 = usage_self().cpu_s;
+    auto t0 = Clock::now();
+    std::optional<ferry::transport::Message> m;
+    while (!m) m = fabric->wait(std::chrono::milliseconds(100));
+    const double wall = seconds_since(t0), cpu = usage_self().cpu_s - cpu0;
+    cpu0 = usage_self().cpu_s;
+    t0 = Clock::now();
+    while (seconds_since(t0) < wall) {
+    }
+    j.num("wall_s", wall)
+        .num("cpu_s", cpu)
+        .num("spin_wall_s", seconds_since(t0))
+        .num("spin_cpu_s", usage_self().cpu_s - cpu0);
+  }
+  fabric->barrier();
+  fabric->close();
+  gather_lines(MPI_COMM_WORLD, j.done(), o.out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
-  const bool mpi = o.command == "run" || o.command == "local" || o.command == "get";
+  const bool mpi = o.command == "run" || o.command == "local" || o.command == "get" || o.command == "idle";
   if (mpi) {
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
@@ -529,6 +582,8 @@ int main(int argc, char** argv) {
       rc = cmd_memcpy(o);
     else if (o.command == "permute")
       rc = cmd_permute(o);
+    else if (o.command == "idle")
+      rc = cmd_idle(o);
     else
       usage(("unknown command '" + o.command + "'").c_str());
   } catch (const std::exception& e) {

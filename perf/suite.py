@@ -401,6 +401,25 @@ class Suite:
                          "prepare CPU-s x100, separate": {k: 100 * self.share_points[k][3] for k in ks}})
         self.ratio_lines("sharing")
 
+    def bench_idle_wait(self):
+        """The transport alone: ranks waiting in Fabric::wait() against the same ranks in a busy loop as long."""
+        idle_wait = {}
+        for backend in ("ucx", "mpi"):
+            out = os.path.join(self.raw, f"idle_{backend}.jsonl")
+            if os.path.exists(out):
+                os.remove(out)
+            ms = "500" if self.quick else "1500"
+            self.sh(self.mpirun(4) + [self.bench, "idle", out, "--backend", backend, "--ms", ms], f"idle_{backend}")
+            for x in self.read_jsonl(out):
+                if x.get("kind") != "idle" or x["wall_s"] <= 0 or x["spin_wall_s"] <= 0:
+                    continue
+                pct, spin = 100 * x["cpu_s"] / x["wall_s"], 100 * x["spin_cpu_s"] / x["spin_wall_s"]
+                idle_wait[f"{backend} wait (rank {x['rank']})"] = pct
+                self.record("idle", f"{backend} rank {x['rank']}", "Fabric::wait CPU / busy loop CPU", pct, "%",
+                            spin, "busy loop", goal=0.05, goal_text="<= 0.05", higher_is_better=False,
+                            note=f"{ms} ms wait, 4 ranks")
+        return idle_wait
+
     # ---- 5. control overhead, 6. idle cost, 7. memory -------------------------------------------------------
     def bench_service(self):
         self.log("5./6./7. control bytes, permutation rate, idle CPU of service ranks, memory")
@@ -434,8 +453,14 @@ class Suite:
                 self.record("idle", x["role"], "CPU while consumers train, % of a core", pct, "%", goal=2,
                             goal_text="<= 2", higher_is_better=False,
                             note=f"whole run incl. cold epoch; step {step} ms/batch")
-        self.plot_bars("idle_cpu.png", f"Service ranks' CPU while consumers train ({step} ms/batch), % of a core",
-                       {"fmnist": self.idle}, log=False)
+            # Inside blocking waits only (ServeReport.idle_*): what an idle rank costs, without the work.
+            if x.get("role") in ("randomizer", "cache_server", "transformer") and x.get("idle_wall_s", 0) > 0:
+                self.record("idle", x["role"], "CPU inside blocking waits, % of a core",
+                            100 * x["idle_cpu_s"] / x["idle_wall_s"], "%", goal=5, goal_text="<= 5",
+                            higher_is_better=False, note=f"{x['idle_wall_s']:.2f} s waiting")
+        self.idle_wait = self.bench_idle_wait()
+        self.plot_bars("idle_cpu.png", f"Idle CPU, % of a core: service ranks while consumers train ({step} ms/batch); "
+                       "ranks in Fabric::wait", {"fmnist": self.idle, "transport wait": self.idle_wait}, log=False)
         self.ratio_lines("idle")
 
         # 7. memory: slab bytes used against payload bytes, peak RSS per role (here and in the epoch runs).

@@ -76,7 +76,7 @@ std::vector<Step> concat(std::vector<Step> a, const std::vector<Step>& b) {
 
 std::vector<Case> cases() {
   std::vector<Case> c;
-  c.push_back({"StarvingOnIdleAcceleratorOffloadsAfterHysteresis", with(),
+  c.push_back({"StarvingOnAnIdleDeviceOffloadsAfterHysteresis", with(),
                concat(reach_quarter(), {{{starving()}, 0.1, {{0, {Q, Reason::hold}}}},
                                         {{starving()}, 0.2, {{0, {2 * Q, Reason::offload}}}}})});
   {
@@ -141,7 +141,7 @@ std::vector<Case> cases() {
                  {{{starving()}, 0.0, {{0, {2 * Q, Reason::offload}}}},
                   {{starving()}, 0.0, {{0, {2 * Q, Reason::hold}}}}}});
   }
-  c.push_back({"WindowWithoutConsumerReportsKeepsShareAndStreak",
+  c.push_back({"NoConsumerReportKeepsShareAndStreak",
                with(),
                {{{starving()}, 0.1, {{0, {0, Reason::hold}}}},
                 {{silent()}, 0.1, {{0, {0, Reason::no_data}}}},
@@ -168,7 +168,9 @@ std::vector<Case> cases() {
 
 class PolicyTable : public ::testing::TestWithParam<Case> {};
 
-TEST_P(PolicyTable, SharesFollowTheRules) {
+// Each case is the ctest test Rules/PolicyTable.Shares/CASE: keep CASE names under ~45 characters (ctest
+// pads every line of its output to the longest test name).
+TEST_P(PolicyTable, Shares) {
   const Case& c = GetParam();
   const auto policy = make_policy(c.params);
   History history(8);
@@ -196,7 +198,7 @@ TEST_P(PolicyTable, SharesFollowTheRules) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Monitor, PolicyTable, ::testing::ValuesIn(cases()),
+INSTANTIATE_TEST_SUITE_P(Rules, PolicyTable, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
 
 TEST(Policy, DecideIsPure) {

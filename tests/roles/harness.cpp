@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "core/check.hpp"
@@ -182,6 +183,59 @@ void expect_local_loader_job(const Config& config, const JobResult& result) {
   for (const auto& b : result.batches) seen.push_back(&b);
   expect_local_loader_batches(config.pipelines[0], seen, static_cast<std::uint32_t>(result.consumer_index),
                               2);
+}
+
+namespace {
+
+std::string published_prefix(const std::string& name) {
+  return shared_dir() + "/published_" + name + "_";
+}
+
+}  // namespace
+
+PublishedCount::PublishedCount(const std::string& name, const std::atomic<std::uint64_t>& count)
+    : path_(published_prefix(name) + std::to_string(world_rank())), count_(count) {
+  publish(count_.load());
+  thread_ = std::thread([this] {
+    std::uint64_t shown = count_.load();
+    // Polls: the count belongs to code that knows nothing of this. A 1 ms period bounds the lag, which
+    // nothing is timed against.
+    while (!stop_.load()) {
+      if (const std::uint64_t now = count_.load(); now != shown) publish(shown = now);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+}
+
+PublishedCount::~PublishedCount() {
+  stop_ = true;
+  thread_.join();
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
+}
+
+void PublishedCount::publish(std::uint64_t value) const {
+  const std::string tmp = path_ + ".tmp";
+  std::ofstream(tmp) << value << "\n";
+  std::filesystem::rename(tmp, path_);  // readers see the old value or the new one, never half of it
+}
+
+bool wait_for_published(const std::string& name, const std::function<bool(std::uint64_t)>& done,
+                        std::chrono::seconds deadline) {
+  const std::string prefix = published_prefix(name);
+  const auto give_up = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    std::uint64_t sum = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(shared_dir())) {
+      const std::string path = entry.path().string();
+      if (path.rfind(prefix, 0) != 0 || path.ends_with(".tmp")) continue;
+      std::uint64_t value = 0;
+      if (std::ifstream(path) >> value) sum += value;
+    }
+    if (done(sum)) return true;
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling period, not a wait for the event
+  }
 }
 
 std::uint64_t sum_all(std::uint64_t value) {

@@ -4,10 +4,13 @@
 
 #include <mpi.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ferry/config.hpp"
@@ -58,6 +61,29 @@ Config device_job_config(const std::string& transport, double static_share);
 
 // For a consumer of a one-pipeline job of 2 consumers: every batch it saw equals LocalLoader's.
 void expect_local_loader_job(const Config& config, const JobResult& result);
+
+// A counter of this rank's, published to the other ranks for as long as the object lives (a file per rank
+// in shared_dir(), rewritten when the count changes): for a test that waits on another rank's progress while
+// the runtime owns the transport and that rank is inside serve().
+class PublishedCount {
+ public:
+  PublishedCount(const std::string& name, const std::atomic<std::uint64_t>& count);
+  ~PublishedCount();  // stops publishing and removes the file
+  PublishedCount(const PublishedCount&) = delete;
+  PublishedCount& operator=(const PublishedCount&) = delete;
+
+ private:
+  void publish(std::uint64_t value) const;
+  std::string path_;
+  const std::atomic<std::uint64_t>& count_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Waits until `done` holds for the sum over ranks of the PublishedCounts called `name` (0 while none is
+// published). False when it still does not after `deadline` (under the test watchdog's 90 s).
+bool wait_for_published(const std::string& name, const std::function<bool(std::uint64_t)>& done,
+                        std::chrono::seconds deadline = std::chrono::seconds(60));
 
 // Sum of a value over all ranks.
 std::uint64_t sum_all(std::uint64_t value);

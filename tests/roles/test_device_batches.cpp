@@ -50,8 +50,8 @@ class DeviceBatches : public ::testing::TestWithParam<std::string> {
     transform::set_peer_link_factory_for_tests(HostPeerLink::factory(link));
   }
 
-  // Every batch hands its fixed fields out in device memory only. Consumers train 3 ms per batch, so the
-  // job runs long enough for the job list (20 ms windows) to send prepare batches to the device.
+  // Every batch hands its fixed fields out in device memory only. Consumers "train" 3 ms per batch; no
+  // assertion depends on it (the static share sends prepare batches to the device from the first batch).
   static std::function<void(Runtime&, const Batch&)> expect_on_device(std::uint64_t& host_fields) {
     return [&host_fields](Runtime&, const Batch& b) {
       for (const auto& f : b.fields) host_fields += !f.on_device() || f.data != nullptr;
@@ -123,9 +123,11 @@ TEST_P(DeviceBatches, AugmentedFieldsAndCpuPreparedSamplesComeThroughHostMemory)
 
 // Consumers stop after 2 batches while later batches are prefetched: device results announced to them and
 // never asked for are dropped by the transformer at shutdown, every rank leaves, and nothing stays held.
-// Deterministic: the static share applies from the first batch, the randomizer describes 6 batches ahead at
-// once (prefetch 6), and a consumer asks for a device transfer only inside next_batch(); its announcements
-// of the batches after the second come in while it sleeps (1 s) and are never read.
+// The static share applies from the first batch, the randomizer describes 6 batches ahead at once (prefetch
+// 6) and one more per consumer once the first batch is credited (in the second next_batch()), and a consumer
+// asks for a device transfer only inside next_batch(). So the consumers stop, then wait until the
+// transformer's device has made more results than they received or will (the one receive a consumer may
+// have posted completes at shutdown): those are never asked for.
 TEST_P(DeviceBatches, StoppingEarlyReleasesEveryHeldDeviceResult) {
   HostDeviceCounters device;
   HostLinkCounters link;
@@ -140,8 +142,12 @@ TEST_P(DeviceBatches, StoppingEarlyReleasesEveryHeldDeviceResult) {
       Loader& loader = rt.loader();
       ASSERT_NE(loader.next_batch(), nullptr);
       ASSERT_NE(loader.next_batch(), nullptr);
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      std::uint64_t mine = link.receives.load() + static_cast<std::uint64_t>(link.live.load()), received = 0;
+      MPI_Allreduce(&mine, &received, 1, MPI_UINT64_T, MPI_SUM, rt.consumer_comm());
+      EXPECT_TRUE(wait_for_published("device_jobs", [&](std::uint64_t jobs) { return jobs > received; }))
+          << "the transformer's device made no result beyond the " << received << " received";
     } else {
+      const PublishedCount published("device_jobs", device.jobs);
       rt.serve();
     }
   }
@@ -157,8 +163,9 @@ TEST_P(DeviceBatches, StoppingEarlyReleasesEveryHeldDeviceResult) {
 }
 
 // A consumer fails in its training code after 12 batches, with device transfers announced and posted: every
-// rank leaves with an error, transfers still in flight are aborted on the link, and no device memory, kept
-// result or transfer stays held.
+// rank leaves with an error, and no device memory, kept result or transfer stays held (link.live == 0: each
+// transfer posted completed or, still in flight at the failure, was aborted; whether any was in flight
+// depends on timing, so how many links aborted is not asserted). The 20 ms per batch simulates training.
 TEST_P(DeviceBatches, AFailingConsumerEndsTheJobWithNothingHeld) {
   HostDeviceCounters device;
   HostLinkCounters link;
@@ -185,9 +192,6 @@ TEST_P(DeviceBatches, AFailingConsumerEndsTheJobWithNothingHeld) {
   EXPECT_EQ(link.live.load(), 0);
   EXPECT_EQ(link.allocations.load(), 0);
   EXPECT_EQ(link.misuse.load(), 0u);
-  const std::uint64_t aborts = sum_all(link.aborts.load());
-  if (world_rank() == 0)
-    std::printf("links aborted with transfers in flight: %llu\n", static_cast<unsigned long long>(aborts));
 }
 
 // Without a GPU (and no stand-in) every rank fails at set-up with one line that names the option and the

@@ -1,10 +1,9 @@
 // The multi-rank system end to end, over both transports: exact delivery, byte-identity with LocalLoader,
-// determinism across layouts, cache behaviour, idle cost, and layouts that must fail fast.
+// determinism across layouts, cache behaviour, and layouts that must fail fast. (What idle service ranks
+// cost is a measurement: perf/README.md, figure 6.)
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "ferry/error.hpp"
 #include "ferry/local_loader.hpp"
@@ -198,27 +197,6 @@ TEST_P(Runtime, SmallCacheIsNeverExceededUnderEveryPolicy) {
   }
   EXPECT_GE(hit_rate["clairvoyant"], hit_rate["static"]);
   EXPECT_GT(hit_rate["static"], 0.1);
-}
-
-TEST_P(Runtime, IdleServiceRanksStayUnderFivePercentOfACore) {
-  Config config = base();
-  PipelineConfig p = image_pipeline("images", 240, 51);
-  p.epochs = 1;
-  config.pipelines.push_back(p);
-  bool slept = false;
-  const JobResult r = run_job(config, [&](ferry::Runtime&, const Batch&) {
-    if (!slept) {
-      slept = true;  // the consumers "train" for a while; service ranks have filled the prefetch window
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    }
-  });
-  if (!r.consumer) {
-    EXPECT_GT(r.report.idle_wall_seconds, 1.0) << r.report.role;
-    const double share = r.report.idle_cpu_seconds / r.report.idle_wall_seconds;
-    std::printf("[ idle ] %s rank %d %s: %.2f%% of a core while waiting (%.2f s)\n", GetParam().c_str(),
-                world_rank(), r.report.role.c_str(), 100 * share, r.report.idle_wall_seconds);
-    EXPECT_LT(share, 0.05) << r.report.role << " used " << 100 * share << "% of a core while idle";
-  }
 }
 
 TEST_P(Runtime, RangeForWalksOneEpochAtATime) {

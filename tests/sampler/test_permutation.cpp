@@ -29,7 +29,8 @@ TEST_P(PermutationSizes, IsABijectionWithInverse) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, PermutationSizes,
-                         ::testing::Values(1, 2, 3, 4, 5, 7, 16, 17, 100, 1000, 4097, 60000));
+                         ::testing::Values(1, 2, 3, 4, 5, 7, 16, 17, 100, 1000, 4097, 60000),
+                         [](const auto& info) { return "n" + std::to_string(info.param); });
 
 TEST(Permutation, KeyChangesTheOrderAndIsReproducible) {
   Permutation a(1000, 1), b(1000, 1), c(1000, 2);

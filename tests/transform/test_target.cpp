@@ -44,8 +44,7 @@ TEST(Target, CudaNeedsBuildAndDevice) {
 
 TEST(CudaLauncher, DeviceCountNeverFails) {
 #if FERRY_HAVE_CUDA
-  const int n = ferry::cuda::device_count();
-  EXPECT_GE(n, 0);
+  const int n = ferry::cuda::device_count();  // "no driver" or "no device" is 0, not an error
   EXPECT_EQ(n, cuda_device_count());
   if (n == 0) GTEST_SKIP() << "no CUDA device visible (device_count() returned 0 without crashing)";
 #else
