@@ -38,6 +38,19 @@ void expect_every_pipeline_exact(const Config& c, const JobResult& r) {
     expect_local_loader_batches(c.pipelines[i], r, consumers_of(c), i);
 }
 
+// Runs the job: every batch of every pipeline equals LocalLoader's, and one rank moved from `from` to `to`.
+struct OneMove {
+  JobResult result;
+  Roles roles;
+};
+OneMove run_one_move(const Config& c, const char* from, const char* to) {
+  OneMove out{run_job(c), {}};
+  expect_every_pipeline_exact(c, out.result);
+  out.roles = gather_roles(out.result);
+  expect_one_move(out.roles, from, to);
+  return out;
+}
+
 PipelineConfig pipeline(const std::string& name, std::uint64_t samples, std::uint64_t seed, int epochs) {
   PipelineConfig p = image_pipeline(name, samples, seed);
   p.epochs = epochs;
@@ -50,10 +63,7 @@ PipelineConfig pipeline(const std::string& name, std::uint64_t samples, std::uin
 TEST_P(RebalanceR3, EveryRandomizerUsesTheNewSlab) {
   const Config c = config(2, 1, 2, "epoch 1: rank 3 -> cache_server",
                           {pipeline("first", 480, 51, 4), pipeline("second", 480, 52, 4)}, 240);
-  const JobResult r = run_job(c);
-  expect_every_pipeline_exact(c, r);
-  const Roles roles = gather_roles(r);
-  expect_one_move(roles, "transformer", "cache_server");
+  const auto [r, roles] = run_one_move(c, "transformer", "cache_server");
   EXPECT_EQ(roles.serving, 4u) << "both randomizers serve from both slabs";
   EXPECT_EQ(epoch_hits(r, 0, 1), 240u) << "the coordinator's pipeline, moved exactly at epoch 1";
   for (std::size_t p : {0, 1}) EXPECT_EQ(epoch_hits(r, p, 3), 480u) << "pipeline " << p;
@@ -64,10 +74,7 @@ TEST_P(RebalanceR3, EveryRandomizerUsesTheNewSlab) {
 TEST_P(RebalanceR3, StepsGoOnAfterTheCoordinatorsPipelinesEnd) {
   const Config c = config(2, 1, 2, "epoch 1: rank 3 -> cache_server",
                           {pipeline("first", 96, 71, 1), pipeline("second", 480, 72, 4)}, 240);
-  const JobResult r = run_job(c);
-  expect_every_pipeline_exact(c, r);
-  expect_one_move(gather_roles(r), "transformer", "cache_server");
-  EXPECT_EQ(epoch_hits(r, 1, 3), 480u);
+  EXPECT_EQ(epoch_hits(run_one_move(c, "transformer", "cache_server").result, 1, 3), 480u);
 }
 
 // R3 at the start of epoch 1: randomizer 1 hands its pipeline and its share (240 entries, the static fill of
@@ -76,10 +83,7 @@ TEST_P(RebalanceR3, StepsGoOnAfterTheCoordinatorsPipelinesEnd) {
 TEST_P(RebalanceR3, RandomizerHandsOverAndTransforms) {
   const Config c = config(2, 1, 1, "epoch 1: retire randomizer 1",
                           {pipeline("first", 480, 81, 3), pipeline("second", 480, 82, 3)}, 240);
-  const JobResult r = run_job(c);
-  expect_every_pipeline_exact(c, r);
-  const Roles roles = gather_roles(r);
-  expect_one_move(roles, "randomizer", "transformer");
+  const auto [r, roles] = run_one_move(c, "randomizer", "transformer");
   EXPECT_GT(roles.moved_prepared, 0u) << "the former randomizer got no miss list";
   EXPECT_EQ(roles.dropped, 0u) << "every cache entry moved with its pipeline";
   for (std::size_t e : {1, 2}) EXPECT_EQ(epoch_hits(r, 1, e), 240u) << "epoch " << e;
@@ -95,10 +99,7 @@ TEST_P(RebalanceR3, MidEpochHandoverKeepsOrderBytesAndEntries) {
   third.cache_id = 1;
   const Config c = config(2, 1, 1, "epoch 1 batch 5: retire randomizer 1",
                           {pipeline("first", 480, 91, 3), pipeline("second", 480, 92, 3), third}, 480);
-  const JobResult r = run_job(c);
-  expect_every_pipeline_exact(c, r);
-  const Roles roles = gather_roles(r);
-  expect_one_move(roles, "randomizer", "transformer");
+  const auto [r, roles] = run_one_move(c, "randomizer", "transformer");
   EXPECT_EQ(roles.dropped, 0u);
   for (std::size_t p : {1, 2})
     for (std::size_t e : {1, 2}) EXPECT_EQ(epoch_hits(r, p, e), 480u) << "pipeline " << p << " epoch " << e;
