@@ -20,7 +20,7 @@
 #include "roles/consumer.hpp"
 #include "roles/context.hpp"
 #include "roles/randomizer.hpp"
-#include "roles/transformer.hpp"
+#include "roles/service_rank.hpp"
 #include "sampler/epoch_plan.hpp"
 #include "transform/peer_link.hpp"
 #include "transform/target.hpp"

@@ -1,10 +1,9 @@
-#include "roles/transformer.hpp"
+#include "roles/miss_pipeline.hpp"
 
 #include <chrono>
-#include <cstring>
+#include <utility>
 
 #include "core/log.hpp"
-#include "core/strings.hpp"
 
 namespace ferry::roles {
 namespace {
@@ -18,7 +17,7 @@ std::uint64_t nanos_since(std::chrono::steady_clock::time_point t) {
 
 // One miss list on its way through the rank: read on the progress thread, prepared by a worker, sent by
 // the progress thread.
-struct ServiceRank::Batch {
+struct MissPipeline::Batch {
   Misses misses;
   int randomizer = 0;
   PipelineRuntime* pipeline = nullptr;
@@ -32,9 +31,8 @@ struct ServiceRank::Batch {
   std::exception_ptr error;
 };
 
-ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab, std::optional<FormerRandomizer> former)
-    : RoleLoop(ctx), slab_(slab), role_(former ? Role::transformer : ctx.role()), former_(former) {
-  if (former_) shutdowns_ = former_->shutdowns;
+MissPipeline::MissPipeline(Context& ctx, ServeReport& report)
+    : ctx_(ctx), report_(report), device_sends_(ctx) {
   const std::size_t workers =
       ctx.pipelines.empty()
           ? 0
@@ -58,7 +56,7 @@ ServiceRank::ServiceRank(Context& ctx, std::span<std::byte> slab, std::optional<
   }
 }
 
-void ServiceRank::open_accelerator() {
+void MissPipeline::open_accelerator() {
   std::string why;
   accelerator_ = AcceleratorUse::open(0, &why);
   if (!accelerator_) {
@@ -99,11 +97,11 @@ void ServiceRank::open_accelerator() {
             accelerator_->accelerator().name(), device_routes_.size(), accelerator_->utilization_source());
 }
 
-ServiceRank::~ServiceRank() {
+MissPipeline::~MissPipeline() {
   if (queue_) {
     // First the link: a send still in flight (its receiver failed) would hold up any device allocation
     // the workers make while they finish (cudaFree waits for the device).
-    drop_device_sends();
+    device_sends_.drop(*queue_);
     // Workers still running (a failure elsewhere) hand off into finished_: stop them while it exists.
     try {
       queue_->shutdown();
@@ -117,79 +115,14 @@ ServiceRank::~ServiceRank() {
   queue_.reset();
 }
 
-void ServiceRank::on_message(transport::Message& message) {
-  switch (message.tag) {
-    case kShutdown: {
-      ++shutdowns_;
-      Reader r(message.bytes);
-      roles_expected_ += r.u();  // role changes the randomizer sent before it: done() waits for them
-      return;
-    }
-    case kMisses: {
-      Reader r(message.bytes);
-      Misses misses;
-      decode(r, misses);
-      start(std::move(misses), message.source);
-      return;
-    }
-    case kInsert:
-      store(message);
-      return;
-    case kJobs:
-      jobs_ = monitor::decode_job_list(message.bytes);
-      return;
-    case kDeviceReady:
-      post_device_send(message);
-      return;
-    case kCredit:
-    case kEpochDone:
-    case kFinished:
-      // A consumer that had not heard of the handover yet: on to the heir, as it was sent.
-      FERRY_ENFORCE(former_, role_name(role_), " got consumer message tag ", message.tag, " from rank ",
-                    message.source);
-      forward_.clear();
-      forward_.u(static_cast<std::uint64_t>(message.source)).u(message.tag).u(message.bytes.size());
-      forward_.raw(message.bytes);
-      ctx_.fabric->send(former_->heir, kForward, forward_.view());
-      ++forwarded_;
-      return;
-    case kRelease:
-    case kRetired:
-      // Meant for the randomizer this rank was: it ended, and another randomizer retiring concerns it no
-      // more.
-      FERRY_ENFORCE(former_, role_name(role_), " got randomizer message tag ", message.tag, " from rank ",
-                    message.source);
-      return;
-    case kRole: {
-      Reader r(message.bytes);
-      RoleChange change;
-      decode(r, change);
-      // As a randomizer it was told of every move; now it plays no part in the others'.
-      if (former_ && change.rank != ctx_.rank) return;
-      FERRY_ENFORCE(change.rank == ctx_.rank, "role change for rank ", change.rank, " reached rank ",
-                    ctx_.rank);
-      const Role next = change.role == 0 ? Role::transformer : Role::cache_server;
-      log::info("rank {}: {} -> {} at epoch {} ({})", ctx_.rank, role_name(role_), role_name(next),
-                change.epoch, change.why);
-      role_ = next;
-      ++report_.role_changes;
-      ++roles_received_;
-      return;
-    }
-    default:
-      FERRY_ENFORCE(false, role_name(role_), " got unexpected message tag ", message.tag, " from rank ",
-                    message.source);
-  }
-}
-
-void ServiceRank::after_messages() {
+void MissPipeline::progress() {
   send_finished();
-  progress_device_sends();
+  if (queue_) device_sends_.progress(*queue_);  // no queue: no device job, nothing kept
   if (accelerator_) accelerator_->sample(reporter_->recorder());
   reporter_->report_if_due();
 }
 
-void ServiceRank::start(Misses misses, int randomizer) {
+void MissPipeline::start(Misses misses, int randomizer) {
   PipelineRuntime* p = ctx_.find_pipeline(misses.pipeline);
   FERRY_ENFORCE(p && queue_, "rank ", ctx_.rank, " has no processor for pipeline ", misses.pipeline);
   // Batches are reused (their field buffers keep their capacity): no allocation or zero-fill per miss list
@@ -239,7 +172,7 @@ void ServiceRank::start(Misses misses, int randomizer) {
   send_finished();  // whatever finished meanwhile goes out now, not after the next wait
 }
 
-void ServiceRank::submit(std::shared_ptr<Batch> batch) {
+void MissPipeline::submit(std::shared_ptr<Batch> batch) {
   Batch* raw = batch.get();
   reporter_->recorder().cpu_queue(static_cast<std::uint32_t>(queue_->queue_length()));
   transform::WorkerQueue::Work work;
@@ -283,7 +216,7 @@ void ServiceRank::submit(std::shared_ptr<Batch> batch) {
                  });
 }
 
-void ServiceRank::send_finished() {
+void MissPipeline::send_finished() {
   for (;;) {
     std::shared_ptr<Batch> batch;
     {
@@ -321,7 +254,7 @@ void ServiceRank::send_finished() {
   }
 }
 
-void ServiceRank::deliver(Batch& batch) {
+void MissPipeline::deliver(Batch& batch) {
   const auto t0 = std::chrono::steady_clock::now();
   const Misses& misses = batch.misses;
   PipelineRuntime* p = batch.pipeline;
@@ -333,17 +266,12 @@ void ServiceRank::deliver(Batch& batch) {
   SamplesHeader header{misses.pipeline, misses.epoch, misses.batch, misses.entries.size()};
   std::uint64_t held = 0, at = 0;
   if (batch.device_out) {
-    header.transfer = next_transfer_++;
     header.field = static_cast<std::uint32_t>(batch.device_field);
     held = layout.sizes[batch.device_field];
     at = layout.offsets[batch.device_field];
-    DeviceSend& send = device_sends_[header.transfer];
-    send.ticket = batch.kept;
-    send.consumer = misses.consumer;
-    send.data = queue_->kept_result(batch.kept);
-    send.bytes = static_cast<std::size_t>(held * misses.entries.size());
-    batch.kept = 0;  // device_sends_ owns it now
-    FERRY_ENFORCE(send.data != nullptr, "the device kept no result for a batch");
+    const std::uint64_t kept = std::exchange(batch.kept, 0);  // device_sends_ owns it now
+    header.transfer = device_sends_.announce(*queue_, kept, misses.consumer,
+                                             static_cast<std::size_t>(held * misses.entries.size()));
   }
   out_.clear();
   encode(out_, header);
@@ -398,50 +326,11 @@ void ServiceRank::deliver(Batch& batch) {
   reporter_->report_if_due();  // here too: a saturated rank may not leave its message loop for a while
 }
 
-void ServiceRank::store(transport::Message& message) {
-  FERRY_ENFORCE(!slab_.empty(), "rank ", ctx_.rank, " (", role_name(role_),
-                ") holds no cache slab but got an insert from rank ", message.source);
-  Reader r(message.bytes);
-  InsertHeader h;
-  decode(r, h);
-  Stored ack{h.group, {}, {}};
-  for (std::uint64_t i = 0; i < h.count; ++i) {
-    const std::uint64_t id = r.u(), offset = r.u(), length = r.u();
-    auto bytes = r.raw(length);
-    FERRY_ENFORCE(offset <= slab_.size() && length <= slab_.size() - offset, "insert of ", length,
-                  " bytes at ", offset, " overruns the slab of ", slab_.size(), " bytes");
-    std::memcpy(slab_.data() + offset, bytes.data(), length);
-    ack.ids.push_back(id);
-    ack.offsets.push_back(offset);
-    ++report_.entries_stored;
-    report_.bytes_stored += length;
-  }
-  ack_.clear();
-  encode(ack_, ack);
-  ctx_.fabric->send(h.randomizer, kStored, ack_.view());
+void MissPipeline::finish() noexcept {
+  if (queue_) device_sends_.drop(*queue_);  // no queue: no device job, nothing kept
 }
 
-bool ServiceRank::done() const {
-  // Device results still announced but never asked for belong to consumers that stopped early: finish()
-  // drops them. Posted sends complete first (their receives are posted).
-  return shutdowns_ >= static_cast<int>(ctx_.layout.randomizers.size()) && in_flight_ == 0 &&
-         roles_received_ >= roles_expected_ && sends_posted_ == 0;
-}
-
-void ServiceRank::finish(ServeReport& report) {
-  report.role = role_name(role_);
-  if (forwarded_)
-    log::info("rank {}: forwarded {} consumer message(s) to rank {}, which took its pipelines over",
-              ctx_.rank, forwarded_, former_->heir);
-  drop_device_sends();
-}
-
-std::chrono::microseconds ServiceRank::idle_wait() const {
-  // A posted device send completes without a message.
-  return sends_posted_ > 0 ? std::chrono::microseconds(200) : RoleLoop::idle_wait();
-}
-
-bool ServiceRank::sends_on_device(const Misses& misses) const {
+bool MissPipeline::sends_on_device(const Misses& misses) const {
   if (!ctx_.link) return false;
   const auto member = [&](int rank) { return ctx_.link_member.at(static_cast<std::size_t>(rank)) >= 0; };
   const auto route = device_routes_.find(misses.pipeline);
@@ -449,57 +338,6 @@ bool ServiceRank::sends_on_device(const Misses& misses) const {
   const PipelineRuntime* p = ctx_.find_pipeline(misses.pipeline);
   // The consumer augments on the prepared bytes: they must reach its host unless there is no augment.
   return layouts_.at(misses.pipeline).fixed && !p->processor->has_augment(route->second.field);
-}
-
-void ServiceRank::post_device_send(transport::Message& message) {
-  Reader r(message.bytes);
-  const std::uint64_t number = r.u();
-  const auto it = device_sends_.find(number);
-  FERRY_ENFORCE(it != device_sends_.end() && !it->second.posted && it->second.consumer == message.source,
-                "rank ", message.source, " asked for device transfer ", number, ", which rank ", ctx_.rank,
-                " does not hold for it");
-  DeviceSend& send = it->second;
-  const int peer = ctx_.link_member.at(static_cast<std::size_t>(send.consumer));
-  send.transfer = ctx_.link->send(peer, send.data, send.bytes);
-  send.posted = true;
-  send.posted_at = std::chrono::steady_clock::now();
-  ++sends_posted_;
-}
-
-void ServiceRank::progress_device_sends() {
-  const auto now = std::chrono::steady_clock::now();
-  for (auto it = device_sends_.begin(); sends_posted_ > 0 && it != device_sends_.end();) {
-    DeviceSend& send = it->second;
-    if (!send.posted || !ctx_.link->done(send.transfer)) {
-      // The receive was posted before the consumer asked: only a consumer that gave up on it (its own
-      // 60 s limit at shutdown) leaves a send running this long. Fail, and every rank leaves.
-      if (send.posted && now - send.posted_at > std::chrono::seconds(90))
-        throw TransportError(
-            str_cat("device transfer ", it->first, " to rank ", send.consumer, " did not complete in 90 s"),
-            0);
-      ++it;
-      continue;
-    }
-    ctx_.link->release(send.transfer);
-    queue_->release_kept(send.ticket);
-    --sends_posted_;
-    it = device_sends_.erase(it);
-  }
-}
-
-void ServiceRank::drop_device_sends() noexcept {
-  // Never posted: the device memory is free to go. A posted send still running (a failure elsewhere: its
-  // receiver is gone) is stopped first, or the memory it reads would be freed under it, or freeing would
-  // wait for it forever.
-  if (sends_posted_ > 0) {
-    log::warn("rank {}: {} device transfer(s) did not complete; the link is aborted", ctx_.rank,
-              sends_posted_);
-    ctx_.link->abort();
-    sends_posted_ = 0;
-  }
-  for (auto& [number, send] : device_sends_)
-    if (queue_) queue_->release_kept(send.ticket);
-  device_sends_.clear();
 }
 
 }  // namespace ferry::roles

@@ -1,0 +1,94 @@
+// The transformation part of a service rank: it takes miss lists, reads the samples from HDF5 in ascending
+// order (coalesced), runs the prepare stage, sends the entries to the consumer, sends admitted ones to their
+// cache server (kInsert) and reports the batch to its randomizer (kMissDone). It also keeps the rank's
+// monitoring windows (StatsReporter): everything they measure is this pipeline's work.
+//
+// Threads: the progress thread (ServiceRank's loop) owns the transport and HDF5 (neither is thread-safe
+// here). It reads a miss list's samples, then submits the prepare stage to the rank's WorkerQueue
+// (runtime.transform_workers CPU workers, each with its own chains; a finished job wakes the progress thread
+// with Fabric::wake()). A batch the job list routes to the accelerator goes to the same queue as a control
+// message (a DeviceJob) when the rank has one (runtime.accelerator) and the pipeline's prepare chain has
+// device kernels for every op. A finished batch comes back through a hand-off queue, and the progress thread
+// assembles the entries and sends them. With one CPU worker and no device the queue would only add two
+// thread switches per batch, so such a rank prepares on its progress thread (the worker's chains).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "ferry/stats.hpp"
+#include "monitor/job_list.hpp"
+#include "roles/accelerator_use.hpp"
+#include "roles/context.hpp"
+#include "roles/device_sends.hpp"
+#include "roles/entry.hpp"
+#include "roles/protocol.hpp"
+#include "roles/reporter.hpp"
+#include "transform/worker_queue.hpp"
+
+namespace ferry::roles {
+
+class MissPipeline {
+ public:
+  // `report`: the rank's, which counts the samples prepared, the HDF5 reads and the inserts sent.
+  MissPipeline(Context& ctx, ServeReport& report);
+  ~MissPipeline();
+
+  // A kMisses from `randomizer`: read now, prepare here or on the queue, deliver when prepared.
+  void start(Misses misses, int randomizer);
+  // A kJobs: where each pipeline's prepare stage runs from now on.
+  void set_jobs(monitor::JobList jobs) { jobs_ = std::move(jobs); }
+  // A kDeviceReady from a consumer.
+  void post_device_send(const transport::Message& message) { device_sends_.post(message); }
+  // After every round of messages: delivers what the workers finished, completes device sends, samples the
+  // accelerator and ships a monitoring window when one is due.
+  void progress();
+  // Nothing submitted and not yet sent, no device send posted: the rank may end.
+  bool drained() const noexcept { return in_flight_ == 0 && device_sends_.posted() == 0; }
+  // A posted device send completes without a message: the loop must not sleep long.
+  bool sending_on_device() const noexcept { return device_sends_.posted() > 0; }
+  // At the end of the run: device results announced but never asked for belong to consumers that stopped
+  // early; they are dropped.
+  void finish() noexcept;
+
+ private:
+  struct Batch;
+  void submit(std::shared_ptr<Batch> batch);
+  void send_finished();
+  void deliver(Batch& batch);
+  void open_accelerator();
+  // Device-resident batches: whether this batch's device-prepared field goes to its consumer device to
+  // device (the field has no augment stage there, the entries are fixed-size, both ranks are on the link).
+  bool sends_on_device(const Misses& misses) const;
+
+  Context& ctx_;
+  ServeReport& report_;
+  std::map<std::size_t, EntryLayout> layouts_;  // per pipeline index (every rank that may transform)
+  // [worker][pipeline index]: that worker's copy of every field's prepare chain.
+  std::vector<std::map<std::size_t, std::vector<std::optional<transform::Chain>>>> chains_;
+  std::map<std::size_t, std::uint64_t> routed_;  // per pipeline: batches routed so far (job list routing)
+  monitor::JobList jobs_;
+  // Accelerator (optional): per pipeline, the one field whose prepare chain runs there and its program.
+  struct DeviceRoute {
+    std::size_t field = 0;
+    std::uint64_t program = 0;
+  };
+  std::unique_ptr<AcceleratorUse> accelerator_;
+  std::map<std::size_t, DeviceRoute> device_routes_;
+  std::unique_ptr<StatsReporter> reporter_;
+  std::unique_ptr<transform::WorkerQueue> queue_;
+  std::mutex finished_mutex_;
+  std::deque<std::shared_ptr<Batch>> finished_;  // handed off by the queue, not yet sent
+  std::size_t in_flight_ = 0;                    // submitted, not yet sent (progress thread only)
+  std::vector<std::shared_ptr<Batch>> spare_;    // sent batches kept for reuse (progress thread only)
+  DeviceSends device_sends_;
+  std::vector<std::uint64_t> starts_;
+  std::vector<std::byte> entries_;
+  Writer out_, insert_;
+};
+
+}  // namespace ferry::roles

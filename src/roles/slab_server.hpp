@@ -1,0 +1,35 @@
+// The cache server's part of a service rank: it holds the rank's cache slab (registered for the consumers'
+// one-sided gets by the Runtime), copies each insert a transformer sends to the offsets the randomizer chose,
+// and acks them to that randomizer (kStored), which may hand the entries out as hits from then on.
+//
+// It owns no thread and no message loop: ServiceRank hands it every kInsert, whatever the rank's role is
+// now (an insert sent before the rank became a transformer is still stored). Progress thread only.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "ferry/stats.hpp"
+#include "roles/context.hpp"
+#include "roles/wire.hpp"
+
+namespace ferry::roles {
+
+class SlabServer {
+ public:
+  // `slab`: this rank's cache slab (empty when it holds none); `report`: the rank's, which counts the
+  // entries and bytes stored.
+  SlabServer(Context& ctx, std::span<std::byte> slab, ServeReport& report);
+
+  // One kInsert: stores every entry it carries and sends the randomizer one kStored with their ids and
+  // offsets. `role` is the rank's role now, for the error when it holds no slab.
+  void store(const transport::Message& message, Role role);
+
+ private:
+  Context& ctx_;
+  std::span<std::byte> slab_;
+  ServeReport& report_;
+  Writer ack_;  // reused: no allocation per insert once the largest ack has been seen
+};
+
+}  // namespace ferry::roles
