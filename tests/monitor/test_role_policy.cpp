@@ -22,7 +22,7 @@ struct Case {
 };
 
 RoleView view(std::vector<ServiceView> services, double wait, std::uint64_t full, std::uint64_t misses) {
-  return RoleView{4, true, std::move(services), wait, full, misses};
+  return RoleView{4, true, std::move(services), wait, full, misses, {}};
 }
 
 RoleMove move(std::uint32_t rank, ServiceRole from, ServiceRole to, RoleRule rule, std::uint32_t heir = 0) {
@@ -70,9 +70,9 @@ std::vector<Case> cases() {
       {"dead band: busy between role_idle and role_busy moves nothing",
        view({{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.5, 0}, {4, T, 0.5, 0}}, 0.5, 10, 500), std::nullopt},
       {"no windows since the last point: no evidence, no move",
-       RoleView{0, true, {{1, C, 0, 0}, {2, T, 0, 0}, {3, T, 0, 0}}, 0.0, 50, 120}, std::nullopt},
+       RoleView{0, true, {{1, C, 0, 0}, {2, T, 0, 0}, {3, T, 0, 0}}, 0.0, 50, 120, {}}, std::nullopt},
       {"R2 waits for a warm cache: in the first epoch no server has served anything yet",
-       RoleView{4, false, {{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500}, std::nullopt},
+       RoleView{4, false, {{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500, {}}, std::nullopt},
       {"R3: starving consumers, one cache server: the idle randomizer hands over to the coordinator's",
        with(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{0, 0.05, true}, {1, 0.02, false}}),
        move(1, Z, T, R::r3_idle_randomizer, 0)},
@@ -89,7 +89,7 @@ std::vector<Case> cases() {
             {{0, 0.05, true}, {4, 0.02, false}}),
        move(4, Z, T, R::r3_idle_randomizer, 0)},
       {"R3: needs no warm span (it reads no hit shares)",
-       with(RoleView{4, false, {{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500},
+       with(RoleView{4, false, {{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500, {}},
             {{0, 0.05, true}, {1, 0.02, false}}),
        move(1, Z, T, R::r3_idle_randomizer, 0)},
       {"R3: together the two randomizers would be busy: no move",
@@ -118,7 +118,7 @@ std::vector<Case> cases() {
             {{0, 0.0, true}, {5, 0.0, false}}),
        std::nullopt},
       {"R1 needs no warm cache: declines or evictions show it is full",
-       RoleView{4, false, {{1, C, 0, 0.2}, {2, T, 0.1, 0}, {3, T, 0.05, 0}}, 0.0, 50, 120},
+       RoleView{4, false, {{1, C, 0, 0.2}, {2, T, 0.1, 0}, {3, T, 0.05, 0}}, 0.0, 50, 120, {}},
        move(3, T, C, R::r1_idle_transformers)},
   };
 }
