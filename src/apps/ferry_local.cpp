@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "apps/ferry_cli.hpp"
+#include "apps/usage.hpp"
 #include "core/check.hpp"
 #include "core/collective_errors.hpp"
 #include "core/log.hpp"
@@ -32,16 +33,23 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
   try {
     config = ferry::config::resolve(cl);
     ferry::log::init(rank, config.log_level);
-    if (cl.print_config) {
-      if (rank == 0) std::fputs(ferry::to_toml(config).c_str(), stdout);
-      return 0;
-    }
-    for (const auto& p : config.pipelines)
-      loaders.emplace_back(p, static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(size));
   } catch (const ferry::Error& e) {
     error = e.what();
   }
-  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
+  // A config that cannot be read or has a bad value is a usage error (a file may be missing on one node
+  // only, so the ranks agree first).
+  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitUsage;
+  if (cl.print_config) {
+    if (rank == 0) std::fputs(ferry::to_toml(config).c_str(), stdout);
+    return 0;
+  }
+  try {
+    for (const auto& p : config.pipelines)
+      loaders.emplace_back(p, static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(size));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitFailure;
 
   if (rank == 0) {
     std::printf("ferry %s local mode: %d consumer rank(s), %zu pipeline(s)\n", ferry::kVersion, size,
@@ -80,7 +88,7 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
       } catch (const ferry::Error& e) {
         error = ferry::str_cat("pipeline '", config.pipelines[i].name, "', epoch ", epoch, ": ", e.what());
       }
-      if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
+      if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitFailure;
       EpochFigures sum;
       double slowest = 0;
       FERRY_CHECK_MPI(MPI_Reduce(&mine, &sum, 6, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD));
