@@ -64,13 +64,16 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
 
   for (int epoch = 0; epoch < max_epochs; ++epoch) {
     for (std::size_t i = 0; i < loaders.size(); ++i) {
-      if (epoch >= config.pipelines[i].epochs) continue;
+      const ferry::PipelineConfig& p = config.pipelines[i];
+      // A resumed pipeline (start_epoch, start_batch) begins mid-way: the loader starts there.
+      if (epoch >= p.epochs || static_cast<std::uint64_t>(epoch) < p.start_epoch) continue;
       EpochFigures mine;
       double seconds = 0;
       try {
         auto& loader = loaders[i];
         const auto start = std::chrono::steady_clock::now();
-        const std::uint64_t batches = loader.batches_per_epoch();
+        const std::uint64_t skipped = static_cast<std::uint64_t>(epoch) == p.start_epoch ? p.start_batch : 0;
+        const std::uint64_t batches = loader.batches_per_epoch() - skipped;
         for (std::uint64_t b = 0; b < batches; ++b) {
           const ferry::Batch* batch = loader.next_batch();
           FERRY_ENFORCE(batch != nullptr, "loader ended early");
@@ -86,7 +89,7 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
                 c.augment_seconds - before[i].augment_seconds};
         before[i] = c;
       } catch (const ferry::Error& e) {
-        error = ferry::str_cat("pipeline '", config.pipelines[i].name, "', epoch ", epoch, ": ", e.what());
+        error = ferry::str_cat("pipeline '", p.name, "', epoch ", epoch, ": ", e.what());
       }
       if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitFailure;
       EpochFigures sum;
