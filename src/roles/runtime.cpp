@@ -173,11 +173,15 @@ void Runtime::Impl::exchange_slabs() {
   std::vector<std::byte> all(static_cast<std::size_t>(displs.back() + sizes.back()));
   FERRY_CHECK_MPI(MPI_Allgatherv(key.data(), mine, MPI_BYTE, all.data(), sizes.data(), displs.data(),
                                  MPI_BYTE, ctx.comm));
-  if (ctx.role() != roles::Role::consumer) return;
-  for (int server : ctx.layout.slab_holders) {
-    const auto s = static_cast<std::size_t>(server);
-    ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
+  if (ctx.role() == roles::Role::consumer) {
+    for (int server : ctx.layout.slab_holders) {
+      const auto s = static_cast<std::size_t>(server);
+      ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
+    }
   }
+  // No slab goes away before every consumer has attached it: a service rank that fails at once (told by
+  // another rank's abort) frees its slab, and a consumer still unpacking its key would crash in UCX.
+  FERRY_CHECK_MPI(MPI_Barrier(ctx.comm));
 }
 
 void Runtime::Impl::open_link() {
