@@ -88,7 +88,7 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
                 c.prepare_seconds - before[i].prepare_seconds,
                 c.augment_seconds - before[i].augment_seconds};
         before[i] = c;
-      } catch (const ferry::Error& e) {
+      } catch (const std::exception& e) {  // a ferry::Error or not: the other ranks wait for this one
         error = ferry::str_cat("pipeline '", p.name, "', epoch ", epoch, ": ", e.what());
       }
       if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitFailure;
