@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "apps/ferry_cli.hpp"
+#include "apps/usage.hpp"
 #include "core/check.hpp"
 #include "core/collective_errors.hpp"
 #include "core/log.hpp"
@@ -32,16 +33,23 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
   try {
     config = ferry::config::resolve(cl);
     ferry::log::init(rank, config.log_level);
-    if (cl.print_config) {
-      if (rank == 0) std::fputs(ferry::to_toml(config).c_str(), stdout);
-      return 0;
-    }
-    for (const auto& p : config.pipelines)
-      loaders.emplace_back(p, static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(size));
   } catch (const ferry::Error& e) {
     error = e.what();
   }
-  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
+  // A config that cannot be read or has a bad value is a usage error (a file may be missing on one node
+  // only, so the ranks agree first).
+  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitUsage;
+  if (cl.print_config) {
+    if (rank == 0) std::fputs(ferry::to_toml(config).c_str(), stdout);
+    return 0;
+  }
+  try {
+    for (const auto& p : config.pipelines)
+      loaders.emplace_back(p, static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(size));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitFailure;
 
   if (rank == 0) {
     std::printf("ferry %s local mode: %d consumer rank(s), %zu pipeline(s)\n", ferry::kVersion, size,
@@ -56,13 +64,16 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
 
   for (int epoch = 0; epoch < max_epochs; ++epoch) {
     for (std::size_t i = 0; i < loaders.size(); ++i) {
-      if (epoch >= config.pipelines[i].epochs) continue;
+      const ferry::PipelineConfig& p = config.pipelines[i];
+      // A resumed pipeline (start_epoch, start_batch) begins mid-way: the loader starts there.
+      if (epoch >= p.epochs || static_cast<std::uint64_t>(epoch) < p.start_epoch) continue;
       EpochFigures mine;
       double seconds = 0;
       try {
         auto& loader = loaders[i];
         const auto start = std::chrono::steady_clock::now();
-        const std::uint64_t batches = loader.batches_per_epoch();
+        const std::uint64_t skipped = static_cast<std::uint64_t>(epoch) == p.start_epoch ? p.start_batch : 0;
+        const std::uint64_t batches = loader.batches_per_epoch() - skipped;
         for (std::uint64_t b = 0; b < batches; ++b) {
           const ferry::Batch* batch = loader.next_batch();
           FERRY_ENFORCE(batch != nullptr, "loader ended early");
@@ -77,10 +88,10 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
                 c.prepare_seconds - before[i].prepare_seconds,
                 c.augment_seconds - before[i].augment_seconds};
         before[i] = c;
-      } catch (const ferry::Error& e) {
-        error = ferry::str_cat("pipeline '", config.pipelines[i].name, "', epoch ", epoch, ": ", e.what());
+      } catch (const std::exception& e) {  // a ferry::Error or not: the other ranks wait for this one
+        error = ferry::str_cat("pipeline '", p.name, "', epoch ", epoch, ": ", e.what());
       }
-      if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
+      if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitFailure;
       EpochFigures sum;
       double slowest = 0;
       FERRY_CHECK_MPI(MPI_Reduce(&mine, &sum, 6, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD));

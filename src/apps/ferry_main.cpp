@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "apps/ferry_cli.hpp"
+#include "apps/usage.hpp"
 #include "ferry/error.hpp"
 #include "ferry/features.hpp"
 
@@ -29,7 +30,13 @@ int main(int argc, char** argv) {
   ferry::config::add_options(*run, run_cl);
   run->add_flag("--per-rank-digest", run_options.per_rank_digest, "also print each consumer's digest");
   run->add_option("--step-ms", run_options.step_ms, "simulated training time per batch, in milliseconds")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            double ms = -1;
+            if (CLI::detail::lexical_cast(text, ms) && ms >= 0) return {};
+            return "'" + text + "' is not a number of milliseconds >= 0";
+          },
+          "MS"));
   auto* local =
       app.add_subcommand("local", "run every pipeline with LocalLoader on each rank (one consumer per rank)");
   ferry::config::add_options(*local, local_cl);
@@ -42,10 +49,14 @@ int main(int argc, char** argv) {
                        : ferry::apps::run_local(local_cl, local_digests);
   } catch (const CLI::ParseError& e) {
     // Every rank parses the same arguments, so every rank takes this path: print once.
-    rc = rank == 0 ? app.exit(e) : e.get_exit_code();
-  } catch (const ferry::Error& e) {
+    rc = ferry::apps::parse_exit("ferry", app, e, rank == 0);
+  } catch (const std::exception& e) {
+    // What the subcommands did not turn into their own message (they agree on errors across ranks).
     std::fprintf(stderr, "ferry: error (rank %d): %s\n", rank, e.what());
-    rc = 1;
+    rc = ferry::apps::kExitFailure;
+  } catch (...) {
+    std::fprintf(stderr, "ferry: error (rank %d): unknown exception\n", rank);
+    rc = ferry::apps::kExitFailure;
   }
   MPI_Finalize();
   return rc;

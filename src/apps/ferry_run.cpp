@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "apps/ferry_cli.hpp"
+#include "apps/usage.hpp"
 #include "core/check.hpp"
 #include "core/hash.hpp"
 #include "ferry/error.hpp"
@@ -50,7 +51,7 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
   } catch (const ConfigError& e) {
     // Every rank reads the same config and fails the same way: say it once.
     if (rank == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
-    return 1;
+    return kExitUsage;
   }
   if (cl.print_config) {
     if (rank == 0) std::fputs(to_toml(config).c_str(), stdout);
@@ -90,7 +91,7 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
     const std::string text = e.what();
     if (rank == 0 || text.rfind("rank " + std::to_string(rank) + " ", 0) == 0)
       std::fprintf(stderr, "%s: error: %s\n", program, text.c_str());
-    return 1;
+    return kExitFailure;
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "apps/ferry_cli.hpp"
+#include "apps/usage.hpp"
 #include "ferry/features.hpp"
 
 int main(int argc, char** argv) {
@@ -26,7 +27,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     rc = ferry::apps::run_distributed(cl, {}, true);
   } catch (const CLI::ParseError& e) {
-    rc = rank == 0 ? app.exit(e) : e.get_exit_code();
+    rc = ferry::apps::parse_exit("ferry-serve", app, e, rank == 0);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ferry-serve: error (rank %d): %s\n", rank, e.what());
+    rc = ferry::apps::kExitFailure;
+  } catch (...) {
+    std::fprintf(stderr, "ferry-serve: error (rank %d): unknown exception\n", rank);
+    rc = ferry::apps::kExitFailure;
   }
   MPI_Finalize();
   return rc;

@@ -40,6 +40,8 @@ std::unique_ptr<ferry_runtime> open_runtime(MPI_Comm comm, const char* config_pa
     apply_states(config, state);
   } catch (const Error& e) {
     error = e.what();
+  } catch (const std::exception& e) {  // a filesystem error, out of memory: still every rank must hear
+    error = e.what();
   }
   if (const std::string all = gather_errors(comm, error); !all.empty()) throw ConfigError(all);
 

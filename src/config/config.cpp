@@ -138,6 +138,8 @@ void validate(const Config& config) {
         throw ConfigError(str_cat(who, ": dataset.fields names '", f.name, "' twice"));
       field_names.push_back(f.name);
     }
+    for (int c : p.consumers)
+      if (c < 0) throw ConfigError(str_cat(who, ": consumers: ", c, " is not a consumer index"));
     std::set<int> group(p.consumers.begin(), p.consumers.end());
     if (group.size() != p.consumers.size())
       throw ConfigError(str_cat(who, ": consumers lists a consumer twice"));

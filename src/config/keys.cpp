@@ -9,6 +9,8 @@
 namespace ferry::config {
 namespace {
 
+constexpr long long kMaxConsumerIndex = 1 << 24;
+
 [[noreturn]] void bad(const std::string& where, const std::string& what) {
   throw ConfigError(where + ": " + what);
 }
@@ -460,6 +462,50 @@ std::vector<KeyDef> make_keys() {
                        &PipelineConfig::drop_last));
   k.push_back(
       bool_key("shuffle", "false: identity order (still split per consumer)", &PipelineConfig::shuffle));
+  {
+    // The pipeline's consumer group as consumer indices (0 = the job's first consumer rank). Indices past
+    // the job's consumers are refused with the layout (roles/layout.cpp), which knows how many there are.
+    KeyDef def{"consumers",
+               Scope::pipeline,
+               Kind::list,
+               "consumer group: consumer indices (0 = the first consumer); empty = all",
+               {},
+               0,
+               kMaxConsumerIndex,
+               {},
+               {},
+               {}};
+    auto add = [](PipelineConfig& p, long long v, const std::string& where) {
+      if (v < 0 || v > kMaxConsumerIndex)
+        bad(where, str_cat(v, " is not a consumer index (allowed: 0 to ", kMaxConsumerIndex, ")"));
+      for (int c : p.consumers)
+        if (c == v) bad(where, str_cat("lists consumer ", v, " twice"));
+      p.consumers.push_back(static_cast<int>(v));
+    };
+    def.from_toml = [=](Config&, PipelineConfig* p, const toml::node& n, const std::string& where) {
+      const auto* arr = n.as_array();
+      if (!arr) bad(where, "consumers must be a list of consumer indices, e.g. [0, 1]");
+      p->consumers.clear();
+      for (const auto& item : *arr) {
+        auto v = item.value<long long>();
+        if (!v || !item.is_integer()) bad(where, "consumers must be a list of consumer indices, e.g. [0, 1]");
+        add(*p, *v, where);
+      }
+    };
+    def.from_text = [=](Config&, PipelineConfig* p, const std::vector<std::string>& t,
+                        const std::string& where) {
+      p->consumers.clear();
+      for (const auto& entry : t)
+        for (auto& part : split(entry, ','))
+          if (!trim(part).empty()) add(*p, parse_integer(part, where), where);
+    };
+    def.to_toml = [](const Config&, const PipelineConfig* p) {
+      std::vector<std::string> items;
+      for (int c : p->consumers) items.push_back(std::to_string(c));
+      return "[" + join(items) + "]";
+    };
+    k.push_back(std::move(def));
+  }
   {
     KeyDef def{"dataset.layout",
                Scope::pipeline,

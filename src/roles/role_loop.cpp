@@ -46,16 +46,23 @@ ServeReport RoleLoop::run() {
     }
   } catch (const RemoteFailure&) {
     throw;
-  } catch (const Error& e) {
-    // This rank failed: name it, tell everyone, and fail here too.
-    const std::string named = str_cat("rank ", ctx_.rank, " (", role_name(ctx_.role()), "): ", e.what());
-    ctx_.broadcast_abort(named);
-    throw RemoteFailure(named);
+  } catch (const std::exception& e) {
+    // This rank failed (a ferry::Error, or any other exception: an .at() out of range is a bug here, and
+    // the other ranks must hear of it all the same): name it, tell everyone, and fail here too.
+    fail(e.what());
+  } catch (...) {
+    fail("unknown exception");
   }
   report_.wall_seconds = now_seconds() - wall0;
   report_.cpu_seconds = process_cpu_seconds() - cpu0;
   finish(report_);
   return report_;
+}
+
+void RoleLoop::fail(const std::string& what) {
+  const std::string named = str_cat("rank ", ctx_.rank, " (", role_name(ctx_.role()), "): ", what);
+  ctx_.broadcast_abort(named);
+  throw RemoteFailure(named);
 }
 
 void NullRole::on_message(transport::Message& message) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 #include "ferry/stats.hpp"
 #include "roles/context.hpp"
@@ -17,7 +18,8 @@ class RoleLoop {
  public:
   explicit RoleLoop(Context& ctx) : ctx_(ctx) {}
   virtual ~RoleLoop() = default;
-  // Runs until done(); throws Error when this or another rank failed (other ranks are told).
+  // Runs until done(); throws RemoteFailure when this or another rank failed. Any exception out of the
+  // role (a ferry::Error or not) is named "rank R (ROLE): what" and sent to every other rank first.
   ServeReport run();
 
  protected:
@@ -31,6 +33,9 @@ class RoleLoop {
 
   Context& ctx_;
   ServeReport report_;
+
+ private:
+  [[noreturn]] void fail(const std::string& what);
 };
 
 // A do-nothing role: waits for the shutdown of every randomizer. Measures the loop's own overhead.

@@ -37,8 +37,15 @@ std::string tag_kind(const Error& e) {
   const char kind = dynamic_cast<const DatasetError*>(&e)     ? 'D'
                     : dynamic_cast<const TransformError*>(&e) ? 'T'
                     : dynamic_cast<const TransportError*>(&e) ? 'N'
+                    : dynamic_cast<const InternalError*>(&e)  ? 'I'
                                                               : 'C';
   return std::string{kind, kKindMark};
+}
+
+// Any other exception out of Ferry's own code (an .at() out of range, a std::bad_alloc) is reported as an
+// InternalError that names the rank's role; the gathered text names the rank.
+std::string tag_unexpected(roles::Role role, const char* what) {
+  return std::string{'I', kKindMark} + str_cat(roles::role_name(role), " set-up: ", what);
 }
 
 [[noreturn]] void throw_tagged(const std::string& gathered) {
@@ -61,6 +68,8 @@ std::string tag_kind(const Error& e) {
       throw TransformError(text);
     case 'N':
       throw TransportError(text, 0);
+    case 'I':
+      throw InternalError(text);
     default:
       throw ConfigError(text);
   }
@@ -102,6 +111,10 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
     setup_local();
   } catch (const Error& e) {
     error = tag_kind(e) + e.what();
+  } catch (const std::exception& e) {
+    error = tag_unexpected(ctx.role(), e.what());
+  } catch (...) {
+    error = tag_unexpected(ctx.role(), "unknown exception");
   }
   if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
@@ -173,11 +186,15 @@ void Runtime::Impl::exchange_slabs() {
   std::vector<std::byte> all(static_cast<std::size_t>(displs.back() + sizes.back()));
   FERRY_CHECK_MPI(MPI_Allgatherv(key.data(), mine, MPI_BYTE, all.data(), sizes.data(), displs.data(),
                                  MPI_BYTE, ctx.comm));
-  if (ctx.role() != roles::Role::consumer) return;
-  for (int server : ctx.layout.slab_holders) {
-    const auto s = static_cast<std::size_t>(server);
-    ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
+  if (ctx.role() == roles::Role::consumer) {
+    for (int server : ctx.layout.slab_holders) {
+      const auto s = static_cast<std::size_t>(server);
+      ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
+    }
   }
+  // No slab goes away before every consumer has attached it: a service rank that fails at once (told by
+  // another rank's abort) frees its slab, and a consumer still unpacking its key would crash in UCX.
+  FERRY_CHECK_MPI(MPI_Barrier(ctx.comm));
 }
 
 void Runtime::Impl::open_link() {
@@ -266,6 +283,8 @@ void Runtime::Impl::open_link() {
       error = tag_kind(e) + str_cat("could not open the device link: ", e.what());
     } catch (const std::exception& e) {
       error = str_cat("could not open the device link: ", e.what());
+    } catch (...) {
+      error = "could not open the device link: unknown exception";
     }
   }
   if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);
@@ -338,6 +357,11 @@ ServeReport Runtime::serve() {
     }
   } catch (const std::exception& e) {  // Error, or a worker thread that could not start
     const std::string named = str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), "): ", e.what());
+    ctx.broadcast_abort(named);
+    throw roles::RemoteFailure(named);
+  } catch (...) {
+    const std::string named =
+        str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), "): unknown exception");
     ctx.broadcast_abort(named);
     throw roles::RemoteFailure(named);
   }

@@ -29,6 +29,7 @@ epochs = 3
 batch_size = 64
 drop_last = false
 shuffle = true
+consumers = [1, 0]
 
 [pipeline.dataset]
 layout = "stacked"
@@ -80,6 +81,8 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(p.epochs, 3);
   EXPECT_EQ(p.batch_size, 64u);
   EXPECT_FALSE(p.drop_last);
+  EXPECT_EQ(p.consumers, (std::vector<int>{1, 0}));
+  EXPECT_TRUE(c.pipelines[1].consumers.empty());  // default: every consumer
   EXPECT_EQ(p.dataset.layout, ferry::Layout::stacked);
   ASSERT_EQ(p.dataset.files.size(), 2u);
   EXPECT_EQ(p.dataset.files[1], "b.h5");
@@ -113,6 +116,9 @@ TEST(Config, PrintedConfigParsesBackToTheSame) {
   EXPECT_DOUBLE_EQ(again.monitor.static_share, 0.375);
   EXPECT_DOUBLE_EQ(again.monitor.high_water, 0.9);
   EXPECT_TRUE(again.monitor.rebalance);
+  EXPECT_EQ(again.pipelines[0].consumers, (std::vector<int>{1, 0}));
+  EXPECT_TRUE(again.pipelines[1].consumers.empty());
+  EXPECT_NE(printed.find("consumers = [1, 0]\n"), std::string::npos) << printed;
 }
 
 struct BadCase {
@@ -184,6 +190,14 @@ INSTANTIATE_TEST_SUITE_P(
                 "\"epoch 1: rank 3 to transformer\"\n" +
                     pipeline_with(""),
                 "monitor.role_script: step 'epoch 1: rank 3 to transformer'"},
+        BadCase{"consumers_negative", pipeline_with("consumers = [0, -1]"),
+                "pipeline[0].consumers: -1 is not a consumer index"},
+        BadCase{"consumers_twice", pipeline_with("consumers = [2, 0, 2]"),
+                "pipeline[0].consumers: lists consumer 2 twice"},
+        BadCase{"consumers_type", pipeline_with("consumers = 3"),
+                "consumers must be a list of consumer indices"},
+        BadCase{"consumers_items", pipeline_with("consumers = [\"0\"]"),
+                "consumers must be a list of consumer indices"},
         BadCase{"files_type", "[[pipeline]]\n[pipeline.dataset]\nfiles = 3\nfields = { a = \"/a\" }",
                 "dataset.files must be a string or a list"}),
     [](const auto& info) { return std::string(info.param.name); });
@@ -242,6 +256,44 @@ TEST(ConfigCli, BadFlagValueNamesTheFlag) {
   const std::string msg = config_error([&] { ferry::config::resolve(cl); });
   EXPECT_NE(msg.find("--batch_size"), std::string::npos) << msg;
   EXPECT_NE(msg.find("'lots' is not an integer"), std::string::npos) << msg;
+}
+
+TEST(ConfigCli, ConsumersFlagIsACommaList) {
+  CLI::App app;
+  ferry::config::CommandLine cl;
+  ferry::config::add_options(app, cl);
+  const char* argv[] = {"prog",          "--dataset.files", "a.h5", "--dataset.fields",
+                        "image=/images", "--consumers",     "2, 0"};
+  app.parse(7, argv);
+  const ferry::Config c = ferry::config::resolve(cl);
+  ASSERT_EQ(c.pipelines.size(), 1u);
+  EXPECT_EQ(c.pipelines[0].consumers, (std::vector<int>{2, 0}));
+  // Printed and read back, the group is the same.
+  EXPECT_EQ(ferry::parse_config(ferry::to_toml(c), "printed.toml").pipelines[0].consumers,
+            (std::vector<int>{2, 0}));
+}
+
+TEST(ConfigCli, BadConsumersFlagNamesTheFlag) {
+  for (const char* value : {"0,x", "1,-2", "3,3"}) {
+    CLI::App app;
+    ferry::config::CommandLine cl;
+    ferry::config::add_options(app, cl);
+    const char* argv[] = {"prog",          "--dataset.files", "a.h5", "--dataset.fields",
+                          "image=/images", "--consumers",     value};
+    app.parse(7, argv);
+    const std::string msg = config_error([&] { ferry::config::resolve(cl); });
+    EXPECT_EQ(msg.rfind("--consumers: ", 0), 0u) << value << ": " << msg;
+  }
+}
+
+TEST(Config, ConsumerGroupSetInCodeIsChecked) {
+  ferry::Config c = ferry::parse_config(pipeline_with(""), "good.toml");
+  c.pipelines[0].consumers = {0, -1};
+  EXPECT_NE(config_error([&] { ferry::validate(c); }).find("consumers: -1 is not a consumer index"),
+            std::string::npos);
+  c.pipelines[0].consumers = {1, 1};
+  EXPECT_NE(config_error([&] { ferry::validate(c); }).find("consumers lists a consumer twice"),
+            std::string::npos);
 }
 
 TEST(Config, MissingFileIsNamed) {
