@@ -33,6 +33,8 @@ class ConsumerEngine {
   // Completes reads still in flight into this engine's buffers, then tells the randomizers this consumer
   // takes no more batches (end of use, early stop or failure). Call before destroying the engine.
   void finish_all(bool failing = false) noexcept;
+  // Another rank's failure (kAbort) ended this consumer: that rank told every rank already.
+  bool remote_failure() const noexcept { return remote_failure_; }
 
   const std::string& name(std::size_t local) const;
   std::string state(std::size_t local) const;

@@ -294,7 +294,10 @@ void Runtime::Impl::open_link() {
 Runtime::Impl::~Impl() {
   const bool failing = std::uncaught_exceptions() > 0;
   if (consumer) {
-    if (failing) ctx.broadcast_abort(str_cat("rank ", ctx.rank, " (consumer) failed and left the job"));
+    // A consumer ended by another rank's abort says nothing: repeating it under its own name would let ranks
+    // that hear it first blame this consumer instead of the rank that failed.
+    if (failing && !consumer->remote_failure())
+      ctx.broadcast_abort(str_cat("rank ", ctx.rank, " (consumer) failed and left the job"));
     consumer->finish_all(failing);
   }
   consumer.reset();
