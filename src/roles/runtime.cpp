@@ -173,11 +173,15 @@ void Runtime::Impl::exchange_slabs() {
   std::vector<std::byte> all(static_cast<std::size_t>(displs.back() + sizes.back()));
   FERRY_CHECK_MPI(MPI_Allgatherv(key.data(), mine, MPI_BYTE, all.data(), sizes.data(), displs.data(),
                                  MPI_BYTE, ctx.comm));
-  if (ctx.role() != roles::Role::consumer) return;
   for (int server : ctx.layout.slab_holders) {
+    if (ctx.role() != roles::Role::consumer) break;
     const auto s = static_cast<std::size_t>(server);
     ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
   }
+  // No rank goes on until every consumer has attached every slab. Without this, a holder whose job ends at
+  // once (no batch to serve) unmapped its slab while a consumer still attached it: UCX's shmat failed
+  // (EINVAL) and ucp_ep_rkey_unpack's error path crashed in uct_rkey_release.
+  ctx.fabric->barrier();
 }
 
 void Runtime::Impl::open_link() {
