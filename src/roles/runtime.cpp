@@ -19,6 +19,7 @@
 #include "loader/resume.hpp"
 #include "roles/consumer.hpp"
 #include "roles/context.hpp"
+#include "roles/node_memory.hpp"
 #include "roles/randomizer.hpp"
 #include "roles/service_rank.hpp"
 #include "sampler/epoch_plan.hpp"
@@ -104,6 +105,9 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
     error = tag_kind(e) + e.what();
   }
   if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);
+  // Before any slab memory is taken: a cache a node cannot hold fails every rank (roles/node_memory.hpp).
+  if (const std::string all = gather_errors(ctx.comm, roles::cache_beyond_node(ctx)); !all.empty())
+    throw ConfigError(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
   exchange_slabs();
   open_link();
