@@ -184,8 +184,10 @@ void Runtime::Impl::exchange_slabs() {
   }
   // No rank goes on until every consumer has attached every slab. Without this, a holder whose job ends at
   // once (no batch to serve) unmapped its slab while a consumer still attached it: UCX's shmat failed
-  // (EINVAL) and ucp_ep_rkey_unpack's error path crashed in uct_rkey_release.
+  // (EINVAL) and ucp_ep_rkey_unpack's error path crashed in uct_rkey_release. From here on nobody opens a
+  // slab by name, so any shared-memory file behind it loses its name: nothing outlives the job.
   ctx.fabric->barrier();
+  region.drop_name();
 }
 
 void Runtime::Impl::open_link() {
