@@ -324,8 +324,9 @@ TEST_P(Runtime, LayoutsThatCannotWorkFailOnEveryRank) {
   config.pipelines[0].batch_size = 241;
   expect_fails_everywhere(config, "pipeline 'images': batch_size = 241 is larger than each consumer's share");
   config = base();
-  config.pipelines.push_back(image_pipeline("one", 1, 1));  // a 1-sample dataset over 2 or more consumers
-  expect_fails_everywhere(config, "pipeline 'one': batch_size = 8 is larger than each consumer's share of 0");
+  config.pipelines.push_back(image_pipeline("one", 1, 1));  // a 1-sample dataset (shares of 0 or 1)
+  expect_fails_everywhere(config, "pipeline 'one': batch_size = 8 is larger than each consumer's share of " +
+                                      std::to_string(1 / consumers(config)) + " sample(s)");
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, Runtime, ::testing::Values("ucx", "mpi"),
