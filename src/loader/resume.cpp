@@ -6,7 +6,15 @@
 namespace ferry::loader {
 
 sampler::ShareSpec share_spec(const PipelineConfig& p, std::uint64_t samples, std::uint32_t consumers) {
-  return {samples, consumers, p.batch_size, p.drop_last, p.shuffle, p.seed};
+  const sampler::ShareSpec spec{samples, consumers, p.batch_size, p.drop_last, p.shuffle, p.seed};
+  // A job that would deliver nothing is refused here, at set-up on every rank that works on `p`, rather
+  // than running to a silent exit 0 (with drop_last, a share smaller than one batch yields no batch).
+  if (consumers > 0 && p.batch_size > 0 && sampler::EpochPlan(spec, 0).batches_per_consumer() == 0)
+    throw ConfigError(str_cat("pipeline '", p.name, "': batch_size = ", p.batch_size,
+                              " is larger than each consumer's share of ", samples / consumers,
+                              " sample(s) (", samples, " over ", consumers,
+                              " consumer(s), drop_last = true): no consumer would get a batch"));
+  return spec;
 }
 
 std::uint64_t start_sequence(const PipelineConfig& p, std::uint64_t batches_per_epoch) {
@@ -18,6 +26,10 @@ std::uint64_t start_sequence(const PipelineConfig& p, std::uint64_t batches_per_
   if (seq > total)
     throw ConfigError(str_cat("pipeline '", p.name, "': start_epoch = ", p.start_epoch, " lies past its ",
                               p.epochs, " epoch(s)"));
+  if (seq == total && total > 0)  // a state saved after the last batch: resuming it would deliver nothing
+    throw ConfigError(str_cat("pipeline '", p.name, "': the resume position (start_epoch = ", p.start_epoch,
+                              ", start_batch = ", p.start_batch, ") is the end of its ", p.epochs,
+                              " epoch(s): nothing is left to deliver"));
   return seq;
 }
 

@@ -11,10 +11,12 @@
 
 namespace ferry::loader {
 
-// How `p`'s epochs split `samples` IDs among `consumers` (its order, batch size, drop_last, seed).
+// How `p`'s epochs split `samples` IDs among `consumers` (its order, batch size, drop_last, seed). Throws
+// ConfigError naming the pipeline when no consumer would get a batch (batch_size above a drop_last share).
 sampler::ShareSpec share_spec(const PipelineConfig& p, std::uint64_t samples, std::uint32_t consumers);
 
-// The first seq of `p`; throws ConfigError naming the pipeline when the position lies past its last batch.
+// The first seq of `p`; throws ConfigError naming the pipeline when the position lies past its last batch or
+// at its end (nothing left to deliver).
 std::uint64_t start_sequence(const PipelineConfig& p, std::uint64_t batches_per_epoch);
 
 // "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B" for the next seq to deliver.

@@ -92,6 +92,7 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
   const int world = static_cast<int>(node_of_rank.size());
   const bool mpmd = !service.empty();
   Layout layout;
+  layout.node_of = node_of_rank;
   layout.role.assign(static_cast<std::size_t>(world), Role::consumer);
   std::vector<char> taken(static_cast<std::size_t>(world), 0);
   // Candidates for service roles: every rank in library mode, the ferry-serve ranks in MPMD mode.

@@ -23,6 +23,7 @@ struct Layout {
   // Ranks holding a cache slab, ascending: the cache servers, and with monitor.rebalance every transformer
   // too (any of them may serve later). A hit's Source::who and the directory's server numbers index this.
   std::vector<int> slab_holders;
+  std::vector<int> node_of;  // per rank: its node's number (the lowest rank on it)
 
   int coordinator() const noexcept { return randomizers.front(); }  // gathers windows, decides placement
   int slab_index(int rank) const noexcept;                          // position in slab_holders, -1 for none

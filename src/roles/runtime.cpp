@@ -19,6 +19,7 @@
 #include "loader/resume.hpp"
 #include "roles/consumer.hpp"
 #include "roles/context.hpp"
+#include "roles/node_memory.hpp"
 #include "roles/randomizer.hpp"
 #include "roles/service_rank.hpp"
 #include "sampler/epoch_plan.hpp"
@@ -117,6 +118,9 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
     error = tag_unexpected(ctx.role(), "unknown exception");
   }
   if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);
+  // Before any slab memory is taken: a cache a node cannot hold fails every rank (roles/node_memory.hpp).
+  if (const std::string all = gather_errors(ctx.comm, roles::cache_beyond_node(ctx)); !all.empty())
+    throw ConfigError(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
   exchange_slabs();
   open_link();
@@ -186,15 +190,18 @@ void Runtime::Impl::exchange_slabs() {
   std::vector<std::byte> all(static_cast<std::size_t>(displs.back() + sizes.back()));
   FERRY_CHECK_MPI(MPI_Allgatherv(key.data(), mine, MPI_BYTE, all.data(), sizes.data(), displs.data(),
                                  MPI_BYTE, ctx.comm));
-  if (ctx.role() == roles::Role::consumer) {
-    for (int server : ctx.layout.slab_holders) {
-      const auto s = static_cast<std::size_t>(server);
-      ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
-    }
+  for (int server : ctx.layout.slab_holders) {
+    if (ctx.role() != roles::Role::consumer) break;
+    const auto s = static_cast<std::size_t>(server);
+    ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
   }
-  // No slab goes away before every consumer has attached it: a service rank that fails at once (told by
-  // another rank's abort) frees its slab, and a consumer still unpacking its key would crash in UCX.
-  FERRY_CHECK_MPI(MPI_Barrier(ctx.comm));
+  // No rank goes on until every consumer has attached every slab. Without this, a holder whose job ends at
+  // once (no batch to serve, or told of another rank's failure) unmapped its slab while a consumer still
+  // attached it: UCX's shmat failed (EINVAL) and ucp_ep_rkey_unpack's error path crashed in uct_rkey_release.
+  // From here on nobody opens a slab by name, so any shared-memory file behind it loses its name: nothing
+  // outlives the job.
+  ctx.fabric->barrier();
+  region.drop_name();
 }
 
 void Runtime::Impl::open_link() {

@@ -48,6 +48,8 @@ class Operation {
 class RegionImpl {
  public:
   virtual ~RegionImpl() = default;
+  // Removes the name of a shared-memory file backing memory the backend allocated (Region::drop_name).
+  virtual void drop_name(void* data) {}
 };
 
 }  // namespace detail
@@ -99,6 +101,12 @@ class Region {
   std::size_t size() const noexcept { return size_; }
   std::span<const std::byte> key() const noexcept { return key_; }
   bool valid() const noexcept { return impl_ != nullptr; }
+  // For a region from allocate_memory, once every peer has attached it: removes the name of the
+  // shared-memory file the transport put it in, if it has one, so that no file outlives the job (not even
+  // after kill -9); the mappings stay valid. Peers cannot attach it afterwards. A no-op otherwise.
+  void drop_name() {
+    if (impl_) impl_->drop_name(data_);
+  }
 
  private:
   void* data_ = nullptr;

@@ -1,6 +1,7 @@
 #include "transport/registry.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "core/strings.hpp"
@@ -42,6 +43,12 @@ std::unique_ptr<Fabric> make_fabric(std::string_view backend, MPI_Comm comm) {
         str_cat("unknown transport backend '", backend, "'; known backends: ", join(known_backends())));
   }
   return it->second(comm);
+}
+
+std::string shared_memory_dir(std::string_view backend) {
+  if (backend != "ucx") return {};
+  const char* dir = std::getenv("UCX_POSIX_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/dev/shm";
 }
 
 }  // namespace ferry::transport

@@ -25,4 +25,9 @@ std::vector<std::string> known_backends();
 // before any collective call, so every rank fails the same way without hanging.
 std::unique_ptr<Fabric> make_fabric(std::string_view backend, MPI_Comm comm);
 
+// The directory whose file system may hold the backend's allocate_memory() regions, "" for none known: UCX
+// places a region in System V shared memory or, when that fails, in a POSIX shared-memory file under
+// UCX_POSIX_DIR (/dev/shm by default), which it first fills to the region's size.
+std::string shared_memory_dir(std::string_view backend);
+
 }  // namespace ferry::transport

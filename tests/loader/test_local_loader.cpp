@@ -142,6 +142,31 @@ TEST(LocalLoader, PadModeDeliversEverySample) {
   EXPECT_EQ(std::set<std::uint64_t>(ids.begin(), ids.end()).size(), 103u);
 }
 
+// A job that would deliver nothing is refused with the pipeline's name and why, not drained silently.
+TEST(LocalLoader, RefusesAJobThatWouldDeliverNothing) {
+  auto p = image_pipeline();
+  p.batch_size = 52;  // 103 samples over 2 consumers, drop_last: shares of 51
+  const auto message = [](const ferry::PipelineConfig& config) {
+    try {
+      ferry::LocalLoader loader(config, 0, 2);
+    } catch (const ferry::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(
+      message(p),
+      "pipeline 'img': batch_size = 52 is larger than each consumer's share of 51 sample(s) (103 over 2 "
+      "consumer(s), drop_last = true): no consumer would get a batch");
+  p.drop_last = false;  // padded shares of 52 keep one batch
+  EXPECT_EQ(message(p), "no error");
+  p = image_pipeline();
+  p.start_epoch = 2;  // a state saved after the last batch of both epochs
+  EXPECT_EQ(message(p),
+            "pipeline 'img': the resume position (start_epoch = 2, start_batch = 0) is the end of its 2 "
+            "epoch(s): nothing is left to deliver");
+}
+
 TEST(LocalLoader, PrepareMatchesScalarReference) {
   auto p = image_pipeline();
   p.epochs = 1;

@@ -314,6 +314,19 @@ TEST_P(Runtime, LayoutsThatCannotWorkFailOnEveryRank) {
   config.pipelines.push_back(image_pipeline("images", 240, 1));
   config.pipelines[0].start_epoch = 9;  // a resume position past the end
   expect_fails_everywhere(config, "start_epoch = 9 lies past");
+  config.pipelines[0].start_epoch = 2;  // a state saved after the last batch of its 2 epochs
+  expect_fails_everywhere(config,
+                          "pipeline 'images': the resume position (start_epoch = 2, start_batch = 0) "
+                          "is the end of its 2 epoch(s): nothing is left to deliver");
+  // Jobs whose consumers get no batch: under UCX these crashed in uct_rkey_release or ended with exit 0.
+  config = base();
+  config.pipelines.push_back(image_pipeline("images", 240, 1));
+  config.pipelines[0].batch_size = 241;
+  expect_fails_everywhere(config, "pipeline 'images': batch_size = 241 is larger than each consumer's share");
+  config = base();
+  config.pipelines.push_back(image_pipeline("one", 1, 1));  // a 1-sample dataset (shares of 0 or 1)
+  expect_fails_everywhere(config, "pipeline 'one': batch_size = 8 is larger than each consumer's share of " +
+                                      std::to_string(1 / consumers(config)) + " sample(s)");
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, Runtime, ::testing::Values("ucx", "mpi"),

@@ -77,7 +77,7 @@ class UcxFabric final : public Fabric {
   std::optional<Message> do_wait(std::chrono::microseconds timeout) override;
   Region do_register(void* data, std::size_t bytes) override;
   Region do_allocate(std::size_t bytes) override;
-  Region make_region(void* data, std::size_t bytes, std::optional<MemMap> memory);
+  Region make_region(void* data, std::size_t bytes, std::optional<MemMap> memory, bool allocated);
   RemoteRegion do_attach(std::span<const std::byte> key) override;
   Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) override;
   void do_wait_all() override;

@@ -1,9 +1,16 @@
 // UCX backend, one-sided side: registration (ucp_mem_map + ucp_rkey_pack), attaching peers' keys (unpacked
 // once per (owner, region) against the endpoint to the owner) and gets (ucp_get_nbx straight into the
 // caller's memory; the local buffer needs no registration).
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
 #include "core/check.hpp"
+#include "core/log.hpp"
 #include "core/strings.hpp"
 #include "transport/region_key.hpp"
 #include "transport/ucx/ucx_fabric.hpp"
@@ -12,19 +19,62 @@ namespace ferry::transport::ucx {
 
 namespace {
 
+// The file mapped at `address` in this process (/proc/self/maps), "" for anonymous memory.
+std::string mapped_file(const void* address) {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    // start-end perms offset dev inode [path]
+    std::istringstream fields(line);
+    std::string range, perms, offset, dev, inode, path;
+    fields >> range >> perms >> offset >> dev >> inode;
+    const std::size_t dash = range.find('-');
+    if (dash == std::string::npos) continue;
+    const std::uintptr_t start = std::stoull(range.substr(0, dash), nullptr, 16);
+    const std::uintptr_t end = std::stoull(range.substr(dash + 1), nullptr, 16);
+    if (at < start || at >= end) continue;
+    std::getline(fields >> std::ws, path);
+    return path;
+  }
+  return {};
+}
+
 class UcxRegion final : public detail::RegionImpl {
  public:
   UcxRegion() = default;
-  explicit UcxRegion(MemMap memory) : memory_(std::make_unique<MemMap>(std::move(memory))) {}
+  UcxRegion(MemMap memory, bool allocated)
+      : memory_(std::make_unique<MemMap>(std::move(memory))), allocated_(allocated) {}
+
+  // UCX allocates in System V shared memory (removed as soon as it is attached: no name) or, when that
+  // fails, in a POSIX shared-memory file (UCX_POSIX_DIR, /dev/shm by default). With UCX_POSIX_USE_PROC_LINK
+  // (the default) UCX unlinks that file once written and peers open /proc/PID/fd/FD; without it the file
+  // keeps its name, which peers open when they unpack the key, until ucp_mem_unmap, so a killed owner left
+  // it behind. Memory the caller registered is never touched.
+  void drop_name(void* data) override {
+    if (!allocated_ || data == nullptr) return;
+    const std::string path = mapped_file(data);
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (path.empty() || path.front() != '/' || path.starts_with("/SYSV") ||
+        (path.size() >= kDeleted.size() && path.ends_with(kDeleted)))
+      return;
+    if (::unlink(path.c_str()) != 0) {
+      log::warn("could not remove the shared-memory file {} behind a cache slab: {}", path,
+                std::strerror(errno));
+      return;
+    }
+    log::debug("removed the name of the shared-memory file {} behind a cache slab", path);
+  }
 
  private:
   std::unique_ptr<MemMap> memory_;  // empty for a zero-byte region: there is nothing to map
+  bool allocated_ = false;          // UCX chose the memory (UCP_MEM_MAP_ALLOCATE)
 };
 
 }  // namespace
 
 // A Region over `data` (mapped by `memory`, or nothing for an empty region) with its packed key.
-Region UcxFabric::make_region(void* data, std::size_t bytes, std::optional<MemMap> memory) {
+Region UcxFabric::make_region(void* data, std::size_t bytes, std::optional<MemMap> memory, bool allocated) {
   RegionKey key;
   key.backend = 'U';
   key.owner = rank();
@@ -33,19 +83,20 @@ Region UcxFabric::make_region(void* data, std::size_t bytes, std::optional<MemMa
   key.size = bytes;
   if (!memory) return Region(data, bytes, pack_region_key(key), std::make_unique<UcxRegion>());
   key.native = memory->packed_rkey();
-  return Region(data, bytes, pack_region_key(key), std::make_unique<UcxRegion>(std::move(*memory)));
+  return Region(data, bytes, pack_region_key(key),
+                std::make_unique<UcxRegion>(std::move(*memory), allocated));
 }
 
 Region UcxFabric::do_register(void* data, std::size_t bytes) {
-  if (bytes == 0) return make_region(data, 0, std::nullopt);
-  return make_region(data, bytes, MemMap(context_, data, bytes));
+  if (bytes == 0) return make_region(data, 0, std::nullopt, false);
+  return make_region(data, bytes, MemMap(context_, data, bytes), false);
 }
 
 Region UcxFabric::do_allocate(std::size_t bytes) {
-  if (bytes == 0) return make_region(nullptr, 0, std::nullopt);
+  if (bytes == 0) return make_region(nullptr, 0, std::nullopt, true);
   MemMap memory = MemMap::allocate(context_, bytes);
   void* data = memory.address();
-  return make_region(data, bytes, std::move(memory));
+  return make_region(data, bytes, std::move(memory), true);
 }
 
 RemoteRegion UcxFabric::do_attach(std::span<const std::byte> bytes) {
