@@ -32,6 +32,14 @@ std::optional<std::uint64_t> free_bytes(const std::string& dir) {
   return static_cast<std::uint64_t>(fs.f_bavail) * static_cast<std::uint64_t>(fs.f_frsize);
 }
 
+// The largest System V segment the kernel allows (UCX maps a slab that way first, with no file behind it).
+std::optional<std::uint64_t> sysv_segment_limit() {
+  std::ifstream in("/proc/sys/kernel/shmmax");
+  std::uint64_t value = 0;
+  if (in >> value) return value;
+  return std::nullopt;
+}
+
 std::string cache_beyond_node(const Context& ctx) {
   const Layout& layout = ctx.layout;
   const int node = layout.node_of.at(static_cast<std::size_t>(ctx.rank));
@@ -52,7 +60,11 @@ std::string cache_beyond_node(const Context& ctx) {
   };
   if (const auto available = mem_available_bytes(); available && need > *available)
     return refuse("MemAvailable (/proc/meminfo)", *available);
-  if (const std::string dir = transport::shared_memory_dir(ctx.config.runtime.transport); !dir.empty())
+  // Files in the shared-memory folder hold a slab only where System V cannot (a slab past shmmax): only then
+  // does a small /dev/shm (a container's 64 MiB) limit the cache.
+  const auto sysv = sysv_segment_limit();
+  if (const std::string dir = transport::shared_memory_dir(ctx.config.runtime.transport);
+      !dir.empty() && (!sysv || cache > *sysv))
     if (const auto free = free_bytes(dir); free && need > *free)
       return refuse(str_cat(dir, " (free)"), *free);
   return {};
