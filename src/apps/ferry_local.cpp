@@ -1,5 +1,7 @@
 // `ferry local`: every rank is a consumer running LocalLoader on its share (no service ranks). The
-// reference the distributed system is compared against; rank 0 prints one line per epoch and pipeline.
+// reference the distributed system is compared against; rank 0 prints one line per epoch and pipeline, then
+// a digest per pipeline. Rank i is consumer i: its digest and --dump-ids file match consumer i of `ferry
+// run`.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -21,13 +23,14 @@ struct EpochFigures {
   double samples = 0, hdf5_bytes = 0, hdf5_reads = 0, read_s = 0, prepare_s = 0, augment_s = 0;
 };
 
-int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
+int run_local(const ferry::config::CommandLine& cl, const RunOptions& options) {
   int rank = 0, size = 1;
   FERRY_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
   FERRY_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size));
 
   ferry::Config config;
   std::vector<ferry::LocalLoader> loaders;
+  IdDump dump;
   std::string error;
   try {
     config = ferry::config::resolve(cl);
@@ -38,6 +41,7 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
     }
     for (const auto& p : config.pipelines)
       loaders.emplace_back(p, static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(size));
+    if (!options.dump_ids.empty()) dump = IdDump(options.dump_ids, rank);
   } catch (const ferry::Error& e) {
     error = e.what();
   }
@@ -67,6 +71,7 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
           const ferry::Batch* batch = loader.next_batch();
           FERRY_ENFORCE(batch != nullptr, "loader ended early");
           digests[i] = digest_batch(digests[i], *batch);
+          dump.write(*batch);
         }
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const auto& c = loader.counters();
@@ -93,8 +98,14 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
       }
     }
   }
+  try {
+    dump.close();
+  } catch (const ferry::Error& e) {
+    error = e.what();
+  }
+  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
   for (std::size_t i = 0; i < loaders.size(); ++i)
-    print_digest(MPI_COMM_WORLD, config.pipelines[i].name, digests[i], verbose_digest);
+    print_digest(MPI_COMM_WORLD, config.pipelines[i].name, digests[i], options.per_rank_digest);
   return 0;
 }
 
