@@ -9,7 +9,8 @@
 namespace ferry::apps {
 
 struct RunOptions {
-  bool per_rank_digest = false;  // --per-rank-digest: each consumer's digest too
+  bool digest = false;  // --digest: hash every batch, print "digest NAME HEX" per pipeline at the end
+  bool per_rank_digest = false;  // --per-rank-digest (implies --digest): each consumer's digest too
   double step_ms = 0;            // --step-ms (ferry run only): simulated training time per batch
   std::string dump_ids;  // --dump-ids PATH: each consumer writes PATH.<consumer> (IdDump); empty: none
 };

@@ -1,7 +1,7 @@
 // `ferry local`: every rank is a consumer running LocalLoader on its share (no service ranks). The
 // reference the distributed system is compared against; rank 0 prints one line per epoch and pipeline, then
-// a digest per pipeline. Rank i is consumer i: its digest and --dump-ids file match consumer i of `ferry
-// run`.
+// (--digest) a digest per pipeline. Rank i is consumer i: its digest and --dump-ids file match consumer i of
+// `ferry run`.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -70,7 +70,7 @@ int run_local(const ferry::config::CommandLine& cl, const RunOptions& options) {
         for (std::uint64_t b = 0; b < batches; ++b) {
           const ferry::Batch* batch = loader.next_batch();
           FERRY_ENFORCE(batch != nullptr, "loader ended early");
-          digests[i] = digest_batch(digests[i], *batch);
+          if (options.digest) digests[i] = digest_batch(digests[i], *batch);
           dump.write(*batch);
         }
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -104,8 +104,9 @@ int run_local(const ferry::config::CommandLine& cl, const RunOptions& options) {
     error = e.what();
   }
   if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
-  for (std::size_t i = 0; i < loaders.size(); ++i)
-    print_digest(MPI_COMM_WORLD, config.pipelines[i].name, digests[i], options.per_rank_digest);
+  if (options.digest)
+    for (std::size_t i = 0; i < loaders.size(); ++i)
+      print_digest(MPI_COMM_WORLD, config.pipelines[i].name, digests[i], options.per_rank_digest);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 // `ferry run` and `ferry-serve`: the multi-rank system. Service ranks serve; consumer ranks drain their
-// pipelines round-robin (optionally "training" for --step-ms per batch) and print a digest per pipeline;
-// with --dump-ids each also writes the IDs of every batch it took.
-// The randomizer (rank 0 by default) prints the per-epoch table.
+// pipelines round-robin (optionally "training" for --step-ms per batch); with --digest they print a digest
+// per pipeline, with --dump-ids each writes the IDs of every batch it took. The randomizer (rank 0 by
+// default) prints the per-epoch table.
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -73,7 +73,7 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
         }
         std::size_t index = 0;
         while (config.pipelines[index].name != loaders[i]->pipeline()) ++index;
-        digests[index] = digest_batch(digests[index], *batch);
+        if (options.digest) digests[index] = digest_batch(digests[index], *batch);
         dump.write(*batch);
         if (options.step_ms > 0)
           std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(options.step_ms));
@@ -85,8 +85,9 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
       error = e.what();
     }
     if (!consumers_succeeded(rt, rank, error)) return 1;
-    for (std::size_t p = 0; p < config.pipelines.size(); ++p)
-      print_digest(rt.consumer_comm(), config.pipelines[p].name, digests[p], options.per_rank_digest);
+    if (options.digest)
+      for (std::size_t p = 0; p < config.pipelines.size(); ++p)
+        print_digest(rt.consumer_comm(), config.pipelines[p].name, digests[p], options.per_rank_digest);
   } catch (const Error& e) {
     // Set-up errors and failures are agreed by every rank (same text): rank 0 says it, and so does the rank
     // the failure started on.
