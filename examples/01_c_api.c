@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "ferry/ferry.h"
 
 enum { kMaxPipelines = 16 };
 
-/* Ferry's digest (src/core/hash.hpp): FNV-1a over bytes, SplitMix64 to combine integers. */
+/* Ferry's digest (src/apps/digest.cpp): SplitMix64 combines integers (src/core/hash.hpp), XXH3 hashes each
+ * field's bytes (xxHash, Debian: libxxhash-dev). */
 static uint64_t mix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -32,10 +34,6 @@ static uint64_t mix64(uint64_t x) {
 static uint64_t fp_add_u64(uint64_t state, uint64_t value) {
   return mix64(state ^ (mix64(value) + 0x632be59bd9b4e019ULL + (state << 6) + (state >> 2)));
 }
-static uint64_t fp_add_bytes(uint64_t state, const unsigned char* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) state = (state ^ p[i]) * 0x100000001b3ULL;
-  return (state ^ 0xff) * 0x100000001b3ULL;
-}
 static const uint64_t kFpStart = 0xcbf29ce484222325ULL;
 
 /* The "training step": folds the batch into the digest. A real loop would hand b->fields[f].data to its
@@ -43,7 +41,7 @@ static const uint64_t kFpStart = 0xcbf29ce484222325ULL;
 static uint64_t train_step(uint64_t digest, const ferry_batch* b) {
   uint64_t fp = fp_add_u64(kFpStart, digest);
   for (size_t i = 0; i < b->size; ++i) fp = fp_add_u64(fp, b->ids[i]);
-  for (int f = 0; f < b->nfields; ++f) fp = fp_add_bytes(fp, b->fields[f].data, b->fields[f].bytes);
+  for (int f = 0; f < b->nfields; ++f) fp = fp_add_u64(fp, XXH3_64bits(b->fields[f].data, b->fields[f].bytes));
   return mix64(fp);
 }
 

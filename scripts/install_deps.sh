@@ -11,7 +11,7 @@ packages=(
   libucx-dev ucx-utils
   libhdf5-openmpi-dev hdf5-tools
   libtrilinos-kokkos-dev
-  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev zlib1g-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev zlib1g-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
   # clients and integrations that the test suite exercises: Slurm under a real controller, dlib, PyTorch
@@ -33,14 +33,14 @@ cluster_hint() {
   cat >&2 <<'TXT'
 On a cluster, load or build these instead of installing Debian packages, for example:
   module load cmake gcc openmpi ucx hdf5/parallel kokkos   # names differ per site
-  spack install hdf5+mpi ucx kokkos toml-plus-plus cli11 spdlog googletest benchmark
+  spack install hdf5+mpi ucx kokkos toml-plus-plus cli11 spdlog xxhash googletest benchmark
 then configure with -DCMAKE_PREFIX_PATH pointing at them (Kokkos: -DKokkos_ROOT=...).
 TXT
 }
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "install_deps.sh: not a Debian/Ubuntu system; Ferry needs: MPI (C), UCX, parallel HDF5, Kokkos," \
-       "toml++, CLI11, spdlog, fmt, zlib, GoogleTest, CMake >= 3.25, a C++20 compiler" >&2
+       "toml++, CLI11, spdlog, fmt, zlib, xxHash >= 0.8, GoogleTest, CMake >= 3.25, a C++20 compiler" >&2
   cluster_hint
   exit 0
 fi

@@ -1,5 +1,7 @@
 // `ferry local`: every rank is a consumer running LocalLoader on its share (no service ranks). The
-// reference the distributed system is compared against; rank 0 prints one line per epoch and pipeline.
+// reference the distributed system is compared against; rank 0 prints one line per epoch and pipeline, then
+// (--digest) a digest per pipeline. Rank i is consumer i: its digest and --dump-ids file match consumer i of
+// `ferry run`.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -22,13 +24,14 @@ struct EpochFigures {
   double samples = 0, hdf5_bytes = 0, hdf5_reads = 0, read_s = 0, prepare_s = 0, augment_s = 0;
 };
 
-int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
+int run_local(const ferry::config::CommandLine& cl, const RunOptions& options) {
   int rank = 0, size = 1;
   FERRY_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
   FERRY_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size));
 
   ferry::Config config;
   std::vector<ferry::LocalLoader> loaders;
+  IdDump dump;
   std::string error;
   try {
     config = ferry::config::resolve(cl);
@@ -46,6 +49,7 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
   try {
     for (const auto& p : config.pipelines)
       loaders.emplace_back(p, static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(size));
+    if (!options.dump_ids.empty()) dump = IdDump(options.dump_ids, rank);
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -77,7 +81,8 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
         for (std::uint64_t b = 0; b < batches; ++b) {
           const ferry::Batch* batch = loader.next_batch();
           FERRY_ENFORCE(batch != nullptr, "loader ended early");
-          digests[i] = digest_batch(digests[i], *batch);
+          if (options.digest) digests[i] = digest_batch(digests[i], *batch);
+          dump.write(*batch);
         }
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const auto& c = loader.counters();
@@ -104,8 +109,15 @@ int run_local(const ferry::config::CommandLine& cl, bool verbose_digest) {
       }
     }
   }
-  for (std::size_t i = 0; i < loaders.size(); ++i)
-    print_digest(MPI_COMM_WORLD, config.pipelines[i].name, digests[i], verbose_digest);
+  try {
+    dump.close();
+  } catch (const ferry::Error& e) {
+    error = e.what();
+  }
+  if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return 1;
+  if (options.digest)
+    for (std::size_t i = 0; i < loaders.size(); ++i)
+      print_digest(MPI_COMM_WORLD, config.pipelines[i].name, digests[i], options.per_rank_digest);
   return 0;
 }
 

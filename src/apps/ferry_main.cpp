@@ -1,7 +1,10 @@
 // ferry: the command-line front end.
 //   ferry run   [--config FILE] [KEY flags]   the multi-rank system: ranks split into roles (docs/runtime.md)
 //   ferry local [--config FILE] [KEY flags]   every rank a consumer running LocalLoader (the reference)
-// Every rank exits, with the same status: errors are agreed across ranks and reported once.
+// With --digest both end with one "digest NAME HEX" line per pipeline: a hash of every consumer's IDs and
+// bytes in delivery order (apps/digest.hpp), equal for `ferry run` with C consumers and `ferry local` on C
+// ranks. Without it nothing is hashed, so the per-epoch figures time the pipeline alone. Every rank exits,
+// with the same status: errors are agreed across ranks and reported once.
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +14,15 @@
 #include "apps/usage.hpp"
 #include "ferry/error.hpp"
 #include "ferry/features.hpp"
+
+namespace {
+constexpr const char* kDigestHelp =
+    "print 'digest NAME HEX' per pipeline: a hash of every consumer's IDs and bytes, equal for ferry run "
+    "with C "
+    "consumers and ferry local on C ranks (costs an XXH3 pass over every batch)";
+constexpr const char* kDumpIdsHelp =
+    "each consumer writes PATH.<consumer> (ferry local: rank), a line per batch: PIPELINE EPOCH BATCH ID...";
+}  // namespace
 
 int main(int argc, char** argv) {
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
@@ -24,11 +36,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   ferry::config::CommandLine run_cl, local_cl;
-  ferry::apps::RunOptions run_options;
-  bool local_digests = false;
+  ferry::apps::RunOptions run_options, local_options;
   auto* run = app.add_subcommand("run", "run the multi-rank system: service ranks serve, the others consume");
   ferry::config::add_options(*run, run_cl);
-  run->add_flag("--per-rank-digest", run_options.per_rank_digest, "also print each consumer's digest");
+  run->add_flag("--digest", run_options.digest, kDigestHelp);
+  run->add_flag("--per-rank-digest", run_options.per_rank_digest, "--digest, and each consumer's digest too");
   run->add_option("--step-ms", run_options.step_ms, "simulated training time per batch, in milliseconds")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
@@ -37,16 +49,21 @@ int main(int argc, char** argv) {
             return "'" + text + "' is not a number of milliseconds >= 0";
           },
           "MS"));
+  run->add_option("--dump-ids", run_options.dump_ids, kDumpIdsHelp);
   auto* local =
       app.add_subcommand("local", "run every pipeline with LocalLoader on each rank (one consumer per rank)");
   ferry::config::add_options(*local, local_cl);
-  local->add_flag("--per-rank-digest", local_digests, "also print each rank's digest");
+  local->add_flag("--digest", local_options.digest, kDigestHelp);
+  local->add_flag("--per-rank-digest", local_options.per_rank_digest, "--digest, and each rank's digest too");
+  local->add_option("--dump-ids", local_options.dump_ids, kDumpIdsHelp);
 
   int rc = 0;
   try {
     app.parse(argc, argv);
+    run_options.digest |= run_options.per_rank_digest;
+    local_options.digest |= local_options.per_rank_digest;
     rc = run->parsed() ? ferry::apps::run_distributed(run_cl, run_options, false)
-                       : ferry::apps::run_local(local_cl, local_digests);
+                       : ferry::apps::run_local(local_cl, local_options);
   } catch (const CLI::ParseError& e) {
     // Every rank parses the same arguments, so every rank takes this path: print once.
     rc = ferry::apps::parse_exit("ferry", app, e, rank == 0);

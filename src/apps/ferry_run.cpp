@@ -1,6 +1,7 @@
 // `ferry run` and `ferry-serve`: the multi-rank system. Service ranks serve; consumer ranks drain their
-// pipelines round-robin (optionally "training" for --step-ms per batch) and print a digest per pipeline.
-// The randomizer (rank 0 by default) prints the per-epoch table.
+// pipelines round-robin (optionally "training" for --step-ms per batch); with --digest they print a digest
+// per pipeline, with --dump-ids each writes the IDs of every batch it took. The randomizer (rank 0 by
+// default) prints the per-epoch table.
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -9,37 +10,23 @@
 #include "apps/ferry_cli.hpp"
 #include "apps/usage.hpp"
 #include "core/check.hpp"
-#include "core/hash.hpp"
 #include "ferry/error.hpp"
 #include "ferry/runtime.hpp"
 
 namespace ferry::apps {
 
-std::uint64_t digest_batch(std::uint64_t digest, const Batch& batch) {
-  Fingerprint fp;
-  fp.add(digest);
-  for (auto id : batch.ids) fp.add(id);
-  for (const auto& field : batch.fields)
-    fp.add(std::string_view(reinterpret_cast<const char*>(field.data), field.bytes));
-  return fp.value();
+namespace {
+// Collective over the consumers: true when no consumer failed. A consumer that did says so itself, naming its
+// world rank and consumer index (its --dump-ids file is PATH.<consumer>).
+bool consumers_succeeded(const Runtime& rt, int rank, const std::string& error) {
+  if (!error.empty())
+    std::fprintf(stderr, "ferry: error (rank %d, consumer %d): %s\n", rank, rt.consumer_index(),
+                 error.c_str());
+  int failed = error.empty() ? 0 : 1, any = 0;
+  FERRY_CHECK_MPI(MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, rt.consumer_comm()));
+  return any == 0;
 }
-
-void print_digest(MPI_Comm comm, const std::string& pipeline, std::uint64_t digest, bool per_rank) {
-  int rank = 0, size = 1;
-  FERRY_CHECK_MPI(MPI_Comm_rank(comm, &rank));
-  FERRY_CHECK_MPI(MPI_Comm_size(comm, &size));
-  std::vector<std::uint64_t> all(static_cast<std::size_t>(size));
-  FERRY_CHECK_MPI(MPI_Gather(&digest, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, 0, comm));
-  if (rank != 0) return;
-  Fingerprint fp;
-  for (auto d : all) fp.add(d);
-  std::printf("digest %s %016llx\n", pipeline.c_str(), static_cast<unsigned long long>(fp.value()));
-  if (per_rank)
-    for (int r = 0; r < size; ++r)
-      std::printf("digest %s rank %d %016llx\n", pipeline.c_str(), r,
-                  static_cast<unsigned long long>(all[static_cast<std::size_t>(r)]));
-  std::fflush(stdout);
-}
+}  // namespace
 
 int run_distributed(const config::CommandLine& cl, const RunOptions& options, bool serve_only) {
   int rank = 0;
@@ -63,6 +50,15 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
       rt.serve();
       return 0;
     }
+    // Consumer i of `ferry run` writes what consumer (rank) i of `ferry local` does: PATH.<consumer index>.
+    IdDump dump;
+    std::string error;
+    try {
+      if (!options.dump_ids.empty()) dump = IdDump(options.dump_ids, rt.consumer_index());
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    if (!consumers_succeeded(rt, rank, error)) return 1;
     std::vector<Loader*> loaders;
     for (const auto& name : rt.pipelines()) loaders.push_back(&rt.loader(name));
     std::vector<std::uint64_t> digests(config.pipelines.size(), 0);
@@ -78,13 +74,21 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
         }
         std::size_t index = 0;
         while (config.pipelines[index].name != loaders[i]->pipeline()) ++index;
-        digests[index] = digest_batch(digests[index], *batch);
+        if (options.digest) digests[index] = digest_batch(digests[index], *batch);
+        dump.write(*batch);
         if (options.step_ms > 0)
           std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(options.step_ms));
       }
     }
-    for (std::size_t p = 0; p < config.pipelines.size(); ++p)
-      print_digest(rt.consumer_comm(), config.pipelines[p].name, digests[p], options.per_rank_digest);
+    try {
+      dump.close();
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    if (!consumers_succeeded(rt, rank, error)) return 1;
+    if (options.digest)
+      for (std::size_t p = 0; p < config.pipelines.size(); ++p)
+        print_digest(rt.consumer_comm(), config.pipelines[p].name, digests[p], options.per_rank_digest);
   } catch (const Error& e) {
     // Set-up errors and failures are agreed by every rank (same text): rank 0 says it, and so does the rank
     // the failure started on.

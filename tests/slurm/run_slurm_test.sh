@@ -329,7 +329,7 @@ ln -s "$ferry_serve" "$FERRY_BIN_DIR/ferry-serve"
 digests_of() { grep -E '^digest [^ ]+ [0-9a-f]+$' "$1" | sort; }
 declare -A reference=()
 for consumers in 1 2 3; do
-  bounded 60 "$mpiexec" --oversubscribe -n "$consumers" "$ferry" local --config "$FERRY_CONFIG" \
+  bounded 60 "$mpiexec" --oversubscribe -n "$consumers" "$ferry" local --config "$FERRY_CONFIG" --digest \
     >"$tmp/local-$consumers.out" 2>"$tmp/local-$consumers.err" ||
     fail "mpirun -n $consumers ferry local: $(tail -n 5 "$tmp/local-$consumers.err")"
   reference[$consumers]=$(digests_of "$tmp/local-$consumers.out")
@@ -386,7 +386,7 @@ log "mpmd.sbatch, 5 tasks (3 ferry-serve): job $job_id COMPLETED, digests equal 
 cat >"$tmp/multi.conf" <<EOF
 # srun --multi-prog: ranks 0-2 serve, the rest train
 0-2 '$ferry_serve' --config '$FERRY_CONFIG'
-*   '$ferry' run --config '$FERRY_CONFIG'
+*   '$ferry' run --config '$FERRY_CONFIG' --digest
 EOF
 bounded 60 srun --mpi="$srun_mpi" --kill-on-bad-exit=1 -n 6 --multi-prog "$tmp/multi.conf" \
   >"$tmp/srun-mpmd.out" 2>"$tmp/srun-mpmd.err"

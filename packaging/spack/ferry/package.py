@@ -34,6 +34,7 @@ class Ferry(CMakePackage, CudaPackage):
     depends_on("spdlog")
     depends_on("fmt")
     depends_on("zlib-api")
+    depends_on("xxhash@0.8:")
     depends_on("nccl", when="+nccl")
     depends_on("googletest", type="build", when="+tests")
     depends_on("benchmark", type="build", when="+perf")
