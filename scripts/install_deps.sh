@@ -13,6 +13,8 @@ packages=(
   libtrilinos-kokkos-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev zlib1g-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # host log1p kernel: glibc's libmvec by default; SLEEF where FERRY_USE_SLEEF=ON (or glibc < 2.35)
+  libsleef-dev
   dataset-fashion-mnist
   # clients and integrations that the test suite exercises: Slurm under a real controller, dlib, PyTorch
   slurm-wlm munge libdlib-dev python3-torch python3-numpy python3-h5py python3-mpi4py
