@@ -48,6 +48,12 @@ std::uint64_t number(const std::string& word, const std::string& step, const cha
   return value;
 }
 
+std::uint32_t rank_number(const std::string& word, const std::string& step) {
+  const std::uint64_t rank = number(word, step, "rank");
+  if (rank > std::uint64_t{1} << 30) refuse(step, str_cat("rank ", word, " is past any job's ranks"));
+  return static_cast<std::uint32_t>(rank);
+}
+
 ScriptStep parse_step(const std::string& text) {
   const std::vector<std::string> w = words_of(text);
   ScriptStep s;
@@ -71,7 +77,7 @@ ScriptStep parse_step(const std::string& text) {
   if (word(i) != ":") refuse(text, "needs ':' between the trigger and the action");
   const std::vector<std::string> action(w.begin() + static_cast<std::ptrdiff_t>(i + 1), w.end());
   if (action.size() == 4 && action[0] == "rank" && action[2] == "->") {
-    s.rank = static_cast<std::uint32_t>(number(action[1], text, "rank"));
+    s.rank = rank_number(action[1], text);
     if (action[3] == "cache_server")
       s.to = ServiceRole::cache_server;
     else if (action[3] == "transformer")
@@ -81,7 +87,7 @@ ScriptStep parse_step(const std::string& text) {
     return s;
   }
   if (action.size() == 3 && action[0] == "retire" && action[1] == "randomizer") {
-    s.rank = static_cast<std::uint32_t>(number(action[2], text, "rank"));
+    s.rank = rank_number(action[2], text);
     s.retire = true;
     s.to = ServiceRole::transformer;
     return s;

@@ -4,10 +4,12 @@
 //   monitor.role_script = "epoch 1: rank 3 -> cache_server; epoch 2 batch 5: retire randomizer 1"
 //
 // Steps are separated by ';' (or new lines) and taken in the order written, one at a time: a step is taken at
-// the first rebalance point at which its trigger has come and the step before it was taken.
-//   epoch E          before the coordinator's randomizer describes the first batch of epoch E
-//   epoch E batch B  before it describes batch B of epoch E (every consumer of its pipelines described up to
-//                    there; it holds back until the step is taken, so the move lands exactly there)
+// the first rebalance point at which its trigger has come, the step before it was taken and any retirement
+// has ended with the rank transforming.
+//   epoch E          epoch E batch 0
+//   epoch E batch B  before the coordinator's randomizer describes batch B of epoch E of its lead pipeline
+//                    (the first that still describes) to any consumer; it holds that pipeline there until
+//                    the step is taken, so the move lands exactly there
 //   window W         once the coordinator has closed W monitoring windows (a time, not a position)
 // Actions:
 //   rank R -> cache_server | transformer   a service rank changes role (R1 and R2's paths)

@@ -18,17 +18,27 @@ void check_script(const Config& config, const Layout& layout) {
   start.coordinator = static_cast<std::uint32_t>(layout.coordinator());
   start.cache = !layout.cache_servers.empty() && config.runtime.cache_bytes > 0;
   for (int r = 0; r < layout.size(); ++r) {
-    const Role role = layout.role[static_cast<std::size_t>(r)];
-    start.roles.push_back(role == Role::consumer      ? std::nullopt
-                          : role == Role::randomizer  ? std::optional(monitor::ServiceRole::randomizer)
-                          : role == Role::transformer ? std::optional(monitor::ServiceRole::transformer)
-                                                      : std::optional(monitor::ServiceRole::cache_server));
+    start.roles.push_back(service_role(layout.role[static_cast<std::size_t>(r)]));
     start.holds_slab.push_back(layout.slab_index(r) >= 0);
   }
   monitor::check_role_script(monitor::parse_role_script(config.monitor.role_script), start);
 }
 
 }  // namespace
+
+std::optional<monitor::ServiceRole> service_role(Role role) noexcept {
+  switch (role) {
+    case Role::randomizer:
+      return monitor::ServiceRole::randomizer;
+    case Role::cache_server:
+      return monitor::ServiceRole::cache_server;
+    case Role::transformer:
+      return monitor::ServiceRole::transformer;
+    case Role::consumer:
+      break;
+  }
+  return std::nullopt;
+}
 
 const char* role_name(Role role) noexcept {
   switch (role) {

@@ -5,15 +5,19 @@
 
 #include <mpi.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ferry/config.hpp"
+#include "monitor/role_policy.hpp"
 
 namespace ferry::roles {
 
 enum class Role : unsigned char { randomizer, cache_server, transformer, consumer };
 const char* role_name(Role role) noexcept;
+// A service role as the monitor layer's policies name it; nothing for a consumer.
+std::optional<monitor::ServiceRole> service_role(Role role) noexcept;
 
 struct Layout {
   std::vector<Role> role;  // per rank of the runtime communicator

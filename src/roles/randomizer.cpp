@@ -454,7 +454,7 @@ void Randomizer::after_messages() {
   // scripted step holds describing at its position (hold()); taken there, describing goes on past it.
   if (rebalancer_) rebalancer_->at_point();
   describe_all();
-  if (rebalancer_ && rebalancer_->at_point()) describe_all();
+  while (rebalancer_ && rebalancer_->at_point()) describe_all();
   if (retiring_ && drained()) {
     hand_over();
     return;
@@ -471,33 +471,39 @@ void Randomizer::describe_all() {
   if (retiring_) return;  // draining: nothing new is described
   const std::uint64_t prefetch = static_cast<std::uint64_t>(ctx_.config.runtime.prefetch);
   const auto hold = rebalancer_ ? rebalancer_->hold() : std::nullopt;
+  const Pipeline* held = hold ? lead() : nullptr;
   for (auto& p : pipelines_) {
     // Epoch fence: epoch e+1 is described once every consumer has been described all of epoch e, so an
     // epoch's figures are its own and a sample first read late in epoch e is a hit in e+1, not a re-read.
     std::uint64_t fence = p.total;
     for (const auto& c : p.consumers)
       if (!c.finished) fence = std::min(fence, (c.next_seq / p.batches_per_epoch + 1) * p.batches_per_epoch);
-    if (hold)
-      fence =
-          std::min(fence, hold->first * p.batches_per_epoch + std::min(hold->second, p.batches_per_epoch));
+    if (&p == held) fence = std::min(fence, mark(p, hold->first, hold->second));
     for (auto& c : p.consumers)
       while (!c.finished && c.next_seq < std::min(p.total, fence) && c.outstanding.size() < prefetch)
         if (!describe(p, c)) break;
   }
 }
 
+const Randomizer::Pipeline* Randomizer::lead() const {
+  for (const auto& p : pipelines_)
+    for (const auto& c : p.consumers)
+      if (!c.finished && c.next_seq < p.total) return &p;
+  return nullptr;
+}
+
+std::uint64_t Randomizer::mark(const Pipeline& p, std::uint64_t epoch, std::uint64_t batch) {
+  const std::uint64_t per_epoch = p.batches_per_epoch;
+  if (per_epoch == 0 || epoch >= p.total / per_epoch) return p.total;  // at or past the end (no overflow)
+  return std::min(p.total, epoch * per_epoch + std::min(batch, per_epoch));
+}
+
 std::optional<bool> Randomizer::reached(std::uint64_t epoch, std::uint64_t batch) const {
-  bool describes = false;
-  for (const auto& p : pipelines_) {
-    const std::uint64_t mark =
-        std::min(p.total, epoch * p.batches_per_epoch + std::min(batch, p.batches_per_epoch));
-    for (const auto& c : p.consumers) {
-      if (c.finished || c.next_seq >= p.total) continue;
-      describes = true;
-      if (c.next_seq < mark) return false;
-    }
-  }
-  if (!describes) return std::nullopt;
+  const Pipeline* p = lead();
+  if (!p) return std::nullopt;
+  const std::uint64_t at = mark(*p, epoch, batch);
+  for (const auto& c : p->consumers)
+    if (!c.finished && c.next_seq < p->total && c.next_seq < at) return false;
   return true;
 }
 

@@ -85,6 +85,12 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   // RebalanceHost: what the rebalancer (on the coordinator's randomizer) reads and changes here.
   std::optional<std::uint64_t> describing_epoch() const override;
   std::optional<bool> reached(std::uint64_t epoch, std::uint64_t batch) const override;
+  // The pipeline a scripted position is measured on and held at: the first of this randomizer's pipelines
+  // that still describes. Only one is held: a consumer that reads several pipelines in turn would otherwise
+  // wait on one held pipeline while another waited for its credits.
+  const Pipeline* lead() const;
+  // Position of batch `batch` of epoch `epoch` in the pipeline's sequence (its end when past it).
+  static std::uint64_t mark(const Pipeline& p, std::uint64_t epoch, std::uint64_t batch);
   void close_window() override { report_window(true); }
   const std::vector<Role>& roles() const override { return roles_; }
   bool only_serving_slab(int rank) const override;

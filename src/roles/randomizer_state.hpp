@@ -1,5 +1,5 @@
 // What a randomizer holds, shared by the units that work on it: describing and crediting (randomizer.cpp),
-// the epoch table (epoch_table.cpp), the clairvoyant oracle (cache_share.cpp) and R3's handover
+// the epoch table (epoch_table.cpp), the clairvoyant oracle (next_use_oracle.cpp) and R3's handover
 // (handover.cpp). Only the randomizer's progress thread touches any of it.
 #pragma once
 

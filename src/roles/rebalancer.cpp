@@ -7,15 +7,6 @@
 #include "roles/protocol.hpp"
 
 namespace ferry::roles {
-namespace {
-
-monitor::ServiceRole service_role(Role role) {
-  return role == Role::transformer    ? monitor::ServiceRole::transformer
-         : role == Role::cache_server ? monitor::ServiceRole::cache_server
-                                      : monitor::ServiceRole::randomizer;
-}
-
-}  // namespace
 
 Rebalancer::Rebalancer(Context& ctx, Coordinator& coordinator, RebalanceHost& host, std::uint64_t first_epoch)
     : ctx_(ctx),
@@ -36,7 +27,6 @@ std::optional<std::uint64_t> Rebalancer::epoch_now() const {
 }
 
 bool Rebalancer::at_point() {
-  if (!ctx_.monitor.rebalance) return false;
   return ctx_.monitor.scripted ? scripted_point() : adaptive_point();
 }
 
@@ -94,26 +84,38 @@ bool Rebalancer::scripted_point() {
   } else {
     due = *now >= step.epoch;  // the host's pipelines are over: the others' epochs, batch not known
   }
-  if (!due) return false;
-  const int rank = static_cast<int>(step.rank);
-  if (step.retire && coordinator_.retirement_pending()) return false;  // one handover at a time
-  if (step.retire && !coordinator_.can_retire(rank)) {
-    log::warn("monitor.role_script: step '{}' skipped: randomizer {} has finished its pipelines", step.text,
-              rank);
-    ++next_step_;
-    return false;
-  }
+  // One step at a time: a retirement ends with the handover and the rank's kRetired, which may come in either
+  // order; only then does this randomizer send it misses.
+  const bool retiring =
+      coordinator_.retirement_pending() ||
+      (retired_ >= 0 && host_.roles().at(static_cast<std::size_t>(retired_)) != Role::transformer);
+  if (!due || retiring) return false;
   ++next_step_;
-  const Role role = host_.roles().at(step.rank);
-  monitor::RoleMove move =
-      monitor::script_move(step, service_role(role), static_cast<std::uint32_t>(ctx_.layout.coordinator()));
-  if (!step.retire && move.from == monitor::ServiceRole::cache_server && host_.only_serving_slab(rank)) {
-    log::warn("monitor.role_script: step '{}' skipped: rank {} holds the only serving slab", step.text, rank);
-    return false;
+  if (const std::string why = cannot_make(step); !why.empty()) {
+    log::warn("monitor.role_script: step '{}' skipped: {}", step.text, why);
+    return true;
   }
+  const monitor::RoleMove move = monitor::script_move(step, *service_role(host_.roles().at(step.rank)),
+                                                      static_cast<std::uint32_t>(ctx_.layout.coordinator()));
   make(move, *now);
   log_point(*now, move, "\"scripted\":true");
   return true;
+}
+
+std::string Rebalancer::cannot_make(const monitor::ScriptStep& step) const {
+  // The start check simulated the script on the layout; at run time a slab may still wait to serve again,
+  // or a randomizer may have finished before its retirement: then the layout differs from the one checked.
+  const int rank = static_cast<int>(step.rank);
+  const std::vector<Role>& roles = host_.roles();
+  if (step.retire)
+    return coordinator_.can_retire(rank) ? "" : str_cat("randomizer ", rank, " has finished its pipelines");
+  const Role to = step.to == monitor::ServiceRole::transformer ? Role::transformer : Role::cache_server;
+  if (roles.at(step.rank) == to) return str_cat("rank ", rank, " is a ", role_name(to), " already");
+  if (to == Role::cache_server && std::count(roles.begin(), roles.end(), Role::transformer) < 2)
+    return str_cat("rank ", rank, " is the last transformer");
+  if (to == Role::transformer && host_.only_serving_slab(rank))
+    return str_cat("rank ", rank, " holds the only serving slab");
+  return {};
 }
 
 void Rebalancer::make(const monitor::RoleMove& move, std::uint64_t epoch) {
@@ -125,6 +127,7 @@ void Rebalancer::make(const monitor::RoleMove& move, std::uint64_t epoch) {
               epoch, move.rank, move.heir, monitor::to_string(move.rule), move.why);
     host_.expect_handover();
     coordinator_.retiring(static_cast<int>(move.rank));
+    retired_ = static_cast<int>(move.rank);
     Writer w;
     encode(w, RoleChange{static_cast<std::int32_t>(move.rank), 0, epoch, move.why,
                          static_cast<std::int32_t>(move.heir)});

@@ -28,8 +28,8 @@ class RebalanceHost {
   virtual ~RebalanceHost() = default;
   // The epoch it describes now (its slowest unfinished consumer's); nothing when it describes no more.
   virtual std::optional<std::uint64_t> describing_epoch() const = 0;
-  // Whether every unfinished consumer of its pipelines has been described up to batch `batch` of epoch
-  // `epoch` (a pipeline whose last epoch is before it counts as there); nothing when it describes no more.
+  // Whether every unfinished consumer of its lead pipeline (the first that still describes) has been
+  // described up to batch `batch` of epoch `epoch`; nothing when it describes no more.
   virtual std::optional<bool> reached(std::uint64_t epoch, std::uint64_t batch) const = 0;
   virtual void close_window() = 0;  // its own window, so that its figures up to now belong to the span
   virtual const std::vector<Role>& roles() const = 0;
@@ -45,10 +45,14 @@ class Rebalancer {
   // `first_epoch`: the epoch the run starts in (a resumed run's may be later than 0).
   Rebalancer(Context& ctx, Coordinator& coordinator, RebalanceHost& host, std::uint64_t first_epoch);
 
-  // Takes a rebalance point when one is due and makes its move, if any. True when a move was made.
+  // Takes a rebalance point when one is due and makes its move, if any. True when a move was made or a
+  // scripted step was skipped (the next one may be due at once).
   bool at_point();
-  // Scripted policy: the position (epoch, batch) the host must not describe past until the next step is
-  // taken there, so that the move lands exactly at it.
+  // Why a due step cannot be made as written (the layout differs from the one checked at start: a step
+  // skipped before, a retirement not finished), or empty.
+  std::string cannot_make(const monitor::ScriptStep& step) const;
+  // Scripted policy: the position (epoch, batch) the host must not describe its lead pipeline past until
+  // the next step is taken there, so that the move lands exactly at it.
   std::optional<std::pair<std::uint64_t, std::uint64_t>> hold() const;
   std::uint64_t moves() const noexcept { return moves_; }
   // kRole messages sent to the rank (each shutdown says how many, so the rank applies all before ending).
@@ -73,6 +77,7 @@ class Rebalancer {
   std::uint64_t point_windows_ = 0;  // coordinator windows at the last point (adaptive)
   std::size_t next_step_ = 0;        // scripted: the first step not taken yet
   std::uint64_t moves_ = 0;
+  int retired_ = -1;  // the last randomizer told to retire (scripted steps wait until it transforms here)
   std::map<int, std::uint64_t> roles_sent_;
 };
 

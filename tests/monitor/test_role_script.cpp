@@ -55,7 +55,8 @@ TEST(RoleScript, BadWordsNameTheKeyAndTheStep) {
   for (const char* bad :
        {"epoch x: rank 3 -> cache_server", "rank 3 -> cache_server", "epoch 1 rank 3 -> cache_server",
         "epoch 1: rank 3 -> randomizer", "epoch 1: retire 1", "epoch 1: rank 3 cache_server",
-        "window: rank 3 -> transformer", "epoch 1: rank -3 -> transformer"}) {
+        "window: rank 3 -> transformer", "epoch 1: rank -3 -> transformer",
+        "epoch 1: rank 4294967298 -> transformer"}) {
     try {
       parse_role_script(bad);
       ADD_FAILURE() << "accepted: " << bad;

@@ -117,6 +117,23 @@ TEST_P(Rebalance, FlappingRolesKeepEveryBatchExact) {
   EXPECT_EQ(sum_all(moved ? r.report.role_changes : 0), 6u) << "every service rank applied every move";
 }
 
+// Two pipelines of different lengths on the one randomizer, read in turn by every consumer: a scripted
+// position holds only the first pipeline (the lead), so a consumer waiting at the mark of one pipeline never
+// waits for another held one (holding both deadlocked: the shorter one's mark came first). Both pipelines
+// keep LocalLoader's batches and the move is made.
+TEST_P(Rebalance, ScriptedPositionWithTwoPipelinesOfDifferentLengths) {
+  PipelineConfig a = image_pipeline("long", 480, 53), b = image_pipeline("short", 240, 54);
+  a.epochs = b.epochs = 3;
+  for (const char* script : {"epoch 1: rank 2 -> cache_server", "epoch 1 batch 4: rank 2 -> cache_server"}) {
+    Config config = r1_config(GetParam(), script);
+    config.pipelines = {a, b};
+    const JobResult r = run_job(config);
+    expect_local_loader_batches(a, r, 2, 0);
+    expect_local_loader_batches(b, r, 2, 1);
+    expect_one_move(gather_roles(r), "transformer", "cache_server");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(T, Rebalance, ::testing::Values("ucx", "mpi"),
                          [](const auto& info) { return info.param; });
 

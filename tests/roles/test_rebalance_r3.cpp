@@ -70,11 +70,12 @@ TEST_P(RebalanceR3, EveryRandomizerUsesTheNewSlab) {
 }
 
 // The coordinator's own pipeline is over after one short epoch: scripted steps then follow the other
-// randomizers' epochs, so the move still comes and the other pipeline ends with every sample cached.
+// randomizers' reported epochs, so the move still comes. How many of the other pipeline's misses its new
+// slab takes depends on when the kRole reaches that randomizer; the entries of its first slab stay.
 TEST_P(RebalanceR3, StepsGoOnAfterTheCoordinatorsPipelinesEnd) {
   const Config c = config(2, 1, 2, "epoch 1: rank 3 -> cache_server",
                           {pipeline("first", 96, 71, 1), pipeline("second", 480, 72, 4)}, 240);
-  EXPECT_EQ(epoch_hits(run_one_move(c, "transformer", "cache_server").result, 1, 3), 480u);
+  EXPECT_GE(epoch_hits(run_one_move(c, "transformer", "cache_server").result, 1, 3), 240u);
 }
 
 // R3 at the start of epoch 1: randomizer 1 hands its pipeline and its share (240 entries, the static fill of
@@ -89,15 +90,16 @@ TEST_P(RebalanceR3, RandomizerHandsOverAndTransforms) {
   for (std::size_t e : {1, 2}) EXPECT_EQ(epoch_hits(r, 1, e), 240u) << "epoch " << e;
 }
 
-// R3 in the middle of an epoch: the randomizer retires while its consumers hold batches of both its
+// R3 in the middle of the first epoch: the randomizer retires while its consumers hold batches of both its
 // pipelines ("second" and "third" share cache ID 1 and their entries; consumers take a batch of each in
 // turn), inserts are in flight and its share is partly filled. It waits only for inserts and miss lists,
-// hands the uncredited batches over with their pins, and the heir goes on. Each share holds all 480 entries,
-// so epochs 1 and 2 are all hits only if every entry admitted before the move moved with it.
+// hands the uncredited batches over with their pins, and the heir goes on filling the share. Each share
+// holds all 480 entries, so epochs 1 and 2 are all hits only if every entry admitted before the move moved
+// with it.
 TEST_P(RebalanceR3, MidEpochHandoverKeepsOrderBytesAndEntries) {
   PipelineConfig third = pipeline("third", 480, 93, 3);
   third.cache_id = 1;
-  const Config c = config(2, 1, 1, "epoch 1 batch 5: retire randomizer 1",
+  const Config c = config(2, 1, 1, "epoch 0 batch 5: retire randomizer 1",
                           {pipeline("first", 480, 91, 3), pipeline("second", 480, 92, 3), third}, 480);
   const auto [r, roles] = run_one_move(c, "randomizer", "transformer");
   EXPECT_EQ(roles.dropped, 0u);
@@ -121,6 +123,26 @@ TEST_P(RebalanceR3, TwiceWithThreeRandomizers) {
   EXPECT_EQ(gather_roles(r).randomizer_moves, 2u);
   EXPECT_EQ(gather_roles(r).dropped, 0u);
   for (std::size_t p : {1, 2}) EXPECT_EQ(epoch_hits(r, p, 3), 240u) << "pipeline " << p << " kept its share";
+}
+
+// Steps after a retirement wait for its handover: the retiring randomizer transforms only from then on. Here
+// the last step leaves the former randomizer (rank 1) the only transformer; taken while the handover was
+// under way, it would have left no rank to send misses to. Ranks: 0 and 1 randomizers, 2 cache server, 3 and
+// 4 transformers, 3 consumers.
+TEST_P(RebalanceR3, StepsAfterARetirementWaitForItsHandover) {
+  const Config c =
+      config(2, 1, 2,
+             "epoch 1: retire randomizer 1; epoch 1: rank 3 -> cache_server; epoch 1 batch 2: rank 4 "
+             "-> cache_server",
+             {pipeline("first", 480, 111, 3), pipeline("second", 480, 112, 3)}, 120);
+  const JobResult r = run_job(c);
+  expect_every_pipeline_exact(c, r);
+  EXPECT_EQ(gather_roles(r).randomizer_moves, 3u);
+  EXPECT_EQ(role_at_end(r, 1), "transformer");
+  EXPECT_EQ(role_at_end(r, 3), "cache_server");
+  EXPECT_EQ(role_at_end(r, 4), "cache_server");
+  const bool former = !r.consumer && r.report.initial_role == "randomizer" && r.report.role == "transformer";
+  EXPECT_EQ(sum_all(former && r.report.samples_prepared > 0 ? 1 : 0), 1u) << "rank 1 prepared the misses";
 }
 
 INSTANTIATE_TEST_SUITE_P(T, RebalanceR3, ::testing::Values("ucx", "mpi"),
