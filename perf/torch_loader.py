@@ -6,7 +6,8 @@ process per consumer (started by mpirun, mpi4py for barriers).
         --workers 0,2 --epochs 2 --out result.jsonl
 
 For each num_workers value it runs --epochs epochs (workers persist across them) and rank 0 appends one JSON
-line per (workers, epoch): samples (all ranks), seconds (the slowest rank's epoch, between barriers).
+line per (workers, epoch): samples (all ranks), seconds (the slowest rank's epoch, between barriers), cpu_s
+(user + system CPU-seconds of every rank and its DataLoader workers during the epoch, summed).
 """
 
 import argparse
@@ -22,6 +23,7 @@ from mpi4py import MPI  # noqa: E402
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
+import psutil  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.data import DataLoader, Dataset, DistributedSampler  # noqa: E402
 
@@ -70,6 +72,19 @@ class H5Samples(Dataset):
         return torch.from_numpy(np.ascontiguousarray(x)), y
 
 
+def tree_cpu_seconds():
+    """User + system CPU-seconds of this process and its live children (DataLoader workers)."""
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me] + me.children(recursive=True):
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kind", required=True, choices=["fmnist", "image", "cosmo"])
@@ -94,14 +109,16 @@ def main():
             data.epoch = epoch
             samples = 0
             comm.Barrier()
+            c0 = tree_cpu_seconds()
             t0 = time.perf_counter()
             for x, _ in loader:
                 samples += x.shape[0]
             seconds = time.perf_counter() - t0
+            cpu = comm.allreduce(tree_cpu_seconds() - c0, op=MPI.SUM)
             seconds = comm.allreduce(seconds, op=MPI.MAX)
             samples = comm.allreduce(samples, op=MPI.SUM)
             lines.append({"kind": "torch", "dataset": a.kind, "workers": workers, "epoch": epoch,
-                          "samples": samples, "seconds": seconds, "ranks": size})
+                          "samples": samples, "seconds": seconds, "cpu_s": cpu, "ranks": size})
         del loader
     if rank == 0:
         with open(a.out, "a") as f:

@@ -10,6 +10,8 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "loader/resume.hpp"
+#include "roles/consumer_state.hpp"
+#include "roles/memory_setup.hpp"
 #include "transform/target.hpp"
 
 namespace ferry::roles {
@@ -22,71 +24,10 @@ std::uint64_t micros_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-struct ConsumerEngine::Slot {
-  bool active = false, described = false, assembled = false;
-  std::uint64_t epoch = 0, batch = 0;
-  std::size_t n = 0, waiting = 0;  // positions not yet arrived (misses) or counted (hits)
-  std::vector<transport::Request> gets;
-  std::vector<std::byte> staging;               // fixed entries: n * entry bytes
-  std::vector<std::vector<std::byte>> entries;  // variable entries, per position
-  std::uint64_t hits = 0, misses = 0, bytes = 0;
-  Batch out;
-  std::vector<std::vector<std::byte>> field_out;
-  std::vector<std::vector<std::uint64_t>> offsets;
-  // The augment stage on the device. `routed`: where this batch augments was decided (as soon as its data
-  // were in, or at pop); `runs`: the device jobs launched for it, one per augmented field, collected at pop.
-  // `gathered` keeps each such field's prepared samples: the device's input, and the CPU's if a job fails.
-  struct DeviceRun {
-    std::size_t field;
-    transform::Device::Ticket ticket;
-  };
-  bool routed = false;
-  std::vector<DeviceRun> runs;
-  std::map<std::size_t, std::vector<std::byte>> gathered;
-  transform::DeviceArgs args;
-  std::uint64_t device_ns = 0;  // this consumer's time on the device jobs (launching and collecting)
-  // Device-resident batches: the batch's fixed fields in device memory; `inbox`, device memory that samples
-  // sent device to device arrive in (inbox_used bytes so far); `placements`, where each belongs.
-  struct Placement {
-    std::size_t field;
-    std::uint32_t position;
-    std::size_t offset;  // in the inbox
-  };
-  std::vector<transform::LinkBuffer> device_fields;
-  // The caller's GPU work queued when it gave the slot's previous batch back (it may still read it): the
-  // slot's device fields are written only after it.
-  transform::PeerLink::Mark reusable_after = 0;
-  transform::LinkBuffer inbox;
-  std::size_t inbox_used = 0;
-  std::vector<Placement> placements;
-};
-
-struct ConsumerEngine::Pipe {
-  PipelineRuntime* runtime = nullptr;
-  const PipelineConfig* config = nullptr;
-  sampler::ShareSpec share;
-  std::uint32_t my_index = 0;  // in the pipeline's consumer group
-  int randomizer = 0;  // the one that described the last batch (kCredit, kEpochDone and kFinished go there)
-  std::uint64_t epochs_reported = 0;  // kEpochDone sent: kFinished says how many, so none is left behind
-  std::uint64_t batches_per_epoch = 0, total = 0, next_seq = 0;
-  bool holding = false, finished = false;
-  std::vector<Slot> ring;
-  std::unique_ptr<sampler::EpochPlan> plan;
-  std::vector<std::byte> prepared;  // gather buffer for one field
-  // Augment on the accelerator: per field with an augment chain, its program.
-  std::map<std::size_t, std::uint64_t> device_programs;
-  LoaderCounters counters;
-  EpochFigures epoch_figures;
-  std::chrono::steady_clock::time_point epoch_start = std::chrono::steady_clock::now();
-
-  const sampler::EpochPlan& plan_for(std::uint64_t epoch) {
-    if (!plan || plan->epoch() != epoch) plan = std::make_unique<sampler::EpochPlan>(share, epoch);
-    return *plan;
-  }
-};
-
 ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
   const std::size_t ring = static_cast<std::size_t>(ctx.config.runtime.prefetch);
+  std::uint64_t pool_bytes = 0;
+  double pool_seconds = 0;
   for (auto& rt : ctx.pipelines) {
     auto p = std::make_unique<Pipe>();
     p->runtime = &rt;
@@ -100,10 +41,18 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
     p->total = p->batches_per_epoch * static_cast<std::uint64_t>(p->config->epochs);
     p->next_seq = loader::start_sequence(*p->config, p->batches_per_epoch);
     p->ring.resize(ring);
+    for (std::size_t i = 0; i < ring; ++i) p->ring[i].index = i;
+    if (rt.entry.fixed) {
+      p->assembly =
+          std::make_unique<BatchAssembly>(*rt.processor, rt.entry, ring, p->share.batch_size, *ctx.fabric);
+      pool_bytes += p->assembly->pool_bytes();
+      pool_seconds += p->assembly->setup_seconds();
+    }
     p->epoch_figures.pipeline = static_cast<std::uint32_t>(rt.index);
     pipes_.push_back(std::move(p));
     loaders_.push_back(Loader(this, loaders_.size()));
   }
+  if (pool_bytes != 0) report_memory_setup(ctx, "batch pools", pool_bytes, pool_seconds);
   if (ctx.config.runtime.accelerator == "auto") open_accelerator();
   std::vector<bool> capable(ctx.config.pipelines.size(), false);
   for (const auto& p : pipes_) capable[p->runtime->index] = !p->device_programs.empty();
@@ -216,8 +165,8 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     s.device_ns = 0;
     s.inbox_used = 0;
     s.placements.clear();
-    if (p.runtime->entry.fixed)
-      s.staging.resize(s.n * p.runtime->entry.bytes);
+    if (p.assembly)
+      p.assembly->begin(s.index, s.n);
     else
       s.entries.assign(s.n, {});
   }
@@ -239,8 +188,10 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
   for (std::size_t i = 0; i < d.sources.size(); ++i) {
     const Source& src = d.sources[i];
     if (!src.hit) continue;
-    s.gets.push_back(
-        ctx_.fabric->get(ctx_.slabs.at(src.who), src.offset, s.staging.data() + i * bytes, bytes));
+    FERRY_ENFORCE(p.assembly, "a cache hit for pipeline '", p.config->name,
+                  "', whose entries are not fixed-size");
+    // Straight to where the sample belongs in the batch (or the augment's input).
+    p.assembly->get_hit(s.index, static_cast<std::uint32_t>(i), ctx_.slabs.at(src.who), src.offset, s.gets);
     --s.waiting;
     ++s.hits;
     s.bytes += bytes;
@@ -257,9 +208,9 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
   const EntryLayout& layout = p.runtime->entry;
   // Device-resident batches: one field of every entry comes device to device, into the slot's inbox.
   const bool device = h.transfer != 0;
-  FERRY_ENFORCE(!device || (ctx_.link && layout.fixed && h.field < layout.sizes.size()),
+  FERRY_ENFORCE(!device || (ctx_.link && p.assembly && h.field < layout.sizes.size()),
                 "device samples from rank ", message.source, " that this consumer cannot take");
-  const std::uint64_t held = device ? layout.sizes[h.field] : 0, at = device ? layout.offsets[h.field] : 0;
+  const std::uint64_t held = device ? layout.sizes[h.field] : 0;
   Incoming incoming{&p, h.epoch, h.batch, message.source, h.transfer, s.inbox_used, h.count * held, 0, 0};
   if (device && s.inbox_used == 0) s.inbox.reserve(*ctx_.link, s.n * held);  // a batch never holds more
   FERRY_ENFORCE(s.inbox_used + h.count * held <= s.n * held, "device samples overrun the batch");
@@ -272,15 +223,13 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
                   " bytes, expected ", layout.bytes - held);
     for (auto pos : positions) {
       FERRY_ENFORCE(pos < s.n, "sample for position ", pos, " of a batch of ", s.n);
-      std::byte* to = layout.fixed ? s.staging.data() + pos * layout.bytes : nullptr;
       if (device) {
-        // The entry without the field: the bytes before it, and after it.
-        std::memcpy(to, entry.data(), at);
-        std::memcpy(to + at + held, entry.data() + at, entry.size() - at);
+        // The entry without the field (it comes device to device into the inbox).
+        p.assembly->put_entry(s.index, pos, entry, h.field);
         s.placements.push_back({h.field, pos, s.inbox_used + e * held});
         ++incoming.positions;  // counted in when the transfer is in (pump_device_receives)
-      } else if (layout.fixed) {
-        std::memcpy(to, entry.data(), entry.size());
+      } else if (p.assembly) {
+        p.assembly->put_entry(s.index, pos, entry);
         --s.waiting;
       } else {
         s.entries[pos].assign(entry.begin(), entry.end());
@@ -375,94 +324,6 @@ bool ConsumerEngine::ready(Pipe& p, Slot& s) {
   return true;
 }
 
-void ConsumerEngine::assemble(Pipe& p, Slot& s) {
-  loader::SampleProcessor& proc = *p.runtime->processor;
-  const EntryLayout& layout = p.runtime->entry;
-  const auto& infos = proc.dataset().fields();
-  p.plan_for(s.epoch).batch_ids(p.my_index, s.batch, s.out.ids);
-  s.out.pipeline = p.config->name;
-  s.out.epoch = s.epoch;
-  s.out.index = s.batch;
-  s.out.fields.resize(infos.size());
-  s.field_out.resize(infos.size());
-  s.offsets.resize(infos.size());
-  if (!s.routed) start_on_device(p, s);  // not started ahead: decide now
-  bool augmented = false;
-  monitor::Target augment_target = monitor::Target::cpu;
-  std::uint64_t augment_ns = 0;
-  for (std::size_t f = 0; f < infos.size(); ++f) {
-    BatchField& field = s.out.fields[f];
-    field.name = infos[f].name;
-    field.dtype = proc.output(f).dtype;
-    if (proc.variable(f)) {
-      auto& off = s.offsets[f];
-      off.assign(1, 0);
-      s.field_out[f].clear();
-      for (std::size_t i = 0; i < s.n; ++i) {
-        auto bytes = entry_field(layout, s.entries[i], f);
-        s.field_out[f].insert(s.field_out[f].end(), bytes.begin(), bytes.end());
-        off.push_back(s.field_out[f].size());
-      }
-      field.data = s.field_out[f].data();
-      field.bytes = s.field_out[f].size();
-      field.offsets = off.data();
-      field.shape = {s.n};
-      continue;
-    }
-    const auto& desc = proc.output(f);
-    s.field_out[f].resize(s.n * desc.bytes());
-    const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
-    if (run != s.runs.end()) {
-      // Off the list first: collect() releases the ticket, and finish_all() must not see it again if
-      // anything below throws.
-      const Slot::DeviceRun mine = *run;
-      s.runs.erase(run);
-      if (collect(p, s, mine.field, mine.ticket)) augment_target = monitor::Target::accelerator;
-      augmented = true;
-    } else if (proc.has_augment(f)) {
-      // On this thread: gather into scratch, augment into the batch.
-      gather(p, s, f, p.prepared);
-      const auto t0 = std::chrono::steady_clock::now();
-      proc.augment(f, p.prepared.data(), s.field_out[f].data(), s.n, s.out.ids.data(), s.epoch);
-      augment_ns += static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
-              .count());
-      augmented = true;
-    } else {
-      // Nothing to augment: straight into the batch.
-      gather_into(p, s, f, s.field_out[f].data());
-    }
-    field.shape.assign(1, s.n);
-    field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
-    field.data = s.field_out[f].data();
-    field.bytes = s.field_out[f].size();
-    field.offsets = nullptr;
-  }
-  // The augment stage is one op per batch in the reports, whatever number of fields it touches.
-  if (augmented)
-    reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target,
-                             augment_ns + s.device_ns);
-  if (ctx_.link) to_device(p, s);
-  s.assembled = true;
-}
-
-void ConsumerEngine::gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out) {
-  const loader::SampleProcessor& proc = *p.runtime->processor;
-  const EntryLayout& layout = p.runtime->entry;
-  const std::uint64_t size = proc.prepared(field).bytes();
-  for (std::size_t i = 0; i < s.n; ++i) {
-    auto bytes = layout.fixed ? std::span<const std::byte>(
-                                    s.staging.data() + i * layout.bytes + layout.offsets[field], size)
-                              : entry_field(layout, s.entries[i], field);
-    std::memcpy(out + i * size, bytes.data(), size);
-  }
-}
-
-void ConsumerEngine::gather(Pipe& p, Slot& s, std::size_t field, std::vector<std::byte>& out) {
-  out.resize(s.n * p.runtime->processor->prepared(field).bytes());
-  gather_into(p, s, field, out.data());
-}
-
 bool ConsumerEngine::complete(Slot& s) {
   if (!s.active || !s.described || s.waiting != 0) return false;
   for (auto& g : s.gets)
@@ -472,6 +333,7 @@ bool ConsumerEngine::complete(Slot& s) {
 
 void ConsumerEngine::start_on_device(Pipe& p, Slot& s) {
   s.routed = true;
+  if (p.assembly) p.assembly->finish(s.index);  // the device's input: every sample in place (a no-op later)
   if (p.device_programs.empty() || !accelerator_ || !accelerator_->usable()) return;
   const auto index = static_cast<std::uint32_t>(p.runtime->index);
   const monitor::OpPlacement* placement = jobs_.find(index, 0, monitor::Stage::augment);
@@ -489,17 +351,13 @@ void ConsumerEngine::start_on_device(Pipe& p, Slot& s) {
   s.field_out.resize(proc.field_count());
   try {
     for (const auto& [field, program] : p.device_programs) {
-      gather(p, s, field, s.gathered[field]);
-      s.field_out[field].resize(s.n * proc.output(field).bytes());  // the device writes its result here
-      const transform::DeviceJob job{program,
-                                     s.gathered[field].data(),
-                                     s.gathered[field].size(),
-                                     s.field_out[field].data(),
-                                     s.field_out[field].size(),
-                                     s.n,
-                                     &s.args};
+      const std::byte* in = prepared_samples(p, s, field);
+      std::byte* out = batch_bytes(p, s, field);  // the device writes its result here
+      const transform::DeviceJob job{
+          program, in,     s.n * proc.prepared(field).bytes(), out, s.n * proc.output(field).bytes(),
+          s.n,     &s.args};
       const transform::Device::Ticket ticket = device.stage(job);
-      s.runs.push_back({field, ticket});
+      s.runs.push_back({field, ticket, in, out});
       device.launch(ticket);
     }
   } catch (const std::exception& e) {
@@ -527,9 +385,9 @@ std::exception_ptr ConsumerEngine::settle(transform::Device::Ticket ticket) {
   return error;
 }
 
-bool ConsumerEngine::collect(Pipe& p, Slot& s, std::size_t field, transform::Device::Ticket ticket) {
+bool ConsumerEngine::collect(Pipe& p, Slot& s, const DeviceRun& run) {
   const auto t0 = std::chrono::steady_clock::now();
-  const std::exception_ptr error = settle(ticket);
+  const std::exception_ptr error = settle(run.ticket);
   s.device_ns += static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   if (!error) return true;
@@ -538,8 +396,7 @@ bool ConsumerEngine::collect(Pipe& p, Slot& s, std::size_t field, transform::Dev
   } catch (const std::exception& e) {
     if (accelerator_->usable()) accelerator_->fail(reporter_->recorder(), ctx_.rank, "the augment stage", e);
   }
-  loader::SampleProcessor& proc = *p.runtime->processor;
-  proc.augment(field, s.gathered[field].data(), s.field_out[field].data(), s.n, s.out.ids.data(), s.epoch);
+  p.runtime->processor->augment(run.field, run.in, run.out, s.n, s.out.ids.data(), s.epoch);
   return false;
 }
 
@@ -616,6 +473,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   p.counters.hits += s.hits;
   p.counters.misses += s.misses;
   p.counters.bytes += s.bytes;
+  if (p.assembly) p.epoch_copies += p.assembly->copies(s.index);
   EpochFigures& f = p.epoch_figures;
   f.epoch = epoch;
   f.samples += s.n;
@@ -632,7 +490,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     ctx_.stats_line(str_cat("{\"kind\":\"consumer_epoch\",\"rank\":", ctx_.rank, ",\"pipeline\":\"",
                             p.config->name, "\",\"epoch\":", epoch, ",\"samples\":", f.samples,
                             ",\"hits\":", f.hits, ",\"misses\":", f.misses, ",\"bytes\":", f.bytes,
-                            ",\"wait_seconds\":", f.wait_us * 1e-6, "}"));
+                            ",\"wait_seconds\":", f.wait_us * 1e-6, copies_json(p), "}"));
     f = EpochFigures{};
     f.pipeline = static_cast<std::uint32_t>(p.runtime->index);
     p.epoch_start = std::chrono::steady_clock::now();

@@ -1,6 +1,7 @@
 // The consumer side of the runtime: receives batch descriptors and samples, fetches cache hits with
-// one-sided gets straight into the batch's staging buffer, assembles batches in order (augment stage
-// included) in a ring of runtime.prefetch slots, and hands one batch at a time to the training loop.
+// one-sided gets straight into the batch (BatchAssembly: a pool of runtime.prefetch batch slots, faulted in
+// and registered once), assembles batches in order (augment stage included), and hands one batch at a time
+// to the training loop.
 // Progress happens inside next_batch() on the caller's thread: no extra thread touches MPI or UCX.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "ferry/loader.hpp"
 #include "monitor/job_list.hpp"
 #include "roles/accelerator_use.hpp"
+#include "roles/batch_assembly.hpp"
 #include "roles/context.hpp"
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
@@ -44,6 +46,7 @@ class ConsumerEngine {
 
  private:
   struct Slot;
+  struct DeviceRun;
   struct Pipe;
 
   Slot& slot_for(Pipe& p, std::uint64_t epoch, std::uint64_t batch);
@@ -52,9 +55,14 @@ class ConsumerEngine {
   void on_samples(const transport::Message& message);
   bool ready(Pipe& p, Slot& s);
   void assemble(Pipe& p, Slot& s);
-  // Every sample's prepared bytes of `field`, in batch order, into `out` (resized) or at `out`.
-  void gather(Pipe& p, Slot& s, std::size_t field, std::vector<std::byte>& out);
+  // Variable entries: every sample's prepared bytes of `field`, in batch order, at `out`.
   void gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out);
+  // The slot's prepared samples of `field` in batch order: in the batch pool, or gathered (variable entries).
+  const std::byte* prepared_samples(Pipe& p, Slot& s, std::size_t field);
+  // Where the slot's batch bytes of fixed-size `field` go: in the batch pool, or the slot's field_out.
+  std::byte* batch_bytes(Pipe& p, Slot& s, std::size_t field);
+  // The consumer_epoch stats line's "copies" member: bytes per path since the last line (docs/runtime.md).
+  std::string copies_json(Pipe& p);
   // Described and every sample in (misses arrived, hits read).
   bool complete(Slot& s);
   // Decides where the batch augments; when the job list sends it to the accelerator, launches one device
@@ -66,7 +74,7 @@ class ConsumerEngine {
   std::exception_ptr settle(transform::Device::Ticket ticket);
   // Waits for one launched job; when it failed, augments that field on this thread. True when the device
   // did it.
-  bool collect(Pipe& p, Slot& s, std::size_t field, transform::Device::Ticket ticket);
+  bool collect(Pipe& p, Slot& s, const DeviceRun& run);
   Pipe& pipe_of(std::uint32_t pipeline_index);
   void open_accelerator();
   // Device-resident batches: completes the posted device receive if it is done, then posts the next

@@ -86,6 +86,18 @@ void assemble_entries(const EntryLayout& layout, const BatchFields& fields, std:
   out = w.take();
 }
 
+std::uint64_t write_entry(const EntryLayout& layout, const BatchFields& fields, std::size_t i,
+                          std::size_t skip, Writer& w) {
+  std::uint64_t written = 0;
+  for (std::size_t f = 0; f < layout.sizes.size(); ++f) {
+    if (f == skip) continue;
+    const std::uint64_t size = layout.sizes[f];
+    std::memcpy(w.grow(size), fields.prepared[f].data() + i * size, size);
+    written += size;
+  }
+  return written;
+}
+
 std::span<const std::byte> entry_field(const EntryLayout& layout, std::span<const std::byte> entry,
                                        std::size_t field) {
   if (layout.fixed) return entry.subspan(layout.offsets[field], layout.sizes[field]);

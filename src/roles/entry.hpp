@@ -41,6 +41,10 @@ void prepare_fields(const loader::SampleProcessor& processor,
 // Writes the entries: entry i is out[starts[i], starts[i+1]).
 void assemble_entries(const EntryLayout& layout, const BatchFields& fields, std::vector<std::byte>& out,
                       std::vector<std::uint64_t>& starts);
+// Fixed layouts: appends entry i to `w` straight from the prepared fields (one copy, no assembled entries),
+// leaving out field `skip` (sizes.size() for none). Returns the bytes written.
+std::uint64_t write_entry(const EntryLayout& layout, const BatchFields& fields, std::size_t i,
+                          std::size_t skip, Writer& w);
 
 // The bytes of field `field` inside one entry.
 std::span<const std::byte> entry_field(const EntryLayout& layout, std::span<const std::byte> entry,

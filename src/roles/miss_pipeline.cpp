@@ -1,9 +1,11 @@
 #include "roles/miss_pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include "core/log.hpp"
+#include "core/strings.hpp"
 
 namespace ferry::roles {
 namespace {
@@ -258,17 +260,29 @@ void MissPipeline::deliver(Batch& batch) {
   const auto t0 = std::chrono::steady_clock::now();
   const Misses& misses = batch.misses;
   PipelineRuntime* p = batch.pipeline;
-  assemble_entries(layouts_.at(misses.pipeline), batch.fields, entries_, starts_);
+  const EntryLayout& layout = layouts_.at(misses.pipeline);
+  // Fixed-size entries go from the prepared fields straight into the messages; variable ones are assembled
+  // first (they are never cached).
+  if (!layout.fixed) assemble_entries(layout, batch.fields, entries_, starts_);
+  const std::size_t none = layout.sizes.size();
+  // Entry i, without field `skip`, length-prefixed into `w`; returns its bytes.
+  const auto put = [&](Writer& w, std::size_t i, std::size_t skip) -> std::uint64_t {
+    if (!layout.fixed) {
+      const std::span<const std::byte> entry(entries_.data() + starts_[i], starts_[i + 1] - starts_[i]);
+      w.u(entry.size()).raw(entry);
+      return entry.size();
+    }
+    w.u(layout.bytes - (skip == none ? 0 : layout.sizes[skip]));
+    return write_entry(layout, batch.fields, i, skip, w);
+  };
 
   // One message to the consumer with every entry, and one insert message per cache server. A batch whose
   // device result goes to the consumer device to device leaves that field out of the message's entries.
-  const EntryLayout& layout = layouts_.at(misses.pipeline);
   SamplesHeader header{misses.pipeline, misses.epoch, misses.batch, misses.entries.size()};
-  std::uint64_t held = 0, at = 0;
+  std::uint64_t held = 0;
   if (batch.device_out) {
     header.field = static_cast<std::uint32_t>(batch.device_field);
     held = layout.sizes[batch.device_field];
-    at = layout.offsets[batch.device_field];
     const std::uint64_t kept = std::exchange(batch.kept, 0);  // device_sends_ owns it now
     header.transfer = device_sends_.announce(*queue_, kept, misses.consumer,
                                              static_cast<std::size_t>(held * misses.entries.size()));
@@ -276,15 +290,16 @@ void MissPipeline::deliver(Batch& batch) {
   out_.clear();
   encode(out_, header);
   std::map<std::uint32_t, std::vector<std::size_t>> inserts;  // slab holder index -> entry indices
+  const std::uint64_t prepared = prepared_copy_bytes(batch);  // per entry, by the prepare stage
   for (std::size_t i = 0; i < misses.entries.size(); ++i) {
     const auto& m = misses.entries[i];
-    const std::span<const std::byte> entry(entries_.data() + starts_[i], starts_[i + 1] - starts_[i]);
     out_.u(m.positions.size());
     for (auto pos : m.positions) out_.u(pos);
-    if (held == 0)
-      out_.u(entry.size()).raw(entry);
-    else
-      out_.u(entry.size() - held).raw(entry.first(at)).raw(entry.subspan(at + held));
+    const std::uint64_t bytes = put(out_, i, batch.device_out ? batch.device_field : none);
+    // Prepared (when a chain ran), assembled (variable entries), written into the message, copied by
+    // Fabric::send.
+    copies_.miss_bytes += bytes;
+    copies_.miss_copied += std::min(prepared, bytes) + (layout.fixed ? 2 : 3) * bytes;
     if (m.insert) inserts[m.server].push_back(i);
   }
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());
@@ -293,10 +308,10 @@ void MissPipeline::deliver(Batch& batch) {
     encode(insert_, InsertHeader{batch.randomizer, p->group, indices.size()});
     for (auto i : indices) {
       const auto& m = misses.entries[i];
-      insert_.u(m.id)
-          .u(m.offset)
-          .u(starts_[i + 1] - starts_[i])
-          .raw({entries_.data() + starts_[i], starts_[i + 1] - starts_[i]});
+      const std::uint64_t bytes = put(insert_.u(m.id).u(m.offset), i, none);
+      // Written into the message, copied by Fabric::send, received, copied into the slab by its holder.
+      copies_.insert_bytes += bytes;
+      copies_.insert_copied += 4 * bytes;
     }
     ctx_.fabric->send(ctx_.layout.slab_holders.at(server), kInsert, insert_.view());
     report_.inserts_sent += indices.size();
@@ -328,6 +343,27 @@ void MissPipeline::deliver(Batch& batch) {
 
 void MissPipeline::finish() noexcept {
   if (queue_) device_sends_.drop(*queue_);  // no queue: no device job, nothing kept
+  if (copies_.miss_bytes == 0 && copies_.insert_bytes == 0) return;
+  try {
+    ctx_.stats_line(str_cat("{\"kind\":\"transformer_copies\",\"rank\":", ctx_.rank,
+                            ",\"miss_bytes\":", copies_.miss_bytes, ",\"miss_copied\":", copies_.miss_copied,
+                            ",\"insert_bytes\":", copies_.insert_bytes,
+                            ",\"insert_copied\":", copies_.insert_copied, "}"));
+  } catch (const std::exception& e) {
+    log::warn("rank {}: could not write the copy counters: {}", ctx_.rank, e.what());
+  }
+}
+
+std::uint64_t MissPipeline::prepared_copy_bytes(const Batch& batch) const {
+  const auto& chains = chains_.at(0).at(batch.misses.pipeline);
+  const EntryLayout& layout = layouts_.at(batch.misses.pipeline);
+  std::uint64_t bytes = 0;
+  for (std::size_t f = 0; f < layout.sizes.size(); ++f) {
+    // The device wrote its field back to host memory; a field without a chain was moved, not copied.
+    const bool device = batch.target == monitor::Target::accelerator && f == batch.device_field;
+    if (device ? !batch.device_out : chains[f].has_value()) bytes += layout.sizes[f];
+  }
+  return bytes;
 }
 
 bool MissPipeline::sends_on_device(const Misses& misses) const {

@@ -64,6 +64,8 @@ class MissPipeline {
   // Device-resident batches: whether this batch's device-prepared field goes to its consumer device to
   // device (the field has no augment stage there, the entries are fixed-size, both ranks are on the link).
   bool sends_on_device(const Misses& misses) const;
+  // Bytes per entry of `batch` that its prepare stage wrote (fields with a chain) and that reach the host.
+  std::uint64_t prepared_copy_bytes(const Batch& batch) const;
 
   Context& ctx_;
   ServeReport& report_;
@@ -87,8 +89,13 @@ class MissPipeline {
   std::vector<std::shared_ptr<Batch>> spare_;    // sent batches kept for reuse (progress thread only)
   DeviceSends device_sends_;
   std::vector<std::uint64_t> starts_;
-  std::vector<std::byte> entries_;
+  std::vector<std::byte> entries_;  // variable entries only: fixed ones go from the fields to the messages
   Writer out_, insert_;
+  // Prepared bytes sent per path and the bytes written on their way after H5Dread (docs/runtime.md,
+  // "Copies"); a stats line {"kind":"transformer_copies",...} at finish().
+  struct Copies {
+    std::uint64_t miss_bytes = 0, miss_copied = 0, insert_bytes = 0, insert_copied = 0;
+  } copies_;
 };
 
 }  // namespace ferry::roles

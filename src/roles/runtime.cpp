@@ -19,6 +19,7 @@
 #include "loader/resume.hpp"
 #include "roles/consumer.hpp"
 #include "roles/context.hpp"
+#include "roles/memory_setup.hpp"
 #include "roles/node_memory.hpp"
 #include "roles/randomizer.hpp"
 #include "roles/service_rank.hpp"
@@ -178,6 +179,7 @@ void Runtime::Impl::exchange_slabs() {
   const std::uint64_t bytes = ctx.layout.slab_index(ctx.rank) >= 0 ? ctx.config.runtime.cache_bytes : 0;
   region = ctx.fabric->allocate_memory(bytes);
   slab = {static_cast<std::byte*>(region.data()), region.size()};
+  roles::prefault_own_slab(ctx, region);  // before any peer maps it (docs/runtime.md, "Memory set-up")
   const auto key = region.key();
   int size = 0;
   FERRY_CHECK_MPI(MPI_Comm_size(ctx.comm, &size));
@@ -195,6 +197,7 @@ void Runtime::Impl::exchange_slabs() {
     const auto s = static_cast<std::size_t>(server);
     ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
   }
+  if (ctx.role() == roles::Role::consumer) roles::prefault_slab_mappings(ctx);
   // No rank goes on until every consumer has attached every slab. Without this, a holder whose job ends at
   // once (no batch to serve, or told of another rank's failure) unmapped its slab while a consumer still
   // attached it: UCX's shmat failed (EINVAL) and ucp_ep_rkey_unpack's error path crashed in uct_rkey_release.

@@ -82,6 +82,21 @@ Region Fabric::allocate_memory(std::size_t bytes) {
   return do_allocate(bytes);
 }
 
+Region Fabric::register_local(void* data, std::size_t bytes) {
+  check_open("register_local");
+  if (data == nullptr && bytes != 0) {
+    throw TransportError(str_cat(backend_, " fabric: register_local of ", bytes, " bytes at a null address"),
+                         kInvalidArgument);
+  }
+  if (bytes == 0) return Region(data, 0, {}, nullptr);
+  return do_register_local(data, bytes);
+}
+
+std::span<const std::byte> Fabric::mapped(const RemoteRegion& region) {
+  check_open("mapped");
+  return do_mapped(region);
+}
+
 RemoteRegion Fabric::attach(std::span<const std::byte> key) {
   check_open("attach");
   return do_attach(key);

@@ -159,9 +159,18 @@ class Fabric {
   // reader, so a get is a plain copy; MPI uses MPI_Win_allocate. COLLECTIVE, in the same sequence as
   // register_memory (allocate_memory(0) exposes nothing).
   Region allocate_memory(std::size_t bytes);
+  // Registers [data, data + bytes) of this rank as a destination of its own gets: not exposed to peers, not
+  // collective. Gets whose destination lies inside a live local region skip the backend's per-get
+  // registration (UCX passes the memory handle); elsewhere they work as before. The Region has no key; the
+  // memory stays the caller's and must outlive it. MPI: nothing to register (an invalid Region).
+  Region register_local(void* data, std::size_t bytes);
   // Turns a peer's packed key into a RemoteRegion. Cheap to repeat: keys are unpacked once per
   // (owner, region) and cached until close().
   RemoteRegion attach(std::span<const std::byte> key);
+  // Where an attached region is mapped into this process, when the transport reads it through a mapping
+  // (UCX shared-memory transports: ucp_rkey_ptr), so the caller can fault the pages in before data moves;
+  // empty otherwise. Valid while the Fabric is open.
+  std::span<const std::byte> mapped(const RemoteRegion& region);
   // Starts a one-sided read of remote [offset, offset + bytes) into dst (local memory, not registered).
   // Bounds are checked here, before anything is issued. Many gets may be in flight; dst must stay valid
   // until the Request (or wait_all) completes.
@@ -193,6 +202,8 @@ class Fabric {
   virtual Region do_register(void* data, std::size_t bytes) = 0;
   virtual Region do_allocate(std::size_t bytes) = 0;
   virtual RemoteRegion do_attach(std::span<const std::byte> key) = 0;
+  virtual Region do_register_local(void* data, std::size_t bytes) { return Region(data, bytes, {}, nullptr); }
+  virtual std::span<const std::byte> do_mapped(const RemoteRegion&) { return {}; }
   virtual Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) = 0;
   virtual void do_wait_all() = 0;
   virtual void do_progress() = 0;

@@ -36,6 +36,19 @@ struct AmHeader {
 
 class UcxFabric;
 
+// Local get destinations (Fabric::register_local): a get into one passes its memory handle. Shared with the
+// Regions, which remove their entry when destroyed, even after the Fabric.
+struct LocalMaps {
+  struct Entry {
+    std::uintptr_t base;
+    std::size_t size;
+    ucp_mem_h memh;
+  };
+  std::vector<Entry> entries;  // a few per rank (one pool per consumer pipeline)
+  // The handle of the registration holding [dst, dst + bytes), or nullptr.
+  ucp_mem_h find(const void* dst, std::size_t bytes) const noexcept;
+};
+
 // A send or get in flight. UCX holds a raw pointer to it (user_data) until its callback runs, so the op
 // holds itself alive through `self` until then; the callback only records the status (it never throws).
 class UcxOp final : public detail::Operation {
@@ -79,6 +92,8 @@ class UcxFabric final : public Fabric {
   Region do_allocate(std::size_t bytes) override;
   Region make_region(void* data, std::size_t bytes, std::optional<MemMap> memory, bool allocated);
   RemoteRegion do_attach(std::span<const std::byte> key) override;
+  Region do_register_local(void* data, std::size_t bytes) override;
+  std::span<const std::byte> do_mapped(const RemoteRegion& region) override;
   Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) override;
   void do_wait_all() override;
   void do_progress() override;
@@ -138,6 +153,7 @@ class UcxFabric final : public Fabric {
   std::optional<TransportError> async_error_;  // first failure nobody holds a Request for
   std::optional<TransportError> op_error_;     // first op failure since the last wait_all()
   std::uint64_t next_region_id_ = 0;
+  std::shared_ptr<LocalMaps> locals_ = std::make_shared<LocalMaps>();
 };
 
 }  // namespace ferry::transport::ucx

@@ -1,6 +1,7 @@
 // UCX backend, one-sided side: registration (ucp_mem_map + ucp_rkey_pack), attaching peers' keys (unpacked
 // once per (owner, region) against the endpoint to the owner) and gets (ucp_get_nbx straight into the
-// caller's memory; the local buffer needs no registration).
+// caller's memory; a destination registered with register_local passes its memory handle, any other needs
+// no registration by the caller).
 #include <unistd.h>
 
 #include <cerrno>
@@ -71,7 +72,46 @@ class UcxRegion final : public detail::RegionImpl {
   bool allocated_ = false;          // UCX chose the memory (UCP_MEM_MAP_ALLOCATE)
 };
 
+// A registered local get destination: unregisters, and leaves the fabric's table, when destroyed.
+class UcxLocalRegion final : public detail::RegionImpl {
+ public:
+  UcxLocalRegion(MemMap memory, std::shared_ptr<LocalMaps> table)
+      : memory_(std::move(memory)), table_(std::move(table)) {}
+  ~UcxLocalRegion() override {
+    auto& entries = table_->entries;
+    std::erase_if(entries, [this](const LocalMaps::Entry& e) { return e.memh == memory_.get(); });
+  }
+
+ private:
+  MemMap memory_;
+  std::shared_ptr<LocalMaps> table_;
+};
+
 }  // namespace
+
+ucp_mem_h LocalMaps::find(const void* dst, std::size_t bytes) const noexcept {
+  const auto at = reinterpret_cast<std::uintptr_t>(dst);
+  for (const Entry& e : entries)
+    if (at >= e.base && at - e.base <= e.size && bytes <= e.size - (at - e.base)) return e.memh;
+  return nullptr;
+}
+
+Region UcxFabric::do_register_local(void* data, std::size_t bytes) {
+  MemMap memory(context_, data, bytes);
+  locals_->entries.push_back({reinterpret_cast<std::uintptr_t>(data), bytes, memory.get()});
+  return Region(data, bytes, {}, std::make_unique<UcxLocalRegion>(std::move(memory), locals_));
+}
+
+std::span<const std::byte> UcxFabric::do_mapped(const RemoteRegion& region) {
+  if (region.slot >= attached_.size() || attached_[region.slot].owner != region.owner ||
+      attached_[region.slot].id != region.id || attached_[region.slot].rkey.get() == nullptr)
+    return {};
+  const Attached& a = attached_[region.slot];
+  void* local = nullptr;
+  // UCS_ERR_UNREACHABLE when no transport maps it (CMA, a network): gets then go through the transport.
+  if (ucp_rkey_ptr(a.rkey.get(), a.base, &local) != UCS_OK || local == nullptr) return {};
+  return {static_cast<const std::byte*>(local), a.size};
+}
 
 // A Region over `data` (mapped by `memory`, or nothing for an empty region) with its packed key.
 Region UcxFabric::make_region(void* data, std::size_t bytes, std::optional<MemMap> memory, bool allocated) {
@@ -131,6 +171,10 @@ Request UcxFabric::do_get(const RemoteRegion& from, std::size_t offset, void* ds
   params.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
   params.cb.send = &UcxFabric::on_op_done;
   params.user_data = op.get();
+  if (ucp_mem_h memh = locals_->find(dst, bytes)) {  // registered once (a batch pool), not per get
+    params.op_attr_mask |= UCP_OP_ATTR_FIELD_MEMH;
+    params.memh = memh;
+  }
   return issue(op, ucp_get_nbx(endpoints_[static_cast<std::size_t>(from.owner)].get(), dst, bytes,
                                region.base + offset, region.rkey.get(), &params));
 }

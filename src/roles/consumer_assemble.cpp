@@ -1,0 +1,112 @@
+// The consumer's assembly of a complete prefetch slot into the Batch the training loop gets: fixed-size
+// fields are in the batch pool already (BatchAssembly), variable entries are gathered, and the augment stage
+// runs (here or on the device) from the prepared samples into the batch.
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "core/strings.hpp"
+#include "roles/consumer_state.hpp"
+
+namespace ferry::roles {
+
+void ConsumerEngine::assemble(Pipe& p, Slot& s) {
+  loader::SampleProcessor& proc = *p.runtime->processor;
+  const EntryLayout& layout = p.runtime->entry;
+  const auto& infos = proc.dataset().fields();
+  p.plan_for(s.epoch).batch_ids(p.my_index, s.batch, s.out.ids);
+  s.out.pipeline = p.config->name;
+  s.out.epoch = s.epoch;
+  s.out.index = s.batch;
+  s.out.fields.resize(infos.size());
+  s.field_out.resize(infos.size());
+  s.offsets.resize(infos.size());
+  if (p.assembly) p.assembly->finish(s.index);  // hits read whole into staging go into place
+  if (!s.routed) start_on_device(p, s);         // not started ahead: decide now
+  bool augmented = false;
+  monitor::Target augment_target = monitor::Target::cpu;
+  std::uint64_t augment_ns = 0;
+  for (std::size_t f = 0; f < infos.size(); ++f) {
+    BatchField& field = s.out.fields[f];
+    field.name = infos[f].name;
+    field.dtype = proc.output(f).dtype;
+    if (proc.variable(f)) {
+      auto& off = s.offsets[f];
+      off.assign(1, 0);
+      s.field_out[f].clear();
+      for (std::size_t i = 0; i < s.n; ++i) {
+        auto bytes = entry_field(layout, s.entries[i], f);
+        s.field_out[f].insert(s.field_out[f].end(), bytes.begin(), bytes.end());
+        off.push_back(s.field_out[f].size());
+      }
+      field.data = s.field_out[f].data();
+      field.bytes = s.field_out[f].size();
+      field.offsets = off.data();
+      field.shape = {s.n};
+      continue;
+    }
+    const auto& desc = proc.output(f);
+    std::byte* out = batch_bytes(p, s, f);
+    const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
+    if (run != s.runs.end()) {
+      // Off the list first: collect() releases the ticket, and finish_all() must not see it again if
+      // anything below throws.
+      const DeviceRun mine = *run;
+      s.runs.erase(run);
+      if (collect(p, s, mine)) augment_target = monitor::Target::accelerator;
+      augmented = true;
+    } else if (proc.has_augment(f)) {
+      // On this thread, from the prepared samples into the batch.
+      const std::byte* in = prepared_samples(p, s, f);
+      const auto t0 = std::chrono::steady_clock::now();
+      proc.augment(f, in, out, s.n, s.out.ids.data(), s.epoch);
+      augment_ns += static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+              .count());
+      augmented = true;
+    } else if (!p.assembly) {
+      // Nothing to augment: straight into the batch (fixed entries are there already).
+      gather_into(p, s, f, out);
+    }
+    field.shape.assign(1, s.n);
+    field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
+    field.data = out;
+    field.bytes = s.n * desc.bytes();
+    field.offsets = nullptr;
+  }
+  // The augment stage is one op per batch in the reports, whatever number of fields it touches.
+  if (augmented)
+    reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target,
+                             augment_ns + s.device_ns);
+  if (ctx_.link) to_device(p, s);
+  s.assembled = true;
+}
+
+void ConsumerEngine::gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out) {
+  const std::uint64_t size = p.runtime->processor->prepared(field).bytes();
+  for (std::size_t i = 0; i < s.n; ++i)
+    std::memcpy(out + i * size, entry_field(p.runtime->entry, s.entries[i], field).data(), size);
+}
+
+std::string ConsumerEngine::copies_json(Pipe& p) {
+  if (!p.assembly) return {};
+  const ConsumerCopies c = std::exchange(p.epoch_copies, {});
+  return str_cat(",\"copies\":{\"hit_bytes\":", c.hit_bytes, ",\"hit_copied\":", c.hit_copied,
+                 ",\"miss_bytes\":", c.miss_bytes, ",\"miss_copied\":", c.miss_copied, "}");
+}
+
+const std::byte* ConsumerEngine::prepared_samples(Pipe& p, Slot& s, std::size_t field) {
+  if (p.assembly) return p.assembly->prepared(s.index, field);
+  std::vector<std::byte>& gathered = s.gathered[field];
+  gathered.resize(s.n * p.runtime->processor->prepared(field).bytes());
+  gather_into(p, s, field, gathered.data());
+  return gathered.data();
+}
+
+std::byte* ConsumerEngine::batch_bytes(Pipe& p, Slot& s, std::size_t field) {
+  if (p.assembly) return p.assembly->output(s.index, field);
+  s.field_out[field].resize(s.n * p.runtime->processor->output(field).bytes());
+  return s.field_out[field].data();
+}
+
+}  // namespace ferry::roles
