@@ -49,6 +49,8 @@ struct RuntimeConfig {
   std::string cache_policy = "static";                   // static, lru, clairvoyant
   int prefetch = 4;                                      // batches in flight per consumer and pipeline
   std::string stats_file;                                // JSON lines, appended by every rank; empty: none
+  // A rank that sends no heartbeat for this long is lost and the job ends (docs/errors.md); 0: no watch.
+  int peer_timeout_s = 60;
 };
 
 // Monitoring windows, the placement policy and role rebalancing (docs/heterogeneous.md). `[monitor]` keys.

@@ -46,6 +46,8 @@ ServeReport RoleLoop::run() {
     }
   } catch (const RemoteFailure&) {
     throw;
+  } catch (const PeerLost&) {
+    throw;  // every rank hears of a lost peer from the liveness rule itself: no abort to broadcast
   } catch (const std::exception& e) {
     // This rank failed (a ferry::Error, or any other exception: an .at() out of range is a bug here, and
     // the other ranks must hear of it all the same): name it, tell everyone, and fail here too.
