@@ -478,7 +478,7 @@ class Runtime:
         return self.loader(pipeline).next_batch(copy)
 
     def state(self, pipeline=None):
-        """Where this consumer stands: one "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B" line per
+        """Where this consumer stands: one "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B dataset=HEX" line per
         pipeline (or for one). Pass it as ``state=`` to a later Runtime to continue exactly there."""
         name = _encode(pipeline)
         need = ctypes.c_size_t()

@@ -235,6 +235,19 @@ TEST(Errors, FilePerSampleMissingDatasetInFirstFile) {
   FERRY_EXPECT_NAMES(open_error(spec), synthetic::sample_file_name(0, 2), "unitParams");
 }
 
+TEST(Errors, EmptyFileInAFilePerSampleFolder) {
+  TempDir dir;
+  synthetic::GenOptions o;
+  o.kind = synthetic::Kind::cosmoflow;
+  o.out = dir.file("cosmo");
+  o.samples = 4;
+  o.cosmo_width = 2;
+  DatasetSpec spec = synthetic::generate(o).spec;
+  const std::string empty = dir.file("cosmo/" + synthetic::sample_file_name(2, 4));
+  ASSERT_EQ(::truncate(empty.c_str(), 0), 0);
+  FERRY_EXPECT_NAMES(open_error(spec), synthetic::sample_file_name(2, 4), "is empty (0 bytes)");
+}
+
 TEST(Errors, SpecWithNoFields) {
   TempDir dir;
   const std::string file = make_images(dir, "img.h5");
