@@ -33,6 +33,8 @@ struct PipelineConfig {
   // Resume position: the first batch delivered is batch start_batch of epoch start_epoch (apply_state()).
   std::uint64_t start_epoch = 0;
   std::uint64_t start_batch = 0;
+  // The fingerprint (16 hex digits) of the dataset the resume state was saved for; empty: not checked.
+  std::string start_dataset;
 };
 
 // How the multi-rank system is laid out and run (ferry::Runtime). Reference: docs/runtime.md.

@@ -59,6 +59,8 @@ class Runtime {
   // job. The lowest surviving rank waits until every survivor has printed the loss (at most a few seconds),
   // then calls MPI_Abort, which also ends a stopped rank; the others wait for that, then exit with 1.
   [[noreturn]] void end_after_loss();
+  // True once another rank is known lost (every Ferry call then throws PeerLost).
+  bool peer_lost() const noexcept;
 
  private:
   struct Impl;

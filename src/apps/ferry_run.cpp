@@ -12,6 +12,7 @@
 #include "core/check.hpp"
 #include "ferry/error.hpp"
 #include "ferry/runtime.hpp"
+#include "roles/setup_agreement.hpp"
 
 namespace ferry::apps {
 
@@ -82,7 +83,13 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
   try {
     config = config::resolve(cl);
   } catch (const ConfigError& e) {
-    // Every rank reads the same config and fails the same way: say it once.
+    // The ranks of the other program of an MPMD job (or of this one, on a node where the config could be
+    // read) wait in the Runtime's first collective: join it with this error, so they fail too.
+    try {
+      roles::agree_on_setup(MPI_COMM_WORLD, nullptr, e.what());
+    } catch (const ConfigError&) {
+    }
+    // Every rank of this program reads the same config and fails the same way: say it once.
     if (rank == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
     return kExitUsage;
   }
@@ -99,6 +106,10 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
     } catch (const PeerLost&) {
       rt.end_after_loss();  // every rank printed the loss already (transport/peer_watch.hpp)
     }
+  } catch (const roles::ConfigMismatch& e) {
+    // The two programs of an MPMD job disagree: rank 0 may be the other program's, so every rank says it.
+    std::fprintf(stderr, "%s: error (rank %d): %s\n", program, rank, e.what());
+    return kExitFailure;
   } catch (const Error& e) {
     // Set-up errors and failures are agreed by every rank (same text): rank 0 says it, and so does the rank
     // the failure started on.

@@ -36,7 +36,7 @@ class RoleLoop {
   ServeReport report_;
 
  private:
-  [[noreturn]] void fail(const std::string& what);
+  [[noreturn]] void fail(ErrorKind kind, const std::string& what);
 };
 
 // A do-nothing role: waits for the shutdown of every randomizer. Measures the loop's own overhead.

@@ -25,6 +25,7 @@
 #include "roles/node_memory.hpp"
 #include "roles/randomizer.hpp"
 #include "roles/service_rank.hpp"
+#include "roles/setup_agreement.hpp"
 #include "sampler/epoch_plan.hpp"
 #include "transform/peer_link.hpp"
 #include "transform/target.hpp"
@@ -34,23 +35,19 @@
 namespace ferry {
 namespace {
 
-// Set-up errors travel between ranks as text; a one-letter tag before kKindMark keeps their kind, so every
+// Set-up errors travel between ranks as text; a kind letter before kKindMark keeps their kind, so every
 // rank throws the type the failing rank threw (when all failures agree; ConfigError otherwise).
 constexpr char kKindMark = '\x1f';
 
-std::string tag_kind(const Error& e) {
-  const char kind = dynamic_cast<const DatasetError*>(&e)     ? 'D'
-                    : dynamic_cast<const TransformError*>(&e) ? 'T'
-                    : dynamic_cast<const TransportError*>(&e) ? 'N'
-                    : dynamic_cast<const InternalError*>(&e)  ? 'I'
-                                                              : 'C';
-  return std::string{kind, kKindMark};
+std::string tag_kind(const std::exception& e) {
+  return std::string{static_cast<char>(roles::kind_of(e)), kKindMark};
 }
 
 // Any other exception out of Ferry's own code (an .at() out of range, a std::bad_alloc) is reported as an
 // InternalError that names the rank's role; the gathered text names the rank.
 std::string tag_unexpected(roles::Role role, const char* what) {
-  return std::string{'I', kKindMark} + str_cat(roles::role_name(role), " set-up: ", what);
+  return std::string{static_cast<char>(roles::ErrorKind::internal), kKindMark} +
+         str_cat(roles::role_name(role), " set-up: ", what);
 }
 
 [[noreturn]] void throw_tagged(const std::string& gathered) {
@@ -66,18 +63,7 @@ std::string tag_unexpected(roles::Role role, const char* what) {
     }
     text += gathered[i];
   }
-  switch (mixed ? 'C' : kind) {
-    case 'D':
-      throw DatasetError(text, "", "");
-    case 'T':
-      throw TransformError(text);
-    case 'N':
-      throw TransportError(text, 0);
-    case 'I':
-      throw InternalError(text);
-    default:
-      throw ConfigError(text);
-  }
+  roles::throw_kind(mixed || kind == 0 ? roles::ErrorKind::config : roles::kind_from(kind), text);
 }
 
 }  // namespace
@@ -103,6 +89,9 @@ struct Runtime::Impl {
 };
 
 Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
+  // First, on the caller's communicator: the same step a program that could not read its config joins
+  // (roles/setup_agreement.hpp), so both sides of an MPMD job run the same collectives from the start.
+  roles::agree_on_setup(comm, &config, {});
   FERRY_CHECK_MPI(MPI_Comm_dup(comm, &ctx.comm));
   // Errors come back as codes on every communicator Ferry makes, so they end in one message, not an abort
   // inside MPI (the ones split from it inherit this).
@@ -110,7 +99,6 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   FERRY_CHECK_MPI(MPI_Comm_rank(ctx.comm, &ctx.rank));
   ctx.config = config;
   log::init(ctx.rank, config.log_level);
-  validate(ctx.config);
   ctx.monitor = monitor::settings_from(ctx.config.monitor);
   ctx.layout =
       roles::compute_layout(ctx.comm, ctx.config, serve_only);  // same result or same error everywhere
@@ -162,6 +150,7 @@ void Runtime::Impl::setup_local() {
     p.processor = std::make_unique<loader::SampleProcessor>(ctx.config.pipelines[i]);
     p.entry = roles::entry_layout(*p.processor);
     p.group = p.processor->prepare_fingerprint();
+    loader::check_resume_dataset(ctx.config.pipelines[i], p.processor->dataset());
     if (!group.empty()) {  // a resume position past the end fails here, on every rank, before data moves
       const auto& cfg = ctx.config.pipelines[i];
       const auto share =
@@ -412,13 +401,13 @@ ServeReport Runtime::serve() {
     }
   } catch (const std::exception& e) {  // Error, or a worker thread that could not start
     const std::string named = str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), "): ", e.what());
-    ctx.broadcast_abort(named);
-    throw roles::RemoteFailure(named);
+    ctx.broadcast_abort(named, roles::kind_of(e));
+    throw roles::RemoteFailure(named, roles::kind_of(e));
   } catch (...) {
     const std::string named =
         str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), "): unknown exception");
-    ctx.broadcast_abort(named);
-    throw roles::RemoteFailure(named);
+    ctx.broadcast_abort(named, roles::ErrorKind::internal);
+    throw roles::RemoteFailure(named, roles::ErrorKind::internal);
   }
   ServeReport report = role->run();
   if (auto* randomizer = dynamic_cast<roles::Randomizer*>(role.get()); randomizer && randomizer->retired()) {
@@ -430,8 +419,8 @@ ServeReport Runtime::serve() {
       role = std::make_unique<roles::ServiceRank>(ctx, impl_->slab, former);
     } catch (const std::exception& e) {  // Error, or a worker thread that could not start
       const std::string named = str_cat("rank ", ctx.rank, " (transformer, was randomizer): ", e.what());
-      ctx.broadcast_abort(named);
-      throw roles::RemoteFailure(named);
+      ctx.broadcast_abort(named, roles::kind_of(e));
+      throw roles::RemoteFailure(named, roles::kind_of(e));
     }
     ServeReport after = role->run();
     after.role_changes += report.role_changes;
@@ -480,6 +469,10 @@ void Runtime::abort(const std::string& why) {
   ctx.broadcast_abort(text);
   MPI_Abort(ctx.comm, 1);
   std::abort();  // MPI_Abort does not return; keep the promise if an MPI does
+}
+
+bool Runtime::peer_lost() const noexcept {
+  return impl_->watch && impl_->watch->lost();
 }
 
 void Runtime::end_after_loss() {
