@@ -65,6 +65,7 @@ struct ConsumerEngine::Pipe {
   int randomizer = 0;  // the one that described the last batch (kCredit, kEpochDone and kFinished go there)
   std::uint64_t epochs_reported = 0;  // kEpochDone sent: kFinished says how many, so none is left behind
   std::uint64_t batches_per_epoch = 0, total = 0, next_seq = 0;
+  std::uint64_t first_seq = 0;  // where this run started: every later epoch begins with a dataset check
   bool holding = false, finished = false;
   std::vector<Slot> ring;
   std::unique_ptr<BatchAssembly> assembly;  // fixed-size entries: the ring's batch pool (null otherwise)

@@ -52,6 +52,12 @@ std::size_t Dataset::field_index(const std::string& name) const {
   throw DatasetError(str_cat("dataset has no field named '", name, "' (fields: ", join(names), ")"), "", "");
 }
 
+std::string Dataset::changed_file() const {
+  for (const FileStamp& f : files_at_open_)
+    if (std::string change = storage::file_change(f); !change.empty()) return change;
+  return {};
+}
+
 }  // namespace ferry
 
 namespace ferry::storage {
