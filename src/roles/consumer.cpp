@@ -390,29 +390,45 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
   bool augmented = false;
   monitor::Target augment_target = monitor::Target::cpu;
   std::uint64_t augment_ns = 0;
+  const auto on_cpu = [&](auto&& augment) {  // an augment on this thread, timed for the reports
+    const auto t0 = std::chrono::steady_clock::now();
+    augment();
+    augment_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    augmented = true;
+  };
   for (std::size_t f = 0; f < infos.size(); ++f) {
     BatchField& field = s.out.fields[f];
     field.name = infos[f].name;
     field.dtype = proc.output(f).dtype;
+    const auto& desc = proc.output(f);
+    const bool decode = proc.variable(f) && proc.has_augment(f);  // variable bytes, a fixed-shape output
     if (proc.variable(f)) {
       auto& off = s.offsets[f];
+      std::vector<std::byte>& bytes = decode ? p.prepared : s.field_out[f];
       off.assign(1, 0);
-      s.field_out[f].clear();
+      bytes.clear();
       for (std::size_t i = 0; i < s.n; ++i) {
-        auto bytes = entry_field(layout, s.entries[i], f);
-        s.field_out[f].insert(s.field_out[f].end(), bytes.begin(), bytes.end());
-        off.push_back(s.field_out[f].size());
+        auto sample = entry_field(layout, s.entries[i], f);
+        bytes.insert(bytes.end(), sample.begin(), sample.end());
+        off.push_back(bytes.size());
       }
-      field.data = s.field_out[f].data();
-      field.bytes = s.field_out[f].size();
-      field.offsets = off.data();
-      field.shape = {s.n};
-      continue;
+      if (!decode) {
+        field.data = s.field_out[f].data();
+        field.bytes = s.field_out[f].size();
+        field.offsets = off.data();
+        field.shape = {s.n};
+        continue;
+      }
     }
-    const auto& desc = proc.output(f);
     s.field_out[f].resize(s.n * desc.bytes());
     const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
-    if (run != s.runs.end()) {
+    if (decode) {
+      on_cpu([&] {
+        proc.augment_variable(f, p.prepared.data(), s.offsets[f].data(), s.field_out[f].data(), s.n,
+                              s.out.ids.data(), s.epoch);
+      });
+    } else if (run != s.runs.end()) {
       // Off the list first: collect() releases the ticket, and finish_all() must not see it again if
       // anything below throws.
       const Slot::DeviceRun mine = *run;
@@ -422,12 +438,8 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     } else if (proc.has_augment(f)) {
       // On this thread: gather into scratch, augment into the batch.
       gather(p, s, f, p.prepared);
-      const auto t0 = std::chrono::steady_clock::now();
-      proc.augment(f, p.prepared.data(), s.field_out[f].data(), s.n, s.out.ids.data(), s.epoch);
-      augment_ns += static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
-              .count());
-      augmented = true;
+      on_cpu(
+          [&] { proc.augment(f, p.prepared.data(), s.field_out[f].data(), s.n, s.out.ids.data(), s.epoch); });
     } else {
       // Nothing to augment: straight into the batch.
       gather_into(p, s, f, s.field_out[f].data());
