@@ -216,6 +216,22 @@ GenResult write_deepcam(const GenOptions& o) {
   return r;
 }
 
+namespace {
+
+// Commits a vlen file; `bytes` names its variable-length field.
+GenResult vlen_result(const GenOptions& o, storage::VlenWriter& writer, FieldSpec bytes) {
+  GenResult r;
+  r.samples = o.samples;
+  r.payload_bytes = writer.payload_bytes();
+  r.file_bytes = writer.commit();
+  r.spec.layout = Layout::vlen;
+  r.spec.files = {o.out};
+  r.spec.fields = {std::move(bytes), {"label", "/labels"}};
+  return r;
+}
+
+}  // namespace
+
 GenResult write_vlen(const GenOptions& o) {
   check_common(o);
   storage::VlenWriter writer(o.out, "/bytes", o.samples, {o.chunk, o.deflate});
@@ -225,14 +241,7 @@ GenResult write_vlen(const GenOptions& o) {
     writer.add(std::move(sample), vlen_label(o.seed, id));
     report(o, id + 1);
   }
-  GenResult r;
-  r.samples = o.samples;
-  r.payload_bytes = writer.payload_bytes();
-  r.file_bytes = writer.commit();
-  r.spec.layout = Layout::vlen;
-  r.spec.files = {o.out};
-  r.spec.fields = {{"bytes", "/bytes"}, {"label", "/labels"}};
-  return r;
+  return vlen_result(o, writer, {"bytes", "/bytes"});
 }
 
 GenResult write_jpeg(const GenOptions& o) {
@@ -251,14 +260,7 @@ GenResult write_jpeg(const GenOptions& o) {
     writer.add(std::move(bytes), photo_label(o.seed, id));
     report(o, id + 1);
   }
-  GenResult r;
-  r.samples = o.samples;
-  r.payload_bytes = writer.payload_bytes();
-  r.file_bytes = writer.commit();
-  r.spec.layout = Layout::vlen;
-  r.spec.files = {o.out};
-  r.spec.fields = {{"image", "/images"}, {"label", "/labels"}};
-  return r;
+  return vlen_result(o, writer, {"image", "/images"});
 }
 
 }  // namespace ferry::synthetic

@@ -165,22 +165,38 @@ struct Bilinear {
   // Output pixel (q, y, x), all `inner` values; index space [n * planes, dst.height, dst.width].
   FERRY_HD void operator()(std::size_t q, std::size_t y, std::size_t x) const {
     float fy = (static_cast<float>(y) + 0.5f) * scale_y - 0.5f;
-    float fx = (static_cast<float>(x) + 0.5f) * scale_x - 0.5f;
     fy = fy < 0.0f ? 0.0f : fy;
-    fx = fx < 0.0f ? 0.0f : fx;
     const std::size_t y0 = static_cast<std::size_t>(fy);
-    const std::size_t x0 = static_cast<std::size_t>(fx);
-    const std::size_t y1 = y0 + (y0 + 1 < src.height ? 1 : 0);
-    const std::size_t x1 = x0 + (x0 + 1 < src.width ? 1 : 0);
-    const float ly = fy - static_cast<float>(y0);
-    const float lx = fx - static_cast<float>(x0);
-
     const std::size_t rows = image_height ? image_height : src.height;
     const std::size_t stride = (image_width ? image_width : src.width) * src.inner;  // values per input row
     const T* base = in + q * rows * stride + left * src.inner;
     const T* r0 = base + (top + y0) * stride;
-    const T* r1 = base + (top + y1) * stride;
-    T* o = out + ((q * dst.height + y) * dst.width + x) * dst.inner;
+    const T* r1 = base + (top + y0 + (y0 + 1 < src.height ? 1 : 0)) * stride;
+    blend(r0, r1, fy - static_cast<float>(y0), out + ((q * dst.height + y) * dst.width + x) * dst.inner, x);
+  }
+
+  // Output row (q, y) whole, its source rows found once; index space [n * planes, dst.height].
+  FERRY_HD void operator()(std::size_t q, std::size_t y) const {
+    float fy = (static_cast<float>(y) + 0.5f) * scale_y - 0.5f;
+    fy = fy < 0.0f ? 0.0f : fy;
+    const std::size_t y0 = static_cast<std::size_t>(fy);
+    const std::size_t rows = image_height ? image_height : src.height;
+    const std::size_t stride = (image_width ? image_width : src.width) * src.inner;
+    const T* base = in + q * rows * stride + left * src.inner;
+    const T* r0 = base + (top + y0) * stride;
+    const T* r1 = base + (top + y0 + (y0 + 1 < src.height ? 1 : 0)) * stride;
+    T* o = out + (q * dst.height + y) * dst.width * dst.inner;
+    for (std::size_t x = 0; x < dst.width; ++x)
+      blend(r0, r1, fy - static_cast<float>(y0), o + x * dst.inner, x);
+  }
+
+  // Output column x between source rows r0 and r1 (weight ly of r1) into o.
+  FERRY_HD void blend(const T* r0, const T* r1, float ly, T* o, std::size_t x) const {
+    float fx = (static_cast<float>(x) + 0.5f) * scale_x - 0.5f;
+    fx = fx < 0.0f ? 0.0f : fx;
+    const std::size_t x0 = static_cast<std::size_t>(fx);
+    const std::size_t x1 = x0 + (x0 + 1 < src.width ? 1 : 0);
+    const float lx = fx - static_cast<float>(x0);
     for (std::size_t c = 0; c < dst.inner; ++c) {
       const float v00 = static_cast<float>(r0[x0 * src.inner + c]);
       const float v01 = static_cast<float>(r0[x1 * src.inner + c]);

@@ -220,7 +220,7 @@ class ResizeOp final : public Op {
       for_each_md("ferry::resize",
                   kernels::Bilinear<T>{reinterpret_cast<const T*>(r.in), reinterpret_cast<T*>(r.out), src,
                                        dst, sy, sx},
-                  r.n * dst.planes, dst.height, dst.width);
+                  r.n * dst.planes, dst.height);  // a row per call: its source rows found once
     };
     if (input_.dtype == DType::u8)
       launch(std::uint8_t{});

@@ -31,7 +31,9 @@ void resample_as(const std::byte* in, const TensorDesc& in_desc, const CropBox& 
                                box.left,
                                in_desc.height(),
                                in_desc.width()};
-  for_each_md("ferry::resample", f, dst.planes, dst.height, dst.width);
+  // One sample on the calling thread (the per-sample ops run on CPUs): plain loops, no launch per sample.
+  for (std::size_t q = 0; q < dst.planes; ++q)
+    for (std::size_t y = 0; y < dst.height; ++y) f(q, y);
 }
 
 }  // namespace
