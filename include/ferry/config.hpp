@@ -33,6 +33,8 @@ struct PipelineConfig {
   // Resume position: the first batch delivered is batch start_batch of epoch start_epoch (apply_state()).
   std::uint64_t start_epoch = 0;
   std::uint64_t start_batch = 0;
+  // The fingerprint (16 hex digits) of the dataset the resume state was saved for; empty: not checked.
+  std::string start_dataset;
 };
 
 // How the multi-rank system is laid out and run (ferry::Runtime). Reference: docs/runtime.md.
@@ -49,6 +51,8 @@ struct RuntimeConfig {
   std::string cache_policy = "static";                   // static, lru, clairvoyant
   int prefetch = 4;                                      // batches in flight per consumer and pipeline
   std::string stats_file;                                // JSON lines, appended by every rank; empty: none
+  // A rank that sends no heartbeat for this long is lost and the job ends (docs/errors.md); 0: no watch.
+  int peer_timeout_s = 60;
 };
 
 // Monitoring windows, the placement policy and role rebalancing (docs/heterogeneous.md). `[monitor]` keys.

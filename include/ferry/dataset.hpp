@@ -45,6 +45,13 @@ struct FieldInfo {
   std::size_t sample_bytes() const noexcept { return sample_elements() * dtype_size(dtype); }
 };
 
+// One of a dataset's files as open() found it.
+struct FileStamp {
+  std::string absolute_path;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;  // modification time, nanoseconds since the epoch
+};
+
 // What a Dataset has read so far (for stats and tests that count HDF5 traffic).
 struct ReadCounters {
   std::uint64_t read_calls = 0;  // H5Dread calls
@@ -67,6 +74,9 @@ class Dataset {
   std::size_t field_index(const std::string& name) const;
   // Identifies the data for the cache: paths, shapes, dtypes, file sizes and modification times.
   std::uint64_t fingerprint() const noexcept { return fingerprint_; }
+  // The first of the dataset's files that was rewritten (size or modification time) or is gone since open(),
+  // as "PATH (what happened)"; empty when none was. stat(2)s every file: call it at epoch boundaries.
+  std::string changed_file() const;
   const ReadCounters& counters() const noexcept { return counters_; }
 
   // Reads fixed-size field `field` of the samples `ids` (strictly increasing, < size()) into `out`:
@@ -83,6 +93,7 @@ class Dataset {
   std::uint64_t size_ = 0;
   std::vector<FieldInfo> fields_;
   std::uint64_t fingerprint_ = 0;
+  std::vector<FileStamp> files_at_open_;  // for changed_file()
   ReadCounters counters_;
 };
 

@@ -48,6 +48,18 @@ class TransportError : public Error {
   int status_;
 };
 
+// Another rank of the job died or stopped answering (runtime.peer_timeout_s, docs/errors.md). what() names
+// it: "rank R (ROLE) on host H was lost: why". Every surviving rank throws it from its next Ferry call; the job
+// cannot go on, so end it: Runtime::end_after_loss() (the CLIs) or MPI_Abort.
+class PeerLost : public Error {
+ public:
+  PeerLost(const std::string& message, int rank) : Error(message), rank_(rank) {}
+  int rank() const noexcept { return rank_; }
+
+ private:
+  int rank_;
+};
+
 // An internal invariant did not hold (FERRY_ENFORCE): a bug in Ferry, not in the caller's input.
 class InternalError : public Error {
  public:

@@ -40,7 +40,9 @@ typedef enum ferry_status {
   FERRY_ERROR_TRANSPORT = 4,        /* MPI or UCX failed, or another rank of the job failed */
   FERRY_ERROR_INTERNAL = 5,         /* a bug in Ferry (an invariant failed), or out of memory */
   FERRY_ERROR_INVALID_ARGUMENT = 6, /* NULL handle or output, unknown pipeline, wrong role for the call */
-  FERRY_END = 7                     /* ferry_next_batch: no more batches (after the last epoch) */
+  FERRY_END = 7,                    /* ferry_next_batch: no more batches (after the last epoch) */
+  FERRY_ERROR_PEER_LOST = 8         /* another rank died or stopped answering (ferry::PeerLost); the job
+                                       cannot go on: ferry_finalize() then ends it and does not return */
 } ferry_status;
 
 /* Element types; same order as ferry::DType. */

@@ -26,8 +26,9 @@ class Loader {
   class EpochRange;
   EpochRange epoch();
 
-  // Where this consumer stands, as a small string: "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B",
-  // the position after the last batch next_batch() returned. A job started with apply_state(config, it)
+  // Where this consumer stands, as a small string: "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B
+  // dataset=HEX", the position after the last batch next_batch() returned, and the fingerprint of the
+  // dataset's files (a resume on other data is refused). A job started with apply_state(config, it)
   // delivers exactly the batches an uninterrupted run would have delivered from there (same IDs, bytes).
   // In synchronous training every consumer of a pipeline has the same state.
   std::string state() const;

@@ -55,6 +55,12 @@ class Runtime {
   // your code fails between its own collectives, which the destructor's orderly (collective) shutdown would
   // otherwise wait on forever.
   [[noreturn]] void abort(const std::string& why);
+  // After ferry::PeerLost (another rank died or stopped answering; its line is printed already): ends the
+  // job. The lowest surviving rank waits until every survivor has printed the loss (at most a few seconds),
+  // then calls MPI_Abort, which also ends a stopped rank; the others wait for that, then exit with 1.
+  [[noreturn]] void end_after_loss();
+  // True once another rank is known lost (every Ferry call then throws PeerLost).
+  bool peer_lost() const noexcept;
 
  private:
   struct Impl;

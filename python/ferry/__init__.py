@@ -27,10 +27,10 @@ import tempfile
 import numpy as np
 
 __all__ = ["Runtime", "Loader", "Batch", "DeviceArray", "Error", "ConfigError", "DatasetError", "TransformError",
-           "TransportError", "InternalError", "InvalidArgument", "library_path", "version"]
+           "TransportError", "PeerLost", "InternalError", "InvalidArgument", "library_path", "version"]
 
 # ferry_status (ferry.h)
-_OK, _CONFIG, _DATASET, _TRANSFORM, _TRANSPORT, _INTERNAL, _INVALID, _END = range(8)
+_OK, _CONFIG, _DATASET, _TRANSFORM, _TRANSPORT, _INTERNAL, _INVALID, _END, _PEER_LOST = range(9)
 
 # ferry_dtype (ferry.h), in order
 _DTYPES = [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.uint64, np.int64, np.float32,
@@ -61,6 +61,11 @@ class TransportError(Error):
     """MPI or UCX failed, or another rank of the job failed (the message names it)."""
 
 
+class PeerLost(TransportError):
+    """Another rank died or stopped answering (the message names it, its role and host). The job cannot go
+    on: Runtime.finalize() then ends it (it does not return)."""
+
+
 class InternalError(Error):
     """A bug in Ferry, or out of memory."""
 
@@ -70,7 +75,8 @@ class InvalidArgument(Error, ValueError):
 
 
 _ERRORS = {_CONFIG: ConfigError, _DATASET: DatasetError, _TRANSFORM: TransformError,
-           _TRANSPORT: TransportError, _INTERNAL: InternalError, _INVALID: InvalidArgument}
+           _TRANSPORT: TransportError, _INTERNAL: InternalError, _INVALID: InvalidArgument,
+           _PEER_LOST: PeerLost}
 
 
 class _Field(ctypes.Structure):
@@ -478,7 +484,7 @@ class Runtime:
         return self.loader(pipeline).next_batch(copy)
 
     def state(self, pipeline=None):
-        """Where this consumer stands: one "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B" line per
+        """Where this consumer stands: one "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B dataset=HEX" line per
         pipeline (or for one). Pass it as ``state=`` to a later Runtime to continue exactly there."""
         name = _encode(pipeline)
         need = ctypes.c_size_t()

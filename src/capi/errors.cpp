@@ -12,6 +12,22 @@ namespace {
 // The message of the last failing call on this thread; ferry_last_error() points into it.
 thread_local std::string t_last_error;
 
+int status_of(roles::ErrorKind kind) noexcept {
+  switch (kind) {
+    case roles::ErrorKind::config:
+      return FERRY_ERROR_CONFIG;
+    case roles::ErrorKind::dataset:
+      return FERRY_ERROR_DATASET;
+    case roles::ErrorKind::transform:
+      return FERRY_ERROR_TRANSFORM;
+    case roles::ErrorKind::internal:
+      return FERRY_ERROR_INTERNAL;
+    case roles::ErrorKind::transport:
+      break;
+  }
+  return FERRY_ERROR_TRANSPORT;
+}
+
 }  // namespace
 
 int fail(int status, std::string_view message) noexcept {
@@ -38,9 +54,12 @@ int status_of_current_exception() noexcept {
     return fail(FERRY_ERROR_TRANSFORM, e.what());
   } catch (const TransportError& e) {
     return fail(FERRY_ERROR_TRANSPORT, e.what());
+  } catch (const PeerLost& e) {
+    return fail(FERRY_ERROR_PEER_LOST, e.what());
   } catch (const roles::RemoteFailure& e) {
-    // Another rank failed (its message names it): for this rank the job's communication broke down.
-    return fail(FERRY_ERROR_TRANSPORT, e.what());
+    // A rank failed (its message names it): the status of the class it threw, on every rank (transport
+    // when that is not known: a rank that left the job).
+    return fail(status_of(e.kind()), e.what());
   } catch (const InternalError& e) {
     return fail(FERRY_ERROR_INTERNAL, e.what());
   } catch (const Error& e) {
@@ -81,6 +100,8 @@ const char* ferry_status_name(int status) {
       return "FERRY_ERROR_INVALID_ARGUMENT";
     case FERRY_END:
       return "FERRY_END";
+    case FERRY_ERROR_PEER_LOST:
+      return "FERRY_ERROR_PEER_LOST";
     default:
       return "FERRY_UNKNOWN_STATUS";
   }

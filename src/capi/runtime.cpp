@@ -6,12 +6,12 @@
 
 #include "capi/handle.hpp"
 #include "core/check.hpp"
-#include "core/collective_errors.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/config.hpp"
 #include "ferry/error.hpp"
 #include "ferry/features.hpp"
+#include "roles/setup_agreement.hpp"
 
 namespace ferry::capi {
 namespace {
@@ -29,8 +29,9 @@ void apply_states(Config& config, const char* state) {
 }
 
 // Collective over `comm`: reads the config and builds the Runtime. A rank that cannot read the config (a
-// file missing on one node) would otherwise leave the others waiting in the Runtime's collective set-up, so
-// the ranks agree on config errors first and all throw the same ConfigError.
+// file missing on one node) joins the Runtime's first collective step with its error instead
+// (roles/setup_agreement.hpp), so every rank, whatever program it runs (ferry-serve beside a C or Python
+// training program), throws the same ConfigError and none waits in a collective the others never enter.
 std::unique_ptr<ferry_runtime> open_runtime(MPI_Comm comm, const char* config_path, const char* state) {
   Config config;
   std::string error;
@@ -43,7 +44,7 @@ std::unique_ptr<ferry_runtime> open_runtime(MPI_Comm comm, const char* config_pa
   } catch (const std::exception& e) {  // a filesystem error, out of memory: still every rank must hear
     error = e.what();
   }
-  if (const std::string all = gather_errors(comm, error); !all.empty()) throw ConfigError(all);
+  if (!error.empty()) roles::agree_on_setup(comm, nullptr, error);  // throws on every rank
 
   auto handle = std::make_unique<ferry_runtime>();
   handle->runtime = std::make_unique<Runtime>(comm, config);
@@ -114,6 +115,8 @@ int ferry_init_world(const char* config_path, const char* state, ferry_runtime**
 
 int ferry_finalize(ferry_runtime* rt) {
   if (rt == nullptr) return FERRY_OK;
+  // After a lost peer nothing collective can finish (MPI_Finalize included): end the job instead.
+  if (rt->runtime->peer_lost()) rt->runtime->end_after_loss();
   const bool owns_mpi = rt->owns_mpi;
   // ~Runtime is collective and never throws (failures to close are logged).
   delete rt;

@@ -154,14 +154,14 @@ void validate(const Config& config) {
 }
 
 void apply_state(Config& config, const std::string& state) {
-  // "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B"
+  // "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B [dataset=HEX]"
   std::istringstream in(state);
   std::string magic, version;
   in >> magic >> version;
   if (magic != "ferry-state" || version != "1")
     throw ConfigError(
         str_cat("'", state.substr(0, 40), "' is not a Ferry state (expected \"ferry-state 1 ...\")"));
-  std::string name, seed, epoch, batch, word;
+  std::string name, seed, epoch, batch, dataset, word;
   while (in >> word) {
     const auto eq = word.find('=');
     if (eq == std::string::npos) throw ConfigError(str_cat("Ferry state: '", word, "' is not KEY=VALUE"));
@@ -174,6 +174,8 @@ void apply_state(Config& config, const std::string& state) {
       epoch = value;
     else if (key == "batch")
       batch = value;
+    else if (key == "dataset")
+      dataset = value;
     else
       throw ConfigError(str_cat("Ferry state: unknown field '", key, "'"));
   }
@@ -187,6 +189,11 @@ void apply_state(Config& config, const std::string& state) {
                                   " but the config says ", p.seed, ": the sequence would differ"));
       p.start_epoch = std::stoull(epoch);
       p.start_batch = std::stoull(batch);
+      if (!dataset.empty() &&
+          (dataset.size() != 16 || dataset.find_first_not_of("0123456789abcdef") != std::string::npos))
+        throw ConfigError(str_cat("Ferry state of pipeline '", name, "': dataset=", dataset,
+                                  " is not 16 lowercase hex digits"));
+      p.start_dataset = dataset;
     } catch (const std::logic_error&) {
       throw ConfigError(
           str_cat("Ferry state of pipeline '", name, "': seed, epoch and batch must be integers"));

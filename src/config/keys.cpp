@@ -103,6 +103,21 @@ KeyDef integer_key(std::string_view key, Scope scope, long long min, long long m
   return def;
 }
 
+// A pipeline key holding text; `set` checks the value and names `where` when it refuses it.
+KeyDef pipeline_text(std::string_view key, std::string_view help,
+                     std::function<void(PipelineConfig&, const std::string&, const std::string& where)> set,
+                     std::function<std::string(const PipelineConfig&)> get) {
+  KeyDef def{key, Scope::pipeline, Kind::text, help, {}, 0, 0, {}, {}, {}};
+  def.from_toml = [=](Config&, PipelineConfig* p, const toml::node& n, const std::string& w) {
+    set(*p, node_text(n, w), w);
+  };
+  def.from_text = [=](Config&, PipelineConfig* p, const std::vector<std::string>& t, const std::string& w) {
+    set(*p, t.back(), w);
+  };
+  def.to_toml = [=](const Config&, const PipelineConfig* p) { return quote(get(*p)); };
+  return def;
+}
+
 KeyDef bool_key(std::string_view key, std::string_view help, bool PipelineConfig::*member) {
   KeyDef def{key, Scope::pipeline, Kind::boolean, help, {}, 0, 0, {}, {}, {}};
   def.from_toml = [=](Config&, PipelineConfig* p, const toml::node& n, const std::string& where) {
@@ -416,24 +431,20 @@ std::vector<KeyDef> make_keys() {
       "runtime.prefetch", 1, 256, "batches in flight per consumer and pipeline",
       [](RuntimeConfig& r, long long v) { r.prefetch = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.prefetch); }));
+  k.push_back(global_integer(
+      "runtime.peer_timeout_s", 0, 86400, "seconds without a heartbeat before a rank counts as lost (0: off)",
+      [](RuntimeConfig& r, long long v) { r.peer_timeout_s = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.peer_timeout_s); }));
   k.push_back(global_text("runtime.stats_file", {}, "JSON lines of per-rank counters (appended)",
                           &RuntimeConfig::stats_file));
   add_monitor_keys(k);
-  {
-    KeyDef def{"name", Scope::pipeline, Kind::text, "pipeline name (unique)", {}, 0, 0, {}, {}, {}};
-    auto set = [](PipelineConfig& p, const std::string& v, const std::string& where) {
-      if (v.empty()) bad(where, "name must not be empty");
-      p.name = v;
-    };
-    def.from_toml = [=](Config&, PipelineConfig* p, const toml::node& n, const std::string& w) {
-      set(*p, node_text(n, w), w);
-    };
-    def.from_text = [=](Config&, PipelineConfig* p, const std::vector<std::string>& t, const std::string& w) {
-      set(*p, t.back(), w);
-    };
-    def.to_toml = [](const Config&, const PipelineConfig* p) { return quote(p->name); };
-    k.push_back(std::move(def));
-  }
+  k.push_back(pipeline_text(
+      "name", "pipeline name (unique)",
+      [](PipelineConfig& p, const std::string& v, const std::string& where) {
+        if (v.empty()) bad(where, "name must not be empty");
+        p.name = v;
+      },
+      [](const PipelineConfig& p) { return p.name; }));
   k.push_back(integer_key(
       "cache_id", Scope::pipeline, 0, 1 << 20, "cache shared by pipelines with the same ID",
       [](PipelineConfig& p, long long v) { p.cache_id = static_cast<int>(v); },
@@ -458,6 +469,16 @@ std::vector<KeyDef> make_keys() {
       "start_batch", Scope::pipeline, 0, 1LL << 40, "resume: batch of the first batch within start_epoch",
       [](PipelineConfig& p, long long v) { p.start_batch = static_cast<std::uint64_t>(v); },
       [](const PipelineConfig& p) { return static_cast<long long>(p.start_batch); }));
+  // Set by apply_state from a state's dataset=HEX: set-up refuses to resume on other data.
+  k.push_back(pipeline_text(
+      "start_dataset",
+      "resume: fingerprint of the dataset the state was saved for (apply_state; empty: not checked)",
+      [](PipelineConfig& p, const std::string& v, const std::string& where) {
+        if (!v.empty() && (v.size() != 16 || v.find_first_not_of("0123456789abcdef") != std::string::npos))
+          bad(where, str_cat("start_dataset = '", v, "' is not 16 lowercase hex digits"));
+        p.start_dataset = v;
+      },
+      [](const PipelineConfig& p) { return p.start_dataset; }));
   k.push_back(bool_key("drop_last", "true: equal shares, drop the last partial batch; false: pad shares",
                        &PipelineConfig::drop_last));
   k.push_back(

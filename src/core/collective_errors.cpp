@@ -12,7 +12,8 @@ namespace {
 
 constexpr int kMessageBytes = 1024;  // longer messages are cut: they are one line each
 
-// "0-2,5" from a sorted rank list.
+}  // namespace
+
 std::string rank_ranges(const std::vector<int>& ranks) {
   std::string out;
   for (std::size_t i = 0; i < ranks.size();) {
@@ -24,6 +25,8 @@ std::string rank_ranges(const std::vector<int>& ranks) {
   }
   return out;
 }
+
+namespace {
 
 bool any_failed(MPI_Comm comm, const std::string& my_error) {
   int mine = my_error.empty() ? 1 : 0, all = 0;

@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <string>
+#include <vector>
 
 namespace ferry {
 
@@ -15,5 +16,8 @@ bool agree_on_errors(MPI_Comm comm, const std::string& my_error, const char* pro
 // Collective over `comm`: every rank gets the same text, empty when every rank succeeded, else each distinct
 // message once with its ranks: "ranks 0-2: file.h5: no dataset /x; rank 5: ...".
 std::string gather_errors(MPI_Comm comm, const std::string& my_error);
+
+// "0-2,5" from a sorted rank list.
+std::string rank_ranges(const std::vector<int>& ranks);
 
 }  // namespace ferry

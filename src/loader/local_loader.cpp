@@ -15,6 +15,7 @@ struct LocalLoader::Impl {
   std::uint32_t consumer;
   std::optional<sampler::EpochPlan> plan;
   std::uint64_t epoch = 0, batch = 0;
+  std::uint64_t first_epoch = 0;  // the epoch it started in: every later one begins with a dataset check
   LocalCounters counters;
 
   Batch current;
@@ -33,6 +34,7 @@ struct LocalLoader::Impl {
       throw ConfigError("LocalLoader: consumer " + std::to_string(consumer_index) + " of " +
                         std::to_string(consumers) + " does not exist");
     share = loader::share_spec(config, processor.dataset().size(), consumers);
+    loader::check_resume_dataset(config, processor.dataset());
     current.pipeline = config.name;
     const auto& infos = processor.dataset().fields();
     out.resize(infos.size());
@@ -47,6 +49,7 @@ struct LocalLoader::Impl {
     const std::uint64_t start = loader::start_sequence(config, per_epoch);
     epoch = per_epoch ? start / per_epoch : 0;
     batch = per_epoch ? start % per_epoch : 0;
+    first_epoch = epoch;
   }
 
   const sampler::EpochPlan& plan_for(std::uint64_t e) {
@@ -114,6 +117,7 @@ struct LocalLoader::Impl {
       batch = 0;
     }
     if (epoch >= static_cast<std::uint64_t>(cfg.epochs)) return nullptr;
+    if (batch == 0 && epoch > first_epoch) loader::check_dataset_unchanged(cfg, processor.dataset(), epoch);
     const auto& p = plan_for(epoch);
     p.batch_ids(consumer, batch, current.ids);
     sorted = current.ids;
@@ -165,7 +169,8 @@ const LocalCounters& LocalLoader::counters() const noexcept {
 
 std::string LocalLoader::state() const {
   const std::uint64_t per_epoch = impl_->plan_for(0).batches_per_consumer();
-  return loader::format_state(impl_->processor.config(), impl_->epoch * per_epoch + impl_->batch, per_epoch);
+  return loader::format_state(impl_->processor.config(), impl_->epoch * per_epoch + impl_->batch, per_epoch,
+                              impl_->processor.dataset());
 }
 
 void LocalLoader::seek(std::uint64_t epoch, std::uint64_t batch) {

@@ -1,5 +1,7 @@
 #include "loader/resume.hpp"
 
+#include <cstdio>
+
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 
@@ -33,10 +35,39 @@ std::uint64_t start_sequence(const PipelineConfig& p, std::uint64_t batches_per_
   return seq;
 }
 
-std::string format_state(const PipelineConfig& p, std::uint64_t next_seq, std::uint64_t batches_per_epoch) {
+namespace {
+
+std::string hex16(std::uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+}  // namespace
+
+std::string format_state(const PipelineConfig& p, std::uint64_t next_seq, std::uint64_t batches_per_epoch,
+                         const Dataset& dataset) {
   const std::uint64_t epoch = batches_per_epoch ? next_seq / batches_per_epoch : 0;
   const std::uint64_t batch = batches_per_epoch ? next_seq % batches_per_epoch : 0;
-  return str_cat("ferry-state 1 pipeline=", p.name, " seed=", p.seed, " epoch=", epoch, " batch=", batch);
+  return str_cat("ferry-state 1 pipeline=", p.name, " seed=", p.seed, " epoch=", epoch, " batch=", batch,
+                 " dataset=", hex16(dataset.fingerprint()));
+}
+
+void check_resume_dataset(const PipelineConfig& p, const Dataset& dataset) {
+  if (p.start_dataset.empty() || p.start_dataset == hex16(dataset.fingerprint())) return;
+  const std::string files = join(p.dataset.files);
+  throw DatasetError(
+      str_cat("pipeline '", p.name, "': the resume state was saved for another dataset than ", files,
+              " is now (fingerprint ", p.start_dataset, ", now ", hex16(dataset.fingerprint()),
+              "): a file was replaced, rewritten or moved since; start without the state"),
+      p.dataset.files.front(), "");
+}
+
+void check_dataset_unchanged(const PipelineConfig& p, const Dataset& dataset, std::uint64_t epoch) {
+  if (const std::string changed = dataset.changed_file(); !changed.empty())
+    throw DatasetError(str_cat("pipeline '", p.name, "': dataset file ", changed,
+                               " changed under the running job (found at the start of epoch ", epoch, ")"),
+                       changed, "");
 }
 
 }  // namespace ferry::loader

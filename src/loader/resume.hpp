@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ferry/config.hpp"
+#include "ferry/dataset.hpp"
 #include "sampler/epoch_plan.hpp"
 
 namespace ferry::loader {
@@ -19,7 +20,17 @@ sampler::ShareSpec share_spec(const PipelineConfig& p, std::uint64_t samples, st
 // at its end (nothing left to deliver).
 std::uint64_t start_sequence(const PipelineConfig& p, std::uint64_t batches_per_epoch);
 
-// "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B" for the next seq to deliver.
-std::string format_state(const PipelineConfig& p, std::uint64_t next_seq, std::uint64_t batches_per_epoch);
+// "ferry-state 1 pipeline=NAME seed=S epoch=E batch=B dataset=HEX" for the next seq to deliver, HEX the
+// dataset's fingerprint (Dataset::fingerprint(): its files' paths, sizes and modification times, fields).
+std::string format_state(const PipelineConfig& p, std::uint64_t next_seq, std::uint64_t batches_per_epoch,
+                         const Dataset& dataset);
+
+// Throws DatasetError naming the dataset's files when `p` resumes a state saved for other data
+// (start_dataset differs from `dataset`'s fingerprint). Every rank that opens the pipeline checks.
+void check_resume_dataset(const PipelineConfig& p, const Dataset& dataset);
+
+// At an epoch boundary: throws DatasetError naming the file when one of `dataset`'s files was rewritten or
+// removed since it was opened (Dataset::changed_file()); `epoch` is the epoch about to start.
+void check_dataset_unchanged(const PipelineConfig& p, const Dataset& dataset, std::uint64_t epoch);
 
 }  // namespace ferry::loader

@@ -69,6 +69,7 @@ struct ConsumerEngine::Pipe {
   int randomizer = 0;  // the one that described the last batch (kCredit, kEpochDone and kFinished go there)
   std::uint64_t epochs_reported = 0;  // kEpochDone sent: kFinished says how many, so none is left behind
   std::uint64_t batches_per_epoch = 0, total = 0, next_seq = 0;
+  std::uint64_t first_seq = 0;  // where this run started: every later epoch begins with a dataset check
   bool holding = false, finished = false;
   std::vector<Slot> ring;
   std::unique_ptr<sampler::EpochPlan> plan;
@@ -98,7 +99,7 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
                                   static_cast<std::uint32_t>(group.size()));
     p->batches_per_epoch = p->plan_for(0).batches_per_consumer();
     p->total = p->batches_per_epoch * static_cast<std::uint64_t>(p->config->epochs);
-    p->next_seq = loader::start_sequence(*p->config, p->batches_per_epoch);
+    p->next_seq = p->first_seq = loader::start_sequence(*p->config, p->batches_per_epoch);
     p->ring.resize(ring);
     p->epoch_figures.pipeline = static_cast<std::uint32_t>(rt.index);
     pipes_.push_back(std::move(p));
@@ -173,7 +174,7 @@ std::vector<std::string> ConsumerEngine::names() const {
 
 std::string ConsumerEngine::state(std::size_t local) const {
   const Pipe& p = *pipes_[local];
-  return loader::format_state(*p.config, p.next_seq, p.batches_per_epoch);
+  return loader::format_state(*p.config, p.next_seq, p.batches_per_epoch, p.runtime->processor->dataset());
 }
 
 const std::string& ConsumerEngine::name(std::size_t local) const {
@@ -362,7 +363,7 @@ void ConsumerEngine::dispatch(transport::Message& message) {
       break;
     case kAbort:
       remote_failure_ = true;  // finish_all() then waits for no device transfer
-      throw RemoteFailure(abort_text(message));
+      throw decode_abort(message.bytes);
     default:
       FERRY_ENFORCE(false, "consumer got unexpected message tag ", message.tag, " from rank ",
                     message.source);
@@ -565,6 +566,20 @@ void ConsumerEngine::start_ahead(Pipe& p) {
   }
 }
 
+void ConsumerEngine::check_dataset(Pipe& p, std::uint64_t epoch) {
+  // Every consumer looks before it hands out an epoch's first batch (the stat(2)s its open() made, once
+  // more), so no batch of a later epoch reaches training from a replaced file; the first to see it tells
+  // every rank.
+  try {
+    loader::check_dataset_unchanged(*p.config, p.runtime->processor->dataset(), epoch);
+  } catch (const DatasetError& e) {
+    const std::string named = str_cat("rank ", ctx_.rank, " (consumer): ", e.what());
+    remote_failure_ = true;  // told every rank itself: the Runtime's shutdown adds no second message
+    ctx_.broadcast_abort(named, ErrorKind::dataset);
+    throw RemoteFailure(named, ErrorKind::dataset);
+  }
+}
+
 const Batch* ConsumerEngine::next_batch(std::size_t local) {
   Pipe& p = *pipes_[local];
   if (p.holding) {
@@ -588,6 +603,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     return nullptr;
   }
   const std::uint64_t epoch = p.next_seq / p.batches_per_epoch, batch = p.next_seq % p.batches_per_epoch;
+  if (batch == 0 && p.next_seq != p.first_seq) check_dataset(p, epoch);
   // Queue occupancy: how many batches of the window are complete already (not waiting for data).
   while (auto message = ctx_.fabric->poll()) dispatch(*message);
   std::uint64_t queued = 0;

@@ -47,6 +47,8 @@ class ConsumerEngine {
   struct Pipe;
 
   Slot& slot_for(Pipe& p, std::uint64_t epoch, std::uint64_t batch);
+  // Epoch `epoch` of `p` is about to start: fails the job (kAbort, dataset kind) when a file changed.
+  void check_dataset(Pipe& p, std::uint64_t epoch);
   void dispatch(transport::Message& message);
   void on_descriptor(const transport::Message& message);
   void on_samples(const transport::Message& message);

@@ -36,19 +36,15 @@ void Context::stats_line(const std::string& json) const {
   ::close(fd);
 }
 
-void Context::broadcast_abort(const std::string& message) noexcept {
+void Context::broadcast_abort(const std::string& message, ErrorKind kind) noexcept {
   if (!fabric || fabric->closed()) return;
   try {
-    std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(message.data()), message.size());
+    const std::vector<std::byte> bytes = encode_abort(kind, message);
     for (int r = 0; r < fabric->size(); ++r)
       if (r != rank) fabric->send(r, kAbort, bytes);
   } catch (const std::exception& e) {
     log::error("could not tell every rank about the failure: {}", e.what());
   }
-}
-
-std::string abort_text(const transport::Message& message) {
-  return std::string(reinterpret_cast<const char*>(message.bytes.data()), message.bytes.size());
 }
 
 }  // namespace ferry::roles

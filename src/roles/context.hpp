@@ -14,6 +14,7 @@
 #include "loader/sample_processor.hpp"
 #include "monitor/settings.hpp"
 #include "roles/entry.hpp"
+#include "roles/failure.hpp"
 #include "roles/layout.hpp"
 #include "transform/peer_link.hpp"
 #include "transport/fabric.hpp"
@@ -45,19 +46,11 @@ struct Context {
   PipelineRuntime* find_pipeline(std::size_t index);
   // Appends one JSON object line to runtime.stats_file (no-op when unset).
   void stats_line(const std::string& json) const;
-  // Sends kAbort with `message` to every other rank (best effort, never throws).
-  void broadcast_abort(const std::string& message) noexcept;
+  // Sends kAbort with `message` and the failure's kind to every other rank (best effort, never throws).
+  void broadcast_abort(const std::string& message, ErrorKind kind = ErrorKind::transport) noexcept;
 };
 
 // Monotonic nanoseconds for monitoring windows.
 std::uint64_t now_ns() noexcept;
-
-// Thrown on a rank that learns from a kAbort message that another rank failed; its text names that rank.
-class RemoteFailure : public Error {
- public:
-  using Error::Error;
-};
-
-std::string abort_text(const transport::Message& message);
 
 }  // namespace ferry::roles

@@ -38,7 +38,7 @@ ServeReport RoleLoop::run() {
       report_.idle_wall_seconds += now_seconds() - w;
       report_.idle_cpu_seconds += process_cpu_seconds() - c;
       while (message) {
-        if (message->tag == kAbort) throw RemoteFailure(abort_text(*message));
+        if (message->tag == kAbort) throw decode_abort(message->bytes);
         on_message(*message);
         message = ctx_.fabric->poll();
       }
@@ -46,12 +46,14 @@ ServeReport RoleLoop::run() {
     }
   } catch (const RemoteFailure&) {
     throw;
+  } catch (const PeerLost&) {
+    throw;  // every rank hears of a lost peer from the liveness rule itself: no abort to broadcast
   } catch (const std::exception& e) {
     // This rank failed (a ferry::Error, or any other exception: an .at() out of range is a bug here, and
     // the other ranks must hear of it all the same): name it, tell everyone, and fail here too.
-    fail(e.what());
+    fail(kind_of(e), e.what());
   } catch (...) {
-    fail("unknown exception");
+    fail(ErrorKind::internal, "unknown exception");
   }
   report_.wall_seconds = now_seconds() - wall0;
   report_.cpu_seconds = process_cpu_seconds() - cpu0;
@@ -59,10 +61,10 @@ ServeReport RoleLoop::run() {
   return report_;
 }
 
-void RoleLoop::fail(const std::string& what) {
+void RoleLoop::fail(ErrorKind kind, const std::string& what) {
   const std::string named = str_cat("rank ", ctx_.rank, " (", role_name(ctx_.role()), "): ", what);
-  ctx_.broadcast_abort(named);
-  throw RemoteFailure(named);
+  ctx_.broadcast_abort(named, kind);
+  throw RemoteFailure(named, kind);
 }
 
 void NullRole::on_message(transport::Message& message) {

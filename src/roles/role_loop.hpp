@@ -19,7 +19,8 @@ class RoleLoop {
   explicit RoleLoop(Context& ctx) : ctx_(ctx) {}
   virtual ~RoleLoop() = default;
   // Runs until done(); throws RemoteFailure when this or another rank failed. Any exception out of the
-  // role (a ferry::Error or not) is named "rank R (ROLE): what" and sent to every other rank first.
+  // role (a ferry::Error or not) is named "rank R (ROLE): what" and sent to every other rank first, except
+  // PeerLost (a lost peer), which every rank learns of by itself and which passes through unchanged.
   ServeReport run();
 
  protected:
@@ -35,7 +36,7 @@ class RoleLoop {
   ServeReport report_;
 
  private:
-  [[noreturn]] void fail(const std::string& what);
+  [[noreturn]] void fail(ErrorKind kind, const std::string& what);
 };
 
 // A do-nothing role: waits for the shutdown of every randomizer. Measures the loop's own overhead.

@@ -3,12 +3,15 @@
 // message (gather_errors), before any data moves.
 #include "ferry/runtime.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "cache/slab_allocator.hpp"
 #include "core/check.hpp"
@@ -22,31 +25,29 @@
 #include "roles/node_memory.hpp"
 #include "roles/randomizer.hpp"
 #include "roles/service_rank.hpp"
+#include "roles/setup_agreement.hpp"
 #include "sampler/epoch_plan.hpp"
 #include "transform/peer_link.hpp"
 #include "transform/target.hpp"
+#include "transport/liveness.hpp"
 #include "transport/registry.hpp"
 
 namespace ferry {
 namespace {
 
-// Set-up errors travel between ranks as text; a one-letter tag before kKindMark keeps their kind, so every
+// Set-up errors travel between ranks as text; a kind letter before kKindMark keeps their kind, so every
 // rank throws the type the failing rank threw (when all failures agree; ConfigError otherwise).
 constexpr char kKindMark = '\x1f';
 
-std::string tag_kind(const Error& e) {
-  const char kind = dynamic_cast<const DatasetError*>(&e)     ? 'D'
-                    : dynamic_cast<const TransformError*>(&e) ? 'T'
-                    : dynamic_cast<const TransportError*>(&e) ? 'N'
-                    : dynamic_cast<const InternalError*>(&e)  ? 'I'
-                                                              : 'C';
-  return std::string{kind, kKindMark};
+std::string tag_kind(const std::exception& e) {
+  return std::string{static_cast<char>(roles::kind_of(e)), kKindMark};
 }
 
 // Any other exception out of Ferry's own code (an .at() out of range, a std::bad_alloc) is reported as an
 // InternalError that names the rank's role; the gathered text names the rank.
 std::string tag_unexpected(roles::Role role, const char* what) {
-  return std::string{'I', kKindMark} + str_cat(roles::role_name(role), " set-up: ", what);
+  return std::string{static_cast<char>(roles::ErrorKind::internal), kKindMark} +
+         str_cat(roles::role_name(role), " set-up: ", what);
 }
 
 [[noreturn]] void throw_tagged(const std::string& gathered) {
@@ -62,18 +63,7 @@ std::string tag_unexpected(roles::Role role, const char* what) {
     }
     text += gathered[i];
   }
-  switch (mixed ? 'C' : kind) {
-    case 'D':
-      throw DatasetError(text, "", "");
-    case 'T':
-      throw TransformError(text);
-    case 'N':
-      throw TransportError(text, 0);
-    case 'I':
-      throw InternalError(text);
-    default:
-      throw ConfigError(text);
-  }
+  roles::throw_kind(mixed || kind == 0 ? roles::ErrorKind::config : roles::kind_from(kind), text);
 }
 
 }  // namespace
@@ -89,18 +79,26 @@ struct Runtime::Impl {
   Impl(MPI_Comm comm, const Config& config, bool serve_only);
   ~Impl();
   MPI_Comm link_comm = MPI_COMM_NULL;  // the device link's members (runtime.device_batches)
+  std::shared_ptr<transport::PeerWatch> watch;
+  std::unique_ptr<transport::Liveness> liveness;  // runtime.peer_timeout_s > 0
 
   void setup_local();
+  void start_watch();
   void exchange_slabs();
   void open_link();
 };
 
 Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
+  // First, on the caller's communicator: the same step a program that could not read its config joins
+  // (roles/setup_agreement.hpp), so both sides of an MPMD job run the same collectives from the start.
+  roles::agree_on_setup(comm, &config, {});
   FERRY_CHECK_MPI(MPI_Comm_dup(comm, &ctx.comm));
+  // Errors come back as codes on every communicator Ferry makes, so they end in one message, not an abort
+  // inside MPI (the ones split from it inherit this).
+  FERRY_CHECK_MPI(MPI_Comm_set_errhandler(ctx.comm, MPI_ERRORS_RETURN));
   FERRY_CHECK_MPI(MPI_Comm_rank(ctx.comm, &ctx.rank));
   ctx.config = config;
   log::init(ctx.rank, config.log_level);
-  validate(ctx.config);
   ctx.monitor = monitor::settings_from(ctx.config.monitor);
   ctx.layout =
       roles::compute_layout(ctx.comm, ctx.config, serve_only);  // same result or same error everywhere
@@ -122,6 +120,7 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   if (const std::string all = gather_errors(ctx.comm, roles::cache_beyond_node(ctx)); !all.empty())
     throw ConfigError(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
+  start_watch();
   exchange_slabs();
   open_link();
   if (is_consumer) consumer = std::make_unique<roles::ConsumerEngine>(ctx);
@@ -151,6 +150,7 @@ void Runtime::Impl::setup_local() {
     p.processor = std::make_unique<loader::SampleProcessor>(ctx.config.pipelines[i]);
     p.entry = roles::entry_layout(*p.processor);
     p.group = p.processor->prepare_fingerprint();
+    loader::check_resume_dataset(ctx.config.pipelines[i], p.processor->dataset());
     if (!group.empty()) {  // a resume position past the end fails here, on every rank, before data moves
       const auto& cfg = ctx.config.pipelines[i];
       const auto share =
@@ -167,6 +167,32 @@ void Runtime::Impl::setup_local() {
                                 " bytes (raise runtime.cache_bytes)"));
     ctx.pipelines.push_back(std::move(p));
   }
+}
+
+void Runtime::Impl::start_watch() {
+  // Collective. Names every rank as messages about it will ("rank R (ROLE) on host H"), then starts the
+  // liveness thread (transport/liveness.hpp) unless runtime.peer_timeout_s is 0.
+  int size = 0;
+  FERRY_CHECK_MPI(MPI_Comm_size(ctx.comm, &size));
+  constexpr std::size_t kHost = 256;
+  std::string host(kHost, '\0');
+  if (gethostname(host.data(), kHost - 1) != 0) host = "unknown";
+  host.resize(kHost, '\0');
+  std::vector<char> all(kHost * static_cast<std::size_t>(size));
+  FERRY_CHECK_MPI(MPI_Allgather(host.data(), static_cast<int>(kHost), MPI_CHAR, all.data(),
+                                static_cast<int>(kHost), MPI_CHAR, ctx.comm));
+  std::vector<std::string> hosts, names;
+  for (int r = 0; r < size; ++r) {
+    const char* at = all.data() + kHost * static_cast<std::size_t>(r);
+    hosts.emplace_back(at, strnlen(at, kHost));
+    names.push_back(str_cat("rank ", r, " (", roles::role_name(ctx.layout.role[static_cast<std::size_t>(r)]),
+                            ") on host ", hosts.back()));
+  }
+  watch = std::make_shared<transport::PeerWatch>(std::move(names), ctx.rank);
+  ctx.fabric->watch(watch);
+  const int timeout = ctx.config.runtime.peer_timeout_s;
+  if (timeout > 0)
+    liveness = std::make_unique<transport::Liveness>(ctx.comm, watch, std::chrono::seconds(timeout), hosts);
 }
 
 void Runtime::Impl::exchange_slabs() {
@@ -300,21 +326,29 @@ void Runtime::Impl::open_link() {
 
 Runtime::Impl::~Impl() {
   const bool failing = std::uncaught_exceptions() > 0;
+  const bool lost = watch && watch->lost();
   if (consumer) {
     // A consumer ended by another rank's abort says nothing: repeating it under its own name would let ranks
-    // that hear it first blame this consumer instead of the rank that failed.
-    if (failing && !consumer->remote_failure())
+    // that hear it first blame this consumer instead of the rank that failed. Nor does one that saw a peer
+    // lost: every rank knows that already.
+    if (failing && !lost && !consumer->remote_failure())
       ctx.broadcast_abort(str_cat("rank ", ctx.rank, " (consumer) failed and left the job"));
     consumer->finish_all(failing);
   }
   consumer.reset();
   try {
-    region = transport::Region();  // unregister (collective on MPI) before the fabric closes
+    // Unregister (collective on MPI) before the fabric closes. After a loss nothing collective can finish:
+    // the region is left to the process's end, and close() is local.
+    if (lost)
+      region.leak();
+    else
+      region = transport::Region();
     if (ctx.fabric) ctx.fabric->close();
   } catch (const std::exception& e) {
     log::error("shutting the transport down failed: {}", e.what());
   }
   ctx.fabric.reset();
+  liveness.reset();  // after the last collective step: a neighbour still in it hears a goodbye, not silence
   ctx.link.reset();
   if (link_comm != MPI_COMM_NULL) MPI_Comm_free(&link_comm);
   if (consumer_comm != MPI_COMM_NULL) MPI_Comm_free(&consumer_comm);
@@ -367,13 +401,13 @@ ServeReport Runtime::serve() {
     }
   } catch (const std::exception& e) {  // Error, or a worker thread that could not start
     const std::string named = str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), "): ", e.what());
-    ctx.broadcast_abort(named);
-    throw roles::RemoteFailure(named);
+    ctx.broadcast_abort(named, roles::kind_of(e));
+    throw roles::RemoteFailure(named, roles::kind_of(e));
   } catch (...) {
     const std::string named =
         str_cat("rank ", ctx.rank, " (", roles::role_name(ctx.role()), "): unknown exception");
-    ctx.broadcast_abort(named);
-    throw roles::RemoteFailure(named);
+    ctx.broadcast_abort(named, roles::ErrorKind::internal);
+    throw roles::RemoteFailure(named, roles::ErrorKind::internal);
   }
   ServeReport report = role->run();
   if (auto* randomizer = dynamic_cast<roles::Randomizer*>(role.get()); randomizer && randomizer->retired()) {
@@ -385,8 +419,8 @@ ServeReport Runtime::serve() {
       role = std::make_unique<roles::ServiceRank>(ctx, impl_->slab, former);
     } catch (const std::exception& e) {  // Error, or a worker thread that could not start
       const std::string named = str_cat("rank ", ctx.rank, " (transformer, was randomizer): ", e.what());
-      ctx.broadcast_abort(named);
-      throw roles::RemoteFailure(named);
+      ctx.broadcast_abort(named, roles::kind_of(e));
+      throw roles::RemoteFailure(named, roles::kind_of(e));
     }
     ServeReport after = role->run();
     after.role_changes += report.role_changes;
@@ -435,6 +469,28 @@ void Runtime::abort(const std::string& why) {
   ctx.broadcast_abort(text);
   MPI_Abort(ctx.comm, 1);
   std::abort();  // MPI_Abort does not return; keep the promise if an MPI does
+}
+
+bool Runtime::peer_lost() const noexcept {
+  return impl_->watch && impl_->watch->lost();
+}
+
+void Runtime::end_after_loss() {
+  auto& ctx = impl_->ctx;
+  const auto& watch = impl_->watch;
+  const auto start = std::chrono::steady_clock::now();
+  // Bounded: the reporter waits for acknowledgements at most this long, the others for its MPI_Abort.
+  constexpr auto kAcknowledge = std::chrono::seconds(5);
+  constexpr auto kBeEnded = std::chrono::seconds(8);
+  while (watch && std::chrono::steady_clock::now() - start < kBeEnded) {
+    if (watch->reporter() == ctx.rank) {
+      if (impl_->liveness) impl_->liveness->wait_acknowledged(start + kAcknowledge);
+      MPI_Abort(ctx.comm, 1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::fflush(nullptr);
+  std::_Exit(1);
 }
 
 std::vector<std::string> Runtime::pipelines() const {

@@ -5,16 +5,18 @@
 #include <string>
 #include <vector>
 
+#include "ferry/dataset.hpp"
+
 namespace ferry::storage {
 
-struct FileStat {
-  std::string absolute_path;
-  std::uint64_t size = 0;
-  std::int64_t mtime_ns = 0;  // modification time, nanoseconds since the epoch
-};
+using FileStat = FileStamp;
 
-// stat(2) of a file that must exist and be a regular file; DatasetError naming it otherwise.
+// stat(2) of a file that must exist and be a non-empty regular file; DatasetError naming it otherwise.
 FileStat stat_regular_file(const std::string& path);
+
+// How `then` (a stat_regular_file() result) has changed on disk: "" when its size and modification time
+// are the same, else "PATH (what happened)".
+std::string file_change(const FileStat& then);
 
 // Resolves the `files` of a file_per_sample spec into sample files, in sample-ID order:
 // - one directory: its *.h5 / *.hdf5 files, sorted by name;

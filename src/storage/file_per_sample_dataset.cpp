@@ -39,6 +39,7 @@ FilePerSampleDataset::FilePerSampleDataset(const DatasetSpec& spec)
   }
   size_ = files_.size();
   fingerprint_ = dataset_fingerprint(Layout::file_per_sample, stats, fields_, size_);
+  files_at_open_ = std::move(stats);
   log::debug("opened file_per_sample dataset of {} files from {}", size_, source_);
 }
 

@@ -23,6 +23,7 @@ StackedDataset::StackedDataset(const DatasetSpec& spec)
     add_part(path, open_file(path), keep);
   }
   fingerprint_ = dataset_fingerprint(layout_, stats, fields_, size_);
+  files_at_open_ = std::move(stats);
   log::debug("opened {} dataset of {} samples in {} file(s)", layout_name(layout_), size_, parts_.size());
 }
 

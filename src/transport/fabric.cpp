@@ -44,6 +44,7 @@ void check_tag(std::string_view backend, Tag tag) {
 
 void Fabric::send(int peer, Tag tag, std::span<const std::byte> bytes) {
   check_open("send");
+  check_peers();
   check_peer(peer, "send");
   check_tag(backend_, tag);
   do_send(peer, tag, bytes, /*copy=*/true);
@@ -51,6 +52,7 @@ void Fabric::send(int peer, Tag tag, std::span<const std::byte> bytes) {
 
 Request Fabric::send_nb(int peer, Tag tag, std::span<const std::byte> bytes) {
   check_open("send_nb");
+  check_peers();
   check_peer(peer, "send_nb");
   check_tag(backend_, tag);
   return do_send(peer, tag, bytes, /*copy=*/false);
@@ -58,11 +60,13 @@ Request Fabric::send_nb(int peer, Tag tag, std::span<const std::byte> bytes) {
 
 std::optional<Message> Fabric::poll() {
   check_open("poll");
+  check_peers();
   return do_poll();
 }
 
 std::optional<Message> Fabric::wait(std::chrono::microseconds timeout) {
   check_open("wait");
+  check_peers();
   // Backends compute now + timeout; a day is "forever" for a poll loop and cannot overflow the clock.
   constexpr std::chrono::microseconds kLongest = std::chrono::hours(24);
   return do_wait(std::clamp(timeout, std::chrono::microseconds::zero(), kLongest));
@@ -89,6 +93,7 @@ RemoteRegion Fabric::attach(std::span<const std::byte> key) {
 
 Request Fabric::get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) {
   check_open("get");
+  check_peers();
   check_peer(from.owner, "get");
   // Written so that offset + bytes cannot overflow.
   if (offset > from.size || bytes > from.size - offset) {
@@ -107,16 +112,19 @@ Request Fabric::get(const RemoteRegion& from, std::size_t offset, void* dst, std
 
 void Fabric::wait_all() {
   check_open("wait_all");
+  check_peers();
   do_wait_all();
 }
 
 void Fabric::progress() {
   check_open("progress");
+  check_peers();
   do_progress();
 }
 
 void Fabric::barrier() {
   check_open("barrier");
+  check_peers();
   do_barrier();
 }
 
@@ -124,7 +132,17 @@ void Fabric::close() {
   if (closed_) return;
   // Marked closed first: if shutdown fails half-way, a retry from the destructor must not run it again.
   closed_ = true;
+  if (watch_) watch_->clear_wakes();
+  if (watch_ && watch_->lost()) {
+    do_abandon();
+    return;
+  }
   do_close();
+}
+
+void Fabric::watch(std::shared_ptr<PeerWatch> watch) {
+  watch_ = std::move(watch);
+  if (watch_) watch_->on_loss([this] { do_wake(); });
 }
 
 void Fabric::close_noexcept() noexcept {

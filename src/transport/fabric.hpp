@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "transport/peer_watch.hpp"
+
 namespace ferry::transport {
 
 using Tag = std::uint32_t;
@@ -107,6 +109,13 @@ class Region {
   void drop_name() {
     if (impl_) impl_->drop_name(data_);
   }
+  // Forgets the registration without undoing it, for when undoing it is collective and a peer is lost
+  // (an MPI window): the process's end releases it.
+  void leak() noexcept {
+    (void)impl_.release();
+    data_ = nullptr;
+    size_ = 0;
+  }
 
  private:
   void* data_ = nullptr;
@@ -180,9 +189,20 @@ class Fabric {
   void barrier();
   // Collective, orderly shutdown: completes this rank's operations, waits at a barrier (so no peer is torn
   // down under an in-flight message), closes endpoints and releases handles. Messages not yet received are
-  // dropped. Idempotent; the destructor calls it (and logs instead of throwing).
+  // dropped. Idempotent; the destructor calls it (and logs instead of throwing). Once a peer is known lost,
+  // it is local instead: nothing waits for the peers (see watch()).
   void close();
   bool closed() const noexcept { return closed_; }
+
+  // Peer-failure detection (docs/errors.md): once `watch` knows a peer is lost, every call above (and every
+  // Request::wait) throws ferry::PeerLost instead of waiting for it; a loss wakes a blocked wait at once.
+  // The UCX backend also reports its endpoints' failures to it.
+  void watch(std::shared_ptr<PeerWatch> watch);
+  const std::shared_ptr<PeerWatch>& peer_watch() const noexcept { return watch_; }
+  // Throws PeerLost when a peer is known lost. Backends call it in every blocking loop.
+  void check_peers() {
+    if (watch_ && watch_->lost()) watch_->check();
+  }
 
  protected:
   Fabric(std::string backend, int rank, int size) : backend_(std::move(backend)), rank_(rank), size_(size) {}
@@ -199,6 +219,8 @@ class Fabric {
   virtual void do_barrier() = 0;
   virtual void do_close() = 0;
   virtual void do_wake() noexcept = 0;
+  // close() after a peer loss: releases what this rank holds without waiting for any peer.
+  virtual void do_abandon() noexcept {}
 
   // For backend destructors: close() that logs instead of throwing.
   void close_noexcept() noexcept;
@@ -211,6 +233,7 @@ class Fabric {
   int rank_ = 0;
   int size_ = 0;
   bool closed_ = false;
+  std::shared_ptr<PeerWatch> watch_;
 };
 
 }  // namespace ferry::transport

@@ -129,7 +129,8 @@ def first_run(args, images, labels):
         check(len(epochs) == 2, f"{len(epochs)} epochs, expected 2")
         # The copy taken early still holds its batch.
         check(kept is not None and np.array_equal(kept["image"], images[kept.ids]), "copied batch changed")
-        check(re.fullmatch(r"ferry-state 1 pipeline=raw seed=11 epoch=\d+ batch=\d+", states[0]) is not None,
+        check(re.fullmatch(r"ferry-state 1 pipeline=raw seed=11 epoch=\d+ batch=\d+ dataset=[0-9a-f]{16}",
+                           states[0]) is not None,
               f"state '{states[0]}'")
         # Disjoint shares: the consumers' IDs of one epoch, together, have no duplicate.
         comm = rt.consumer_comm

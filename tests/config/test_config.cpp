@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/cli.hpp"
+#include "config/key_values.hpp"
 #include "ferry/config.hpp"
 #include "ferry/error.hpp"
 
@@ -119,6 +120,26 @@ TEST(Config, PrintedConfigParsesBackToTheSame) {
   EXPECT_EQ(again.pipelines[0].consumers, (std::vector<int>{1, 0}));
   EXPECT_TRUE(again.pipelines[1].consumers.empty());
   EXPECT_NE(printed.find("consumers = [1, 0]\n"), std::string::npos) << printed;
+}
+
+// What the ranks of a job compare at set-up: every key by a name a message can show, log_level left out.
+TEST(Config, KeyValuesNameEveryKeyButTheLogLevel) {
+  ferry::Config c = ferry::parse_config(kGood, "good.toml");
+  const auto pairs = ferry::config::key_values(c);
+  const auto value_of = [&](const std::string& key) {
+    for (const auto& [k, v] : pairs)
+      if (k == key) return v;
+    return std::string("(none)");
+  };
+  EXPECT_EQ(value_of("pipelines"), "2");
+  EXPECT_EQ(value_of("runtime.transport"), "\"" + c.runtime.transport + "\"");
+  EXPECT_EQ(value_of("pipeline[1].batch_size"), "32");
+  EXPECT_EQ(value_of("pipeline[0].start_dataset"), "\"\"");
+  EXPECT_EQ(value_of("log_level"), "(none)");
+  c.log_level = c.log_level == "debug" ? "warn" : "debug";
+  EXPECT_EQ(ferry::config::key_values(c), pairs);
+  c.pipelines[1].epochs += 1;
+  EXPECT_NE(ferry::config::key_values(c), pairs);
 }
 
 struct BadCase {

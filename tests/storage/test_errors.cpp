@@ -223,16 +223,29 @@ TEST(Errors, ListFileNamesAMissingSample) {
   FERRY_EXPECT_NAMES(open_error(spec), "missing_sample.h5");
 }
 
-TEST(Errors, FilePerSampleMissingDatasetInFirstFile) {
-  TempDir dir;
+// A folder "cosmo" of `n` CosmoFlow sample files (2^3 voxels each); its spec.
+DatasetSpec make_cosmo(const TempDir& dir, std::uint64_t n) {
   synthetic::GenOptions o;
   o.kind = synthetic::Kind::cosmoflow;
   o.out = dir.file("cosmo");
-  o.samples = 2;
+  o.samples = n;
   o.cosmo_width = 2;
-  DatasetSpec spec = synthetic::generate(o).spec;
+  return synthetic::generate(o).spec;
+}
+
+TEST(Errors, FilePerSampleMissingDatasetInFirstFile) {
+  TempDir dir;
+  DatasetSpec spec = make_cosmo(dir, 2);
   spec.fields = {{"full", "full"}, {"target", "unitParams"}};
   FERRY_EXPECT_NAMES(open_error(spec), synthetic::sample_file_name(0, 2), "unitParams");
+}
+
+TEST(Errors, EmptyFileInAFilePerSampleFolder) {
+  TempDir dir;
+  const DatasetSpec spec = make_cosmo(dir, 4);
+  const std::string empty = dir.file("cosmo/" + synthetic::sample_file_name(2, 4));
+  ASSERT_EQ(::truncate(empty.c_str(), 0), 0);
+  FERRY_EXPECT_NAMES(open_error(spec), synthetic::sample_file_name(2, 4), "is empty (0 bytes)");
 }
 
 TEST(Errors, SpecWithNoFields) {

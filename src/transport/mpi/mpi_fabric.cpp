@@ -167,6 +167,7 @@ bool MpiFabric::block_until(const std::function<bool()>& ready, Clock::time_poin
   Backoff backoff;
   for (;;) {
     if (progress_engine()) backoff.reset();
+    check_peers();
     if (ready()) return true;
     const auto sleep = remaining(deadline, backoff.next());
     if (sleep.count() == 0) return false;
@@ -212,7 +213,11 @@ void MpiFabric::do_progress() {
 
 void MpiFabric::do_barrier() {
   progress_barrier(
-      comm_.get(), [this] { progress_engine(); },
+      comm_.get(),
+      [this] {
+        progress_engine();
+        check_peers();
+      },
       [](std::chrono::microseconds t) { std::this_thread::sleep_for(t); });
 }
 

@@ -59,10 +59,27 @@ void UcxFabric::connect_all() {
   // Eager endpoint creation is local (wireup traffic starts with the first operation); Ferry jobs are tens
   // of ranks per fabric, not thousands.
   endpoints_.reserve(lengths.size());
+  endpoint_owners_.resize(lengths.size());
   for (std::size_t r = 0; r < lengths.size(); ++r) {
     const auto* peer = reinterpret_cast<const ucp_address_t*>(all.data() + offsets[r]);
-    endpoints_.push_back(Endpoint::connect(worker_.get(), peer));
+    endpoint_owners_[r] = EndpointOwner{this, static_cast<int>(r)};
+    endpoints_.push_back(
+        Endpoint::connect(worker_.get(), peer, {&UcxFabric::on_endpoint_error, &endpoint_owners_[r]}));
   }
+}
+
+void UcxFabric::on_endpoint_error(void* arg, ucp_ep_h, ucs_status_t status) {
+  // From ucp_worker_progress on this rank's thread. The peer is gone or unreachable: a watched job names it
+  // (every later call throws PeerLost); otherwise the next call throws this as a TransportError.
+  const auto* owner = static_cast<const EndpointOwner*>(arg);
+  UcxFabric* fabric = owner->fabric;
+  fabric->endpoints_[static_cast<std::size_t>(owner->peer)].mark_failed();
+  const auto& watch = fabric->peer_watch();
+  if (watch &&
+      watch->report(owner->peer,
+                    str_cat("UCX reported its endpoint failed (", ucs_status_string(status), ")"), true))
+    return;
+  fabric->record_async("a UCX endpoint", status);
 }
 
 Request UcxFabric::do_send(int peer, Tag tag, std::span<const std::byte> bytes, bool copy) {
@@ -150,7 +167,12 @@ void UcxFabric::do_progress() {
 
 void UcxFabric::do_barrier() {
   progress_barrier(
-      comm_.get(), [this] { progress_engine(); }, [this](std::chrono::microseconds t) { idle_wait(t); });
+      comm_.get(),
+      [this] {
+        progress_engine();
+        check_peers();
+      },
+      [this](std::chrono::microseconds t) { idle_wait(t); });
 }
 
 void UcxFabric::do_close() {
@@ -187,6 +209,14 @@ void UcxFabric::do_close() {
   if (!closed) log::warn("ucx fabric: endpoint close timed out");
   // No peer destroys its worker while another still flushes an endpoint towards it.
   do_barrier();
+  release_all();
+}
+
+void UcxFabric::do_abandon() noexcept {
+  // A peer is lost: nothing flushes towards it or waits at a barrier. Endpoints close by force.
+  attached_slots_.clear();
+  attached_.clear();
+  for (Endpoint& endpoint : endpoints_) endpoint.mark_failed();
   release_all();
 }
 

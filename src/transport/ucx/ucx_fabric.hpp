@@ -85,6 +85,7 @@ class UcxFabric final : public Fabric {
   void do_barrier() override;
   void do_close() override;
   void do_wake() noexcept override { waker_.wake(); }
+  void do_abandon() noexcept override;
 
  private:
   friend class UcxOp;
@@ -96,6 +97,10 @@ class UcxFabric final : public Fabric {
   struct RndvContext {
     UcxFabric* fabric;
     AmHeader header;
+  };
+  struct EndpointOwner {  // an endpoint error callback's argument
+    UcxFabric* fabric;
+    int peer;
   };
   struct Attached {
     int owner;
@@ -109,6 +114,7 @@ class UcxFabric final : public Fabric {
                             std::size_t length, const ucp_am_recv_param_t* param);
   static void on_op_done(void* request, ucs_status_t status, void* user_data);
   static void on_rndv_done(void* request, ucs_status_t status, std::size_t length, void* user_data);
+  static void on_endpoint_error(void* arg, ucp_ep_h endpoint, ucs_status_t status);
 
   void connect_all();
   Request issue(const std::shared_ptr<UcxOp>& op, ucs_status_ptr_t started);
@@ -127,6 +133,7 @@ class UcxFabric final : public Fabric {
   Waker waker_;                      // Fabric::wake() from other threads
   bool woken_ = false;               // a wake-up the next wait() reports
   std::vector<Endpoint> endpoints_;  // one per rank, this rank's own included
+  std::vector<EndpointOwner> endpoint_owners_;  // same index; never resized after connect_all()
   std::vector<Attached> attached_;
   std::map<std::pair<int, std::uint64_t>, std::uint32_t> attached_slots_;
 

@@ -78,15 +78,18 @@ class WorkerAddress {
 class Endpoint {
  public:
   Endpoint() = default;
-  static Endpoint connect(ucp_worker_h worker, const ucp_address_t* address);
+  // Peer-failure handling is on (UCP_ERR_HANDLING_MODE_PEER): a failed or vanished peer makes UCX call
+  // on_error (from ucp_worker_progress) and fail the endpoint's operations instead of aborting.
+  static Endpoint connect(ucp_worker_h worker, const ucp_address_t* address, ucp_err_handler_t on_error);
 
   Endpoint(Endpoint&& other) noexcept
-      : worker_(other.worker_), handle_(std::exchange(other.handle_, nullptr)) {}
+      : worker_(other.worker_), handle_(std::exchange(other.handle_, nullptr)), failed_(other.failed_) {}
   Endpoint& operator=(Endpoint&& other) noexcept {
     if (this != &other) {
       reset();
       worker_ = other.worker_;
       handle_ = std::exchange(other.handle_, nullptr);
+      failed_ = other.failed_;
     }
     return *this;
   }
@@ -96,13 +99,16 @@ class Endpoint {
   ucp_ep_h get() const noexcept { return handle_; }
   // Starts a flushing close and gives up the handle. Returns the close request, or nullptr when the close
   // finished at once; the caller progresses the worker until the request completes, then frees it.
+  // An endpoint marked failed (its peer is gone) closes without flushing (UCP_EP_CLOSE_FLAG_FORCE).
   void* start_close();
   // Fallback for error paths: flushing close, progressing the worker for a bounded time.
   void reset() noexcept;
+  void mark_failed() noexcept { failed_ = true; }
 
  private:
   ucp_worker_h worker_ = nullptr;
   ucp_ep_h handle_ = nullptr;
+  bool failed_ = false;
 };
 
 // Memory registered with ucp_mem_map. Holds the context so a Region may outlive its Fabric.

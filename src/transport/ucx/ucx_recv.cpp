@@ -127,6 +127,7 @@ void UcxFabric::idle_wait(std::chrono::microseconds timeout) {
 bool UcxFabric::block_until(const std::function<bool()>& ready, Clock::time_point deadline) {
   for (;;) {
     progress_engine();
+    check_peers();
     if (ready()) return true;
     const auto left = remaining(deadline, kWakeupSafetyNet);
     if (left.count() == 0) return false;

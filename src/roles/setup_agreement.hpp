@@ -1,0 +1,28 @@
+// The first collective of every Ferry set-up, on the caller's communicator and the same on every rank
+// whatever program it runs (library mode, ferry-serve, a C++, C or Python training program): every rank's
+// config was read and is valid, and every rank has the same effective config. MPMD sides start with their
+// own copies of the config, so a difference is named here instead of hanging or mixing two jobs' data.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+#include "ferry/config.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::roles {
+
+// The effective configs of the ranks differ; what() names each differing key with its values and ranks.
+class ConfigMismatch : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
+// Collective over `comm`, one Allgather when all is well. `config` null: this rank could not read its
+// config and `error` says why. Throws, on every rank, ConfigError when any rank's config failed (each
+// distinct message with its ranks; a rank's own message when every rank failed) and ConfigMismatch when the
+// effective configs (config::key_values, and Ferry's version) differ.
+void agree_on_setup(MPI_Comm comm, const Config* config, const std::string& error);
+
+}  // namespace ferry::roles
