@@ -32,6 +32,18 @@ find_package(fmt REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
 
+# Image codecs for the decode_jpeg / decode_png ops and `ferry-gen jpeg` (Debian: libturbojpeg0-dev,
+# libspng-dev), found through pkg-config.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(FERRY_TURBOJPEG QUIET IMPORTED_TARGET libturbojpeg)
+pkg_check_modules(FERRY_SPNG QUIET IMPORTED_TARGET spng)
+if(NOT FERRY_TURBOJPEG_FOUND OR NOT FERRY_SPNG_FOUND)
+  message(FATAL_ERROR "Ferry needs libturbojpeg (TurboJPEG API) and libspng (Debian: libturbojpeg0-dev "
+                      "libspng-dev): ${_ferry_hint}")
+endif()
+add_library(ferry_codecs INTERFACE)
+target_link_libraries(ferry_codecs INTERFACE PkgConfig::FERRY_TURBOJPEG PkgConfig::FERRY_SPNG)
+
 # xxHash >= 0.8 (Debian: libxxhash-dev): XXH3, the digest the ferry CLI and examples/01_c_api fold every
 # delivered byte into. Only the programs link it; libferry does not.
 find_path(FERRY_XXHASH_INCLUDE_DIR xxhash.h)

@@ -10,6 +10,7 @@ message(STATUS "  MPI ................... ${MPI_C_VERSION} (${MPIEXEC_EXECUTABLE
 message(STATUS "  UCX ................... ${ucx_VERSION}")
 message(STATUS "  HDF5 .................. ${HDF5_VERSION} (parallel: ${HDF5_IS_PARALLEL})")
 message(STATUS "  xxHash ................ ${FERRY_XXHASH_VERSION} (${FERRY_XXHASH_LIBRARY})")
+message(STATUS "  TurboJPEG / spng ...... ${FERRY_TURBOJPEG_VERSION} / ${FERRY_SPNG_VERSION}")
 message(STATUS "  Kokkos ................ ${Kokkos_VERSION}, execution spaces: ${_spaces}")
 message(STATUS "  CUDA (${FERRY_USE_CUDA}) ........... ${FERRY_HAVE_CUDA} ${CUDAToolkit_VERSION} archs: ${CMAKE_CUDA_ARCHITECTURES}")
 message(STATUS "  NCCL (${FERRY_USE_NCCL}) ........... ${FERRY_HAVE_NCCL} ${FERRY_NCCL_LIBRARY}")

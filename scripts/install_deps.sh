@@ -15,9 +15,13 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # host log1p kernel: glibc's libmvec by default; SLEEF where FERRY_USE_SLEEF=ON (or glibc < 2.35)
   libsleef-dev
+  # decode_jpeg / decode_png transform ops (TurboJPEG API, libspng)
+  libturbojpeg0-dev libspng-dev
+  # tests: libjpeg's API as a second decode path
+  libjpeg62-turbo-dev
   dataset-fashion-mnist
   # clients and integrations that the test suite exercises: Slurm under a real controller, dlib, PyTorch
-  slurm-wlm munge libdlib-dev python3-torch python3-numpy python3-h5py python3-mpi4py
+  slurm-wlm munge libdlib-dev python3-torch python3-torchvision python3-numpy python3-h5py python3-mpi4py
   # perf/: plots
   python3-matplotlib
 )

@@ -21,17 +21,20 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   ferry::log::init(-1, "warn");
-  CLI::App app{"Writes a synthetic Ferry dataset (image, cosmoflow, deepcam or vlen)", "ferry-gen"};
+  CLI::App app{"Writes a synthetic Ferry dataset (image, cosmoflow, deepcam, vlen or jpeg)", "ferry-gen"};
   ferry::synthetic::GenOptions options;
   std::string kind;
   bool full = false;
-  app.add_option("kind", kind, "image | cosmoflow | deepcam | vlen")->required();
-  app.add_option("--out,-o", options.out, "output .h5 file (image, vlen) or directory (cosmoflow, deepcam)")
+  app.add_option("kind", kind, "image | cosmoflow | deepcam | vlen | jpeg")->required();
+  app.add_option("--out,-o", options.out,
+                 "output .h5 file (image, vlen, jpeg) or directory (cosmoflow, deepcam)")
       ->required();
   app.add_option("--samples,-n", options.samples, "number of samples")->capture_default_str();
   app.add_option("--seed,-s", options.seed, "seed of the value functions")->capture_default_str();
   auto* height = app.add_option("--height", options.height, "image / deepcam height (default 64 / 96)");
-  auto* width = app.add_option("--width", options.width, "image / deepcam width (default 64 / 144)");
+  auto* width =
+      app.add_option("--width", options.width,
+                     "image / deepcam width (default 64 / 144); jpeg: the longer side (default 500)");
   app.add_option("--channels", options.channels, "image channels")->capture_default_str();
   auto* cosmo =
       app.add_option("--cosmo-width", options.cosmo_width, "cosmoflow cube edge")->capture_default_str();
@@ -41,6 +44,11 @@ int main(int argc, char** argv) {
   app.add_option("--chunk", options.chunk,
                  "samples per chunk (per-sample kinds: rows per chunk); 0 = contiguous")
       ->capture_default_str();
+  app.add_option("--quality", options.quality, "jpeg: JPEG quality 1..100 (4:2:0 chroma)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--truncate-sample", options.truncate_sample,
+                 "jpeg: cut this sample's file to half (a corrupt sample, to test the bad-input path)");
   app.add_option("--deflate", options.deflate, "deflate level 0..9")
       ->check(CLI::Range(0, 9))
       ->capture_default_str();
@@ -48,7 +56,7 @@ int main(int argc, char** argv) {
   return ferry::apps::run_tool("ferry-gen", app, argc, argv, [&]() -> int {
     if (!ferry::synthetic::parse_kind(kind, options.kind)) {
       throw ferry::ConfigError(
-          ferry::str_cat("unknown kind '", kind, "' (image, cosmoflow, deepcam or vlen)"));
+          ferry::str_cat("unknown kind '", kind, "' (image, cosmoflow, deepcam, vlen or jpeg)"));
     }
     if (full) {
       options.cosmo_width = 128;

@@ -44,22 +44,35 @@ int consume(Runtime& rt, const Config& config, const RunOptions& options, int ra
   for (const auto& name : rt.pipelines()) loaders.push_back(&rt.loader(name));
   std::vector<std::uint64_t> digests(config.pipelines.size(), 0);
   std::vector<bool> active(loaders.size(), true);
-  for (std::size_t left = loaders.size(); left > 0;) {
-    for (std::size_t i = 0; i < loaders.size(); ++i) {
-      if (!active[i]) continue;
-      const Batch* batch = loaders[i]->next_batch();
-      if (!batch) {
-        active[i] = false;
-        --left;
-        continue;
+  try {
+    for (std::size_t left = loaders.size(); left > 0;) {
+      for (std::size_t i = 0; i < loaders.size(); ++i) {
+        if (!active[i]) continue;
+        const Batch* batch = loaders[i]->next_batch();
+        if (!batch) {
+          active[i] = false;
+          --left;
+          continue;
+        }
+        std::size_t index = 0;
+        while (config.pipelines[index].name != loaders[i]->pipeline()) ++index;
+        if (options.digest) digests[index] = digest_batch(digests[index], *batch);
+        dump.write(*batch);
+        if (options.step_ms > 0)
+          std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(options.step_ms));
       }
-      std::size_t index = 0;
-      while (config.pipelines[index].name != loaders[i]->pipeline()) ++index;
-      if (options.digest) digests[index] = digest_batch(digests[index], *batch);
-      dump.write(*batch);
-      if (options.step_ms > 0)
-        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(options.step_ms));
     }
+  } catch (const PeerLost&) {
+    throw;  // every rank printed the loss already
+  } catch (const Error& e) {
+    // A failure on this consumer (a sample its augment stage cannot decode) is said here, before the Runtime
+    // ends and tells the other ranks only that this consumer left. Another rank's failure arrives as text
+    // that starts "rank N (role)", and that rank says it.
+    const std::string text = e.what();
+    if (text.rfind("rank ", 0) != 0)
+      std::fprintf(stderr, "ferry: error (rank %d, consumer %d): %s\n", rank, rt.consumer_index(),
+                   text.c_str());
+    throw;
   }
   try {
     dump.close();

@@ -43,7 +43,7 @@ struct LocalLoader::Impl {
     for (std::size_t i = 0; i < infos.size(); ++i) {
       current.fields[i].name = infos[i].name;
       current.fields[i].dtype = processor.output(i).dtype;
-      if (!processor.variable(i)) out[i].resize(config.batch_size * processor.output(i).bytes());
+      if (!processor.output(i).variable) out[i].resize(config.batch_size * processor.output(i).bytes());
     }
     const std::uint64_t per_epoch = plan_for(0).batches_per_consumer();
     const std::uint64_t start = loader::start_sequence(config, per_epoch);
@@ -70,9 +70,17 @@ struct LocalLoader::Impl {
       auto& off = offsets[f];
       off.assign(n + 1, 0);
       for (std::size_t i = 0; i < n; ++i) off[i + 1] = off[i] + vlen_sizes[slot[i]];
-      out[f].resize(off[n]);
+      // Delivery order; an augment chain that decodes reads it from `gathered` and fills the batch.
+      const bool decode = processor.has_augment(f);
+      std::vector<std::byte>& bytes = decode ? gathered : out[f];
+      bytes.resize(off[n]);
       for (std::size_t i = 0; i < n; ++i)
-        std::memcpy(out[f].data() + off[i], vlen_bytes.data() + sorted_offsets[slot[i]], vlen_sizes[slot[i]]);
+        std::memcpy(bytes.data() + off[i], vlen_bytes.data() + sorted_offsets[slot[i]], vlen_sizes[slot[i]]);
+      if (decode) {
+        processor.augment_variable(f, gathered.data(), off.data(), out[f].data(), n, ids.data(), epoch);
+        set_fixed(f, n);
+        return;
+      }
       field.data = out[f].data();
       field.bytes = off[n];
       field.offsets = off.data();
@@ -87,10 +95,16 @@ struct LocalLoader::Impl {
     std::byte* gather_to = processor.has_augment(f) ? (gathered.resize(n * pb), gathered.data()) : target;
     for (std::size_t i = 0; i < n; ++i) std::memcpy(gather_to + i * pb, prepared.data() + slot[i] * pb, pb);
     if (processor.has_augment(f)) processor.augment(f, gathered.data(), target, n, ids.data(), epoch);
+    set_fixed(f, n);
+  }
+
+  // Field f of the batch: n fixed-size samples in out[f].
+  void set_fixed(std::size_t f, std::size_t n) {
+    BatchField& field = current.fields[f];
     const auto& desc = processor.output(f);
     field.shape.assign(1, n);
     field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
-    field.data = target;
+    field.data = out[f].data();
     field.bytes = n * desc.bytes();
     field.offsets = nullptr;
   }

@@ -37,24 +37,19 @@ SampleProcessor::SampleProcessor(const PipelineConfig& config)
     f.variable = info.variable;
     const auto* prepare_ops = find_chain(config.prepare, info.name);
     const auto* augment_ops = find_chain(config.augment, info.name);
-    if (f.variable) {
-      if ((prepare_ops && !prepare_ops->empty()) || (augment_ops && !augment_ops->empty()))
-        throw TransformError(
-            str_cat("pipeline '", config.name, "': field '", info.name,
-                    "' holds variable-length bytes; transforms apply to fixed-shape fields only"));
-      f.raw = f.prepared = f.output = transform::TensorDesc::of(DType::u8, {});
-    } else {
-      f.raw = transform::TensorDesc::of(info.dtype, info.shape);
-      f.prepared = f.raw;
-      if (prepare_ops && !prepare_ops->empty()) {
-        f.prepare.emplace(*prepare_ops, f.raw, Stage::prepare, info.name);
-        f.prepared = f.prepare->output();
-      }
-      f.output = f.prepared;
-      if (augment_ops && !augment_ops->empty()) {
-        f.augment.emplace(*augment_ops, f.prepared, Stage::augment, info.name);
-        f.output = f.augment->output();
-      }
+    // A vlen field is u8[?] to its chains: decode_* and the ops after it give it a fixed shape.
+    f.raw = info.variable ? transform::TensorDesc::bytes_of_variable_length()
+                          : transform::TensorDesc::of(info.dtype, info.shape);
+    f.prepared = f.raw;
+    if (prepare_ops && !prepare_ops->empty()) {
+      f.prepare.emplace(*prepare_ops, f.raw, Stage::prepare, info.name);
+      f.prepared = f.prepare->output();
+    }
+    f.variable = f.prepared.variable;
+    f.output = f.prepared;
+    if (augment_ops && !augment_ops->empty()) {
+      f.augment.emplace(*augment_ops, f.prepared, Stage::augment, info.name);
+      f.output = f.augment->output();
     }
     fp.add(info.name).add(f.prepare ? f.prepare->fingerprint() : 0);
     fields_.push_back(std::move(f));
@@ -67,6 +62,17 @@ void SampleProcessor::read_prepared(std::size_t field, std::span<const std::uint
   if (!f.prepare) {
     Stopwatch watch(timings_.read);
     dataset_->read(field, ids, out);
+    return;
+  }
+  if (f.raw.variable) {
+    staging_.clear();
+    sizes_.clear();
+    {
+      Stopwatch watch(timings_.read);
+      dataset_->read_vlen(field, ids, staging_, sizes_);
+    }
+    Stopwatch watch(timings_.prepare);
+    prepare_variable(*f.prepare, field, staging_.data(), sizes_, ids, out);
     return;
   }
   const std::size_t need = ids.size() * f.raw.bytes();
@@ -93,6 +99,44 @@ std::vector<std::optional<transform::Chain>> SampleProcessor::prepare_chains() c
     if (fields_[f].prepare && ops) chains[f].emplace(*ops, fields_[f].raw, Stage::prepare, infos[f].name);
   }
   return chains;
+}
+
+namespace {
+
+void offsets_of(std::span<const std::uint64_t> sizes, std::vector<std::uint64_t>& offsets) {
+  offsets.assign(sizes.size() + 1, 0);
+  for (std::size_t i = 0; i < sizes.size(); ++i) offsets[i + 1] = offsets[i] + sizes[i];
+}
+
+}  // namespace
+
+void SampleProcessor::rethrow_sample(std::size_t field, const transform::SampleError& e) const {
+  throw TransformError(str_cat(dataset_->locate(field, e.id()), ": ", e.what()));
+}
+
+void SampleProcessor::prepare_variable(transform::Chain& chain, std::size_t field, const std::byte* bytes,
+                                       std::span<const std::uint64_t> sizes,
+                                       std::span<const std::uint64_t> ids, std::byte* out) const {
+  thread_local std::vector<std::uint64_t> offsets;  // per thread: prepare workers share the processor
+  offsets_of(sizes, offsets);
+  try {
+    // Prepare is deterministic: seed and epoch do not enter it.
+    chain.run_variable(bytes, offsets.data(), out, ids.size(), ids.data(), config_.seed, 0);
+  } catch (const transform::SampleError& e) {
+    rethrow_sample(field, e);
+  }
+}
+
+void SampleProcessor::augment_variable(std::size_t field, const std::byte* in, const std::uint64_t* offsets,
+                                       std::byte* out, std::size_t n, const std::uint64_t* ids,
+                                       std::uint64_t epoch) {
+  Field& f = fields_[field];
+  Stopwatch watch(timings_.augment);
+  try {
+    f.augment->run_variable(in, offsets, out, n, ids, config_.seed, epoch);
+  } catch (const transform::SampleError& e) {
+    rethrow_sample(field, e);
+  }
 }
 
 std::optional<transform::DeviceProgram> SampleProcessor::augment_program(std::size_t field,

@@ -24,7 +24,11 @@ class SampleProcessor {
   Dataset& dataset() noexcept { return *dataset_; }
   const PipelineConfig& config() const noexcept { return config_; }
   std::size_t field_count() const noexcept { return fields_.size(); }
+  // The prepared samples of `field` (what entries and caches hold) are variable-length bytes: a vlen field
+  // without a prepare chain. A vlen field whose prepare chain decodes it is fixed after prepare.
   bool variable(std::size_t field) const noexcept { return fields_[field].variable; }
+  // The field is stored as variable-length bytes (read with read_vlen).
+  bool raw_variable(std::size_t field) const noexcept { return fields_[field].raw.variable; }
   // A sample of `field` after prepare (what a cache holds) and after augment (what a batch holds).
   const transform::TensorDesc& prepared(std::size_t field) const noexcept { return fields_[field].prepared; }
   const transform::TensorDesc& output(std::size_t field) const noexcept { return fields_[field].output; }
@@ -47,6 +51,12 @@ class SampleProcessor {
   void read_raw(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out);
   // Per field: a fresh copy of its prepare chain, or nothing when it has none.
   std::vector<std::optional<transform::Chain>> prepare_chains() const;
+  // Runs `chain` (a prepare chain of raw_variable field `field`, from prepare_chains()) over n encoded
+  // samples, back to back in `bytes` with lengths `sizes`, into `out` (n * prepared(field).bytes()). A
+  // sample the chain cannot take fails with one line naming file, dataset and sample ID.
+  void prepare_variable(transform::Chain& chain, std::size_t field, const std::byte* bytes,
+                        std::span<const std::uint64_t> sizes, std::span<const std::uint64_t> ids,
+                        std::byte* out) const;
   // The field's augment chain as an accelerator program; nothing (and `why`) when it has no augment chain or
   // an op without a device kernel.
   std::optional<transform::DeviceProgram> augment_program(std::size_t field,
@@ -56,6 +66,10 @@ class SampleProcessor {
   // chain.
   void augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
                const std::uint64_t* ids, std::uint64_t epoch);
+  // The same for a variable() field whose augment chain decodes it: sample i is in[offsets[i],
+  // offsets[i+1]).
+  void augment_variable(std::size_t field, const std::byte* in, const std::uint64_t* offsets, std::byte* out,
+                        std::size_t n, const std::uint64_t* ids, std::uint64_t epoch);
 
  private:
   struct Field {
@@ -66,7 +80,10 @@ class SampleProcessor {
   PipelineConfig config_;
   std::unique_ptr<Dataset> dataset_;
   std::vector<Field> fields_;
-  std::vector<std::byte> staging_;  // raw samples before prepare; grows to the largest batch once
+  [[noreturn]] void rethrow_sample(std::size_t field, const transform::SampleError& e) const;
+
+  std::vector<std::byte> staging_;    // raw samples before prepare; grows to the largest batch once
+  std::vector<std::uint64_t> sizes_;  // of the variable-length samples in staging_
   std::uint64_t prepare_fingerprint_ = 0;
   Timings timings_;
 };

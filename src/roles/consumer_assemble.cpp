@@ -26,29 +26,44 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
   bool augmented = false;
   monitor::Target augment_target = monitor::Target::cpu;
   std::uint64_t augment_ns = 0;
+  const auto on_cpu = [&](auto&& augment) {  // an augment on this thread, timed for the reports
+    const auto t0 = std::chrono::steady_clock::now();
+    augment();
+    augment_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    augmented = true;
+  };
   for (std::size_t f = 0; f < infos.size(); ++f) {
     BatchField& field = s.out.fields[f];
     field.name = infos[f].name;
     field.dtype = proc.output(f).dtype;
+    const bool decode = proc.variable(f) && proc.has_augment(f);  // variable bytes, a fixed-shape output
     if (proc.variable(f)) {
       auto& off = s.offsets[f];
+      std::vector<std::byte>& bytes = decode ? p.prepared : s.field_out[f];
       off.assign(1, 0);
-      s.field_out[f].clear();
+      bytes.clear();
       for (std::size_t i = 0; i < s.n; ++i) {
-        auto bytes = entry_field(layout, s.entries[i], f);
-        s.field_out[f].insert(s.field_out[f].end(), bytes.begin(), bytes.end());
-        off.push_back(s.field_out[f].size());
+        auto sample = entry_field(layout, s.entries[i], f);
+        bytes.insert(bytes.end(), sample.begin(), sample.end());
+        off.push_back(bytes.size());
       }
-      field.data = s.field_out[f].data();
-      field.bytes = s.field_out[f].size();
-      field.offsets = off.data();
-      field.shape = {s.n};
-      continue;
+      if (!decode) {
+        field.data = s.field_out[f].data();
+        field.bytes = s.field_out[f].size();
+        field.offsets = off.data();
+        field.shape = {s.n};
+        continue;
+      }
     }
     const auto& desc = proc.output(f);
     std::byte* out = batch_bytes(p, s, f);
     const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
-    if (run != s.runs.end()) {
+    if (decode) {
+      on_cpu([&] {
+        proc.augment_variable(f, p.prepared.data(), s.offsets[f].data(), out, s.n, s.out.ids.data(), s.epoch);
+      });
+    } else if (run != s.runs.end()) {
       // Off the list first: collect() releases the ticket, and finish_all() must not see it again if
       // anything below throws.
       const DeviceRun mine = *run;
@@ -58,12 +73,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     } else if (proc.has_augment(f)) {
       // On this thread, from the prepared samples into the batch.
       const std::byte* in = prepared_samples(p, s, f);
-      const auto t0 = std::chrono::steady_clock::now();
-      proc.augment(f, in, out, s.n, s.out.ids.data(), s.epoch);
-      augment_ns += static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
-              .count());
-      augmented = true;
+      on_cpu([&] { proc.augment(f, in, out, s.n, s.out.ids.data(), s.epoch); });
     } else if (!p.assembly) {
       // Nothing to augment: straight into the batch (fixed entries are there already).
       gather_into(p, s, f, out);

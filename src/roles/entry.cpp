@@ -27,10 +27,12 @@ void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64
   fields.prepared.resize(count);
   fields.vlen_sizes.resize(count);
   for (std::size_t f = 0; f < count; ++f) {
-    if (processor.variable(f)) {
-      fields.prepared[f].clear();
+    if (processor.raw_variable(f)) {
+      // Variable after prepare: straight into prepared; decoded by prepare: into raw.
+      auto& into = processor.variable(f) ? fields.prepared[f] : fields.raw[f];
+      into.clear();
       fields.vlen_sizes[f].clear();
-      processor.dataset().read_vlen(f, ids, fields.prepared[f], fields.vlen_sizes[f]);
+      processor.dataset().read_vlen(f, ids, into, fields.vlen_sizes[f]);
     } else {
       fields.raw[f].resize(ids.size() * processor.raw(f).bytes());
       processor.read_raw(f, ids, fields.raw[f].data());
@@ -48,6 +50,11 @@ void prepare_fields(const loader::SampleProcessor& processor,
       continue;
     }
     fields.prepared[f].resize(fields.n * processor.prepared(f).bytes());
+    if (processor.raw_variable(f)) {
+      processor.prepare_variable(*chains[f], f, fields.raw[f].data(), fields.vlen_sizes[f], ids,
+                                 fields.prepared[f].data());
+      continue;
+    }
     // Prepare is deterministic: seed and epoch do not enter it.
     chains[f]->run(fields.raw[f].data(), fields.prepared[f].data(), fields.n, ids.data(),
                    processor.config().seed, 0);

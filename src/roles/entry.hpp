@@ -32,7 +32,8 @@ struct BatchFields {
   std::vector<std::vector<std::uint64_t>> vlen_sizes;
 };
 
-// Reads every field of `ids` (ascending, distinct) into fields.raw (fixed) or fields.prepared (variable).
+// Reads every field of `ids` (ascending, distinct) into fields.raw (fixed, or variable with a prepare chain
+// that decodes it; lengths in vlen_sizes) or fields.prepared (variable).
 void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids, BatchFields& fields);
 // Runs chains[f] over raw[f] into prepared[f] for every fixed field that has one; moves the others over.
 void prepare_fields(const loader::SampleProcessor& processor,

@@ -52,6 +52,10 @@ std::size_t Dataset::field_index(const std::string& name) const {
   throw DatasetError(str_cat("dataset has no field named '", name, "' (fields: ", join(names), ")"), "", "");
 }
 
+std::string Dataset::locate(std::size_t field, std::uint64_t id) const {
+  return str_cat("dataset ", fields_.at(field).path, ", sample ", id);
+}
+
 std::string Dataset::changed_file() const {
   for (const FileStamp& f : files_at_open_)
     if (std::string change = storage::file_change(f); !change.empty()) return change;

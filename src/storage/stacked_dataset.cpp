@@ -198,6 +198,17 @@ void StackedDataset::read_vlen(std::size_t field, std::span<const std::uint64_t>
   });
 }
 
+std::string StackedDataset::locate(std::size_t field, std::uint64_t id) const {
+  for (const Part& part : parts_) {
+    if (id >= part.first && id - part.first < part.count) {
+      const std::string row =
+          part.first ? str_cat(" (row ", id - part.first, " of the file)") : std::string();
+      return str_cat(part.path, ": dataset ", fields_.at(field).path, ", sample ", id, row);
+    }
+  }
+  return Dataset::locate(field, id);
+}
+
 std::size_t StackedDataset::chunk_cache_bytes(std::size_t field) const {
   const Part& part = parts_.front();
   std::optional<OpenFile> temporary;

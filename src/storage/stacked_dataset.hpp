@@ -21,6 +21,7 @@ class StackedDataset final : public Dataset {
   void read(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out) override;
   void read_vlen(std::size_t field, std::span<const std::uint64_t> ids, std::vector<std::byte>& out,
                  std::vector<std::uint64_t>& sizes) override;
+  std::string locate(std::size_t field, std::uint64_t id) const override;
 
   // Chunk cache size HDF5 reports for a field's dataset in the first file (tests check the spec reached it).
   std::size_t chunk_cache_bytes(std::size_t field) const;

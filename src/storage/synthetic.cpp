@@ -1,12 +1,15 @@
 #include "storage/synthetic.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <vector>
 
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "storage/h5_writer.hpp"
+#include "storage/jpeg_encoder.hpp"
+#include "storage/vlen_writer.hpp"
 
 namespace ferry::synthetic {
 
@@ -52,8 +55,28 @@ void make_directory(const std::string& dir) {
 
 }  // namespace
 
+void photo_pixels(std::uint64_t seed, std::uint64_t id, PhotoSize size, std::uint8_t* out) {
+  float f[6];
+  for (int k = 0; k < 6; ++k) f[k] = 0.005f + 0.045f * unit_float(sample_bits(0x7a04, seed, id, k));
+  for (std::size_t y = 0; y < size.height; ++y) {
+    for (std::size_t x = 0; x < size.width; ++x) {
+      const float fx = static_cast<float>(x), fy = static_cast<float>(y);
+      const std::uint64_t noise = sample_bits(0x7a02, seed, id, y * size.width + x);
+      const float luma = static_cast<float>(noise % 65) - 32.0f;
+      for (std::size_t c = 0; c < 3; ++c) {
+        const float fc = static_cast<float>(c);
+        const float chroma = static_cast<float>((noise >> (8 + 8 * c)) % 25) - 12.0f;
+        const float v = 128.0f + 50.0f * std::sin(fx * f[0] + fy * f[1] + fc) +
+                        35.0f * std::cos(fx * f[2] - fy * f[3] + 2.0f * fc) +
+                        20.0f * std::sin(fx * fy * f[4] * 0.01f + fc) + luma + chroma;
+        out[(y * size.width + x) * 3 + c] = static_cast<std::uint8_t>(std::clamp(v, 0.0f, 255.0f));
+      }
+    }
+  }
+}
+
 bool parse_kind(std::string_view text, Kind& out) noexcept {
-  for (Kind k : {Kind::image, Kind::cosmoflow, Kind::deepcam, Kind::vlen}) {
+  for (Kind k : {Kind::image, Kind::cosmoflow, Kind::deepcam, Kind::vlen, Kind::jpeg}) {
     if (text == kind_name(k)) {
       out = k;
       return true;
@@ -72,6 +95,8 @@ const char* kind_name(Kind kind) noexcept {
       return "deepcam";
     case Kind::vlen:
       return "vlen";
+    case Kind::jpeg:
+      return "jpeg";
   }
   return "unknown";
 }
@@ -93,6 +118,8 @@ GenResult generate(const GenOptions& options) {
       return write_deepcam(options);
     case Kind::vlen:
       return write_vlen(options);
+    case Kind::jpeg:
+      return write_jpeg(options);
   }
   throw ConfigError("synthetic data: unknown kind");
 }
@@ -189,40 +216,51 @@ GenResult write_deepcam(const GenOptions& o) {
   return r;
 }
 
-GenResult write_vlen(const GenOptions& o) {
-  check_common(o);
-  H5Writer file(o.out);
-  const hsize_t dims[] = {o.samples};
-  storage::H5Type vlen = storage::vlen_u8_type(o.out, "/bytes");
-  // Vlen elements live in the global heap; chunking (and deflate) apply to the heap references.
-  storage::H5Dataset bytes = file.create("/bytes", vlen.get(), dims, {o.chunk, o.deflate});
-  storage::H5Dataset labels = file.create("/labels", H5T_STD_I32LE, dims, {o.chunk, o.deflate});
-  const std::uint64_t block = block_samples(kVlenMaxBytes, o.chunk, o.samples);
-  std::vector<std::vector<std::uint8_t>> samples(block);
-  std::vector<std::int32_t> classes(block);
+namespace {
+
+// Commits a vlen file; `bytes` names its variable-length field.
+GenResult vlen_result(const GenOptions& o, storage::VlenWriter& writer, FieldSpec bytes) {
   GenResult r;
-  for (std::uint64_t first = 0; first < o.samples; first += block) {
-    const std::uint64_t n = std::min(block, o.samples - first);
-    for (std::uint64_t i = 0; i < n; ++i) {
-      const std::uint64_t id = first + i;
-      samples[i].resize(vlen_length(o.seed, id));
-      for (std::uint64_t pos = 0; pos < samples[i].size(); ++pos)
-        samples[i][pos] = vlen_byte(o.seed, id, pos);
-      classes[i] = vlen_label(o.seed, id);
-      r.payload_bytes += samples[i].size() + sizeof(std::int32_t);
-    }
-    file.write_vlen_samples(bytes.get(), "/bytes", first, std::span(samples).first(n));
-    file.write_samples(labels.get(), "/labels", H5T_NATIVE_INT32, first, n, classes.data());
-    report(o, first + n);
-  }
-  bytes.reset();
-  labels.reset();
   r.samples = o.samples;
-  r.file_bytes = file.commit();
+  r.payload_bytes = writer.payload_bytes();
+  r.file_bytes = writer.commit();
   r.spec.layout = Layout::vlen;
   r.spec.files = {o.out};
-  r.spec.fields = {{"bytes", "/bytes"}, {"label", "/labels"}};
+  r.spec.fields = {std::move(bytes), {"label", "/labels"}};
   return r;
+}
+
+}  // namespace
+
+GenResult write_vlen(const GenOptions& o) {
+  check_common(o);
+  storage::VlenWriter writer(o.out, "/bytes", o.samples, {o.chunk, o.deflate});
+  for (std::uint64_t id = 0; id < o.samples; ++id) {
+    std::vector<std::uint8_t> sample(vlen_length(o.seed, id));
+    for (std::uint64_t pos = 0; pos < sample.size(); ++pos) sample[pos] = vlen_byte(o.seed, id, pos);
+    writer.add(std::move(sample), vlen_label(o.seed, id));
+    report(o, id + 1);
+  }
+  return vlen_result(o, writer, {"bytes", "/bytes"});
+}
+
+GenResult write_jpeg(const GenOptions& o) {
+  check_common(o);
+  if (o.quality < 1 || o.quality > 100)
+    throw ConfigError(str_cat("synthetic data: --quality ", o.quality, " is not in 1..100"));
+  storage::VlenWriter writer(o.out, "/images", o.samples, {o.chunk, o.deflate});
+  storage::JpegEncoder encoder;
+  std::vector<std::uint8_t> pixels;
+  for (std::uint64_t id = 0; id < o.samples; ++id) {
+    const PhotoSize size = photo_size(o.seed, id, or_default(o.width, 500));
+    pixels.resize(size.height * size.width * 3);
+    photo_pixels(o.seed, id, size, pixels.data());
+    std::vector<std::uint8_t> bytes = encoder.encode(pixels.data(), size.height, size.width, 3, o.quality);
+    if (o.truncate_sample == id) bytes.resize(bytes.size() / 2);
+    writer.add(std::move(bytes), photo_label(o.seed, id));
+    report(o, id + 1);
+  }
+  return vlen_result(o, writer, {"image", "/images"});
 }
 
 }  // namespace ferry::synthetic

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -68,9 +69,30 @@ FERRY_HD constexpr std::int32_t vlen_label(std::uint64_t seed, std::uint64_t id)
   return static_cast<std::int32_t>(sample_bits(0x71ea, seed, id, 0) % 1000);
 }
 
+// JPEG photo (kind jpeg): height and width, ImageNet-like. The longer side is 80..100% of `long_side`, the
+// shorter 60..100% of the longer; three in four are landscape.
+struct PhotoSize {
+  std::size_t height, width;
+};
+FERRY_HD constexpr PhotoSize photo_size(std::uint64_t seed, std::uint64_t id,
+                                        std::size_t long_side) noexcept {
+  const std::uint64_t bits = sample_bits(0x7a01, seed, id, 0);
+  const std::size_t longer = long_side - static_cast<std::size_t>(bits % (long_side / 5 + 1));
+  const std::size_t shorter = longer * (60 + static_cast<std::size_t>((bits >> 16) % 41)) / 100;
+  if ((bits >> 32) % 4 != 0) return {shorter > 0 ? shorter : 1, longer};
+  return {longer, shorter > 0 ? shorter : 1};
+}
+// JPEG photo label in [0, 1000).
+FERRY_HD constexpr std::int32_t photo_label(std::uint64_t seed, std::uint64_t id) noexcept {
+  return static_cast<std::int32_t>(sample_bits(0x7a03, seed, id, 0) % 1000);
+}
+// The photo's pixels (HWC RGB u8, photo_size): smooth waves of per-image frequencies plus pixel noise, so
+// that quality 90 gives about 100 KB for 500x375, like ImageNet's photos.
+void photo_pixels(std::uint64_t seed, std::uint64_t id, PhotoSize size, std::uint8_t* out);
+
 // ---- writers --------------------------------------------------------------------------------------
 
-enum class Kind { image, cosmoflow, deepcam, vlen };
+enum class Kind { image, cosmoflow, deepcam, vlen, jpeg };
 bool parse_kind(std::string_view text, Kind& out) noexcept;
 const char* kind_name(Kind kind) noexcept;
 
@@ -81,12 +103,15 @@ struct GenOptions {
   std::uint64_t samples = 1000;
   std::uint64_t seed = 0;
   std::size_t height = 0;        // 0: kind default (image 64, deepcam 96)
-  std::size_t width = 0;         // 0: kind default (image 64, deepcam 144)
+  std::size_t width = 0;         // 0: kind default (image 64, deepcam 144); jpeg: the longer side (500)
   std::size_t channels = 3;      // image only
   std::size_t cosmo_width = 32;  // cosmoflow cube edge (128 is the full-size benchmark)
   // stacked kinds: samples per chunk; per-sample kinds: chunk extent along the first axis. 0: contiguous.
   std::uint64_t chunk = 0;
-  int deflate = 0;                                                        // 0..9
+  int deflate = 0;   // 0..9
+  int quality = 90;  // jpeg: 1..100, 4:2:0
+  // jpeg: cut this sample's file to half its length (a truncated JPEG, for tests of the bad-input path).
+  std::optional<std::uint64_t> truncate_sample;
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // may be empty
 };
 
@@ -101,12 +126,14 @@ struct GenResult {
 // cosmoflow: per file full [4,W,W,W] i16 ("full"), unitPar [4] f32 ("unitPar"); files sample_000000.h5 ...
 // deepcam:   per file climate/data [H,W,16] f32 ("data"), climate/labels_0 [H,W] i32 ("label")
 // vlen:      vlen     /bytes [N] vlen u8 ("bytes"), /labels [N] i32 ("label")
+// jpeg:      vlen     /images [N] vlen u8 of JPEG files ("image"), /labels [N] i32 ("label")
 // Throws ConfigError for bad options and DatasetError for I/O failures.
 GenResult generate(const GenOptions& options);
 GenResult write_image(const GenOptions& options);
 GenResult write_cosmoflow(const GenOptions& options);
 GenResult write_deepcam(const GenOptions& options);
 GenResult write_vlen(const GenOptions& options);
+GenResult write_jpeg(const GenOptions& options);
 
 // File name of sample `id` in a per-sample directory of `samples` files: "sample_000042.h5".
 std::string sample_file_name(std::uint64_t id, std::uint64_t samples);

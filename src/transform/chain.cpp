@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/check.hpp"
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
@@ -12,6 +13,9 @@
 namespace ferry::transform {
 
 namespace {
+
+constexpr const char* kFixingOps =
+    "resize(height, width), center_crop(height, width) or random_resized_crop(size)";
 
 void check_params(const OpSpec& spec, const OpInfo& info, const std::string& field) {
   for (const auto& [key, value] : spec.params) {
@@ -50,7 +54,15 @@ Chain::Chain(std::vector<OpSpec> specs, TensorDesc input, Stage stage, std::stri
           str_cat("field '", field_, "': ", spec.name, " is random: put it in the augment stage"));
     }
     check_params(spec, *info, field_);
+    const bool variable_in = output_.variable;
+    if (variable_in && !info->variable_input) {
+      throw TransformError(
+          str_cat("field '", field_, "': op ", spec.name, " needs a fixed shape, but ",
+                  ops_.empty() ? "the field" : str_cat("the output of ", ops_.back().op->text()), " is ",
+                  output_.str(), " (it varies per sample): put ", kFixingOps, " before it"));
+    }
     std::unique_ptr<Op> op = info->make(OpArgs(spec, output_, field_));
+    if (variable_in) head_ = ops_.size() + 1;
     output_ = op->output();
     if (ops_.size() + 1 < specs.size())
       max_intermediate_bytes_ = std::max(max_intermediate_bytes_, output_.bytes());
@@ -58,6 +70,11 @@ Chain::Chain(std::vector<OpSpec> specs, TensorDesc input, Stage stage, std::stri
     fp.add(op->text());
     random_ = random_ || info->random;
     ops_.push_back({std::move(op), info->random});
+  }
+  if (output_.variable) {
+    throw TransformError(str_cat("field '", field_, "': chain '", text(), "' ends with ", output_.str(),
+                                 ", a shape that varies per sample; a batch needs one shape: end it with ",
+                                 kFixingOps));
   }
   fingerprint_ = fp.value();
 }
@@ -73,6 +90,10 @@ std::string Chain::text() const {
 }
 
 std::optional<DeviceProgram> Chain::device_program(std::string* why) const {
+  if (head_ > 0) {
+    if (why) *why = str_cat("op ", ops_.front().op->text(), " takes a variable shape and runs on CPUs");
+    return std::nullopt;
+  }
   DeviceProgram program{input_, output_, {}, false, max_sample_bytes_};
   TensorDesc in = input_;
   for (std::size_t k = 0; k < ops_.size(); ++k) {
@@ -104,6 +125,7 @@ std::byte* Chain::scratch(std::size_t which, std::size_t bytes) {
 
 void Chain::run(const std::byte* in, std::byte* out, std::size_t n, const std::uint64_t* ids,
                 std::uint64_t seed, std::uint64_t epoch) {
+  FERRY_ENFORCE(head_ == 0, "chain '", text(), "' has a variable input: use run_variable");
   if (n == 0) return;
   if (ops_.empty()) {
     std::memcpy(out, in, n * input_.bytes());
@@ -114,11 +136,58 @@ void Chain::run(const std::byte* in, std::byte* out, std::size_t n, const std::u
         str_cat("field '", field_, "': chain '", text(), "' is random and needs sample IDs"));
   }
   ensure_kokkos();
-  if (random_ && keys_.size() < n) keys_.resize(n);
+  run_from(0, in, out, n, ids, hash_combine(seed, epoch));
+}
 
+void Chain::run_variable(const std::byte* in, const std::uint64_t* offsets, std::byte* out, std::size_t n,
+                         const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch) {
+  FERRY_ENFORCE(head_ > 0 && ids, "chain '", text(), "': run_variable needs a variable input and sample IDs");
+  if (n == 0) return;
+  ensure_kokkos();
   const std::uint64_t batch_key = hash_combine(seed, epoch);
+  const bool last = head_ == ops_.size();
+  const std::size_t head_bytes = ops_[head_ - 1].op->output().bytes();
+  // The head's last op writes where the fixed part reads: the output, or the scratch buffer it would use.
+  std::byte* fixed = last ? out : scratch((head_ - 1) % 2, n * max_intermediate_bytes_);
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      run_head(in + offsets[i], offsets[i + 1] - offsets[i], fixed + i * head_bytes, ids[i], batch_key);
+    } catch (const SampleError&) {
+      throw;
+    } catch (const Error& e) {
+      throw SampleError(ids[i], e.what());
+    }
+  }
+  if (!last) run_from(head_, fixed, out, n, ids, batch_key);
+}
+
+void Chain::run_head(const std::byte* in, std::size_t bytes, std::byte* out, std::uint64_t id,
+                     std::uint64_t batch_key) {
+  TensorDesc desc = input_;
+  desc.shape = {bytes};
+  desc.variable = false;
   const std::byte* src = in;
-  for (std::size_t k = 0; k < ops_.size(); ++k) {
+  for (std::size_t k = 0; k < head_; ++k) {
+    Op& op = *ops_[k].op;
+    const TensorDesc out_desc = op.sample_output(src, bytes, desc);
+    std::byte* dst = out;
+    if (k + 1 < head_) {
+      std::vector<std::byte>& buffer = sample_[k % 2];
+      if (buffer.size() < out_desc.bytes()) buffer.resize(out_desc.bytes());
+      dst = buffer.data();
+    }
+    const std::uint64_t key = ops_[k].random ? kernels::sample_key(batch_key, id, k) : 0;
+    op.run_sample({src, bytes, desc, dst, out_desc, key});
+    src = dst;
+    bytes = out_desc.bytes();
+    desc = out_desc;
+  }
+}
+
+void Chain::run_from(std::size_t first, const std::byte* src, std::byte* out, std::size_t n,
+                     const std::uint64_t* ids, std::uint64_t batch_key) {
+  if (random_ && keys_.size() < n) keys_.resize(n);
+  for (std::size_t k = first; k < ops_.size(); ++k) {
     Step& step = ops_[k];
     const bool last = k + 1 == ops_.size();
     std::byte* dst = last ? out : scratch(k % 2, n * max_intermediate_bytes_);

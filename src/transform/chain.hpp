@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/error.hpp"
 #include "ferry/transform.hpp"
 #include "transform/device_program.hpp"
 #include "transform/op.hpp"
@@ -15,11 +16,25 @@
 
 namespace ferry::transform {
 
+// A sample that failed in the per-sample part of a chain (a corrupt JPEG): the message names field and op;
+// the caller, who knows the file, adds where the sample is stored.
+class SampleError : public TransformError {
+ public:
+  SampleError(std::uint64_t id, const std::string& what) : TransformError(what), id_(id) {}
+  std::uint64_t id() const noexcept { return id_; }
+
+ private:
+  std::uint64_t id_;
+};
+
 class Chain {
  public:
   // Builds and checks every op against the description flowing into it. Throws TransformError for an
   // unknown op, a random op in the prepare stage, or an input an op cannot take (dtype, shape, layout), and
   // ConfigError for a missing, unknown or bad parameter; every message names `field` and the op.
+  // A variable input (vlen bytes) flows only through ops that take one (decode_*, resize(shorter),
+  // center_crop, random_resized_crop, resize(height, width)) until one makes the shape fixed; an op that
+  // needs a fixed shape before that, or a chain that ends variable, is a TransformError saying so.
   Chain(std::vector<OpSpec> ops, TensorDesc input, Stage stage, std::string field,
         const OpRegistry& registry = OpRegistry::global());
   ~Chain();
@@ -34,6 +49,8 @@ class Chain {
   std::size_t size() const noexcept { return ops_.size(); }
   // True when some op draws random numbers (then run() needs sample IDs).
   bool random() const noexcept { return random_; }
+  // Ops that run one sample at a time because their input shape varies (0 for a fixed input).
+  std::size_t per_sample_ops() const noexcept { return head_; }
   // Largest per-sample size of the input, any intermediate and the output, in bytes.
   std::size_t max_sample_bytes() const noexcept { return max_sample_bytes_; }
   // Identifies what the chain computes: the input description and the canonical texts of its ops (every
@@ -52,6 +69,11 @@ class Chain {
   // which grows to the largest batch seen and is then reused.
   void run(const std::byte* in, std::byte* out, std::size_t n, const std::uint64_t* ids, std::uint64_t seed,
            std::uint64_t epoch);
+  // The same for a variable input: sample i is in[offsets[i], offsets[i+1]). The per-sample ops run one
+  // sample at a time, the rest as run() does. A sample an op cannot take (corrupt bytes) throws SampleError
+  // with its ID. `ids` is required.
+  void run_variable(const std::byte* in, const std::uint64_t* offsets, std::byte* out, std::size_t n,
+                    const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch);
 
  private:
   struct Step {
@@ -60,6 +82,12 @@ class Chain {
   };
 
   std::byte* scratch(std::size_t which, std::size_t bytes);
+  // Ops [first, size()) over n fixed samples at `src`; hashes op indices as the whole chain does.
+  void run_from(std::size_t first, const std::byte* src, std::byte* out, std::size_t n,
+                const std::uint64_t* ids, std::uint64_t batch_key);
+  // The per-sample ops on sample `id`, its result (fixed) into `out`.
+  void run_head(const std::byte* in, std::size_t bytes, std::byte* out, std::uint64_t id,
+                std::uint64_t batch_key);
 
   std::vector<Step> ops_;
   TensorDesc input_;
@@ -72,6 +100,8 @@ class Chain {
   std::uint64_t fingerprint_ = 0;
   std::vector<std::byte> scratch_[2];  // ping-pong buffers between ops
   std::vector<std::uint64_t> keys_;    // per-sample random keys of the op being run
+  std::size_t head_ = 0;               // leading ops that run per sample (variable input)
+  std::vector<std::byte> sample_[2];   // ping-pong buffers between per-sample ops
 };
 
 }  // namespace ferry::transform

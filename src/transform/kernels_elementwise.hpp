@@ -93,15 +93,17 @@ struct Log1p {
 
 // Per-sample random key of op `op_index` of a chain: hash of (seed, epoch) as `batch_key`, the sample's data
 // ID and the op's index, so a sample's draws never depend on its batch or position. Host and device alike.
+FERRY_HD std::uint64_t sample_key(std::uint64_t batch_key, std::uint64_t id, std::uint64_t op_index) {
+  return hash_combine(hash_combine(batch_key, id), op_index);
+}
+
 struct SampleKeys {
   const std::uint64_t* ids;
   std::uint64_t* keys;
   std::uint64_t batch_key;  // hash_combine(seed, epoch)
   std::uint64_t op_index;
 
-  FERRY_HD void operator()(std::size_t s) const {
-    keys[s] = hash_combine(hash_combine(batch_key, ids[s]), op_index);
-  }
+  FERRY_HD void operator()(std::size_t s) const { keys[s] = sample_key(batch_key, ids[s], op_index); }
 };
 
 // Random bits for a per-sample decision number `k` (crop offset, flip): a stream kept apart from the

@@ -148,14 +148,22 @@ struct Window {
 
 // Bilinear resize with the align_corners=false convention of torch and OpenCV: output pixel centre
 // (y + 0.5) maps to input coordinate (y + 0.5) * in/out - 0.5, clamped at 0; the upper neighbour is
-// clamped at the last row/column.
-struct ResizeBilinear {
-  const float* in;
-  float* out;
+// clamped at the last row/column. The input may be a window of a larger image (random_resized_crop: the
+// crop, then the resize, as torchvision does): rows [top, top + src.height) and columns [left, left +
+// src.width) of planes `image_height` x `image_width` pixels (0: the window is the whole image). u8 results
+// round half up and saturate; f32 results are stored as computed.
+template <typename T>
+struct Bilinear {
+  const T* in;
+  T* out;
   Planes src;
   Planes dst;
   float scale_y;  // src.height / dst.height
   float scale_x;
+  std::size_t top = 0;
+  std::size_t left = 0;
+  std::size_t image_height = 0;
+  std::size_t image_width = 0;
 
   // Flat output pixel index over [0, n * planes * dst.height * dst.width).
   FERRY_HD void operator()(std::size_t pixel) const {
@@ -166,28 +174,53 @@ struct ResizeBilinear {
   // Output pixel (q, y, x), all `inner` values; index space [n * planes, dst.height, dst.width].
   FERRY_HD void operator()(std::size_t q, std::size_t y, std::size_t x) const {
     float fy = (static_cast<float>(y) + 0.5f) * scale_y - 0.5f;
-    float fx = (static_cast<float>(x) + 0.5f) * scale_x - 0.5f;
     fy = fy < 0.0f ? 0.0f : fy;
-    fx = fx < 0.0f ? 0.0f : fx;
     const std::size_t y0 = static_cast<std::size_t>(fy);
-    const std::size_t x0 = static_cast<std::size_t>(fx);
-    const std::size_t y1 = y0 + (y0 + 1 < src.height ? 1 : 0);
-    const std::size_t x1 = x0 + (x0 + 1 < src.width ? 1 : 0);
-    const float ly = fy - static_cast<float>(y0);
-    const float lx = fx - static_cast<float>(x0);
+    const std::size_t rows = image_height ? image_height : src.height;
+    const std::size_t stride = (image_width ? image_width : src.width) * src.inner;  // values per input row
+    const T* base = in + q * rows * stride + left * src.inner;
+    const T* r0 = base + (top + y0) * stride;
+    const T* r1 = base + (top + y0 + (y0 + 1 < src.height ? 1 : 0)) * stride;
+    blend(r0, r1, fy - static_cast<float>(y0), out + ((q * dst.height + y) * dst.width + x) * dst.inner, x);
+  }
 
-    const float* base = in + q * src.height * src.width * src.inner;
-    const float* r0 = base + y0 * src.width * src.inner;
-    const float* r1 = base + y1 * src.width * src.inner;
-    float* o = out + ((q * dst.height + y) * dst.width + x) * dst.inner;
+  // Output row (q, y) whole, its source rows found once; index space [n * planes, dst.height].
+  FERRY_HD void operator()(std::size_t q, std::size_t y) const {
+    float fy = (static_cast<float>(y) + 0.5f) * scale_y - 0.5f;
+    fy = fy < 0.0f ? 0.0f : fy;
+    const std::size_t y0 = static_cast<std::size_t>(fy);
+    const std::size_t rows = image_height ? image_height : src.height;
+    const std::size_t stride = (image_width ? image_width : src.width) * src.inner;
+    const T* base = in + q * rows * stride + left * src.inner;
+    const T* r0 = base + (top + y0) * stride;
+    const T* r1 = base + (top + y0 + (y0 + 1 < src.height ? 1 : 0)) * stride;
+    T* o = out + (q * dst.height + y) * dst.width * dst.inner;
+    for (std::size_t x = 0; x < dst.width; ++x)
+      blend(r0, r1, fy - static_cast<float>(y0), o + x * dst.inner, x);
+  }
+
+  // Output column x between source rows r0 and r1 (weight ly of r1) into o.
+  FERRY_HD void blend(const T* r0, const T* r1, float ly, T* o, std::size_t x) const {
+    float fx = (static_cast<float>(x) + 0.5f) * scale_x - 0.5f;
+    fx = fx < 0.0f ? 0.0f : fx;
+    const std::size_t x0 = static_cast<std::size_t>(fx);
+    const std::size_t x1 = x0 + (x0 + 1 < src.width ? 1 : 0);
+    const float lx = fx - static_cast<float>(x0);
     for (std::size_t c = 0; c < dst.inner; ++c) {
-      const float v00 = r0[x0 * src.inner + c];
-      const float v01 = r0[x1 * src.inner + c];
-      const float v10 = r1[x0 * src.inner + c];
-      const float v11 = r1[x1 * src.inner + c];
-      o[c] = (1.0f - ly) * ((1.0f - lx) * v00 + lx * v01) + ly * ((1.0f - lx) * v10 + lx * v11);
+      const float v00 = static_cast<float>(r0[x0 * src.inner + c]);
+      const float v01 = static_cast<float>(r0[x1 * src.inner + c]);
+      const float v10 = static_cast<float>(r1[x0 * src.inner + c]);
+      const float v11 = static_cast<float>(r1[x1 * src.inner + c]);
+      const float v = (1.0f - ly) * ((1.0f - lx) * v00 + lx * v01) + ly * ((1.0f - lx) * v10 + lx * v11);
+      if constexpr (sizeof(T) == 1) {
+        o[c] = static_cast<T>(v >= 255.0f ? 255.0f : v + 0.5f);  // v >= 0: a mix of values in [0, 255]
+      } else {
+        o[c] = v;
+      }
     }
   }
 };
+
+using ResizeBilinear = Bilinear<float>;
 
 }  // namespace ferry::transform::kernels

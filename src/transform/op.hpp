@@ -26,6 +26,17 @@ struct OpRun {
   const std::uint64_t* keys;
 };
 
+// One sample of a variable-shape chain head (Chain::run_variable): `in_desc` is this sample's actual
+// description (fixed), `out_desc` what sample_output() said for it; `out` holds out_desc.bytes().
+struct SampleRun {
+  const std::byte* in;
+  std::size_t in_bytes;
+  const TensorDesc& in_desc;
+  std::byte* out;
+  const TensorDesc& out_desc;
+  std::uint64_t key;  // the sample's random key for this op; 0 for deterministic ops
+};
+
 class Op {
  public:
   Op(std::string text, TensorDesc output) : text_(std::move(text)), output_(std::move(output)) {}
@@ -41,6 +52,12 @@ class Op {
   virtual void run(const OpRun& run) = 0;
   // The op as an accelerator step, when the CUDA launcher has its kernel (see device_program.hpp).
   virtual std::optional<DeviceStep> device_step() const { return std::nullopt; }
+
+  // Ops registered with OpInfo::variable_input run one sample at a time while the shape varies:
+  // sample_output() gives the output description of one sample (fixed dimensions) from its input bytes and
+  // actual description, run_sample() computes it. The default of both throws InternalError.
+  virtual TensorDesc sample_output(const std::byte* in, std::size_t in_bytes, const TensorDesc& in_desc);
+  virtual void run_sample(const SampleRun& run);
 
  private:
   std::string text_;
@@ -63,11 +80,15 @@ class OpArgs {
   // "[a, b, c]" or a single number; at least one value.
   std::vector<double> numbers(std::string_view key) const;
   std::string word(std::string_view key, std::string_view fallback) const;
+  bool has(std::string_view key) const { return find(key) != nullptr; }
+  // An output size given as size=N (square) or as height and width: {height, width}.
+  std::pair<std::size_t, std::size_t> window() const;
 
   [[noreturn]] void bad_param(std::string_view key, const std::string& why) const;
   [[noreturn]] void fail(const std::string& why) const;
   // Input checks, each a TransformError naming op, field and what it got.
   void need_f32() const;
+  void need_u8_or_f32() const;
   void need_image() const;
   void need_layout(ImageLayout layout) const;
 
@@ -88,6 +109,8 @@ struct OpInfo {
   OpFactory make;
   std::vector<std::string> params;  // accepted parameter names, in canonical order
   bool random = false;              // draws from the per-sample key: augment stage only
+  // Takes variable-shape input (decode, resize(shorter), crops): implements sample_output/run_sample.
+  bool variable_input = false;
 };
 
 // Ops by name. global() holds the built-in ops; add() more at startup, before chains are built (the
@@ -105,9 +128,11 @@ class OpRegistry {
   std::map<std::string, OpInfo, std::less<>> ops_;
 };
 
-// Built-in registrations (ops_elementwise.cpp, ops_image.cpp).
+// Built-in registrations (ops_elementwise.cpp, ops_image.cpp, ops_decode.cpp, ops_resized_crop.cpp).
 void add_elementwise_ops(OpRegistry& registry);
 void add_image_ops(OpRegistry& registry);
+void add_decode_ops(OpRegistry& registry);
+void add_resized_crop_ops(OpRegistry& registry);
 
 // Shortest text that reads back as the same double ("1", "0.5", "0.00392"): canonical op texts use it.
 std::string format_number(double value);

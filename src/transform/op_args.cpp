@@ -89,6 +89,18 @@ std::string OpArgs::word(std::string_view key, std::string_view fallback) const 
   return text ? std::string(trim(*text)) : std::string(fallback);
 }
 
+std::pair<std::size_t, std::size_t> OpArgs::window() const {
+  if (!has("size")) return {count("height"), count("width")};
+  if (has("height") || has("width")) bad_param("size", "goes without height and width");
+  const std::size_t size = count("size");
+  return {size, size};
+}
+
+void OpArgs::need_u8_or_f32() const {
+  if (input_.dtype == DType::u8 || input_.dtype == DType::f32) return;
+  fail(str_cat("needs u8 or f32 input, got ", dtype_name(input_.dtype), ": put cast first"));
+}
+
 void OpArgs::need_f32() const {
   if (input_.dtype == DType::f32) return;
   throw TransformError(str_cat("op ", spec_.name, " needs f32 input, field '", field_, "' is ",

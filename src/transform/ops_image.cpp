@@ -1,11 +1,13 @@
 // Image ops: layout transposes, center/random crop, random flip, bilinear resize. They need a 2-D [H, W]
-// or 3-D HWC/CHW sample; byte-moving ops accept any dtype.
+// or 3-D HWC/CHW sample; byte-moving ops accept any dtype, resize u8 and f32. center_crop and resize also
+// take a variable input (a decoded image) and run per sample there.
 #include <Kokkos_Core.hpp>  // before the kernels, so FERRY_HD is KOKKOS_INLINE_FUNCTION
 
 #include "core/strings.hpp"
 #include "transform/dispatch.hpp"
 #include "transform/kernels_image.hpp"
 #include "transform/op.hpp"
+#include "transform/resample.hpp"
 
 namespace ferry::transform {
 
@@ -13,6 +15,13 @@ namespace {
 
 std::int64_t signed_size(std::size_t n) {
   return static_cast<std::int64_t>(n);
+}
+
+// Offsets round down (torchvision rounds half to even): the extra row/column is dropped at the bottom/right.
+// A window larger than the image (variable input only) is padded with zeros, torchvision's padding.
+std::int64_t centred(std::size_t in, std::size_t out) {
+  if (in >= out) return static_cast<std::int64_t>((in - out) / 2);
+  return -static_cast<std::int64_t>((out - in) / 2);
 }
 
 kernels::Planes planes_of(const TensorDesc& desc) {
@@ -77,6 +86,24 @@ class WindowOp final : public Op {
   WindowOp(std::string text, const TensorDesc& input, const TensorDesc& output, std::int64_t pad,
            float flip_p)
       : Op(std::move(text), output), input_(input), pad_(pad), flip_p_(flip_p), random_(true) {}
+  // A centred window of a variable input: the placement is computed per sample.
+  WindowOp(std::string text, const TensorDesc& input, const TensorDesc& output)
+      : Op(std::move(text), output), input_(input), random_(false) {}
+
+  TensorDesc sample_output(const std::byte*, std::size_t, const TensorDesc&) override { return output(); }
+
+  void run_sample(const SampleRun& r) override {
+    const kernels::Planes src = planes_of(r.in_desc);
+    const kernels::Planes dst = planes_of(r.out_desc);
+    const kernels::Placement fixed{centred(src.height, dst.height), centred(src.width, dst.width), 0};
+    visit_word(dtype_size(input_.dtype), [&](auto tag) {
+      using W = decltype(tag);
+      for_each_md("ferry::window",
+                  kernels::Window<W>{reinterpret_cast<const W*>(r.in), reinterpret_cast<W*>(r.out), src, dst,
+                                     nullptr, fixed},
+                  dst.planes, dst.height);
+    });
+  }
 
   std::optional<DeviceStep> device_step() const override {
     DeviceStep step;
@@ -130,17 +157,14 @@ void need_fits(const OpArgs& a, std::size_t height, std::size_t width, std::size
 }
 
 std::unique_ptr<Op> make_center_crop(const OpArgs& a) {
-  const std::size_t h = a.count("height");
-  const std::size_t w = a.count("width");
+  const auto [h, w] = a.window();  // center_crop(size) is center_crop(height, width)
   a.need_image();
-  need_fits(a, h, w, 0);
   const TensorDesc& in = a.input();
-  // Offsets round down (torchvision rounds half to even): the extra row/column is dropped at the
-  // bottom/right.
-  const kernels::Placement fixed{static_cast<std::int64_t>((in.height() - h) / 2),
-                                 static_cast<std::int64_t>((in.width() - w) / 2), 0};
-  return std::make_unique<WindowOp>(str_cat("center_crop(height=", h, ", width=", w, ")"), in,
-                                    resized(in, h, w), fixed);
+  std::string text = str_cat("center_crop(height=", h, ", width=", w, ")");
+  if (in.variable) return std::make_unique<WindowOp>(std::move(text), in, resized(in, h, w));
+  need_fits(a, h, w, 0);
+  const kernels::Placement fixed{centred(in.height(), h), centred(in.width(), w), 0};
+  return std::make_unique<WindowOp>(std::move(text), in, resized(in, h, w), fixed);
 }
 
 std::unique_ptr<Op> make_random_crop(const OpArgs& a) {
@@ -162,16 +186,28 @@ std::unique_ptr<Op> make_random_flip(const OpArgs& a) {
                                     static_cast<float>(p));
 }
 
+// resize(height, width) to a fixed size, or resize(shorter) keeping the aspect ratio (torchvision's
+// Resize(int)). Bilinear (kernels::Bilinear), u8 or f32; a variable input runs per sample.
 class ResizeOp final : public Op {
  public:
-  ResizeOp(const TensorDesc& input, std::size_t height, std::size_t width)
-      : Op(str_cat("resize(height=", height, ", width=", width, ")"), resized(input, height, width)),
-        input_(input) {}
+  ResizeOp(std::string text, const TensorDesc& input, TensorDesc output, std::size_t shorter)
+      : Op(std::move(text), std::move(output)), input_(input), shorter_(shorter) {}
 
   std::optional<DeviceStep> device_step() const override {
+    if (input_.dtype != DType::f32) return std::nullopt;  // the CUDA kernel is f32 only
     DeviceStep step;
     step.kind = DeviceStep::Kind::resize;
     return step;
+  }
+
+  TensorDesc sample_output(const std::byte*, std::size_t, const TensorDesc& in) override {
+    if (!shorter_) return output();
+    const auto [h, w] = shorter_side_size(in.height(), in.width(), shorter_);
+    return resized(in, h, w);
+  }
+
+  void run_sample(const SampleRun& r) override {
+    resample(r.in, r.in_desc, {0, 0, r.in_desc.height(), r.in_desc.width()}, r.out, r.out_desc);
   }
 
   void run(const OpRun& r) override {
@@ -179,22 +215,42 @@ class ResizeOp final : public Op {
     const kernels::Planes dst = planes_of(output());
     const float sy = static_cast<float>(src.height) / static_cast<float>(dst.height);
     const float sx = static_cast<float>(src.width) / static_cast<float>(dst.width);
-    for_each_md("ferry::resize",
-                kernels::ResizeBilinear{reinterpret_cast<const float*>(r.in), reinterpret_cast<float*>(r.out),
-                                        src, dst, sy, sx},
-                r.n * dst.planes, dst.height, dst.width);
+    const auto launch = [&](auto tag) {
+      using T = decltype(tag);
+      for_each_md("ferry::resize",
+                  kernels::Bilinear<T>{reinterpret_cast<const T*>(r.in), reinterpret_cast<T*>(r.out), src,
+                                       dst, sy, sx},
+                  r.n * dst.planes, dst.height);  // a row per call: its source rows found once
+    };
+    if (input_.dtype == DType::u8)
+      launch(std::uint8_t{});
+    else
+      launch(float{});
   }
 
  private:
   TensorDesc input_;
+  std::size_t shorter_;  // 0: fixed height and width
 };
 
 std::unique_ptr<Op> make_resize(const OpArgs& a) {
+  a.need_image();
+  const TensorDesc& in = a.input();
+  a.need_u8_or_f32();
+  if (a.has("shorter")) {
+    if (a.has("height") || a.has("width")) a.bad_param("shorter", "goes without height and width");
+    const std::size_t shorter = a.count("shorter");
+    TensorDesc out = resized(in, 0, 0);
+    if (!in.variable) {
+      const auto [h, w] = shorter_side_size(in.height(), in.width(), shorter);
+      out = resized(in, h, w);
+    }
+    return std::make_unique<ResizeOp>(str_cat("resize(shorter=", shorter, ")"), in, std::move(out), shorter);
+  }
   const std::size_t h = a.count("height");
   const std::size_t w = a.count("width");
-  a.need_image();
-  a.need_f32();
-  return std::make_unique<ResizeOp>(a.input(), h, w);
+  return std::make_unique<ResizeOp>(str_cat("resize(height=", h, ", width=", w, ")"), in, resized(in, h, w),
+                                    0);
 }
 
 }  // namespace
@@ -202,10 +258,14 @@ std::unique_ptr<Op> make_resize(const OpArgs& a) {
 void add_image_ops(OpRegistry& registry) {
   registry.add("hwc_to_chw", {make_hwc_to_chw, {}});
   registry.add("chw_to_hwc", {make_chw_to_hwc, {}});
-  registry.add("center_crop", {make_center_crop, {"height", "width"}});
+  OpInfo center_crop{make_center_crop, {"height", "width", "size"}};
+  center_crop.variable_input = true;
+  registry.add("center_crop", std::move(center_crop));
   registry.add("random_crop", {make_random_crop, {"height", "width", "padding"}, true});
   registry.add("random_flip", {make_random_flip, {"p"}, true});
-  registry.add("resize", {make_resize, {"height", "width"}});
+  OpInfo resize{make_resize, {"height", "width", "shorter"}};
+  resize.variable_input = true;
+  registry.add("resize", std::move(resize));
 }
 
 }  // namespace ferry::transform

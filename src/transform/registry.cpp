@@ -9,6 +9,8 @@ OpRegistry& OpRegistry::global() {
     OpRegistry r;
     add_elementwise_ops(r);
     add_image_ops(r);
+    add_decode_ops(r);
+    add_resized_crop_ops(r);
     return r;
   }();
   return registry;
@@ -18,6 +20,15 @@ void OpRegistry::add(const std::string& name, OpInfo info) {
   FERRY_ENFORCE(!ops_.contains(name), "transform op '", name, "' registered twice");
   FERRY_ENFORCE(static_cast<bool>(info.make), "transform op '", name, "' has no factory");
   ops_.emplace(name, std::move(info));
+}
+
+TensorDesc Op::sample_output(const std::byte*, std::size_t, const TensorDesc&) {
+  FERRY_ENFORCE(false, "op ", text_, " has no per-sample path");
+  return output_;
+}
+
+void Op::run_sample(const SampleRun&) {
+  FERRY_ENFORCE(false, "op ", text_, " has no per-sample path");
 }
 
 const OpInfo* OpRegistry::find(std::string_view name) const {

@@ -24,7 +24,15 @@ TensorDesc TensorDesc::of(DType dtype, std::vector<std::size_t> shape) {
   return desc;
 }
 
+TensorDesc TensorDesc::bytes_of_variable_length() {
+  TensorDesc desc;
+  desc.shape = {0};
+  desc.variable = true;
+  return desc;
+}
+
 std::size_t TensorDesc::elements() const noexcept {
+  if (variable) return 0;
   std::size_t n = 1;
   for (std::size_t d : shape) n *= d;
   return n;
@@ -59,7 +67,10 @@ std::size_t TensorDesc::channel_stride() const noexcept {
 }
 
 std::string TensorDesc::shape_str() const {
-  return str_cat("[", join(shape), "]");
+  if (!variable) return str_cat("[", join(shape), "]");
+  std::vector<std::string> dims;
+  for (std::size_t d : shape) dims.push_back(d == 0 ? std::string("?") : std::to_string(d));
+  return str_cat("[", join(dims), "]");
 }
 
 std::string TensorDesc::str() const {
@@ -70,6 +81,7 @@ std::string TensorDesc::str() const {
 
 TensorDesc resized(const TensorDesc& like, std::size_t height, std::size_t width) {
   TensorDesc out = like;
+  out.variable = height == 0 || width == 0;  // an image's other dimension (channels) is always known
   if (like.layout == ImageLayout::chw) {
     out.shape[1] = height;
     out.shape[2] = width;

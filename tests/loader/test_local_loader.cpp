@@ -56,6 +56,15 @@ class LoaderData : public ::testing::Environment {
     vlen.chunk = 0;
     vlen.deflate = 0;
     ferry::synthetic::generate(vlen);
+    GenOptions jpeg = vlen;
+    jpeg.kind = Kind::jpeg;
+    jpeg.out = dir + "/jpeg.h5";
+    jpeg.samples = 30;
+    jpeg.width = 48;  // the longer side
+    ferry::synthetic::generate(jpeg);
+    jpeg.out = dir + "/jpeg_bad.h5";
+    jpeg.truncate_sample = 13;
+    ferry::synthetic::generate(jpeg);
   }
   void TearDown() override { fs::remove_all(dir); }
 };
@@ -237,6 +246,57 @@ TEST(LocalLoader, VariableLengthSamples) {
     }
   }
   EXPECT_EQ(seen, 36u);
+}
+
+ferry::PipelineConfig jpeg_pipeline(const std::string& file, const std::string& prepare,
+                                    const std::string& augment) {
+  ferry::PipelineConfig p;
+  p.batch_size = 7;
+  p.epochs = 2;
+  p.dataset.layout = ferry::Layout::vlen;
+  p.dataset.files = {LoaderData::dir + "/" + file};
+  p.dataset.fields = {{"image", "/images"}, {"label", "/labels"}};
+  if (!prepare.empty()) p.prepare = {{"image", ferry::parse_op_chain(prepare, "test")}};
+  if (!augment.empty()) p.augment = {{"image", ferry::parse_op_chain(augment, "test")}};
+  return p;
+}
+
+TEST(LocalLoader, DecodesJpegInPrepareOrAugment) {
+  // Decode in prepare (cacheable u8) and in augment (JPEG bytes cached): deterministic tails give the same
+  // bytes either way, and every sample arrives as one fixed shape.
+  const std::string ops = "decode_jpeg | resize(shorter=20) | center_crop(size=16)";
+  const auto a = drain(jpeg_pipeline("jpeg.h5", ops, ""));
+  const auto b = drain(jpeg_pipeline("jpeg.h5", "", ops));
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].ids, b[k].ids);
+    EXPECT_EQ(a[k].fields, b[k].fields) << "batch " << k;
+    ASSERT_EQ(a[k].fields[0].size(), a[k].ids.size() * 16 * 16 * 3);
+  }
+  // Random ops after decode: the same bytes on a rerun.
+  const std::string augment =
+      "decode_jpeg | random_resized_crop(size=12) | random_flip | cast | "
+      "normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])";
+  const auto c = drain(jpeg_pipeline("jpeg.h5", "", augment)),
+             d = drain(jpeg_pipeline("jpeg.h5", "", augment));
+  ASSERT_EQ(c.size(), d.size());
+  for (std::size_t k = 0; k < c.size(); ++k) EXPECT_EQ(c[k].fields, d[k].fields) << "batch " << k;
+}
+
+TEST(LocalLoader, CorruptJpegNamesFileDatasetAndSample) {
+  for (const bool in_prepare : {true, false}) {
+    const std::string ops = "decode_jpeg | center_crop(size=16)";
+    try {
+      drain(jpeg_pipeline("jpeg_bad.h5", in_prepare ? ops : "", in_prepare ? "" : ops));
+      FAIL() << "no error";
+    } catch (const ferry::TransformError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("jpeg_bad.h5: dataset /images, sample 13"), std::string::npos) << what;
+      EXPECT_NE(what.find("field 'image': op decode_jpeg"), std::string::npos) << what;
+      EXPECT_NE(what.find("corrupt JPEG"), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
 }
 
 TEST(LocalLoader, SameSeedSameBytesAndAugmentIndependentOfBatching) {

@@ -67,8 +67,8 @@ TEST(ChainValidation, DtypeShapeAndLayoutErrors) {
                                {"op log1p needs f32 input, field 'full' is i16: put cast first"}, "full");
   expect_error<TransformError>("cast | center_crop(height=4, width=4)", full, Stage::prepare,
                                {"field 'full'", "op center_crop", "[4, 8, 8, 8]"}, "full");
-  expect_error<TransformError>("resize(height=4, width=4)", kImage, Stage::prepare,
-                               {"op resize needs f32 input"});
+  expect_error<TransformError>("resize(height=4, width=4)", TensorDesc::of(DType::i16, {8, 8, 3}),
+                               Stage::prepare, {"op resize", "needs u8 or f32 input, got i16"});
   expect_error<TransformError>("chw_to_hwc", kImage, Stage::prepare, {"op chw_to_hwc", "needs chw", "hwc"});
   expect_error<TransformError>("center_crop(height=13, width=4)", kImage, Stage::prepare,
                                {"op center_crop", "13x4", "u8[12, 10, 3] hwc"});

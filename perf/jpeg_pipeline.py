@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""The ImageNet-style JPEG pipeline against torchvision, on the same HDF5 file, ratios from one run.
+
+    /usr/bin/python3 perf/jpeg_pipeline.py --build build [--samples 1000] [--out perf/results/DIR]
+
+1. Single core, decode every epoch: Ferry `ferry local` (1 rank, pinned to one core, Kokkos Serial)
+   with augment = decode_jpeg | random_resized_crop(224) | random_flip | cast | normalize, against
+   torchvision in one process on the same core (torch.set_num_threads(1)): h5py read per sample,
+   torchvision.io.decode_jpeg + RandomResizedCrop(224, bilinear, antialias=False) + RandomHorizontalFlip +
+   float/255 + Normalize, and the PIL path (Image.open + RandomResizedCrop (PIL's antialiased bilinear) +
+   flip + ToTensor + Normalize). Images/s of the best of the epochs.
+2. Cached: `ferry run` (randomizer, cache server, transformer, 1 consumer) with prepare = decode_jpeg |
+   resize(shorter=256) | center_crop(256) held as u8 in the cache and augment = random_resized_crop(224) |
+   random_flip | cast | normalize on the consumer; epochs after the first against the torchvision figure
+   of 1 (what a PyTorch DataLoader with num_workers=0 does every epoch).
+Writes summary.md and results.json to --out.
+"""
+import argparse
+import io
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import torch
+import torchvision
+from PIL import Image
+from torchvision import transforms
+from torchvision.io import decode_jpeg
+
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+NORM = f"normalize(mean=[{', '.join(map(str, MEAN))}], std=[{', '.join(map(str, STD))}])"
+AUGMENT = f"random_resized_crop(size=224) | random_flip | cast(scale=0.00392156862745098) | {NORM}"
+PREPARE = "decode_jpeg | resize(shorter=256) | center_crop(size=256)"
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="1")
+
+
+def sh(cmd):
+    print("+", " ".join(cmd), flush=True)
+    out = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"failed ({out.returncode}): {' '.join(cmd)}\n{out.stdout}\n{out.stderr}")
+    return out.stdout + out.stderr
+
+
+def epoch_rates(text):
+    """samples/s per epoch from the table ferry local and ferry run print (pipeline epoch samples samples/s)."""
+    rates = {}
+    for m in re.finditer(r"^default\s+(\d+)\s+(\d+)\s+(\d+)", text, re.M):
+        rates[int(m.group(1))] = float(m.group(3))
+    return [rates[e] for e in sorted(rates)]
+
+
+def ferry_flags(data, epochs, batch):
+    return ["--dataset.layout", "vlen", "--dataset.files", data, "--dataset.fields", "image=/images,label=/labels",
+            "--batch_size", str(batch), "--epochs", str(epochs)]
+
+
+def torchvision_rate(data, epochs, use_pil):
+    torch.set_num_threads(1)
+    crop = transforms.RandomResizedCrop(224, antialias=False) if not use_pil else transforms.RandomResizedCrop(224)
+    flip = transforms.RandomHorizontalFlip()
+    norm = transforms.Normalize(MEAN, STD)
+    to_tensor = transforms.ToTensor()
+    best = 0.0
+    with h5py.File(data, "r") as f:
+        images, labels = f["images"], f["labels"]
+        n = images.shape[0]
+        for _ in range(epochs):
+            order = torch.randperm(n).tolist()
+            t0 = time.perf_counter()
+            for i in order:
+                raw = images[i]  # one h5py read per sample, as a Dataset's __getitem__ does
+                _ = int(labels[i])
+                if use_pil:
+                    x = norm(to_tensor(flip(crop(Image.open(io.BytesIO(raw.tobytes())).convert("RGB")))))
+                else:
+                    x = norm(flip(crop(decode_jpeg(torch.from_numpy(raw)))).float().div_(255))
+            best = max(best, n / (time.perf_counter() - t0))
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--samples", type=int, default=1000)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--core", type=int, default=0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", default="perf/out/jpeg")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    data = os.path.join(args.out, "imagenet_like.h5")
+    ferry = os.path.join(args.build, "src", "apps", "ferry")
+    sh([os.path.join(args.build, "src", "apps", "ferry-gen"), "jpeg", "--out", data, "--samples", str(args.samples)])
+    with h5py.File(data, "r") as f:
+        mean_kb = float(np.mean([len(x) for x in f["images"][:200]])) / 1000
+
+    # Rounds alternate Ferry and torchvision on the same core, best of each kept: on shared cores the load
+    # changes from minute to minute, and both sides then see the same spread.
+    pin = ["taskset", "-c", str(args.core)]
+    ferry_single = tv_tensor = tv_pil = 0.0
+    for _ in range(args.rounds):
+        local = sh(pin + [ferry, "local"] + ferry_flags(data, args.epochs, 64) +
+                   ["--augment", "image=decode_jpeg | " + AUGMENT])
+        ferry_single = max([ferry_single] + epoch_rates(local))
+        os.sched_setaffinity(0, {args.core})
+        tv_tensor = max(tv_tensor, torchvision_rate(data, args.epochs, use_pil=False))
+        tv_pil = max(tv_pil, torchvision_rate(data, args.epochs, use_pil=True))
+        os.sched_setaffinity(0, set(range(os.cpu_count())))
+    baseline = max(tv_tensor, tv_pil)
+
+    run = sh(["mpirun", "-n", "4", ferry, "run"] + ferry_flags(data, args.epochs + 1, 64) +
+             ["--prepare", "image=" + PREPARE, "--augment", "image=" + AUGMENT])
+    rates = epoch_rates(run)
+    cached = sum(rates[1:]) / len(rates[1:])
+
+    rows = [
+        ("single core, decode + random_resized_crop 224 + flip + normalize", "images/s", ferry_single,
+         "torchvision decode_jpeg path", tv_tensor, 400, f"{ferry_single / tv_tensor:.2f}x"),
+        ("same, against the PIL path", "images/s", ferry_single, "PIL path", tv_pil, None,
+         f"{ferry_single / tv_pil:.2f}x"),
+        ("ferry run cold epoch (decode in prepare, 1 transformer)", "images/s", rates[0], "best torchvision",
+         baseline, None, f"{rates[0] / baseline:.2f}x"),
+        ("ferry run cached epochs (u8 256x256 in the cache)", "images/s", cached, "best torchvision", baseline,
+         None, f"{cached / baseline:.2f}x (goal 5x)"),
+    ]
+    machine = f"{platform.node()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; torchvision {torchvision.__version__}"
+    lines = [f"# JPEG pipeline ({time.strftime('%Y-%m-%d %H:%M')})", "",
+             f"{args.samples} synthetic ImageNet-like JPEGs (ferry-gen jpeg: longer side 400-500, quality 90, "
+             f"4:2:0, mean {mean_kb:.0f} KB), batch 64; single-core figures: best epoch of {args.rounds} "
+             f"alternating rounds of {args.epochs} epochs; ferry run: {args.epochs + 1} epochs, cached = mean of "
+             f"epochs 1..{args.epochs}. Machine: {machine}.", "",
+             "| figure | unit | Ferry | baseline | baseline value | ratio |", "|---|---|---|---|---|---|"]
+    for name, unit, value, bname, bvalue, goal, ratio in rows:
+        lines.append(f"| {name} | {unit} | {value:.0f} | {bname} | {bvalue:.0f} | {ratio} |")
+    lines += ["", f"ferry run epochs (images/s): {', '.join(f'{r:.0f}' for r in rates)}",
+              f"Goal single core >= 400 images/s: {'met' if ferry_single >= 400 else 'missed'} ({ferry_single:.0f})."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(os.path.join(args.out, "summary.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"ferry_single_core": ferry_single, "torchvision_tensor": tv_tensor, "torchvision_pil": tv_pil,
+                   "ferry_run_epochs": rates, "samples": args.samples, "mean_jpeg_kb": mean_kb}, f, indent=1)
+    os.remove(data)
+
+
+main()

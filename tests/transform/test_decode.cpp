@@ -1,0 +1,203 @@
+// decode_jpeg against libjpeg's own API (a second path to libjpeg-turbo's output), decode_png against the
+// pixels spng encoded, corrupt input, and how the chain validator treats variable shapes.
+#include <gtest/gtest.h>
+// clang-format off
+#include <cstdio>  // jpeglib.h needs FILE
+#include <jpeglib.h>
+// clang-format on
+#include <spng.h>
+
+#include "helpers.hpp"
+#include "storage/jpeg_encoder.hpp"
+#include "storage/synthetic.hpp"
+
+namespace ferry::transform::test {
+namespace {
+
+std::vector<std::uint8_t> photo(std::size_t h, std::size_t w) {
+  std::vector<std::uint8_t> pixels(h * w * 3);
+  synthetic::photo_pixels(3, 1, {h, w}, pixels.data());
+  return pixels;
+}
+
+std::vector<std::byte> jpeg(std::size_t h, std::size_t w, int quality = 90) {
+  const auto pixels = photo(h, w);
+  storage::JpegEncoder encoder;
+  const auto bytes = encoder.encode(pixels.data(), h, w, 3, quality);
+  return to_bytes(bytes);
+}
+
+// libjpeg's decompressor with its defaults (islow DCT, fancy upsampling), the way PIL calls it.
+std::vector<std::uint8_t> libjpeg_decode(const std::vector<std::byte>& data, bool gray, unsigned denom,
+                                         std::size_t& h, std::size_t& w) {
+  jpeg_decompress_struct info{};
+  jpeg_error_mgr err{};
+  info.err = jpeg_std_error(&err);
+  jpeg_create_decompress(&info);
+  jpeg_mem_src(&info, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  jpeg_read_header(&info, TRUE);
+  info.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
+  info.scale_num = 1;
+  info.scale_denom = denom;
+  jpeg_start_decompress(&info);
+  h = info.output_height;
+  w = info.output_width;
+  const std::size_t row = w * static_cast<std::size_t>(info.output_components);
+  std::vector<std::uint8_t> out(h * row);
+  while (info.output_scanline < info.output_height) {
+    JSAMPROW line = out.data() + info.output_scanline * row;
+    jpeg_read_scanlines(&info, &line, 1);
+  }
+  jpeg_finish_decompress(&info);
+  jpeg_destroy_decompress(&info);
+  return out;
+}
+
+// Runs a chain over variable-length samples; returns the fixed-size output.
+std::vector<std::byte> run_variable(const std::string& ops,
+                                    const std::vector<std::vector<std::byte>>& samples,
+                                    Stage stage = Stage::prepare, std::uint64_t first_id = 0) {
+  Chain chain(parse_op_chain(ops, "t"), TensorDesc::bytes_of_variable_length(), stage, "image");
+  std::vector<std::byte> in;
+  std::vector<std::uint64_t> offsets{0};
+  for (const auto& s : samples) {
+    in.insert(in.end(), s.begin(), s.end());
+    offsets.push_back(in.size());
+  }
+  const auto ids = iota_ids(samples.size(), first_id);
+  std::vector<std::byte> out(samples.size() * chain.output().bytes());
+  chain.run_variable(in.data(), offsets.data(), out.data(), samples.size(), ids.data(), 7, 0);
+  return out;
+}
+
+TEST(DecodeJpeg, EqualsLibjpegForEveryModeAndScale) {
+  const auto data = jpeg(75, 100);
+  for (const bool gray : {false, true}) {
+    for (const unsigned denom : {1u, 2u, 4u, 8u}) {
+      std::size_t h = 0, w = 0;
+      const auto want = libjpeg_decode(data, gray, denom, h, w);
+      const std::string ops = std::string("decode_jpeg(mode=") + (gray ? "gray" : "rgb") +
+                              ", scale=" + format_number(1.0 / denom) +
+                              ") | resize(height=" + std::to_string(h) + ", width=" + std::to_string(w) + ")";
+      // resize to the decoded size is the identity (source coordinates land on pixel centres).
+      const auto got = from_bytes<std::uint8_t>(run_variable(ops, {data}));
+      ASSERT_EQ(got.size(), want.size()) << ops;
+      EXPECT_EQ(got, want) << ops;
+    }
+  }
+}
+
+TEST(DecodeJpeg, SamplesOfDifferentSizesInOneBatch) {
+  const std::vector<std::vector<std::byte>> samples{jpeg(40, 60), jpeg(64, 48), jpeg(33, 33)};
+  const auto out = from_bytes<std::uint8_t>(run_variable("decode_jpeg | center_crop(size=32)", samples));
+  ASSERT_EQ(out.size(), 3u * 32 * 32 * 3);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    std::size_t h = 0, w = 0;
+    const auto full = libjpeg_decode(samples[i], false, 1, h, w);
+    const std::size_t top = (h - 32) / 2, left = (w - 32) / 2;
+    for (std::size_t y = 0; y < 32; ++y)
+      for (std::size_t x = 0; x < 32 * 3; ++x)
+        ASSERT_EQ(out[(i * 32 + y) * 96 + x], full[(top + y) * w * 3 + left * 3 + x]) << i;
+  }
+}
+
+TEST(DecodeJpeg, CorruptAndTruncatedSamplesNameTheSample) {
+  const auto good = jpeg(40, 60);
+  auto truncated = good;
+  truncated.resize(good.size() / 2);
+  std::vector<std::byte> garbage(500, std::byte{0x5a});
+  for (const auto& [bad, words] : std::vector<std::pair<std::vector<std::byte>, std::string>>{
+           {truncated, "corrupt JPEG"}, {garbage, "not a readable JPEG"}}) {
+    try {
+      run_variable("decode_jpeg | resize(height=8, width=8)", {good, bad, good}, Stage::prepare, 40);
+      FAIL() << "no error for " << words;
+    } catch (const SampleError& e) {
+      EXPECT_EQ(e.id(), 41u);
+      const std::string what = e.what();
+      EXPECT_NE(what.find("field 'image': op decode_jpeg"), std::string::npos) << what;
+      EXPECT_NE(what.find(words), std::string::npos) << what;
+    }
+  }
+}
+
+std::vector<std::byte> png(const std::vector<std::uint8_t>& rgb, std::size_t h, std::size_t w) {
+  spng_ctx* ctx = spng_ctx_new(SPNG_CTX_ENCODER);
+  spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
+  spng_ihdr ihdr{};
+  ihdr.width = static_cast<std::uint32_t>(w);
+  ihdr.height = static_cast<std::uint32_t>(h);
+  ihdr.bit_depth = 8;
+  ihdr.color_type = SPNG_COLOR_TYPE_TRUECOLOR;
+  spng_set_ihdr(ctx, &ihdr);
+  EXPECT_EQ(spng_encode_image(ctx, rgb.data(), rgb.size(), SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE), 0);
+  std::size_t size = 0;
+  int status = 0;
+  void* buffer = spng_get_png_buffer(ctx, &size, &status);
+  std::vector<std::byte> out(static_cast<std::byte*>(buffer), static_cast<std::byte*>(buffer) + size);
+  free(buffer);
+  spng_ctx_free(ctx);
+  return out;
+}
+
+TEST(DecodePng, RoundTripsAndGrayIsPilLuma) {
+  const std::size_t h = 20, w = 30;
+  const auto pixels = photo(h, w);
+  const auto data = png(pixels, h, w);
+  const auto rgb =
+      from_bytes<std::uint8_t>(run_variable("decode_png | center_crop(height=20, width=30)", {data}));
+  EXPECT_EQ(rgb, pixels);
+  const auto gray = from_bytes<std::uint8_t>(
+      run_variable("decode_png(mode=gray) | center_crop(height=20, width=30)", {data}));
+  ASSERT_EQ(gray.size(), h * w);
+  for (std::size_t p = 0; p < h * w; ++p) {
+    const unsigned r = pixels[3 * p], g = pixels[3 * p + 1], b = pixels[3 * p + 2];
+    ASSERT_EQ(gray[p], (19595 * r + 38470 * g + 7471 * b + 32768) >> 16) << p;
+  }
+  auto truncated = data;
+  truncated.resize(data.size() - 20);
+  EXPECT_THROW(run_variable("decode_png | resize(height=4, width=4)", {truncated}), SampleError);
+}
+
+template <typename E>
+void expect_chain_error(const std::string& ops, Stage stage, const std::vector<std::string>& words) {
+  try {
+    Chain(parse_op_chain(ops, "t"), TensorDesc::bytes_of_variable_length(), stage, "image");
+    FAIL() << "no error for " << ops;
+  } catch (const E& e) {
+    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << e.what();
+  }
+}
+
+TEST(VariableShapes, ValidatorSaysWhereAFixedShapeIsNeeded) {
+  expect_chain_error<TransformError>("decode_jpeg | cast", Stage::prepare,
+                                     {"op cast needs a fixed shape", "decode_jpeg(mode=rgb, scale=1)",
+                                      "u8[?, ?, 3] hwc", "random_resized_crop"});
+  expect_chain_error<TransformError>("decode_jpeg | resize(shorter=256)", Stage::prepare,
+                                     {"ends with u8[?, ?, 3] hwc", "a batch needs one shape"});
+  expect_chain_error<TransformError>("cast", Stage::prepare, {"op cast needs a fixed shape", "u8[?]"});
+  expect_chain_error<TransformError>("resize(height=4, width=4)", Stage::prepare, {"op resize", "needs an image", "[?]"});
+  expect_chain_error<ConfigError>("decode_jpeg(scale=0.3)", Stage::prepare, {"'scale'", "0.125"});
+  expect_chain_error<TransformError>("decode_jpeg | random_resized_crop(size=8)", Stage::prepare,
+                                     {"random_resized_crop is random"});
+  // A decode on a fixed-shape field.
+  try {
+    Chain(parse_op_chain("decode_jpeg", "t"), TensorDesc::of(DType::u8, {8, 8, 3}), Stage::prepare, "image");
+    FAIL();
+  } catch (const TransformError& e) {
+    EXPECT_NE(std::string(e.what()).find("needs encoded bytes"), std::string::npos) << e.what();
+  }
+  // Fixed from random_resized_crop on: the rest is an ordinary batch chain, and there is no device program.
+  Chain chain(
+      parse_op_chain("decode_jpeg | random_resized_crop(size=16) | random_flip | cast | normalize(mean="
+                     "[0.5, 0.5, 0.5], std=[0.2, 0.2, 0.2])",
+                     "t"),
+      TensorDesc::bytes_of_variable_length(), Stage::augment, "image");
+  EXPECT_EQ(chain.per_sample_ops(), 2u);
+  EXPECT_EQ(chain.output(), TensorDesc::of(DType::f32, {16, 16, 3}));
+  std::string why;
+  EXPECT_FALSE(chain.device_program(&why));
+  EXPECT_NE(why.find("decode_jpeg"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace ferry::transform::test
