@@ -40,7 +40,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     const bool decode = proc.variable(f) && proc.has_augment(f);  // variable bytes, a fixed-shape output
     if (proc.variable(f)) {
       auto& off = s.offsets[f];
-      std::vector<std::byte>& bytes = decode ? p.prepared : s.field_out[f];
+      std::vector<std::byte>& bytes = decode ? s.gathered[f] : s.field_out[f];
       off.assign(1, 0);
       bytes.clear();
       for (std::size_t i = 0; i < s.n; ++i) {
@@ -61,7 +61,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
     if (decode) {
       on_cpu([&] {
-        proc.augment_variable(f, p.prepared.data(), s.offsets[f].data(), out, s.n, s.out.ids.data(), s.epoch);
+        proc.augment_variable(f, s.gathered[f].data(), s.offsets[f].data(), out, s.n, s.out.ids.data(), s.epoch);
       });
     } else if (run != s.runs.end()) {
       // Off the list first: collect() releases the ticket, and finish_all() must not see it again if
