@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, configures, builds and runs the test suite with ctest (docs/testing.md).
 #   tests/run.sh              the whole suite in build/ (g++)
-#   tests/run.sh --ci         what .ci/run runs: the whole suite, then the sanitizer subset (ctest -L sanitize)
+#   tests/run.sh --ci         what .ci/run runs: the whole suite, then the sanitizer subset (-L 'unit|sanitize')
 #                             in build-asan/ and each fuzz target for FERRY_CI_FUZZ_MINUTES (default 1)
 #   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
 #                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
@@ -54,7 +54,7 @@ case $mode in
     build_and_test "$main_build" "" ""
     (
       source "$root/tests/sanitize/env.sh"
-      build_and_test "$root/build-asan" "ASan+UBSan" "-L sanitize" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
+      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|sanitize" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
     )
     fuzz_start=$(date +%s)
     "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-1}"
