@@ -51,6 +51,10 @@ for t in "${targets[@]}"; do
   "$build/tests/fuzz/fuzz_$t" "$corpus" "$root/tests/fuzz/corpus/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 -max_total_time="$seconds" -artifact_prefix="$artifacts" -rss_limit_mb=2048 -timeout=20 \
     >"$log" 2>&1 || true
+  # A job cut off when the time is up can leave a timeout-* behind: only one that times out again counts.
+  for f in "$artifacts"/timeout-*; do
+    [[ -e $f ]] && "$build/tests/fuzz/fuzz_$t" -timeout=20 "$f" >/dev/null 2>&1 && rm -f "$f"
+  done
   stats=$(grep -E "^#[0-9]+: cov" "$log" | tail -1)
   execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$stats")
   found=$(find "$artifacts" -type f | wc -l)
