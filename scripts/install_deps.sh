@@ -24,6 +24,8 @@ packages=(
   slurm-wlm munge libdlib-dev python3-torch python3-torchvision python3-numpy python3-h5py python3-mpi4py
   # perf/: plots
   python3-matplotlib
+  # tests/fuzz (tests/run.sh --ci): clang with libFuzzer and the sanitizer runtimes (libclang_rt.fuzzer)
+  clang libclang-rt-dev
 )
 
 mode=install

@@ -1,22 +1,70 @@
 #!/usr/bin/env bash
-# Installs what is missing, configures, builds and runs the whole test suite with ctest.
+# Installs what is missing, configures, builds and runs the test suite with ctest (docs/testing.md).
+#   tests/run.sh              the whole suite in build/ (g++)
+#   tests/run.sh --ci         what .ci/run runs: the whole suite, then the sanitizer subset (-L 'unit|sanitize')
+#                             in build-asan/ and each fuzz target for FERRY_CI_FUZZ_MINUTES (default 1)
+#   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
+#                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
 # Environment: FERRY_BUILD_DIR (default build/), FERRY_BUILD_JOBS, FERRY_CTEST_ARGS (extra ctest arguments).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../mpi_launchers/common.sh"
 
-"$root/scripts/install_deps.sh"
-mkdir -p "$build"
-start=$(date +%s)
-ferry_configure -DFERRY_BUILD_TESTS=ON
-cmake --build "$build" -j "$jobs" >"$build.build.log" 2>&1 || {
-  grep -E "error|Error" -A5 "$build.build.log" | head -80 >&2
-  echo "build failed (log: $build.build.log)" >&2
-  exit 1
+mode=plain
+case "${1:-}" in
+  "") ;;
+  --ci) mode=ci ;;
+  --sanitize) mode=sanitize ;;
+  -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+  *) echo "tests/run.sh: unknown option '$1' (use --ci, --sanitize or --help)" >&2; exit 2 ;;
+esac
+
+# build_and_test DIR WHAT CTEST_ARGS [CMAKE_ARGS...]: configure and build DIR, run ctest there.
+build_and_test() {
+  local dir=$1 what=$2 ctest_args=$3
+  shift 3
+  build=$dir
+  mkdir -p "$build"
+  local start built
+  start=$(date +%s)
+  ferry_configure -DFERRY_BUILD_TESTS=ON "$@"
+  cmake --build "$build" -j "$jobs" >"$build.build.log" 2>&1 || {
+    grep -E "error|Error" -A5 "$build.build.log" | head -80 >&2
+    echo "build failed (log: $build.build.log)" >&2
+    exit 1
+  }
+  built=$(date +%s)
+  echo "$what build: $((built - start)) s" >&2
+  (
+    cd "$build"
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+    # shellcheck disable=SC2086
+    ctest --output-on-failure -j "${FERRY_CTEST_JOBS:-2}" $ctest_args ${FERRY_CTEST_ARGS:-}
+  )
+  echo "$what tests: $(($(date +%s) - built)) s" >&2
 }
-built=$(date +%s)
-echo "build: $((built - start)) s" >&2
-cd "$build"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-# shellcheck disable=SC2086
-ctest --output-on-failure -j "${FERRY_CTEST_JOBS:-2}" ${FERRY_CTEST_ARGS:-}
-echo "tests: $(($(date +%s) - built)) s" >&2
+
+"$root/scripts/install_deps.sh"
+main_build=$build
+sanitized=(-DFERRY_BUILD_PERF=OFF -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_USE_CUDA=OFF -DFERRY_USE_NCCL=OFF)
+case $mode in
+  plain)
+    build_and_test "$main_build" "" ""
+    ;;
+  ci)
+    build_and_test "$main_build" "" ""
+    (
+      source "$root/tests/sanitize/env.sh"
+      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|sanitize" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
+    )
+    fuzz_start=$(date +%s)
+    "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-1}"
+    echo "fuzz (build and run): $(($(date +%s) - fuzz_start)) s" >&2
+    ;;
+  sanitize)
+    (
+      source "$root/tests/sanitize/env.sh"
+      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|mpi|tools|fuzz" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
+      build_and_test "$root/build-tsan" "TSan" "-L tsan" -DFERRY_SANITIZE=thread "${sanitized[@]}"
+    )
+    ;;
+esac

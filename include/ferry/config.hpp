@@ -11,6 +11,9 @@
 
 namespace ferry {
 
+// Largest batch_size a config may ask for; the control messages refuse batches larger than this.
+inline constexpr std::size_t kMaxBatchSize = std::size_t{1} << 20;
+
 // The transform chain of one field in one stage ("image" -> cast | normalize).
 struct FieldChain {
   std::string field;

@@ -458,7 +458,8 @@ std::vector<KeyDef> make_keys() {
       [](PipelineConfig& p, long long v) { p.epochs = static_cast<int>(v); },
       [](const PipelineConfig& p) { return static_cast<long long>(p.epochs); }));
   k.push_back(integer_key(
-      "batch_size", Scope::pipeline, 1, 1 << 20, "samples per batch per consumer",
+      "batch_size", Scope::pipeline, 1, static_cast<long long>(kMaxBatchSize),
+      "samples per batch per consumer",
       [](PipelineConfig& p, long long v) { p.batch_size = static_cast<std::size_t>(v); },
       [](const PipelineConfig& p) { return static_cast<long long>(p.batch_size); }));
   k.push_back(integer_key(

@@ -43,6 +43,8 @@ std::vector<char> slabs_to_hold(const Handover& h, std::size_t holders) {
     for (const auto& c : hp.consumers)
       for (const auto& b : c.outstanding)
         for (const auto& pin : b.pins) {
+          FERRY_ENFORCE(pin.server < holders, "handover of pipeline ", hp.pipeline,
+                        " pins an entry on slab holder ", pin.server, "; the layout has ", holders);
           const auto it = where.find({pin.group, pin.id});
           if (it == where.end() || it->second != pin.server) hold.at(pin.server) = 1;
         }

@@ -1,5 +1,7 @@
 #include "roles/protocol.hpp"
 
+#include "ferry/config.hpp"
+
 namespace ferry::roles {
 namespace {
 
@@ -28,7 +30,8 @@ void decode(Reader& r, Descriptor& d) {
   d.pipeline = static_cast<std::uint32_t>(r.u());
   d.epoch = r.u();
   d.batch = r.u();
-  const std::uint64_t n = r.u();
+  const std::uint64_t n = r.u();  // a run of misses takes 2 bytes for any length: bounded by the batch size
+  FERRY_ENFORCE(n <= kMaxBatchSize, "descriptor of ", n, " positions, more than a batch holds");
   d.sources.clear();
   d.sources.reserve(n);
   while (d.sources.size() < n) {
@@ -62,14 +65,14 @@ void decode(Reader& r, Misses& m) {
   m.epoch = r.u();
   m.batch = r.u();
   m.consumer = static_cast<std::int32_t>(r.u());
-  const std::uint64_t n = r.u();
-  m.entries.resize(n);
+  m.entries.resize(r.count(2));
   std::uint64_t previous = 0;
   for (auto& e : m.entries) {
     e.id = previous + r.u();
     previous = e.id;
     const std::uint64_t head = r.u();
     e.insert = head & 1;
+    FERRY_ENFORCE((head >> 1) <= kMaxBatchSize, "miss list entry for ", head >> 1, " positions");
     e.positions.resize(head >> 1);
     for (auto& p : e.positions) p = static_cast<std::uint32_t>(r.u());
     if (e.insert) {
@@ -108,7 +111,7 @@ void encode(Writer& w, const Stored& s) {
 }
 void decode(Reader& r, Stored& s) {
   s.group = r.u();
-  const std::uint64_t n = r.u();
+  const std::uint64_t n = r.count(2);
   s.ids.resize(n);
   s.offsets.resize(n);
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -205,21 +208,21 @@ void encode(Writer& w, const Handover& h) {
 
 void decode(Reader& r, Handover& h) {
   h.share = static_cast<std::uint32_t>(r.u());
-  h.pipelines.resize(r.u());
+  h.pipelines.resize(r.count(3));
   for (auto& p : h.pipelines) {
     p.pipeline = static_cast<std::uint32_t>(r.u());
-    p.consumers.resize(r.u());
+    p.consumers.resize(r.count(6));
     for (auto& c : p.consumers) {
       c.rank = static_cast<std::int32_t>(r.u());
       c.next_seq = r.u();
       c.finished = r.u() != 0;
       c.epochs_reported = r.u();
       c.epochs_announced = r.u();
-      c.outstanding.resize(r.u());
+      c.outstanding.resize(r.count(3));
       for (auto& b : c.outstanding) {
         b.epoch = r.u();
         b.batch = r.u();
-        b.pins.resize(r.u());
+        b.pins.resize(r.count(3));
         for (auto& pin : b.pins) {
           pin.group = r.u();
           pin.id = r.u();
@@ -227,7 +230,7 @@ void decode(Reader& r, Handover& h) {
         }
       }
     }
-    p.epochs.resize(r.u());
+    p.epochs.resize(r.count(14));
     for (auto& e : p.epochs) {
       decode(r, e.sum);
       e.consumers_reported = r.u();
@@ -235,7 +238,7 @@ void decode(Reader& r, Handover& h) {
       e.layout = get_text(r);
     }
   }
-  h.entries.resize(r.u());
+  h.entries.resize(r.count(5));
   for (auto& e : h.entries) {
     e.group = r.u();
     e.id = r.u();

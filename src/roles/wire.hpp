@@ -56,6 +56,14 @@ class Reader {
     FERRY_ENFORCE(false, "control message has an overlong varint");
     return 0;
   }
+  // Element count of a list that follows, each element at least `min_bytes` long: a corrupt count is refused
+  // before anything is allocated for it.
+  std::size_t count(std::size_t min_bytes) {
+    const std::uint64_t n = u();
+    FERRY_ENFORCE(n <= (bytes_.size() - pos_) / min_bytes, "control message lists ", n, " elements in ",
+                  bytes_.size() - pos_, " bytes");
+    return static_cast<std::size_t>(n);
+  }
   std::span<const std::byte> raw(std::size_t n) {
     FERRY_ENFORCE(n <= bytes_.size() - pos_, "control message truncated: need ", n, " bytes, have ",
                   bytes_.size() - pos_);

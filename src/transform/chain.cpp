@@ -18,7 +18,8 @@ constexpr const char* kFixingOps =
     "resize(height, width), center_crop(height, width) or random_resized_crop(size)";
 
 void check_params(const OpSpec& spec, const OpInfo& info, const std::string& field) {
-  for (const auto& [key, value] : spec.params) {
+  for (const auto& param : spec.params) {
+    const std::string& key = param.first;  // a named reference, not a binding: clang 14 cannot capture those
     if (std::find(info.params.begin(), info.params.end(), key) == info.params.end()) {
       throw ConfigError(str_cat("field '", field, "': op ", spec.name, ": unknown parameter '", key, "' (",
                                 info.params.empty() ? "it takes none" : str_cat("known: ", join(info.params)),

@@ -74,7 +74,9 @@ class OpArgs {
   const std::string& op() const noexcept { return spec_.name; }
 
   double number(std::string_view key, std::optional<double> fallback = std::nullopt) const;
-  // A whole number >= `min`.
+  // A whole number >= `min` and <= kMaxCount (sizes and paddings: their sums and products stay far from
+  // overflowing).
+  static constexpr std::size_t kMaxCount = std::size_t{1} << 20;
   std::size_t count(std::string_view key, std::optional<std::size_t> fallback = std::nullopt,
                     std::size_t min = 1) const;
   // "[a, b, c]" or a single number; at least one value.

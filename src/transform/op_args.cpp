@@ -60,8 +60,8 @@ std::size_t OpArgs::count(std::string_view key, std::optional<std::size_t> fallb
   const std::string_view t = trim(*text);
   unsigned long long value = 0;
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (ec != std::errc() || end != t.data() + t.size() || t.empty() || value < min) {
-    bad_param(key, str_cat("must be a whole number >= ", min, ", got '", *text, "'"));
+  if (ec != std::errc() || end != t.data() + t.size() || t.empty() || value < min || value > kMaxCount) {
+    bad_param(key, str_cat("must be a whole number from ", min, " to ", kMaxCount, ", got '", *text, "'"));
   }
   return static_cast<std::size_t>(value);
 }

@@ -50,6 +50,10 @@ TEST(ChainValidation, ParameterErrorsNameOpAndParam) {
   expect_error<ConfigError>("center_crop(height=4, width=0)", kImage, Stage::prepare,
                             {"op center_crop", "parameter 'width'", "got '0'"});
   expect_error<ConfigError>("cast(scale=abc)", kImage, Stage::prepare, {"op cast", "'scale'", "'abc'"});
+  // fuzz_chain: a padding near 2^63 overflowed the crop's signed range arithmetic (UB) instead of being
+  // refused.
+  expect_error<ConfigError>("random_crop(height=25, width=14, padding=7813195956718829548)", kImage,
+                            Stage::augment, {"op random_crop", "parameter 'padding'", "from 0 to 1048576"});
   expect_error<ConfigError>("cast | normalize(mean=[0.5, x], std=1)", kImage, Stage::prepare,
                             {"op normalize", "parameter 'mean'", "list of numbers"});
   expect_error<ConfigError>("cast | normalize(mean=0, std=[1, 0, 1])", kImage, Stage::prepare,

@@ -1,0 +1,42 @@
+# Sanitizer and fuzzer instrumentation of Ferry's own code (docs/testing.md):
+#   FERRY_SANITIZE=address,undefined   ASan + UBSan (g++ or clang)
+#   FERRY_SANITIZE=thread              TSan (g++ or clang)
+#   FERRY_BUILD_FUZZERS=ON             libFuzzer targets in tests/fuzz (clang only; implies address,undefined)
+# The flags go on ferry_options as BUILD_INTERFACE, so every layer, test, tool and example that links Ferry is
+# instrumented and an installed Ferry carries none of them. System libraries (MPI, UCX, HDF5, Kokkos) are not.
+
+function(ferry_apply_sanitizers target)
+  set(_list "${FERRY_SANITIZE}")
+  if(FERRY_BUILD_FUZZERS AND NOT _list)
+    set(_list address,undefined)
+  endif()
+  if(NOT _list)
+    return()
+  endif()
+  string(REPLACE "," ";" _items "${_list}")
+  foreach(_item IN LISTS _items)
+    if(NOT _item MATCHES "^(address|undefined|thread|leak)$")
+      message(FATAL_ERROR "FERRY_SANITIZE: unknown sanitizer '${_item}' (use address,undefined or thread)")
+    endif()
+  endforeach()
+  if("thread" IN_LIST _items AND "address" IN_LIST _items)
+    message(FATAL_ERROR "FERRY_SANITIZE: thread and address cannot be combined (two builds)")
+  endif()
+  if(FERRY_BUILD_FUZZERS AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "FERRY_BUILD_FUZZERS needs clang (libFuzzer): configure a separate build directory with "
+                        "-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang (tests/fuzz/run.sh does)")
+  endif()
+  set(_flags "-fsanitize=${_list}" -fno-omit-frame-pointer)
+  if("undefined" IN_LIST _items)
+    # Every UB report is an error that ends the process, so a test or fuzz run fails instead of logging on.
+    list(APPEND _flags -fno-sanitize-recover=undefined)
+  endif()
+  set(_compile ${_flags})
+  if(FERRY_BUILD_FUZZERS)
+    list(APPEND _compile -fsanitize=fuzzer-no-link)
+  endif()
+  # Host code only: nvcc takes none of these.
+  target_compile_options(${target} INTERFACE "$<BUILD_INTERFACE:$<$<COMPILE_LANGUAGE:C,CXX>:${_compile}>>")
+  target_link_options(${target} INTERFACE "$<BUILD_INTERFACE:${_flags}>")
+  set(FERRY_SANITIZE_EFFECTIVE "${_list}" CACHE INTERNAL "sanitizers in effect (summary)")
+endfunction()
