@@ -39,10 +39,14 @@ rank_pid() {
     fi
   done
 }
-# Wait for the first epoch line (a condition, not a duration); the tail is ended once it is seen.
-(tail -n +1 -F "$stats" 2>/dev/null & echo $! >"$stats.tail"; wait) | grep -m1 -q '"kind":"epoch"'
-kill "$(cat "$stats.tail")" 2>/dev/null
-rm -f "$stats.tail"
+# Wait for the first epoch line (a condition, not a duration), or for the job to end without one (a failed
+# start is a failure, not a hang).
+until grep -q '"kind":"epoch"' "$stats" 2>/dev/null; do
+  if ! kill -0 "$job" 2>/dev/null; then
+    echo "the job ended before its first epoch"; cat "$err"; cleanup; exit 1
+  fi
+  sleep 0.2  # polls the condition above
+done
 size=$(tr '\0' '\n' </proc/"$(rank_pid 0)"/environ | sed -n 's/^OMPI_COMM_WORLD_SIZE=//p')
 victim=$(rank_pid "$rank")
 if [[ -z $victim || -z $size ]]; then echo "rank $rank of the job was not found"; cleanup; exit 1; fi
