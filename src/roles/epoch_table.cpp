@@ -54,6 +54,9 @@ void EpochTable::maybe_print(RandomizerPipeline& p, std::uint64_t epoch) {
                           ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
                           ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", t.layout, "\"}"));
   if (announce_epoch_end(ctx_, p.runtime->index, epoch)) ++epoch_ends_sent_;
+  // Every report of the epoch is in: its tally is not needed again (kept, it grew the randomizer's memory
+  // by an entry per epoch; perf/soak.sh).
+  p.epochs.erase(epoch);
 }
 
 }  // namespace ferry::roles
