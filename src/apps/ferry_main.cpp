@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
           },
           "MS"));
   run->add_option("--dump-ids", run_options.dump_ids, kDumpIdsHelp);
+  run->add_option(
+      "--save-state", run_options.save_state,
+      "consumer C rewrites PATH.<C> after every batch with its Loader::state() per pipeline (one line "
+      "each; written to PATH.<C>.tmp and renamed), to resume a job that was killed");
   auto* local =
       app.add_subcommand("local", "run every pipeline with LocalLoader on each rank (one consumer per rank)");
   ferry::config::add_options(*local, local_cl);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "apps/ferry_cli.hpp"
+#include "apps/state_file.hpp"
 #include "apps/usage.hpp"
 #include "core/check.hpp"
 #include "ferry/error.hpp"
@@ -33,15 +34,19 @@ bool consumers_succeeded(const Runtime& rt, int rank, const std::string& error) 
 int consume(Runtime& rt, const Config& config, const RunOptions& options, int rank) {
   // Consumer i of `ferry run` writes what consumer (rank) i of `ferry local` does: PATH.<consumer index>.
   IdDump dump;
+  StateFile state;
+  std::vector<Loader*> loaders;
+  for (const auto& name : rt.pipelines()) loaders.push_back(&rt.loader(name));
   std::string error;
   try {
     if (!options.dump_ids.empty()) dump = IdDump(options.dump_ids, rt.consumer_index());
+    if (!options.save_state.empty()) state = StateFile(options.save_state, rt.consumer_index());
+    state.save(loaders);  // the start position: a path that cannot be written is found before any batch
+    state.check();
   } catch (const Error& e) {
     error = e.what();
   }
   if (!consumers_succeeded(rt, rank, error)) return 1;
-  std::vector<Loader*> loaders;
-  for (const auto& name : rt.pipelines()) loaders.push_back(&rt.loader(name));
   std::vector<std::uint64_t> digests(config.pipelines.size(), 0);
   std::vector<bool> active(loaders.size(), true);
   try {
@@ -58,6 +63,7 @@ int consume(Runtime& rt, const Config& config, const RunOptions& options, int ra
         while (config.pipelines[index].name != loaders[i]->pipeline()) ++index;
         if (options.digest) digests[index] = digest_batch(digests[index], *batch);
         dump.write(*batch);
+        state.save(loaders);
         if (options.step_ms > 0)
           std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(options.step_ms));
       }
@@ -76,6 +82,7 @@ int consume(Runtime& rt, const Config& config, const RunOptions& options, int ra
   }
   try {
     dump.close();
+    state.check();
   } catch (const Error& e) {
     error = e.what();
   }

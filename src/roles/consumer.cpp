@@ -11,6 +11,7 @@
 #include "ferry/error.hpp"
 #include "loader/resume.hpp"
 #include "roles/consumer_state.hpp"
+#include "roles/epoch_rss.hpp"
 #include "roles/memory_setup.hpp"
 #include "transform/target.hpp"
 
@@ -506,6 +507,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
                             p.config->name, "\",\"epoch\":", epoch, ",\"samples\":", f.samples,
                             ",\"hits\":", f.hits, ",\"misses\":", f.misses, ",\"bytes\":", f.bytes,
                             ",\"wait_seconds\":", f.wait_us * 1e-6, copies_json(p), "}"));
+    write_rss_line(ctx_, "consumer", p.runtime->index, epoch);
     f = EpochFigures{};
     f.pipeline = static_cast<std::uint32_t>(p.runtime->index);
     p.epoch_start = std::chrono::steady_clock::now();

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/strings.hpp"
+#include "roles/epoch_rss.hpp"
 
 namespace ferry::roles {
 
@@ -52,6 +53,10 @@ void EpochTable::maybe_print(RandomizerPipeline& p, std::uint64_t epoch) {
                           ",\"hdf5_reads\":", t.sum.hdf5_reads, ",\"hdf5_bytes\":", t.sum.hdf5_bytes,
                           ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
                           ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", t.layout, "\"}"));
+  if (announce_epoch_end(ctx_, p.runtime->index, epoch)) ++epoch_ends_sent_;
+  // Every report of the epoch is in: its tally is not needed again (kept, it grew the randomizer's memory
+  // by an entry per epoch; perf/soak.sh).
+  p.epochs.erase(epoch);
 }
 
 }  // namespace ferry::roles

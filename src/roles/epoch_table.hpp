@@ -15,10 +15,13 @@ class EpochTable {
   void add(RandomizerPipeline& p, const EpochFigures& f, bool from_consumer);
   // Prints the epoch's line if every consumer and every miss list of it has reported, once.
   void maybe_print(RandomizerPipeline& p, std::uint64_t epoch);
+  // kEpochEnd messages sent to each service rank (announce_epoch_end; each kShutdown carries the count).
+  std::uint64_t epoch_ends_sent() const noexcept { return epoch_ends_sent_; }
 
  private:
   Context& ctx_;
   bool header_printed_ = false;
+  std::uint64_t epoch_ends_sent_ = 0;
 };
 
 }  // namespace ferry::roles

@@ -40,6 +40,8 @@ enum MsgTag : transport::Tag {
   kRetired,   // retiring randomizer -> every other randomizer: it is a transformer now (empty)
   kForward,   // former randomizer -> heir: a consumer's message that reached it after the handover
   kRelease,   // coordinator -> a randomizer that reported done: it may end (no kRetire is on its way)
+  kEpochEnd,  // randomizer -> service ranks: an epoch's table line is out (u: pipeline, u: epoch;
+              // roles/epoch_rss.hpp)
 };
 
 // ---- randomizer -> consumer -------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "loader/resume.hpp"
+#include "roles/epoch_rss.hpp"
 
 namespace ferry::roles {
 
@@ -256,6 +257,9 @@ void Randomizer::on_message(transport::Message& message) {
       break;
     case kForward:
       on_forward(message);
+      break;
+    case kEpochEnd:
+      on_epoch_end(ctx_, "randomizer", message);
       break;
     default:
       FERRY_ENFORCE(false, "randomizer got unexpected message tag ", message.tag, " from rank ",
@@ -549,7 +553,7 @@ void Randomizer::send_shutdown() {
   for (const auto& ranks : {ctx_.layout.transformers, ctx_.layout.cache_servers}) {
     for (int r : ranks) {
       Writer w;
-      w.u(rebalancer_ ? rebalancer_->roles_sent(r) : 0);
+      w.u(rebalancer_ ? rebalancer_->roles_sent(r) : 0).u(table_.epoch_ends_sent());
       ctx_.fabric->send(r, kShutdown, w.view());
     }
   }
@@ -559,7 +563,7 @@ void Randomizer::send_shutdown() {
     for (int r : ctx_.layout.randomizers) {
       if (r == ctx_.rank) continue;
       Writer w;
-      w.u(0);
+      w.u(0).u(table_.epoch_ends_sent());
       ctx_.fabric->send(r, kShutdown, w.view());
     }
   }

@@ -451,7 +451,8 @@ ServeReport Runtime::serve() {
       ",\"hdf5_reads\":", report.hdf5_reads, ",\"hdf5_bytes\":", report.hdf5_bytes,
       ",\"samples_prepared\":", report.samples_prepared, ",\"entries_stored\":", report.entries_stored,
       ",\"cache_hits\":", report.cache_hits, ",\"cache_evictions\":", report.cache_evictions,
-      ",\"cache_dropped\":", report.cache_dropped, ",\"cache_servers_serving\":",
+      ",\"cache_dropped\":", report.cache_dropped, ",\"cache_peak_bytes\":", report.cache_peak_bytes,
+      ",\"cache_capacity\":", report.cache_capacity, ",\"cache_servers_serving\":",
       report.cache_servers_serving, ",\"control_bytes\":", report.control_bytes, "}"));
   return report;
 }

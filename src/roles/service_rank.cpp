@@ -1,6 +1,7 @@
 #include "roles/service_rank.hpp"
 
 #include "core/log.hpp"
+#include "roles/epoch_rss.hpp"
 #include "roles/protocol.hpp"
 
 namespace ferry::roles {
@@ -19,6 +20,7 @@ void ServiceRank::on_message(transport::Message& message) {
       ++shutdowns_;
       Reader r(message.bytes);
       roles_expected_ += r.u();  // role changes the randomizer sent before it: done() waits for them
+      ends_expected_ += r.u();   // and its epoch ends (their RSS lines)
       return;
     }
     case kMisses: {
@@ -52,6 +54,10 @@ void ServiceRank::on_message(transport::Message& message) {
       return;
     case kRole:
       apply(message);
+      return;
+    case kEpochEnd:
+      on_epoch_end(ctx_, role_name(role_), message);
+      ++ends_received_;
       return;
     default:
       FERRY_ENFORCE(false, role_name(role_), " got unexpected message tag ", message.tag, " from rank ",
@@ -94,7 +100,9 @@ bool ServiceRank::done() const {
   // Device results still announced but never asked for belong to consumers that stopped early: finish()
   // drops them. Posted sends complete first (their receives are posted).
   return shutdowns_ >= static_cast<int>(ctx_.layout.randomizers.size()) && pipeline_.drained() &&
-         roles_received_ >= roles_expected_;
+         roles_received_ >= roles_expected_ &&
+         // A former randomizer read some shutdowns in its randomizer role (their counts unknown here).
+         (former_ || ends_received_ >= ends_expected_);
 }
 
 void ServiceRank::finish(ServeReport& report) {

@@ -50,6 +50,7 @@ class ServiceRank final : public RoleLoop {
   std::uint64_t forwarded_ = 0;  // consumer messages sent on to the heir
   int shutdowns_ = 0;
   std::uint64_t roles_expected_ = 0, roles_received_ = 0;  // kRole messages announced by shutdowns, applied
+  std::uint64_t ends_expected_ = 0, ends_received_ = 0;    // kEpochEnd messages, likewise
   Writer forward_;
   SlabServer slab_;
   MissPipeline pipeline_;  // its destructor stops the worker queue (workers refer to nothing else here)

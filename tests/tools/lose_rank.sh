@@ -19,26 +19,7 @@ cleanup() {
   kill -9 "$job" 2>/dev/null
   rm -f "$err" "$stats"
 }
-# PIDs of the job's ranks ("RANK PID" lines), found by the mark in their environment.
-pids_of_job() {
-  exec 2>/dev/null  # processes come and go while we look
-  for env in /proc/[0-9]*/environ; do
-    if tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "FERRY_TEST_MARK=$mark"; then
-      local r
-      r=$(tr '\0' '\n' <"$env" 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')
-      [[ -n $r ]] && echo "$(basename "$(dirname "$env")")"
-    fi
-  done
-}
-rank_pid() {
-  exec 2>/dev/null
-  for env in /proc/[0-9]*/environ; do
-    if tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "FERRY_TEST_MARK=$mark" &&
-       tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then
-      basename "$(dirname "$env")"
-    fi
-  done
-}
+source "$(dirname "$0")/job_pids.sh"
 # Wait for the first epoch line (a condition, not a duration), or for the job to end without one (a failed
 # start is a failure, not a hang).
 until grep -q '"kind":"epoch"' "$stats" 2>/dev/null; do
