@@ -30,6 +30,7 @@
 #include "sampler/epoch_plan.hpp"
 #include "transform/peer_link.hpp"
 #include "transform/target.hpp"
+#include "transport/comm.hpp"
 #include "transport/liveness.hpp"
 #include "transport/registry.hpp"
 
@@ -206,22 +207,10 @@ void Runtime::Impl::exchange_slabs() {
   region = ctx.fabric->allocate_memory(bytes);
   slab = {static_cast<std::byte*>(region.data()), region.size()};
   roles::prefault_own_slab(ctx, region);  // before any peer maps it (docs/runtime.md, "Memory set-up")
-  const auto key = region.key();
-  int size = 0;
-  FERRY_CHECK_MPI(MPI_Comm_size(ctx.comm, &size));
-  int mine = static_cast<int>(key.size());
-  std::vector<int> sizes(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size), 0);
-  FERRY_CHECK_MPI(MPI_Allgather(&mine, 1, MPI_INT, sizes.data(), 1, MPI_INT, ctx.comm));
-  for (int r = 1; r < size; ++r)
-    displs[static_cast<std::size_t>(r)] =
-        displs[static_cast<std::size_t>(r - 1)] + sizes[static_cast<std::size_t>(r - 1)];
-  std::vector<std::byte> all(static_cast<std::size_t>(displs.back() + sizes.back()));
-  FERRY_CHECK_MPI(MPI_Allgatherv(key.data(), mine, MPI_BYTE, all.data(), sizes.data(), displs.data(),
-                                 MPI_BYTE, ctx.comm));
+  const transport::GatheredBytes keys = transport::allgather_bytes(ctx.comm, region.key());
   for (int server : ctx.layout.slab_holders) {
     if (ctx.role() != roles::Role::consumer) break;
-    const auto s = static_cast<std::size_t>(server);
-    ctx.slabs.push_back(ctx.fabric->attach({all.data() + displs[s], static_cast<std::size_t>(sizes[s])}));
+    ctx.slabs.push_back(ctx.fabric->attach(keys.of(server)));
   }
   if (ctx.role() == roles::Role::consumer) roles::prefault_slab_mappings(ctx);
   // No rank goes on until every consumer has attached every slab. Without this, a holder whose job ends at

@@ -24,6 +24,22 @@ int Comm::size() const {
   return size;
 }
 
+GatheredBytes allgather_bytes(MPI_Comm comm, std::span<const std::byte> mine) {
+  int size = 0;
+  FERRY_CHECK_MPI(MPI_Comm_size(comm, &size));
+  GatheredBytes out;
+  out.lengths.resize(static_cast<std::size_t>(size));
+  out.offsets.assign(static_cast<std::size_t>(size), 0);
+  const int length = static_cast<int>(mine.size());
+  FERRY_CHECK_MPI(MPI_Allgather(&length, 1, MPI_INT, out.lengths.data(), 1, MPI_INT, comm));
+  for (std::size_t r = 1; r < out.lengths.size(); ++r)
+    out.offsets[r] = out.offsets[r - 1] + out.lengths[r - 1];
+  out.bytes.resize(static_cast<std::size_t>(out.offsets.back() + out.lengths.back()));
+  FERRY_CHECK_MPI(MPI_Allgatherv(mine.data(), length, MPI_BYTE, out.bytes.data(), out.lengths.data(),
+                                 out.offsets.data(), MPI_BYTE, comm));
+  return out;
+}
+
 void Comm::reset() noexcept {
   if (handle_ == MPI_COMM_NULL) return;
   int finalized = 0;

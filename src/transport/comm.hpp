@@ -4,9 +4,24 @@
 
 #include <mpi.h>
 
+#include <cstddef>
+#include <span>
 #include <utility>
+#include <vector>
 
 namespace ferry::transport {
+
+// Every rank's bytes of one allgather of byte strings of any length (worker addresses, packed keys).
+struct GatheredBytes {
+  std::vector<std::byte> bytes;
+  std::vector<int> offsets, lengths;  // per rank
+  std::span<const std::byte> of(int rank) const {
+    const auto r = static_cast<std::size_t>(rank);
+    return {bytes.data() + offsets[r], static_cast<std::size_t>(lengths[r])};
+  }
+};
+// Collective over comm: MPI_Allgather of the lengths, then MPI_Allgatherv of the bytes.
+GatheredBytes allgather_bytes(MPI_Comm comm, std::span<const std::byte> mine);
 
 class Comm {
  public:

@@ -9,6 +9,7 @@
 #include "core/check.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "transport/comm.hpp"
 #include "transport/ucx/ucx_handles.hpp"
 #include "transport/wait_util.hpp"
 
@@ -82,25 +83,16 @@ void Wire::Impl::on_error(void* arg, ucp_ep_h, ucs_status_t status) {
 }
 
 void Wire::Impl::connect() {
-  int size = 0;
-  FERRY_CHECK_MPI(MPI_Comm_size(comm, &size));
   const ucx::WorkerAddress address(worker.get());
-  const int length = static_cast<int>(address.bytes().size());
-  std::vector<int> lengths(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size), 0);
-  FERRY_CHECK_MPI(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm));
-  for (int r = 1; r < size; ++r)
-    offsets[static_cast<std::size_t>(r)] =
-        offsets[static_cast<std::size_t>(r - 1)] + lengths[static_cast<std::size_t>(r - 1)];
-  std::vector<std::byte> all(static_cast<std::size_t>(offsets.back() + lengths.back()));
-  FERRY_CHECK_MPI(MPI_Allgatherv(address.bytes().data(), length, MPI_BYTE, all.data(), lengths.data(),
-                                 offsets.data(), MPI_BYTE, comm));
+  const GatheredBytes all = allgather_bytes(comm, address.bytes());
+  const int size = static_cast<int>(all.lengths.size());
   owners.resize(static_cast<std::size_t>(size));
   failed.assign(static_cast<std::size_t>(size), false);
   endpoints.reserve(static_cast<std::size_t>(size));
   for (int r = 0; r < size; ++r) {
     const auto i = static_cast<std::size_t>(r);
     owners[i] = Owner{this, r};
-    const auto* peer = reinterpret_cast<const ucp_address_t*>(all.data() + offsets[i]);
+    const auto* peer = reinterpret_cast<const ucp_address_t*>(all.of(r).data());
     endpoints.push_back(ucx::Endpoint::connect(worker.get(), peer, {&Impl::on_error, &owners[i]}));
   }
 }
@@ -111,14 +103,7 @@ Wire::Wire(MPI_Comm comm) : impl_(std::make_unique<Impl>()) {
   s.context = ucx::Context::create();
   s.worker = ucx::Worker::create(s.context->get());
   FERRY_CHECK_UCS(ucp_worker_get_efd(s.worker.get(), &s.event_fd));
-  ucp_am_handler_param_t handler{};
-  handler.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_FLAGS |
-                       UCP_AM_HANDLER_PARAM_FIELD_CB | UCP_AM_HANDLER_PARAM_FIELD_ARG;
-  handler.id = kAmId;
-  handler.flags = UCP_AM_FLAG_WHOLE_MSG;
-  handler.cb = &Impl::on_am;
-  handler.arg = &s;
-  FERRY_CHECK_UCS(ucp_worker_set_am_recv_handler(s.worker.get(), &handler));
+  s.worker.set_am_handler(kAmId, &Impl::on_am, &s);
   s.connect();
 }
 

@@ -25,16 +25,8 @@ UcxFabric::UcxFabric(Comm comm)
     : Fabric("ucx", comm.rank(), comm.size()), comm_(std::move(comm)), context_(Context::create()) {
   worker_ = Worker::create(context_->get());
   FERRY_CHECK_UCS(ucp_worker_get_efd(worker_.get(), &event_fd_));
-  ucp_am_handler_param_t handler{};
-  handler.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_FLAGS |
-                       UCP_AM_HANDLER_PARAM_FIELD_CB | UCP_AM_HANDLER_PARAM_FIELD_ARG;
-  handler.id = kAmId;
-  // Eager messages of several fragments reach the callback once, whole.
-  handler.flags = UCP_AM_FLAG_WHOLE_MSG;
-  handler.cb = &UcxFabric::on_am;
-  handler.arg = this;
   // Installed before the addresses go out, so no peer can send to a worker without a handler.
-  FERRY_CHECK_UCS(ucp_worker_set_am_recv_handler(worker_.get(), &handler));
+  worker_.set_am_handler(kAmId, &UcxFabric::on_am, this);
   connect_all();
 }
 
@@ -44,24 +36,13 @@ UcxFabric::~UcxFabric() {
 
 void UcxFabric::connect_all() {
   const WorkerAddress address(worker_.get());
-  const int length = static_cast<int>(address.bytes().size());
-  std::vector<int> lengths(static_cast<std::size_t>(size()));
-  FERRY_CHECK_MPI(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm_.get()));
-  std::vector<int> offsets(lengths.size());
-  int total = 0;
-  for (std::size_t r = 0; r < lengths.size(); ++r) {
-    offsets[r] = total;
-    total += lengths[r];
-  }
-  std::vector<std::byte> all(static_cast<std::size_t>(total));
-  FERRY_CHECK_MPI(MPI_Allgatherv(address.bytes().data(), length, MPI_BYTE, all.data(), lengths.data(),
-                                 offsets.data(), MPI_BYTE, comm_.get()));
+  const GatheredBytes all = allgather_bytes(comm_.get(), address.bytes());
   // Eager endpoint creation is local (wireup traffic starts with the first operation); Ferry jobs are tens
   // of ranks per fabric, not thousands.
-  endpoints_.reserve(lengths.size());
-  endpoint_owners_.resize(lengths.size());
-  for (std::size_t r = 0; r < lengths.size(); ++r) {
-    const auto* peer = reinterpret_cast<const ucp_address_t*>(all.data() + offsets[r]);
+  endpoints_.reserve(all.lengths.size());
+  endpoint_owners_.resize(all.lengths.size());
+  for (std::size_t r = 0; r < all.lengths.size(); ++r) {
+    const auto* peer = reinterpret_cast<const ucp_address_t*>(all.of(static_cast<int>(r)).data());
     endpoint_owners_[r] = EndpointOwner{this, static_cast<int>(r)};
     endpoints_.push_back(
         Endpoint::connect(worker_.get(), peer, {&UcxFabric::on_endpoint_error, &endpoint_owners_[r]}));

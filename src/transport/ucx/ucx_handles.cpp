@@ -62,6 +62,17 @@ Worker Worker::create(ucp_context_h context) {
   return worker;
 }
 
+void Worker::set_am_handler(unsigned id, ucp_am_recv_callback_t callback, void* arg) {
+  ucp_am_handler_param_t handler{};
+  handler.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_FLAGS |
+                       UCP_AM_HANDLER_PARAM_FIELD_CB | UCP_AM_HANDLER_PARAM_FIELD_ARG;
+  handler.id = id;
+  handler.flags = UCP_AM_FLAG_WHOLE_MSG;
+  handler.cb = callback;
+  handler.arg = arg;
+  FERRY_CHECK_UCS(ucp_worker_set_am_recv_handler(handle_, &handler));
+}
+
 void Worker::reset() noexcept {
   if (handle_ != nullptr) ucp_worker_destroy(std::exchange(handle_, nullptr));
 }

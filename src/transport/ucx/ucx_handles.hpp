@@ -50,6 +50,8 @@ class Worker {
 
   ucp_worker_h get() const noexcept { return handle_; }
   void reset() noexcept;
+  // Installs the active-message handler for id; eager messages of several fragments reach it once, whole.
+  void set_am_handler(unsigned id, ucp_am_recv_callback_t callback, void* arg);
 
  private:
   ucp_worker_h handle_ = nullptr;
