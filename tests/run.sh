@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, configures, builds and runs the test suite with ctest (docs/testing.md).
 #   tests/run.sh              the whole suite in build/ (g++)
-#   tests/run.sh --ci         what .ci/run runs: the whole suite, then the sanitizer subset (-L 'unit|sanitize')
+#   tests/run.sh --ci         the CI job to come (.ci/run runs the plain suite for now): the whole suite,
+#                             then the sanitizer subset (-L 'unit|sanitize')
 #                             in build-asan/ and each fuzz target for FERRY_CI_FUZZ_MINUTES (default 1)
 #   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
 #                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
@@ -14,7 +15,7 @@ case "${1:-}" in
   "") ;;
   --ci) mode=ci ;;
   --sanitize) mode=sanitize ;;
-  -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
   *) echo "tests/run.sh: unknown option '$1' (use --ci, --sanitize or --help)" >&2; exit 2 ;;
 esac
 
