@@ -49,8 +49,8 @@ class TransportError : public Error {
 };
 
 // Another rank of the job died or stopped answering (runtime.peer_timeout_s, docs/errors.md). what() names
-// it: "rank R (ROLE) on host H was lost: why". Every surviving rank throws it from its next Ferry call; the job
-// cannot go on, so end it: Runtime::end_after_loss() (the CLIs) or MPI_Abort.
+// it: "rank R (ROLE) on host H was lost: why". Every surviving rank throws it from its next Ferry call; the
+// job cannot go on, so end it: Runtime::end_after_loss() (the CLIs) or MPI_Abort.
 class PeerLost : public Error {
  public:
   PeerLost(const std::string& message, int rank) : Error(message), rank_(rank) {}

@@ -61,7 +61,8 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
     if (decode) {
       on_cpu([&] {
-        proc.augment_variable(f, s.gathered[f].data(), s.offsets[f].data(), out, s.n, s.out.ids.data(), s.epoch);
+        proc.augment_variable(f, s.gathered[f].data(), s.offsets[f].data(), out, s.n, s.out.ids.data(),
+                              s.epoch);
       });
     } else if (run != s.runs.end()) {
       // Off the list first: collect() releases the ticket, and finish_all() must not see it again if

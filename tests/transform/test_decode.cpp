@@ -175,7 +175,8 @@ TEST(VariableShapes, ValidatorSaysWhereAFixedShapeIsNeeded) {
   expect_chain_error<TransformError>("decode_jpeg | resize(shorter=256)", Stage::prepare,
                                      {"ends with u8[?, ?, 3] hwc", "a batch needs one shape"});
   expect_chain_error<TransformError>("cast", Stage::prepare, {"op cast needs a fixed shape", "u8[?]"});
-  expect_chain_error<TransformError>("resize(height=4, width=4)", Stage::prepare, {"op resize", "needs an image", "[?]"});
+  expect_chain_error<TransformError>("resize(height=4, width=4)", Stage::prepare,
+                                     {"op resize", "needs an image", "[?]"});
   expect_chain_error<ConfigError>("decode_jpeg(scale=0.3)", Stage::prepare, {"'scale'", "0.125"});
   expect_chain_error<TransformError>("decode_jpeg | random_resized_crop(size=8)", Stage::prepare,
                                      {"random_resized_crop is random"});

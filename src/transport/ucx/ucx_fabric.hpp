@@ -145,9 +145,9 @@ class UcxFabric final : public Fabric {
   std::shared_ptr<Context> context_;
   Worker worker_;
   int event_fd_ = -1;
-  Waker waker_;                      // Fabric::wake() from other threads
-  bool woken_ = false;               // a wake-up the next wait() reports
-  std::vector<Endpoint> endpoints_;  // one per rank, this rank's own included
+  Waker waker_;                                 // Fabric::wake() from other threads
+  bool woken_ = false;                          // a wake-up the next wait() reports
+  std::vector<Endpoint> endpoints_;             // one per rank, this rank's own included
   std::vector<EndpointOwner> endpoint_owners_;  // same index; never resized after connect_all()
   std::vector<Attached> attached_;
   std::map<std::pair<int, std::uint64_t>, std::uint32_t> attached_slots_;
