@@ -20,4 +20,9 @@ struct RunOptions {
 int run_local(const config::CommandLine& cl, const RunOptions& options);
 int run_distributed(const config::CommandLine& cl, const RunOptions& options, bool serve_only);
 
+// For a rank that will not set Ferry up (its command line or config is wrong, or it only printed --help):
+// joins the first collective of every set-up (roles/setup_agreement.hpp) with `why`, so the ranks of the
+// other program of an MPMD job fail with it instead of waiting. Collective over MPI_COMM_WORLD.
+void leave_setup(const std::string& why);
+
 }  // namespace ferry::apps

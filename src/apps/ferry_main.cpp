@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Every rank parses the same arguments, so every rank takes this path: print once.
     rc = ferry::apps::parse_exit("ferry", app, e, rank == 0);
+    // The other program of an MPMD job waits in the set-up's first collective: it fails with this line.
+    ferry::apps::leave_setup(rc == 0 ? "ferry was asked for --help or --version, so it sets nothing up"
+                                     : std::string("ferry: usage error: ") + e.what());
   } catch (const std::exception& e) {
     // What the subcommands did not turn into their own message (they agree on errors across ranks).
     std::fprintf(stderr, "ferry: error (rank %d): %s\n", rank, e.what());

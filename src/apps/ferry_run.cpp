@@ -11,6 +11,7 @@
 #include "apps/state_file.hpp"
 #include "apps/usage.hpp"
 #include "core/check.hpp"
+#include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "ferry/runtime.hpp"
 #include "roles/setup_agreement.hpp"
@@ -95,6 +96,13 @@ int consume(Runtime& rt, const Config& config, const RunOptions& options, int ra
 
 }  // namespace
 
+void leave_setup(const std::string& why) {
+  try {
+    roles::agree_on_setup(MPI_COMM_WORLD, nullptr, why);
+  } catch (const ConfigError&) {  // expected: this rank's own error, which its caller reports
+  }
+}
+
 int run_distributed(const config::CommandLine& cl, const RunOptions& options, bool serve_only) {
   int rank = 0;
   FERRY_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
@@ -102,18 +110,16 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
   Config config;
   try {
     config = config::resolve(cl);
-  } catch (const ConfigError& e) {
+  } catch (const std::exception& e) {
     // The ranks of the other program of an MPMD job (or of this one, on a node where the config could be
     // read) wait in the Runtime's first collective: join it with this error, so they fail too.
-    try {
-      roles::agree_on_setup(MPI_COMM_WORLD, nullptr, e.what());
-    } catch (const ConfigError&) {
-    }
+    leave_setup(e.what());
     // Every rank of this program reads the same config and fails the same way: say it once.
     if (rank == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
-    return kExitUsage;
+    return dynamic_cast<const ConfigError*>(&e) != nullptr ? kExitUsage : kExitFailure;
   }
   if (cl.print_config) {
+    leave_setup(str_cat(program, " was asked for --print-config, so it sets nothing up"));
     if (rank == 0) std::fputs(to_toml(config).c_str(), stdout);
     return 0;
   }
@@ -126,6 +132,10 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
     } catch (const PeerLost&) {
       rt.end_after_loss();  // every rank printed the loss already (transport/peer_watch.hpp)
     }
+  } catch (const roles::OtherRanksFailed& e) {
+    // This rank's config was fine; others' was not (the other program of an MPMD job: its rank 0 said why).
+    if (e.report_here()) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return kExitUsage;
   } catch (const roles::ConfigMismatch& e) {
     // The two programs of an MPMD job disagree: rank 0 may be the other program's, so every rank says it.
     std::fprintf(stderr, "%s: error (rank %d): %s\n", program, rank, e.what());

@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
     rc = ferry::apps::run_distributed(cl, {}, true);
   } catch (const CLI::ParseError& e) {
     rc = ferry::apps::parse_exit("ferry-serve", app, e, rank == 0);
+    // The other program of an MPMD job waits in the set-up's first collective: it fails with this line.
+    ferry::apps::leave_setup(rc == 0 ? "ferry-serve was asked for --help or --version, so it sets nothing up"
+                                     : std::string("ferry-serve: usage error: ") + e.what());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ferry-serve: error (rank %d): %s\n", rank, e.what());
     rc = ferry::apps::kExitFailure;

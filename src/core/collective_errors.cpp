@@ -55,13 +55,18 @@ std::map<std::string, std::vector<int>> collect(MPI_Comm comm, const std::string
 
 bool agree_on_errors(MPI_Comm comm, const std::string& my_error, const char* program) {
   if (!any_failed(comm, my_error)) return true;
-  int rank = 0;
+  int rank = 0, size = 1;
   FERRY_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+  FERRY_CHECK_MPI(MPI_Comm_size(comm, &size));
   const auto by_message = collect(comm, my_error);
   if (rank == 0) {
-    for (const auto& [text, ranks] : by_message)
-      std::fprintf(stderr, "%s: error (rank%s %s): %s\n", program, ranks.size() > 1 ? "s" : "",
-                   rank_ranges(ranks).c_str(), text.c_str());
+    // The format `ferry run` uses too: a message every rank gave stands alone, others name their ranks.
+    for (const auto& [text, ranks] : by_message) {
+      const std::string who = static_cast<int>(ranks.size()) == size
+                                  ? std::string()
+                                  : str_cat("rank", ranks.size() > 1 ? "s " : " ", rank_ranges(ranks), ": ");
+      std::fprintf(stderr, "%s: error: %s%s\n", program, who.c_str(), text.c_str());
+    }
     std::fflush(stderr);
   }
   return false;

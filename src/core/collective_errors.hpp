@@ -1,5 +1,6 @@
 // Agreeing on failure across the ranks of a communicator, so that every rank leaves together and the user
-// reads each distinct error once, with the ranks that hit it ("ferry: error (ranks 0-2,5): ...").
+// reads each distinct error once, with the ranks that hit it ("ferry: error: ranks 0-2,5: ..."; a message
+// every rank gave without them: "ferry: error: ...").
 #pragma once
 
 #include <mpi.h>

@@ -111,7 +111,15 @@ void agree_on_setup(MPI_Comm comm, const Config* config, const std::string& erro
   }
   // Every rank failed: each says its own (they read the same config, so usually the same) message.
   if (failed == size) throw ConfigError(my_error);
-  if (failed > 0) throw ConfigError(gather_errors(comm, my_error));
+  if (failed > 0) {
+    const std::string text = gather_errors(comm, my_error);
+    if (!my_error.empty()) throw ConfigError(text);
+    int first_ok = 0;
+    while (votes[2 * static_cast<std::size_t>(first_ok)] != 0) ++first_ok;
+    int rank = 0;
+    FERRY_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+    throw OtherRanksFailed(text, rank == first_ok);
+  }
   if (differ) throw ConfigMismatch(describe_differences(comm, mine));
 }
 

@@ -19,10 +19,24 @@ class ConfigMismatch : public ConfigError {
   using ConfigError::ConfigError;
 };
 
+// Other ranks could not set up (their config or command line is wrong: in an MPMD job often the other
+// program's ranks). report_here() is true on the lowest rank that did set up, which says it: the failed ranks
+// report their own error themselves, and rank 0 may be one of them.
+class OtherRanksFailed : public ConfigError {
+ public:
+  OtherRanksFailed(const std::string& what, bool report_here)
+      : ConfigError(what), report_here_(report_here) {}
+  bool report_here() const { return report_here_; }
+
+ private:
+  bool report_here_;
+};
+
 // Collective over `comm`, one Allgather when all is well. `config` null: this rank could not read its
 // config and `error` says why. Throws, on every rank, ConfigError when any rank's config failed (each
-// distinct message with its ranks; a rank's own message when every rank failed) and ConfigMismatch when the
-// effective configs (config::key_values, and Ferry's version) differ.
+// distinct message with its ranks; a rank's own message when every rank failed; OtherRanksFailed on the
+// ranks that did not fail) and ConfigMismatch when the effective configs (config::key_values, and Ferry's
+// version) differ.
 void agree_on_setup(MPI_Comm comm, const Config* config, const std::string& error);
 
 }  // namespace ferry::roles
