@@ -107,6 +107,9 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   const bool is_consumer = ctx.role() == roles::Role::consumer;
   FERRY_CHECK_MPI(MPI_Comm_split(ctx.comm, is_consumer ? 0 : MPI_UNDEFINED, ctx.rank, &consumer_comm));
 
+  // From here on a lost rank is found (transport/liveness.hpp): opening the datasets may take long, and a
+  // rank that dies or stops in it would leave the others waiting in the next collective.
+  start_watch();
   std::string error;
   try {
     setup_local();
@@ -122,7 +125,7 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   if (const std::string all = gather_errors(ctx.comm, roles::cache_beyond_node(ctx)); !all.empty())
     throw ConfigError(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
-  start_watch();
+  ctx.fabric->watch(watch);
   exchange_slabs();
   open_link();
   if (is_consumer) consumer = std::make_unique<roles::ConsumerEngine>(ctx);
@@ -191,7 +194,6 @@ void Runtime::Impl::start_watch() {
                             ") on host ", hosts.back()));
   }
   watch = std::make_shared<transport::PeerWatch>(std::move(names), ctx.rank);
-  ctx.fabric->watch(watch);
   const int timeout = ctx.config.runtime.peer_timeout_s;
   if (timeout > 0)
     liveness = std::make_unique<transport::Liveness>(ctx.comm, watch, std::chrono::seconds(timeout), hosts);

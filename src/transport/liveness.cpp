@@ -1,5 +1,6 @@
 #include "transport/liveness.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -53,9 +54,12 @@ struct Liveness::Impl {
   std::condition_variable changed;
   std::set<int> acks;
 
-  Impl(MPI_Comm comm, std::shared_ptr<PeerWatch> w, std::chrono::milliseconds t)
-      : watch(std::move(w)), timeout(t), wire(comm) {}
+  MPI_Comm comm;
+
+  Impl(MPI_Comm c, std::shared_ptr<PeerWatch> w, std::chrono::milliseconds t)
+      : watch(std::move(w)), timeout(t), wire(c), comm(c) {}
   void run() noexcept;
+  [[noreturn]] void end_process() const noexcept;
   std::string probe(int rank) const;
   void on_packet(const Packet& packet);
   void watch_neighbours(Clock::time_point now);
@@ -97,6 +101,8 @@ std::string Liveness::Impl::probe(int rank) const {
 }
 
 void Liveness::Impl::run() noexcept {
+  // Named, so that `top -H`, gdb and the tests (tests/tools/lose_rank.sh) can tell it is up.
+  pthread_setname_np(pthread_self(), "ferry-liveness");
   try {
     auto next_beat = Clock::now();
     std::optional<Clock::time_point> lost_since;
@@ -118,14 +124,7 @@ void Liveness::Impl::run() noexcept {
           const int reporter = watch->reporter();
           if (reporter != watch->self()) wire.send(reporter, Packet{Kind::ack, watch->self(), -1, {}});
         }
-        if (!watch->taken() && now - *lost_since > Liveness::kGrace) {
-          std::fprintf(stderr,
-                       "ferry: error (rank %d): ending this process: it did not return to Ferry within %d s "
-                       "of the loss\n",
-                       watch->self(), static_cast<int>(Liveness::kGrace.count()));
-          std::fflush(stderr);
-          ::_exit(1);
-        }
+        if (!watch->taken() && now - *lost_since > Liveness::kGrace) end_process();
       }
       wire.sleep(std::min(next_beat - Clock::now(), Clock::duration(interval)));
     }
@@ -135,6 +134,27 @@ void Liveness::Impl::run() noexcept {
   } catch (const std::exception& e) {
     log::error("the liveness thread failed, peer losses go unnoticed from here: {}", e.what());
   }
+}
+
+void Liveness::Impl::end_process() const noexcept {
+  // The reporter ends the job too: a launcher told not to end it when a rank fails (mpirun with
+  // orte_abort_on_non_zero_status 0) would otherwise wait for ever for ranks that never finalize. MPI_Abort
+  // from this thread, while the main thread may be inside MPI, is outside what MPI promises: should it hang,
+  // a timer ends the process anyway.
+  const bool reporter = watch->reporter() == watch->self();
+  std::fprintf(stderr,
+               "ferry: error (rank %d): ending this process%s: it did not return to Ferry within %d s of "
+               "the loss\n",
+               watch->self(), reporter ? " and the job" : "", static_cast<int>(Liveness::kGrace.count()));
+  std::fflush(stderr);
+  if (reporter) {
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(5));  // a deadline, not a synchronization
+      ::_exit(1);
+    }).detach();
+    MPI_Abort(comm, 1);
+  }
+  ::_exit(1);
 }
 
 void Liveness::Impl::on_packet(const Packet& packet) {

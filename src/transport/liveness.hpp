@@ -10,8 +10,8 @@
 // the reporter (the lowest rank not lost), which ends the job once all survivors have printed
 // (Runtime::end_after_loss). A rank that leaves in order says goodbye first, so nobody mourns it.
 // Should the communication thread not take the loss within kGrace (blocked inside a native call or in the
-// caller's own MPI collective), the thread ends the process itself: no rank outlives a lost peer by more
-// than timeout + kGrace.
+// caller's own MPI collective), the thread ends the process itself, and on the reporter the job
+// (MPI_Abort): no rank outlives a lost peer by more than timeout + kGrace.
 #pragma once
 
 #include <mpi.h>

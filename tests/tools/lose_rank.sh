@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lose_rank.sh SIGNAL RANK ROLE STATS COMMAND...
 #   Runs COMMAND (an mpirun line, told not to end the job when a rank dies, writing runtime.stats_file STATS),
-#   waits for the first epoch line in STATS (every rank is working), sends SIGNAL (KILL or STOP) to rank RANK
+#   waits for the first epoch line in STATS (every rank is working) or, with STATS "setup", for every rank's
+#   liveness thread (the job is in its set-up: open the datasets), sends SIGNAL (KILL or STOP) to rank RANK
 #   of the job, and checks what docs/errors.md promises: every other rank prints one line naming the lost
 #   rank, its role ROLE and its host, and exits; the job ends non-zero (a stopped rank too: the reporter's
 #   MPI_Abort ends it). Prints the seconds from the signal to the end of the job (not asserted: the
@@ -11,6 +12,7 @@ signal=$1 rank=$2 role=$3 stats=$4
 shift 4
 mark="ferry-lose-test-$$"
 err=$(mktemp)
+if [[ $stats == setup ]]; then stats=$(mktemp); at=setup; else at=epoch; fi
 rm -f "$stats" && touch "$stats" || exit 1
 FERRY_TEST_MARK=$mark timeout -k 10 240 "$@" >/dev/null 2>"$err" &
 job=$!
@@ -20,11 +22,22 @@ cleanup() {
   rm -f "$err" "$stats"
 }
 source "$(dirname "$0")/job_pids.sh"
-# Wait for the first epoch line (a condition, not a duration), or for the job to end without one (a failed
-# start is a failure, not a hang).
-until grep -q '"kind":"epoch"' "$stats" 2>/dev/null; do
+# ready: every rank is where the signal is to find it.
+ready() {
+  if [[ $at == epoch ]]; then grep -q '"kind":"epoch"' "$stats" 2>/dev/null; return; fi
+  local pid r0 n=0 size=0
+  r0=$(rank_pid 0)
+  [[ -n $r0 ]] && size=$(tr '\0' '\n' </proc/"$r0"/environ 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_SIZE=//p')
+  for pid in $(pids_of_job); do
+    cat /proc/"$pid"/task/*/comm 2>/dev/null | grep -qx ferry-liveness && n=$((n + 1))
+  done
+  [[ ${size:-0} -gt 0 && $n -eq $size ]]
+}
+# Wait for that (a condition, not a duration), or for the job to end before it (a failed start is a failure,
+# not a hang).
+until ready; do
   if ! kill -0 "$job" 2>/dev/null; then
-    echo "the job ended before its first epoch"; cat "$err"; cleanup; exit 1
+    echo "the job ended before the point of the signal ($at)"; cat "$err"; cleanup; exit 1
   fi
   sleep 0.2  # polls the condition above
 done
