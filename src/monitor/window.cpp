@@ -150,30 +150,15 @@ std::vector<PipelineSummary> summarize_pipelines(const Window& window, Stage sta
       s.pipeline = p.pipeline;
       s.wait_ns += p.wait_ns;
       if (p.queue_samples > 0) {
-        // Running sample-weighted mean; the minimum is the starving-most consumer's.
-        const double n = static_cast<double>(s.queue_samples);
-        const double m = static_cast<double>(p.queue_samples);
-        s.queue_mean = (s.queue_mean * n + p.queue_mean * m) / (n + m);
-        s.queue_min = s.queue_samples == 0 ? p.queue_min : std::min(s.queue_min, p.queue_min);
-        s.queue_samples += p.queue_samples;
+        merge_queue(s.queue_samples, s.queue_mean, s.queue_min, p);
         s.batches += p.batches;  // only consumers count delivered batches
         s.consumer_ns += rank.window_ns;
       }
       for (const auto& op : p.ops) {
         if (op.stage != stage) continue;
-        auto& o = ops[{p.pipeline, op.op}];
-        if (o.name.empty()) {
-          o.stage = op.stage;
-          o.op = op.op;
-          o.name = op.name;
-          o.accelerator_capable = op.accelerator_capable;
-        }
         // An op is capable only if every rank that runs it can run it on its device.
-        o.accelerator_capable = o.accelerator_capable && op.accelerator_capable;
-        o.cpu_batches += op.cpu_batches;
-        o.accelerator_batches += op.accelerator_batches;
-        o.cpu_ns += op.cpu_ns;
-        o.accelerator_ns += op.accelerator_ns;
+        const auto [it, first] = ops.try_emplace({p.pipeline, op.op}, op);
+        if (!first) merge_op(it->second, op);
       }
     }
   }

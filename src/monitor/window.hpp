@@ -95,13 +95,26 @@ struct RankStats {
   friend bool operator==(const RankStats&, const RankStats&) = default;
 };
 
-// One window: every rank's report, gathered by the coordinator.
+// One window: every rank's report, gathered by the coordinator (gather(): one per rank).
 struct Window {
   std::uint64_t index = 0;  // 0, 1, 2 ... per run
   std::vector<RankStats> ranks;
 
   friend bool operator==(const Window&, const Window&) = default;
 };
+
+// Adds a rank's report to the window: merged into the report the rank already has there, so a window holds
+// one report per rank however many reports it gathers (the coordinator's open window and its history stay
+// bounded by the ranks, whatever the number of epochs or reports; issue 15's soak). Counters and times are
+// summed, queue occupancy is sample-weighted (minimum kept), CPU queue and accelerator figures are weighted
+// by window time, the epoch is the latest, flags are kept once set. summarize_pipelines() reads the same
+// from the merged window as from the reports one by one (where each consumer report sampled its queue).
+void gather(Window& window, RankStats report);
+// The merges gather() and summarize_pipelines() share (window_gather.cpp): a queue occupancy figure added
+// to a running sample-weighted mean and minimum; an op's figures added to those of the same op (capable
+// only if both are).
+void merge_queue(std::uint64_t& samples, double& mean, double& min, const PipelineStats& from);
+void merge_op(OpStats& into, const OpStats& from);
 
 // What the policy reads: a pipeline's figures merged over all ranks.
 struct PipelineSummary {

@@ -99,18 +99,17 @@ void Coordinator::add(monitor::RankStats stats) {
   span_.cache_full += stats.cache_full;
   for (std::size_t s = 0; s < stats.slab_hits.size(); ++s)
     if (stats.slab_hits[s]) span_.slab_hits[static_cast<std::uint32_t>(s)] += stats.slab_hits[s];
-  open_.ranks.push_back(std::move(stats));
+  // One report per rank in the window (monitor::gather): kept whole, reports grew it without bound.
+  ++open_reports_;
+  if (ctx_.layout.role.at(stats.rank) == Role::consumer) ++open_consumer_reports_;
+  monitor::gather(open_, std::move(stats));
 }
 
 void Coordinator::tick(std::uint64_t now) {
   const auto& w = ctx_.monitor.window;
   // A window closes every monitor.window_ms; with window_ms = 0 once every consumer has reported one.
   bool due = w.ms > 0 && now - opened_ns_ >= std::uint64_t{w.ms} * 1'000'000;
-  if (w.ms == 0) {
-    std::size_t consumers = 0;
-    for (const auto& r : open_.ranks) consumers += ctx_.layout.role.at(r.rank) == Role::consumer;
-    due = consumers >= ctx_.layout.consumers.size();
-  }
+  if (w.ms == 0) due = open_consumer_reports_ >= ctx_.layout.consumers.size();
   if (due) close(now);
 }
 
@@ -118,7 +117,7 @@ void Coordinator::close(std::uint64_t now) {
   open_.index = next_index_++;
   opened_ns_ = now;
   ++span_.windows;
-  const std::size_t reports = open_.ranks.size();
+  const std::size_t reports = open_reports_;
   // Ranks with a device that did not report in this window: their device as last reported, with no work.
   for (const auto& [rank, device] : devices_) {
     const bool reported = std::any_of(open_.ranks.begin(), open_.ranks.end(),
@@ -190,6 +189,7 @@ void Coordinator::close(std::uint64_t now) {
   state_ = std::move(d.state);
   history_.push(std::move(open_));
   open_ = monitor::Window{};
+  open_reports_ = open_consumer_reports_ = 0;
 }
 
 monitor::RoleView Coordinator::role_view(const std::vector<Role>& roles) const {

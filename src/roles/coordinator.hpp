@@ -69,7 +69,8 @@ class Coordinator {
   std::map<std::uint32_t, Other> others_;  // the other randomizers, by rank
   // R3: randomizers told to retire, and those that did (transformers now); randomizers let end (kRelease).
   std::set<int> retiring_, retired_, released_;
-  monitor::Window open_;  // reports gathered since the last close
+  monitor::Window open_;  // reports gathered since the last close, one per rank (monitor::gather)
+  std::uint64_t open_reports_ = 0, open_consumer_reports_ = 0;  // reports received since then
   // Each rank's accelerator as last reported (rank, role, presence, utilization only). A window in which a
   // rank sent no report still counts its device: otherwise the policy would read "no accelerator" and move
   // work back to the CPU whenever a report came a little late.
