@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, configures, builds and runs the test suite with ctest (docs/testing.md).
 #   tests/run.sh              the whole suite in build/ (g++)
-#   tests/run.sh --ci         the CI job to come (.ci/run runs the plain suite for now): the whole suite,
-#                             then the sanitizer subset (-L 'unit|sanitize')
-#                             in build-asan/ and each fuzz target for FERRY_CI_FUZZ_MINUTES (default 1)
+#   tests/run.sh --ci         what CI runs (.ci/run): the whole suite, then one clang ASan+UBSan build with the
+#                             libFuzzer targets in build-asan/, its sanitizer subset (-L 'unit|sanitize') and
+#                             each fuzz target for FERRY_CI_FUZZ_MINUTES (default 1), one per core at a time
 #   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
 #                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
 # Environment: FERRY_BUILD_DIR (default build/), FERRY_BUILD_JOBS, FERRY_CTEST_ARGS (extra ctest arguments).
@@ -53,13 +53,15 @@ case $mode in
     ;;
   ci)
     build_and_test "$main_build" "" ""
+    # One sanitized build serves both: clang, so the fuzz targets (libFuzzer) build beside the tests.
     (
       source "$root/tests/sanitize/env.sh"
-      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|sanitize" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
+      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|sanitize" -DFERRY_SANITIZE=address,undefined \
+        -DFERRY_BUILD_FUZZERS=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ "${sanitized[@]}"
     )
     fuzz_start=$(date +%s)
-    "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-1}"
-    echo "fuzz (build and run): $(($(date +%s) - fuzz_start)) s" >&2
+    FERRY_FUZZ_BUILD_DIR=$root/build-asan "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-1}"
+    echo "fuzz: $(($(date +%s) - fuzz_start)) s" >&2
     ;;
   sanitize)
     (

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang in their own build directory (the main build stays g++) and runs
-# each one for MINUTES (decimals allowed: 1 = CI's 60 s), one after another, from the committed seed corpus.
+# each one for MINUTES (decimals allowed: 1 = CI's 60 s), FERRY_FUZZ_JOBS targets at a time (default: one per
+# core), from the committed seed corpus.
 #   tests/fuzz/run.sh MINUTES [TARGET...]      default: every target
-# Environment: FERRY_FUZZ_BUILD_DIR (default build-fuzz/), FERRY_BUILD_JOBS, FERRY_FUZZ_CMAKE_ARGS (extra
-# configure arguments, e.g. the ccache launcher).
+# Environment: FERRY_FUZZ_BUILD_DIR (default build-fuzz/; a directory already configured with
+# FERRY_BUILD_FUZZERS=ON is reused as it is, as tests/run.sh --ci does with build-asan/), FERRY_BUILD_JOBS,
+# FERRY_FUZZ_JOBS, FERRY_FUZZ_CMAKE_ARGS (extra configure arguments, e.g. the ccache launcher).
 # New inputs go to $build/corpus/TARGET (the committed corpus is only read); a crash leaves its input in
 # $build/artifacts/TARGET/ (fuzzing goes on) and fails the run. To keep a crashing input as a regression test, fix the bug and
 # copy the input into tests/fuzz/corpus/TARGET/: ctest's fuzz_replay_TARGET replays it in every build.
@@ -11,9 +13,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${FERRY_FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${FERRY_BUILD_JOBS:-$(nproc)}
+fuzz_jobs=${FERRY_FUZZ_JOBS:-$(nproc)}
 all=(config chain wire monitor_codec handover)
 
-[[ $# -ge 1 && $1 =~ ^[0-9]+([.][0-9]+)?$ ]] || { sed -n '2,10p' "$0" >&2; exit 2; }
+[[ $# -ge 1 && $1 =~ ^[0-9]+([.][0-9]+)?$ ]] || { sed -n '2,12p' "$0" >&2; exit 2; }
 seconds=$(awk -v m="$1" 'BEGIN { s = int(m * 60 + 0.5); print (s < 1 ? 1 : s) }')
 shift
 targets=("$@")
@@ -24,12 +27,15 @@ done
 command -v clang++ >/dev/null || { echo "fuzz/run.sh: clang++ not found (scripts/install_deps.sh)" >&2; exit 1; }
 
 start=$(date +%s)
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DCMAKE_CXX_COMPILER=clang++ -DFERRY_BUILD_FUZZERS=ON -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_PERF=OFF \
-  -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_USE_CUDA=OFF -DFERRY_USE_NCCL=OFF ${FERRY_FUZZ_CMAKE_ARGS:-} >"$build.configure.log" 2>&1 || {
-  cat "$build.configure.log" >&2
-  exit 1
-}
+if ! grep -qx "FERRY_BUILD_FUZZERS:BOOL=ON" "$build/CMakeCache.txt" 2>/dev/null; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_COMPILER=clang++ -DFERRY_BUILD_FUZZERS=ON -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_PERF=OFF \
+    -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_USE_CUDA=OFF -DFERRY_USE_NCCL=OFF ${FERRY_FUZZ_CMAKE_ARGS:-} \
+    >"$build.configure.log" 2>&1 || {
+    cat "$build.configure.log" >&2
+    exit 1
+  }
+fi
 cmake --build "$build" -j "$jobs" --target "${targets[@]/#/fuzz_}" >"$build.build.log" 2>&1 || {
   grep -E "error" -A5 "$build.build.log" | head -60 >&2
   echo "fuzz build failed (log: $build.build.log)" >&2
@@ -41,20 +47,33 @@ echo "fuzz build: $(($(date +%s) - start)) s" >&2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export UCX_MEM_MALLOC_HOOKS=no UCX_MEM_EVENTS=no
-failed=()
-for t in "${targets[@]}"; do
-  corpus=$build/corpus/$t artifacts=$build/artifacts/$t/
-  mkdir -p "$corpus" "$artifacts"
-  rm -f "$artifacts"/{crash,leak,oom,timeout}-*
-  log=$build/fuzz_$t.log
+# fuzz_one TARGET: fuzzes it for the time given (its output in $build/fuzz_TARGET.log).
+fuzz_one() {
+  local t=$1 corpus=$build/corpus/$1 artifacts=$build/artifacts/$1/ f
   # Fork mode: a crash is saved and fuzzing goes on, so one long run reports every finding, not the first.
   "$build/tests/fuzz/fuzz_$t" "$corpus" "$root/tests/fuzz/corpus/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 -max_total_time="$seconds" -artifact_prefix="$artifacts" -rss_limit_mb=2048 -timeout=20 \
-    >"$log" 2>&1 || true
+    >"$build/fuzz_$t.log" 2>&1 || true
   # A job cut off when the time is up can leave a timeout-* behind: only one that times out again counts.
   for f in "$artifacts"/timeout-*; do
     [[ -e $f ]] && "$build/tests/fuzz/fuzz_$t" -timeout=20 "$f" >/dev/null 2>&1 && rm -f "$f"
   done
+  return 0
+}
+
+running=0
+for t in "${targets[@]}"; do
+  mkdir -p "$build/corpus/$t" "$build/artifacts/$t/"
+  rm -f "$build/artifacts/$t"/{crash,leak,oom,timeout}-*
+  if [[ $running -ge $fuzz_jobs ]]; then wait -n; running=$((running - 1)); fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait
+
+failed=()
+for t in "${targets[@]}"; do
+  corpus=$build/corpus/$t artifacts=$build/artifacts/$t/ log=$build/fuzz_$t.log
   stats=$(grep -E "^#[0-9]+: cov" "$log" | tail -1)
   execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$stats")
   found=$(find "$artifacts" -type f | wc -l)
