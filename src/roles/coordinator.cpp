@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "roles/protocol.hpp"
+#include "roles/reporter.hpp"
 
 namespace ferry::roles {
 
@@ -61,7 +62,18 @@ void Coordinator::retired(int rank) {
   if (jobs_sent_) ctx_.fabric->send(rank, kJobs, monitor::encode(jobs_));
 }
 
+void Coordinator::receive(const transport::Message& message) {
+  gathered_.message(message.source, message.bytes.size());
+  std::vector<monitor::RankStats> windows;
+  if (message.tag == kStatsBundle)
+    windows = decode_bundle(message.bytes);
+  else
+    windows.push_back(monitor::decode_rank_stats(message.bytes));
+  for (auto& stats : windows) add(std::move(stats));
+}
+
 void Coordinator::add(monitor::RankStats stats) {
+  gathered_.window(stats.rank);
   const int from = static_cast<int>(stats.rank);
   // The last window of a randomizer that retired, overtaken by its kRetired or handover: nothing to count.
   if (stats.randomizer && retired_.count(from)) return;

@@ -230,9 +230,10 @@ void Randomizer::on_message(transport::Message& message) {
       break;
     }
     case kStats:
+    case kStatsBundle:
       FERRY_ENFORCE(coordinator_, "monitoring window from rank ", message.source, " reached rank ", ctx_.rank,
                     ", which is not the coordinator");
-      coordinator_->add(monitor::decode_rank_stats(message.bytes));
+      coordinator_->receive(message);
       break;
     case kRole: {
       RoleChange change;
@@ -570,6 +571,7 @@ void Randomizer::send_shutdown() {
 }
 
 void Randomizer::finish(ServeReport& report) {
+  if (coordinator_) ctx_.stats_line(coordinator_->gathered().line(ctx_.rank));
   if (rebalancer_) {
     report.role_changes += rebalancer_->moves();
     rebalancer_->finish();

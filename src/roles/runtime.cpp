@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include "roles/memory_setup.hpp"
 #include "roles/node_memory.hpp"
 #include "roles/randomizer.hpp"
+#include "roles/rank_totals.hpp"
 #include "roles/service_rank.hpp"
 #include "roles/setup_agreement.hpp"
 #include "sampler/epoch_plan.hpp"
@@ -77,6 +79,7 @@ struct Runtime::Impl {
   transport::Region region;
   std::unique_ptr<roles::ConsumerEngine> consumer;
   bool served = false;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Impl(MPI_Comm comm, const Config& config, bool serve_only);
   ~Impl();
@@ -328,6 +331,9 @@ Runtime::Impl::~Impl() {
     consumer->finish_all(failing);
   }
   consumer.reset();
+  if (!failing && !lost)
+    roles::write_rank_totals(
+        ctx, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   try {
     // Unregister (collective on MPI) before the fabric closes. After a loss nothing collective can finish:
     // the region is left to the process's end, and close() is local.

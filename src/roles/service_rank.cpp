@@ -40,6 +40,11 @@ void ServiceRank::on_message(transport::Message& message) {
     case kDeviceReady:
       pipeline_.post_device_send(message);
       return;
+    case kStats:
+      FERRY_ENFORCE(ctx_.layout.stats_leader(ctx_.rank), role_name(role_),
+                    " got a monitoring window from rank ", message.source, " but is no node's stats leader");
+      pipeline_.relay_stats(message);
+      return;
     case kCredit:
     case kEpochDone:
     case kFinished:
