@@ -52,7 +52,9 @@ def main():
     json.dump(results, open(f"{out}/results.json", "w"), indent=1)
     md = ["# Wide runs (perf/wide.sh)", "",
           f"{samples} samples of 8x8x3 u8, two pipelines (batch 4, 2 epochs), checked against `ferry local`.",
-          "Wall: the `ferry run` command (start-up of every process included). CPU: all ranks' process CPU.", "",
+          "Wall: the `ferry run` command (start-up of every process included). CPU: all ranks' process CPU.",
+          "Machine (2 cores, shared; load averages before and after each width):", "", "```",
+          open(f"{out}/machine").read().rstrip(), "```", "",
           "| ranks | wall s | CPU s (all ranks) | samples delivered | coordinator: gather messages | senders | "
           "windows | from ranks | gather bytes | busiest receiver (rank, role, messages) |",
           "|---|---|---|---|---|---|---|---|---|---|"]

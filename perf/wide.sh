@@ -28,8 +28,10 @@ for tool in "$build/src/apps/ferry" "$build/src/apps/ferry-gen"; do
   [[ -x $tool ]] || { echo "perf/wide.sh: error: $tool not built (see --build-dir)" >&2; exit 2; }
 done
 mkdir -p "$out/raw"
-echo "wide: ranks $widths, $samples samples, $transport; load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
+echo "wide: ranks $widths, $samples samples, $transport; load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" |
+  tee "$out/machine"
 for ranks in $widths; do
   SAMPLES=$samples TRANSPORT=$transport "$root/tests/tools/wide_run.sh" "$build" "$out/raw" "$ranks"
+  echo "after $ranks ranks: load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine"
 done
 /usr/bin/python3 "$root/perf/wide.py" "$out" "$samples" $widths

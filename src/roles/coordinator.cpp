@@ -190,12 +190,18 @@ void Coordinator::close(std::uint64_t now) {
   // of would read "no accelerator" and undo the placement ranks start with (placement_before_jobs).
   if (unheard_.empty() && (to_service || to_consumers)) {
     const auto bytes = monitor::encode(d.jobs);
-    for (int r = 0; r < ctx_.layout.size(); ++r) {
-      const Role role = ctx_.layout.role[static_cast<std::size_t>(r)];
+    const Layout& l = ctx_.layout;
+    for (int r = 0; r < l.size(); ++r) {
+      const Role role = l.role[static_cast<std::size_t>(r)];
       const bool service = role == Role::transformer || role == Role::cache_server || retired_.count(r);
-      if ((service && to_service) || (role == Role::consumer && to_consumers))
+      // A node stats leader takes the list for every rank it reports for (ServiceRank forwards it).
+      if (l.report_to[static_cast<std::size_t>(r)] != l.coordinator() && !retired_.count(r)) continue;
+      if (l.stats_leader(r) || (service && to_service) || (role == Role::consumer && to_consumers)) {
         ctx_.fabric->send(r, kJobs, bytes);
+        ++gathered_.jobs_messages;
+      }
     }
+    ++gathered_.job_lists;
     jobs_sent_ = true;
   }
   jobs_ = std::move(d.jobs);

@@ -16,6 +16,9 @@ namespace ferry::roles {
 
 struct GatherCounts {
   std::uint64_t messages = 0, bytes = 0, windows = 0;
+  // The other way: job lists sent out, and the kJobs messages that carried them (to node stats leaders,
+  // which forward them, and to the ranks that report directly).
+  std::uint64_t job_lists = 0, jobs_messages = 0;
   std::map<int, std::uint64_t> senders;  // rank -> messages it sent the coordinator
   std::set<std::uint32_t> reporters;     // ranks whose windows arrived (directly or bundled)
 
@@ -28,13 +31,14 @@ struct GatherCounts {
     ++windows;
     reporters.insert(rank);
   }
-  // {"kind":"gather","rank":R,"messages":M,"bytes":B,"windows":W,"senders":[...],"reporters":N}
+  // {"kind":"gather","rank":R,"messages":M,"bytes":B,"windows":W,"senders":[...],"reporters":N,
+  //  "job_lists":J,"jobs_messages":X}
   std::string line(int rank) const {
     std::string list;
     for (const auto& [r, n] : senders) list += str_cat(list.empty() ? "" : ",", r);
     return str_cat("{\"kind\":\"gather\",\"rank\":", rank, ",\"messages\":", messages, ",\"bytes\":", bytes,
                    ",\"windows\":", windows, ",\"senders\":[", list, "],\"reporters\":", reporters.size(),
-                   "}");
+                   ",\"job_lists\":", job_lists, ",\"jobs_messages\":", jobs_messages, "}");
   }
 };
 

@@ -12,8 +12,8 @@
 #   64     2            4 (1 a node)   8             50
 # Checks: every consumer gets the same IDs in the same batches and the same digests as `ferry local` with as
 # many ranks as consumers; every ID of the dataset exactly once per pipeline and epoch; the coordinator's
-# gather line names only randomizers and node stats leaders as senders while windows come from every other
-# rank. Writes OUT_DIR/RANKS/{run.out,stats.jsonl,seconds} for perf/wide.sh. Exit 1 on a failed check.
+# gather line names only randomizers and node stats leaders as senders, and its job lists went out in at most
+# one kJobs per leader. Writes OUT_DIR/RANKS/{run.out,stats.jsonl,seconds} for perf/wide.sh. Exit 1 on a failed check.
 # Environment: SAMPLES (default 3200), TRANSPORT (ucx).
 set -uo pipefail
 build=$1 out=$2 ranks=$3
@@ -40,26 +40,21 @@ fi
 data=$out/wide.h5
 [[ -s $data ]] || "$gen" image --out "$data" --samples "$samples" --height 8 --width 8 --chunk 64 >/dev/null ||
   fail "ferry-gen failed"
-cat >"$dir/wide.toml" <<TOML
-log_level = "warn"
+# Pipeline a (cache ID 0) augments, b (cache ID 1) does not; both read the same file.
+echo 'log_level = "warn"' >"$dir/wide.toml"
+for p in a b; do
+  cat >>"$dir/wide.toml" <<TOML
 [[pipeline]]
-name = "a"
-cache_id = 0
-seed = 11
+name = "$p"
+cache_id = $([[ $p == a ]] && echo 0 || echo 1)
+seed = $([[ $p == a ]] && echo 11 || echo 12)
 epochs = 2
 batch_size = 4
 dataset = { files = ["$data"], fields = { image = "/images", label = "/labels" } }
 prepare = { image = "cast | hwc_to_chw" }
-augment = { image = "random_flip" }
-[[pipeline]]
-name = "b"
-cache_id = 1
-seed = 12
-epochs = 2
-batch_size = 4
-dataset = { files = ["$data"], fields = { image = "/images", label = "/labels" } }
-prepare = { image = "cast | hwc_to_chw" }
+$([[ $p == a ]] && echo 'augment = { image = "random_flip" }')
 TOML
+done
 if [[ $(id -u) -eq 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 mpirun=(mpiexec --oversubscribe)
 # 8x8x3 f32 = 768 bytes an entry (+ label): a cache of 3/4 of the samples over all servers and randomizers.
@@ -102,7 +97,10 @@ if per_node:
         allowed.add(min(r for r in range(node, node + per_node) if roles.get(r) in ("cache_server", "transformer")))
     bad = [s for s in g["senders"] if s not in allowed]
     if bad: sys.exit(f"senders {bad} are neither randomizers nor node stats leaders {sorted(allowed)}")
+    # Job lists go the other way through the leaders: at most one kJobs per leader and list.
+    if g["jobs_messages"] > g["job_lists"] * (len(allowed) - randomizers):
+        sys.exit(f"{g['jobs_messages']} kJobs messages for {g['job_lists']} job lists: more than one a leader")
 print(f"gather: {g['messages']} messages from {len(g['senders'])} senders, {g['windows']} windows of "
-      f"{g['reporters']} ranks, {g['bytes']} bytes")
+      f"{g['reporters']} ranks, {g['bytes']} bytes; {g['job_lists']} job lists in {g['jobs_messages']} messages")
 PY
 echo "wide run: $ranks ranks ($randomizers randomizers, cache servers $([[ $per_node -gt 0 ]] && echo $((ranks / per_node)) || echo $servers), $transformers transformers, $consumers consumers): digests and IDs equal ferry local, exactly once, $(cat "$dir/seconds") s"
