@@ -8,8 +8,8 @@
 namespace ferry::roles {
 
 // {"kind":"rank","rank":R,"role":"...","messages_sent":..,"bytes_sent":..,"messages_received":..,
-//  "bytes_received":..,"cpu_seconds":..,"wall_seconds":..,"rss_bytes":..}. `wall_seconds`: since the
-// Runtime started. No-op without runtime.stats_file or a fabric.
-void write_rank_totals(const Context& ctx, double wall_seconds);
+//  "bytes_received":..,"cpu_seconds":..,"wall_seconds":..,"rss_bytes":..}. Wall and CPU seconds since the
+// Runtime started (`cpu_at_start`: process_cpu_seconds() then). No-op without runtime.stats_file or a fabric.
+void write_rank_totals(const Context& ctx, double wall_seconds, double cpu_at_start);
 
 }  // namespace ferry::roles

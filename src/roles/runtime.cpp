@@ -80,6 +80,7 @@ struct Runtime::Impl {
   std::unique_ptr<roles::ConsumerEngine> consumer;
   bool served = false;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  double cpu_at_start = roles::process_cpu_seconds();
 
   Impl(MPI_Comm comm, const Config& config, bool serve_only);
   ~Impl();
@@ -333,7 +334,7 @@ Runtime::Impl::~Impl() {
   consumer.reset();
   if (!failing && !lost)
     roles::write_rank_totals(
-        ctx, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        ctx, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), cpu_at_start);
   try {
     // Unregister (collective on MPI) before the fabric closes. After a loss nothing collective can finish:
     // the region is left to the process's end, and close() is local.

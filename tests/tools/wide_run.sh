@@ -64,7 +64,8 @@ cache=$((samples * 800 * 3 / 4 / (per_node > 0 ? 4 : servers)))
 start=$(date +%s.%N)
 timeout 600 "${mpirun[@]}" -n "$ranks" "$ferry" run --config "$dir/wide.toml" --runtime.randomizers "$randomizers" \
   "${placement[@]}" --runtime.transformers "$transformers" --runtime.cache_bytes "$cache" \
-  --runtime.transport "$transport" --runtime.stats_file "$dir/stats.jsonl" --digest --dump-ids "$dir/ids" \
+  --runtime.transport "$transport" --runtime.stats_file "$dir/stats.jsonl" --monitor.window_ms 100 --digest \
+  --dump-ids "$dir/ids" \
   >"$dir/run.out" 2>&1 || fail "ferry run failed: $(tail -5 "$dir/run.out")"
 echo "$(date +%s.%N) - $start" | bc >"$dir/seconds"
 
