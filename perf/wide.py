@@ -24,7 +24,8 @@ def role_figures(ranks, serve):
             values = [row[key] for row in rows]
             return {"mean": sum(values) / len(values), "max": max(values)}
         f = {k: stat(k) for k in ("messages_sent", "messages_received", "bytes_sent", "bytes_received",
-                                  "cpu_seconds", "wall_seconds", "rss_bytes")}
+                                  "cpu_seconds", "wall_seconds", "setup_cpu_seconds", "setup_wall_seconds",
+                                  "rss_bytes")}
         f["ranks"] = len(rows)
         f["cpu_over_wall_max"] = max(row["cpu_seconds"] / max(row["wall_seconds"], 1e-9) for row in rows)
         idle = [serve[row["rank"]] for row in rows if row["rank"] in serve]
@@ -46,22 +47,26 @@ def main():
             "ranks": w, "seconds": seconds, "rank_lines": len(ranks),
             "samples_delivered": sum(e.get("samples", 0) for e in epochs),
             "cpu_seconds_all_ranks": sum(o["cpu_seconds"] for o in ranks.values()),
+            "setup_wall_seconds_max": max(o["setup_wall_seconds"] for o in ranks.values()),
+            "runtime_wall_seconds_max": max(o["wall_seconds"] for o in ranks.values()),
             "busiest_receiver": {"rank": busiest["rank"], "role": busiest["role"],
                                  "messages": busiest["messages_received"]},
             "gather": gather, "roles": role_figures(ranks, serve)})
     json.dump(results, open(f"{out}/results.json", "w"), indent=1)
     md = ["# Wide runs (perf/wide.sh)", "",
           f"{samples} samples of 8x8x3 u8, two pipelines (batch 4, 2 epochs), checked against `ferry local`.",
-          "Wall: the `ferry run` command (start-up of every process included). CPU: all ranks' process CPU.",
+          "Wall: the `ferry run` command (start-up of every process included); Runtime wall: the longest-lived",
+          "Runtime, with its set-up in brackets. CPU: all ranks' process CPU while their Runtime lived.",
           "Machine (2 cores, shared; load averages before and after each width):", "", "```",
           open(f"{out}/machine").read().rstrip(), "```", "",
-          "| ranks | wall s | CPU s (all ranks) | samples delivered | coordinator: gather messages | senders | "
+          "| ranks | wall s | Runtime wall s (set-up) | CPU s (all ranks) | samples delivered | coordinator: gather messages | senders | "
           "windows | from ranks | gather bytes | busiest receiver (rank, role, messages) |",
-          "|---|---|---|---|---|---|---|---|---|---|"]
+          "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         g = r["gather"] or {}
         b = r["busiest_receiver"]
-        md.append(f"| {r['ranks']} | {r['seconds']:.1f} | {r['cpu_seconds_all_ranks']:.1f} | "
+        md.append(f"| {r['ranks']} | {r['seconds']:.1f} | {r['runtime_wall_seconds_max']:.1f} "
+                  f"({r['setup_wall_seconds_max']:.1f}) | {r['cpu_seconds_all_ranks']:.1f} | "
                   f"{r['samples_delivered']} | {g.get('messages')} | {len(g.get('senders', []))} | "
                   f"{g.get('windows')} | {g.get('reporters')} | {g.get('bytes')} | "
                   f"{b['rank']} {b['role']} {b['messages']} |")

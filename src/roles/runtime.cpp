@@ -73,14 +73,13 @@ std::string tag_unexpected(roles::Role role, const char* what) {
 }  // namespace
 
 struct Runtime::Impl {
+  roles::RankClock clock;  // first: starts before any set-up step
   roles::Context ctx;
   MPI_Comm consumer_comm = MPI_COMM_NULL;
   std::span<std::byte> slab;
   transport::Region region;
   std::unique_ptr<roles::ConsumerEngine> consumer;
   bool served = false;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  double cpu_at_start = roles::process_cpu_seconds();
 
   Impl(MPI_Comm comm, const Config& config, bool serve_only);
   ~Impl();
@@ -131,6 +130,7 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   open_link();
   if (is_consumer) consumer = std::make_unique<roles::ConsumerEngine>(ctx);
   if (ctx.rank == 0) log::info("layout: {}", ctx.layout.describe());
+  clock.setup_done();
 }
 
 void Runtime::Impl::setup_local() {
@@ -332,9 +332,7 @@ Runtime::Impl::~Impl() {
     consumer->finish_all(failing);
   }
   consumer.reset();
-  if (!failing && !lost)
-    roles::write_rank_totals(
-        ctx, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), cpu_at_start);
+  if (!failing && !lost) roles::write_rank_totals(ctx, clock);
   try {
     // Unregister (collective on MPI) before the fabric closes. After a loss nothing collective can finish:
     // the region is left to the process's end, and close() is local.
