@@ -84,12 +84,16 @@ void StatsReporter::report_if_due() {
 }
 
 void StatsReporter::relay(std::span<const std::byte> window) {
+  append_window(bundle_, window);
+  ++bundled_;
+}
+
+void append_window(std::vector<std::byte>& bundle, std::span<const std::byte> window) {
   Writer w;
   w.u(window.size());
   const auto head = w.view();
-  bundle_.insert(bundle_.end(), head.begin(), head.end());
-  bundle_.insert(bundle_.end(), window.begin(), window.end());
-  ++bundled_;
+  bundle.insert(bundle.end(), head.begin(), head.end());
+  bundle.insert(bundle.end(), window.begin(), window.end());
 }
 
 std::vector<monitor::RankStats> decode_bundle(std::span<const std::byte> bytes) {

@@ -46,7 +46,9 @@ class StatsReporter {
   std::size_t bundled_ = 0;
 };
 
-// The windows of a kStatsBundle (throws ferry::Error on a truncated or corrupt one).
+// A kStatsBundle: windows (monitor::encode(RankStats)) appended one after another, each after its length;
+// decode_bundle() throws ferry::Error on a truncated or corrupt one.
+void append_window(std::vector<std::byte>& bundle, std::span<const std::byte> window);
 std::vector<monitor::RankStats> decode_bundle(std::span<const std::byte> bytes);
 
 // The per-pipeline op list a Recorder needs: one op per pipeline, the whole prepare stage, named by its
