@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "roles/protocol.hpp"
+#include "roles/reporter.hpp"
 
 namespace ferry::roles {
 
@@ -61,7 +62,18 @@ void Coordinator::retired(int rank) {
   if (jobs_sent_) ctx_.fabric->send(rank, kJobs, monitor::encode(jobs_));
 }
 
+void Coordinator::receive(const transport::Message& message) {
+  gathered_.message(message.source, message.bytes.size());
+  std::vector<monitor::RankStats> windows;
+  if (message.tag == kStatsBundle)
+    windows = decode_bundle(message.bytes);
+  else
+    windows.push_back(monitor::decode_rank_stats(message.bytes));
+  for (auto& stats : windows) add(std::move(stats));
+}
+
 void Coordinator::add(monitor::RankStats stats) {
+  gathered_.window(stats.rank);
   const int from = static_cast<int>(stats.rank);
   // The last window of a randomizer that retired, overtaken by its kRetired or handover: nothing to count.
   if (stats.randomizer && retired_.count(from)) return;
@@ -177,12 +189,18 @@ void Coordinator::close(std::uint64_t now) {
   // of would read "no accelerator" and undo the placement ranks start with (placement_before_jobs).
   if (unheard_.empty() && (to_service || to_consumers)) {
     const auto bytes = monitor::encode(d.jobs);
-    for (int r = 0; r < ctx_.layout.size(); ++r) {
-      const Role role = ctx_.layout.role[static_cast<std::size_t>(r)];
+    const Layout& l = ctx_.layout;
+    for (int r = 0; r < l.size(); ++r) {
+      const Role role = l.role[static_cast<std::size_t>(r)];
       const bool service = role == Role::transformer || role == Role::cache_server || retired_.count(r);
-      if ((service && to_service) || (role == Role::consumer && to_consumers))
+      // A node stats leader takes the list for every rank it reports for (ServiceRank forwards it).
+      if (l.report_to[static_cast<std::size_t>(r)] != l.coordinator() && !retired_.count(r)) continue;
+      if (l.stats_leader(r) || (service && to_service) || (role == Role::consumer && to_consumers)) {
         ctx_.fabric->send(r, kJobs, bytes);
+        ++gathered_.jobs_messages;
+      }
     }
+    ++gathered_.job_lists;
     jobs_sent_ = true;
   }
   jobs_ = std::move(d.jobs);

@@ -14,6 +14,7 @@
 #include "monitor/policy.hpp"
 #include "monitor/role_policy.hpp"
 #include "roles/context.hpp"
+#include "roles/gather_counts.hpp"
 
 namespace ferry::roles {
 
@@ -22,6 +23,9 @@ class Coordinator {
   explicit Coordinator(Context& ctx);
 
   void add(monitor::RankStats stats);  // a window from any rank, this one included
+  // A kStats (one window) or kStatsBundle (a node leader's windows): counted, decoded, added.
+  void receive(const transport::Message& message);
+  const GatherCounts& gathered() const noexcept { return gathered_; }
   // Closes the coordinator's window when due: decides placement and sends a changed job list.
   void tick(std::uint64_t now);
 
@@ -80,6 +84,7 @@ class Coordinator {
   std::uint64_t next_index_ = 0;
   std::uint64_t opened_ns_ = 0;
   Span span_;
+  GatherCounts gathered_;
 };
 
 }  // namespace ferry::roles

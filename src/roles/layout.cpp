@@ -1,6 +1,7 @@
 #include "roles/layout.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -22,6 +23,40 @@ void check_script(const Config& config, const Layout& layout) {
     start.holds_slab.push_back(layout.slab_index(r) >= 0);
   }
   monitor::check_role_script(monitor::parse_role_script(config.monitor.role_script), start);
+}
+
+// Monitoring routes (Layout::report_to, relayed): on one node every rank reports to the coordinator (a
+// leader would save no message off the node); on several, through each node's lowest cache server or
+// transformer, whose serve() loop lasts until every consumer has finished.
+void plan_stats_routes(Layout& layout) {
+  const std::size_t world = layout.role.size();
+  layout.report_to.assign(world, layout.coordinator());
+  layout.relayed.assign(world, 0);
+  if (std::set<int>(layout.node_of.begin(), layout.node_of.end()).size() < 2) return;
+  std::map<int, int> leader;  // node -> its stats leader
+  for (std::size_t r = 0; r < world; ++r) {
+    const Role role = layout.role[r];
+    if (role == Role::cache_server || role == Role::transformer)
+      leader.try_emplace(layout.node_of[r], static_cast<int>(r));
+  }
+  for (std::size_t r = 0; r < world; ++r) {
+    const auto it = leader.find(layout.node_of[r]);
+    if (layout.role[r] == Role::randomizer || it == leader.end() || it->second == static_cast<int>(r))
+      continue;
+    layout.report_to[r] = it->second;
+    ++layout.relayed[static_cast<std::size_t>(it->second)];
+  }
+}
+
+// FERRY_TEST_RANKS_PER_NODE (tests only): pretend nodes of that many consecutive ranks; 0 when unset.
+int pretend_node_size() {
+  const char* text = std::getenv("FERRY_TEST_RANKS_PER_NODE");
+  if (!text || !*text) return 0;
+  char* end = nullptr;
+  const long n = std::strtol(text, &end, 10);
+  if (*end != '\0' || n < 1 || n > (1 << 20))
+    throw ConfigError(str_cat("FERRY_TEST_RANKS_PER_NODE = '", text, "' is not a rank count 1 .. 2^20"));
+  return static_cast<int>(n);
 }
 
 }  // namespace
@@ -190,6 +225,7 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
     layout.slab_holders.insert(layout.slab_holders.end(), layout.transformers.begin(),
                                layout.transformers.end());
   std::sort(layout.slab_holders.begin(), layout.slab_holders.end());
+  plan_stats_routes(layout);
   if (config.monitor.role_policy == "scripted") check_script(config, layout);
   return layout;
 }
@@ -206,6 +242,7 @@ Layout compute_layout(MPI_Comm comm, const Config& config, bool serve_only) {
   int node_id = rank;
   FERRY_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &node_id, 1, MPI_INT, MPI_MIN, node_comm));
   FERRY_CHECK_MPI(MPI_Comm_free(&node_comm));
+  if (const int pretend = pretend_node_size()) node_id = rank - rank % pretend;
   std::vector<int> nodes(static_cast<std::size_t>(size));
   FERRY_CHECK_MPI(MPI_Allgather(&node_id, 1, MPI_INT, nodes.data(), 1, MPI_INT, comm));
   // MPMD mode is on when any rank was started as ferry-serve; then the other ranks are the consumers.

@@ -28,9 +28,17 @@ struct Layout {
   // too (any of them may serve later). A hit's Source::who and the directory's server numbers index this.
   std::vector<int> slab_holders;
   std::vector<int> node_of;  // per rank: its node's number (the lowest rank on it)
+  // Where each rank's monitoring windows (kStats) go: the coordinator, or, in a job of two nodes or more, the
+  // stats leader of the rank's node (its lowest cache server or transformer), which sends the coordinator
+  // one kStatsBundle per window for the whole node. Randomizers and ranks of a node without a service rank
+  // report to the coordinator directly. relayed[r]: how many ranks report through rank r (0 but on
+  // leaders). So the coordinator hears O(nodes + randomizers) senders, not O(ranks) (docs/scaling.md).
+  std::vector<int> report_to;
+  std::vector<int> relayed;
 
   int coordinator() const noexcept { return randomizers.front(); }  // gathers windows, decides placement
   int slab_index(int rank) const noexcept;                          // position in slab_holders, -1 for none
+  bool stats_leader(int rank) const { return relayed.at(static_cast<std::size_t>(rank)) > 0; }
 
   int size() const noexcept { return static_cast<int>(role.size()); }
   // Position of `rank` in its role's list (consumer index, server index, ...).
@@ -47,7 +55,8 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
 
 // Collective over `comm`: gathers nodes (MPI_Comm_split_type SHARED) and which ranks run ferry-serve
 // (serve_only), then plans. When no rank is serve_only it is library mode. Every rank gets the same Layout
-// or the same ConfigError.
+// or the same ConfigError. Tests only: FERRY_TEST_RANKS_PER_NODE=n groups ranks into pretend nodes of n
+// consecutive ranks instead (node stats leaders, cache_servers_per_node, the node memory check).
 Layout compute_layout(MPI_Comm comm, const Config& config, bool serve_only);
 
 }  // namespace ferry::roles

@@ -42,6 +42,8 @@ class MissPipeline {
   void start(Misses misses, int randomizer);
   // A kJobs: where each pipeline's prepare stage runs from now on.
   void set_jobs(monitor::JobList jobs) { jobs_ = std::move(jobs); }
+  // A kStats from a rank of this node (this rank is its stats leader): goes out with the next bundle.
+  void relay_stats(const transport::Message& message) { reporter_->relay(message.bytes); }
   // A kDeviceReady from a consumer.
   void post_device_send(const transport::Message& message) { device_sends_.post(message); }
   // After every round of messages: delivers what the workers finished, completes device sends, samples the

@@ -30,7 +30,7 @@ enum MsgTag : transport::Tag {
   kFinished,
   kShutdown,
   kAbort,
-  kStats,        // any rank -> coordinator: one monitoring window (monitor::encode(RankStats))
+  kStats,        // any rank -> coordinator or stats leader: a window (monitor::encode(RankStats))
   kJobs,         // coordinator -> service ranks and consumers: the job list (monitor::encode(JobList))
   kRole,         // coordinator -> the other randomizers and the rank that moves: a RoleChange
   kDeviceReady,  // consumer -> transformer: the device receive of a transfer is posted (u: transfer number)
@@ -42,6 +42,8 @@ enum MsgTag : transport::Tag {
   kRelease,   // coordinator -> a randomizer that reported done: it may end (no kRetire is on its way)
   kEpochEnd,  // randomizer -> service ranks: an epoch's table line is out (u: pipeline, u: epoch;
               // roles/epoch_rss.hpp)
+  kStatsBundle,  // a node's stats leader -> coordinator: windows of the node's ranks, each as (u: length,
+                 // monitor::encode(RankStats)) (roles/reporter.hpp)
 };
 
 // ---- randomizer -> consumer -------------------------------------------------------------------------

@@ -173,8 +173,10 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     m.positions.push_back(static_cast<std::uint32_t>(i));
   }
   // Contiguous runs of the sorted misses to each transformer: coalesced HDF5 reads on every one of them.
+  // With fewer misses than transformers the first run goes to one that turns with batch and consumer.
   const auto& transformers = transformers_;
   const std::size_t t = transformers.size();
+  const std::size_t turn = t ? static_cast<std::size_t>((batch + c.index) % t) : 0;
   std::vector<MissEntry> sorted;
   sorted.reserve(misses.size());
   for (auto& [id, m] : misses) sorted.push_back(std::move(m));
@@ -186,12 +188,13 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     Misses list{d.pipeline, epoch, batch, c.rank, {}};
     list.entries.assign(std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(first)),
                         std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(last)));
+    const std::size_t to = (j + turn) % t;
     for (const auto& m : list.entries)
-      for (auto pos : m.positions) d.sources[pos] = {false, static_cast<std::uint32_t>(j), 0};
+      for (auto pos : m.positions) d.sources[pos] = {false, static_cast<std::uint32_t>(to), 0};
     writer_.clear();
     encode(writer_, list);
     report_.control_bytes += writer_.size();
-    ctx_.fabric->send(transformers[j], kMisses, writer_.view());
+    ctx_.fabric->send(transformers[to], kMisses, writer_.view());
     ++tally.miss_lists_sent;
     ++miss_lists_sent_;
   }
@@ -230,9 +233,10 @@ void Randomizer::on_message(transport::Message& message) {
       break;
     }
     case kStats:
+    case kStatsBundle:
       FERRY_ENFORCE(coordinator_, "monitoring window from rank ", message.source, " reached rank ", ctx_.rank,
                     ", which is not the coordinator");
-      coordinator_->add(monitor::decode_rank_stats(message.bytes));
+      coordinator_->receive(message);
       break;
     case kRole: {
       RoleChange change;
@@ -570,6 +574,7 @@ void Randomizer::send_shutdown() {
 }
 
 void Randomizer::finish(ServeReport& report) {
+  if (coordinator_) ctx_.stats_line(coordinator_->gathered().line(ctx_.rank));
   if (rebalancer_) {
     report.role_changes += rebalancer_->moves();
     rebalancer_->finish();

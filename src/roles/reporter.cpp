@@ -67,10 +67,43 @@ std::optional<monitor::RankStats> StatsReporter::take_if_due() {
 }
 
 void StatsReporter::report_if_due() {
-  if (auto stats = take_if_due()) {
-    const auto bytes = monitor::encode(*stats);
-    ctx_.fabric->send(ctx_.layout.coordinator(), kStats, bytes);
+  const auto stats = take_if_due();
+  if (!ctx_.layout.stats_leader(ctx_.rank)) {
+    if (stats)
+      ctx_.fabric->send(ctx_.layout.report_to.at(static_cast<std::size_t>(ctx_.rank)), kStats,
+                        monitor::encode(*stats));
+    return;
   }
+  if (stats) relay(monitor::encode(*stats));
+  // With its own window, or once as many windows as it relays for have come (one per member, typically).
+  const auto members = static_cast<std::size_t>(ctx_.layout.relayed.at(static_cast<std::size_t>(ctx_.rank)));
+  if (bundled_ == 0 || (!stats && bundled_ < members)) return;
+  ctx_.fabric->send(ctx_.layout.coordinator(), kStatsBundle, bundle_);
+  bundle_.clear();
+  bundled_ = 0;
+}
+
+void StatsReporter::relay(std::span<const std::byte> window) {
+  append_window(bundle_, window);
+  ++bundled_;
+}
+
+void append_window(std::vector<std::byte>& bundle, std::span<const std::byte> window) {
+  Writer w;
+  w.u(window.size());
+  const auto head = w.view();
+  bundle.insert(bundle.end(), head.begin(), head.end());
+  bundle.insert(bundle.end(), window.begin(), window.end());
+}
+
+std::vector<monitor::RankStats> decode_bundle(std::span<const std::byte> bytes) {
+  std::vector<monitor::RankStats> out;
+  Reader r(bytes);
+  while (!r.done()) {
+    const std::uint64_t length = r.u();
+    out.push_back(monitor::decode_rank_stats(r.raw(static_cast<std::size_t>(length))));
+  }
+  return out;
 }
 
 }  // namespace ferry::roles

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include "roles/memory_setup.hpp"
 #include "roles/node_memory.hpp"
 #include "roles/randomizer.hpp"
+#include "roles/rank_totals.hpp"
 #include "roles/service_rank.hpp"
 #include "roles/setup_agreement.hpp"
 #include "sampler/epoch_plan.hpp"
@@ -71,6 +73,7 @@ std::string tag_unexpected(roles::Role role, const char* what) {
 }  // namespace
 
 struct Runtime::Impl {
+  roles::RankClock clock;  // first: starts before any set-up step
   roles::Context ctx;
   MPI_Comm consumer_comm = MPI_COMM_NULL;
   std::span<std::byte> slab;
@@ -130,6 +133,7 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   open_link();
   if (is_consumer) consumer = std::make_unique<roles::ConsumerEngine>(ctx);
   if (ctx.rank == 0) log::info("layout: {}", ctx.layout.describe());
+  clock.setup_done();
 }
 
 void Runtime::Impl::setup_local() {
@@ -330,6 +334,7 @@ Runtime::Impl::~Impl() {
     consumer->finish_all(failing);
   }
   consumer.reset();
+  if (!failing && !lost) roles::write_rank_totals(ctx, clock);
   try {
     // Unregister (collective on MPI) before the fabric closes. After a loss nothing collective can finish:
     // the region is left to the process's end, and close() is local.

@@ -35,10 +35,20 @@ void ServiceRank::on_message(transport::Message& message) {
       slab_.store(message, role_);  // likewise, whatever the role is now
       return;
     case kJobs:
+      // A node stats leader passes the list on to the ranks that report through it (docs/scaling.md).
+      if (ctx_.layout.stats_leader(ctx_.rank) && message.source == ctx_.layout.coordinator())
+        for (int r = 0; r < ctx_.layout.size(); ++r)
+          if (r != ctx_.rank && ctx_.layout.report_to[static_cast<std::size_t>(r)] == ctx_.rank)
+            ctx_.fabric->send(r, kJobs, message.bytes);
       pipeline_.set_jobs(monitor::decode_job_list(message.bytes));
       return;
     case kDeviceReady:
       pipeline_.post_device_send(message);
+      return;
+    case kStats:
+      FERRY_ENFORCE(ctx_.layout.stats_leader(ctx_.rank), role_name(role_),
+                    " got a monitoring window from rank ", message.source, " but is no node's stats leader");
+      pipeline_.relay_stats(message);
       return;
     case kCredit:
     case kEpochDone:

@@ -48,6 +48,8 @@ void Fabric::send(int peer, Tag tag, std::span<const std::byte> bytes) {
   check_peer(peer, "send");
   check_tag(backend_, tag);
   do_send(peer, tag, bytes, /*copy=*/true);
+  ++counts_.sent;
+  counts_.sent_bytes += bytes.size();
 }
 
 Request Fabric::send_nb(int peer, Tag tag, std::span<const std::byte> bytes) {
@@ -55,13 +57,24 @@ Request Fabric::send_nb(int peer, Tag tag, std::span<const std::byte> bytes) {
   check_peers();
   check_peer(peer, "send_nb");
   check_tag(backend_, tag);
-  return do_send(peer, tag, bytes, /*copy=*/false);
+  Request request = do_send(peer, tag, bytes, /*copy=*/false);
+  ++counts_.sent;
+  counts_.sent_bytes += bytes.size();
+  return request;
 }
 
 std::optional<Message> Fabric::poll() {
   check_open("poll");
   check_peers();
-  return do_poll();
+  return count(do_poll());
+}
+
+std::optional<Message> Fabric::count(std::optional<Message> message) noexcept {
+  if (message) {
+    ++counts_.received;
+    counts_.received_bytes += message->bytes.size();
+  }
+  return message;
 }
 
 std::optional<Message> Fabric::wait(std::chrono::microseconds timeout) {
@@ -69,7 +82,7 @@ std::optional<Message> Fabric::wait(std::chrono::microseconds timeout) {
   check_peers();
   // Backends compute now + timeout; a day is "forever" for a poll loop and cannot overflow the clock.
   constexpr std::chrono::microseconds kLongest = std::chrono::hours(24);
-  return do_wait(std::clamp(timeout, std::chrono::microseconds::zero(), kLongest));
+  return count(do_wait(std::clamp(timeout, std::chrono::microseconds::zero(), kLongest)));
 }
 
 Region Fabric::register_memory(void* data, std::size_t bytes) {

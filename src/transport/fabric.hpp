@@ -146,6 +146,12 @@ class Fabric {
   int rank() const noexcept { return rank_; }
   int size() const noexcept { return size_; }
 
+  // Messages this rank sent (send, send_nb) and received (poll, wait), and their bytes, since the start.
+  struct Counts {
+    std::uint64_t sent = 0, sent_bytes = 0, received = 0, received_bytes = 0;
+  };
+  const Counts& counts() const noexcept { return counts_; }
+
   // Sends bytes to peer (which may be this rank). Returns at once; the buffer may be reused on return (the
   // backend copies it). Messages from one sender to one receiver with one tag arrive in send order.
   void send(int peer, Tag tag, std::span<const std::byte> bytes);
@@ -245,6 +251,8 @@ class Fabric {
   int size_ = 0;
   bool closed_ = false;
   std::shared_ptr<PeerWatch> watch_;
+  Counts counts_;
+  std::optional<Message> count(std::optional<Message> message) noexcept;
 };
 
 }  // namespace ferry::transport

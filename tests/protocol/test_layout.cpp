@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "ferry/error.hpp"
 #include "roles/layout.hpp"
 
@@ -108,4 +110,49 @@ TEST(Layout, RoleScriptIsCheckedAgainstTheLayout) {
   c.monitor.role_script = "epoch 1: rank 2 -> cache_server";
   EXPECT_NE(error_of(c, std::vector<int>(6, 0)).find("runtime.cache_bytes leaves no cache"),
             std::string::npos);
+}
+
+TEST(Layout, StatsLeadersPerNode) {
+  // Four nodes of eight ranks, one cache server a node, two randomizers and eight transformers: 32 ranks.
+  std::vector<int> nodes;
+  for (int r = 0; r < 32; ++r) nodes.push_back(r - r % 8);
+  const auto l = ferry::roles::plan_layout(config(2, 0, 8, 1), nodes, {});
+  EXPECT_EQ(l.cache_servers, (std::vector<int>{2, 8, 16, 24}));
+  // The coordinator hears the randomizers and one leader a node (its lowest cache server or transformer).
+  std::set<int> senders;
+  std::vector<int> windows_via(32, 0);
+  for (int r = 0; r < 32; ++r) {
+    if (r == l.coordinator()) continue;
+    const int to = l.report_to[static_cast<std::size_t>(r)];
+    if (to == l.coordinator()) senders.insert(r);
+    ++windows_via[static_cast<std::size_t>(to)];
+  }
+  EXPECT_EQ(senders, (std::set<int>{1, 2, 8, 16, 24}));
+  for (int leader : {2, 8, 16, 24}) {
+    EXPECT_TRUE(l.stats_leader(leader));
+    EXPECT_EQ(l.relayed[static_cast<std::size_t>(leader)], leader == 2 ? 5 : 7);  // node 0 has 2 randomizers
+    EXPECT_EQ(windows_via[static_cast<std::size_t>(leader)], l.relayed[static_cast<std::size_t>(leader)]);
+  }
+  EXPECT_EQ(l.report_to[1], 0);    // a randomizer reports directly
+  EXPECT_EQ(l.report_to[31], 24);  // a consumer of node 24
+  // Senders grow with nodes, not ranks: 64 ranks on the same four nodes still give 5 senders.
+  std::vector<int> wide;
+  for (int r = 0; r < 64; ++r) wide.push_back(r - r % 16);
+  const auto w = ferry::roles::plan_layout(config(2, 0, 8, 1), wide, {});
+  std::set<int> wide_senders;
+  for (int r = 1; r < 64; ++r)
+    if (w.report_to[static_cast<std::size_t>(r)] == w.coordinator()) wide_senders.insert(r);
+  EXPECT_EQ(wide_senders.size(), 5u);
+}
+
+TEST(Layout, OneNodeReportsDirectly) {
+  const auto l = ferry::roles::plan_layout(config(1, 2, 3), std::vector<int>(8, 0), {});
+  for (int r = 0; r < 8; ++r) {
+    EXPECT_EQ(l.report_to[static_cast<std::size_t>(r)], 0);
+    EXPECT_FALSE(l.stats_leader(r));
+  }
+  // A node without a cache server or transformer: its ranks report directly too.
+  const auto two = ferry::roles::plan_layout(config(1, 1, 1), {0, 0, 0, 0, 4, 4, 4, 4}, {});
+  for (int r = 4; r < 8; ++r) EXPECT_EQ(two.report_to[static_cast<std::size_t>(r)], 0);
+  EXPECT_EQ(two.report_to[3], 1);  // node 0's leader is its cache server
 }

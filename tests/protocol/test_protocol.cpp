@@ -2,7 +2,9 @@
 
 #include <random>
 
+#include "ferry/error.hpp"
 #include "roles/protocol.hpp"
+#include "roles/reporter.hpp"
 
 using namespace ferry::roles;
 
@@ -176,4 +178,23 @@ TEST(Protocol, HandoverRetireAndStoredRoundTrip) {
   EXPECT_TRUE(sr.done());
   EXPECT_EQ(stored.ids, (std::vector<std::uint64_t>{4, 7}));
   EXPECT_EQ(stored.offsets, (std::vector<std::uint64_t>{64, 1 << 20}));
+}
+
+TEST(Protocol, StatsBundleCarriesEveryWindowOfANode) {
+  // A node stats leader's kStatsBundle: the windows of its node in the order they came.
+  std::vector<ferry::monitor::RankStats> windows(3);
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    windows[i].rank = 8 + i;
+    windows[i].window_ns = 1000 * (i + 1);
+    windows[i].consumer = i > 0;
+    windows[i].pipelines.push_back({});
+    windows[i].pipelines.back().pipeline = i;
+    windows[i].pipelines.back().batches = 20 + i;
+  }
+  std::vector<std::byte> bundle;
+  for (const auto& w : windows) append_window(bundle, ferry::monitor::encode(w));
+  EXPECT_EQ(decode_bundle(bundle), windows);
+  EXPECT_TRUE(decode_bundle({}).empty());
+  bundle.pop_back();  // truncated: an error, never a wild read
+  EXPECT_THROW(decode_bundle(bundle), ferry::Error);
 }
