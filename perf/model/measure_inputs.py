@@ -1,0 +1,198 @@
+"""Measures the model's inputs on this machine and writes them as JSON (perf/model/README.md).
+
+    /usr/bin/python3 perf/model/measure_inputs.py --build build --out perf/model/inputs/here.json [--work DIR]
+
+1. Control messages per transport: UCX `ucx_perftest -t ucp_am_lat` (64 B) and `ucp_am_bw` (64 KiB); MPI a
+   mpi4py ping-pong and stream (mpi_pingpong.py).
+2. One-sided gets: `ferry_bench get` (src/transport, 16 in flight, streaming through a pool) for both
+   backends; per-get time fitted as latency + bytes / bandwidth. memcpy per byte (`ferry_bench memcpy`).
+3. Per-role CPU costs of the real system: `ferry_bench run` of each calibration config with 2 and with 6
+   epochs; the difference of every rank's process CPU over 4 epochs is one epoch's CPU, so start-up drops
+   out. Cold configs (no cache server: every epoch misses) give the transformer's HDF5 cost per call and per
+   byte, per-sample cost and prepare (`cast`) cost per byte; warm configs (the cache holds the set) give a
+   consumer's cost per hit; both give the randomizer's cost per batch, per sample and per miss list.
+   Least squares over the configs (the output keeps every raw figure under "calibration").
+4. Cache inserts: one cold epoch with a cache server that admits every sample against one whose slab takes
+   almost none (1 MiB); the difference of all ranks' process CPU over the inserted bytes is the insert cost per
+   byte (transformer's send to the server, the server's copy into its slab, acks, mark_stored).
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runs import ENV, Runner, entry_bytes, role_cpu  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLES = 4096
+# (side, batch, cast, cold): cold = no cache server, every epoch reads and prepares every sample.
+CALIBRATION = [(32, 16, True, True), (64, 16, True, True), (96, 16, True, True), (32, 64, True, True),
+               (64, 16, False, True), (32, 16, True, False), (64, 16, True, False), (64, 64, False, False)]
+
+
+def perftest(test, size, iters):
+    """ucx_perftest server and client on this machine; returns the client's last figures row."""
+    port = str(random.randint(20000, 40000))
+    args = ["-t", test, "-s", str(size), "-n", str(iters), "-p", port]
+    server = subprocess.Popen(["ucx_perftest"] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        out = subprocess.run(["ucx_perftest", "localhost", "-f"] + args, capture_output=True, text=True,
+                             timeout=120).stdout
+    finally:
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    if not rows:
+        raise RuntimeError(f"ucx_perftest {test} printed no figures")
+    return [float(x) for x in rows[-1]]
+
+
+def transports(runner):
+    lat = perftest("ucp_am_lat", 64, 20000)
+    bw = perftest("ucp_am_bw", 65536, 5000)
+    ucx = {"ctrl_latency_s": lat[1] * 1e-6, "ctrl_latency_mean_s": lat[2] * 1e-6,
+           "ctrl_bandwidth_Bps": bw[4] * 2**20,
+           "how": "ucx_perftest ucp_am_lat 64 B (median one-way; mean beside it: preemption on shared cores), "
+                  "ucp_am_bw 64 KiB (average MB/s, UCX MB = 2^20 B)"}
+    out = subprocess.run(["mpirun", "-n", "2", "/usr/bin/python3", os.path.join(HERE, "mpi_pingpong.py")],
+                         capture_output=True, text=True, env=ENV, timeout=300, check=True).stdout
+    m = json.loads(out.strip().splitlines()[-1])
+    mpi = {"ctrl_latency_s": m["latency_s"], "ctrl_bandwidth_Bps": m["bandwidth_Bps"],
+           "how": "mpi4py ping-pong 64 B (best of 3, half the round trip; includes ~1 us of mpi4py per call) "
+                  "and 1 MiB stream, 8 in flight"}
+    for name, into in (("ucx", ucx), ("mpi", mpi)):
+        into.update(gets(runner, name))
+    return {"ucx": ucx, "mpi": mpi}
+
+
+def gets(runner, backend):
+    sizes = [4096, 16384, 65536, 262144, 1048576]
+    out = os.path.join(runner.work, f"get_{backend}.jsonl")
+    if os.path.exists(out):
+        os.remove(out)
+    subprocess.run(["mpirun", "-n", "2", runner.bench, "get", out, "--sizes", ",".join(f"{s // 1024}K" for s in sizes),
+                    "--bytes", "128M", "--window", "16", "--pool", "256M", "--repeat", "3", "--backend", backend],
+                   check=True, capture_output=True, env=ENV, timeout=600)
+    rows = [json.loads(line) for line in open(out) if line.strip()]
+    stream = {r["size"]: r["mib_per_s"] * 2**20 for r in rows if r["kind"] == "get" and r["mode"] == "stream"}
+    s = np.array(sorted(stream), float)
+    t = s / np.array([stream[k] for k in sorted(stream)])  # seconds per get, 16 in flight
+    slope, icept = np.polyfit(s, t, 1)
+    return {"get_latency_s": max(float(icept), 0.0), "get_bandwidth_Bps": float(1 / slope),
+            "get_curve_Bps": {str(int(k)): stream[k] for k in sorted(stream)},
+            "get_how": "ferry_bench get, 16 in flight, streaming through a 256 MiB pool, best of 3; "
+                       "time per get fitted as latency + bytes / bandwidth"}
+
+
+def memcpy(runner):
+    out = os.path.join(runner.work, "memcpy.jsonl")
+    if os.path.exists(out):
+        os.remove(out)
+    subprocess.run([runner.bench, "memcpy", out, "--sizes", "64K", "--bytes", "256M", "--pool", "256M",
+                    "--repeat", "3"], check=True, capture_output=True, env=ENV, timeout=300)
+    rows = [json.loads(line) for line in open(out) if line.strip()]
+    return max(r["mib_per_s"] for r in rows if r["mode"] == "stream") * 2**20
+
+
+def calibrate(runner):
+    """Per-epoch CPU seconds per role for every calibration config (6-epoch run minus 2-epoch run, / 4)."""
+    rows = []
+    for side, batch, cast, cold in CALIBRATION:
+        path, raw = runner.dataset(SAMPLES, side)
+        cpu = {}
+        for epochs in (2, 6):
+            name = f"calib_{side}_{batch}_{int(cast)}_{int(cold)}_{epochs}"
+            toml = runner.config(name, path, epochs=epochs, batch=batch, servers=0 if cold else 1, transformers=1,
+                                 cache_bytes=256 << 20, cast=cast)
+            lines, _, _, load = runner.run(toml, 3 if cold else 4)
+            cpu[epochs] = {k: sum(v) for k, v in role_cpu(lines).items()}
+        per = {k: (cpu[6][k] - cpu[2][k]) / 4 for k in cpu[6]}
+        rows.append(dict(side=side, batch=batch, cast=cast, cold=cold, raw=raw, entry=entry_bytes(lines),
+                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per))
+        print(f"calib side={side} batch={batch} cast={cast} cold={cold}: {per} (core share {load['share']:.2f})", file=sys.stderr)
+    return rows
+
+
+def insert_cost(runner):
+    """All ranks' CPU per inserted byte: a 1-epoch run inserting every sample minus one inserting ~none."""
+    path, _ = runner.dataset(SAMPLES, 64)
+    cpu, entry = {}, None
+    for name, cache in (("all", 256 << 20), ("none", 1 << 20)):
+        best = None
+        for _ in range(3):  # CPU seconds, least of 3: a loaded machine only ever adds
+            toml = runner.config(f"insert_{name}", path, epochs=1, batch=16, servers=1, transformers=1,
+                                 cache_bytes=cache, cast=True)
+            lines, _, _, _ = runner.run(toml, 4)
+            total = sum(sum(v) for v in role_cpu(lines).values())
+            best = total if best is None else min(best, total)
+        cpu[name], entry = best, entry_bytes(lines)
+    inserted = SAMPLES - (1 << 20) // (-(-entry // 64) * 64)
+    per_byte = max(0.0, (cpu["all"] - cpu["none"]) / (inserted * entry))
+    print(f"insert: {cpu} -> {per_byte:.3e} s/B", file=sys.stderr)
+    return per_byte, cpu
+
+
+def fit(rows, role, columns):
+    """Least squares of a role's per-epoch CPU on the given columns (functions of a row); >= 0 each."""
+    a = np.array([[f(r) for f in columns] for r in rows], float)
+    y = np.array([r["cpu"][role] for r in rows], float)
+    coef = np.linalg.lstsq(a, y, rcond=None)[0]
+    return [max(float(c), 0.0) for c in coef]
+
+
+def costs_from(rows, insert_per_byte):
+    cold = [r for r in rows if r["cold"]]
+    warm = [r for r in rows if not r["cold"]]
+    prep = lambda r: (r["raw"] - 4) if r["cast"] else 0  # bytes cast touches: the image field
+    call, per_sample, per_byte, prep_byte = fit(cold, "transformer", [
+        lambda r: r["batches"] * 2, lambda r: r["samples"], lambda r: r["samples"] * r["raw"],
+        lambda r: r["samples"] * prep(r)])
+    miss_s, miss_b = fit(cold, "consumer", [lambda r: r["samples"], lambda r: r["samples"] * r["entry"]])
+    hit_s, hit_b = fit(warm, "consumer", [lambda r: r["samples"], lambda r: r["samples"] * r["entry"]])
+    rb, rs, rl = fit(rows, "randomizer", [lambda r: r["batches"], lambda r: r["samples"],
+                                          lambda r: r["batches"] if r["cold"] else 0])
+    return {
+        "transformer": {"hdf5_per_call_s": call, "hdf5_per_byte_s": per_byte, "per_sample_s": per_sample,
+                        "prepare_per_byte_s": prep_byte},
+        "consumer": {"hit_per_sample_s": hit_s, "hit_per_byte_s": hit_b, "miss_per_sample_s": miss_s,
+                     "miss_per_byte_s": miss_b},
+        "randomizer": {"per_batch_s": rb, "per_sample_s": rs, "per_list_s": rl},
+        "cache_server": {"insert_per_byte_s": insert_per_byte},
+        "epoch_fixed_s": 0.0,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--out", default=os.path.join(HERE, "inputs", "here.json"))
+    ap.add_argument("--work", default="/tmp/ferry-model-inputs")
+    args = ap.parse_args()
+    runner = Runner(args.build, args.work)
+    load0 = os.getloadavg()[0]
+    nets = transports(runner)
+    mem = memcpy(runner)
+    rows = calibrate(runner)
+    insert, insert_raw = insert_cost(runner)
+    doc = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "host": os.uname().nodename,
+           "cores": os.cpu_count(), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
+           "how": __doc__.split("\n\n", 2)[2].strip(), "transport": nets, "memcpy_Bps": mem,
+           "costs": costs_from(rows, insert), "calibration": rows, "insert_calibration_cpu_s": insert_raw}
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(doc, f, indent=1)
+    print(json.dumps(doc["costs"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
