@@ -7,6 +7,7 @@ busiest rank and its queue. Counting (hits, bytes) follows the code's rules; tim
 the epoch lasts as long as its most loaded resource (one rank's CPU, the shared cores of a node, a NIC, the
 parallel file system, or the consumers' own training steps).
 """
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ class Layout:
     core_share: float = 1.0       # share of each core Ferry's ranks get beside other jobs (cpu_time)
     prefetch: int = 4
     transport: str = "ucx"
+    list_fanout: int = 0     # most transformers one batch's misses go to; 0: all of them (today's code)
 
     @property
     def ranks(self):
@@ -80,13 +82,16 @@ def used_samples(layout, workload):
     return per * layout.consumers
 
 
+@functools.lru_cache(maxsize=65536)
 def expected_lists(misses_per_batch, batch, transformers):
-    """Mean non-empty miss lists of one batch: its misses split in T contiguous runs (randomizer.cpp)."""
-    if misses_per_batch <= 0:
-        return 0.0
-    if misses_per_batch >= batch:
-        return float(min(batch, transformers))
-    return min(float(transformers), misses_per_batch)  # runs of >= 1 miss each; exact when all-miss or all-hit
+    """Mean non-empty miss lists of one batch: its misses split in T contiguous runs (randomizer.cpp), so
+    min(misses, T) lists; the misses of a batch taken as binomial(batch, miss fraction). Exact when every
+    batch is all-miss or all-hit."""
+    q = min(1.0, max(0.0, misses_per_batch / batch))
+    if q in (0.0, 1.0):
+        return q * min(batch, transformers)
+    pmf = [math.comb(batch, k) * q**k * (1 - q) ** (batch - k) for k in range(batch + 1)]
+    return sum(p * min(k, transformers) for k, p in enumerate(pmf))
 
 
 def counts(layout, workload):
@@ -113,22 +118,24 @@ def remote_fraction(layout):
     return 0.0 if layout.nodes <= 1 else 1.0 - 1.0 / layout.nodes
 
 
-def epoch_loads(layout, workload, costs, fabric, hits, misses, inserted, n_used):
+def epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used):
     """Seconds of work per resource in one epoch (CPU seconds for ranks; busy seconds for links)."""
     c, t, s = layout.consumers, layout.transformers, max(layout.cache_servers, 1)
     e_b, r_b = workload.entry_bytes, workload.raw_bytes
     batches = n_used // workload.batch
-    lists = batches * expected_lists(misses / max(batches, 1), workload.batch, t)
+    fanout = min(t, layout.list_fanout) if layout.list_fanout else t
+    lists = batches * expected_lists(misses / max(batches, 1), workload.batch, fanout)
     reads = lists * workload.fields
     remote = remote_fraction(layout)
     tr = costs["transformer"]
     cons = costs["consumer"]
     rnd = costs["randomizer"]
     # A transformer: HDF5 (per call, per byte), prepare ops (per byte touched), per-sample handling (the send
-    # is zero-copy: its CPU is in the per-sample figure, its wire time in the NIC's).
+    # to the consumer is zero-copy: its CPU is in the per-sample figure, its wire time in the NIC's), and the
+    # second send of each admitted entry to its cache server (per byte); the server copies it into the slab.
     pfs_s = misses * r_b / fabric["pfs_bandwidth_Bps"] if fabric.get("pfs_bandwidth_Bps") else 0.0
     w_tr = (reads * tr["hdf5_per_call_s"] + misses * (tr["per_sample_s"] + r_b * tr["hdf5_per_byte_s"]
-            + workload.prepare_bytes * tr["prepare_per_byte_s"])) / t
+            + workload.prepare_bytes * tr["prepare_per_byte_s"]) + admitted * e_b * tr["insert_per_byte_s"]) / t
     # A consumer: hits are gets, misses arrive as messages (local: CPU copies through shared memory; remote:
     # RDMA into the batch buffer, the NIC's time below); the per-sample costs cover assembly, pins, credits.
     hit_cpu = hits * (cons["hit_per_sample_s"] + (1 - remote) * e_b * cons["hit_per_byte_s"])
@@ -136,7 +143,7 @@ def epoch_loads(layout, workload, costs, fabric, hits, misses, inserted, n_used)
     w_cons = (hit_cpu + miss_cpu) / c
     w_rnd = (batches * rnd["per_batch_s"] + n_used * rnd["per_sample_s"]
              + lists * rnd["per_list_s"]) / layout.randomizers
-    w_srv = inserted * e_b * costs["cache_server"]["insert_per_byte_s"] / s
+    w_srv = admitted * e_b * costs["cache_server"]["copy_per_byte_s"] / s
     loads = {"consumer": w_cons, "transformer": w_tr, "randomizer": w_rnd, "cache_server": w_srv,
              "pfs": pfs_s}
     if layout.nodes > 1:
@@ -197,11 +204,8 @@ def predict(layout, workload, costs, fabric):
     n_used, per_epoch = counts(layout, workload)
     fixed = costs.get("epoch_fixed_s", 0.0)
     out = []
-    for e, (hits, misses, _) in enumerate(per_epoch):
-        # Inserts trail the deliveries (a transformer sends to the consumer first) and the randomizer holds a
-        # batch with a pending entry until its ack: epoch e's inserts are paid in epoch e + 1.
-        inserted = per_epoch[e - 1][2] if e else 0
-        loads, reads = epoch_loads(layout, workload, costs, fabric, hits, misses, inserted, n_used)
+    for e, (hits, misses, admitted) in enumerate(per_epoch):
+        loads, reads = epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used)
         steps = (n_used // layout.consumers // workload.batch) * workload.step_s
         cpu, cpu_bound = cpu_time(layout, loads, steps, workload.step_overlaps)
         bounds = {cpu_bound: cpu, "pfs": loads["pfs"]}

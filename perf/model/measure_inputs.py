@@ -12,6 +12,9 @@
    byte, per-sample cost and prepare (`cast`) cost per byte; warm configs (the cache holds the set) give a
    consumer's cost per hit; both give the randomizer's cost per batch, per sample and per miss list.
    Least squares over the configs (the output keeps every raw figure under "calibration").
+   In the cold runs the transformer's busy CPU over its busy wall time, against the spinner probe's share
+   measured around the run (runs.core_share), gives `share_factor` (what a busy Ferry rank gets beyond a
+   spinner's share on a shared machine).
 4. Cache inserts: one cold epoch with a cache server that admits every sample against one whose slab takes
    almost none (1 MiB); the difference of all ranks' process CPU over the inserted bytes is the insert cost per
    byte (transformer's send to the server, the server's copy into its slab, acks, mark_stored).
@@ -109,16 +112,18 @@ def calibrate(runner):
     rows = []
     for side, batch, cast, cold in CALIBRATION:
         path, raw = runner.dataset(SAMPLES, side)
-        cpu = {}
+        cpu, busy_share = {}, None
         for epochs in (2, 6):
             name = f"calib_{side}_{batch}_{int(cast)}_{int(cold)}_{epochs}"
             toml = runner.config(name, path, epochs=epochs, batch=batch, servers=0 if cold else 1, transformers=1,
                                  cache_bytes=256 << 20, cast=cast)
             lines, _, _, load = runner.run(toml, 3 if cold else 4)
             cpu[epochs] = {k: sum(v) for k, v in role_cpu(lines).items()}
+            if cold and epochs == 6:
+                busy_share = dict(transformer=transformer_share(lines), probe=load["share"])
         per = {k: (cpu[6][k] - cpu[2][k]) / 4 for k in cpu[6]}
         rows.append(dict(side=side, batch=batch, cast=cast, cold=cold, raw=raw, entry=entry_bytes(lines),
-                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per))
+                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per, busy_share=busy_share))
         print(f"calib side={side} batch={batch} cast={cast} cold={cold}: {per} (core share {load['share']:.2f})", file=sys.stderr)
     return rows
 
@@ -142,6 +147,21 @@ def insert_cost(runner):
     return per_byte, cpu
 
 
+def transformer_share(lines):
+    """CPU over wall of the (single) transformer while busy: the share of a core a busy Ferry rank got."""
+    t = next(line for line in lines if line.get("role") == "transformer")
+    return (t["cpu_s"] - t["idle_cpu_s"]) / max(1e-9, t["wall_s"] - t["idle_wall_s"])
+
+
+def share_factor(rows):
+    """Busy Ferry rank's share over the spinner probe's (runs.core_share), median of the cold runs.
+
+    The probe's spinners never sleep; Ferry's ranks block and wake, and the scheduler gives waking tasks
+    more than a spinner's share. validate.py gives the model min(1, probe x factor)."""
+    ratios = sorted(r["busy_share"]["transformer"] / r["busy_share"]["probe"] for r in rows if r["busy_share"])
+    return ratios[len(ratios) // 2] if ratios else 1.0
+
+
 def fit(rows, role, columns):
     """Least squares of a role's per-epoch CPU on the given columns (functions of a row); >= 0 each."""
     a = np.array([[f(r) for f in columns] for r in rows], float)
@@ -150,7 +170,7 @@ def fit(rows, role, columns):
     return [max(float(c), 0.0) for c in coef]
 
 
-def costs_from(rows, insert_per_byte):
+def costs_from(rows, insert_per_byte, memcpy_bps):
     cold = [r for r in rows if r["cold"]]
     warm = [r for r in rows if not r["cold"]]
     prep = lambda r: (r["raw"] - 4) if r["cast"] else 0  # bytes cast touches: the image field
@@ -162,13 +182,17 @@ def costs_from(rows, insert_per_byte):
     rb, rs, rl = fit(rows, "randomizer", [lambda r: r["batches"], lambda r: r["samples"],
                                           lambda r: r["batches"] if r["cold"] else 0])
     return {
+        # The insert's CPU over all ranks: the server's copy into its slab is a memcpy, the rest is the
+        # transformer's second send (and the acks).
         "transformer": {"hdf5_per_call_s": call, "hdf5_per_byte_s": per_byte, "per_sample_s": per_sample,
-                        "prepare_per_byte_s": prep_byte},
+                        "prepare_per_byte_s": prep_byte,
+                        "insert_per_byte_s": max(0.0, insert_per_byte - 1.0 / memcpy_bps)},
         "consumer": {"hit_per_sample_s": hit_s, "hit_per_byte_s": hit_b, "miss_per_sample_s": miss_s,
                      "miss_per_byte_s": miss_b},
         "randomizer": {"per_batch_s": rb, "per_sample_s": rs, "per_list_s": rl},
-        "cache_server": {"insert_per_byte_s": insert_per_byte},
+        "cache_server": {"copy_per_byte_s": 1.0 / memcpy_bps},
         "epoch_fixed_s": 0.0,
+        "share_factor": share_factor(rows),
     }
 
 
@@ -187,7 +211,7 @@ def main():
     doc = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "host": os.uname().nodename,
            "cores": os.cpu_count(), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
            "how": __doc__.split("\n\n", 2)[2].strip(), "transport": nets, "memcpy_Bps": mem,
-           "costs": costs_from(rows, insert), "calibration": rows, "insert_calibration_cpu_s": insert_raw}
+           "costs": costs_from(rows, insert, mem), "calibration": rows, "insert_calibration_cpu_s": insert_raw}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=1)

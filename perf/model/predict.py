@@ -33,38 +33,49 @@ DATASETS = {
                       gpu_s_per_sample=1 / 50),
 }
 # Candidate layouts: (cache servers per node, transformers per node, randomizers in the job).
-LAYOUTS = [(s, t, r) for r in (1, 2, 4, 8, 16, 32, 64) for s in (1, 2) for t in (1, 2, 4, 8, 12, 16, 24)]
+LAYOUTS = [(s, t, r) for r in (1, 2, 4, 8, 16, 32, 64, 128, 256) for s in (1, 2) for t in (1, 2, 4, 8, 12, 16, 24, 28)]
 FABRICS = ("ib_hdr200", "slingshot11")
+EPOCHS = 8  # the static cache fills in epoch 0 and, where drop_last leaves samples out, in the next few
 
 
-def layout_for(nodes, servers, transformers, randomizers):
+def layout_for(nodes, servers, transformers, randomizers, local_lists=False):
+    """local_lists: a batch's misses go to the transformers of the consumer's node only (a proposed change;
+    today they are split over every transformer of the job)."""
     return fm.Layout(consumers=GPUS_PER_NODE * nodes, transformers=transformers * nodes,
                      cache_servers=servers * nodes, randomizers=randomizers, nodes=nodes,
-                     cache_bytes=CACHE_PER_NODE // servers, cores_per_node=SPARE_CORES)
+                     cache_bytes=CACHE_PER_NODE // servers, cores_per_node=SPARE_CORES,
+                     list_fanout=transformers if local_lists else 0)
 
 
-def point(name, nodes, fabric, costs, layout_spec):
+def point(name, nodes, fabric, costs, layout_spec, local_lists=False):
     d = DATASETS[name]
     work = fm.Workload(samples=d["samples"], raw_bytes=d["raw"], entry_bytes=d["entry"], prepare_bytes=d["prepare"],
-                       fields=1, batch=d["batch"], epochs=3, step_s=d["batch"] * d["gpu_s_per_sample"],
+                       fields=1, batch=d["batch"], epochs=EPOCHS, step_s=d["batch"] * d["gpu_s_per_sample"],
                        step_overlaps=True)
-    layout = layout_for(nodes, *layout_spec)
+    layout = layout_for(nodes, *layout_spec, local_lists=local_lists)
     epochs = fm.predict(layout, work, costs, fabric)
     ideal = layout.consumers / d["gpu_s_per_sample"]
     steady = epochs[-1]
     return dict(dataset=name, nodes=nodes, layout=layout_spec, consumers=layout.consumers,
                 efficiency=steady.samples_per_s / ideal, cold_efficiency=epochs[0].samples_per_s / ideal,
+                cold_bound=epochs[0].bound,
                 samples_per_s=steady.samples_per_s, hit_rate=steady.hit_rate, bound=steady.bound,
                 busiest=steady.busiest, busiest_util=steady.busiest_util, loads=steady.loads,
                 step_total=work.step_s * (work.samples // layout.consumers // work.batch))
 
 
-def layout_rule(name, fabric, costs):
-    """Per node count, the cheapest (service ranks per node, then randomizers) layout with efficiency >= 0.9."""
+def layout_rule(name, fabric, costs, local_lists=False):
+    """Per node count, the cheapest layout (fewest service ranks) with efficiency >= 0.9 in every epoch, the
+    cold one included."""
     rule = {}
     for n in NODES:
-        ok = [(s * n + t * n + r, (s, t, r)) for s, t, r in LAYOUTS
-              if point(name, n, fabric, costs, (s, t, r))["efficiency"] >= 0.9]
+        ok = []
+        for s, t, r in LAYOUTS:
+            p = point(name, n, fabric, costs, (s, t, r), local_lists)
+            # The file system bounds epoch 0 whatever the layout (the set is read once): not the layout's to fix.
+            cold_ok = p["cold_efficiency"] >= 0.9 or p["cold_bound"] == "pfs"
+            if p["efficiency"] >= 0.9 and cold_ok:
+                ok.append((s * n + t * n + r, (s, t, r)))
         rule[n] = min(ok)[1] if ok else None
     return rule
 
@@ -77,9 +88,25 @@ def hit_cost(fabric, costs, sample=110 * 1000, window=16):
     return dict(latency_us=latency * 1e6, node_Bps=per_node, meets_latency=latency < 40e-6, meets_bw=per_node >= 2e9)
 
 
-def first_bottleneck(rows):
+def rule_terms(name, costs, fabric):
+    """The layout rule in closed form: what each service role must sustain for 90 % of the GPU-bound rate."""
+    d, tr, rnd = DATASETS[name], costs["transformer"], costs["randomizer"]
+    rate = GPUS_PER_NODE / d["gpu_s_per_sample"]  # samples/s a node's GPUs consume
+    per_miss = (tr["hdf5_per_call_s"] + tr["per_sample_s"] + d["raw"] * tr["hdf5_per_byte_s"]
+                + d["prepare"] * tr["prepare_per_byte_s"])
+    per_batch = rnd["per_batch_s"] + d["batch"] * rnd["per_sample_s"]
+    link = fabric["link_bandwidth_Bps"] * fabric.get("link_efficiency", 1.0) * fabric.get("nics_per_node", 1)
+    return dict(node_rate=rate, transformer_s_per_miss=per_miss,
+                transformers_per_node_all_miss=math.ceil(rate * per_miss / 0.9),
+                nodes_to_hold_set=math.ceil(d["samples"] * d["entry"] / CACHE_PER_NODE),
+                randomizer_s_per_batch_all_hit=per_batch, randomizer_s_per_list=rnd["per_list_s"],
+                consumers_per_randomizer_all_hit=math.floor(0.9 * d["batch"] * d["gpu_s_per_sample"] / per_batch),
+                nic_share=rate * d["entry"] / link)
+
+
+def first_bottleneck(rows, key="efficiency"):
     for r in rows:
-        if r["efficiency"] < 0.9:
+        if r[key] < 0.9:
             return r
     return None
 
@@ -94,11 +121,13 @@ def plot(results, out):
         return []
     files = []
     for name in DATASETS:
-        fig, ax = plt.subplots(figsize=(6.4, 4))
+        fig, ax = plt.subplots(figsize=(7, 4.2))
         for key, series in results.items():
             fab, ds, kind = key.split("|")
             if ds == name:
-                ax.plot(NODES, [100 * r["efficiency"] for r in series], marker="o", label=f"{fab}, {kind}")
+                ax.plot(NODES, [100 * r["efficiency"] for r in series], marker="o", label=f"{fab}, {kind}, steady")
+                ax.plot(NODES, [100 * r["cold_efficiency"] for r in series], marker="x", linestyle="--",
+                        label=f"{fab}, {kind}, epoch 0")
         ax.axhline(90, color="grey", linestyle=":")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("nodes (4 GPUs, 4 consumers each)")
@@ -118,30 +147,47 @@ def fmt_rule(spec):
     return "none found" if spec is None else f"{spec[0]} S + {spec[1]} T per node, {spec[2]} R"
 
 
-def report(inputs_path, results, rules, bottlenecks, hits, plots):
+def report(inputs_path, costs, results, rules, bottlenecks, hits, plots):
     out = [f"Model inputs: `{os.path.relpath(inputs_path)}` (costs measured on the 2-core machine, see "
            "perf/model/README.md); fabrics: perf/model/profiles/*.json (values and their sources).",
            f"Nodes of {GPUS_PER_NODE} GPUs, one consumer per GPU, {SPARE_CORES} cores per node for Ferry's ranks, "
            f"{CACHE_PER_NODE >> 30} GiB of cache slab per node. GPU step per sample (assumed, not measured): "
            + ", ".join(f"{k} {1e3 * v['gpu_s_per_sample']:.1f} ms (batch {v['batch']})" for k, v in DATASETS.items())
-           + ". Efficiency = predicted samples/s of the steady (third) epoch over GPUs x the GPU-bound rate; "
-           "epoch 0 (cold) beside it.", ""]
+           + f". Efficiency = predicted samples/s of the steady (last of {EPOCHS}) epoch over GPUs x the GPU-bound rate; "
+           "epoch 0 (cold) in parentheses. Layouts: S cache servers and T transformers per node, R randomizers "
+           "in the job; the rule is the layout with the fewest service ranks that keeps >= 90 % in every epoch, "
+           "epoch 0 included unless the file system bounds it (found by search over S <= 2, T <= 28, R <= 256; "
+           "'none found' shows the search's last layout). R > 1 for one pipeline needs the sharded randomizer of issue 16.", ""]
+    pct = lambda r: f"{100 * r['efficiency']:.0f} % ({100 * r['cold_efficiency']:.0f} %)"
     for fab in FABRICS:
         for name in DATASETS:
-            naive, best = results[f"{fab}|{name}|naive"], results[f"{fab}|{name}|rule"]
+            key = f"{fab}|{name}"
+            naive, best, local = (results[f"{key}|{k}"] for k in ("naive", "rule", "local"))
             out += [f"### {name}, {fab}", "",
-                    "| nodes | GPUs | naive layout: efficiency (cold) | bound | busiest | rule layout | efficiency (cold) "
-                    "| bound | hit rate |", "|---|---|---|---|---|---|---|---|---|"]
-            for a, b in zip(naive, best):
-                out.append(f"| {a['nodes']} | {a['consumers']} | {100 * a['efficiency']:.0f} % "
-                           f"({100 * a['cold_efficiency']:.0f} %) | {a['bound']} | {a['busiest']} "
-                           f"| {fmt_rule(rules[f'{fab}|{name}'][a['nodes']])} | {100 * b['efficiency']:.0f} % "
-                           f"({100 * b['cold_efficiency']:.0f} %) | {b['bound']} | {100 * b['hit_rate']:.1f} % |")
+                    "| nodes | GPUs | naive: 1 S + 1 T per node, 1 R | its bound, steady / cold "
+                    "| rule, today's code | efficiency | rule, node-local miss lists (proposed) | efficiency |",
+                    "|---|---|---|---|---|---|---|---|"]
+            for a, b, c in zip(naive, best, local):
+                n = a["nodes"]
+                out.append(f"| {n} | {a['consumers']} | {pct(a)} | {a['bound']} / {a['cold_bound']} "
+                           f"| {fmt_rule(rules[key][n])} | {pct(b)} | {fmt_rule(rules[key + '|local'][n])} "
+                           f"| {pct(c)} |")
             first = bottlenecks[f"{fab}|{name}"]
-            out += ["", "First bottleneck (naive layout): " + (
+            t = rule_terms(name, costs, json.load(open(os.path.join(HERE, "profiles", fab + ".json"))))
+            out += ["", f"Rule terms: a node's GPUs take {t['node_rate']:.0f} samples/s; a miss costs a transformer "
+                    f"{1e3 * t['transformer_s_per_miss']:.2f} ms, so an all-miss epoch needs "
+                    f"{t['transformers_per_node_all_miss']} transformers per node; the cache holds the set from "
+                    f"{t['nodes_to_hold_set']} node(s); an all-hit batch costs the randomizer "
+                    f"{1e6 * t['randomizer_s_per_batch_all_hit']:.0f} us (+ {1e6 * t['randomizer_s_per_list']:.0f} us "
+                    f"per miss list), so one randomizer serves {t['consumers_per_randomizer_all_hit']} consumers; "
+                    f"remote hits use {100 * t['nic_share']:.1f} % of a node's links."]
+            cold = first_bottleneck(naive, "cold_efficiency")
+            out += ["", "First bottleneck (naive layout), steady epochs: " + (
                 "none up to 1,024 nodes" if first is None else
                 f"**{first['bound']}** (busiest rank: {first['busiest']}) from {first['nodes']} node(s), "
-                f"efficiency {100 * first['efficiency']:.0f} %"), ""]
+                f"efficiency {100 * first['efficiency']:.0f} %") + "; cold epoch 0: " + (
+                "none" if cold is None else f"**{cold['cold_bound']}** from {cold['nodes']} node(s), "
+                f"efficiency {100 * cold['cold_efficiency']:.0f} %") + ".", ""]
     out += ["### A cache hit on the fabric (110 KB sample)", "",
             "| fabric | latency per hit | bar < 40 us | bytes/s per consumer node (16 gets in flight per consumer) "
             "| bar >= 2 GB/s |", "|---|---|---|---|---|"]
@@ -167,12 +213,15 @@ def main():
             naive = [point(name, n, fabric, costs, (1, 1, 1)) for n in NODES]
             rule = layout_rule(name, fabric, costs)
             best = [point(name, n, fabric, costs, rule[n] or LAYOUTS[-1]) for n in NODES]
-            results[f"{fab}|{name}|naive"], results[f"{fab}|{name}|rule"] = naive, best
-            rules[f"{fab}|{name}"], bottlenecks[f"{fab}|{name}"] = rule, first_bottleneck(naive)
+            local_rule = layout_rule(name, fabric, costs, local_lists=True)
+            local = [point(name, n, fabric, costs, local_rule[n] or LAYOUTS[-1], True) for n in NODES]
+            key = f"{fab}|{name}"
+            results[key + "|naive"], results[key + "|rule"], results[key + "|local"] = naive, best, local
+            rules[key], rules[key + "|local"], bottlenecks[key] = rule, local_rule, first_bottleneck(naive)
     os.makedirs(args.out, exist_ok=True)
     plots = [] if args.no_plots else plot(results, args.out)
     with open(os.path.join(args.out, "prediction.md"), "w") as f:
-        f.write(report(args.inputs, results, rules, bottlenecks, hits, plots))
+        f.write(report(args.inputs, costs, results, rules, bottlenecks, hits, plots))
     with open(os.path.join(args.out, "prediction.json"), "w") as f:
         json.dump(dict(results=results, rules={k: {str(n): v for n, v in r.items()} for k, r in rules.items()},
                        hits=hits), f, indent=1)

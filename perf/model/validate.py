@@ -1,10 +1,12 @@
 """Validation: runs Ferry at 3 to 32 ranks here and compares every epoch with the model's prediction.
 
     /usr/bin/python3 perf/model/validate.py --build build --inputs perf/model/inputs/here.json \
-        --out perf/results/2026-12-06-model [--points p4,p8] [--repeat 2]
+        --out perf/results/2026-12-06-model [--points p4,p8] [--repeat 2] [--from FILE]
+
+`--from DIR/measurements.json` compares an earlier run's measurements with the model again (new inputs).
 
 Each point is a real `ferry_bench run` (mpirun, oversubscribed on this machine's cores) over a generated
-image-like set (ferry-gen image, 64x64x3 u8, prepare `cast` to f32), 3 epochs: epoch 0 cold, later epochs
+image-like set (ferry-gen image, 64x64x3 u8, prepare `cast` to f32), 5 epochs: epoch 0 cold, later epochs
 from the cache. The machine is shared: before and after each run runs.core_share() measures the share of a
 core this session's processes get, which the model is given (Layout.core_share). A point runs `--repeat`
 times and the run with the largest share (the least disturbed) is kept. Writes validation.md and validation.json.
@@ -19,6 +21,7 @@ import ferry_model as fm  # noqa: E402
 from runs import Runner, entry_bytes  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+EPOCHS = 5  # epoch 0 cold, 1-4 warm: compared together, so one disturbed epoch does not decide a point
 SAMPLES = 7680  # a multiple of consumers x batch for every point: all samples delivered, counts exact
 # name: (consumers, transformers, cache servers, side, batch, cache share of the set, step ms, transport)
 POINTS = {
@@ -43,61 +46,83 @@ def slab_for(share, servers, entry):
     return int(-(-int(SAMPLES * share) // servers) * reserved)
 
 
+def model_for(name, share):
+    """The model's Layout and Workload of a point, given the core share measured around its run."""
+    c, t, s, side, batch, cache_share, step, transport = POINTS[name]
+    raw, entry = side * side * 3 + 4, side * side * 3 * 4 + 4  # u8 image + int32 label; cast: f32 image
+    workload = fm.Workload(samples=SAMPLES, raw_bytes=raw, entry_bytes=entry, prepare_bytes=raw - 4, batch=batch,
+                           epochs=EPOCHS, step_s=step / 1000)
+    layout = fm.Layout(consumers=c, transformers=t, cache_servers=s, cache_bytes=slab_for(cache_share, s, entry),
+                       transport=transport, cores_per_node=os.cpu_count(), core_share=share)
+    return layout, workload
+
+
 def run_point(runner, name, repeat):
+    """Runs a point `repeat` times; returns the run with the largest core share: {point, load, epochs}."""
     c, t, s, side, batch, share, step, transport = POINTS[name]
-    path, raw = runner.dataset(SAMPLES, side)
-    entry = side * side * 3 * 4 + 4  # cast: f32 image + int32 label
-    cache = slab_for(share, s, entry)
-    toml = runner.config(f"val_{name}", path, epochs=3, batch=batch, servers=s, transformers=t,
-                         cache_bytes=max(cache, 1 << 20) if s else 1 << 20, cast=True, transport=transport)
+    path, _ = runner.dataset(SAMPLES, side)
+    layout, workload = model_for(name, 1.0)
+    toml = runner.config(f"val_{name}", path, epochs=EPOCHS, batch=batch, servers=s, transformers=t,
+                         cache_bytes=max(layout.cache_bytes, 1 << 20), cast=True, transport=transport)
     best = None
     for _ in range(repeat):
-        lines, epochs, _, load = runner.run(toml, 1 + s + t + c, step_ms=step)
+        lines, epochs, _, load = runner.run(toml, layout.ranks, step_ms=step)
         total = sum(e["seconds"] for e in epochs.values())
         print(f"{name}: {total:.3f} s of epochs, core share {load['share']:.2f}", file=sys.stderr)
-        if best is None or load["share"] > best[0]:
-            best = (load["share"], lines, epochs, load)
-    _, lines, epochs, load = best
-    assert entry_bytes(lines) == entry, f"{name}: entry bytes {entry_bytes(lines)} != {entry}"
-    workload = fm.Workload(samples=SAMPLES, raw_bytes=raw, entry_bytes=entry, prepare_bytes=raw - 4, batch=batch,
-                           epochs=3, step_s=step / 1000)
-    layout = fm.Layout(consumers=c, transformers=t, cache_servers=s, cache_bytes=cache, transport=transport,
-                       cores_per_node=os.cpu_count(), core_share=load["share"])
-    return name, layout, workload, epochs, load
+        if entry_bytes(lines) != workload.entry_bytes:
+            raise SystemExit(f"validate: {name}: entry bytes {entry_bytes(lines)} != {workload.entry_bytes}")
+        if best is None or load["share"] > best["load"]["share"]:
+            best = dict(point=name, load=load, epochs={str(k): v for k, v in epochs.items()})
+    return best
 
 
-def compare(name, layout, workload, measured, load, inputs):
+def compare(run, inputs):
+    """Two rows per point: the cold epoch 0, and the warm epochs 1.. together (samples over seconds, so one
+    disturbed epoch weighs by its length). Counts are summed over the group; `exact` says whether hits and
+    HDF5 bytes matched in every epoch of it."""
+    name, load = run["point"], run["load"]
+    layout, workload = model_for(name, min(1.0, load["share"] * inputs["costs"].get("share_factor", 1.0)))
+    pred = fm.predict(layout, workload, inputs["costs"], {})
     rows = []
-    for p in fm.predict(layout, workload, inputs["costs"], {}):
-        m = measured[p.epoch]
-        sps = m["samples"] / m["seconds"]
+    for label, group in (("0", pred[:1]), (f"1-{len(pred) - 1}", pred[1:])):
+        meas = [run["epochs"][str(p.epoch)] for p in group]
+        sps = sum(m["samples"] for m in meas) / sum(m["seconds"] for m in meas)
+        model_sps = sum(p.samples for p in group) / sum(p.seconds for p in group)
+        single = [m["samples"] / m["seconds"] for m in meas]
         rows.append(dict(point=name, ranks=layout.ranks, consumers=layout.consumers, transformers=layout.transformers,
                          servers=layout.cache_servers, transport=layout.transport, step_ms=workload.step_s * 1e3,
-                         side=int((workload.raw_bytes - 4) / 3) ** 0.5, epoch=p.epoch, load=load,
-                         sps=sps, model_sps=p.samples_per_s, err=p.samples_per_s / sps - 1,
-                         hits=m["hits"], model_hits=p.hits, bytes=m["hdf5_bytes"], model_bytes=p.hdf5_bytes,
-                         reads=m["hdf5_reads"], model_reads=p.hdf5_reads, wait=m["wait_seconds"],
-                         model_wait=p.wait_s, bound=p.bound, busiest=p.busiest))
+                         epochs=label, load=load, sps=sps, sps_min=min(single), sps_max=max(single),
+                         model_sps=model_sps, err=model_sps / sps - 1,
+                         hits=sum(m["hits"] for m in meas), model_hits=sum(p.hits for p in group),
+                         bytes=sum(m["hdf5_bytes"] for m in meas), model_bytes=sum(p.hdf5_bytes for p in group),
+                         reads=sum(m["hdf5_reads"] for m in meas), model_reads=sum(p.hdf5_reads for p in group),
+                         exact=all(m["hits"] == p.hits and m["hdf5_bytes"] == p.hdf5_bytes for m, p in zip(meas, group)),
+                         bound=group[-1].bound, busiest=group[-1].busiest, model_share=layout.core_share))
     return rows
 
 
 def table(rows):
-    out = ["| point | ranks (C/T/S) | transport | step ms | epoch | load avg / core share | measured samples/s | model samples/s "
-           "| error | hits meas / model | HDF5 bytes meas / model | reads meas / model | model bound |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| point | ranks (C/T/S) | transport | step ms | epochs | load avg / probe share / model share | measured samples/s "
+           "(single epochs) | model samples/s | error | hits meas / model | HDF5 bytes meas / model | counts exact "
+           "per epoch | reads meas / model | model bound |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ok = lambda a, b: f"{a} / {b}" + ("" if a == b else " **differs**")
+        spread = f" ({r['sps_min']:.0f}-{r['sps_max']:.0f})" if r["sps_min"] != r["sps_max"] else ""
         out.append(f"| {r['point']} | {r['ranks']} ({r['consumers']}/{r['transformers']}/{r['servers']}) "
-                   f"| {r['transport']} | {r['step_ms']:g} | {r['epoch']} | {r['load']['loadavg']:.1f} / {r['load']['share']:.2f} | {r['sps']:.0f} "
+                   f"| {r['transport']} | {r['step_ms']:g} | {r['epochs']} "
+                   f"| {r['load']['loadavg']:.1f} / {r['load']['share']:.2f} / {r['model_share']:.2f} "
+                   f"| {r['sps']:.0f}{spread} "
                    f"| {r['model_sps']:.0f} | {100 * r['err']:+.0f} %{'' if abs(r['err']) <= 0.15 else ' **miss**'} "
                    f"| {ok(r['hits'], r['model_hits'])} | {ok(r['bytes'], r['model_bytes'])} "
-                   f"| {r['reads']} / {r['model_reads']:.0f} | {r['bound']} |")
+                   f"| {'yes' if r['exact'] else '**no**'} | {r['reads']} / {r['model_reads']:.0f} | {r['bound']} |")
     return "\n".join(out)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", required=True)
+    ap.add_argument("--build", help="build folder with perf/ferry_bench and ferry-gen (to run the points)")
+    ap.add_argument("--from", dest="measured", help="measurements.json of an earlier run: compare again, run nothing")
     ap.add_argument("--inputs", default=os.path.join(HERE, "inputs", "here.json"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--points", default=",".join(POINTS))
@@ -105,12 +130,17 @@ def main():
     ap.add_argument("--work", default="/tmp/ferry-model-validate")
     args = ap.parse_args()
     inputs = json.load(open(args.inputs))
-    runner = Runner(args.build, args.work)
-    rows = []
-    for name in args.points.split(","):
-        rows += compare(*run_point(runner, name, args.repeat), inputs)
-        print(table([r for r in rows if r["point"] == name]), file=sys.stderr)
     os.makedirs(args.out, exist_ok=True)
+    if args.measured:
+        runs = json.load(open(args.measured))
+    elif args.build:
+        runner = Runner(args.build, args.work)
+        runs = [run_point(runner, name, args.repeat) for name in args.points.split(",")]
+        with open(os.path.join(args.out, "measurements.json"), "w") as f:
+            json.dump(runs, f, indent=1)
+    else:
+        raise SystemExit("validate: give --build (run the points) or --from (compare earlier measurements)")
+    rows = [row for run in runs for row in compare(run, inputs)]
     with open(os.path.join(args.out, "validation.json"), "w") as f:
         json.dump(rows, f, indent=1)
     with open(os.path.join(args.out, "validation.md"), "w") as f:
