@@ -166,26 +166,34 @@ def node_ranks(layout):
     return {r: math.ceil(k / layout.nodes) for r, k in count.items() if k}
 
 
-def cpu_time(layout, loads, sleep, overlaps=False):
+def cpu_time(layout, loads, sleep, overlaps=False, idle=0.0):
     """Shortest epoch in which every rank of the busiest node finishes its CPU work.
 
-    CPU sharing: the node has `cores_per_node` cores, of which Ferry's ranks get the share `core_share` of each
-    when other jobs compete (1 on a dedicated node; measured here by runs.core_share). Ranks are work
-    conserving and one rank runs on one core at a time, so the epoch needs T >= sum(W) / (share x cores) (the
-    node's cores) and T >= W_r / share + sleep_r for every rank (consumers sleep through their training
-    steps, or, with `overlaps`, T >= max(W_c / share, steps) when the step leaves the CPU free). Returns
-    (T, the binding constraint).
+    CPU sharing: the node has `cores_per_node` cores, of which Ferry's ranks get the share a = `core_share`
+    of each when other jobs compete (1 on a dedicated node; measured here). A rank runs on one core at a
+    time, so T >= W_r / a (+ the consumer's steps, or max with them when `overlaps`). The node's cores: the
+    work plus what waiting ranks burn (`idle` CPU seconds per second of waiting, progress wake-ups and
+    heartbeats; consumers asleep in a step burn nothing) must fit a x cores x T:
+        sum(W) + idle x sum_r (T - W_r / a - sleep_r) <= a x cores x T.
+    With many more ranks than cores that idle term is what oversubscription costs. Returns (T, bound).
     """
     per_node = node_ranks(layout)
     a = layout.core_share
-    total = sum(loads[r] * k for r, k in per_node.items()) / (a * layout.cores_per_node)
+    cap = a * layout.cores_per_node
+    ranks = sum(per_node.values())
+    work = sum(loads[r] * k for r, k in per_node.items())
+    asleep = sleep * per_node.get("consumer", 0) if not overlaps else 0.0
+    room = cap - idle * ranks
+    if room <= 0.1 * cap:  # waiting ranks alone would take the cores: the model stops being meaningful
+        room = 0.1 * cap
+    node = (work - idle * (work / a + asleep)) / room
     each = {r: loads[r] / a for r in per_node}
     if "consumer" in each:
         c = each["consumer"]
         each["consumer"] = max(c, sleep) if overlaps else c + sleep
     r = max(each, key=each.get)
-    if total >= each[r]:
-        return total, "node cores"
+    if node >= each[r]:
+        return node, "node cores"
     return each[r], "consumer steps" if r == "consumer" else r
 
 
@@ -204,10 +212,14 @@ def predict(layout, workload, costs, fabric):
     n_used, per_epoch = counts(layout, workload)
     fixed = costs.get("epoch_fixed_s", 0.0)
     out = []
-    for e, (hits, misses, admitted) in enumerate(per_epoch):
-        loads, reads = epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used)
+    for e, (hits, misses, _) in enumerate(per_epoch):
+        # A transformer sends a miss to its consumer first and inserts it after, and the randomizer holds a
+        # batch whose entry is still pending until the insert's ack: the inserts admitted in epoch e are
+        # done (and paid) while epoch e + 1 runs.
+        inserted = per_epoch[e - 1][2] if e else 0
+        loads, reads = epoch_loads(layout, workload, costs, fabric, hits, misses, inserted, n_used)
         steps = (n_used // layout.consumers // workload.batch) * workload.step_s
-        cpu, cpu_bound = cpu_time(layout, loads, steps, workload.step_overlaps)
+        cpu, cpu_bound = cpu_time(layout, loads, steps, workload.step_overlaps, costs.get("idle_cpu_per_s", 0.0))
         bounds = {cpu_bound: cpu, "pfs": loads["pfs"]}
         for k in ("nic", "get_latency"):
             if k in loads:

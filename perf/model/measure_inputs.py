@@ -7,17 +7,18 @@
 2. One-sided gets: `ferry_bench get` (src/transport, 16 in flight, streaming through a pool) for both
    backends; per-get time fitted as latency + bytes / bandwidth. memcpy per byte (`ferry_bench memcpy`).
 3. Per-role CPU costs of the real system: `ferry_bench run` of each calibration config with 2 and with 6
-   epochs; the difference of every rank's process CPU over 4 epochs is one epoch's CPU, so start-up drops
-   out. Cold configs (no cache server: every epoch misses) give the transformer's HDF5 cost per call and per
+   epochs; the difference of each role's CPU over 4 epochs is one epoch's CPU, so start-up drops out
+   (service ranks: CPU outside their waits; consumers: process CPU). Cold configs (no cache server: every epoch misses) give the transformer's HDF5 cost per call and per
    byte, per-sample cost and prepare (`cast`) cost per byte; warm configs (the cache holds the set) give a
    consumer's cost per hit; both give the randomizer's cost per batch, per sample and per miss list.
    Least squares over the configs (the output keeps every raw figure under "calibration").
    In the cold runs the transformer's busy CPU over its busy wall time, against the spinner probe's share
    measured around the run (runs.core_share), gives `share_factor` (what a busy Ferry rank gets beyond a
    spinner's share on a shared machine).
+   The service ranks' CPU while they wait over their waiting time gives `idle_cpu_per_s`.
 4. Cache inserts: one cold epoch with a cache server that admits every sample against one whose slab takes
-   almost none (1 MiB); the difference of all ranks' process CPU over the inserted bytes is the insert cost per
-   byte (transformer's send to the server, the server's copy into its slab, acks, mark_stored).
+   almost none (1 MiB); the difference of the transformer's and the cache server's busy CPU (outside waits
+   and set-up) over the inserted bytes is each one's insert cost per byte.
 """
 import argparse
 import json
@@ -118,33 +119,55 @@ def calibrate(runner):
             toml = runner.config(name, path, epochs=epochs, batch=batch, servers=0 if cold else 1, transformers=1,
                                  cache_bytes=256 << 20, cast=cast)
             lines, _, _, load = runner.run(toml, 3 if cold else 4)
-            cpu[epochs] = {k: sum(v) for k, v in role_cpu(lines).items()}
-            if cold and epochs == 6:
-                busy_share = dict(transformer=transformer_share(lines), probe=load["share"])
+            cpu[epochs] = role_work(lines)
+            if epochs == 6:
+                idle = idle_rates(lines)
+                if cold:
+                    busy_share = dict(transformer=transformer_share(lines), probe=load["share"])
         per = {k: (cpu[6][k] - cpu[2][k]) / 4 for k in cpu[6]}
         rows.append(dict(side=side, batch=batch, cast=cast, cold=cold, raw=raw, entry=entry_bytes(lines),
-                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per, busy_share=busy_share))
+                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per, busy_share=busy_share,
+                         idle_rates=idle))
         print(f"calib side={side} batch={batch} cast={cast} cold={cold}: {per} (core share {load['share']:.2f})", file=sys.stderr)
     return rows
 
 
+def role_work(lines):
+    """CPU seconds per role: service ranks' busy CPU (busy_cpu: waits and set-up left out, the model charges
+    waiting separately through idle_cpu_per_s), consumers' process CPU (they report no idle figure)."""
+    work = busy_cpu(lines)
+    work["consumer"] = sum(role_cpu(lines).get("consumer", []))
+    return work
+
+
+def busy_cpu(lines):
+    """Service ranks' CPU outside their waits (ServeReport cpu - idle cpu), by role: set-up (the slab's
+    fault-in) and waiting are left out, which the process CPU would count."""
+    out = {}
+    for line in lines:
+        if line.get("kind") == "rank" and "idle_cpu_s" in line:
+            out[line["role"]] = out.get(line["role"], 0.0) + line["cpu_s"] - line["idle_cpu_s"]
+    return out
+
+
 def insert_cost(runner):
-    """All ranks' CPU per inserted byte: a 1-epoch run inserting every sample minus one inserting ~none."""
+    """Per inserted byte: the transformer's extra busy CPU (its second send) and the cache server's (its
+    copy into the slab), one epoch inserting every sample against one inserting ~none (least of 3 each)."""
     path, _ = runner.dataset(SAMPLES, 64)
-    cpu, entry = {}, None
+    busy, entry = {}, None
     for name, cache in (("all", 256 << 20), ("none", 1 << 20)):
-        best = None
         for _ in range(3):  # CPU seconds, least of 3: a loaded machine only ever adds
             toml = runner.config(f"insert_{name}", path, epochs=1, batch=16, servers=1, transformers=1,
                                  cache_bytes=cache, cast=True)
             lines, _, _, _ = runner.run(toml, 4)
-            total = sum(sum(v) for v in role_cpu(lines).values())
-            best = total if best is None else min(best, total)
-        cpu[name], entry = best, entry_bytes(lines)
-    inserted = SAMPLES - (1 << 20) // (-(-entry // 64) * 64)
-    per_byte = max(0.0, (cpu["all"] - cpu["none"]) / (inserted * entry))
-    print(f"insert: {cpu} -> {per_byte:.3e} s/B", file=sys.stderr)
-    return per_byte, cpu
+            b = busy_cpu(lines)
+            busy[name] = b if name not in busy else {k: min(v, busy[name][k]) for k, v in b.items()}
+        entry = entry_bytes(lines)
+    inserted = (SAMPLES - (1 << 20) // (-(-entry // 64) * 64)) * entry
+    per_byte = {role: max(0.0, (busy["all"][role] - busy["none"][role]) / inserted)
+                for role in ("transformer", "cache_server")}
+    print(f"insert: {busy} -> {per_byte} s/B", file=sys.stderr)
+    return per_byte, busy
 
 
 def transformer_share(lines):
@@ -162,6 +185,19 @@ def share_factor(rows):
     return ratios[len(ratios) // 2] if ratios else 1.0
 
 
+def idle_rates(lines):
+    """CPU seconds per wall second of every service rank while it waits (ServeReport idle figures)."""
+    return [line["idle_cpu_s"] / line["idle_wall_s"] for line in lines
+            if line.get("kind") == "rank" and line.get("idle_wall_s", 0) > 0]
+
+
+def idle_rate(rows):
+    """Median over the calibration runs' waiting service ranks: what a rank burns while it waits (progress
+    wake-ups, heartbeats), charged by the model to every waiting rank, consumers included."""
+    rates = sorted(x for r in rows for x in r["idle_rates"])
+    return rates[len(rates) // 2] if rates else 0.0
+
+
 def fit(rows, role, columns):
     """Least squares of a role's per-epoch CPU on the given columns (functions of a row); >= 0 each."""
     a = np.array([[f(r) for f in columns] for r in rows], float)
@@ -170,7 +206,7 @@ def fit(rows, role, columns):
     return [max(float(c), 0.0) for c in coef]
 
 
-def costs_from(rows, insert_per_byte, memcpy_bps):
+def costs_from(rows, insert_per_byte):
     cold = [r for r in rows if r["cold"]]
     warm = [r for r in rows if not r["cold"]]
     prep = lambda r: (r["raw"] - 4) if r["cast"] else 0  # bytes cast touches: the image field
@@ -182,17 +218,16 @@ def costs_from(rows, insert_per_byte, memcpy_bps):
     rb, rs, rl = fit(rows, "randomizer", [lambda r: r["batches"], lambda r: r["samples"],
                                           lambda r: r["batches"] if r["cold"] else 0])
     return {
-        # The insert's CPU over all ranks: the server's copy into its slab is a memcpy, the rest is the
-        # transformer's second send (and the acks).
         "transformer": {"hdf5_per_call_s": call, "hdf5_per_byte_s": per_byte, "per_sample_s": per_sample,
                         "prepare_per_byte_s": prep_byte,
-                        "insert_per_byte_s": max(0.0, insert_per_byte - 1.0 / memcpy_bps)},
+                        "insert_per_byte_s": insert_per_byte["transformer"]},
         "consumer": {"hit_per_sample_s": hit_s, "hit_per_byte_s": hit_b, "miss_per_sample_s": miss_s,
                      "miss_per_byte_s": miss_b},
         "randomizer": {"per_batch_s": rb, "per_sample_s": rs, "per_list_s": rl},
-        "cache_server": {"copy_per_byte_s": 1.0 / memcpy_bps},
+        "cache_server": {"copy_per_byte_s": insert_per_byte["cache_server"]},
         "epoch_fixed_s": 0.0,
         "share_factor": share_factor(rows),
+        "idle_cpu_per_s": idle_rate(rows),
     }
 
 
@@ -211,7 +246,7 @@ def main():
     doc = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "host": os.uname().nodename,
            "cores": os.cpu_count(), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
            "how": __doc__.split("\n\n", 2)[2].strip(), "transport": nets, "memcpy_Bps": mem,
-           "costs": costs_from(rows, insert, mem), "calibration": rows, "insert_calibration_cpu_s": insert_raw}
+           "costs": costs_from(rows, insert), "calibration": rows, "insert_calibration_cpu_s": insert_raw}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=1)

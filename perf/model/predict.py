@@ -33,7 +33,7 @@ DATASETS = {
                       gpu_s_per_sample=1 / 50),
 }
 # Candidate layouts: (cache servers per node, transformers per node, randomizers in the job).
-LAYOUTS = [(s, t, r) for r in (1, 2, 4, 8, 16, 32, 64, 128, 256) for s in (1, 2) for t in (1, 2, 4, 8, 12, 16, 24, 28)]
+LAYOUTS = [(s, t, r) for r in (1, 2, 4, 8, 16, 32, 64, 128, 256) for s in (1, 2) for t in (1, 2, 3, 4, 6, 8, 12, 16, 24, 28)]
 FABRICS = ("ib_hdr200", "slingshot11")
 EPOCHS = 8  # the static cache fills in epoch 0 and, where drop_last leaves samples out, in the next few
 
@@ -97,10 +97,10 @@ def rule_terms(name, costs, fabric):
     per_batch = rnd["per_batch_s"] + d["batch"] * rnd["per_sample_s"]
     link = fabric["link_bandwidth_Bps"] * fabric.get("link_efficiency", 1.0) * fabric.get("nics_per_node", 1)
     return dict(node_rate=rate, transformer_s_per_miss=per_miss,
-                transformers_per_node_all_miss=math.ceil(rate * per_miss / 0.9),
+                transformers_per_node_all_miss=math.ceil(0.9 * rate * per_miss),
                 nodes_to_hold_set=math.ceil(d["samples"] * d["entry"] / CACHE_PER_NODE),
                 randomizer_s_per_batch_all_hit=per_batch, randomizer_s_per_list=rnd["per_list_s"],
-                consumers_per_randomizer_all_hit=math.floor(0.9 * d["batch"] * d["gpu_s_per_sample"] / per_batch),
+                consumers_per_randomizer_all_hit=math.floor(d["batch"] * d["gpu_s_per_sample"] / (0.9 * per_batch)),
                 nic_share=rate * d["entry"] / link)
 
 
@@ -120,21 +120,25 @@ def plot(results, out):
         print("predict: matplotlib not found: no plots (apt-get install python3-matplotlib)", file=sys.stderr)
         return []
     files = []
+    colors = {"naive": "tab:red", "rule": "tab:blue", "local": "tab:green"}
+    labels = {"naive": "1 S + 1 T per node, 1 R", "rule": "rule (today's code)", "local": "rule, node-local miss lists"}
     for name in DATASETS:
-        fig, ax = plt.subplots(figsize=(7, 4.2))
-        for key, series in results.items():
-            fab, ds, kind = key.split("|")
-            if ds == name:
-                ax.plot(NODES, [100 * r["efficiency"] for r in series], marker="o", label=f"{fab}, {kind}, steady")
+        fig, axes = plt.subplots(1, len(FABRICS), figsize=(11, 4.2), sharey=True)
+        for ax, fab in zip(axes, FABRICS):
+            for kind in ("naive", "rule", "local"):
+                series = results[f"{fab}|{name}|{kind}"]
+                ax.plot(NODES, [100 * r["efficiency"] for r in series], marker="o", color=colors[kind],
+                        label=f"{labels[kind]}, steady epoch")
                 ax.plot(NODES, [100 * r["cold_efficiency"] for r in series], marker="x", linestyle="--",
-                        label=f"{fab}, {kind}, epoch 0")
-        ax.axhline(90, color="grey", linestyle=":")
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("nodes (4 GPUs, 4 consumers each)")
-        ax.set_ylabel("efficiency, steady epoch (%)")
-        ax.set_ylim(0, 105)
-        ax.set_title(f"Ferry model: weak scaling, {name}")
-        ax.legend(fontsize=7)
+                        color=colors[kind], label=f"{labels[kind]}, epoch 0")
+            ax.axhline(90, color="grey", linestyle=":")
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("nodes (4 GPUs, 4 consumers each)")
+            ax.set_ylim(0, 105)
+            ax.set_title(f"{name}, {fab}")
+        axes[0].set_ylabel("efficiency (% of GPU-bound samples/s)")
+        axes[0].legend(fontsize=7, loc="lower left")
+        fig.suptitle("Ferry model: weak scaling (prediction)")
         fig.tight_layout()
         path = os.path.join(out, f"efficiency_{name}.png")
         fig.savefig(path, dpi=110)
@@ -175,11 +179,11 @@ def report(inputs_path, costs, results, rules, bottlenecks, hits, plots):
             first = bottlenecks[f"{fab}|{name}"]
             t = rule_terms(name, costs, json.load(open(os.path.join(HERE, "profiles", fab + ".json"))))
             out += ["", f"Rule terms: a node's GPUs take {t['node_rate']:.0f} samples/s; a miss costs a transformer "
-                    f"{1e3 * t['transformer_s_per_miss']:.2f} ms, so an all-miss epoch needs "
+                    f"{1e3 * t['transformer_s_per_miss']:.2f} ms, so an all-miss epoch at 90 % needs "
                     f"{t['transformers_per_node_all_miss']} transformers per node; the cache holds the set from "
                     f"{t['nodes_to_hold_set']} node(s); an all-hit batch costs the randomizer "
                     f"{1e6 * t['randomizer_s_per_batch_all_hit']:.0f} us (+ {1e6 * t['randomizer_s_per_list']:.0f} us "
-                    f"per miss list), so one randomizer serves {t['consumers_per_randomizer_all_hit']} consumers; "
+                    f"per miss list), so one randomizer serves {t['consumers_per_randomizer_all_hit']} consumers at 90 %; "
                     f"remote hits use {100 * t['nic_share']:.1f} % of a node's links."]
             cold = first_bottleneck(naive, "cold_efficiency")
             out += ["", "First bottleneck (naive layout), steady epochs: " + (

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ferry_model as fm  # noqa: E402
@@ -72,19 +73,21 @@ def run_point(runner, name, repeat):
         if entry_bytes(lines) != workload.entry_bytes:
             raise SystemExit(f"validate: {name}: entry bytes {entry_bytes(lines)} != {workload.entry_bytes}")
         if best is None or load["share"] > best["load"]["share"]:
-            best = dict(point=name, load=load, epochs={str(k): v for k, v in epochs.items()})
+            best = dict(point=name, load=load, epochs={str(k): v for k, v in epochs.items()}, repeat=repeat,
+                        when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     return best
 
 
 def compare(run, inputs):
-    """Two rows per point: the cold epoch 0, and the warm epochs 1.. together (samples over seconds, so one
-    disturbed epoch weighs by its length). Counts are summed over the group; `exact` says whether hits and
-    HDF5 bytes matched in every epoch of it."""
+    """Three rows per point: the cold epoch 0, the warm epochs 1.. together, and all epochs together (samples
+    over seconds, so one disturbed epoch weighs by its length; the last row does not depend on which epoch the
+    trailing inserts land in). Counts are summed over the group; `exact` says whether hits and HDF5 bytes
+    matched in every epoch of it."""
     name, load = run["point"], run["load"]
     layout, workload = model_for(name, min(1.0, load["share"] * inputs["costs"].get("share_factor", 1.0)))
     pred = fm.predict(layout, workload, inputs["costs"], {})
     rows = []
-    for label, group in (("0", pred[:1]), (f"1-{len(pred) - 1}", pred[1:])):
+    for label, group in (("0", pred[:1]), (f"1-{len(pred) - 1}", pred[1:]), (f"0-{len(pred) - 1}", pred)):
         meas = [run["epochs"][str(p.epoch)] for p in group]
         sps = sum(m["samples"] for m in meas) / sum(m["seconds"] for m in meas)
         model_sps = sum(p.samples for p in group) / sum(p.seconds for p in group)
@@ -119,6 +122,19 @@ def table(rows):
     return "\n".join(out)
 
 
+def header(args, inputs, runs):
+    within = lambda rs: sum(abs(r["err"]) <= 0.15 for r in rs)
+    when = sorted(r.get("when", "?") for r in runs)
+    return (f"# Model validation (runs {when[0]} to {when[-1]}, {os.uname().nodename}, {os.cpu_count()} cores)\n\n"
+            f"`perf/model/validate.py`, inputs `{os.path.relpath(args.inputs)}` (measured {inputs.get('measured')}, "
+            f"share_factor {inputs['costs'].get('share_factor', 1.0):.2f}). Each point: {EPOCHS} epochs of "
+            f"{SAMPLES} generated samples, best of {runs[0].get('repeat', args.repeat)} runs by probe share; counts are compared per "
+            "epoch (exact), samples/s as epoch 0, as epochs 1.. together and as all epochs together (total "
+            "samples over total seconds; the single epochs' range in parentheses). C/T/S: consumers, transformers, cache servers (and "
+            "one randomizer). Load avg: the 1-minute load average after the run; probe share: "
+            "runs.core_share() around the run; model share: what the model was given (probe x share_factor).\n\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", help="build folder with perf/ferry_bench and ferry-gen (to run the points)")
@@ -144,7 +160,7 @@ def main():
     with open(os.path.join(args.out, "validation.json"), "w") as f:
         json.dump(rows, f, indent=1)
     with open(os.path.join(args.out, "validation.md"), "w") as f:
-        f.write(table(rows) + "\n")
+        f.write(header(args, inputs, runs) + table(rows) + "\n")
     print(table(rows))
 
 
