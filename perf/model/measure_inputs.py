@@ -8,7 +8,8 @@
    backends; per-get time fitted as latency + bytes / bandwidth. memcpy per byte (`ferry_bench memcpy`).
 3. Per-role CPU costs of the real system: `ferry_bench run` of each calibration config with 2 and with 6
    epochs; the difference of each role's CPU over 4 epochs is one epoch's CPU, so start-up drops out
-   (service ranks: CPU outside their waits; consumers: process CPU). Cold configs (no cache server: every epoch misses) give the transformer's HDF5 cost per call and per
+   (service ranks: CPU outside their waits; consumers: process CPU). Cold configs (no cache server: every
+   epoch misses) give the transformer's HDF5 cost per call and per
    byte, per-sample cost and prepare (`cast`) cost per byte; warm configs (the cache holds the set) give a
    consumer's cost per hit; both give the randomizer's cost per batch, per sample and per miss list.
    Least squares over the configs (the output keeps every raw figure under "calibration").
@@ -128,7 +129,8 @@ def calibrate(runner):
         rows.append(dict(side=side, batch=batch, cast=cast, cold=cold, raw=raw, entry=entry_bytes(lines),
                          samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per, busy_share=busy_share,
                          idle_rates=idle))
-        print(f"calib side={side} batch={batch} cast={cast} cold={cold}: {per} (core share {load['share']:.2f})", file=sys.stderr)
+        print(f"calib side={side} batch={batch} cast={cast} cold={cold}: {per} "
+              f"(core share {load['share']:.2f})", file=sys.stderr)
     return rows
 
 

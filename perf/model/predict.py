@@ -33,7 +33,8 @@ DATASETS = {
                       gpu_s_per_sample=1 / 50),
 }
 # Candidate layouts: (cache servers per node, transformers per node, randomizers in the job).
-LAYOUTS = [(s, t, r) for r in (1, 2, 4, 8, 16, 32, 64, 128, 256) for s in (1, 2) for t in (1, 2, 3, 4, 6, 8, 12, 16, 24, 28)]
+LAYOUTS = [(s, t, r) for r in (1, 2, 4, 8, 16, 32, 64, 128, 256) for s in (1, 2)
+           for t in (1, 2, 3, 4, 6, 8, 12, 16, 24, 28)]
 FABRICS = ("ib_hdr200", "slingshot11")
 EPOCHS = 8  # the static cache fills in epoch 0 and, where drop_last leaves samples out, in the next few
 
@@ -157,11 +158,13 @@ def report(inputs_path, costs, results, rules, bottlenecks, hits, plots):
            f"Nodes of {GPUS_PER_NODE} GPUs, one consumer per GPU, {SPARE_CORES} cores per node for Ferry's ranks, "
            f"{CACHE_PER_NODE >> 30} GiB of cache slab per node. GPU step per sample (assumed, not measured): "
            + ", ".join(f"{k} {1e3 * v['gpu_s_per_sample']:.1f} ms (batch {v['batch']})" for k, v in DATASETS.items())
-           + f". Efficiency = predicted samples/s of the steady (last of {EPOCHS}) epoch over GPUs x the GPU-bound rate; "
+           + f". Efficiency = predicted samples/s of the steady (last of {EPOCHS}) epoch over GPUs x the GPU-bound "
+           "rate; "
            "epoch 0 (cold) in parentheses. Layouts: S cache servers and T transformers per node, R randomizers "
            "in the job; the rule is the layout with the fewest service ranks that keeps >= 90 % in every epoch, "
            "epoch 0 included unless the file system bounds it (found by search over S <= 2, T <= 28, R <= 256; "
-           "'none found' shows the search's last layout). R > 1 for one pipeline needs the sharded randomizer of issue 16.", ""]
+           "'none found' shows the search's last layout). R > 1 for one pipeline needs the sharded randomizer of "
+           "issue 16.", ""]
     pct = lambda r: f"{100 * r['efficiency']:.0f} % ({100 * r['cold_efficiency']:.0f} %)"
     for fab in FABRICS:
         for name in DATASETS:
@@ -183,7 +186,8 @@ def report(inputs_path, costs, results, rules, bottlenecks, hits, plots):
                     f"{t['transformers_per_node_all_miss']} transformers per node; the cache holds the set from "
                     f"{t['nodes_to_hold_set']} node(s); an all-hit batch costs the randomizer "
                     f"{1e6 * t['randomizer_s_per_batch_all_hit']:.0f} us (+ {1e6 * t['randomizer_s_per_list']:.0f} us "
-                    f"per miss list), so one randomizer serves {t['consumers_per_randomizer_all_hit']} consumers at 90 %; "
+                    f"per miss list), so one randomizer serves {t['consumers_per_randomizer_all_hit']} consumers "
+                    "at 90 %; "
                     f"remote hits use {100 * t['nic_share']:.1f} % of a node's links."]
             cold = first_bottleneck(naive, "cold_efficiency")
             out += ["", "First bottleneck (naive layout), steady epochs: " + (

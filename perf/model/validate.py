@@ -98,15 +98,16 @@ def compare(run, inputs):
                          model_sps=model_sps, err=model_sps / sps - 1,
                          hits=sum(m["hits"] for m in meas), model_hits=sum(p.hits for p in group),
                          bytes=sum(m["hdf5_bytes"] for m in meas), model_bytes=sum(p.hdf5_bytes for p in group),
-                         reads=sum(m["hdf5_reads"] for m in meas), model_reads=sum(p.hdf5_reads for p in group),
+                         reads=sum(m["hdf5_reads"] for m in meas),
+                         model_reads=sum(p.hdf5_reads for p in group),
                          exact=all(m["hits"] == p.hits and m["hdf5_bytes"] == p.hdf5_bytes for m, p in zip(meas, group)),
                          bound=group[-1].bound, busiest=group[-1].busiest, model_share=layout.core_share))
     return rows
 
 
 def table(rows):
-    out = ["| point | ranks (C/T/S) | transport | step ms | epochs | load avg / probe share / model share | measured samples/s "
-           "(single epochs) | model samples/s | error | hits meas / model | HDF5 bytes meas / model | counts exact "
+    out = ["| point | ranks (C/T/S) | transport | step ms | epochs | load avg / probe share / model share "
+           "| measured samples/s (single epochs) | model samples/s | error | hits meas / model | HDF5 bytes meas / model | counts exact "
            "per epoch | reads meas / model | model bound |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -123,14 +124,15 @@ def table(rows):
 
 
 def header(args, inputs, runs):
-    within = lambda rs: sum(abs(r["err"]) <= 0.15 for r in rs)
     when = sorted(r.get("when", "?") for r in runs)
     return (f"# Model validation (runs {when[0]} to {when[-1]}, {os.uname().nodename}, {os.cpu_count()} cores)\n\n"
             f"`perf/model/validate.py`, inputs `{os.path.relpath(args.inputs)}` (measured {inputs.get('measured')}, "
             f"share_factor {inputs['costs'].get('share_factor', 1.0):.2f}). Each point: {EPOCHS} epochs of "
-            f"{SAMPLES} generated samples, best of {runs[0].get('repeat', args.repeat)} runs by probe share; counts are compared per "
+            f"{SAMPLES} generated samples, best of {runs[0].get('repeat', args.repeat)} runs by probe share; "
+            "counts are compared per "
             "epoch (exact), samples/s as epoch 0, as epochs 1.. together and as all epochs together (total "
-            "samples over total seconds; the single epochs' range in parentheses). C/T/S: consumers, transformers, cache servers (and "
+            "samples over total seconds; the single epochs' range in parentheses). C/T/S: consumers, transformers, "
+            "cache servers (and "
             "one randomizer). Load avg: the 1-minute load average after the run; probe share: "
             "runs.core_share() around the run; model share: what the model was given (probe x share_factor).\n\n")
 
