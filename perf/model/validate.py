@@ -153,9 +153,11 @@ def main():
         runs = json.load(open(args.measured))
     elif args.build:
         runner = Runner(args.build, args.work)
-        runs = [run_point(runner, name, args.repeat) for name in args.points.split(",")]
-        with open(os.path.join(args.out, "measurements.json"), "w") as f:
-            json.dump(runs, f, indent=1)
+        runs = []
+        for name in args.points.split(","):
+            runs.append(run_point(runner, name, args.repeat))
+            with open(os.path.join(args.out, "measurements.json"), "w") as f:  # after every point
+                json.dump(runs, f, indent=1)
     else:
         raise SystemExit("validate: give --build (run the points) or --from (compare earlier measurements)")
     rows = [row for run in runs for row in compare(run, inputs)]
