@@ -13,12 +13,21 @@
 #       --poll S                  seconds between state checks    default: 5
 #       --parallel                let the jobs overlap (default: one at a time, --dependency=singleton, so
 #                                 runs do not share the file system with each other)
+#       --model "ARGS"            add the performance model's prediction (perf/model/model.py) beside each
+#                                 measured epoch: ARGS describe the dataset, e.g. "--samples 1281167
+#                                 --raw-bytes 110000 --entry-bytes 110000 --step-ms 100"; the layout comes from
+#                                 each job (nodes, tasks, FERRY_CACHE_SERVERS_PER_NODE, FERRY_TRANSFORMERS),
+#                                 batch, epochs and cache_bytes from FERRY_CONFIG. Default: no model columns.
+#       --model-inputs FILE       measured costs              default: perf/model/inputs/here.json
+#       --model-profile FILE      fabric profile              default: perf/model/profiles/ib_hdr200.json
 #   -- ARGS...                    passed to every sbatch (partition, account, --time, --exclusive ...)
 # The environment reaches the jobs (sbatch --export=ALL): FERRY_BIN_DIR, FERRY_CONFIG, FERRY_ARGS,
 # FERRY_SRUN_MPI, FERRY_CACHE_SERVERS_PER_NODE, FERRY_TRANSFORMERS (see the template's header).
 #
 # CSV columns: job_id, nodes, ranks_per_node, tasks, state, exit_code, then one row per pipeline and epoch:
-# pipeline, epoch, samples, samples_per_s, hit_rate_pct, hdf5_mib, hdf5_reads, wait_s, prep_s, digest.
+# pipeline, epoch, samples, samples_per_s, hit_rate_pct, hdf5_mib, hdf5_reads, wait_s, prep_s, digest, and with
+# --model: model_samples_per_s, model_hit_rate_pct, model_hdf5_mib, model_bound (one pipeline's prediction;
+# the model needs Python >= 3.11 for FERRY_CONFIG, FERRY_MODEL_PYTHON picks the interpreter).
 # A job that printed no table still gets one row (state and exit code, empty figures).
 # Exit status: 0 when every job completed with exit code 0, 1 otherwise, 2 on a usage error.
 set -euo pipefail
@@ -32,6 +41,9 @@ timeout_s=3600
 poll_s=5
 parallel=0
 sbatch_args=()
+model_args=
+model_inputs=$here/../perf/model/inputs/here.json
+model_profile=$here/../perf/model/profiles/ib_hdr200.json
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
@@ -43,6 +55,9 @@ while (($#)); do
     -w|--timeout) timeout_s=$2; shift 2 ;;
     --poll) poll_s=$2; shift 2 ;;
     --parallel) parallel=1; shift ;;
+    --model) model_args=$2; shift 2 ;;
+    --model-inputs) model_inputs=$2; shift 2 ;;
+    --model-profile) model_profile=$2; shift 2 ;;
     --) shift; sbatch_args=("$@"); break ;;
     -h|--help) usage ;;
     *) echo "scaling_sweep: unknown argument '$1'" >&2; usage ;;
@@ -52,6 +67,11 @@ done
 for v in $nodes $ranks_per_node $timeout_s; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "scaling_sweep: '$v' is not a positive integer" >&2; exit 2; }
 done
+if [[ -n $model_args ]]; then
+  for f in "$model_inputs" "$model_profile" "$here/../perf/model/model.py"; do
+    [[ -r $f ]] || { echo "scaling_sweep: --model: cannot read $f" >&2; exit 2; }
+  done
+fi
 mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd)
 csv=$out_dir/summary.csv
@@ -104,9 +124,26 @@ while ((${#pending[@]})); do
   sleep "$poll_s"
 done
 
+# model_rows NODES RANKS_PER_NODE: the model's "epoch,samples/s,hit %,MiB,bound" lines, ';'-joined, for one
+# job's layout (what multi_node.sbatch starts: 1 randomizer, the cache servers and transformers, the rest
+# consumers). Empty without --model; "error" when the model refused (its message goes to stderr).
+model_rows() {
+  [[ -n $model_args ]] || return 0
+  local n=$1 k=$2 servers=$((${FERRY_CACHE_SERVERS_PER_NODE:-1} * $1)) transformers=${FERRY_TRANSFORMERS:-$1}
+  local consumers=$((n * k - servers - transformers - 1)) config=() args
+  ((consumers > 0)) || { echo "error"; return 0; }
+  [[ -n ${FERRY_CONFIG:-} ]] && config=(--config "$FERRY_CONFIG")
+  read -r -a args <<<"$model_args"
+  "${FERRY_MODEL_PYTHON:-python3}" "$here/../perf/model/model.py" --inputs "$model_inputs" --profile "$model_profile" \
+      "${config[@]}" --nodes "$n" --consumers "$consumers" --cache-servers "$servers" --transformers "$transformers" \
+      --csv "${args[@]}" | paste -sd';' || echo "error"
+}
+
 # Collect: table rows are "pipeline epoch samples samples/s NN.N% MiB reads wait prep"; the randomizer prints
 # them and consumers print the digests, so lines of different ranks may interleave: match each line alone.
-echo "job_id,nodes,ranks_per_node,tasks,state,exit_code,pipeline,epoch,samples,samples_per_s,hit_rate_pct,hdf5_mib,hdf5_reads,wait_s,prep_s,digest" >"$csv"
+header="job_id,nodes,ranks_per_node,tasks,state,exit_code,pipeline,epoch,samples,samples_per_s,hit_rate_pct,hdf5_mib,hdf5_reads,wait_s,prep_s,digest"
+[[ -z $model_args ]] || header+=",model_samples_per_s,model_hit_rate_pct,model_hdf5_mib,model_bound"
+echo "$header" >"$csv"
 all_ok=1
 for id in "${jobs[@]}"; do
   n=${job_nodes[$id]} k=${job_rpn[$id]}
@@ -114,15 +151,20 @@ for id in "${jobs[@]}"; do
   [[ ${job_state[$id]} == COMPLETED && ${job_exit[$id]} == 0:0 ]] || all_ok=0
   out=${job_out[$id]}
   [[ -r $out ]] || out=/dev/null
-  awk -v prefix="$prefix" '
+  awk -v prefix="$prefix" -v model="$(model_rows "$n" "$k")" -v with_model="${model_args:+1}" '
+    BEGIN {
+      m = split(model, lines, ";")
+      for (i = 1; i <= m; ++i) { split(lines[i], f, ","); predicted[f[1]] = f[2] "," f[3] "," f[4] "," f[5] }
+    }
+    function tail(epoch) { return with_model ? "," ((epoch in predicted) ? predicted[epoch] : ",,,") : "" }
     $1 == "digest" && NF == 3 { digest[$2] = $3; next }
     NF >= 9 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $5 ~ /^[0-9.]+%$/ {
       sub(/%$/, "", $5)
-      row[++rows] = $1; line[rows] = $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7 "," $8 "," $9
+      row[++rows] = $1; ep[rows] = $2; line[rows] = $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7 "," $8 "," $9
     }
     END {
-      if (rows == 0) { print prefix ",,,,,,,,,,"; exit }
-      for (i = 1; i <= rows; ++i) print prefix "," line[i] "," digest[row[i]]
+      if (rows == 0) { print prefix ",,,,,,,,,," (with_model ? ",,,," : ""); exit }
+      for (i = 1; i <= rows; ++i) print prefix "," line[i] "," digest[row[i]] tail(ep[i])
     }' "$out" >>"$csv"
 done
 echo "scaling_sweep: ${#jobs[@]} job(s); summary: $csv" >&2

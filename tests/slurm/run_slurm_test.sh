@@ -396,8 +396,10 @@ expect_digests "srun --multi-prog (6 tasks)" "$tmp/srun-mpmd.out" 3
 log "srun -n 6 --multi-prog (3 ferry-serve): exit 0, digests equal ferry local with 3 consumers"
 
 # 4. the scaling sweep over the multi-node template (one node here)
-bounded 100 "$templates/scaling_sweep.sh" --nodes 1 --ranks-per-node "4 5" --out-dir "$tmp/sweep" --timeout 90 \
-  --poll 0.5 >"$tmp/sweep.out" 2>&1
+# --model: the performance model's prediction beside each epoch (8x8x3 u8 + int32 label; cast: f32)
+FERRY_MODEL_PYTHON=/usr/bin/python3 bounded 100 "$templates/scaling_sweep.sh" --nodes 1 --ranks-per-node "4 5" \
+  --out-dir "$tmp/sweep" --timeout 90 --poll 0.5 --model "--samples 192 --raw-bytes 196 --entry-bytes 772" \
+  >"$tmp/sweep.out" 2>&1
 rc=$?
 csv=$tmp/sweep/summary.csv
 ((rc == 0)) || fail "scaling_sweep.sh exited $rc:"$'\n'"$(cat "$tmp/sweep.out" "$csv" 2>/dev/null)"
@@ -412,7 +414,12 @@ for k in 4 5; do
     grep -qxF "digest $pipeline $digest" <<<"${reference[$((k - 3))]}" || fail "summary.csv: $pipeline $digest (r$k) is not the job's digest"
   done < <(awk -F, -v k="$k" 'NR > 1 && $3 == k { print $7 "," $16 }' "$csv")
 done
-log "scaling_sweep.sh: 2 jobs COMPLETED, 8 CSV rows, digests equal ferry local with 1 and 2 consumers"
+# the model's columns: its hit rate is 0 in epoch 0 and 100 % in epoch 1 (the cache holds the set)
+head -1 "$csv" | grep -q ',model_samples_per_s,model_hit_rate_pct,model_hdf5_mib,model_bound$' ||
+  fail "summary.csv has no model columns: $(head -1 "$csv")"
+bad=$(awk -F, 'NR > 1 && !(($8 == 0 && $18 == "0.0") || ($8 == 1 && $18 == "100.0"))' "$csv")
+[[ -z $bad ]] || fail "summary.csv: model hit rate not 0 % / 100 % in epochs 0 / 1:"$'\n'"$bad"
+log "scaling_sweep.sh: 2 jobs COMPLETED, 8 CSV rows, digests equal ferry local with 1 and 2 consumers, model columns"
 
 # 5. a failing job ends (FAILED, non-zero exit) instead of hanging
 FERRY_ARGS="--dataset.files $tmp/missing.h5" run_batch 60 single_node.sbatch --ntasks=4

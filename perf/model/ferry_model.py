@@ -1,0 +1,238 @@
+"""Analytical per-epoch model of a Ferry job (perf/model/README.md).
+
+Given the workload (samples, raw and prepared bytes, batch, epochs, cache), the layout (randomizers, cache
+servers, transformers, consumers, nodes) and the measured costs (inputs/*.json) plus a fabric profile
+(profiles/*.json), it predicts per epoch: hits, misses, HDF5 bytes and reads, samples/s, consumer wait, the
+busiest rank and its queue. Counting (hits, bytes) follows the code's rules; time is a bottleneck bound:
+the epoch lasts as long as its most loaded resource (one rank's CPU, the shared cores of a node, a NIC, the
+parallel file system, or the consumers' own training steps).
+"""
+import functools
+import math
+from dataclasses import dataclass, field
+
+SLAB_ALIGN = 64  # src/cache: every entry reserves max(64, round_up(bytes, 64)); capacity rounded down to 64
+
+
+@dataclass
+class Workload:
+    samples: int             # N
+    raw_bytes: int           # bytes read from HDF5 per sample (all fields)
+    entry_bytes: int         # prepared bytes per sample (the cache entry)
+    prepare_bytes: float = 0.0  # bytes the prepare ops touch per sample (input of cast, log1p, ...), 0: none
+    fields: int = 2          # HDF5 datasets read per miss list (one H5Dread each)
+    batch: int = 32          # per consumer
+    epochs: int = 3
+    step_s: float = 0.0      # consumer training time per batch (sleep here, the GPU step at scale)
+    step_overlaps: bool = False  # True: the step leaves the consumer's CPU free (asynchronous GPU kernels);
+    #                              False: it holds the consumer's thread (`--step-ms` sleeps here)
+    drop_last: bool = True
+
+
+@dataclass
+class Layout:
+    consumers: int
+    transformers: int = 1
+    cache_servers: int = 1
+    randomizers: int = 1     # per pipeline; >1 only where the randomizer is sharded
+    nodes: int = 1
+    cache_bytes: int = 256 << 20  # slab per cache server
+    cores_per_node: float = 2.0   # cores of a node Ferry's ranks may run on
+    core_share: float = 1.0       # share of each core Ferry's ranks get beside other jobs (cpu_time)
+    prefetch: int = 4
+    transport: str = "ucx"
+    list_fanout: int = 0     # most transformers one batch's misses go to; 0: all of them (today's code)
+
+    @property
+    def ranks(self):
+        return self.consumers + self.transformers + self.cache_servers + self.randomizers
+
+
+@dataclass
+class Epoch:
+    epoch: int
+    samples: int
+    hits: int
+    misses: int
+    hdf5_bytes: int
+    hdf5_reads: float
+    seconds: float
+    samples_per_s: float
+    hit_rate: float
+    wait_s: float            # summed over consumers, like the table's wait s
+    busiest: str
+    busiest_util: float
+    busiest_queue: float
+    bound: str               # what limited the epoch
+    loads: dict = field(default_factory=dict)  # resource -> seconds of work in this epoch
+
+
+def cache_entries(layout, workload):
+    """Entries the static policy can hold: per server floor(usable / reserved), usable rounded down to 64."""
+    usable = (layout.cache_bytes // SLAB_ALIGN) * SLAB_ALIGN
+    reserved = max(SLAB_ALIGN, -(-workload.entry_bytes // SLAB_ALIGN) * SLAB_ALIGN)
+    return layout.cache_servers * (usable // reserved) if layout.cache_servers else 0
+
+
+def used_samples(layout, workload):
+    """Samples delivered per epoch: DistributedSampler shares of whole batches (docs/sampling.md)."""
+    per = workload.samples // layout.consumers
+    if workload.drop_last:
+        per = (per // workload.batch) * workload.batch
+    return per * layout.consumers
+
+
+@functools.lru_cache(maxsize=65536)
+def expected_lists(misses_per_batch, batch, transformers):
+    """Mean non-empty miss lists of one batch: its misses split in T contiguous runs (randomizer.cpp), so
+    min(misses, T) lists; the misses of a batch taken as binomial(batch, miss fraction). Exact when every
+    batch is all-miss or all-hit."""
+    q = min(1.0, max(0.0, misses_per_batch / batch))
+    if q in (0.0, 1.0):
+        return q * min(batch, transformers)
+    pmf = [math.comb(batch, k) * q**k * (1 - q) ** (batch - k) for k in range(batch + 1)]
+    return sum(p * min(k, transformers) for k, p in enumerate(pmf))
+
+
+def counts(layout, workload):
+    """Per epoch (hits, misses, admitted) under the static policy: fill while room, never evict.
+
+    Exact when every sample is delivered each epoch (N a multiple of consumers x batch): epoch e's hits are
+    then the entries stored before it. Otherwise the dropped tail differs per epoch and the figure is the
+    expectation (stored x used / N).
+    """
+    n_used = used_samples(layout, workload)
+    capacity = cache_entries(layout, workload)
+    stored, out = 0, []
+    for _ in range(workload.epochs):
+        hits = stored if n_used == workload.samples else round(stored * n_used / workload.samples)
+        misses = n_used - hits
+        admitted = min(misses, capacity - stored)
+        out.append((hits, misses, admitted))
+        stored += admitted
+    return n_used, out
+
+
+def remote_fraction(layout):
+    """Share of hits and inserts that cross the network: one node's share of the cache servers is local."""
+    return 0.0 if layout.nodes <= 1 else 1.0 - 1.0 / layout.nodes
+
+
+def epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used):
+    """Seconds of work per resource in one epoch (CPU seconds for ranks; busy seconds for links)."""
+    c, t, s = layout.consumers, layout.transformers, max(layout.cache_servers, 1)
+    e_b, r_b = workload.entry_bytes, workload.raw_bytes
+    batches = n_used // workload.batch
+    fanout = min(t, layout.list_fanout) if layout.list_fanout else t
+    lists = batches * expected_lists(misses / max(batches, 1), workload.batch, fanout)
+    reads = lists * workload.fields
+    remote = remote_fraction(layout)
+    tr = costs["transformer"]
+    cons = costs["consumer"]
+    rnd = costs["randomizer"]
+    # A transformer: HDF5 (per call, per byte), prepare ops (per byte touched), per-sample handling (the send
+    # to the consumer is zero-copy: its CPU is in the per-sample figure, its wire time in the NIC's), and the
+    # second send of each admitted entry to its cache server (per byte); the server copies it into the slab.
+    pfs_s = misses * r_b / fabric["pfs_bandwidth_Bps"] if fabric.get("pfs_bandwidth_Bps") else 0.0
+    w_tr = (reads * tr["hdf5_per_call_s"] + misses * (tr["per_sample_s"] + r_b * tr["hdf5_per_byte_s"]
+            + workload.prepare_bytes * tr["prepare_per_byte_s"]) + admitted * e_b * tr["insert_per_byte_s"]) / t
+    # A consumer: hits are gets, misses arrive as messages (local: CPU copies through shared memory; remote:
+    # RDMA into the batch buffer, the NIC's time below); the per-sample costs cover assembly, pins, credits.
+    hit_cpu = hits * (cons["hit_per_sample_s"] + (1 - remote) * e_b * cons["hit_per_byte_s"])
+    miss_cpu = misses * (cons["miss_per_sample_s"] + (1 - remote) * e_b * cons["miss_per_byte_s"])
+    w_cons = (hit_cpu + miss_cpu) / c
+    w_rnd = (batches * rnd["per_batch_s"] + n_used * rnd["per_sample_s"]
+             + lists * rnd["per_list_s"]) / layout.randomizers
+    w_srv = admitted * e_b * costs["cache_server"]["copy_per_byte_s"] / s
+    loads = {"consumer": w_cons, "transformer": w_tr, "randomizer": w_rnd, "cache_server": w_srv,
+             "pfs": pfs_s}
+    if layout.nodes > 1:
+        # Busiest NIC: a node receives its consumers' remote hits and misses and sends its cache share.
+        link = fabric["link_bandwidth_Bps"] * fabric.get("link_efficiency", 1.0) * fabric.get("nics_per_node", 1)
+        into_node = (hits * remote + misses * remote) * e_b / layout.nodes
+        loads["nic"] = into_node / link
+        # Per-get latency overlapped prefetch x batch deep; it binds only when the window is too shallow.
+        loads["get_latency"] = hits / c * fabric["get_latency_s"] / max(1, layout.prefetch * workload.batch)
+    return loads, reads
+
+
+ROLES = ("consumer", "transformer", "cache_server", "randomizer")
+
+
+def node_ranks(layout):
+    """Ranks of each role on the busiest node (ranks spread evenly over the nodes)."""
+    count = {"consumer": layout.consumers, "transformer": layout.transformers,
+             "cache_server": layout.cache_servers, "randomizer": layout.randomizers}
+    return {r: math.ceil(k / layout.nodes) for r, k in count.items() if k}
+
+
+def cpu_time(layout, loads, sleep, overlaps=False, idle=0.0):
+    """Shortest epoch in which every rank of the busiest node finishes its CPU work.
+
+    CPU sharing: the node has `cores_per_node` cores, of which Ferry's ranks get the share a = `core_share`
+    of each when other jobs compete (1 on a dedicated node; measured here). A rank runs on one core at a
+    time, so T >= W_r / a (+ the consumer's steps, or max with them when `overlaps`). The node's cores: the
+    work plus what waiting ranks burn (`idle` CPU seconds per second of waiting, progress wake-ups and
+    heartbeats; consumers asleep in a step burn nothing) must fit a x cores x T:
+        sum(W) + idle x sum_r (T - W_r / a - sleep_r) <= a x cores x T.
+    With many more ranks than cores that idle term is what oversubscription costs. Returns (T, bound).
+    """
+    per_node = node_ranks(layout)
+    a = layout.core_share
+    cap = a * layout.cores_per_node
+    ranks = sum(per_node.values())
+    work = sum(loads[r] * k for r, k in per_node.items())
+    asleep = sleep * per_node.get("consumer", 0) if not overlaps else 0.0
+    room = cap - idle * ranks
+    if room <= 0.1 * cap:  # waiting ranks alone would take the cores: the model stops being meaningful
+        room = 0.1 * cap
+    node = (work - idle * (work / a + asleep)) / room
+    each = {r: loads[r] / a for r in per_node}
+    if "consumer" in each:
+        c = each["consumer"]
+        each["consumer"] = max(c, sleep) if overlaps else c + sleep
+    r = max(each, key=each.get)
+    if node >= each[r]:
+        return node, "node cores"
+    return each[r], "consumer steps" if r == "consumer" else r
+
+
+def queue_of(role, util, layout, workload):
+    """Requests waiting at the busiest rank: bounded by credits when saturated, M/D/1 below that."""
+    bound = layout.prefetch * layout.consumers  # batches the randomizer may have described ahead
+    if role == "transformer":
+        bound = bound / layout.transformers
+    if util >= 1.0:
+        return float(bound)
+    return min(float(bound), util * util / (2 * (1 - util)))
+
+
+def predict(layout, workload, costs, fabric):
+    """List of Epoch predictions."""
+    n_used, per_epoch = counts(layout, workload)
+    fixed = costs.get("epoch_fixed_s", 0.0)
+    out = []
+    for e, (hits, misses, _) in enumerate(per_epoch):
+        # A transformer sends a miss to its consumer first and inserts it after, and the randomizer holds a
+        # batch whose entry is still pending until the insert's ack: the inserts admitted in epoch e are
+        # done (and paid) while epoch e + 1 runs.
+        inserted = per_epoch[e - 1][2] if e else 0
+        loads, reads = epoch_loads(layout, workload, costs, fabric, hits, misses, inserted, n_used)
+        steps = (n_used // layout.consumers // workload.batch) * workload.step_s
+        cpu, cpu_bound = cpu_time(layout, loads, steps, workload.step_overlaps, costs.get("idle_cpu_per_s", 0.0))
+        bounds = {cpu_bound: cpu, "pfs": loads["pfs"]}
+        for k in ("nic", "get_latency"):
+            if k in loads:
+                bounds[k] = loads[k]
+        bound = max(bounds, key=bounds.get)
+        seconds = bounds[bound] + fixed
+        busy = loads["consumer"] / layout.core_share
+        busy = max(busy, steps) if workload.step_overlaps else busy + steps
+        wait = max(0.0, layout.consumers * (seconds - busy))  # summed over consumers, like the table
+        ranks = {k: loads[k] for k in node_ranks(layout)}
+        busiest = max(ranks, key=ranks.get)
+        util = ranks[busiest] / seconds if seconds > 0 else 0.0
+        out.append(Epoch(e, n_used, hits, misses, misses * workload.raw_bytes, reads, seconds,
+                         n_used / seconds if seconds > 0 else float("inf"), hits / n_used if n_used else 0.0,
+                         wait, busiest, util, queue_of(busiest, util, layout, workload), bound, bounds))
+    return out
