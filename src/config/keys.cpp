@@ -432,7 +432,9 @@ std::vector<KeyDef> make_keys() {
       [](RuntimeConfig& r, long long v) { r.prefetch = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.prefetch); }));
   k.push_back(global_integer(
-      "runtime.peer_timeout_s", 0, 86400, "seconds without a heartbeat before a rank counts as lost (0: off)",
+      "runtime.peer_timeout_s", 0, 86400,
+      "seconds without a heartbeat (or in one step of a service rank's loop) before a rank counts as lost "
+      "(0: off)",
       [](RuntimeConfig& r, long long v) { r.peer_timeout_s = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.peer_timeout_s); }));
   k.push_back(global_text("runtime.stats_file", {}, "JSON lines of per-rank counters (appended)",

@@ -7,6 +7,7 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "roles/protocol.hpp"
+#include "transport/peer_watch.hpp"
 
 namespace ferry::roles {
 
@@ -25,16 +26,38 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Marks the role loop's steps for the liveness rule (transport::PeerWatch::step_started): a step runs from a
+// wait's return to the next wait; none runs once the loop has left.
+class StepMarks {
+ public:
+  explicit StepMarks(transport::PeerWatch* watch) : watch_(watch) { started(); }
+  ~StepMarks() { ended(); }
+  StepMarks(const StepMarks&) = delete;
+  StepMarks& operator=(const StepMarks&) = delete;
+  void started() noexcept {
+    if (watch_) watch_->step_started();
+  }
+  void ended() noexcept {
+    if (watch_) watch_->step_ended();
+  }
+
+ private:
+  transport::PeerWatch* watch_;
+};
+
 }  // namespace
 
 ServeReport RoleLoop::run() {
   report_.role = report_.initial_role = role_name(ctx_.role());
   const double wall0 = now_seconds(), cpu0 = process_cpu_seconds();
   try {
+    StepMarks steps(ctx_.fabric->peer_watch().get());
     after_messages();
     while (!done()) {
       const double w = now_seconds(), c = process_cpu_seconds();
+      steps.ended();
       auto message = ctx_.fabric->wait(idle_wait());
+      steps.started();
       report_.idle_wall_seconds += now_seconds() - w;
       report_.idle_cpu_seconds += process_cpu_seconds() - c;
       while (message) {

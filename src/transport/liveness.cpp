@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -42,6 +43,7 @@ struct Liveness::Impl {
   std::shared_ptr<PeerWatch> watch;
   std::chrono::milliseconds timeout;
   std::chrono::milliseconds interval;
+  std::atomic<std::chrono::milliseconds::rep> step_timeout;
   std::vector<int> neighbours;
   std::vector<int> local_pid;  // per rank: its pid when on this host, else -1
   std::vector<Clock::time_point> heard;
@@ -57,12 +59,13 @@ struct Liveness::Impl {
   MPI_Comm comm;
 
   Impl(MPI_Comm c, std::shared_ptr<PeerWatch> w, std::chrono::milliseconds t)
-      : watch(std::move(w)), timeout(t), wire(c), comm(c) {}
+      : watch(std::move(w)), timeout(t), step_timeout(t.count()), wire(c), comm(c) {}
   void run() noexcept;
   [[noreturn]] void end_process() const noexcept;
   std::string probe(int rank) const;
   void on_packet(const Packet& packet);
   void watch_neighbours(Clock::time_point now);
+  void watch_own_step(Clock::time_point now);
   void tell_losses();
 };
 
@@ -82,7 +85,12 @@ Liveness::Liveness(MPI_Comm comm, std::shared_ptr<PeerWatch> watch, std::chrono:
   s.watch->set_probe([&s](int rank) { return s.probe(rank); });
   s.wire.on_receive([&s](const Packet& p) { s.on_packet(p); });
   s.wire.on_endpoint_error([&s](int rank, const std::string& why) { s.watch->report(rank, why, true); });
-  s.thread = std::thread([&s] { s.run(); });
+  try {
+    s.thread = std::thread([&s] { s.run(); });
+  } catch (...) {
+    s.watch->set_probe(nullptr);  // it refers to this Impl, about to be destroyed
+    throw;
+  }
 }
 
 Liveness::~Liveness() {
@@ -116,6 +124,7 @@ void Liveness::Impl::run() noexcept {
         next_beat = now + interval;
       }
       watch_neighbours(now);
+      watch_own_step(now);
       tell_losses();
       if (watch->lost()) {
         if (!lost_since) lost_since = now;
@@ -199,6 +208,19 @@ void Liveness::Impl::watch_neighbours(Clock::time_point now) {
   }
 }
 
+void Liveness::Impl::watch_own_step(Clock::time_point now) {
+  const auto age = watch->step_age(now);
+  // After a loss the main thread may rightly be blocked on the lost rank: the grace period covers it then.
+  if (watch->lost() || age <= std::chrono::milliseconds(step_timeout.load())) return;
+  std::ostringstream text;
+  text.precision(3);
+  text << "its main thread has been in one step of its role loop for "
+       << std::chrono::duration<double>(age).count()
+       << " s without waiting again (livelocked or hung; runtime.peer_timeout_s = "
+       << std::chrono::duration<double>(std::chrono::milliseconds(step_timeout.load())).count() << ")";
+  watch->report_self(text.str());
+}
+
 void Liveness::Impl::tell_losses() {
   for (int lost : watch->take_untold()) {
     const std::string why = watch->why(lost);
@@ -206,6 +228,10 @@ void Liveness::Impl::tell_losses() {
       if (r != watch->self() && !watch->is_lost(r))
         wire.send(r, Packet{Kind::lost, watch->self(), lost, why});
   }
+}
+
+void Liveness::set_step_timeout(std::chrono::milliseconds timeout) {
+  impl_->step_timeout.store(timeout.count());
 }
 
 bool Liveness::wait_acknowledged(Clock::time_point deadline) {

@@ -38,6 +38,10 @@ class Liveness {
   Liveness(const Liveness&) = delete;
   Liveness& operator=(const Liveness&) = delete;
 
+  // How long one step of this rank's role loop may last (PeerWatch::step_started) before the rank reports
+  // itself lost; the heartbeat timeout unless set (tests set a short one beside a long heartbeat timeout).
+  void set_step_timeout(std::chrono::milliseconds timeout);
+
   // On the reporter after a loss: true once every rank not lost has acknowledged it (printed it), false at
   // the deadline.
   bool wait_acknowledged(std::chrono::steady_clock::time_point deadline);

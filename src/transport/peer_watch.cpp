@@ -12,6 +12,14 @@ PeerWatch::PeerWatch(std::vector<std::string> names, int self)
 
 bool PeerWatch::report(int rank, const std::string& symptom, bool local) noexcept {
   if (rank < 0 || rank >= size() || rank == self_) return false;
+  return record(rank, symptom, local);
+}
+
+bool PeerWatch::report_self(const std::string& why) noexcept {
+  return record(self_, why, true);
+}
+
+bool PeerWatch::record(int rank, const std::string& symptom, bool local) noexcept {
   try {
     std::string why = symptom;
     if (std::function<std::string(int)> probe = [this] {

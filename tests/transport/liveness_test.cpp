@@ -41,7 +41,7 @@ TEST(PeerWatch, FirstLossIsKeptAndThrownAsPeerLost) {
   PeerWatch watch(names(4), 1);
   EXPECT_FALSE(watch.lost());
   EXPECT_NO_THROW(watch.check());
-  EXPECT_FALSE(watch.report(1, "itself", true)) << "a rank never loses itself";
+  EXPECT_FALSE(watch.report(1, "itself", true)) << "a rank never loses itself (only report_self does)";
   EXPECT_EQ(watch.reporter(), 0);
   EXPECT_TRUE(watch.report(0, "no heartbeat", true));
   EXPECT_FALSE(watch.report(0, "again", false)) << "a loss counts once";
@@ -142,6 +142,45 @@ TEST(Liveness, ALossReachesEveryRankAndIsAcknowledged) {
       EXPECT_TRUE(liveness.wait_acknowledged(std::chrono::steady_clock::now() + kPeerTimeout))
           << "not every survivor acknowledged the loss";
     }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A main thread stuck in one step of its role loop (scripted: it starts a step and never waits again) while
+// its liveness thread beats on: that rank reports itself, and every rank hears it, naming the main thread.
+TEST(Liveness, AStalledMainThreadIsReportedByItsOwnRank) {
+  const int rank = world_rank(), size = world_size();
+  const std::vector<std::string> hosts(static_cast<std::size_t>(size), "h");
+  auto watch = std::make_shared<PeerWatch>(names(size), rank);
+  std::mutex mutex;
+  std::condition_variable heard;
+  watch->on_loss([&] {
+    std::lock_guard lock(mutex);
+    heard.notify_all();
+  });
+  const int stalled = size - 1;
+  {
+    // Heartbeats with a long timeout (no neighbour is taken for lost on a loaded machine), steps a short one.
+    Liveness liveness(MPI_COMM_WORLD, watch, std::chrono::seconds(60), hosts);
+    liveness.set_step_timeout(std::chrono::milliseconds(200));
+    watch->step_started();                     // every rank starts a step...
+    if (rank != stalled) watch->step_ended();  // ...and all but one wait again
+    {
+      std::unique_lock lock(mutex);
+      ASSERT_TRUE(heard.wait_for(lock, kPeerTimeout, [&] { return watch->lost(); }))
+          << "rank " << rank << " never heard of the stalled main thread";
+    }
+    EXPECT_EQ(watch->first_lost(), stalled);
+    EXPECT_NE(watch->why(stalled).find("its main thread has been in one step"), std::string::npos)
+        << watch->why(stalled);
+    for (int r = 0; r < size; ++r) {
+      if (r != stalled) {
+        EXPECT_FALSE(watch->is_lost(r)) << "rank " << r << " taken for lost";
+      }
+    }
+    watch->step_ended();
+    EXPECT_THROW(watch->check(), PeerLost);  // taken: the liveness thread leaves the process alone
     MPI_Barrier(MPI_COMM_WORLD);
   }
   MPI_Barrier(MPI_COMM_WORLD);
