@@ -89,6 +89,10 @@ struct Runtime::Impl {
 
   void setup_local();
   void start_watch();
+  void setup_watched(bool is_consumer);                // the set-up steps after start_watch()
+  [[noreturn]] void end_after_loss();                  // Runtime::end_after_loss
+  void set_up(const Config& config, bool serve_only);  // the constructor's steps after MPI_Comm_dup
+  void release() noexcept;  // the transport, the liveness thread, the communicators
   void exchange_slabs();
   void open_link();
 };
@@ -98,6 +102,15 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   // (roles/setup_agreement.hpp), so both sides of an MPMD job run the same collectives from the start.
   roles::agree_on_setup(comm, &config, {});
   FERRY_CHECK_MPI(MPI_Comm_dup(comm, &ctx.comm));
+  try {
+    set_up(config, serve_only);
+  } catch (...) {
+    release();  // ~Impl does not run for a constructor that throws
+    throw;
+  }
+}
+
+void Runtime::Impl::set_up(const Config& config, bool serve_only) {
   // Errors come back as codes on every communicator Ferry makes, so they end in one message, not an abort
   // inside MPI (the ones split from it inherit this).
   FERRY_CHECK_MPI(MPI_Comm_set_errhandler(ctx.comm, MPI_ERRORS_RETURN));
@@ -113,6 +126,17 @@ Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
   // From here on a lost rank is found (transport/liveness.hpp): opening the datasets may take long, and a
   // rank that dies or stops in it would leave the others waiting in the next collective.
   start_watch();
+  try {
+    setup_watched(is_consumer);
+  } catch (...) {
+    // A loss found during set-up (it may surface as an MPI or transport error too) ends the job as any loss
+    // does, rather than unwinding into an MPI_Finalize that would wait for the lost rank.
+    if (watch && watch->lost()) end_after_loss();
+    throw;
+  }
+}
+
+void Runtime::Impl::setup_watched(bool is_consumer) {
   std::string error;
   try {
     setup_local();
@@ -334,7 +358,13 @@ Runtime::Impl::~Impl() {
     consumer->finish_all(failing);
   }
   consumer.reset();
-  if (!failing && !lost) roles::write_rank_totals(ctx, clock);
+  if (!failing && !lost) {
+    try {
+      roles::write_rank_totals(ctx, clock);
+    } catch (const std::exception& e) {  // a stats line is not worth a terminate in a destructor
+      log::warn("rank totals not written: {}", e.what());
+    }
+  }
   try {
     // Unregister (collective on MPI) before the fabric closes. After a loss nothing collective can finish:
     // the region is left to the process's end, and close() is local.
@@ -346,6 +376,10 @@ Runtime::Impl::~Impl() {
   } catch (const std::exception& e) {
     log::error("shutting the transport down failed: {}", e.what());
   }
+  release();
+}
+
+void Runtime::Impl::release() noexcept {
   ctx.fabric.reset();
   liveness.reset();  // after the last collective step: a neighbour still in it hears a goodbye, not silence
   ctx.link.reset();
@@ -476,15 +510,17 @@ bool Runtime::peer_lost() const noexcept {
 }
 
 void Runtime::end_after_loss() {
-  auto& ctx = impl_->ctx;
-  const auto& watch = impl_->watch;
+  impl_->end_after_loss();
+}
+
+void Runtime::Impl::end_after_loss() {
   const auto start = std::chrono::steady_clock::now();
   // Bounded: the reporter waits for acknowledgements at most this long, the others for its MPI_Abort.
   constexpr auto kAcknowledge = std::chrono::seconds(5);
   constexpr auto kBeEnded = std::chrono::seconds(8);
   while (watch && std::chrono::steady_clock::now() - start < kBeEnded) {
     if (watch->reporter() == ctx.rank) {
-      if (impl_->liveness) impl_->liveness->wait_acknowledged(start + kAcknowledge);
+      if (liveness) liveness->wait_acknowledged(start + kAcknowledge);
       MPI_Abort(ctx.comm, 1);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
