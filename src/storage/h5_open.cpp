@@ -17,17 +17,28 @@ H5File open_h5_file(const std::string& path) {
 
 namespace {
 
-// H5Lexists fails (rather than answering false) when a parent group is missing, so check each prefix.
-bool dataset_path_exists(hid_t file, const std::string& path) {
-  std::string prefix = path.starts_with('/') ? "/" : "";
+// H5Lexists fails (rather than answering false) when a parent group is missing, so check each prefix. It
+// also fails when the parent is not a group (a dataset on the way: also "no dataset"); any other failure is
+// an error of the file itself (I/O, a corrupt file), which throws naming it instead of calling it missing.
+bool dataset_path_exists(hid_t file, const std::string& file_name, const std::string& path) {
+  std::string prefix = path.starts_with('/') ? "/" : "", parent = prefix.empty() ? "." : prefix;
   for (const auto& part : split(path, '/')) {
     if (part.empty()) continue;
     prefix += part;
     const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
-    if (exists <= 0) {
+    if (exists == 0) return false;
+    if (exists < 0) {
       H5Eclear2(H5E_DEFAULT);
+      const hid_t group = H5Gopen2(file, parent.c_str(), H5P_DEFAULT);
+      if (group < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return false;
+      }
+      H5Gclose(group);
+      FERRY_CHECK_H5(H5Lexists(file, prefix.c_str(), H5P_DEFAULT), file_name, path);  // the error, named
       return false;
     }
+    parent = prefix;
     prefix += '/';
   }
   return true;
@@ -51,7 +62,7 @@ std::size_t chunk_cache_slots(std::size_t bytes) {
 
 H5Dataset open_h5_dataset(hid_t file, const std::string& file_name, const std::string& path,
                           std::size_t chunk_cache_bytes) {
-  if (path.empty() || !dataset_path_exists(file, path)) {
+  if (path.empty() || !dataset_path_exists(file, file_name, path)) {
     throw DatasetError(str_cat(file_name, ": no dataset ", path.empty() ? "(empty path)" : path), file_name,
                        path);
   }

@@ -71,6 +71,14 @@ TEST(Errors, MissingParentGroup) {
   FERRY_EXPECT_NAMES(msg, "img.h5", "climate/data", "no dataset");
 }
 
+// A dataset on the way is no group: H5Lexists fails there, which is "no dataset", not an HDF5 error.
+TEST(Errors, PathThroughADataset) {
+  TempDir dir;
+  const std::string file = make_images(dir, "img.h5");
+  const std::string msg = open_error(stacked_spec({file}, {{"x", "/images/x"}}));
+  FERRY_EXPECT_NAMES(msg, "img.h5", "/images/x", "no dataset");
+}
+
 TEST(Errors, PathIsAGroup) {
   TempDir dir;
   storage::H5Writer w(dir.file("g.h5"));

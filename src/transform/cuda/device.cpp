@@ -55,8 +55,7 @@ struct GrowingBuffer {
     size = bytes;
   }
   void free() noexcept {
-    if (data && Memory::release(data) != cudaSuccess)
-      std::fprintf(stderr, "ferry: %s failed\n", Memory::kRelease);
+    if (data) ::ferry::detail::report_cuda(Memory::kRelease, Memory::release(data));
     data = nullptr;
   }
 };
@@ -155,19 +154,19 @@ CudaDevice::CudaDevice(int ordinal) : impl_(std::make_unique<Impl>()) {
 CudaDevice::~CudaDevice() {
   int previous = 0;
   if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(impl_->ordinal) != cudaSuccess) return;
-  cudaStreamSynchronize(impl_->stream);
+  FERRY_REPORT_CUDA(cudaStreamSynchronize(impl_->stream));
   for (auto& s : impl_->slots) {
     for (PinnedBuffer* b : {&s->host_in, &s->host_out, &s->host_ids}) b->free();
     for (DeviceBuffer* b : {&s->in, &s->a, &s->b, &s->ids, &s->keys, &s->places}) b->free();
-    cudaEventDestroy(s->start);
-    cudaEventDestroy(s->end);
+    FERRY_REPORT_CUDA(cudaEventDestroy(s->start));
+    FERRY_REPORT_CUDA(cudaEventDestroy(s->end));
   }
   for (auto& p : impl_->programs) {
     for (auto& d : p.sub) d.free();
     for (auto& d : p.div) d.free();
   }
-  cudaStreamDestroy(impl_->stream);
-  cudaSetDevice(previous);
+  FERRY_REPORT_CUDA(cudaStreamDestroy(impl_->stream));
+  FERRY_REPORT_CUDA(cudaSetDevice(previous));
 }
 
 std::uint64_t CudaDevice::add_program(const transform::DeviceProgram& program) {

@@ -119,14 +119,14 @@ class NcclLink final : public transform::PeerLink {
     if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(ordinal_) != cudaSuccess) return;
     if (comm_ && !aborted_ && ncclCommAbort(comm_) != ncclSuccess)
       std::fprintf(stderr, "ferry: closing the NCCL device link failed\n");
-    if (copies_) cudaStreamSynchronize(copies_);
-    for (auto& [t, e] : live_) cudaEventDestroy(e);
-    for (auto& [m, e] : marks_) cudaEventDestroy(e);
-    for (cudaEvent_t e : spare_) cudaEventDestroy(e);
-    if (warm_) cudaFree(warm_);
-    if (copies_) cudaStreamDestroy(copies_);
-    if (transfers_) cudaStreamDestroy(transfers_);
-    cudaSetDevice(previous);
+    if (copies_) FERRY_REPORT_CUDA(cudaStreamSynchronize(copies_));
+    for (auto& [t, e] : live_) FERRY_REPORT_CUDA(cudaEventDestroy(e));
+    for (auto& [m, e] : marks_) FERRY_REPORT_CUDA(cudaEventDestroy(e));
+    for (cudaEvent_t e : spare_) FERRY_REPORT_CUDA(cudaEventDestroy(e));
+    if (warm_) FERRY_REPORT_CUDA(cudaFree(warm_));
+    if (copies_) FERRY_REPORT_CUDA(cudaStreamDestroy(copies_));
+    if (transfers_) FERRY_REPORT_CUDA(cudaStreamDestroy(transfers_));
+    FERRY_REPORT_CUDA(cudaSetDevice(previous));
   }
 
   std::string name() const override { return name_; }
