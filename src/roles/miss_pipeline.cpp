@@ -343,6 +343,11 @@ void MissPipeline::deliver(Batch& batch) {
 
 void MissPipeline::finish() noexcept {
   if (queue_) device_sends_.drop(*queue_);  // no queue: no device job, nothing kept
+  try {
+    reporter_->flush();  // a stats leader's last windows
+  } catch (const std::exception& e) {
+    log::warn("rank {}: could not send the last monitoring windows: {}", ctx_.rank, e.what());
+  }
   if (copies_.miss_bytes == 0 && copies_.insert_bytes == 0) return;
   try {
     ctx_.stats_line(str_cat("{\"kind\":\"transformer_copies\",\"rank\":", ctx_.rank,

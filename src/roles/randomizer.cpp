@@ -173,7 +173,8 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     m.positions.push_back(static_cast<std::uint32_t>(i));
   }
   // Contiguous runs of the sorted misses to each transformer: coalesced HDF5 reads on every one of them.
-  // With fewer misses than transformers the first run goes to one that turns with batch and consumer.
+  // Run j goes to transformer (j + turn) % t, where turn moves with batch and consumer: with fewer misses
+  // than transformers the non-empty runs (the last ones) land on different transformers batch by batch.
   const auto& transformers = transformers_;
   const std::size_t t = transformers.size();
   const std::size_t turn = t ? static_cast<std::size_t>((batch + c.index) % t) : 0;

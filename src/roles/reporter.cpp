@@ -75,15 +75,26 @@ void StatsReporter::report_if_due() {
     return;
   }
   if (stats) relay(monitor::encode(*stats));
-  // With its own window, or once as many windows as it relays for have come (one per member, typically).
+  if (bundled_ == 0) return;
+  // With its own window, once as many windows as it relays for have come (one per member, typically), or
+  // once the oldest has waited a window's time: a leader whose own window never closes (a cache server
+  // with monitor.window_ms = 0 counts no batches) or members that never report do not hold the others.
   const auto members = static_cast<std::size_t>(ctx_.layout.relayed.at(static_cast<std::size_t>(ctx_.rank)));
-  if (bundled_ == 0 || (!stats && bundled_ < members)) return;
+  const std::uint64_t period_ns = static_cast<std::uint64_t>(ctx_.monitor.window.ms) * 1'000'000;
+  const bool waited = period_ns == 0 || now_ns() - bundle_since_ns_ >= period_ns;
+  if (!stats && bundled_ < members && !waited) return;
+  flush();
+}
+
+void StatsReporter::flush() {
+  if (bundled_ == 0) return;
   ctx_.fabric->send(ctx_.layout.coordinator(), kStatsBundle, bundle_);
   bundle_.clear();
   bundled_ = 0;
 }
 
 void StatsReporter::relay(std::span<const std::byte> window) {
+  if (bundled_ == 0) bundle_since_ns_ = now_ns();
   append_window(bundle_, window);
   ++bundled_;
 }

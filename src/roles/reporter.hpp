@@ -35,6 +35,8 @@ class StatsReporter {
   void report_if_due();
   // On a stats leader: a node member's window (the bytes of its kStats), kept for the next bundle.
   void relay(std::span<const std::byte> window);
+  // On a stats leader: sends the windows it holds now (at the end of its loop).
+  void flush();
 
  private:
   Context& ctx_;
@@ -44,6 +46,7 @@ class StatsReporter {
   // Stats leader: the bundle being gathered and how many windows it holds.
   std::vector<std::byte> bundle_;
   std::size_t bundled_ = 0;
+  std::uint64_t bundle_since_ns_ = 0;  // when the bundle's oldest window came
 };
 
 // A kStatsBundle: windows (monitor::encode(RankStats)) appended one after another, each after its length;

@@ -67,7 +67,7 @@ timeout 600 "${mpirun[@]}" -n "$ranks" "$ferry" run --config "$dir/wide.toml" --
   --runtime.transport "$transport" --runtime.stats_file "$dir/stats.jsonl" --monitor.window_ms 100 --digest \
   --dump-ids "$dir/ids" \
   >"$dir/run.out" 2>&1 || fail "ferry run failed: $(tail -5 "$dir/run.out")"
-echo "$(date +%s.%N) - $start" | bc >"$dir/seconds"
+awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", b - a }' >"$dir/seconds"
 
 want=$(grep '^digest ' "$dir/local.out" | sort) got=$(grep '^digest ' "$dir/run.out" | sort)
 [[ -n $want && $want == "$got" ]] || fail "digests differ from ferry local: $want vs $got"
