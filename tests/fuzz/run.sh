@@ -14,6 +14,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${FERRY_FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${FERRY_BUILD_JOBS:-$(nproc)}
 fuzz_jobs=${FERRY_FUZZ_JOBS:-$(nproc)}
+[[ $fuzz_jobs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz/run.sh: FERRY_FUZZ_JOBS must be a count >= 1, not '$fuzz_jobs'" >&2; exit 2; }
 all=(config chain wire monitor_codec handover)
 
 [[ $# -ge 1 && $1 =~ ^[0-9]+([.][0-9]+)?$ ]] || { sed -n '2,12p' "$0" >&2; exit 2; }
@@ -65,22 +66,22 @@ running=0
 for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t/"
   rm -f "$build/artifacts/$t"/{crash,leak,oom,timeout}-*
-  if [[ $running -ge $fuzz_jobs ]]; then wait -n; running=$((running - 1)); fi
+  if [[ $running -ge $fuzz_jobs ]]; then wait -n || true; running=$((running - 1)); fi
   fuzz_one "$t" &
   running=$((running + 1))
 done
-wait
+wait || true
 
 failed=()
 for t in "${targets[@]}"; do
   corpus=$build/corpus/$t artifacts=$build/artifacts/$t/ log=$build/fuzz_$t.log
-  stats=$(grep -E "^#[0-9]+: cov" "$log" | tail -1)
+  stats=$(grep -E "^#[0-9]+: cov" "$log" | tail -1 || true)
   execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$stats")
   found=$(find "$artifacts" -type f | wc -l)
   echo "fuzz_$t: ${seconds} s, ${execs:-0} executions, corpus $(find "$corpus" -type f | wc -l) files," \
-    "oom/timeout/crash $(grep -oE "crash: [0-9/]+" <<<"$stats" | cut -c8-), $found input(s) saved" >&2
+    "oom/timeout/crash $(grep -oE "crash: [0-9/]+" <<<"$stats" | cut -c8- || true), $found input(s) saved" >&2
   if [[ $found -gt 0 ]]; then
-    grep -E "^==.*ERROR|runtime error|fuzz property|what\(\)" "$log" | sort | uniq -c | head -8 >&2
+    grep -E "^==.*ERROR|runtime error|fuzz property|what\(\)" "$log" | sort | uniq -c | head -8 >&2 || true
     failed+=("$t")
   fi
 done
