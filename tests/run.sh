@@ -66,7 +66,7 @@ case $mode in
   sanitize)
     (
       source "$root/tests/sanitize/env.sh"
-      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|mpi|tools|fuzz" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
+      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|mpi|tools|fuzz -LE wide" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
       build_and_test "$root/build-tsan" "TSan" "-L tsan" -DFERRY_SANITIZE=thread "${sanitized[@]}"
     )
     ;;
