@@ -152,7 +152,7 @@ std::vector<PipelineSummary> summarize_pipelines(const Window& window, Stage sta
       if (p.queue_samples > 0) {
         merge_queue(s.queue_samples, s.queue_mean, s.queue_min, p);
         s.batches += p.batches;  // only consumers count delivered batches
-        s.consumer_ns += rank.window_ns;
+        s.consumer_ns += p.sampled_window_ns != 0 ? p.sampled_window_ns : rank.window_ns;
       }
       for (const auto& op : p.ops) {
         if (op.stage != stage) continue;

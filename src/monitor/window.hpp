@@ -55,6 +55,9 @@ struct PipelineStats {
   std::uint64_t bytes_moved = 0;  // payload received (consumer) or sent (transformer)
   std::uint64_t hdf5_bytes = 0;   // payload read with H5Dread
   std::vector<OpStats> ops;
+  // Coordinator only (not on the wire): after gather() merged a rank's reports, the window time of those
+  // that sampled this queue; 0 for a single report (its rank's window_ns).
+  std::uint64_t sampled_window_ns = 0;
 
   friend bool operator==(const PipelineStats&, const PipelineStats&) = default;
 };

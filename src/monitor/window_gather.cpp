@@ -23,6 +23,7 @@ void merge_pipeline(PipelineStats& into, const PipelineStats& from) {
   into.cache_lookups += from.cache_lookups;
   into.bytes_moved += from.bytes_moved;
   into.hdf5_bytes += from.hdf5_bytes;
+  into.sampled_window_ns += from.sampled_window_ns;
   for (const auto& op : from.ops) {
     const auto it = std::find_if(into.ops.begin(), into.ops.end(),
                                  [&](const OpStats& o) { return o.op == op.op && o.stage == op.stage; });
@@ -34,6 +35,12 @@ void merge_pipeline(PipelineStats& into, const PipelineStats& from) {
 }
 
 void merge_rank(RankStats& into, RankStats&& from) {
+  // A consumer's time counts for a pipeline only in the reports that sampled its queue (one that finished
+  // while another runs on samples no more): summarize_pipelines' consumer_ns.
+  for (auto& p : into.pipelines)
+    if (p.queue_samples > 0 && p.sampled_window_ns == 0) p.sampled_window_ns = into.window_ns;
+  for (auto& p : from.pipelines)
+    if (p.queue_samples > 0 && p.sampled_window_ns == 0) p.sampled_window_ns = from.window_ns;
   const auto a = static_cast<double>(into.window_ns), b = static_cast<double>(from.window_ns);
   into.consumer = into.consumer || from.consumer;
   into.window_ns += from.window_ns;

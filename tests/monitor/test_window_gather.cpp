@@ -108,5 +108,37 @@ TEST(WindowGather, PolicyReadsTheSameAsFromEveryReport) {
   EXPECT_DOUBLE_EQ(summarize_accelerators(merged, Stage::augment).util_max, 0.6);
 }
 
+// A consumer's second report no longer samples pipeline 1 (it finished while pipeline 0 runs on): its
+// window time counts for pipeline 0 only, merged or not.
+TEST(WindowGather, ConsumerTimeCountsOnlyWhereTheQueueWasSampled) {
+  RankStats first;
+  first.rank = 0;
+  first.consumer = true;
+  first.window_ns = 1'000'000;
+  PipelineStats a;
+  a.queue_samples = 10;
+  a.queue_mean = a.queue_min = 0.5;
+  a.batches = 4;
+  PipelineStats b = a;
+  b.pipeline = 1;
+  first.pipelines = {a, b};
+  RankStats second = first;
+  second.window_ns = 3'000'000;
+  second.pipelines[1].queue_samples = 0;
+  second.pipelines[1].batches = 0;
+  Window raw, merged;
+  raw.ranks = {first, second};
+  gather(merged, first);
+  gather(merged, second);
+  ASSERT_EQ(merged.ranks.size(), 1u);
+  const auto x = summarize_pipelines(raw, Stage::augment), y = summarize_pipelines(merged, Stage::augment);
+  ASSERT_EQ(x.size(), 2u);
+  ASSERT_EQ(y.size(), 2u);
+  EXPECT_EQ(x[0].consumer_ns, 4'000'000u);
+  EXPECT_EQ(x[1].consumer_ns, 1'000'000u);
+  EXPECT_EQ(y[0].consumer_ns, x[0].consumer_ns);
+  EXPECT_EQ(y[1].consumer_ns, x[1].consumer_ns);
+}
+
 }  // namespace
 }  // namespace ferry::monitor
