@@ -2,8 +2,9 @@
 # Installs what is missing, configures, builds and runs the test suite with ctest (docs/testing.md).
 #   tests/run.sh              the whole suite in build/ (g++)
 #   tests/run.sh --ci         what CI runs (.ci/run): the whole suite, then one clang ASan+UBSan build with the
-#                             libFuzzer targets in build-asan/, its sanitizer subset (-L 'unit|sanitize') and
-#                             each fuzz target for FERRY_CI_FUZZ_MINUTES (default 1), one per core at a time
+#                             libFuzzer targets in build-asan/, its sanitizer subset (-L 'unit|sanitize'),
+#                             each fuzz target for FERRY_CI_FUZZ_MINUTES (default 1), one per core at a time,
+#                             and TSan over the threaded tests (-L tsan) in build-tsan/ (only their programs)
 #   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
 #                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
 # Environment: FERRY_BUILD_DIR (default build/), FERRY_BUILD_JOBS, FERRY_CTEST_ARGS (extra ctest arguments).
@@ -15,20 +16,28 @@ case "${1:-}" in
   "") ;;
   --ci) mode=ci ;;
   --sanitize) mode=sanitize ;;
-  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
   *) echo "tests/run.sh: unknown option '$1' (use --ci, --sanitize or --help)" >&2; exit 2 ;;
 esac
 
-# build_and_test DIR WHAT CTEST_ARGS [CMAKE_ARGS...]: configure and build DIR, run ctest there.
+# targets_of LABELS: the programs the tests with these labels run (add_test ones, known once configured).
+targets_of() {
+  (cd "$build" && ctest -N -V -L "$1" | sed -n 's/.*Test command: //p' | tr ' ' '\n' | tr -d '"' |
+    grep "^$build/" | xargs -r -n1 basename | sort -u)
+}
+
+# build_and_test DIR WHAT CTEST_ARGS [CMAKE_ARGS...]: configure and build DIR, run ctest there. With
+# only_label set, only the programs of the tests with that label are built (targets_of).
 build_and_test() {
   local dir=$1 what=$2 ctest_args=$3
   shift 3
   build=$dir
   mkdir -p "$build"
-  local start built
+  local start built targets=()
   start=$(date +%s)
   ferry_configure -DFERRY_BUILD_TESTS=ON "$@"
-  cmake --build "$build" -j "$jobs" >"$build.build.log" 2>&1 || {
+  [[ -n ${only_label:-} ]] && mapfile -t targets < <(targets_of "$only_label")
+  cmake --build "$build" -j "$jobs" ${targets[@]:+--target "${targets[@]}"} >"$build.build.log" 2>&1 || {
     grep -E "error|Error" -A5 "$build.build.log" | head -80 >&2
     echo "build failed (log: $build.build.log)" >&2
     exit 1
@@ -62,6 +71,11 @@ case $mode in
     fuzz_start=$(date +%s)
     FERRY_FUZZ_BUILD_DIR=$root/build-asan "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-1}"
     echo "fuzz: $(($(date +%s) - fuzz_start)) s" >&2
+    # TSan over the threaded tests (-L tsan), building only their programs.
+    (
+      source "$root/tests/sanitize/env.sh"
+      only_label=tsan build_and_test "$root/build-tsan" "TSan" "-L tsan" -DFERRY_SANITIZE=thread "${sanitized[@]}"
+    )
     ;;
   sanitize)
     (
