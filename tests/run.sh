@@ -20,9 +20,11 @@ case "${1:-}" in
   *) echo "tests/run.sh: unknown option '$1' (use --ci, --sanitize or --help)" >&2; exit 2 ;;
 esac
 
-# targets_of LABELS: the programs the tests with these labels run (add_test ones, known once configured).
+# targets_of LABELS: the programs the tests with these labels run (add_test ones, known once configured; a
+# test whose COMMAND names a target not built yet shows as "Could not find executable PATH").
 targets_of() {
-  (cd "$build" && ctest -N -V -L "$1" | sed -n 's/.*Test command: //p' | tr ' ' '\n' | tr -d '"' |
+  (cd "$build" && ctest -N -V -L "$1" 2>&1 |
+    sed -n -e 's/.*Test command: //p' -e 's/^Could not find executable //p' | tr ' ' '\n' | tr -d '"' |
     grep "^$build/" | xargs -r -n1 basename | sort -u)
 }
 
