@@ -82,7 +82,7 @@ case $mode in
   sanitize)
     (
       source "$root/tests/sanitize/env.sh"
-      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|mpi|tools|fuzz -LE wide" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
+      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|mpi|tools|fuzz -LE wide|python" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
       build_and_test "$root/build-tsan" "TSan" "-L tsan" -DFERRY_SANITIZE=thread "${sanitized[@]}"
     )
     ;;
