@@ -37,6 +37,27 @@ int world_size() {
   return size;
 }
 
+// Wakes the test when its PeerWatch records a loss, as the loss wakes a Fabric.
+class LossSignal {
+ public:
+  explicit LossSignal(PeerWatch& watch) : watch_(watch) {
+    watch.on_loss([this] {
+      std::lock_guard lock(mutex_);
+      heard_.notify_all();
+    });
+  }
+  // True once a loss is known, false after kPeerTimeout without one.
+  bool wait() {
+    std::unique_lock lock(mutex_);
+    return heard_.wait_for(lock, kPeerTimeout, [this] { return watch_.lost(); });
+  }
+
+ private:
+  PeerWatch& watch_;
+  std::mutex mutex_;
+  std::condition_variable heard_;
+};
+
 TEST(PeerWatch, FirstLossIsKeptAndThrownAsPeerLost) {
   PeerWatch watch(names(4), 1);
   EXPECT_FALSE(watch.lost());
@@ -116,20 +137,13 @@ TEST(Liveness, ALossReachesEveryRankAndIsAcknowledged) {
   const int rank = world_rank(), size = world_size();
   const std::vector<std::string> hosts(static_cast<std::size_t>(size), "h");
   auto watch = std::make_shared<PeerWatch>(names(size), rank);
-  std::mutex mutex;
-  std::condition_variable heard;  // the loss wakes the test, as it wakes a Fabric
-  watch->on_loss([&] {
-    std::lock_guard lock(mutex);
-    heard.notify_all();
-  });
+  LossSignal signal(*watch);
   {
     Liveness liveness(MPI_COMM_WORLD, watch, std::chrono::seconds(60), hosts);
     const int lost = size - 1;
     if (rank == 0) watch->report(lost, "found by the test", true);
     if (rank != lost) {
-      std::unique_lock lock(mutex);
-      ASSERT_TRUE(heard.wait_for(lock, kPeerTimeout, [&] { return watch->lost(); }))
-          << "rank " << rank << " never heard of the loss";
+      ASSERT_TRUE(signal.wait()) << "rank " << rank << " never heard of the loss";
       EXPECT_EQ(watch->first_lost(), lost);
       EXPECT_EQ(watch->why(lost), "found by the test");
       for (int r = 0; r < size; ++r) {
@@ -153,12 +167,7 @@ TEST(Liveness, AStalledMainThreadIsReportedByItsOwnRank) {
   const int rank = world_rank(), size = world_size();
   const std::vector<std::string> hosts(static_cast<std::size_t>(size), "h");
   auto watch = std::make_shared<PeerWatch>(names(size), rank);
-  std::mutex mutex;
-  std::condition_variable heard;
-  watch->on_loss([&] {
-    std::lock_guard lock(mutex);
-    heard.notify_all();
-  });
+  LossSignal signal(*watch);
   const int stalled = size - 1;
   {
     // Heartbeats with a long timeout (no neighbour is taken for lost on a loaded machine), steps a short one.
@@ -166,11 +175,7 @@ TEST(Liveness, AStalledMainThreadIsReportedByItsOwnRank) {
     liveness.set_step_timeout(std::chrono::milliseconds(200));
     watch->step_started();                     // every rank starts a step...
     if (rank != stalled) watch->step_ended();  // ...and all but one wait again
-    {
-      std::unique_lock lock(mutex);
-      ASSERT_TRUE(heard.wait_for(lock, kPeerTimeout, [&] { return watch->lost(); }))
-          << "rank " << rank << " never heard of the stalled main thread";
-    }
+    ASSERT_TRUE(signal.wait()) << "rank " << rank << " never heard of the stalled main thread";
     EXPECT_EQ(watch->first_lost(), stalled);
     EXPECT_NE(watch->why(stalled).find("its main thread has been in one step"), std::string::npos)
         << watch->why(stalled);
