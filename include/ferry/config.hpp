@@ -46,8 +46,9 @@ struct RuntimeConfig {
   int randomizers = 1;
   int cache_servers = 1;           // total, when cache_servers_per_node is 0
   int cache_servers_per_node = 0;  // > 0: this many on every node (MPI_COMM_TYPE_SHARED), overrides the total
-  int transformers = 1;
-  int transform_workers = 1;         // CPU worker threads per transformation rank (prepare stage)
+  int transformers = 1;            // total, when transformers_per_node is 0
+  int transformers_per_node = 0;   // > 0: this many on every node, overrides the total
+  int transform_workers = 1;       // CPU worker threads per transformation rank (prepare stage)
   std::string accelerator = "auto";  // "auto": use a visible CUDA device for prepare jobs; "none": CPU only
   bool device_batches = false;       // consumers get fixed fields in device memory (BatchField::device_data)
   std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server

@@ -11,10 +11,13 @@
 namespace ferry::roles {
 
 Randomizer::Randomizer(Context& ctx)
-    : RoleLoop(ctx), table_(ctx), clock_(ctx.monitor.window, now_ns()), cpu_reported_(process_cpu_seconds()) {
+    : RoleLoop(ctx),
+      table_(ctx),
+      miss_targets_(ctx.layout.node_of, ctx.layout.transformers),
+      clock_(ctx.monitor.window, now_ns()),
+      cpu_reported_(process_cpu_seconds()) {
   const Layout& layout = ctx.layout;
   roles_ = layout.role;
-  transformers_ = layout.transformers;
   slab_hits_.assign(layout.slab_holders.size(), 0);
   share_bytes_ = layout.slab_share(ctx.config.runtime);
   shares_.push_back(make_share(static_cast<std::uint32_t>(layout.index_of(ctx.rank)), nullptr));
@@ -172,10 +175,11 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     }
     m.positions.push_back(static_cast<std::uint32_t>(i));
   }
-  // Contiguous runs of the sorted misses to each transformer: coalesced HDF5 reads on every one of them.
-  // Run j goes to transformer (j + turn) % t, where turn moves with batch and consumer: with fewer misses
-  // than transformers the non-empty runs (the last ones) land on different transformers batch by batch.
-  const auto& transformers = transformers_;
+  // Contiguous runs of the sorted misses to each of the consumer's transformers (its node's, where it has
+  // any: roles/miss_targets.hpp): coalesced HDF5 reads on every one of them. Run j goes to transformer
+  // (j + turn) % t, where turn moves with batch and consumer: with fewer misses than transformers the
+  // non-empty runs (the last ones) land on different transformers batch by batch.
+  const auto& transformers = miss_targets_.of(c.rank);
   const std::size_t t = transformers.size();
   const std::size_t turn = t ? static_cast<std::size_t>((batch + c.index) % t) : 0;
   std::vector<MissEntry> sorted;
@@ -189,15 +193,20 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     Misses list{d.pipeline, epoch, batch, c.rank, {}};
     list.entries.assign(std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(first)),
                         std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(last)));
-    const std::size_t to = (j + turn) % t;
+    const int to = transformers[(j + turn) % t];
+    const auto who = static_cast<std::uint32_t>(
+        std::lower_bound(miss_targets_.all().begin(), miss_targets_.all().end(), to) -
+        miss_targets_.all().begin());
     for (const auto& m : list.entries)
-      for (auto pos : m.positions) d.sources[pos] = {false, static_cast<std::uint32_t>(to), 0};
+      for (auto pos : m.positions) d.sources[pos] = {false, who, 0};
     writer_.clear();
     encode(writer_, list);
     report_.control_bytes += writer_.size();
-    ctx_.fabric->send(transformers[to], kMisses, writer_.view());
+    ctx_.fabric->send(to, kMisses, writer_.view());
     ++tally.miss_lists_sent;
     ++miss_lists_sent_;
+    ++report_.miss_lists_sent;
+    if (miss_targets_.off_node(c.rank, to)) ++report_.miss_lists_off_node;
   }
   writer_.clear();
   encode(writer_, d);
@@ -403,7 +412,7 @@ void Randomizer::apply_role(int rank, Role role) {
   const int slab = ctx_.layout.slab_index(rank);
   if (role == Role::cache_server) {
     FERRY_ENFORCE(slab >= 0, "rank ", rank, " holds no slab and cannot serve (monitor.rebalance off?)");
-    transformers_.erase(std::find(transformers_.begin(), transformers_.end(), rank));
+    miss_targets_.remove(rank);
     // It may still serve here: this randomizer kept it as its only serving slab (below).
     for (auto& share : shares_)
       if (share->directory && !share->directory->serving(static_cast<std::uint32_t>(slab)))
@@ -431,7 +440,7 @@ void Randomizer::apply_role(int rank, Role role) {
       }
     }
   }
-  transformers_.insert(std::upper_bound(transformers_.begin(), transformers_.end(), rank), rank);
+  miss_targets_.add(rank);
 }
 
 void Randomizer::start_deferred() {
