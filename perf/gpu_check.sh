@@ -18,7 +18,7 @@
 #   run_prepare    ferry run, 5 ranks, every prepare and augment batch on the GPU (static share 1): digest
 #                  equal to ferry local on the CPU, and the transformation rank opened the accelerator
 #   run_device_batches  the same with runtime.device_batches (NCCL from the transformer's GPU to each
-#                  consumer's; here all ranks share one GPU, which NCCL may refuse: the log says)
+#                  consumer's; on a one-GPU machine NCCL refuses two ranks on one device: then skipped)
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bundle_dir=$root/.gpu

@@ -76,7 +76,13 @@ e2e() {
   got=$(grep '^digest ' <<<"$run_out")
   opened=$(grep -cE 'accelerator .* for [0-9]+ pipeline' <<<"$run_out")
   echo "$label: exit $rc; digest ${got:-none} vs ferry local ${want:-none}; accelerator opened on $opened rank(s)" >"$detail"
-  [[ $rc -eq 0 && -n $want && $want == "$got" && $opened -ge 1 ]]
+  [[ $rc -eq 0 && -n $want && $want == "$got" && $opened -ge 1 ]] && return 0
+  # NCCL refuses two ranks of one communicator on the same GPU: not a Ferry failure on a one-GPU machine.
+  if [[ $(nvidia-smi -L 2>/dev/null | grep -c '^GPU') -lt 2 ]] && grep -qi 'duplicate GPU' <<<"$run_out"; then
+    echo "$label: NCCL refused two ranks on the one GPU (needs a machine with 2 GPUs); exit $rc" >"$detail"
+    return 77
+  fi
+  return 1
 }
 check_run_prepare() { e2e "prepare and augment on the GPU" ""; }
 check_run_device_batches() { e2e "device batches (NCCL)" "--runtime.device_batches true"; }
@@ -112,6 +118,7 @@ run_checks() {
   export OPAL_PREFIX=$dest/ompi PMIX_PREFIX=$dest/pmix PMIX_MCA_mca_base_component_path=$dest/pmix/lib/pmix
   export PATH=$dest/ompi/bin:$PATH
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+  export NCCL_DEBUG=${NCCL_DEBUG:-WARN}  # NCCL's own reason for a refusal goes in the log
   summary=$out/summary.md failed=0
   local begin
   begin=$(date +%s)
