@@ -21,9 +21,8 @@ class DecodeOp final : public Op {
         context_(std::move(context)),
         format_(format),
         mode_(mode),
-        scale_denom_(scale_denom),
-        fast_(fast) {
-    if (format_ == Format::jpeg) jpeg_ = std::make_unique<JpegDecoder>();
+        scale_denom_(scale_denom) {
+    if (format_ == Format::jpeg) jpeg_ = std::make_unique<JpegDecoder>(fast);
   }
 
   void run(const OpRun&) override { throw InternalError(str_cat(context_, ": runs per sample only")); }
@@ -44,7 +43,7 @@ class DecodeOp final : public Op {
   void run_sample(const SampleRun& r) override {
     try {
       if (format_ == Format::jpeg)
-        jpeg_->decode(r.in, r.in_bytes, size_, mode_, fast_, r.out);
+        jpeg_->decode(r.in, r.in_bytes, size_, mode_, r.out);
       else
         png_decode(r.in, r.in_bytes, size_, mode_, r.out);
     } catch (const TransformError& e) {
@@ -57,7 +56,6 @@ class DecodeOp final : public Op {
   Format format_;
   ColorMode mode_;
   int scale_denom_;
-  bool fast_;  // decode_jpeg(fast=true): libjpeg's fast integer IDCT and plain chroma upsampling
   std::unique_ptr<JpegDecoder> jpeg_;
   ImageSize size_;  // of the sample between sample_output() and run_sample()
 };

@@ -208,6 +208,8 @@ TEST(VariableShapes, ValidatorSaysWhereAFixedShapeIsNeeded) {
   expect_chain_error<TransformError>("resize(height=4, width=4)", Stage::prepare,
                                      {"op resize", "needs an image", "[?]"});
   expect_chain_error<ConfigError>("decode_jpeg(scale=0.3)", Stage::prepare, {"'scale'", "0.125"});
+  expect_chain_error<ConfigError>("decode_jpeg(fast=yes)", Stage::prepare,
+                                  {"'fast'", "true or false", "'yes'"});
   expect_chain_error<TransformError>("decode_jpeg | random_resized_crop(size=8)", Stage::prepare,
                                      {"random_resized_crop is random"});
   // A decode on a fixed-shape field.
