@@ -492,6 +492,36 @@ std::vector<KeyDef> make_keys() {
   k.push_back(
       bool_key("shuffle", "false: identity order (still split per consumer)", &PipelineConfig::shuffle));
   {
+    KeyDef def{"bad_samples",
+               Scope::pipeline,
+               Kind::choice,
+               "a sample that does not decode: fail the job, or skip it (dropped from its batch, counted)",
+               {"fail", "skip"},
+               0,
+               0,
+               {},
+               {},
+               {}};
+    auto set = [](PipelineConfig& p, const std::string& v, const std::string& where) {
+      if (v == "fail")
+        p.bad_samples = BadSamples::fail;
+      else if (v == "skip")
+        p.bad_samples = BadSamples::skip;
+      else
+        bad(where, str_cat("bad_samples = '", v, "' is not one of fail, skip"));
+    };
+    def.from_toml = [=](Config&, PipelineConfig* p, const toml::node& n, const std::string& w) {
+      set(*p, node_text(n, w), w);
+    };
+    def.from_text = [=](Config&, PipelineConfig* p, const std::vector<std::string>& t, const std::string& w) {
+      set(*p, t.back(), w);
+    };
+    def.to_toml = [](const Config&, const PipelineConfig* p) {
+      return quote(p->bad_samples == BadSamples::skip ? "skip" : "fail");
+    };
+    k.push_back(std::move(def));
+  }
+  {
     // The pipeline's consumer group as consumer indices (0 = the job's first consumer rank). Indices past
     // the job's consumers are refused with the layout (roles/layout.cpp), which knows how many there are.
     KeyDef def{"consumers",
