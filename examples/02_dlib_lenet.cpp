@@ -27,7 +27,9 @@
 // Options: --train FILE (required), --test FILE (accuracy on it at the end, consumer 0), --epochs N (3),
 // --steps N (stop after N steps; 0: all epochs), --batch N (per consumer, 64), --lr X (0.05), --seed N,
 // --print-every N (50), --transport ucx|mpi, --local, --check (exit 1 unless the mean loss of the last
-// steps is below that of the first).
+// steps is below that of the first). Other data than Fashion-MNIST: --images DSET, --labels DSET (default
+// /images, /labels; integer labels in 0..9), --prepare CHAIN (the images' prepare stage, giving float32
+// images of one channel, H x W or H x W x 1, at least 12x12; default Fashion-MNIST's scaling).
 #include <dlib/dnn.h>
 #include <mpi.h>
 
@@ -62,11 +64,13 @@ using LeNet = dlib::loss_multiclass_log<
     dlib::input<dlib::matrix<float>>>>>>>>>>>>>>;
 // clang-format on
 
-constexpr long kSide = 28;        // Fashion-MNIST images are 28x28, one channel
 constexpr int kWarmupSteps = 10;  // left out of the time per step (first batches, allocations)
 
 struct Options {
   std::string train, test, transport = "ucx";
+  std::string images = "/images", labels = "/labels";
+  std::string prepare = "cast(scale=0.00392157) | normalize(mean=[0.286], std=[0.353])";
+  long height = 28, width = 28;  // of the prepared images (measure_images): Fashion-MNIST's 28x28
   int epochs = 3, batch = 64, print_every = 50;
   long steps = 0;
   double lr = 0.05;
@@ -82,7 +86,8 @@ std::optional<Options> parse_options(int argc, char** argv, bool loud) {
       std::fprintf(
           stderr,
           "02_dlib_lenet: %s\nusage: %s --train FILE [--test FILE] [--epochs N] [--steps N] [--batch N]"
-          " [--lr X] [--seed N] [--print-every N] [--transport ucx|mpi] [--local] [--check]\n",
+          " [--lr X] [--seed N] [--print-every N] [--transport ucx|mpi] [--local] [--check]"
+          " [--images DSET] [--labels DSET] [--prepare CHAIN]\n",
           why.c_str(), argv[0]);
     return std::nullopt;
   };
@@ -105,6 +110,12 @@ std::optional<Options> parse_options(int argc, char** argv, bool loud) {
         o.test = value;
       else if (arg == "--transport")
         o.transport = value;
+      else if (arg == "--images")
+        o.images = value;
+      else if (arg == "--labels")
+        o.labels = value;
+      else if (arg == "--prepare")
+        o.prepare = value;
       else if (arg == "--epochs")
         o.epochs = std::stoi(value);
       else if (arg == "--steps")
@@ -129,40 +140,60 @@ std::optional<Options> parse_options(int argc, char** argv, bool loud) {
   return o;
 }
 
-// The pipeline both modes read: images cast to float in [0, 1] and normalised with Fashion-MNIST's mean and
-// standard deviation (prepare stage: computed once per sample, then served from Ferry's cache).
-ferry::PipelineConfig make_pipeline(const std::string& file, std::uint64_t seed, int epochs, int batch) {
+// The pipeline both modes read: by default images cast to float in [0, 1] and normalised with Fashion-MNIST's
+// mean and standard deviation (prepare stage: computed once per sample, then served from Ferry's cache);
+// labels of any integer type cast to float.
+ferry::PipelineConfig make_pipeline(const Options& o, const std::string& file, std::uint64_t seed, int epochs,
+                                    int batch) {
   ferry::PipelineConfig p;
   p.name = "fmnist";
   p.seed = seed;
   p.epochs = epochs;
   p.batch_size = static_cast<std::size_t>(batch);
   p.dataset.files = {file};
-  p.dataset.fields = {{"image", "/images"}, {"label", "/labels"}};
-  p.prepare = {
-      {"image", ferry::parse_op_chain("cast(scale=0.00392157) | normalize(mean=[0.286], std=[0.353])",
-                                      "prepare.image")}};
+  p.dataset.fields = {{"image", o.images}, {"label", o.labels}};
+  p.prepare = {{"image", ferry::parse_op_chain(o.prepare, "prepare.image")},
+               {"label", ferry::parse_op_chain("cast", "prepare.label")}};
   return p;
 }
 
-// Copies a batch into dlib's layout: a [B, 1, 28, 28] float tensor and one label per sample.
-void to_dlib(const ferry::Batch& batch, dlib::resizable_tensor& x, std::vector<unsigned long>& labels) {
+// The prepared images' height and width, from the first sample of --train.
+void measure_images(Options& o) {
+  ferry::LocalLoader probe(make_pipeline(o, o.train, o.seed, 1, 1));
+  const ferry::Batch* batch = probe.next_batch();
+  if (!batch) throw ferry::Error(o.train + " holds no sample");
+  const auto& shape = batch->field("image").shape;  // [1, H, W] or [1, H, W, 1]
+  if (!(shape.size() == 3 || (shape.size() == 4 && shape[3] == 1)) || shape[1] < 12 || shape[2] < 12)
+    throw ferry::Error(
+        "02_dlib_lenet needs float32 images of one channel (H x W or H x W x 1), at least 12x12, "
+        "after --prepare");
+  o.height = static_cast<long>(shape[1]);
+  o.width = static_cast<long>(shape[2]);
+}
+
+// Copies a batch into dlib's layout: a [B, 1, H, W] float tensor and one label per sample.
+void to_dlib(const ferry::Batch& batch, const Options& o, dlib::resizable_tensor& x,
+             std::vector<unsigned long>& labels) {
   const ferry::BatchField& image = batch.field("image");
   auto pixels = image.as<float>();
-  auto classes = batch.field("label").as<std::uint8_t>();
+  auto classes = batch.field("label").as<float>();
   const std::size_t n = batch.size();
-  if (pixels.size() != n * kSide * kSide || classes.size() != n)
-    throw ferry::Error("02_dlib_lenet expects 28x28 images with one uint8 label each");
-  x.set_size(static_cast<long long>(n), 1, kSide, kSide);
+  if (pixels.size() != n * static_cast<std::size_t>(o.height * o.width) || classes.size() != n)
+    throw ferry::Error("02_dlib_lenet expects images of one shape with one label each");
+  x.set_size(static_cast<long long>(n), 1, o.height, o.width);
   std::copy(pixels.begin(), pixels.end(), x.host());
-  labels.assign(classes.begin(), classes.end());
+  labels.clear();
+  for (const float c : classes) {
+    if (!(c >= 0 && c < 10)) throw ferry::Error("02_dlib_lenet expects labels in 0..9");
+    labels.push_back(static_cast<unsigned long>(c));
+  }
 }
 
 // Sends consumer 0's parameters to every consumer. dlib allocates parameters in the first forward pass,
 // and the net accepts tensors we fill ourselves only after one to_tensor() call (which records the input
 // layer's sample expansion factor), so this first converts and forwards a blank image.
-void broadcast_parameters(LeNet& net, MPI_Comm comm) {
-  const dlib::matrix<float> blank = dlib::zeros_matrix<float>(kSide, kSide);
+void broadcast_parameters(LeNet& net, const Options& o, MPI_Comm comm) {
+  const dlib::matrix<float> blank = dlib::zeros_matrix<float>(o.height, o.width);
   dlib::resizable_tensor x;
   net.to_tensor(&blank, &blank + 1, x);
   net.subnet().forward(x);
@@ -190,20 +221,20 @@ double average_gradients(LeNet& net, double loss, std::vector<float>& buffer, MP
 }
 
 // The test file in file order, each sample once (one consumer; the last batch may be short).
-ferry::LocalLoader open_test_set(const std::string& file) {
-  ferry::PipelineConfig p = make_pipeline(file, 0, 1, 500);
+ferry::LocalLoader open_test_set(const Options& o) {
+  ferry::PipelineConfig p = make_pipeline(o, o.test, 0, 1, 500);
   p.shuffle = false;
   p.drop_last = false;
   return ferry::LocalLoader(p);
 }
 
 // Fraction of the test samples the net classifies correctly (run on one rank).
-double test_accuracy(LeNet& net, ferry::LocalLoader& loader) {
+double test_accuracy(LeNet& net, const Options& o, ferry::LocalLoader& loader) {
   dlib::resizable_tensor x;
   std::vector<unsigned long> labels, predicted;
   std::size_t correct = 0, total = 0;
   while (const ferry::Batch* batch = loader.next_batch()) {
-    to_dlib(*batch, x, labels);
+    to_dlib(*batch, o, x, labels);
     predicted.resize(labels.size());
     net(x, predicted.begin());
     for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
@@ -227,12 +258,12 @@ int train(const Options& opt, NextBatch next_batch, std::uint64_t batches_per_ep
   const bool loud = me == 0;
   // Opened before training so that a bad --test fails now, not after the last step.
   std::optional<ferry::LocalLoader> test_set;
-  if (loud && !opt.test.empty()) test_set.emplace(open_test_set(opt.test));
+  if (loud && !opt.test.empty()) test_set.emplace(open_test_set(opt));
 
   LeNet net;
   dlib::sgd solver(0.0005f, 0.9f);  // weight decay, momentum
   std::vector<dlib::sgd> solvers(LeNet::num_computational_layers, solver);
-  broadcast_parameters(net, comm);
+  broadcast_parameters(net, opt, comm);
 
   dlib::resizable_tensor x;
   std::vector<unsigned long> labels;
@@ -250,7 +281,7 @@ int train(const Options& opt, NextBatch next_batch, std::uint64_t batches_per_ep
     if (!batch) break;  // every consumer gets the same number of batches (drop_last), so all stop here
     const double waited = seconds_since(t0);
     epoch = batch->epoch;
-    to_dlib(*batch, x, labels);
+    to_dlib(*batch, opt, x, labels);
     const double loss = net.compute_parameter_gradients(x, labels.begin());
     const auto t1 = std::chrono::steady_clock::now();
     const double mean_loss = average_gradients(net, loss, buffer, comm, consumers);
@@ -281,7 +312,7 @@ int train(const Options& opt, NextBatch next_batch, std::uint64_t batches_per_ep
         1e3 * step_s / timed, 1e3 * wait_s / timed, 1e3 * comm_s / timed, kWarmupSteps + 1, steps);
   if (test_set) {
     const auto t0 = std::chrono::steady_clock::now();
-    const double accuracy = test_accuracy(net, *test_set);
+    const double accuracy = test_accuracy(net, opt, *test_set);
     std::printf("test accuracy: %.4f (%s, after %zu steps = %.2f epochs; evaluated in %.1f s)\n", accuracy,
                 opt.test.c_str(), steps, static_cast<double>(steps) / static_cast<double>(batches_per_epoch),
                 seconds_since(t0));
@@ -321,12 +352,13 @@ int train(const Options& opt, NextBatch next_batch, std::uint64_t batches_per_ep
   std::abort();  // MPI_Abort does not return
 }
 
-int run(const Options& opt) {
+int run(Options opt) {
   if (opt.local) {
+    measure_images(opt);
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    ferry::LocalLoader loader(make_pipeline(opt.train, opt.seed, opt.epochs, opt.batch),
+    ferry::LocalLoader loader(make_pipeline(opt, opt.train, opt.seed, opt.epochs, opt.batch),
                               static_cast<std::uint32_t>(rank), static_cast<std::uint32_t>(size));
     return train(
         opt, [&] { return loader.next_batch(); }, loader.batches_per_epoch(), MPI_COMM_WORLD,
@@ -334,7 +366,7 @@ int run(const Options& opt) {
   }
   ferry::Config config;
   config.runtime.transport = opt.transport;
-  config.pipelines = {make_pipeline(opt.train, opt.seed, opt.epochs, opt.batch)};
+  config.pipelines = {make_pipeline(opt, opt.train, opt.seed, opt.epochs, opt.batch)};
   ferry::validate(config);
   ferry::Runtime rt(MPI_COMM_WORLD, config);  // collective; logs the layout (which rank has which role)
   try {
@@ -342,6 +374,7 @@ int run(const Options& opt) {
       rt.serve();
       return 0;
     }
+    measure_images(opt);
     ferry::Loader& loader = rt.loader();
     return train(
         opt, [&] { return loader.next_batch(); }, loader.batches_per_epoch(), rt.consumer_comm(),

@@ -10,6 +10,10 @@ torch.distributed's gloo backend (a FileStore rendezvous on local disk: one mach
 same model and loop with every rank reading the HDF5 file itself with h5py (same transforms, its own seeded
 order): the baseline for the time per step. Prints the loss every --log-every steps, the time per step and the
 test accuracy (consumer 0 reads the test set with h5py). --check exits 1 unless the loss fell.
+
+Other data than Fashion-MNIST: --images and --labels name the HDF5 datasets (integer labels in 0..9),
+--prepare the images' prepare chain (float32 images out, H x W or H x W x C; the network takes their channels
+and size). --direct and --test read with h5py and Fashion-MNIST's transform, so they refuse a --prepare.
 """
 
 import argparse
@@ -32,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import ferry  # noqa: E402
 
 MEAN, STD = 0.286, 0.353  # Fashion-MNIST pixel statistics after scaling to [0, 1]
+PREPARE = f"cast(scale=0.00392157) | normalize(mean=[{MEAN}], std=[{STD}])"
 
 
 def parse_args():
@@ -48,21 +53,28 @@ def parse_args():
     p.add_argument("--allreduce", default="mpi", choices=["mpi", "gloo"])
     p.add_argument("--direct", action="store_true", help="read the HDF5 file with h5py instead of Ferry")
     p.add_argument("--check", action="store_true", help="exit 1 unless the loss fell")
-    return p.parse_args()
+    p.add_argument("--images", default="/images", help="HDF5 dataset of the images")
+    p.add_argument("--labels", default="/labels", help="HDF5 dataset of the labels (integers 0..9)")
+    p.add_argument("--prepare", default=PREPARE, help="prepare chain of the images (float32 out)")
+    args = p.parse_args()
+    if args.prepare != PREPARE and (args.direct or args.test):
+        p.error("--direct and --test read with h5py and Fashion-MNIST's transform: they refuse a --prepare")
+    return args
 
 
 class Net(nn.Module):
-    def __init__(self):
+    def __init__(self, channels=1):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv1 = nn.Conv2d(channels, 16, 3, padding=1)
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d((7, 7))  # 28x28 images give 7x7 already: then the identity
         self.fc1 = nn.Linear(32 * 7 * 7, 64)
         self.fc2 = nn.Linear(64, 10)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+        return self.fc2(F.relu(self.fc1(self.pool(x).flatten(1))))
 
 
 def ferry_config(args):
@@ -78,18 +90,24 @@ epochs = {args.epochs}
 batch_size = {args.batch_size}
 [pipeline.dataset]
 files = ["{os.path.abspath(args.train)}"]
-fields = {{ image = "/images", label = "/labels" }}
+fields = {{ image = "{args.images}", label = "{args.labels}" }}
 [pipeline.prepare]
-image = "cast(scale=0.00392157) | normalize(mean=[{MEAN}], std=[{STD}])"
+image = "{args.prepare}"
 [pipeline.augment]
 image = "random_flip(p=0.5)"
 """
 
 
+def channels_first(images):
+    """[B,H,W] -> [B,1,H,W] (a view), [B,H,W,C] -> [B,C,H,W] (a copy)."""
+    return images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2).contiguous()
+
+
 def ferry_batches(loader):
-    """(images [B,1,28,28] float32, labels [B] int64) as torch tensors; images are zero-copy views."""
+    """(images [B,C,H,W] float32, labels [B] int64) as torch tensors; images of one channel are zero-copy
+    views, H x W x C ones are made channels-first."""
     for batch in loader:
-        images = batch.torch("image").unsqueeze(1)
+        images = channels_first(batch.torch("image"))
         labels = batch.torch("label").long()  # u8 -> int64 for the loss: a copy of B values
         yield images, labels
 
@@ -98,7 +116,7 @@ def direct_batches(args, rank, size):
     """The same samples straight from HDF5 with h5py: a seeded shuffle per epoch, DistributedSampler-style
     shares, sorted reads (h5py wants increasing indices), the same cast, normalize and flip in numpy."""
     with h5py.File(args.train, "r") as f:
-        images, labels = f["images"], f["labels"]
+        images, labels = f[args.images], f[args.labels]
         n = images.shape[0]
         per_rank = n // size
         for epoch in range(args.epochs):
@@ -113,7 +131,7 @@ def direct_batches(args, rank, size):
                 flip = flips.random(len(ids)) < 0.5
                 x[flip] = x[flip, :, ::-1]
                 y = labels[sorted_ids][where].astype(np.int64)
-                yield torch.from_numpy(np.ascontiguousarray(x)).unsqueeze(1), torch.from_numpy(y)
+                yield channels_first(torch.from_numpy(np.ascontiguousarray(x))), torch.from_numpy(y)
 
 
 class Averager:
@@ -149,10 +167,7 @@ class Averager:
 
 
 def train(args, batches, comm, leader):
-    torch.manual_seed(args.seed)  # every consumer starts from the same weights
-    model = Net()
-    params = list(model.parameters())
-    opt = torch.optim.SGD(params, lr=args.lr, momentum=0.9)
+    model = None  # made at the first batch, which gives the channels
     average = Averager(args.allreduce, comm)
     windows, window, step = [], [], 0
     data_s = compute_s = 0.0
@@ -160,6 +175,11 @@ def train(args, batches, comm, leader):
     t = time.perf_counter()
     for images, labels in batches:
         t_data = time.perf_counter()
+        if model is None:
+            torch.manual_seed(args.seed)  # every consumer starts from the same weights
+            model = Net(images.shape[1])
+            params = list(model.parameters())
+            opt = torch.optim.SGD(params, lr=args.lr, momentum=0.9)
         opt.zero_grad()
         loss = F.cross_entropy(model(images), labels)
         loss.backward()
@@ -188,15 +208,15 @@ def train(args, batches, comm, leader):
     return model, windows
 
 
-def evaluate(model, path):
+def evaluate(model, path, args):
     with h5py.File(path, "r") as f:
-        x = (f["images"][:].astype(np.float32) * np.float32(0.00392157) - np.float32(MEAN)) / np.float32(STD)
-        y = f["labels"][:].astype(np.int64)
+        x = (f[args.images][:].astype(np.float32) * np.float32(0.00392157) - np.float32(MEAN)) / np.float32(STD)
+        y = f[args.labels][:].astype(np.int64)
     model.eval()
     correct = 0
     with torch.no_grad():
         for start in range(0, len(y), 1000):
-            logits = model(torch.from_numpy(x[start:start + 1000]).unsqueeze(1))
+            logits = model(channels_first(torch.from_numpy(x[start:start + 1000])))
             correct += int((logits.argmax(1).numpy() == y[start:start + 1000]).sum())
     return correct / len(y)
 
@@ -219,7 +239,7 @@ def main():
             if index == 0:
                 print(f"ferry state: {rt.state()}", flush=True)
     if index == 0 and args.test:
-        print(f"test accuracy {evaluate(model, args.test):.4f}", flush=True)
+        print(f"test accuracy {evaluate(model, args.test, args):.4f}", flush=True)
     if args.check:
         if len(windows) < 2 or not windows[-1] < 0.8 * windows[0]:
             print(f"loss did not fall: {windows}", file=sys.stderr)

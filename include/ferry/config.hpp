@@ -20,6 +20,11 @@ struct FieldChain {
   std::vector<OpSpec> ops;
 };
 
+// What a pipeline does with a sample its chains cannot take (a corrupt, truncated or empty JPEG or PNG):
+// fail the job (one line naming file, dataset and sample), or skip it: dropped from its batch (the batch is
+// one shorter), counted, warned about once per rank (docs/transforms.md, "Bad samples").
+enum class BadSamples { fail, skip };
+
 // One training pipeline: a dataset read in a seeded order, prepared (cacheable) and augmented (random).
 struct PipelineConfig {
   std::string name = "default";
@@ -29,6 +34,7 @@ struct PipelineConfig {
   std::size_t batch_size = 32;  // samples per batch per consumer
   bool drop_last = true;        // true: equal shares, last partial batch dropped; false: pad shares, keep it
   bool shuffle = true;          // false: identity order (still split per consumer)
+  BadSamples bad_samples = BadSamples::fail;
   DatasetSpec dataset;
   std::vector<FieldChain> prepare;  // deterministic, cached
   std::vector<FieldChain> augment;  // random per (seed, epoch, sample ID)

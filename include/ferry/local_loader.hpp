@@ -13,7 +13,8 @@ namespace ferry {
 
 struct LocalCounters {
   std::uint64_t batches = 0;
-  std::uint64_t samples = 0;
+  std::uint64_t samples = 0;     // delivered
+  std::uint64_t skipped = 0;     // dropped from their batches: they did not decode (bad_samples = skip)
   std::uint64_t hdf5_reads = 0;  // H5Dread calls
   std::uint64_t hdf5_bytes = 0;  // payload bytes read from HDF5
   double read_seconds = 0;

@@ -7,10 +7,13 @@
 namespace ferry {
 
 struct LoaderCounters {
-  std::uint64_t batches = 0, samples = 0;
-  std::uint64_t hits = 0, misses = 0;  // samples read from a cache server / delivered by a transformer
-  std::uint64_t bytes = 0;             // prepared sample bytes received
-  double wait_seconds = 0;             // time spent blocked in next_batch()
+  std::uint64_t batches = 0, samples = 0;  // samples: delivered in the batches
+  std::uint64_t hits = 0, misses = 0;      // samples read from a cache server / delivered by a transformer
+  // Batch positions dropped because their sample did not decode (bad_samples = skip), on the transformer
+  // (counted in misses) or in this consumer's augment stage. samples + skipped = hits + misses.
+  std::uint64_t skipped = 0;
+  std::uint64_t bytes = 0;  // prepared sample bytes received
+  double wait_seconds = 0;  // time spent blocked in next_batch()
   // Prefetch queue: batches already complete (assembled or all data arrived) when next_batch() was called,
   // summed over calls, and the smallest such count seen. Mean occupancy = queue_sum / batches.
   std::uint64_t queue_sum = 0;
@@ -25,6 +28,7 @@ struct ServeReport {
   double idle_wall_seconds = 0, idle_cpu_seconds = 0;  // inside blocking waits: how idle ranks behave
   // transformer
   std::uint64_t samples_prepared = 0, hdf5_reads = 0, hdf5_bytes = 0, inserts_sent = 0;
+  std::uint64_t samples_skipped = 0;  // its prepare stage could not take them (bad_samples = skip)
   // cache server
   std::uint64_t entries_stored = 0, bytes_stored = 0;
   // randomizer (its cache directories: its own share, and those it took over from retired randomizers; a

@@ -48,7 +48,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   app.add_option("--truncate-sample", options.truncate_sample,
-                 "jpeg: cut this sample's file to half (a corrupt sample, to test the bad-input path)");
+                 "jpeg: cut these samples' files to half (corrupt samples, to test the bad-input path)");
+  app.add_option("--garbage-sample", options.garbage_sample, "jpeg: replace these samples' bytes by noise");
+  app.add_option("--empty-sample", options.empty_sample, "jpeg: make these samples zero-length");
   app.add_option("--deflate", options.deflate, "deflate level 0..9")
       ->check(CLI::Range(0, 9))
       ->capture_default_str();

@@ -17,12 +17,14 @@
 #include "ferry/error.hpp"
 #include "ferry/features.hpp"
 #include "ferry/local_loader.hpp"
+#include "loader/skipped_samples.hpp"
 
 namespace ferry::apps {
 
 struct EpochFigures {
-  double samples = 0, hdf5_bytes = 0, hdf5_reads = 0, read_s = 0, prepare_s = 0, augment_s = 0;
+  double samples = 0, hdf5_bytes = 0, hdf5_reads = 0, read_s = 0, prepare_s = 0, augment_s = 0, skipped = 0;
 };
+constexpr int kEpochFigures = 7;  // doubles in EpochFigures, reduced in one MPI_Reduce
 
 int run_local(const ferry::config::CommandLine& cl, const RunOptions& options) {
   int rank = 0, size = 1;
@@ -91,7 +93,8 @@ int run_local(const ferry::config::CommandLine& cl, const RunOptions& options) {
                 static_cast<double>(c.hdf5_reads - before[i].hdf5_reads),
                 c.read_seconds - before[i].read_seconds,
                 c.prepare_seconds - before[i].prepare_seconds,
-                c.augment_seconds - before[i].augment_seconds};
+                c.augment_seconds - before[i].augment_seconds,
+                static_cast<double>(c.skipped - before[i].skipped)};
         before[i] = c;
       } catch (const std::exception& e) {  // a ferry::Error or not: the other ranks wait for this one
         error = ferry::str_cat("pipeline '", p.name, "', epoch ", epoch, ": ", e.what());
@@ -99,13 +102,15 @@ int run_local(const ferry::config::CommandLine& cl, const RunOptions& options) {
       if (!ferry::agree_on_errors(MPI_COMM_WORLD, error, "ferry")) return kExitFailure;
       EpochFigures sum;
       double slowest = 0;
-      FERRY_CHECK_MPI(MPI_Reduce(&mine, &sum, 6, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD));
+      FERRY_CHECK_MPI(MPI_Reduce(&mine, &sum, kEpochFigures, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD));
       FERRY_CHECK_MPI(MPI_Reduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD));
       if (rank == 0) {
         std::printf("%-12s %5d %10.0f %12.0f %10.2f %12.0f %9.3f %9.3f %9.3f\n",
                     config.pipelines[i].name.c_str(), epoch, sum.samples,
                     slowest > 0 ? sum.samples / slowest : 0.0, sum.hdf5_bytes / 1048576.0, sum.hdf5_reads,
                     sum.read_s, sum.prepare_s, sum.augment_s);
+        ferry::loader::print_skipped(config.pipelines[i].name, static_cast<std::uint64_t>(epoch),
+                                     static_cast<std::uint64_t>(sum.skipped));
       }
     }
   }

@@ -141,11 +141,9 @@ int run_distributed(const config::CommandLine& cl, const RunOptions& options, bo
     std::fprintf(stderr, "%s: error (rank %d): %s\n", program, rank, e.what());
     return kExitFailure;
   } catch (const Error& e) {
-    // Set-up errors and failures are agreed by every rank (same text): rank 0 says it, and so does the rank
-    // the failure started on.
-    const std::string text = e.what();
-    if (rank == 0 || text.rfind("rank " + std::to_string(rank) + " ", 0) == 0)
-      std::fprintf(stderr, "%s: error: %s\n", program, text.c_str());
+    // Set-up errors and failures are agreed by every rank (same text, which names the rank a failure started
+    // on): rank 0 says it, once (a corrupt sample is named in one line, not also by its transformer).
+    if (rank == 0) std::fprintf(stderr, "%s: error: %s\n", program, e.what());
     return kExitFailure;
   }
   return 0;

@@ -118,6 +118,38 @@ KeyDef pipeline_text(std::string_view key, std::string_view help,
   return def;
 }
 
+// A pipeline key with a fixed set of choices, each naming one value of an enum.
+template <typename E>
+KeyDef pipeline_choice(std::string_view key, std::string_view help,
+                       std::vector<std::pair<std::string_view, E>> choices,
+                       std::function<void(PipelineConfig&, E)> set_value,
+                       std::function<E(const PipelineConfig&)> get) {
+  std::vector<std::string_view> names;
+  for (const auto& choice : choices) names.push_back(choice.first);
+  KeyDef def{key, Scope::pipeline, Kind::choice, help, names, 0, 0, {}, {}, {}};
+  auto set = [=](PipelineConfig& p, const std::string& v, const std::string& where) {
+    for (const auto& [name, value] : choices) {
+      if (name == v) {
+        set_value(p, value);
+        return;
+      }
+    }
+    bad(where, str_cat(key, " = '", v, "' is not one of ", join(names)));
+  };
+  def.from_toml = [=](Config&, PipelineConfig* p, const toml::node& n, const std::string& w) {
+    set(*p, node_text(n, w), w);
+  };
+  def.from_text = [=](Config&, PipelineConfig* p, const std::vector<std::string>& t, const std::string& w) {
+    set(*p, t.back(), w);
+  };
+  def.to_toml = [=](const Config&, const PipelineConfig* p) {
+    for (const auto& [name, value] : choices)
+      if (value == get(*p)) return quote(name);
+    return quote("");
+  };
+  return def;
+}
+
 KeyDef bool_key(std::string_view key, std::string_view help, bool PipelineConfig::*member) {
   KeyDef def{key, Scope::pipeline, Kind::boolean, help, {}, 0, 0, {}, {}, {}};
   def.from_toml = [=](Config&, PipelineConfig* p, const toml::node& n, const std::string& where) {
@@ -491,6 +523,12 @@ std::vector<KeyDef> make_keys() {
                        &PipelineConfig::drop_last));
   k.push_back(
       bool_key("shuffle", "false: identity order (still split per consumer)", &PipelineConfig::shuffle));
+  k.push_back(pipeline_choice<BadSamples>(
+      "bad_samples",
+      "a sample that does not decode: fail the job, or skip it (dropped from its batch, counted)",
+      {{"fail", BadSamples::fail}, {"skip", BadSamples::skip}},
+      [](PipelineConfig& p, BadSamples v) { p.bad_samples = v; },
+      [](const PipelineConfig& p) { return p.bad_samples; }));
   {
     // The pipeline's consumer group as consumer indices (0 = the job's first consumer rank). Indices past
     // the job's consumers are refused with the layout (roles/layout.cpp), which knows how many there are.
@@ -535,38 +573,11 @@ std::vector<KeyDef> make_keys() {
     };
     k.push_back(std::move(def));
   }
-  {
-    KeyDef def{"dataset.layout",
-               Scope::pipeline,
-               Kind::choice,
-               "HDF5 layout",
-               {"stacked", "file_per_sample", "vlen"},
-               0,
-               0,
-               {},
-               {},
-               {}};
-    auto set = [](PipelineConfig& p, const std::string& v, const std::string& where) {
-      if (v == "stacked")
-        p.dataset.layout = Layout::stacked;
-      else if (v == "file_per_sample")
-        p.dataset.layout = Layout::file_per_sample;
-      else if (v == "vlen")
-        p.dataset.layout = Layout::vlen;
-      else
-        bad(where, str_cat("dataset.layout = '", v, "' is not one of stacked, file_per_sample, vlen"));
-    };
-    def.from_toml = [=](Config&, PipelineConfig* p, const toml::node& n, const std::string& w) {
-      set(*p, node_text(n, w), w);
-    };
-    def.from_text = [=](Config&, PipelineConfig* p, const std::vector<std::string>& t, const std::string& w) {
-      set(*p, t.back(), w);
-    };
-    def.to_toml = [](const Config&, const PipelineConfig* p) {
-      return quote(layout_name(p->dataset.layout));
-    };
-    k.push_back(std::move(def));
-  }
+  k.push_back(pipeline_choice<Layout>(
+      "dataset.layout", "HDF5 layout",
+      {{"stacked", Layout::stacked}, {"file_per_sample", Layout::file_per_sample}, {"vlen", Layout::vlen}},
+      [](PipelineConfig& p, Layout v) { p.dataset.layout = v; },
+      [](const PipelineConfig& p) { return p.dataset.layout; }));
   {
     KeyDef def{"dataset.files",
                Scope::pipeline,

@@ -6,6 +6,7 @@
 
 #include "loader/resume.hpp"
 #include "loader/sample_processor.hpp"
+#include "loader/skipped_samples.hpp"
 #include "sampler/epoch_plan.hpp"
 
 namespace ferry {
@@ -27,6 +28,9 @@ struct LocalLoader::Impl {
   std::vector<std::byte> vlen_bytes;
   std::vector<std::uint64_t> vlen_sizes;
   std::vector<std::uint64_t> sorted_offsets;  // byte offset of each distinct ID's sample in vlen_bytes
+  loader::SampleProcessor::Skipped skipped;   // of one field's read (indices into `sorted`)
+  std::vector<std::size_t> dropped;           // the batch's positions skipped (bad_samples = skip)
+  std::vector<std::byte*> writable;           // per field: out[f].data()
 
   Impl(const PipelineConfig& config, std::uint32_t consumer_index, std::uint32_t consumers)
       : processor(config), consumer(consumer_index) {
@@ -77,7 +81,8 @@ struct LocalLoader::Impl {
       for (std::size_t i = 0; i < n; ++i)
         std::memcpy(bytes.data() + off[i], vlen_bytes.data() + sorted_offsets[slot[i]], vlen_sizes[slot[i]]);
       if (decode) {
-        processor.augment_variable(f, gathered.data(), off.data(), out[f].data(), n, ids.data(), epoch);
+        processor.augment_variable(f, gathered.data(), off.data(), out[f].data(), n, ids.data(), epoch,
+                                   &dropped);
         set_fixed(f, n);
         return;
       }
@@ -89,7 +94,9 @@ struct LocalLoader::Impl {
     }
     const std::size_t pb = processor.prepared(f).bytes();
     if (prepared.size() < sorted.size() * pb) prepared.resize(sorted.size() * pb);
-    processor.read_prepared(f, sorted, prepared.data());
+    skipped.clear();
+    processor.read_prepared(f, sorted, prepared.data(), &skipped);
+    loader::positions_of(skipped, slot, dropped);
     // Gather into delivery order, then augment per (seed, epoch, ID).
     std::byte* target = out[f].data();
     std::byte* gather_to = processor.has_augment(f) ? (gathered.resize(n * pb), gathered.data()) : target;
@@ -127,7 +134,11 @@ struct LocalLoader::Impl {
     for (std::size_t i = 0; i < current.ids.size(); ++i)
       slot[i] = static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), current.ids[i]) -
                                          sorted.begin());
+    dropped.clear();
     for (std::size_t f = 0; f < current.fields.size(); ++f) fill_field(f, current.ids);
+    writable.clear();
+    for (auto& bytes : out) writable.push_back(bytes.data());
+    counters.skipped += loader::drop_samples(current, dropped, writable, offsets);
     current.epoch = epoch;
     current.index = batch;
     ++batch;

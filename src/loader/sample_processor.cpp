@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/check.hpp"
 #include "core/hash.hpp"
+#include "core/log.hpp"
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 
@@ -57,7 +59,8 @@ SampleProcessor::SampleProcessor(const PipelineConfig& config)
   prepare_fingerprint_ = fp.value();
 }
 
-void SampleProcessor::read_prepared(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out) {
+void SampleProcessor::read_prepared(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out,
+                                    Skipped* skipped) {
   Field& f = fields_[field];
   if (!f.prepare) {
     Stopwatch watch(timings_.read);
@@ -72,7 +75,7 @@ void SampleProcessor::read_prepared(std::size_t field, std::span<const std::uint
       dataset_->read_vlen(field, ids, staging_, sizes_);
     }
     Stopwatch watch(timings_.prepare);
-    prepare_variable(*f.prepare, field, staging_.data(), sizes_, ids, out);
+    prepare_variable(*f.prepare, field, staging_.data(), sizes_, ids, out, skipped);
     return;
   }
   const std::size_t need = ids.size() * f.raw.bytes();
@@ -114,29 +117,52 @@ void SampleProcessor::rethrow_sample(std::size_t field, const transform::SampleE
   throw TransformError(str_cat(dataset_->locate(field, e.id()), ": ", e.what()));
 }
 
+template <typename Run>
+void SampleProcessor::variable_run(std::size_t field, const std::uint64_t* ids, Skipped* skipped,
+                                   Run&& run) const {
+  if (!skips()) {
+    try {
+      run(nullptr);
+    } catch (const transform::SampleError& e) {
+      rethrow_sample(field, e);
+    }
+    return;
+  }
+  FERRY_ENFORCE(skipped, "bad_samples = skip needs a list for the skipped samples");
+  thread_local std::vector<transform::SampleFailure> failed;  // per thread: prepare workers share this
+  failed.clear();
+  run(&failed);
+  for (const auto& failure : failed) {
+    skipped->push_back(failure.index);
+    const std::uint64_t id = ids[failure.index];
+    {
+      std::lock_guard<std::mutex> lock(warned_mutex_);
+      if (!warned_.insert(id).second) continue;
+    }
+    log::warn("skipped (bad_samples = skip): {}: {}", dataset_->locate(field, id), failure.what);
+  }
+}
+
 void SampleProcessor::prepare_variable(transform::Chain& chain, std::size_t field, const std::byte* bytes,
                                        std::span<const std::uint64_t> sizes,
-                                       std::span<const std::uint64_t> ids, std::byte* out) const {
+                                       std::span<const std::uint64_t> ids, std::byte* out,
+                                       Skipped* skipped) const {
   thread_local std::vector<std::uint64_t> offsets;  // per thread: prepare workers share the processor
   offsets_of(sizes, offsets);
-  try {
-    // Prepare is deterministic: seed and epoch do not enter it.
-    chain.run_variable(bytes, offsets.data(), out, ids.size(), ids.data(), config_.seed, 0);
-  } catch (const transform::SampleError& e) {
-    rethrow_sample(field, e);
-  }
+  // Prepare is deterministic: seed and epoch do not enter it.
+  variable_run(field, ids.data(), skipped, [&](std::vector<transform::SampleFailure>* failed) {
+    chain.run_variable(bytes, offsets.data(), out, ids.size(), ids.data(), config_.seed, 0, failed);
+  });
 }
 
 void SampleProcessor::augment_variable(std::size_t field, const std::byte* in, const std::uint64_t* offsets,
                                        std::byte* out, std::size_t n, const std::uint64_t* ids,
-                                       std::uint64_t epoch) {
+                                       std::uint64_t epoch, Skipped* skipped) {
   Field& f = fields_[field];
   Stopwatch watch(timings_.augment);
-  try {
-    f.augment->run_variable(in, offsets, out, n, ids, config_.seed, epoch);
-  } catch (const transform::SampleError& e) {
-    rethrow_sample(field, e);
-  }
+  variable_run(field, ids, skipped, [&](std::vector<transform::SampleFailure>* failed) {
+    f.augment->run_variable(in, offsets, out, n, ids, config_.seed, epoch, failed);
+  });
 }
 
 std::optional<transform::DeviceProgram> SampleProcessor::augment_program(std::size_t field,

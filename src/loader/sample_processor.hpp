@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -41,8 +43,16 @@ class SampleProcessor {
   // Identifies prepared samples: dataset fingerprint and every field's prepare chain.
   std::uint64_t prepare_fingerprint() const noexcept { return prepare_fingerprint_; }
 
-  // Prepared samples of fixed-size `field` for strictly increasing `ids`, sample-major into `out`.
-  void read_prepared(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out);
+  // Samples a chain could not take (bad_samples = skip): their indices in the call's `ids`, ascending; each
+  // one's line ("skipped: FILE: dataset D, sample ID: ...") is logged as a warning once per processor. With
+  // bad_samples = fail the calls below throw TransformError with that line instead.
+  using Skipped = std::vector<std::size_t>;
+  bool skips() const noexcept { return config_.bad_samples == BadSamples::skip; }
+
+  // Prepared samples of fixed-size `field` for strictly increasing `ids`, sample-major into `out`. A
+  // skipped sample's bytes are zeros and its index goes to `skipped` (required when skips()).
+  void read_prepared(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out,
+                     Skipped* skipped = nullptr);
   // The same in two steps, for a reader thread and prepare workers: read_raw() reads the samples as stored
   // (raw(field).bytes() each); a copy of the prepare chains from prepare_chains() turns them into prepared
   // samples on another thread (one copy per thread: a Chain is not thread-safe). HDF5 is not thread-safe
@@ -53,10 +63,10 @@ class SampleProcessor {
   std::vector<std::optional<transform::Chain>> prepare_chains() const;
   // Runs `chain` (a prepare chain of raw_variable field `field`, from prepare_chains()) over n encoded
   // samples, back to back in `bytes` with lengths `sizes`, into `out` (n * prepared(field).bytes()). A
-  // sample the chain cannot take fails with one line naming file, dataset and sample ID.
+  // sample the chain cannot take fails with one line naming file, dataset and sample ID, or is skipped.
   void prepare_variable(transform::Chain& chain, std::size_t field, const std::byte* bytes,
                         std::span<const std::uint64_t> sizes, std::span<const std::uint64_t> ids,
-                        std::byte* out) const;
+                        std::byte* out, Skipped* skipped) const;
   // The field's augment chain as an accelerator program; nothing (and `why`) when it has no augment chain or
   // an op without a device kernel.
   std::optional<transform::DeviceProgram> augment_program(std::size_t field,
@@ -67,9 +77,10 @@ class SampleProcessor {
   void augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
                const std::uint64_t* ids, std::uint64_t epoch);
   // The same for a variable() field whose augment chain decodes it: sample i is in[offsets[i],
-  // offsets[i+1]).
+  // offsets[i+1]). A sample it cannot take fails, or is skipped (its position goes to `skipped`).
   void augment_variable(std::size_t field, const std::byte* in, const std::uint64_t* offsets, std::byte* out,
-                        std::size_t n, const std::uint64_t* ids, std::uint64_t epoch);
+                        std::size_t n, const std::uint64_t* ids, std::uint64_t epoch,
+                        Skipped* skipped = nullptr);
 
  private:
   struct Field {
@@ -81,11 +92,16 @@ class SampleProcessor {
   std::unique_ptr<Dataset> dataset_;
   std::vector<Field> fields_;
   [[noreturn]] void rethrow_sample(std::size_t field, const transform::SampleError& e) const;
+  // Runs `run` (a run_variable call that records failures) and applies the bad_samples policy to them.
+  template <typename Run>
+  void variable_run(std::size_t field, const std::uint64_t* ids, Skipped* skipped, Run&& run) const;
 
   std::vector<std::byte> staging_;    // raw samples before prepare; grows to the largest batch once
   std::vector<std::uint64_t> sizes_;  // of the variable-length samples in staging_
   std::uint64_t prepare_fingerprint_ = 0;
   Timings timings_;
+  mutable std::mutex warned_mutex_;         // prepare workers share the processor
+  mutable std::set<std::uint64_t> warned_;  // IDs of the skipped samples already warned about
 };
 
 }  // namespace ferry::loader

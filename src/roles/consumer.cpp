@@ -161,6 +161,7 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     s.n = p.plan_for(epoch).batch_length(batch);
     s.waiting = s.n;
     s.hits = s.misses = s.bytes = 0;
+    s.skipped.clear();
     s.gets.clear();
     s.routed = false;
     s.device_ns = 0;
@@ -238,6 +239,17 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
       }
       ++s.misses;
       s.bytes += entry.size() + held;
+    }
+  }
+  for (std::uint64_t e = 0; e < h.skipped; ++e) {
+    // A sample the transformer could not prepare (bad_samples = skip): its positions are dropped.
+    positions_.resize(r.count(1));
+    for (auto& pos : positions_) {
+      pos = static_cast<std::uint32_t>(r.u());
+      FERRY_ENFORCE(pos < s.n, "skipped sample at position ", pos, " of a batch of ", s.n);
+      s.skipped.push_back(pos);
+      --s.waiting;
+      ++s.misses;
     }
   }
   if (device) {
@@ -485,14 +497,16 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   reporter_->report_if_due();
   p.counters.wait_seconds += static_cast<double>(waited) * 1e-6;
   ++p.counters.batches;
-  p.counters.samples += s.n;
+  p.counters.samples += s.out.size();
+  p.counters.skipped += s.skipped.size();
   p.counters.hits += s.hits;
   p.counters.misses += s.misses;
   p.counters.bytes += s.bytes;
   if (p.assembly) p.epoch_copies += p.assembly->copies(s.index);
   EpochFigures& f = p.epoch_figures;
   f.epoch = epoch;
-  f.samples += s.n;
+  f.samples += s.out.size();
+  f.skipped += s.skipped.size();
   f.hits += s.hits;
   f.misses += s.misses;
   f.bytes += s.bytes;
@@ -505,8 +519,9 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     ++p.epochs_reported;
     ctx_.stats_line(str_cat("{\"kind\":\"consumer_epoch\",\"rank\":", ctx_.rank, ",\"pipeline\":\"",
                             p.config->name, "\",\"epoch\":", epoch, ",\"samples\":", f.samples,
-                            ",\"hits\":", f.hits, ",\"misses\":", f.misses, ",\"bytes\":", f.bytes,
-                            ",\"wait_seconds\":", f.wait_us * 1e-6, copies_json(p), "}"));
+                            ",\"hits\":", f.hits, ",\"misses\":", f.misses, ",\"skipped\":", f.skipped,
+                            ",\"bytes\":", f.bytes, ",\"wait_seconds\":", f.wait_us * 1e-6, copies_json(p),
+                            "}"));
     write_rss_line(ctx_, "consumer", p.runtime->index, epoch);
     f = EpochFigures{};
     f.pipeline = static_cast<std::uint32_t>(p.runtime->index);

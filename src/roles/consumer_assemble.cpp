@@ -5,7 +5,9 @@
 #include <cstring>
 #include <utility>
 
+#include "core/check.hpp"
 #include "core/strings.hpp"
+#include "loader/skipped_samples.hpp"
 #include "roles/consumer_state.hpp"
 
 namespace ferry::roles {
@@ -21,8 +23,9 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
   s.out.fields.resize(infos.size());
   s.field_out.resize(infos.size());
   s.offsets.resize(infos.size());
-  if (p.assembly) p.assembly->finish(s.index);  // hits read whole into staging go into place
-  if (!s.routed) start_on_device(p, s);         // not started ahead: decide now
+  std::vector<std::byte*> writable(infos.size());  // each field's batch bytes, for dropping skipped samples
+  if (p.assembly) p.assembly->finish(s.index);     // hits read whole into staging go into place
+  if (!s.routed) start_on_device(p, s);            // not started ahead: decide now
   bool augmented = false;
   monitor::Target augment_target = monitor::Target::cpu;
   std::uint64_t augment_ns = 0;
@@ -44,12 +47,15 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
       off.assign(1, 0);
       bytes.clear();
       for (std::size_t i = 0; i < s.n; ++i) {
-        auto sample = entry_field(layout, s.entries[i], f);
-        bytes.insert(bytes.end(), sample.begin(), sample.end());
+        // No entry: a position a transformer skipped (an entry holds at least a length).
+        if (!s.entries[i].empty()) {
+          auto sample = entry_field(layout, s.entries[i], f);
+          bytes.insert(bytes.end(), sample.begin(), sample.end());
+        }
         off.push_back(bytes.size());
       }
       if (!decode) {
-        field.data = s.field_out[f].data();
+        field.data = writable[f] = s.field_out[f].data();
         field.bytes = s.field_out[f].size();
         field.offsets = off.data();
         field.shape = {s.n};
@@ -62,7 +68,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     if (decode) {
       on_cpu([&] {
         proc.augment_variable(f, s.gathered[f].data(), s.offsets[f].data(), out, s.n, s.out.ids.data(),
-                              s.epoch);
+                              s.epoch, &s.skipped);
       });
     } else if (run != s.runs.end()) {
       // Off the list first: collect() releases the ticket, and finish_all() must not see it again if
@@ -81,10 +87,14 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     }
     field.shape.assign(1, s.n);
     field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
-    field.data = out;
+    field.data = writable[f] = out;
     field.bytes = s.n * desc.bytes();
     field.offsets = nullptr;
   }
+  // Samples that did not decode (bad_samples = skip) leave the batch as LocalLoader drops them.
+  FERRY_ENFORCE(s.skipped.empty() || s.placements.empty(),
+                "skipped samples in a batch that came device to device");
+  loader::drop_samples(s.out, s.skipped, writable, s.offsets);
   // The augment stage is one op per batch in the reports, whatever number of fields it touches.
   if (augmented)
     reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target,
@@ -96,7 +106,8 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
 void ConsumerEngine::gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out) {
   const std::uint64_t size = p.runtime->processor->prepared(field).bytes();
   for (std::size_t i = 0; i < s.n; ++i)
-    std::memcpy(out + i * size, entry_field(p.runtime->entry, s.entries[i], field).data(), size);
+    if (!s.entries[i].empty())  // else a position a transformer skipped
+      std::memcpy(out + i * size, entry_field(p.runtime->entry, s.entries[i], field).data(), size);
 }
 
 std::string ConsumerEngine::copies_json(Pipe& p) {

@@ -30,6 +30,9 @@ struct ConsumerEngine::Slot {
   std::vector<transport::Request> gets;
   std::vector<std::vector<std::byte>> entries;  // variable entries, per position (fixed: the batch pool)
   std::uint64_t hits = 0, misses = 0, bytes = 0;
+  // Positions whose sample did not decode (bad_samples = skip): on a transformer (kSamples says) or in this
+  // consumer's augment stage. Dropped from `out` once it is assembled; then ascending and distinct.
+  std::vector<std::size_t> skipped;
   Batch out;
   std::vector<std::vector<std::byte>> field_out;
   std::vector<std::vector<std::uint64_t>> offsets;

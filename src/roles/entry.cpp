@@ -1,5 +1,6 @@
 #include "roles/entry.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "ferry/error.hpp"
@@ -23,6 +24,7 @@ void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64
                  BatchFields& fields) {
   const std::size_t count = processor.field_count();
   fields.n = ids.size();
+  fields.skipped.clear();
   fields.raw.resize(count);
   fields.prepared.resize(count);
   fields.vlen_sizes.resize(count);
@@ -52,13 +54,15 @@ void prepare_fields(const loader::SampleProcessor& processor,
     fields.prepared[f].resize(fields.n * processor.prepared(f).bytes());
     if (processor.raw_variable(f)) {
       processor.prepare_variable(*chains[f], f, fields.raw[f].data(), fields.vlen_sizes[f], ids,
-                                 fields.prepared[f].data());
+                                 fields.prepared[f].data(), &fields.skipped);
       continue;
     }
     // Prepare is deterministic: seed and epoch do not enter it.
     chains[f]->run(fields.raw[f].data(), fields.prepared[f].data(), fields.n, ids.data(),
                    processor.config().seed, 0);
   }
+  std::sort(fields.skipped.begin(), fields.skipped.end());
+  fields.skipped.erase(std::unique(fields.skipped.begin(), fields.skipped.end()), fields.skipped.end());
 }
 
 void assemble_entries(const EntryLayout& layout, const BatchFields& fields, std::vector<std::byte>& out,

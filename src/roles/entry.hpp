@@ -25,17 +25,20 @@ EntryLayout entry_layout(const loader::SampleProcessor& processor);
 // One batch's fields on their way to entries: read (HDF5, one thread), prepared (any thread with its own
 // chains), assembled. raw[f] holds the samples as stored, prepared[f] after the prepare chain (a field
 // without one is moved over); a variable-length field keeps its bytes in prepared[f] and the sample lengths
-// in vlen_sizes[f].
+// in vlen_sizes[f]. `skipped`: the samples a prepare chain could not take (bad_samples = skip), as indices
+// into the batch's IDs, ascending and distinct; their prepared bytes are zeros and never leave the rank.
 struct BatchFields {
   std::size_t n = 0;
   std::vector<std::vector<std::byte>> raw, prepared;
   std::vector<std::vector<std::uint64_t>> vlen_sizes;
+  std::vector<std::size_t> skipped;
 };
 
 // Reads every field of `ids` (ascending, distinct) into fields.raw (fixed, or variable with a prepare chain
 // that decodes it; lengths in vlen_sizes) or fields.prepared (variable).
 void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids, BatchFields& fields);
 // Runs chains[f] over raw[f] into prepared[f] for every fixed field that has one; moves the others over.
+// Samples a chain could not take go to fields.skipped (bad_samples = skip) or throw (fail).
 void prepare_fields(const loader::SampleProcessor& processor,
                     std::vector<std::optional<transform::Chain>>& chains, std::span<const std::uint64_t> ids,
                     BatchFields& fields);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/strings.hpp"
+#include "loader/skipped_samples.hpp"
 #include "roles/epoch_rss.hpp"
 
 namespace ferry::roles {
@@ -18,6 +19,7 @@ void EpochTable::add(RandomizerPipeline& p, const EpochFigures& f, bool from_con
   t.sum.hdf5_reads += f.hdf5_reads;
   t.sum.hdf5_bytes += f.hdf5_bytes;
   t.sum.busy_us += f.busy_us;
+  t.sum.skipped += f.skipped;
   t.sum.elapsed_us = std::max(t.sum.elapsed_us, f.elapsed_us);
   if (from_consumer)
     ++t.consumers_reported;
@@ -46,12 +48,13 @@ void EpochTable::maybe_print(RandomizerPipeline& p, std::uint64_t epoch) {
               static_cast<double>(t.sum.hdf5_bytes) / 1048576.0,
               static_cast<unsigned long long>(t.sum.hdf5_reads), static_cast<double>(t.sum.wait_us) * 1e-6,
               static_cast<double>(t.sum.busy_us) * 1e-6, t.layout.c_str());
+  loader::print_skipped(p.config->name, epoch, t.sum.skipped);
   std::fflush(stdout);
   ctx_.stats_line(str_cat("{\"kind\":\"epoch\",\"pipeline\":\"", p.config->name, "\",\"epoch\":", epoch,
-                          ",\"samples\":", t.sum.samples, ",\"hits\":", t.sum.hits,
-                          ",\"misses\":", t.sum.misses, ",\"hit_rate\":", hit_rate, ",\"seconds\":", seconds,
-                          ",\"hdf5_reads\":", t.sum.hdf5_reads, ",\"hdf5_bytes\":", t.sum.hdf5_bytes,
-                          ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
+                          ",\"samples\":", t.sum.samples, ",\"hits\":", t.sum.hits, ",\"misses\":",
+                          t.sum.misses, ",\"skipped\":", t.sum.skipped, ",\"hit_rate\":", hit_rate,
+                          ",\"seconds\":", seconds, ",\"hdf5_reads\":", t.sum.hdf5_reads,
+                          ",\"hdf5_bytes\":", t.sum.hdf5_bytes, ",\"wait_seconds\":", t.sum.wait_us * 1e-6,
                           ",\"prepare_seconds\":", t.sum.busy_us * 1e-6, ",\"layout\":\"", t.layout, "\"}"));
   if (announce_epoch_end(ctx_, p.runtime->index, epoch)) ++epoch_ends_sent_;
   // Every report of the epoch is in: its tally is not needed again (kept, it grew the randomizer's memory

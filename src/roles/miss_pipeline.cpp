@@ -278,21 +278,32 @@ void MissPipeline::deliver(Batch& batch) {
 
   // One message to the consumer with every entry, and one insert message per cache server. A batch whose
   // device result goes to the consumer device to device leaves that field out of the message's entries.
-  SamplesHeader header{misses.pipeline, misses.epoch, misses.batch, misses.entries.size()};
+  // Samples the prepare stage could not take (bad_samples = skip) are neither sent nor inserted: the
+  // consumer is told their positions, the randomizer gets their reservations back.
+  const std::vector<std::size_t>& skipped = batch.fields.skipped;
+  FERRY_ENFORCE(skipped.empty() || !batch.device_out, "skipped samples in a batch sent device to device");
+  const std::uint64_t sent = misses.entries.size() - skipped.size();
+  SamplesHeader header{misses.pipeline, misses.epoch, misses.batch, sent, 0, 0, skipped.size()};
+  MissDone done;
   std::uint64_t held = 0;
   if (batch.device_out) {
     header.field = static_cast<std::uint32_t>(batch.device_field);
     held = layout.sizes[batch.device_field];
     const std::uint64_t kept = std::exchange(batch.kept, 0);  // device_sends_ owns it now
-    header.transfer = device_sends_.announce(*queue_, kept, misses.consumer,
-                                             static_cast<std::size_t>(held * misses.entries.size()));
+    header.transfer =
+        device_sends_.announce(*queue_, kept, misses.consumer, static_cast<std::size_t>(held * sent));
   }
   out_.clear();
   encode(out_, header);
   std::map<std::uint32_t, std::vector<std::size_t>> inserts;  // slab holder index -> entry indices
   const std::uint64_t prepared = prepared_copy_bytes(batch);  // per entry, by the prepare stage
-  for (std::size_t i = 0; i < misses.entries.size(); ++i) {
+  for (std::size_t i = 0, k = 0; i < misses.entries.size(); ++i) {
     const auto& m = misses.entries[i];
+    if (k < skipped.size() && skipped[k] == i) {
+      ++k;
+      if (m.insert) done.unfilled.push_back({m.id, m.server, m.offset});
+      continue;
+    }
     out_.u(m.positions.size());
     for (auto pos : m.positions) out_.u(pos);
     const std::uint64_t bytes = put(out_, i, batch.device_out ? batch.device_field : none);
@@ -301,6 +312,10 @@ void MissPipeline::deliver(Batch& batch) {
     copies_.miss_bytes += bytes;
     copies_.miss_copied += std::min(prepared, bytes) + (layout.fixed ? 2 : 3) * bytes;
     if (m.insert) inserts[m.server].push_back(i);
+  }
+  for (const std::size_t i : skipped) {
+    out_.u(misses.entries[i].positions.size());
+    for (auto pos : misses.entries[i].positions) out_.u(pos);
   }
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());
   for (const auto& [server, indices] : inserts) {
@@ -319,23 +334,24 @@ void MissPipeline::deliver(Batch& batch) {
   // Busy time: the read, the prepare (worker time, or submit to completion on the device) and this
   // assembly and send; time spent waiting in the queue is not work.
   const std::uint64_t busy_ns = batch.read_ns + batch.prepare_ns + nanos_since(t0);
-  EpochFigures f;
+  EpochFigures& f = done.figures;
   f.pipeline = misses.pipeline;
   f.epoch = misses.epoch;
   f.hdf5_reads = batch.hdf5_reads;
   f.hdf5_bytes = batch.hdf5_bytes;
   f.busy_us = busy_ns / 1000;
   Writer w;
-  encode(w, f);
+  encode(w, done);
   ctx_.fabric->send(batch.randomizer, kMissDone, w.view());
-  report_.samples_prepared += misses.entries.size();
+  report_.samples_prepared += sent;
+  report_.samples_skipped += skipped.size();
   report_.hdf5_reads += f.hdf5_reads;
   report_.hdf5_bytes += f.hdf5_bytes;
 
   monitor::Recorder& rec = reporter_->recorder();
   rec.busy(busy_ns);
   rec.hdf5(misses.pipeline, f.hdf5_bytes);
-  rec.moved(misses.pipeline, out_.size() + held * misses.entries.size());
+  rec.moved(misses.pipeline, out_.size() + held * sent);
   rec.op(misses.pipeline, 0, batch.target, batch.prepare_ns);
   reporter_->batch(misses.pipeline);
   reporter_->report_if_due();  // here too: a saturated rank may not leave its message loop for a while

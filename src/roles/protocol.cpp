@@ -83,7 +83,7 @@ void decode(Reader& r, Misses& m) {
 }
 
 void encode(Writer& w, const SamplesHeader& h) {
-  w.u(h.pipeline).u(h.epoch).u(h.batch).u(h.count).u(h.transfer).u(h.field);
+  w.u(h.pipeline).u(h.epoch).u(h.batch).u(h.count).u(h.transfer).u(h.field).u(h.skipped);
 }
 void decode(Reader& r, SamplesHeader& h) {
   h.pipeline = static_cast<std::uint32_t>(r.u());
@@ -92,6 +92,7 @@ void decode(Reader& r, SamplesHeader& h) {
   h.count = r.u();
   h.transfer = r.u();
   h.field = static_cast<std::uint32_t>(r.u());
+  h.skipped = r.u();
 }
 
 void encode(Writer& w, const InsertHeader& h) {
@@ -140,7 +141,8 @@ void encode(Writer& w, const EpochFigures& f) {
       .u(f.hdf5_reads)
       .u(f.hdf5_bytes)
       .u(f.busy_us)
-      .u(f.elapsed_us);
+      .u(f.elapsed_us)
+      .u(f.skipped);
 }
 void decode(Reader& r, EpochFigures& f) {
   f.pipeline = static_cast<std::uint32_t>(r.u());
@@ -154,6 +156,22 @@ void decode(Reader& r, EpochFigures& f) {
   f.hdf5_bytes = r.u();
   f.busy_us = r.u();
   f.elapsed_us = r.u();
+  f.skipped = r.u();
+}
+
+void encode(Writer& w, const MissDone& m) {
+  encode(w, m.figures);
+  w.u(m.unfilled.size());
+  for (const auto& u : m.unfilled) w.u(u.id).u(u.server).u(u.offset);
+}
+void decode(Reader& r, MissDone& m) {
+  decode(r, m.figures);
+  m.unfilled.resize(r.count(3));
+  for (auto& u : m.unfilled) {
+    u.id = r.u();
+    u.server = static_cast<std::uint32_t>(r.u());
+    u.offset = r.u();
+  }
 }
 
 namespace {

@@ -87,6 +87,9 @@ struct SamplesHeader {
   std::uint64_t count = 0;     // entries that follow: [n positions][positions...][length][bytes]
   std::uint64_t transfer = 0;  // 0: entries are whole; else the sender's number for the device transfer
   std::uint32_t field = 0;     // with `transfer`: the field that is left out of the entries
+  // After the entries: this many records [n positions][positions...] of samples the prepare stage could not
+  // take (bad_samples = skip), which the consumer drops from the batch.
+  std::uint64_t skipped = 0;
 };
 void encode(Writer& w, const SamplesHeader& h);
 void decode(Reader& r, SamplesHeader& h);
@@ -136,9 +139,25 @@ struct EpochFigures {
   std::uint64_t wait_us = 0;                                   // consumer: time waited in next_batch
   std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, busy_us = 0;   // transformer side
   std::uint64_t elapsed_us = 0;                                // consumer: epoch wall time
+  std::uint64_t skipped = 0;  // consumer: batch positions dropped (bad_samples = skip)
 };
 void encode(Writer& w, const EpochFigures& f);
 void decode(Reader& r, EpochFigures& f);
+
+// ---- transformer -> randomizer (kMissDone): a miss list is answered --------------------------------------
+// Its figures, and the admitted entries the transformer will not insert because their samples were skipped
+// (bad_samples = skip): the randomizer gives their reservations back.
+struct Unfilled {
+  std::uint64_t id = 0;
+  std::uint32_t server = 0;  // slab holder index
+  std::uint64_t offset = 0;  // in that slab (names the share)
+};
+struct MissDone {
+  EpochFigures figures;
+  std::vector<Unfilled> unfilled;
+};
+void encode(Writer& w, const MissDone& m);
+void decode(Reader& r, MissDone& m);
 
 // ---- retiring randomizer -> heir ----------------------------------------------------------------------
 // Sent once the retiring randomizer has no insert or miss list unanswered (so nothing is pending): each

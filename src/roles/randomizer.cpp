@@ -162,7 +162,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     MissEntry& m = it->second;
     if (fresh) {
       m.id = ids_[i];
-      if (p.cacheable) {
+      if (p.cacheable && !p.undecodable.count(ids_[i])) {
         if (auto loc = directory->admit(key, p.runtime->entry.bytes)) {
           m.insert = true;
           m.server = loc->server;
@@ -230,18 +230,17 @@ void Randomizer::on_message(transport::Message& message) {
     case kFinished:
       on_finished(message);
       break;
-    case kEpochDone:
-    case kMissDone: {
+    case kEpochDone: {
       EpochFigures f;
       decode(r, f);
       auto& p = pipeline_of(f.pipeline);
-      if (message.tag == kMissDone)
-        ++miss_lists_done_;
-      else
-        ++consumer_of(p, message.source).epochs_reported;
-      table_.add(p, f, message.tag == kEpochDone);
+      ++consumer_of(p, message.source).epochs_reported;
+      table_.add(p, f, true);
       break;
     }
+    case kMissDone:
+      on_miss_done(message);
+      break;
     case kStats:
     case kStatsBundle:
       FERRY_ENFORCE(coordinator_, "monitoring window from rank ", message.source, " reached rank ", ctx_.rank,
@@ -321,35 +320,6 @@ void Randomizer::release(Share& share, const Outstanding& out) {
     // pins of its own that this credit must not release).
     if (share.directory) share.directory->unpin(out.pinned[i], out.servers[i]);
     --share.pins_on[out.servers[i]];
-  }
-}
-
-void Randomizer::on_stored(const transport::Message& message) {
-  Reader r(message.bytes);
-  Stored s;
-  decode(r, s);
-  const int slab = ctx_.layout.slab_index(message.source);
-  FERRY_ENFORCE(slab >= 0, "insert ack from rank ", message.source, ", which holds no slab");
-  const auto server = static_cast<std::uint32_t>(slab);
-  for (std::size_t i = 0; i < s.ids.size(); ++i) {
-    // The offset says whose share the entry is in: this rank's own, or one it took over.
-    Share* share = nullptr;
-    for (auto& candidate : shares_)
-      if (candidate->directory && s.offsets[i] >= candidate->base &&
-          s.offsets[i] - candidate->base < share_bytes_)
-        share = candidate.get();
-    FERRY_ENFORCE(share, "insert ack from rank ", message.source, " at offset ", s.offsets[i],
-                  ", in no cache share of rank ", ctx_.rank);
-    // An ack from a slab that stopped serving meanwhile is stale: its entry was dropped (and counted), and
-    // may have been admitted again elsewhere, which this ack must not mark stored. A serving slab cannot
-    // have stopped and restarted in between (a restart waits for its inserts to drain).
-    if (!share->directory->mark_stored({s.group, s.ids[i]}, server)) {
-      FERRY_ENFORCE(!share->directory->serving(server), "ack from rank ", message.source,
-                    " for an entry that is not pending there");
-      ++stale_acks_;
-    }
-    --share->pending_inserts;
-    --share->pending_on[server];
   }
 }
 

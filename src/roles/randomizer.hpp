@@ -66,7 +66,11 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   void on_finished(const transport::Message& message);
   void send_shutdown();
   void release(Share& share, const Outstanding& out);
+  // randomizer_inserts.cpp: an admitted entry stored (kStored) or given back (kMissDone).
   void on_stored(const transport::Message& message);
+  void on_miss_done(const transport::Message& message);
+  // The share an entry at `offset` of a slab is in (InternalError naming rank `from` when none is).
+  Share* share_at(std::uint64_t offset, int from);
   // Moving a randomizer: the retiring side (drained() then hand_over()) and the heir's (adopt()).
   bool drained() const;
   void hand_over();

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/directory.hpp"
@@ -56,6 +57,8 @@ struct RandomizerPipeline {
   std::map<std::uint64_t, EpochTally> epochs;
   std::unique_ptr<sampler::EpochPlan> plan;  // the plan of the epoch last described
   CacheShare* cache = nullptr;               // the cache share its entries live in
+  // Samples a transformer skipped (bad_samples = skip) after they were admitted: never admitted again.
+  std::unordered_set<std::uint64_t> undecodable;
 };
 
 // Clairvoyant replacement needs each key's next use: every pipeline's future order is known from its seed.

@@ -244,6 +244,22 @@ GenResult write_vlen(const GenOptions& o) {
   return vlen_result(o, writer, {"bytes", "/bytes"});
 }
 
+namespace {
+
+bool listed(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// A sample the options ask to be corrupt: truncated, noise (no JPEG marker), or empty.
+void spoil(const GenOptions& o, std::uint64_t id, std::vector<std::uint8_t>& bytes) {
+  if (listed(o.truncate_sample, id)) bytes.resize(bytes.size() / 2);
+  if (listed(o.garbage_sample, id))
+    for (std::size_t pos = 0; pos < bytes.size(); ++pos) bytes[pos] = vlen_byte(o.seed, id, pos) | 0x01;
+  if (listed(o.empty_sample, id)) bytes.clear();
+}
+
+}  // namespace
+
 GenResult write_jpeg(const GenOptions& o) {
   check_common(o);
   if (o.quality < 1 || o.quality > 100)
@@ -256,7 +272,7 @@ GenResult write_jpeg(const GenOptions& o) {
     pixels.resize(size.height * size.width * 3);
     photo_pixels(o.seed, id, size, pixels.data());
     std::vector<std::uint8_t> bytes = encoder.encode(pixels.data(), size.height, size.width, 3, o.quality);
-    if (o.truncate_sample == id) bytes.resize(bytes.size() / 2);
+    spoil(o, id, bytes);
     writer.add(std::move(bytes), photo_label(o.seed, id));
     report(o, id + 1);
   }

@@ -110,8 +110,9 @@ struct GenOptions {
   std::uint64_t chunk = 0;
   int deflate = 0;   // 0..9
   int quality = 90;  // jpeg: 1..100, 4:2:0
-  // jpeg: cut this sample's file to half its length (a truncated JPEG, for tests of the bad-input path).
-  std::optional<std::uint64_t> truncate_sample;
+  // jpeg: samples that do not decode, for tests of the bad-input path: files cut to half their length
+  // (truncated), replaced by as many bytes of noise (garbage), or empty (zero-length).
+  std::vector<std::uint64_t> truncate_sample, garbage_sample, empty_sample;
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // may be empty
 };
 

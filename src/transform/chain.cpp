@@ -169,7 +169,8 @@ void Chain::run(const std::byte* in, std::byte* out, std::size_t n, const std::u
 }
 
 void Chain::run_variable(const std::byte* in, const std::uint64_t* offsets, std::byte* out, std::size_t n,
-                         const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch) {
+                         const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch,
+                         std::vector<SampleFailure>* failed) {
   FERRY_ENFORCE(head_ > 0 && ids, "chain '", text(), "': run_variable needs a variable input and sample IDs");
   if (n == 0) return;
   ensure_kokkos();
@@ -180,13 +181,19 @@ void Chain::run_variable(const std::byte* in, const std::uint64_t* offsets, std:
   // The head's last op writes where the fixed part reads: the output, or the first scratch buffer.
   std::byte* fixed = last ? out : scratch(0, n * max_intermediate_bytes_);
   for (std::size_t i = 0; i < n; ++i) {
+    std::string why;
     try {
       run_head(in + offsets[i], offsets[i + 1] - offsets[i], fixed + i * head_bytes, ids[i], batch_key);
-    } catch (const SampleError&) {
-      throw;
+      continue;
+    } catch (const SampleError& e) {
+      if (!failed) throw;
+      why = e.what();
     } catch (const Error& e) {
-      throw SampleError(ids[i], e.what());
+      if (!failed) throw SampleError(ids[i], e.what());
+      why = e.what();
     }
+    failed->push_back({i, std::move(why)});
+    std::memset(fixed + i * head_bytes, 0, head_bytes);  // defined bytes for the ops after the head
   }
   if (!last) run_from(rest, fixed, out, n, ids, batch_key, 1);
 }

@@ -27,6 +27,13 @@ class SampleError : public TransformError {
   std::uint64_t id_;
 };
 
+// A sample the per-sample part of a chain could not take, recorded instead of thrown (bad_samples = skip):
+// its index in the batch and the SampleError's message.
+struct SampleFailure {
+  std::size_t index;
+  std::string what;
+};
+
 class Chain {
  public:
   // Builds and checks every op against the description flowing into it. Throws TransformError for an
@@ -75,9 +82,11 @@ class Chain {
            std::uint64_t epoch);
   // The same for a variable input: sample i is in[offsets[i], offsets[i+1]). The per-sample ops run one
   // sample at a time, the rest as run() does. A sample an op cannot take (corrupt bytes) throws SampleError
-  // with its ID. `ids` is required.
+  // with its ID; with `failed` given it is appended there instead, its output is zeros and the others go on.
+  // `ids` is required.
   void run_variable(const std::byte* in, const std::uint64_t* offsets, std::byte* out, std::size_t n,
-                    const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch);
+                    const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch,
+                    std::vector<SampleFailure>* failed = nullptr);
 
  private:
   struct Step {

@@ -40,7 +40,7 @@ ImageSize JpegDecoder::header(const std::byte* data, std::size_t bytes, ColorMod
   const auto* src = reinterpret_cast<const unsigned char*>(data);
   if (tjDecompressHeader3(handle_, src, static_cast<unsigned long>(bytes), &width, &height, &subsamp,
                           &colorspace) != 0) {
-    throw TransformError(str_cat("not a readable JPEG (", bytes, " bytes): ", tjGetErrorStr2(handle_)));
+    fail(str_cat("not a readable JPEG (", bytes, " bytes): ", tjGetErrorStr2(handle_)));
   }
   const tjscalingfactor factor{1, scale_denom};
   return checked(static_cast<std::size_t>(TJSCALED(height, factor)),
@@ -60,7 +60,15 @@ void JpegDecoder::decode(const std::byte* data, std::size_t bytes, const ImageSi
   // libjpeg fills a truncated image with gray and only warns; PIL refuses it ("image file is truncated"), and
   // so does Ferry. Other warnings (extraneous bytes before a marker) leave a whole image and pass.
   if (tjGetErrorCode(handle_) == TJERR_WARNING && why.find("Premature end") == std::string::npos) return;
-  throw TransformError(str_cat("corrupt JPEG (", bytes, " bytes): ", why));
+  fail(str_cat("corrupt JPEG (", bytes, " bytes): ", why));
+}
+
+void JpegDecoder::fail(const std::string& why) {
+  tjDestroy(handle_);
+  handle_ = tjInitDecompress();
+  if (!handle_)
+    throw TransformError(str_cat(why, "; then tjInitDecompress failed: ", tjGetErrorStr2(nullptr)));
+  throw TransformError(why);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace ferry::transform {
 
@@ -34,10 +35,14 @@ class JpegDecoder {
   ImageSize header(const std::byte* data, std::size_t bytes, ColorMode mode, int scale_denom);
   // Decodes into `out` (size.bytes()); `size` from header() with the same arguments. Warnings libjpeg
   // recovers from (extraneous bytes before a marker) pass, as they do in PIL; truncated data fails.
+  // After a failure of either, the decoder takes the next image afresh (bad_samples = skip goes on).
   void decode(const std::byte* data, std::size_t bytes, const ImageSize& size, ColorMode mode,
               std::byte* out);
 
  private:
+  // A failed header read leaves the TurboJPEG handle mid-header, and the next header it reads says 0x0:
+  // a new handle. Throws TransformError with `why` (and for a failed re-init, that).
+  [[noreturn]] void fail(const std::string& why);
   void* handle_;  // tjhandle
   int flags_;     // TJFLAG_* for tjDecompress2
 };

@@ -30,6 +30,7 @@ epochs = 3
 batch_size = 64
 drop_last = false
 shuffle = true
+bad_samples = "skip"
 consumers = [1, 0]
 
 [pipeline.dataset]
@@ -82,6 +83,8 @@ TEST(Config, ParsesEveryKey) {
   EXPECT_EQ(p.epochs, 3);
   EXPECT_EQ(p.batch_size, 64u);
   EXPECT_FALSE(p.drop_last);
+  EXPECT_EQ(p.bad_samples, ferry::BadSamples::skip);
+  EXPECT_EQ(c.pipelines[1].bad_samples, ferry::BadSamples::fail);  // default
   EXPECT_EQ(p.consumers, (std::vector<int>{1, 0}));
   EXPECT_TRUE(c.pipelines[1].consumers.empty());  // default: every consumer
   EXPECT_EQ(p.dataset.layout, ferry::Layout::stacked);
@@ -120,6 +123,7 @@ TEST(Config, PrintedConfigParsesBackToTheSame) {
   EXPECT_EQ(again.pipelines[0].consumers, (std::vector<int>{1, 0}));
   EXPECT_TRUE(again.pipelines[1].consumers.empty());
   EXPECT_NE(printed.find("consumers = [1, 0]\n"), std::string::npos) << printed;
+  EXPECT_EQ(again.pipelines[0].bad_samples, ferry::BadSamples::skip);
 }
 
 // What the ranks of a job compare at set-up: every key by a name a message can show, log_level left out.
@@ -168,6 +172,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"batch_not_int", pipeline_with("batch_size = \"big\""), "batch_size must be an integer"},
         BadCase{"bool", pipeline_with("drop_last = 3"), "drop_last must be true or false"},
         BadCase{"layout", pipeline_with("", "layout = \"zarr\""), "dataset.layout = 'zarr'"},
+        BadCase{"bad_samples", pipeline_with("bad_samples = \"ignore\""),
+                "bad_samples = 'ignore' is not one of fail, skip"},
         BadCase{"log_level", "log_level = \"loud\"\n" + pipeline_with(""), "log_level = 'loud'"},
         BadCase{"no_pipeline", "log_level = \"info\"", "no pipeline"},
         BadCase{"no_files", "[[pipeline]]\n[pipeline.dataset]\nfields = { a = \"/a\" }",

@@ -34,7 +34,7 @@ void round_trip(std::span<const std::byte> bytes, const char* kind) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ferry::fuzz::Input in(data, size);
   try {
-    switch (in.mode() % 9) {
+    switch (in.mode() % 10) {
       case 0:
         round_trip<Descriptor>(in.rest(), "Descriptor");
         break;
@@ -58,6 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 7:
         round_trip<EpochFigures>(in.rest(), "EpochFigures");
+        break;
+      case 8:
+        round_trip<MissDone>(in.rest(), "MissDone");
         break;
       default:
         round_trip<Handover>(in.rest(), "Handover");

@@ -63,7 +63,7 @@ class LoaderData : public ::testing::Environment {
     jpeg.width = 48;  // the longer side
     ferry::synthetic::generate(jpeg);
     jpeg.out = dir + "/jpeg_bad.h5";
-    jpeg.truncate_sample = 13;
+    jpeg.truncate_sample = {13};
     ferry::synthetic::generate(jpeg);
   }
   void TearDown() override { fs::remove_all(dir); }

@@ -79,6 +79,34 @@ TEST(Protocol, SamplesHeaderCarriesTheDeviceTransfer) {
   }
 }
 
+// bad_samples = skip: the skipped records a consumer expects after the entries, and the reservations a
+// randomizer gives back, survive the trip.
+TEST(Protocol, SkippedSamplesAndUnfilledReservations) {
+  SamplesHeader h{2, 5, 31, 7, 0, 0, 3};
+  Writer w;
+  encode(w, h);
+  MissDone done;
+  done.figures.pipeline = 2;
+  done.figures.epoch = 5;
+  done.figures.skipped = 4;
+  done.unfilled = {{17, 1, 4096}, {33, 0, 1ull << 33}};
+  encode(w, done);
+  Reader r(w.view());
+  SamplesHeader back;
+  decode(r, back);
+  EXPECT_EQ(back.skipped, 3u);
+  MissDone got;
+  decode(r, got);
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(got.figures.pipeline, 2u);
+  EXPECT_EQ(got.figures.skipped, 4u);
+  ASSERT_EQ(got.unfilled.size(), 2u);
+  EXPECT_EQ(got.unfilled[1].id, 33u);
+  EXPECT_EQ(got.unfilled[1].server, 0u);
+  EXPECT_EQ(got.unfilled[1].offset, 1ull << 33);
+  EXPECT_EQ(got.unfilled[0].server, 1u);
+}
+
 TEST(Protocol, TruncatedMessagesAreCaughtNotOverread) {
   Descriptor d{0, 0, 0, {{true, 1, 640}, {false, 0, 0}}};
   Writer w;

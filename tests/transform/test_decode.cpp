@@ -150,6 +150,41 @@ TEST(DecodeJpeg, CorruptAndTruncatedSamplesNameTheSample) {
   }
 }
 
+// bad_samples = skip: with a failure list, the chain records each sample it cannot take (batch index and
+// message), writes zeros for it, and gives the others the bytes they get in a batch of their own.
+TEST(DecodeJpeg, FailuresAreRecordedWhenAsked) {
+  const auto good = jpeg(40, 60);
+  auto truncated = good, headless = good;
+  truncated.resize(good.size() / 2);
+  headless.resize(200);  // ends inside the headers: fails before any pixel, in the header read
+  const std::vector<std::vector<std::byte>> samples{good, truncated, {}, good, headless, good};
+  Chain chain(parse_op_chain("decode_jpeg | resize(height=8, width=8) | cast", "t"),
+              TensorDesc::bytes_of_variable_length(), Stage::prepare, "image");
+  std::vector<std::byte> in;
+  std::vector<std::uint64_t> offsets{0};
+  for (const auto& s : samples) {
+    in.insert(in.end(), s.begin(), s.end());
+    offsets.push_back(in.size());
+  }
+  const auto ids = iota_ids(samples.size(), 50);
+  const std::size_t bytes = chain.output().bytes();
+  std::vector<std::byte> out(samples.size() * bytes, std::byte{0x7f});
+  std::vector<SampleFailure> failed;
+  chain.run_variable(in.data(), offsets.data(), out.data(), samples.size(), ids.data(), 7, 0, &failed);
+  ASSERT_EQ(failed.size(), 3u);
+  EXPECT_EQ(failed[0].index, 1u);
+  EXPECT_NE(failed[0].what.find("corrupt JPEG"), std::string::npos) << failed[0].what;
+  EXPECT_EQ(failed[1].index, 2u);
+  EXPECT_NE(failed[1].what.find("not a readable JPEG (0 bytes)"), std::string::npos) << failed[1].what;
+  const auto alone = run_variable("decode_jpeg | resize(height=8, width=8) | cast", {good});
+  EXPECT_TRUE(std::equal(alone.begin(), alone.end(), out.begin()));
+  EXPECT_EQ(failed[2].index, 4u);
+  // A decoder that failed (in the header read, too) decodes the next sample as if nothing had happened.
+  EXPECT_TRUE(std::equal(alone.begin(), alone.end(), out.begin() + 3 * bytes));
+  EXPECT_TRUE(std::equal(alone.begin(), alone.end(), out.begin() + 5 * bytes));
+  for (std::size_t b = bytes; b < 3 * bytes; ++b) ASSERT_EQ(out[b], std::byte{0}) << b;
+}
+
 std::vector<std::byte> png(const std::vector<std::uint8_t>& rgb, std::size_t h, std::size_t w) {
   spng_ctx* ctx = spng_ctx_new(SPNG_CTX_ENCODER);
   spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);

@@ -1,0 +1,62 @@
+// How the randomizer learns what became of each entry it admitted (a reservation in a slab, pending): the
+// cache server acks its insert (kStored: stored, a hit from now on), or the transformer gives it back with
+// its miss list's answer (kMissDone: the sample did not decode and was skipped, bad_samples = skip).
+#include "core/check.hpp"
+#include "roles/randomizer.hpp"
+
+namespace ferry::roles {
+
+Randomizer::Share* Randomizer::share_at(std::uint64_t offset, int from) {
+  // The offset says whose share the entry is in: this rank's own, or one it took over.
+  Share* share = nullptr;
+  for (auto& candidate : shares_)
+    if (candidate->directory && offset >= candidate->base && offset - candidate->base < share_bytes_)
+      share = candidate.get();
+  FERRY_ENFORCE(share, "cache entry at offset ", offset, " from rank ", from,
+                " is in no cache share of rank ", ctx_.rank);
+  return share;
+}
+
+void Randomizer::on_stored(const transport::Message& message) {
+  Reader r(message.bytes);
+  Stored s;
+  decode(r, s);
+  const int slab = ctx_.layout.slab_index(message.source);
+  FERRY_ENFORCE(slab >= 0, "insert ack from rank ", message.source, ", which holds no slab");
+  const auto server = static_cast<std::uint32_t>(slab);
+  for (std::size_t i = 0; i < s.ids.size(); ++i) {
+    Share* share = share_at(s.offsets[i], message.source);
+    // An ack from a slab that stopped serving meanwhile is stale: its entry was dropped (and counted), and
+    // may have been admitted again elsewhere, which this ack must not mark stored. A serving slab cannot
+    // have stopped and restarted in between (a restart waits for its inserts to drain).
+    if (!share->directory->mark_stored({s.group, s.ids[i]}, server)) {
+      FERRY_ENFORCE(!share->directory->serving(server), "ack from rank ", message.source,
+                    " for an entry that is not pending there");
+      ++stale_acks_;
+    }
+    --share->pending_inserts;
+    --share->pending_on[server];
+  }
+}
+
+void Randomizer::on_miss_done(const transport::Message& message) {
+  Reader r(message.bytes);
+  MissDone done;
+  decode(r, done);
+  auto& p = pipeline_of(done.figures.pipeline);
+  ++miss_lists_done_;
+  for (const Unfilled& u : done.unfilled) {
+    Share* share = share_at(u.offset, message.source);
+    FERRY_ENFORCE(u.server < share->pending_on.size(), "unfilled entry on slab ", u.server, " from rank ",
+                  message.source);
+    // False when its slab stopped serving meanwhile: the reservation was dropped with it.
+    share->directory->abort_pending({p.runtime->group, u.id});
+    --share->pending_inserts;
+    --share->pending_on[u.server];
+    // It will not decode next epoch either: not admitted again (its reservation could evict a good entry).
+    p.undecodable.insert(u.id);
+  }
+  table_.add(p, done.figures, false);
+}
+
+}  // namespace ferry::roles
