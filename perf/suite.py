@@ -19,8 +19,10 @@ import subprocess
 import sys
 import time
 
+from bench_read_ahead import bench_read_ahead
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHMARKS = ["hit", "epoch", "naive", "cpu", "sharing", "service", "scaling", "rebalance"]
+BENCHMARKS = ["hit", "epoch", "naive", "cpu", "sharing", "service", "scaling", "rebalance", "readahead"]
 KiB, MiB = 1024, 1024 * 1024
 
 
@@ -809,7 +811,7 @@ def main():
     s = Suite(a)
     machine = s.machine()
     steps = {"hit": s.bench_hit, "cpu": s.bench_cpu, "sharing": s.bench_sharing, "service": s.bench_service,
-             "scaling": s.bench_scaling, "rebalance": s.bench_rebalance}
+             "scaling": s.bench_scaling, "rebalance": s.bench_rebalance, "readahead": lambda: bench_read_ahead(s)}
     for b in BENCHMARKS:
         if b not in only:
             continue

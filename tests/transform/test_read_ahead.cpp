@@ -1,0 +1,217 @@
+// The transformation rank's read-ahead with a stand-in reader: order kept, the byte budget never exceeded
+// (and a read larger than it run alone), a read's error handed to the taker, a clean stop with reads still
+// queued. Reads block on gates the test opens; every wait is on a condition variable with a watchdog
+// deadline, so no test depends on timing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ferry/error.hpp"
+#include "transform/read_ahead.hpp"
+
+namespace ferry::transform {
+namespace {
+
+constexpr auto kWatchdog = std::chrono::seconds(60);
+
+// Counts completed reads (ReadAhead's ready callback) and lets the test wait for a number of them.
+class Completions {
+ public:
+  std::function<void()> callback() {
+    return [this] {
+      std::lock_guard lock(mutex_);
+      ++count_;
+      cv_.notify_all();
+    };
+  }
+  void wait_for(int n) {
+    std::unique_lock lock(mutex_);
+    ASSERT_TRUE(cv_.wait_for(lock, kWatchdog, [&] { return count_ >= n; })) << "watchdog: read " << n;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int count_ = 0;
+};
+
+// A read that waits until the test opens it.
+class Gate {
+ public:
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void pass() {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, kWatchdog, [&] { return open_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+TEST(ReadAhead, ReadsCompleteInPushOrderWithinTheBudget) {
+  Completions done;
+  ReadAhead ahead(100, done.callback());
+  std::vector<int> order;  // written by the reader only
+  std::atomic<std::uint64_t> most_held{0};
+  const std::vector<std::uint64_t> sizes{30, 50, 20, 70, 10, 40, 60, 25, 35, 5};
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    ahead.push(sizes[i], [&, i]() -> std::uint64_t {
+      order.push_back(static_cast<int>(i));
+      most_held = std::max(most_held.load(), ahead.held());
+      return 0;
+    });
+  // Take and release every read in order: the reader is then never stuck on the budget for long.
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    done.wait_for(static_cast<int>(i) + 1);
+    auto d = ahead.pop();
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->bytes, sizes[i]);
+    EXPECT_FALSE(d->error);
+    ahead.release(d->bytes);
+  }
+  EXPECT_FALSE(ahead.pop());
+  std::vector<int> expected(sizes.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<int>(i);
+  EXPECT_EQ(order, expected);
+  EXPECT_LE(ahead.peak(), 100u);
+  EXPECT_LE(most_held.load(), 100u);
+  EXPECT_EQ(ahead.held(), 0u);
+}
+
+TEST(ReadAhead, AReadWaitsForRoomAndOneLargerThanTheBudgetRunsAlone) {
+  Completions done;
+  ReadAhead ahead(8, done.callback());
+  std::atomic<int> started{0};
+  const auto read = [&]() -> std::uint64_t {
+    ++started;
+    return 0;
+  };
+  ahead.push(4, read);
+  ahead.push(4, read);
+  ahead.push(4, read);  // does not fit while the first two are held
+  done.wait_for(2);
+  auto first = ahead.pop(), second = ahead.pop();
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(ahead.pop());
+  EXPECT_EQ(started.load(), 2);
+  EXPECT_EQ(ahead.held(), 8u);
+  ahead.release(first->bytes);
+  done.wait_for(3);
+  auto third = ahead.pop();
+  ASSERT_TRUE(third);
+  ahead.release(second->bytes + third->bytes);
+
+  // 20 bytes with a budget of 8: read alone, and nothing else starts until it is given back.
+  ahead.push(20, read);
+  ahead.push(1, read);
+  done.wait_for(4);
+  auto large = ahead.pop();
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->bytes, 20u);
+  EXPECT_EQ(started.load(), 4);
+  EXPECT_EQ(ahead.peak(), 20u);  // the large read alone: never anything beside it
+  ahead.release(large->bytes);
+  done.wait_for(5);
+  auto small = ahead.pop();
+  ASSERT_TRUE(small);
+  ahead.release(small->bytes);
+  EXPECT_EQ(ahead.held(), 0u);
+}
+
+TEST(ReadAhead, BytesFoundByAReadCountFromThenOn) {
+  Completions done;
+  ReadAhead ahead(10, done.callback());
+  ahead.push(2, [] { return std::uint64_t{6}; });  // variable-length samples: 6 more than announced
+  ahead.push(3, [] { return std::uint64_t{0}; });  // 8 + 3 > 10: waits
+  done.wait_for(1);
+  auto d = ahead.pop();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bytes, 8u);
+  EXPECT_EQ(ahead.held(), 8u);
+  EXPECT_FALSE(ahead.pop());
+  ahead.release(d->bytes);
+  done.wait_for(2);
+  auto next = ahead.pop();
+  ASSERT_TRUE(next);
+  ahead.release(next->bytes);
+}
+
+TEST(ReadAhead, AReadsErrorReachesTheTakerAndLaterReadsGoOn) {
+  Completions done;
+  ReadAhead ahead(100, done.callback());
+  ahead.push(1, []() -> std::uint64_t {
+    throw DatasetError("data.h5: dataset /x: H5Dread failed", "data.h5", "/x");
+  });
+  ahead.push(1, [] { return std::uint64_t{0}; });
+  done.wait_for(2);
+  auto failed = ahead.pop();
+  ASSERT_TRUE(failed && failed->error);
+  try {
+    std::rethrow_exception(failed->error);
+    FAIL() << "no exception";
+  } catch (const DatasetError& e) {
+    EXPECT_STREQ(e.what(), "data.h5: dataset /x: H5Dread failed");
+    EXPECT_EQ(e.file(), "data.h5");
+  }
+  auto next = ahead.pop();
+  ASSERT_TRUE(next);
+  EXPECT_FALSE(next->error);
+  ahead.release(failed->bytes + next->bytes);
+}
+
+TEST(ReadAhead, StopsWithAReadRunningAndOthersQueued) {
+  Completions done;
+  Gate gate, entered;
+  std::atomic<int> started{0};
+  auto ahead = std::make_unique<ReadAhead>(4, done.callback());
+  ahead->push(4, [&]() -> std::uint64_t {
+    ++started;
+    entered.open();
+    gate.pass();
+    return 0;
+  });
+  for (int i = 0; i < 5; ++i)
+    ahead->push(4, [&]() -> std::uint64_t {  // none fits beside the first, which is never released
+      ++started;
+      return 0;
+    });
+  entered.pass();
+  std::thread stopper([&] { ahead->stop(); });
+  gate.open();
+  stopper.join();  // returned: the running read ended and the thread is joined
+  EXPECT_EQ(started.load(), 1);
+  EXPECT_THROW(ahead->push(1, [] { return std::uint64_t{0}; }), Error);
+  ahead.reset();  // a second stop (the destructor's) does nothing
+}
+
+TEST(ReadAhead, DestroyedWithReadsQueuedAndNoneTaken) {
+  Completions done;
+  std::atomic<int> started{0};
+  {
+    ReadAhead ahead(1, done.callback());
+    for (int i = 0; i < 8; ++i)
+      ahead.push(1, [&]() -> std::uint64_t {
+        ++started;
+        return 0;
+      });
+    done.wait_for(1);
+  }
+  EXPECT_EQ(started.load(), 1);  // the first is held (never released): the rest never started
+}
+
+}  // namespace
+}  // namespace ferry::transform
