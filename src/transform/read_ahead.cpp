@@ -101,7 +101,11 @@ void ReadAhead::reader_loop() {
     peak_ = std::max(peak_, held_);
     largest_ = std::max(largest_, done.bytes);
     running_ = 0;
+    // One wake per batch of completions: a taker that has not popped the earlier ones yet was woken for them
+    // and pops this one too (a wake per read cost the progress thread a wait's return per list, measured).
+    const bool wake = done_.empty();
     done_.push_back(std::move(done));
+    if (!wake) continue;
     lock.unlock();
     ready_();
     lock.lock();

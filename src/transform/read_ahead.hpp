@@ -33,8 +33,9 @@ class ReadAhead {
     std::exception_ptr error;
   };
 
-  // `budget`: bytes held at most (> 0). `ready` runs on the reader thread after each read completes (wakes
-  // the progress thread); it must not throw or call back into this object.
+  // `budget`: bytes held at most (> 0). `ready` runs on the reader thread when a read completes and none
+  // was waiting to be taken (it wakes the progress thread, which then pops every completed read); it must
+  // not throw or call back into this object.
   ReadAhead(std::uint64_t budget, std::function<void()> ready);
   // stop().
   ~ReadAhead();

@@ -22,8 +22,8 @@ namespace {
 
 constexpr auto kWatchdog = std::chrono::seconds(60);
 
-// Counts completed reads (ReadAhead's ready callback) and lets the test wait for a number of them.
-class Completions {
+// The ready callback: counts wakes, and takes completed reads, waiting for a wake while there is none.
+class Wakes {
  public:
   std::function<void()> callback() {
     return [this] {
@@ -32,15 +32,28 @@ class Completions {
       cv_.notify_all();
     };
   }
-  void wait_for(int n) {
-    std::unique_lock lock(mutex_);
-    ASSERT_TRUE(cv_.wait_for(lock, kWatchdog, [&] { return count_ >= n; })) << "watchdog: read " << n;
+  // The oldest completed read (a failure, and an empty Done, when none comes before the watchdog).
+  ReadAhead::Done take(ReadAhead& ahead) {
+    for (;;) {
+      std::uint64_t seen = 0;
+      {
+        std::lock_guard lock(mutex_);
+        seen = count_;
+      }
+      // A read completing after this pop finds nothing waiting to be taken, so it wakes.
+      if (auto done = ahead.pop()) return std::move(*done);
+      std::unique_lock lock(mutex_);
+      if (!cv_.wait_for(lock, kWatchdog, [&] { return count_ > seen; })) {
+        ADD_FAILURE() << "watchdog: no read completed";
+        return {};
+      }
+    }
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable cv_;
-  int count_ = 0;
+  std::uint64_t count_ = 0;
 };
 
 // A read that waits until the test opens it.
@@ -63,7 +76,7 @@ class Gate {
 };
 
 TEST(ReadAhead, ReadsCompleteInPushOrderWithinTheBudget) {
-  Completions done;
+  Wakes done;
   ReadAhead ahead(100, done.callback());
   std::vector<int> order;  // written by the reader only
   std::atomic<std::uint64_t> most_held{0};
@@ -76,12 +89,10 @@ TEST(ReadAhead, ReadsCompleteInPushOrderWithinTheBudget) {
     });
   // Take and release every read in order: the reader is then never stuck on the budget for long.
   for (std::size_t i = 0; i < sizes.size(); ++i) {
-    done.wait_for(static_cast<int>(i) + 1);
-    auto d = ahead.pop();
-    ASSERT_TRUE(d);
-    EXPECT_EQ(d->bytes, sizes[i]);
-    EXPECT_FALSE(d->error);
-    ahead.release(d->bytes);
+    auto d = done.take(ahead);
+    EXPECT_EQ(d.bytes, sizes[i]);
+    EXPECT_FALSE(d.error);
+    ahead.release(d.bytes);
   }
   EXPECT_FALSE(ahead.pop());
   std::vector<int> expected(sizes.size());
@@ -93,7 +104,7 @@ TEST(ReadAhead, ReadsCompleteInPushOrderWithinTheBudget) {
 }
 
 TEST(ReadAhead, AReadWaitsForRoomAndOneLargerThanTheBudgetRunsAlone) {
-  Completions done;
+  Wakes done;
   ReadAhead ahead(8, done.callback());
   std::atomic<int> started{0};
   const auto read = [&]() -> std::uint64_t {
@@ -103,78 +114,65 @@ TEST(ReadAhead, AReadWaitsForRoomAndOneLargerThanTheBudgetRunsAlone) {
   ahead.push(4, read);
   ahead.push(4, read);
   ahead.push(4, read);  // does not fit while the first two are held
-  done.wait_for(2);
-  auto first = ahead.pop(), second = ahead.pop();
-  ASSERT_TRUE(first && second);
+  auto first = done.take(ahead);
+  auto second = done.take(ahead);
   EXPECT_FALSE(ahead.pop());
   EXPECT_EQ(started.load(), 2);
   EXPECT_EQ(ahead.held(), 8u);
-  ahead.release(first->bytes);
-  done.wait_for(3);
-  auto third = ahead.pop();
-  ASSERT_TRUE(third);
-  ahead.release(second->bytes + third->bytes);
+  ahead.release(first.bytes);
+  auto third = done.take(ahead);
+  ahead.release(second.bytes + third.bytes);
 
   // 20 bytes with a budget of 8: read alone, and nothing else starts until it is given back.
   ahead.push(20, read);
   ahead.push(1, read);
-  done.wait_for(4);
-  auto large = ahead.pop();
-  ASSERT_TRUE(large);
-  EXPECT_EQ(large->bytes, 20u);
+  auto large = done.take(ahead);
+  EXPECT_EQ(large.bytes, 20u);
   EXPECT_EQ(started.load(), 4);
   EXPECT_EQ(ahead.peak(), 20u);  // the large read alone: never anything beside it
-  ahead.release(large->bytes);
-  done.wait_for(5);
-  auto small = ahead.pop();
-  ASSERT_TRUE(small);
-  ahead.release(small->bytes);
+  ahead.release(large.bytes);
+  auto small = done.take(ahead);
+  ahead.release(small.bytes);
   EXPECT_EQ(ahead.held(), 0u);
 }
 
 TEST(ReadAhead, BytesFoundByAReadCountFromThenOn) {
-  Completions done;
+  Wakes done;
   ReadAhead ahead(10, done.callback());
   ahead.push(2, [] { return std::uint64_t{6}; });  // variable-length samples: 6 more than announced
   ahead.push(3, [] { return std::uint64_t{0}; });  // 8 + 3 > 10: waits
-  done.wait_for(1);
-  auto d = ahead.pop();
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->bytes, 8u);
+  auto d = done.take(ahead);
+  EXPECT_EQ(d.bytes, 8u);
   EXPECT_EQ(ahead.held(), 8u);
   EXPECT_FALSE(ahead.pop());
-  ahead.release(d->bytes);
-  done.wait_for(2);
-  auto next = ahead.pop();
-  ASSERT_TRUE(next);
-  ahead.release(next->bytes);
+  ahead.release(d.bytes);
+  auto next = done.take(ahead);
+  ahead.release(next.bytes);
 }
 
 TEST(ReadAhead, AReadsErrorReachesTheTakerAndLaterReadsGoOn) {
-  Completions done;
+  Wakes done;
   ReadAhead ahead(100, done.callback());
   ahead.push(1, []() -> std::uint64_t {
     throw DatasetError("data.h5: dataset /x: H5Dread failed", "data.h5", "/x");
   });
   ahead.push(1, [] { return std::uint64_t{0}; });
-  done.wait_for(2);
-  auto failed = ahead.pop();
-  ASSERT_TRUE(failed && failed->error);
+  auto failed = done.take(ahead);
+  ASSERT_TRUE(failed.error);
   try {
-    std::rethrow_exception(failed->error);
+    std::rethrow_exception(failed.error);
     FAIL() << "no exception";
   } catch (const DatasetError& e) {
     EXPECT_STREQ(e.what(), "data.h5: dataset /x: H5Dread failed");
     EXPECT_EQ(e.file(), "data.h5");
   }
-  auto next = ahead.pop();
-  ASSERT_TRUE(next);
-  EXPECT_FALSE(next->error);
-  ahead.release(failed->bytes + next->bytes);
+  auto next = done.take(ahead);
+  EXPECT_FALSE(next.error);
+  ahead.release(failed.bytes + next.bytes);
 }
 
 TEST(ReadAhead, StopsWithAReadRunningAndOthersQueued) {
-  Completions done;
+  Wakes done;
   Gate gate, entered;
   std::atomic<int> started{0};
   auto ahead = std::make_unique<ReadAhead>(4, done.callback());
@@ -199,7 +197,7 @@ TEST(ReadAhead, StopsWithAReadRunningAndOthersQueued) {
 }
 
 TEST(ReadAhead, DestroyedWithReadsQueuedAndNoneTaken) {
-  Completions done;
+  Wakes done;
   std::atomic<int> started{0};
   {
     ReadAhead ahead(1, done.callback());
@@ -208,7 +206,7 @@ TEST(ReadAhead, DestroyedWithReadsQueuedAndNoneTaken) {
         ++started;
         return 0;
       });
-    done.wait_for(1);
+    done.take(ahead);  // the first read completes and stays held
   }
   EXPECT_EQ(started.load(), 1);  // the first is held (never released): the rest never started
 }
