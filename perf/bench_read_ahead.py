@@ -26,13 +26,7 @@ def _run(s, kind, tpl, epochs, budget, transformers):
     ranks = [x for x in lines if x.get("kind") == "rank"]
     if not ranks:
         return None
-    per_epoch = {}
-    for x in ranks:
-        for p in x.get("pipelines", []):
-            for e in p["epochs"]:
-                d = per_epoch.setdefault(e["epoch"], [0, 0.0])
-                d[0] += e["samples"]
-                d[1] = max(d[1], e["seconds"])
+    per_epoch = s.rank_epochs(ranks)
     later = [v for k, v in per_epoch.items() if k > 0]
     seconds = sum(v[1] for v in later)
     rate = sum(v[0] for v in later) / seconds if seconds > 0 else None

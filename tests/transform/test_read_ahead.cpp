@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ferry/error.hpp"
+#include "gate.hpp"
 #include "transform/read_ahead.hpp"
 
 namespace ferry::transform {
@@ -56,24 +57,7 @@ class Wakes {
   std::uint64_t count_ = 0;
 };
 
-// A read that waits until the test opens it.
-class Gate {
- public:
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void pass() {
-    std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, kWatchdog, [&] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
+using test::Gate;
 
 TEST(ReadAhead, ReadsCompleteInPushOrderWithinTheBudget) {
   Wakes done;
@@ -173,12 +157,11 @@ TEST(ReadAhead, AReadsErrorReachesTheTakerAndLaterReadsGoOn) {
 
 TEST(ReadAhead, StopsWithAReadRunningAndOthersQueued) {
   Wakes done;
-  Gate gate, entered;
+  Gate gate;
   std::atomic<int> started{0};
   auto ahead = std::make_unique<ReadAhead>(4, done.callback());
   ahead->push(4, [&]() -> std::uint64_t {
     ++started;
-    entered.open();
     gate.pass();
     return 0;
   });
@@ -187,7 +170,7 @@ TEST(ReadAhead, StopsWithAReadRunningAndOthersQueued) {
       ++started;
       return 0;
     });
-  entered.pass();
+  gate.wait_waiting(1);
   std::thread stopper([&] { ahead->stop(); });
   gate.open();
   stopper.join();  // returned: the running read ended and the thread is joined
