@@ -127,6 +127,14 @@ MissPipeline::~MissPipeline() {
 void MissPipeline::progress() {
   take_reads();
   send_finished();
+  if (read_ahead_ && !reading_.empty() && in_flight_ == reading_.size() && device_sends_.posted() == 0) {
+    // Nothing to prepare or send but lists being read: wait for the reader here (a futex), as a read on
+    // this thread would, rather than in the transport's wait, whose arm and poll per wake-up cost more than
+    // the overlap gave where reads were short (measured, perf/results/2026-12-06b-readahead). Bounded like
+    // the loop's own wait; messages wait meanwhile, as they did behind a read.
+    if (read_ahead_->wait_reading(std::chrono::steady_clock::now() + std::chrono::milliseconds(200)))
+      take_reads();
+  }
   if (queue_) device_sends_.progress(*queue_);  // no queue: no device job, nothing kept
   if (accelerator_) accelerator_->sample(reporter_->recorder());
   reporter_->report_if_due();

@@ -36,6 +36,15 @@ std::optional<ReadAhead::Done> ReadAhead::pop() {
   return done;
 }
 
+bool ReadAhead::wait_reading(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  const auto reading = [&] { return running_ != 0 || (!queued_.empty() && fits(queued_.front().bytes)); };
+  ++waiting_;
+  done_cv_.wait_until(lock, deadline, [&] { return !done_.empty() || stopping_ || !reading(); });
+  --waiting_;
+  return !done_.empty();
+}
+
 void ReadAhead::release(std::uint64_t bytes) {
   {
     std::lock_guard lock(mutex_);
@@ -102,9 +111,11 @@ void ReadAhead::reader_loop() {
     largest_ = std::max(largest_, done.bytes);
     running_ = 0;
     // One wake per batch of completions: a taker that has not popped the earlier ones yet was woken for them
-    // and pops this one too (a wake per read cost the progress thread a wait's return per list, measured).
-    const bool wake = done_.empty();
+    // and pops this one too (a wake per read cost the progress thread a wait's return per list, measured);
+    // none for a taker in wait_reading(), which sees it before it returns.
+    const bool wake = done_.empty() && waiting_ == 0;
     done_.push_back(std::move(done));
+    done_cv_.notify_all();
     if (!wake) continue;
     lock.unlock();
     ready_();

@@ -33,9 +33,9 @@ class ReadAhead {
     std::exception_ptr error;
   };
 
-  // `budget`: bytes held at most (> 0). `ready` runs on the reader thread when a read completes and none
-  // was waiting to be taken (it wakes the progress thread, which then pops every completed read); it must
-  // not throw or call back into this object.
+  // `budget`: bytes held at most (> 0). `ready` runs on the reader thread when a read completes, none was
+  // waiting to be taken and no taker is in wait_reading() (it wakes the progress thread, which then pops
+  // every completed read); it must not throw or call back into this object.
   ReadAhead(std::uint64_t budget, std::function<void()> ready);
   // stop().
   ~ReadAhead();
@@ -46,6 +46,10 @@ class ReadAhead {
   void push(std::uint64_t bytes, ReadFn read);
   // The oldest read not yet taken, when it has completed. Never blocks.
   std::optional<Done> pop();
+  // For a taker with nothing else to do: waits until a read has completed, while one runs or can start now
+  // (never for room in the budget, which only the taker can make), or until `deadline`. True when one has.
+  // A wait here is a futex; the progress thread's wait for messages costs a transport arm and poll per wake.
+  bool wait_reading(std::chrono::steady_clock::time_point deadline);
   // Gives back bytes of taken reads whose memory the caller no longer needs.
   void release(std::uint64_t bytes);
   // Drops the reads not started, waits for the running one to return (a read cannot be interrupted) and
@@ -72,10 +76,12 @@ class ReadAhead {
   const std::uint64_t budget_;
   const std::function<void()> ready_;
   mutable std::mutex mutex_;
-  std::condition_variable cv_;  // reader: a read to start, room in the budget, or stop
-  std::deque<Pending> queued_;  // pushed, not started
-  std::deque<Done> done_;       // completed, not taken
-  std::size_t running_ = 0;     // started, not completed (0 or 1)
+  std::condition_variable cv_;       // reader: a read to start, room in the budget, or stop
+  std::condition_variable done_cv_;  // wait_reading(): a read completed
+  std::deque<Pending> queued_;       // pushed, not started
+  std::deque<Done> done_;            // completed, not taken
+  std::size_t running_ = 0;          // started, not completed (0 or 1)
+  int waiting_ = 0;                  // takers in wait_reading()
   std::uint64_t held_ = 0, peak_ = 0, largest_ = 0;
   std::chrono::steady_clock::time_point reading_since_{};  // valid while running_
   bool stopping_ = false;

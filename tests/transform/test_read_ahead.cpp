@@ -155,6 +155,28 @@ TEST(ReadAhead, AReadsErrorReachesTheTakerAndLaterReadsGoOn) {
   ahead.release(failed.bytes + next.bytes);
 }
 
+TEST(ReadAhead, ATakerWaitsForTheRunningReadButNotForRoom) {
+  Wakes done;
+  Gate gate;
+  ReadAhead ahead(4, done.callback());
+  ahead.push(4, [&]() -> std::uint64_t {
+    gate.pass();
+    return 0;
+  });
+  gate.wait_waiting(1);
+  std::thread opener([&] { gate.open(); });
+  EXPECT_TRUE(ahead.wait_reading(std::chrono::steady_clock::now() + kWatchdog));  // the running read
+  opener.join();
+  auto first = ahead.pop();
+  ASSERT_TRUE(first);
+  // The next read needs the room the first holds: waiting for it would wait for ever, so it returns.
+  ahead.push(4, [] { return std::uint64_t{0}; });
+  EXPECT_FALSE(ahead.wait_reading(std::chrono::steady_clock::now() + kWatchdog));
+  EXPECT_FALSE(ahead.pop());
+  ahead.release(first->bytes);
+  EXPECT_EQ(done.take(ahead).bytes, 4u);
+}
+
 TEST(ReadAhead, StopsWithAReadRunningAndOthersQueued) {
   Wakes done;
   Gate gate;
