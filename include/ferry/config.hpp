@@ -46,8 +46,9 @@ struct RuntimeConfig {
   int randomizers = 1;
   int cache_servers = 1;           // total, when cache_servers_per_node is 0
   int cache_servers_per_node = 0;  // > 0: this many on every node (MPI_COMM_TYPE_SHARED), overrides the total
-  int transformers = 1;
-  int transform_workers = 1;  // CPU worker threads per transformation rank (prepare stage)
+  int transformers = 1;            // total, when transformers_per_node is 0
+  int transformers_per_node = 0;   // > 0: this many on every node, overrides the total
+  int transform_workers = 1;       // CPU worker threads per transformation rank (prepare stage)
   // Bytes of miss lists a transformation rank's reader thread holds read and not yet sent (docs/runtime.md,
   // "Read-ahead"); 0: reads on the progress thread, one list at a time.
   std::uint64_t read_ahead_bytes = std::uint64_t{64} << 20;

@@ -35,6 +35,8 @@ struct ServeReport {
   std::uint64_t cache_servers_serving = 0;  // slabs taking entries at the end (role rebalancing changes it)
   std::uint64_t cache_dropped = 0;          // entries dropped because their server became a transformer
   std::uint64_t control_bytes = 0;          // descriptor and miss-list bytes sent
+  std::uint64_t miss_lists_sent = 0;        // miss lists sent to transformers
+  std::uint64_t miss_lists_off_node = 0;    // ... of them to a transformer on another node than the consumer
   std::uint64_t samples_described = 0;
 };
 

@@ -40,8 +40,8 @@ EPOCHS = 8  # the static cache fills in epoch 0 and, where drop_last leaves samp
 
 
 def layout_for(nodes, servers, transformers, randomizers, local_lists=False):
-    """local_lists: a batch's misses go to the transformers of the consumer's node only (a proposed change;
-    today they are split over every transformer of the job)."""
+    """local_lists: a batch's misses go to the transformers of the consumer's node only (built since the
+    2026-12-06 results: runtime.transformers_per_node; before, they were split over every transformer)."""
     return fm.Layout(consumers=GPUS_PER_NODE * nodes, transformers=transformers * nodes,
                      cache_servers=servers * nodes, randomizers=randomizers, nodes=nodes,
                      cache_bytes=CACHE_PER_NODE // servers, cores_per_node=SPARE_CORES,
@@ -172,7 +172,8 @@ def report(inputs_path, costs, results, rules, bottlenecks, hits, plots):
             naive, best, local = (results[f"{key}|{k}"] for k in ("naive", "rule", "local"))
             out += [f"### {name}, {fab}", "",
                     "| nodes | GPUs | naive: 1 S + 1 T per node, 1 R | its bound, steady / cold "
-                    "| rule, today's code | efficiency | rule, node-local miss lists (proposed) | efficiency |",
+                    "| rule, job-wide miss lists | efficiency | rule, node-local miss lists (transformers_per_node) "
+                    "| efficiency |",
                     "|---|---|---|---|---|---|---|---|"]
             for a, b, c in zip(naive, best, local):
                 n = a["nodes"]

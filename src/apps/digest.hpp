@@ -14,7 +14,9 @@
 namespace ferry::apps {
 
 // Folds a batch into a running digest: the IDs in delivery order, then the XXH3-64 of each field's bytes
-// (host fields only). examples/01_c_api.c computes the same value in C; change both together.
+// (a runtime.device_batches field from a host copy of its device memory, so it hashes like the same bytes in
+// host memory). examples/01_c_api.c computes the same value in C; change both together. Throws
+// TransformError for a device field where this build or machine has no CUDA device.
 std::uint64_t digest_batch(std::uint64_t digest, const Batch& batch);
 
 // Collective over `comm`: rank 0 prints "digest NAME HEX" over every rank's digest in rank order (equal

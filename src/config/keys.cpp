@@ -409,6 +409,11 @@ std::vector<KeyDef> make_keys() {
       [](RuntimeConfig& r, long long v) { r.transformers = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.transformers); }));
   k.push_back(global_integer(
+      "runtime.transformers_per_node", 0, 1024,
+      "transformation ranks on every node (overrides transformers; a consumer's misses go to its node's)",
+      [](RuntimeConfig& r, long long v) { r.transformers_per_node = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.transformers_per_node); }));
+  k.push_back(global_integer(
       "runtime.transform_workers", 1, 256, "CPU worker threads per transformation rank",
       [](RuntimeConfig& r, long long v) { r.transform_workers = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.transform_workers); }));

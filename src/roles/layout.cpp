@@ -162,29 +162,37 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
 
   if (take_next(rt.randomizers, Role::randomizer, layout.randomizers) > 0)
     throw ConfigError(str_cat("runtime: ", mode, " cannot hold runtime.randomizers = ", rt.randomizers));
-  if (rt.cache_servers_per_node > 0) {
-    std::map<int, int> placed;  // node -> servers placed there
+  // per_node(COUNT, ROLE, LIST, KEY): COUNT ranks of ROLE on every node, the lowest free ones of each.
+  auto per_node = [&](int count, Role role, std::vector<int>& list, const char* key) {
+    std::map<int, int> placed;  // node -> ranks placed there
     for (int r = 0; r < world; ++r) {
       const int node = node_of_rank[static_cast<std::size_t>(r)];
-      if (candidate(r) && placed[node] < rt.cache_servers_per_node) {
-        take(r, Role::cache_server, layout.cache_servers);
+      if (candidate(r) && placed[node] < count) {
+        take(r, role, list);
         ++placed[node];
       }
     }
-    std::set<int> nodes(node_of_rank.begin(), node_of_rank.end());
-    for (int node : nodes)
-      if (placed[node] < rt.cache_servers_per_node)
-        throw ConfigError(
-            str_cat("runtime: node ", node, " has room for ", placed[node],
-                    " cache server(s) but runtime.cache_servers_per_node = ", rt.cache_servers_per_node));
+    std::sort(list.begin(), list.end());
+    for (int node : std::set<int>(node_of_rank.begin(), node_of_rank.end()))
+      if (placed[node] < count)
+        throw ConfigError(str_cat("runtime: node ", node, " has room for ", placed[node], " ",
+                                  role_name(role), "(s) but ", key, " = ", count));
+  };
+  if (rt.cache_servers_per_node > 0) {
+    per_node(rt.cache_servers_per_node, Role::cache_server, layout.cache_servers,
+             "runtime.cache_servers_per_node");
   } else if (take_next(rt.cache_servers, Role::cache_server, layout.cache_servers) > 0) {
     throw ConfigError(str_cat("runtime: ", mode, " cannot hold ", rt.randomizers,
                               " randomizer(s) and runtime.cache_servers = ", rt.cache_servers));
   }
-  if (take_next(rt.transformers, Role::transformer, layout.transformers) > 0)
+  if (rt.transformers_per_node > 0) {
+    per_node(rt.transformers_per_node, Role::transformer, layout.transformers,
+             "runtime.transformers_per_node");
+  } else if (take_next(rt.transformers, Role::transformer, layout.transformers) > 0) {
     throw ConfigError(str_cat("runtime: ", mode, " cannot hold ", layout.randomizers.size(),
                               " randomizer(s), ", layout.cache_servers.size(),
                               " cache server(s) and runtime.transformers = ", rt.transformers));
+  }
   for (int r = 0; r < world; ++r) {
     if (taken[static_cast<std::size_t>(r)]) continue;
     if (mpmd && service[static_cast<std::size_t>(r)])

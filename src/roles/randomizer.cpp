@@ -11,10 +11,13 @@
 namespace ferry::roles {
 
 Randomizer::Randomizer(Context& ctx)
-    : RoleLoop(ctx), table_(ctx), clock_(ctx.monitor.window, now_ns()), cpu_reported_(process_cpu_seconds()) {
+    : RoleLoop(ctx),
+      table_(ctx),
+      miss_targets_(ctx.layout.node_of, ctx.layout.transformers),
+      clock_(ctx.monitor.window, now_ns()),
+      cpu_reported_(process_cpu_seconds()) {
   const Layout& layout = ctx.layout;
   roles_ = layout.role;
-  transformers_ = layout.transformers;
   slab_hits_.assign(layout.slab_holders.size(), 0);
   share_bytes_ = layout.slab_share(ctx.config.runtime);
   shares_.push_back(make_share(static_cast<std::uint32_t>(layout.index_of(ctx.rank)), nullptr));
@@ -172,10 +175,11 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     }
     m.positions.push_back(static_cast<std::uint32_t>(i));
   }
-  // Contiguous runs of the sorted misses to each transformer: coalesced HDF5 reads on every one of them.
-  // Run j goes to transformer (j + turn) % t, where turn moves with batch and consumer: with fewer misses
-  // than transformers the non-empty runs (the last ones) land on different transformers batch by batch.
-  const auto& transformers = transformers_;
+  // Contiguous runs of the sorted misses to each of the consumer's transformers (its node's, where it has
+  // any: roles/miss_targets.hpp): coalesced HDF5 reads on every one of them. Run j goes to transformer
+  // (j + turn) % t, where turn moves with batch and consumer: with fewer misses than transformers the
+  // non-empty runs (the last ones) land on different transformers batch by batch.
+  const auto& transformers = miss_targets_.of(c.rank);
   const std::size_t t = transformers.size();
   const std::size_t turn = t ? static_cast<std::size_t>((batch + c.index) % t) : 0;
   std::vector<MissEntry> sorted;
@@ -189,15 +193,20 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     Misses list{d.pipeline, epoch, batch, c.rank, {}};
     list.entries.assign(std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(first)),
                         std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(last)));
-    const std::size_t to = (j + turn) % t;
+    const int to = transformers[(j + turn) % t];
+    const auto who = static_cast<std::uint32_t>(
+        std::lower_bound(miss_targets_.all().begin(), miss_targets_.all().end(), to) -
+        miss_targets_.all().begin());
     for (const auto& m : list.entries)
-      for (auto pos : m.positions) d.sources[pos] = {false, static_cast<std::uint32_t>(to), 0};
+      for (auto pos : m.positions) d.sources[pos] = {false, who, 0};
     writer_.clear();
     encode(writer_, list);
     report_.control_bytes += writer_.size();
-    ctx_.fabric->send(transformers[to], kMisses, writer_.view());
+    ctx_.fabric->send(to, kMisses, writer_.view());
     ++tally.miss_lists_sent;
     ++miss_lists_sent_;
+    ++report_.miss_lists_sent;
+    if (miss_targets_.off_node(c.rank, to)) ++report_.miss_lists_off_node;
   }
   writer_.clear();
   encode(writer_, d);
@@ -376,86 +385,6 @@ void Randomizer::report_window(bool force) {
     ctx_.fabric->send(ctx_.layout.coordinator(), kStats, monitor::encode(stats));
 }
 
-std::optional<std::uint64_t> Randomizer::describing_epoch() const {
-  // The slowest consumer's. It grows when the epoch fence opens. A consumer described to the end (whose
-  // kFinished has not come yet) describes nothing more: no point after the last epoch.
-  std::optional<std::uint64_t> epoch;
-  for (const auto& p : pipelines_)
-    for (const auto& c : p.consumers)
-      if (!c.finished && c.next_seq < p.total)
-        epoch = std::min(epoch.value_or(c.next_seq / p.batches_per_epoch), c.next_seq / p.batches_per_epoch);
-  return epoch;
-}
-
-bool Randomizer::only_serving_slab(int rank) const {
-  const cache::Directory* own = shares_.front()->directory.get();
-  const int slab = ctx_.layout.slab_index(rank);
-  return own && slab >= 0 && own->serving(static_cast<std::uint32_t>(slab)) && own->serving_count() < 2;
-}
-
-void Randomizer::apply_role(int rank, Role role) {
-  const auto at = static_cast<std::size_t>(rank);
-  FERRY_ENFORCE(at < roles_.size() && (roles_[at] == Role::transformer || roles_[at] == Role::cache_server) &&
-                    (role == Role::transformer || role == Role::cache_server),
-                "role change of rank ", rank, ", which is no transformer or cache server");
-  if (roles_[at] == role) return;
-  roles_[at] = role;
-  const int slab = ctx_.layout.slab_index(rank);
-  if (role == Role::cache_server) {
-    FERRY_ENFORCE(slab >= 0, "rank ", rank, " holds no slab and cannot serve (monitor.rebalance off?)");
-    transformers_.erase(std::find(transformers_.begin(), transformers_.end(), rank));
-    // It may still serve here: this randomizer kept it as its only serving slab (below).
-    for (auto& share : shares_)
-      if (share->directory && !share->directory->serving(static_cast<std::uint32_t>(slab)))
-        share->deferred_start[static_cast<std::size_t>(slab)] = 1;  // starts once drained
-    start_deferred();
-    return;
-  }
-  if (slab >= 0) {
-    const auto server = static_cast<std::uint32_t>(slab);
-    for (auto& share : shares_) {
-      cache::Directory* directory = share->directory.get();
-      if (!directory) continue;
-      if (share->deferred_start[server]) {
-        share->deferred_start[server] = 0;
-      } else if (directory->serving(server)) {
-        if (directory->serving_count() > 1) {
-          const std::uint64_t dropped = directory->stop_serving(server);
-          dropped_ += dropped;
-          log::info("rank {} stopped serving: {} cache entries of share {} dropped (counted)", rank, dropped,
-                    share->index);
-        } else {
-          log::warn("rank {} becomes a transformer but keeps share {}'s only serving slab", rank,
-                    share->index);
-        }
-      }
-    }
-  }
-  transformers_.insert(std::upper_bound(transformers_.begin(), transformers_.end(), rank), rank);
-}
-
-void Randomizer::start_deferred() {
-  for (auto& share : shares_) {
-    if (!share->directory) continue;
-    for (std::size_t s = 0; s < share->deferred_start.size(); ++s) {
-      // A slab that served before may still be read (pins) or written (inserts in flight) at old offsets.
-      if (!share->deferred_start[s] || share->pins_on[s] != 0 || share->pending_on[s] != 0) continue;
-      share->deferred_start[s] = 0;
-      if (!share->directory->serving(static_cast<std::uint32_t>(s)))
-        share->directory->start_serving(static_cast<std::uint32_t>(s));
-    }
-  }
-}
-
-std::string Randomizer::roles_text() const {
-  std::vector<int> servers, transformers;
-  for (int r = 0; r < static_cast<int>(roles_.size()); ++r) {
-    if (roles_[static_cast<std::size_t>(r)] == Role::cache_server) servers.push_back(r);
-    if (roles_[static_cast<std::size_t>(r)] == Role::transformer) transformers.push_back(r);
-  }
-  return str_cat("c[", join(servers, ","), "] t[", join(transformers, ","), "]");
-}
-
 void Randomizer::after_messages() {
   if (retired_) return;
   start_deferred();
@@ -491,42 +420,6 @@ void Randomizer::describe_all() {
     for (auto& c : p.consumers)
       while (!c.finished && c.next_seq < std::min(p.total, fence) && c.outstanding.size() < prefetch)
         if (!describe(p, c)) break;
-  }
-}
-
-const Randomizer::Pipeline* Randomizer::lead() const {
-  for (const auto& p : pipelines_)
-    for (const auto& c : p.consumers)
-      if (!c.finished && c.next_seq < p.total) return &p;
-  return nullptr;
-}
-
-std::uint64_t Randomizer::mark(const Pipeline& p, std::uint64_t epoch, std::uint64_t batch) {
-  const std::uint64_t per_epoch = p.batches_per_epoch;
-  if (per_epoch == 0 || epoch >= p.total / per_epoch) return p.total;  // at or past the end (no overflow)
-  return std::min(p.total, epoch * per_epoch + std::min(batch, per_epoch));
-}
-
-std::optional<bool> Randomizer::reached(std::uint64_t epoch, std::uint64_t batch) const {
-  const Pipeline* p = lead();
-  if (!p) return std::nullopt;
-  const std::uint64_t at = mark(*p, epoch, batch);
-  for (const auto& c : p->consumers)
-    if (!c.finished && c.next_seq < p->total && c.next_seq < at) return false;
-  return true;
-}
-
-void Randomizer::report_progress() {
-  // The coordinator takes rebalance points at every randomizer's epoch boundary: tell it as the epoch
-  // changes, not a window later; and once done, so it stops waiting for this randomizer.
-  const std::optional<std::uint64_t> epoch = describing_epoch();
-  if (ctx_.monitor.rebalance && epoch && epoch != reported_epoch_) {
-    reported_epoch_ = epoch;
-    report_window(true);
-  }
-  if (!final_reported_ && own_work_done()) {
-    report_window(true);
-    final_reported_ = true;
   }
 }
 

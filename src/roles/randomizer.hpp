@@ -22,6 +22,7 @@
 #include "monitor/recorder.hpp"
 #include "roles/coordinator.hpp"
 #include "roles/epoch_table.hpp"
+#include "roles/miss_targets.hpp"
 #include "roles/protocol.hpp"
 #include "roles/randomizer_state.hpp"
 #include "roles/rebalancer.hpp"
@@ -106,7 +107,7 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   EpochTable table_;
   // Role rebalancing: the role of every rank now and the ranks that get miss lists.
   std::vector<Role> roles_;
-  std::vector<int> transformers_;
+  MissTargets miss_targets_;
   std::uint64_t dropped_ = 0;
   std::uint64_t stale_acks_ = 0;    // insert acks from slabs that had stopped serving
   std::uint64_t late_credits_ = 0;  // credits that came after their consumer's kFinished

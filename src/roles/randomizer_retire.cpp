@@ -115,7 +115,7 @@ void Randomizer::on_retired(int rank) {
   FERRY_ENFORCE(at < roles_.size() && roles_[at] == Role::randomizer && rank != ctx_.rank, "rank ", rank,
                 " says it retired, but is no other randomizer");
   roles_[at] = Role::transformer;
-  transformers_.insert(std::upper_bound(transformers_.begin(), transformers_.end(), rank), rank);
+  miss_targets_.add(rank);
   if (coordinator_) coordinator_->retired(rank);
   log::info("rank {}: rank {} transforms now", ctx_.rank, rank);
 }

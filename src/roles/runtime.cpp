@@ -463,6 +463,8 @@ ServeReport Runtime::serve() {
     after.idle_cpu_seconds += report.idle_cpu_seconds;
     after.control_bytes += report.control_bytes;
     after.samples_described = report.samples_described;
+    after.miss_lists_sent = report.miss_lists_sent;
+    after.miss_lists_off_node = report.miss_lists_off_node;
     after.cache_hits = report.cache_hits;
     after.cache_misses = report.cache_misses;
     after.cache_admitted = report.cache_admitted;
@@ -482,8 +484,10 @@ ServeReport Runtime::serve() {
       ",\"samples_prepared\":", report.samples_prepared, ",\"entries_stored\":", report.entries_stored,
       ",\"cache_hits\":", report.cache_hits, ",\"cache_evictions\":", report.cache_evictions,
       ",\"cache_dropped\":", report.cache_dropped, ",\"cache_peak_bytes\":", report.cache_peak_bytes,
-      ",\"cache_capacity\":", report.cache_capacity, ",\"cache_servers_serving\":",
-      report.cache_servers_serving, ",\"control_bytes\":", report.control_bytes, "}"));
+      ",\"cache_capacity\":", report.cache_capacity,
+      ",\"cache_servers_serving\":", report.cache_servers_serving,
+      ",\"control_bytes\":", report.control_bytes, ",\"miss_lists_sent\":", report.miss_lists_sent,
+      ",\"miss_lists_off_node\":", report.miss_lists_off_node, "}"));
   return report;
 }
 

@@ -36,7 +36,7 @@ void check_params(const OpSpec& spec, const OpInfo& info, const std::string& fie
 }  // namespace
 
 Chain::Chain(std::vector<OpSpec> specs, TensorDesc input, Stage stage, std::string field,
-             const OpRegistry& registry)
+             const OpRegistry& registry, bool fuse)
     : input_(std::move(input)), output_(input_), stage_(stage), field_(std::move(field)) {
   max_sample_bytes_ = input_.bytes();
   Fingerprint fp;
@@ -78,11 +78,39 @@ Chain::Chain(std::vector<OpSpec> specs, TensorDesc input, Stage stage, std::stri
                                  kFixingOps));
   }
   fingerprint_ = fp.value();
+  if (fuse) fuse_steps();
+}
+
+void Chain::fuse_steps() {
+  // Only ops with a fixed input are absorbed: the per-sample head keeps its one op per variable shape.
+  for (std::size_t k = 0; k < ops_.size(); ++k) {
+    if (k + 1 < head_) continue;
+    Step& s = ops_[k];
+    std::size_t next = k + 1;
+    for (; next < ops_.size(); ++next) {
+      const Step& n = ops_[next];
+      if (n.random && s.absorbed_random) break;  // keys for one absorbed random op only
+      std::optional<DeviceStep> step = n.op->device_step();
+      if (!step) break;
+      step->in = ops_[next - 1].op->output();
+      step->out = n.op->output();
+      if (!s.op->absorb(*step)) break;
+      if (n.random) s.absorbed_random = next;
+    }
+    s.absorbed = next - k - 1;
+    k = next - 1;
+  }
 }
 
 Chain::~Chain() = default;
 Chain::Chain(Chain&&) noexcept = default;
 Chain& Chain::operator=(Chain&&) noexcept = default;
+
+std::size_t Chain::absorbed_ops() const noexcept {
+  std::size_t count = 0;
+  for (const Step& s : ops_) count += s.absorbed;
+  return count;
+}
 
 std::string Chain::text() const {
   std::vector<std::string> parts;
@@ -137,7 +165,7 @@ void Chain::run(const std::byte* in, std::byte* out, std::size_t n, const std::u
         str_cat("field '", field_, "': chain '", text(), "' is random and needs sample IDs"));
   }
   ensure_kokkos();
-  run_from(0, in, out, n, ids, hash_combine(seed, epoch));
+  run_from(0, in, out, n, ids, hash_combine(seed, epoch), 0);
 }
 
 void Chain::run_variable(const std::byte* in, const std::uint64_t* offsets, std::byte* out, std::size_t n,
@@ -146,10 +174,11 @@ void Chain::run_variable(const std::byte* in, const std::uint64_t* offsets, std:
   if (n == 0) return;
   ensure_kokkos();
   const std::uint64_t batch_key = hash_combine(seed, epoch);
-  const bool last = head_ == ops_.size();
-  const std::size_t head_bytes = ops_[head_ - 1].op->output().bytes();
-  // The head's last op writes where the fixed part reads: the output, or the scratch buffer it would use.
-  std::byte* fixed = last ? out : scratch((head_ - 1) % 2, n * max_intermediate_bytes_);
+  const std::size_t rest = head_ + ops_[head_ - 1].absorbed;  // first op of the fixed part
+  const bool last = rest == ops_.size();
+  const std::size_t head_bytes = step_output(head_ - 1).bytes();
+  // The head's last op writes where the fixed part reads: the output, or the first scratch buffer.
+  std::byte* fixed = last ? out : scratch(0, n * max_intermediate_bytes_);
   for (std::size_t i = 0; i < n; ++i) {
     try {
       run_head(in + offsets[i], offsets[i + 1] - offsets[i], fixed + i * head_bytes, ids[i], batch_key);
@@ -159,7 +188,7 @@ void Chain::run_variable(const std::byte* in, const std::uint64_t* offsets, std:
       throw SampleError(ids[i], e.what());
     }
   }
-  if (!last) run_from(head_, fixed, out, n, ids, batch_key);
+  if (!last) run_from(rest, fixed, out, n, ids, batch_key, 1);
 }
 
 void Chain::run_head(const std::byte* in, std::size_t bytes, std::byte* out, std::uint64_t id,
@@ -178,27 +207,34 @@ void Chain::run_head(const std::byte* in, std::size_t bytes, std::byte* out, std
       dst = buffer.data();
     }
     const std::uint64_t key = ops_[k].random ? kernels::sample_key(batch_key, id, k) : 0;
-    op.run_sample({src, bytes, desc, dst, out_desc, key});
+    const std::size_t other = ops_[k].absorbed_random;
+    op.run_sample(
+        {src, bytes, desc, dst, out_desc, key, other ? kernels::sample_key(batch_key, id, other) : 0});
     src = dst;
     bytes = out_desc.bytes();
     desc = out_desc;
   }
 }
 
+const std::uint64_t* Chain::make_keys(std::vector<std::uint64_t>& keys, std::size_t k, std::size_t n,
+                                      const std::uint64_t* ids, std::uint64_t batch_key) {
+  if (keys.size() < n) keys.resize(n);
+  const kernels::SampleKeys make{ids, keys.data(), batch_key, k};
+  for (std::size_t i = 0; i < n; ++i) make(i);
+  return keys.data();
+}
+
 void Chain::run_from(std::size_t first, const std::byte* src, std::byte* out, std::size_t n,
-                     const std::uint64_t* ids, std::uint64_t batch_key) {
-  if (random_ && keys_.size() < n) keys_.resize(n);
-  for (std::size_t k = first; k < ops_.size(); ++k) {
+                     const std::uint64_t* ids, std::uint64_t batch_key, std::size_t parity) {
+  for (std::size_t k = first; k < ops_.size(); k += 1 + ops_[k].absorbed) {
     Step& step = ops_[k];
-    const bool last = k + 1 == ops_.size();
-    std::byte* dst = last ? out : scratch(k % 2, n * max_intermediate_bytes_);
-    const std::uint64_t* keys = nullptr;
-    if (step.random) {
-      const kernels::SampleKeys make_keys{ids, keys_.data(), batch_key, k};
-      for (std::size_t i = 0; i < n; ++i) make_keys(i);
-      keys = keys_.data();
-    }
-    step.op->run({src, dst, n, keys});
+    const bool last = k + step.absorbed + 1 == ops_.size();
+    std::byte* dst = last ? out : scratch(parity, n * max_intermediate_bytes_);
+    parity ^= 1;
+    const std::uint64_t* keys = step.random ? make_keys(keys_, k, n, ids, batch_key) : nullptr;
+    const std::uint64_t* absorbed =
+        step.absorbed_random ? make_keys(absorbed_keys_, step.absorbed_random, n, ids, batch_key) : nullptr;
+    step.op->run({src, dst, n, keys, absorbed});
     src = dst;
   }
 }

@@ -35,8 +35,10 @@ class Chain {
   // A variable input (vlen bytes) flows only through ops that take one (decode_*, resize(shorter),
   // center_crop, random_resized_crop, resize(height, width)) until one makes the shape fixed; an op that
   // needs a fixed shape before that, or a chain that ends variable, is a TransformError saying so.
+  // With `fuse`, an op that can absorb the ops after it (Op::absorb) runs them in its own pass; the bytes
+  // are the same either way (tests build both).
   Chain(std::vector<OpSpec> ops, TensorDesc input, Stage stage, std::string field,
-        const OpRegistry& registry = OpRegistry::global());
+        const OpRegistry& registry = OpRegistry::global(), bool fuse = true);
   ~Chain();
   Chain(Chain&&) noexcept;
   Chain& operator=(Chain&&) noexcept;
@@ -51,6 +53,8 @@ class Chain {
   bool random() const noexcept { return random_; }
   // Ops that run one sample at a time because their input shape varies (0 for a fixed input).
   std::size_t per_sample_ops() const noexcept { return head_; }
+  // Ops that run inside the op before them (Op::absorb) instead of in a pass of their own.
+  std::size_t absorbed_ops() const noexcept;
   // Largest per-sample size of the input, any intermediate and the output, in bytes.
   std::size_t max_sample_bytes() const noexcept { return max_sample_bytes_; }
   // Identifies what the chain computes: the input description and the canonical texts of its ops (every
@@ -79,12 +83,22 @@ class Chain {
   struct Step {
     std::unique_ptr<Op> op;
     bool random;
+    std::size_t absorbed = 0;         // ops after this one that it runs itself (Op::absorb)
+    std::size_t absorbed_random = 0;  // index of the random op among them; 0: none
   };
 
+  void fuse_steps();
+  // What step k writes: the output of the last op it runs.
+  const TensorDesc& step_output(std::size_t k) const { return ops_[k + ops_[k].absorbed].op->output(); }
+
   std::byte* scratch(std::size_t which, std::size_t bytes);
-  // Ops [first, size()) over n fixed samples at `src`; hashes op indices as the whole chain does.
+  // Ops [first, size()) over n fixed samples at `src`; hashes op indices as the whole chain does. The first
+  // intermediate result goes to scratch buffer `parity`, the next to the other one, and so on.
   void run_from(std::size_t first, const std::byte* src, std::byte* out, std::size_t n,
-                const std::uint64_t* ids, std::uint64_t batch_key);
+                const std::uint64_t* ids, std::uint64_t batch_key, std::size_t parity);
+  // The keys of op `k` for n samples into `keys`.
+  const std::uint64_t* make_keys(std::vector<std::uint64_t>& keys, std::size_t k, std::size_t n,
+                                 const std::uint64_t* ids, std::uint64_t batch_key);
   // The per-sample ops on sample `id`, its result (fixed) into `out`.
   void run_head(const std::byte* in, std::size_t bytes, std::byte* out, std::uint64_t id,
                 std::uint64_t batch_key);
@@ -98,10 +112,11 @@ class Chain {
   std::size_t max_sample_bytes_ = 0;
   std::size_t max_intermediate_bytes_ = 0;  // per sample, outputs of all ops but the last
   std::uint64_t fingerprint_ = 0;
-  std::vector<std::byte> scratch_[2];  // ping-pong buffers between ops
-  std::vector<std::uint64_t> keys_;    // per-sample random keys of the op being run
-  std::size_t head_ = 0;               // leading ops that run per sample (variable input)
-  std::vector<std::byte> sample_[2];   // ping-pong buffers between per-sample ops
+  std::vector<std::byte> scratch_[2];         // ping-pong buffers between ops
+  std::vector<std::uint64_t> keys_;           // per-sample random keys of the op being run
+  std::vector<std::uint64_t> absorbed_keys_;  // ... and of the random op it absorbed
+  std::size_t head_ = 0;                      // leading ops that run per sample (variable input)
+  std::vector<std::byte> sample_[2];          // ping-pong buffers between per-sample ops
 };
 
 }  // namespace ferry::transform

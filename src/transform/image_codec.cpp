@@ -26,7 +26,8 @@ ImageSize checked(std::size_t height, std::size_t width, std::size_t channels, c
 
 }  // namespace
 
-JpegDecoder::JpegDecoder() : handle_(tjInitDecompress()) {
+JpegDecoder::JpegDecoder(bool fast)
+    : handle_(tjInitDecompress()), flags_(fast ? TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE : 0) {
   if (!handle_) throw TransformError(str_cat("tjInitDecompress failed: ", tjGetErrorStr2(nullptr)));
 }
 
@@ -52,7 +53,7 @@ void JpegDecoder::decode(const std::byte* data, std::size_t bytes, const ImageSi
   const int format = mode == ColorMode::rgb ? TJPF_RGB : TJPF_GRAY;
   const int width = static_cast<int>(size.width), height = static_cast<int>(size.height);
   if (tjDecompress2(handle_, src, static_cast<unsigned long>(bytes), reinterpret_cast<unsigned char*>(out),
-                    width, 0, height, format, 0) == 0) {
+                    width, 0, height, format, flags_) == 0) {
     return;
   }
   const std::string why = tjGetErrorStr2(handle_);

@@ -23,7 +23,9 @@ constexpr std::size_t kMaxImagePixels = std::size_t{1} << 28;
 // One TurboJPEG decompressor. Not thread-safe: one per op (a chain is per thread).
 class JpegDecoder {
  public:
-  JpegDecoder();
+  // `fast`: TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE (ifast IDCT, no fancy upsampling), other values than
+  // libjpeg's defaults by a few levels (docs/transforms.md, decode_jpeg(fast=true)).
+  explicit JpegDecoder(bool fast = false);
   ~JpegDecoder();
   JpegDecoder(const JpegDecoder&) = delete;
   JpegDecoder& operator=(const JpegDecoder&) = delete;
@@ -37,6 +39,7 @@ class JpegDecoder {
 
  private:
   void* handle_;  // tjhandle
+  int flags_;     // TJFLAG_* for tjDecompress2
 };
 
 // libspng: 8-bit RGB (alpha dropped, 16-bit samples reduced to their high byte) or gray (ITU-R 601 luma

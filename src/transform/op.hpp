@@ -24,6 +24,8 @@ struct OpRun {
   std::byte* out;  // never overlaps `in`
   std::size_t n;
   const std::uint64_t* keys;
+  // Keys of the random op this one absorbed (Op::absorb), for its op index; null when it absorbed none.
+  const std::uint64_t* absorbed_keys = nullptr;
 };
 
 // One sample of a variable-shape chain head (Chain::run_variable): `in_desc` is this sample's actual
@@ -34,7 +36,8 @@ struct SampleRun {
   const TensorDesc& in_desc;
   std::byte* out;
   const TensorDesc& out_desc;
-  std::uint64_t key;  // the sample's random key for this op; 0 for deterministic ops
+  std::uint64_t key;               // the sample's random key for this op; 0 for deterministic ops
+  std::uint64_t absorbed_key = 0;  // the key of the random op this one absorbed, if any
 };
 
 class Op {
@@ -52,6 +55,14 @@ class Op {
   virtual void run(const OpRun& run) = 0;
   // The op as an accelerator step, when the CUDA launcher has its kernel (see device_program.hpp).
   virtual std::optional<DeviceStep> device_step() const { return std::nullopt; }
+  // Folds the op that follows this one in the chain into this op, when this op can compute both in one
+  // pass with the bytes the two would give one after the other (random_resized_crop takes random_flip,
+  // cast and normalize: it writes the floats once). `next` is the next op described as a DeviceStep, its
+  // `in` and `out` filled in. On true, sample_output() and run() give `next.out` from then on (output()
+  // still describes the op alone) and the chain no longer runs the absorbed op; an op absorbs at most one
+  // random op, whose keys then come in OpRun::absorbed_keys / SampleRun::absorbed_key. The default absorbs
+  // nothing.
+  virtual bool absorb(const DeviceStep& next) { return false; }
 
   // Ops registered with OpInfo::variable_input run one sample at a time while the shape varies:
   // sample_output() gives the output description of one sample (fixed dimensions) from its input bytes and

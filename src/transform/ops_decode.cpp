@@ -16,13 +16,13 @@ class DecodeOp final : public Op {
   enum class Format { jpeg, png };
 
   DecodeOp(std::string text, TensorDesc output, std::string context, Format format, ColorMode mode,
-           int scale_denom)
+           int scale_denom, bool fast = false)
       : Op(std::move(text), std::move(output)),
         context_(std::move(context)),
         format_(format),
         mode_(mode),
         scale_denom_(scale_denom) {
-    if (format_ == Format::jpeg) jpeg_ = std::make_unique<JpegDecoder>();
+    if (format_ == Format::jpeg) jpeg_ = std::make_unique<JpegDecoder>(fast);
   }
 
   void run(const OpRun&) override { throw InternalError(str_cat(context_, ": runs per sample only")); }
@@ -90,9 +90,14 @@ std::unique_ptr<Op> make_decode_jpeg(const OpArgs& a) {
   for (int d : {1, 2, 4, 8})
     if (scale == 1.0 / d) denom = d;
   if (denom == 0) a.bad_param("scale", str_cat("must be 1, 0.5, 0.25 or 0.125, got ", format_number(scale)));
+  const std::string fast = a.word("fast", "false");
+  if (fast != "true" && fast != "false")
+    a.bad_param("fast", str_cat("must be true or false, got '", fast, "'"));
+  // fast=false, the default, stays out of the text: chains written before the option keep their fingerprints.
   return std::make_unique<DecodeOp>(
-      str_cat("decode_jpeg(mode=", mode_name(mode), ", scale=", format_number(scale), ")"), decoded(mode),
-      a.context(), DecodeOp::Format::jpeg, mode, denom);
+      str_cat("decode_jpeg(mode=", mode_name(mode), ", scale=", format_number(scale),
+              fast == "true" ? ", fast=true" : "", ")"),
+      decoded(mode), a.context(), DecodeOp::Format::jpeg, mode, denom, fast == "true");
 }
 
 std::unique_ptr<Op> make_decode_png(const OpArgs& a) {
@@ -105,7 +110,7 @@ std::unique_ptr<Op> make_decode_png(const OpArgs& a) {
 }  // namespace
 
 void add_decode_ops(OpRegistry& registry) {
-  OpInfo jpeg{make_decode_jpeg, {"mode", "scale"}};
+  OpInfo jpeg{make_decode_jpeg, {"mode", "scale", "fast"}};
   jpeg.variable_input = true;
   registry.add("decode_jpeg", std::move(jpeg));
   OpInfo png{make_decode_png, {"mode"}};

@@ -207,7 +207,7 @@ class ResizeOp final : public Op {
   }
 
   void run_sample(const SampleRun& r) override {
-    resample(r.in, r.in_desc, {0, 0, r.in_desc.height(), r.in_desc.width()}, r.out, r.out_desc);
+    resampler_.run(r.in, r.in_desc, {0, 0, r.in_desc.height(), r.in_desc.width()}, r.out, r.out_desc);
   }
 
   void run(const OpRun& r) override {
@@ -231,6 +231,7 @@ class ResizeOp final : public Op {
  private:
   TensorDesc input_;
   std::size_t shorter_;  // 0: fixed height and width
+  Resampler resampler_;  // per-sample runs
 };
 
 std::unique_ptr<Op> make_resize(const OpArgs& a) {

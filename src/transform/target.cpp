@@ -68,4 +68,14 @@ int cuda_current_device() noexcept {
 #endif
 }
 
+void copy_device_to_host(void* host, const void* device, std::size_t bytes) {
+#if FERRY_HAVE_CUDA
+  if (cuda_device_count() == 0) throw TransformError("copy from device memory: no CUDA device is visible");
+  ferry::cuda::copy_to_host(host, device, bytes);
+#else
+  (void)host, (void)device, (void)bytes;
+  throw TransformError("copy from device memory: ferry was built without CUDA");
+#endif
+}
+
 }  // namespace ferry::transform

@@ -2,6 +2,7 @@
 // still has an entry, which throws "ferry was built without CUDA" instead of "unknown target".
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,5 +21,9 @@ std::vector<std::string> target_names();
 int cuda_device_count() noexcept;
 // The calling thread's current CUDA device; -1 without CUDA, driver or device.
 int cuda_current_device() noexcept;
+// Copies `bytes` of CUDA device memory to host memory (a runtime.device_batches field, for a check or a
+// digest). Throws TransformError in a build without CUDA or on a machine without a device, TransportError
+// naming the CUDA call when the copy fails.
+void copy_device_to_host(void* host, const void* device, std::size_t bytes);
 
 }  // namespace ferry::transform

@@ -10,6 +10,7 @@
 
 #include "apps/digest.hpp"
 #include "ferry/error.hpp"
+#include "transform/target.hpp"
 
 namespace {
 
@@ -69,6 +70,22 @@ TEST(Digest, KnownValue) {
   // change here means changing that example too.
   TestBatch a;
   EXPECT_EQ(ferry::apps::digest_batch(0, a.batch), 0xce589e4b667605ffULL);
+}
+
+// A device field is hashed from a host copy; without CUDA or a GPU the copy cannot be made, and the digest
+// says so instead of reading a null host pointer. (perf/gpu_check.sh checks the copy on a GPU: a run with
+// runtime.device_batches prints ferry local's digest.)
+TEST(Digest, DeviceFieldWithoutAGpuIsAnErrorNotACrash) {
+  if (ferry::transform::cuda_device_count() > 0) GTEST_SKIP() << "this machine has a GPU";
+  TestBatch a;
+  a.batch.fields[0].device_data = a.batch.fields[0].data;
+  a.batch.fields[0].data = nullptr;
+  try {
+    ferry::apps::digest_batch(0, a.batch);
+    FAIL() << "no error";
+  } catch (const ferry::TransformError& e) {
+    EXPECT_NE(std::string(e.what()).find("copy from device memory"), std::string::npos) << e.what();
+  }
 }
 
 TEST(IdDump, OneLinePerBatch) {

@@ -156,3 +156,18 @@ TEST(Layout, OneNodeReportsDirectly) {
   for (int r = 4; r < 8; ++r) EXPECT_EQ(two.report_to[static_cast<std::size_t>(r)], 0);
   EXPECT_EQ(two.report_to[3], 1);  // node 0's leader is its cache server
 }
+
+TEST(Layout, TransformersPerNode) {
+  // Two nodes of five ranks: node 0 = ranks 0-4, node 5 = ranks 5-9; a cache server and two transformers on
+  // each, the lowest free ranks of the node.
+  auto c = config(1, 0, 1, 1);
+  c.runtime.transformers_per_node = 2;
+  const auto l = ferry::roles::plan_layout(c, {0, 0, 0, 0, 0, 5, 5, 5, 5, 5}, {});
+  EXPECT_EQ(l.cache_servers, (std::vector<int>{1, 5}));
+  EXPECT_EQ(l.transformers, (std::vector<int>{2, 3, 6, 7}));
+  EXPECT_EQ(l.consumers, (std::vector<int>{4, 8, 9}));
+  // A node without room names itself and the key.
+  c.runtime.transformers_per_node = 4;
+  EXPECT_EQ(error_of(c, {0, 0, 0, 0, 0, 5, 5, 5, 5, 5}),
+            "runtime: node 0 has room for 3 transformer(s) but runtime.transformers_per_node = 4");
+}

@@ -3,7 +3,8 @@
 # checked against `ferry local`. Two pipelines (two cache IDs, so two randomizers from 8 ranks on) over
 # SAMPLES generated 8x8 images, batch 4, 2 epochs, a cache smaller than the prepared set. From 16 ranks on the
 # ranks form 4 pretend nodes (FERRY_TEST_RANKS_PER_NODE = RANKS/4) with one cache server each, so the
-# monitoring gather goes through node stats leaders (docs/scaling.md):
+# monitoring gather goes through node stats leaders and every node has transformers
+# (runtime.transformers_per_node), so misses stay on the consumer's node (docs/scaling.md):
 #   ranks  randomizers  cache servers  transformers  consumers
 #   4      1            1              1             1
 #   8      2            1              2             3
@@ -13,7 +14,8 @@
 # Checks: every consumer gets the same IDs in the same batches and the same digests as `ferry local` with as
 # many ranks as consumers; every ID of the dataset exactly once per pipeline and epoch; the coordinator's
 # gather line names only randomizers and node stats leaders as senders, and its job lists went out in at most
-# one kJobs per leader. Writes OUT_DIR/RANKS/{run.out,stats.jsonl,seconds} for perf/wide.sh. Exit 1 on a failed check.
+# one kJobs per leader; with nodes, no miss list went to another node's transformer. Writes
+# OUT_DIR/RANKS/{run.out,stats.jsonl,seconds} for perf/wide.sh. Exit 1 on a failed check.
 # Environment: SAMPLES (default 3200), TRANSPORT (ucx).
 set -uo pipefail
 build=$1 out=$2 ranks=$3
@@ -30,7 +32,7 @@ esac
 randomizers=${layout[0]} servers=${layout[1]} transformers=${layout[2]} per_node=${layout[3]}
 if ((per_node > 0)); then
   consumers=$((ranks - randomizers - ranks / per_node - transformers))
-  placement=(--runtime.cache_servers_per_node 1)
+  placement=(--runtime.cache_servers_per_node 1 --runtime.transformers_per_node $((transformers / 4)))
   export FERRY_TEST_RANKS_PER_NODE=$per_node
 else
   consumers=$((ranks - randomizers - servers - transformers))
@@ -88,10 +90,16 @@ gather=$(grep '"kind":"gather"' "$dir/stats.jsonl") || fail "no gather line in t
 /usr/bin/python3 - "$gather" "$ranks" "${per_node:-0}" "$randomizers" "$dir/stats.jsonl" <<'PY' || fail "gather check failed"
 import json, sys
 g = json.loads(sys.argv[1]); ranks, per_node, randomizers = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-roles = {}
+roles, lists, off_node = {}, 0, 0
 for line in open(sys.argv[5]):
     o = json.loads(line)
-    if o.get("kind") == "serve": roles[o["rank"]] = o.get("initial_role", o.get("role"))
+    if o.get("kind") == "serve":
+        roles[o["rank"]] = o.get("initial_role", o.get("role"))
+        lists += o.get("miss_lists_sent", 0)
+        off_node += o.get("miss_lists_off_node", 0)
+if not lists: sys.exit("no miss list was sent")
+# With transformers on every node, a consumer's misses go to its own node's transformers only.
+if per_node and off_node: sys.exit(f"{off_node} of {lists} miss lists went to another node's transformer")
 allowed = set(range(randomizers))
 if per_node:
     for node in range(0, ranks, per_node):  # leader: the node's lowest cache server or transformer
@@ -102,6 +110,7 @@ if per_node:
     if g["jobs_messages"] > g["job_lists"] * (len(allowed) - randomizers):
         sys.exit(f"{g['jobs_messages']} kJobs messages for {g['job_lists']} job lists: more than one a leader")
 print(f"gather: {g['messages']} messages from {len(g['senders'])} senders, {g['windows']} windows of "
-      f"{g['reporters']} ranks, {g['bytes']} bytes; {g['job_lists']} job lists in {g['jobs_messages']} messages")
+      f"{g['reporters']} ranks, {g['bytes']} bytes; {g['job_lists']} job lists in {g['jobs_messages']} messages; "
+      f"{lists} miss lists, {off_node} off-node")
 PY
 echo "wide run: $ranks ranks ($randomizers randomizers, cache servers $([[ $per_node -gt 0 ]] && echo $((ranks / per_node)) || echo $servers), $transformers transformers, $consumers consumers): digests and IDs equal ferry local, exactly once, $(cat "$dir/seconds") s"

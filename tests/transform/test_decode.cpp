@@ -27,9 +27,10 @@ std::vector<std::byte> jpeg(std::size_t h, std::size_t w, int quality = 90) {
   return to_bytes(bytes);
 }
 
-// libjpeg's decompressor with its defaults (islow DCT, fancy upsampling), the way PIL calls it.
+// libjpeg's decompressor with its defaults (islow DCT, fancy upsampling), the way PIL calls it; `fast`:
+// ifast DCT and plain upsampling instead.
 std::vector<std::uint8_t> libjpeg_decode(const std::vector<std::byte>& data, bool gray, unsigned denom,
-                                         std::size_t& h, std::size_t& w) {
+                                         std::size_t& h, std::size_t& w, bool fast = false) {
   jpeg_decompress_struct info{};
   jpeg_error_mgr err{};
   info.err = jpeg_std_error(&err);
@@ -39,6 +40,10 @@ std::vector<std::uint8_t> libjpeg_decode(const std::vector<std::byte>& data, boo
   info.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
   info.scale_num = 1;
   info.scale_denom = denom;
+  if (fast) {
+    info.dct_method = JDCT_IFAST;
+    info.do_fancy_upsampling = FALSE;
+  }
   jpeg_start_decompress(&info);
   h = info.output_height;
   w = info.output_width;
@@ -56,8 +61,10 @@ std::vector<std::uint8_t> libjpeg_decode(const std::vector<std::byte>& data, boo
 // Runs a chain over variable-length samples; returns the fixed-size output.
 std::vector<std::byte> run_variable(const std::string& ops,
                                     const std::vector<std::vector<std::byte>>& samples,
-                                    Stage stage = Stage::prepare, std::uint64_t first_id = 0) {
-  Chain chain(parse_op_chain(ops, "t"), TensorDesc::bytes_of_variable_length(), stage, "image");
+                                    Stage stage = Stage::prepare, std::uint64_t first_id = 0,
+                                    bool fuse = true) {
+  Chain chain(parse_op_chain(ops, "t"), TensorDesc::bytes_of_variable_length(), stage, "image",
+              OpRegistry::global(), fuse);
   std::vector<std::byte> in;
   std::vector<std::uint64_t> offsets{0};
   for (const auto& s : samples) {
@@ -87,6 +94,16 @@ TEST(DecodeJpeg, EqualsLibjpegForEveryModeAndScale) {
   }
 }
 
+TEST(DecodeJpeg, FastEqualsLibjpegIfastWithoutFancyUpsampling) {
+  const auto data = jpeg(75, 100);
+  std::size_t h = 0, w = 0;
+  const auto want = libjpeg_decode(data, false, 1, h, w, true);
+  const auto got = from_bytes<std::uint8_t>(
+      run_variable("decode_jpeg(fast=true) | center_crop(height=75, width=100)", {data}));
+  EXPECT_EQ(got, want);
+  EXPECT_NE(got, libjpeg_decode(data, false, 1, h, w));  // it is another decode, not the default one
+}
+
 TEST(DecodeJpeg, SamplesOfDifferentSizesInOneBatch) {
   const std::vector<std::vector<std::byte>> samples{jpeg(40, 60), jpeg(64, 48), jpeg(33, 33)};
   const auto out = from_bytes<std::uint8_t>(run_variable("decode_jpeg | center_crop(size=32)", samples));
@@ -98,6 +115,19 @@ TEST(DecodeJpeg, SamplesOfDifferentSizesInOneBatch) {
     for (std::size_t y = 0; y < 32; ++y)
       for (std::size_t x = 0; x < 32 * 3; ++x)
         ASSERT_EQ(out[(i * 32 + y) * 96 + x], full[(top + y) * w * 3 + left * 3 + x]) << i;
+  }
+}
+
+TEST(DecodeJpeg, AugmentChainFusedEqualsOpByOp) {
+  // random_resized_crop right after decode runs per sample and absorbs flip, cast and normalize.
+  const std::vector<std::vector<std::byte>> samples{jpeg(75, 100), jpeg(120, 90), jpeg(64, 64)};
+  const std::string ops =
+      "decode_jpeg | random_resized_crop(size=48) | random_flip | cast(scale=0.00392156862745098) | "
+      "normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])";
+  for (std::uint64_t first : {0, 10, 20}) {
+    EXPECT_EQ(run_variable(ops, samples, Stage::augment, first),
+              run_variable(ops, samples, Stage::augment, first, false))
+        << first;
   }
 }
 
@@ -178,6 +208,8 @@ TEST(VariableShapes, ValidatorSaysWhereAFixedShapeIsNeeded) {
   expect_chain_error<TransformError>("resize(height=4, width=4)", Stage::prepare,
                                      {"op resize", "needs an image", "[?]"});
   expect_chain_error<ConfigError>("decode_jpeg(scale=0.3)", Stage::prepare, {"'scale'", "0.125"});
+  expect_chain_error<ConfigError>("decode_jpeg(fast=yes)", Stage::prepare,
+                                  {"'fast'", "true or false", "'yes'"});
   expect_chain_error<TransformError>("decode_jpeg | random_resized_crop(size=8)", Stage::prepare,
                                      {"random_resized_crop is random"});
   // A decode on a fixed-shape field.

@@ -105,6 +105,10 @@ std::string pci_bus_id(int ordinal) {
   return id;
 }
 
+void copy_to_host(void* host, const void* device, std::size_t bytes) {
+  FERRY_CHECK_CUDA(cudaMemcpy(host, device, bytes, cudaMemcpyDefault));
+}
+
 void cast_to_f32(DType from, const void* in, float* out, std::size_t count, double scale, double shift,
                  void* stream) {
   cast_to_f32_async(from, in, out, count, scale, shift, stream);

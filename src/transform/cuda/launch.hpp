@@ -19,6 +19,10 @@ int current_device() noexcept;
 // PCI bus id of visible device `ordinal` ("0000:65:00.0"), which NVML can look the same GPU up by whatever
 // CUDA_VISIBLE_DEVICES says. Throws TransportError naming the CUDA call when it fails.
 std::string pci_bus_id(int ordinal);
+// Copies `bytes` from device (or any CUDA-addressable) memory to host memory and waits for the copy; the
+// runtime's unified addressing finds the device, so the caller's current device does not matter. Throws
+// TransportError naming the CUDA call when it fails.
+void copy_to_host(void* host, const void* device, std::size_t bytes);
 
 // Elementwise ops on device memory with the same functors the Kokkos path runs (transform/kernels_*.hpp).
 // `in`/`out` are device pointers holding `count` elements; `stream` is a cudaStream_t (null: the default

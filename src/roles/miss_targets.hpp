@@ -1,0 +1,37 @@
+// Which transformation ranks get a consumer's miss lists (the randomizer's describe path). A consumer whose
+// node has transformation ranks gets its misses from those alone: the samples then travel within the node
+// (shared memory, not the network), and a batch's misses are split over at most that node's transformers,
+// so the randomizer sends min(B, T_node) miss lists a batch instead of min(B, T) (docs/scaling.md). A
+// consumer on a node without one is served by every transformer of the job. The set follows role
+// rebalancing: a rank that starts or stops transforming is added or removed.
+#pragma once
+
+#include <cstddef>
+#include <unordered_map>
+#include <vector>
+
+namespace ferry::roles {
+
+class MissTargets {
+ public:
+  // node_of: per rank, its node's number (Layout::node_of); transformers: ranks, ascending.
+  MissTargets(std::vector<int> node_of, std::vector<int> transformers);
+
+  // The transformers for `consumer`'s misses, ascending; never empty while any rank transforms.
+  const std::vector<int>& of(int consumer);
+  const std::vector<int>& all() const noexcept { return all_; }
+  // Whether rank `to` serves `consumer` from another node (counted as off-node miss lists).
+  bool off_node(int consumer, int to) const;
+
+  void add(int rank);     // a rank that transforms from now on
+  void remove(int rank);  // a rank that no longer does
+
+ private:
+  int node(int rank) const;
+
+  std::vector<int> node_of_;
+  std::vector<int> all_;
+  std::unordered_map<int, std::vector<int>> by_node_;  // node -> its transformers (built on demand)
+};
+
+}  // namespace ferry::roles
