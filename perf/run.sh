@@ -6,7 +6,8 @@
 #   perf/run.sh --quick              small datasets and few iterations (under 3 minutes on 2 cores)
 #   perf/run.sh --build-dir DIR      reuse an existing optimized build (Release or RelWithDebInfo)
 #   perf/run.sh --out DIR            output folder (default perf/out/YYYY-MM-DD-HHMMSS)
-#   perf/run.sh --only hit,epoch     a subset: hit, epoch, naive, cpu, sharing, service, scaling, rebalance
+#   perf/run.sh --only hit,epoch     a subset: hit, epoch, naive, cpu, sharing, service, scaling, rebalance,
+#                                    readahead
 #   perf/run.sh --keep-data          keep the generated datasets under OUT/data
 #
 # Writes OUT/results.csv, OUT/results.json, OUT/summary.md, OUT/*.png and OUT/raw/ (every program's output).

@@ -19,8 +19,10 @@ import subprocess
 import sys
 import time
 
+from bench_read_ahead import bench_read_ahead
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHMARKS = ["hit", "epoch", "naive", "cpu", "sharing", "service", "scaling", "rebalance"]
+BENCHMARKS = ["hit", "epoch", "naive", "cpu", "sharing", "service", "scaling", "rebalance", "readahead"]
 KiB, MiB = 1024, 1024 * 1024
 
 
@@ -383,6 +385,17 @@ class Suite:
         if with_naive:
             self.ratio_lines("naive")
 
+    def rank_epochs(self, ranks):
+        """{epoch: [samples of every consumer, slowest consumer's seconds]} from ferry_bench's rank lines."""
+        per_epoch = {}
+        for x in ranks:
+            for p in x.get("pipelines", []):
+                for e in p["epochs"]:
+                    d = per_epoch.setdefault(e["epoch"], [0, 0.0])
+                    d[0] += e["samples"]
+                    d[1] = max(d[1], e["seconds"])
+        return per_epoch
+
     # ---- cold-path CPU cost against PyTorch (issue 14, goal 3) ---------------------------------------------
     def bench_cpu(self):
         """CPU-seconds (user + system, every rank's getrusage summed) per delivered sample of a cold epoch:
@@ -402,13 +415,7 @@ class Suite:
                 if not ranks:
                     break
                 cpu[epochs] = sum(x.get("process_cpu_s", 0.0) for x in ranks)
-                per_epoch = {}
-                for x in ranks:
-                    for p in x.get("pipelines", []):
-                        for e in p["epochs"]:
-                            d = per_epoch.setdefault(e["epoch"], [0, 0.0])
-                            d[0] += e["samples"]
-                            d[1] = max(d[1], e["seconds"])
+                per_epoch = self.rank_epochs(ranks)
                 samples[epochs] = sum(v[0] for v in per_epoch.values())
                 # Wall clock: the epochs after the first (all cold; the first one carries start-up).
                 later = [v for k, v in per_epoch.items() if k > 0]
@@ -809,7 +816,7 @@ def main():
     s = Suite(a)
     machine = s.machine()
     steps = {"hit": s.bench_hit, "cpu": s.bench_cpu, "sharing": s.bench_sharing, "service": s.bench_service,
-             "scaling": s.bench_scaling, "rebalance": s.bench_rebalance}
+             "scaling": s.bench_scaling, "rebalance": s.bench_rebalance, "readahead": lambda: bench_read_ahead(s)}
     for b in BENCHMARKS:
         if b not in only:
             continue

@@ -55,6 +55,9 @@ struct RuntimeConfig {
   int transformers = 1;            // total, when transformers_per_node is 0
   int transformers_per_node = 0;   // > 0: this many on every node, overrides the total
   int transform_workers = 1;       // CPU worker threads per transformation rank (prepare stage)
+  // Bytes of miss lists a transformation rank's reader thread holds read and not yet sent (docs/runtime.md,
+  // "Read-ahead"); 0: reads on the progress thread, one list at a time.
+  std::uint64_t read_ahead_bytes = std::uint64_t{64} << 20;
   std::string accelerator = "auto";  // "auto": use a visible CUDA device for prepare jobs; "none": CPU only
   bool device_batches = false;       // consumers get fixed fields in device memory (BatchField::device_data)
   std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server

@@ -449,6 +449,12 @@ std::vector<KeyDef> make_keys() {
       "runtime.transform_workers", 1, 256, "CPU worker threads per transformation rank",
       [](RuntimeConfig& r, long long v) { r.transform_workers = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.transform_workers); }));
+  k.push_back(global_integer(
+      "runtime.read_ahead_bytes", 0, 1LL << 44,
+      "bytes a transformation rank's reader thread may hold read ahead of its sends (0: read on the progress "
+      "thread, no read-ahead)",
+      [](RuntimeConfig& r, long long v) { r.read_ahead_bytes = static_cast<std::uint64_t>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.read_ahead_bytes); }));
   k.push_back(global_text(
       "runtime.accelerator", {"auto", "none"},
       "auto: transformation ranks (prepare) and consumers (augment) use a visible CUDA device when the job "

@@ -42,6 +42,21 @@ void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64
   }
 }
 
+std::uint64_t fixed_read_bytes(const loader::SampleProcessor& processor, std::size_t n) {
+  std::uint64_t bytes = 0;
+  for (std::size_t f = 0; f < processor.field_count(); ++f)
+    if (!processor.raw_variable(f)) bytes += n * processor.raw(f).bytes();
+  return bytes;
+}
+
+std::uint64_t variable_read_bytes(const loader::SampleProcessor& processor, const BatchFields& fields) {
+  std::uint64_t bytes = 0;
+  for (std::size_t f = 0; f < processor.field_count(); ++f)
+    if (processor.raw_variable(f))
+      bytes += (processor.variable(f) ? fields.prepared[f] : fields.raw[f]).size();
+  return bytes;
+}
+
 void prepare_fields(const loader::SampleProcessor& processor,
                     std::vector<std::optional<transform::Chain>>& chains, std::span<const std::uint64_t> ids,
                     BatchFields& fields) {

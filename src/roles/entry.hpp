@@ -37,6 +37,10 @@ struct BatchFields {
 // Reads every field of `ids` (ascending, distinct) into fields.raw (fixed, or variable with a prepare chain
 // that decodes it; lengths in vlen_sizes) or fields.prepared (variable).
 void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids, BatchFields& fields);
+// Bytes read_fields() reads for n samples into its fixed-size fields (known before the read), and into the
+// variable-length ones of `fields` (known after it).
+std::uint64_t fixed_read_bytes(const loader::SampleProcessor& processor, std::size_t n);
+std::uint64_t variable_read_bytes(const loader::SampleProcessor& processor, const BatchFields& fields);
 // Runs chains[f] over raw[f] into prepared[f] for every fixed field that has one; moves the others over.
 // Samples a chain could not take go to fields.skipped (bad_samples = skip) or throw (fail).
 void prepare_fields(const loader::SampleProcessor& processor,

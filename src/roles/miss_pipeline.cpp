@@ -17,8 +17,8 @@ std::uint64_t nanos_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-// One miss list on its way through the rank: read on the progress thread, prepared by a worker, sent by
-// the progress thread.
+// One miss list on its way through the rank: read on the reader thread (or the progress thread without
+// read-ahead), prepared by a worker, sent by the progress thread.
 struct MissPipeline::Batch {
   Misses misses;
   int randomizer = 0;
@@ -27,9 +27,10 @@ struct MissPipeline::Batch {
   BatchFields fields;
   monitor::Target target = monitor::Target::cpu;
   std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, read_ns = 0, prepare_ns = 0;
-  std::size_t device_field = 0;  // accelerator batches: the field the device prepares
-  bool device_out = false;       // ... which then goes to the consumer device to device
-  std::uint64_t kept = 0;        // ... from this kept device job
+  std::uint64_t read_ahead_bytes = 0;  // held in the read-ahead's budget until deliver() gives them back
+  std::size_t device_field = 0;        // accelerator batches: the field the device prepares
+  bool device_out = false;             // ... which then goes to the consumer device to device
+  std::uint64_t kept = 0;              // ... from this kept device job
   std::exception_ptr error;
 };
 
@@ -56,6 +57,10 @@ MissPipeline::MissPipeline(Context& ctx, ServeReport& report)
     queue_ =
         std::make_unique<transform::WorkerQueue>(options, accelerator_ ? &accelerator_->device() : nullptr);
   }
+  // From here on every HDF5 call of this rank's datasets is the reader thread's (until the destructor).
+  if (workers > 0 && ctx.config.runtime.read_ahead_bytes > 0)
+    read_ahead_ = std::make_unique<transform::ReadAhead>(ctx.config.runtime.read_ahead_bytes,
+                                                         [fabric = ctx.fabric.get()] { fabric->wake(); });
 }
 
 void MissPipeline::open_accelerator() {
@@ -100,6 +105,8 @@ void MissPipeline::open_accelerator() {
 }
 
 MissPipeline::~MissPipeline() {
+  // First the reader: it writes into batches and reads the datasets, which outlive it only until here.
+  if (read_ahead_) read_ahead_->stop();
   if (queue_) {
     // First the link: a send still in flight (its receiver failed) would hold up any device allocation
     // the workers make while they finish (cudaFree waits for the device).
@@ -118,7 +125,16 @@ MissPipeline::~MissPipeline() {
 }
 
 void MissPipeline::progress() {
+  take_reads();
   send_finished();
+  if (read_ahead_ && !reading_.empty() && in_flight_ == reading_.size() && device_sends_.posted() == 0) {
+    // Nothing to prepare or send but lists being read: wait for the reader here (a futex), as a read on
+    // this thread would, rather than in the transport's wait, whose arm and poll per wake-up cost more than
+    // the overlap gave where reads were short (measured, perf/results/2026-12-06b-readahead). Bounded like
+    // the loop's own wait; messages wait meanwhile, as they did behind a read.
+    if (read_ahead_->wait_reading(std::chrono::steady_clock::now() + std::chrono::milliseconds(200)))
+      take_reads();
+  }
   if (queue_) device_sends_.progress(*queue_);  // no queue: no device job, nothing kept
   if (accelerator_) accelerator_->sample(reporter_->recorder());
   reporter_->report_if_due();
@@ -127,8 +143,7 @@ void MissPipeline::progress() {
 void MissPipeline::start(Misses misses, int randomizer) {
   PipelineRuntime* p = ctx_.find_pipeline(misses.pipeline);
   FERRY_ENFORCE(p && queue_, "rank ", ctx_.rank, " has no processor for pipeline ", misses.pipeline);
-  // Batches are reused (their field buffers keep their capacity): no allocation or zero-fill per miss list
-  // once the largest batch has been seen.
+  // Batches are reused (their field buffers go back to spare_fields_ when sent: read() takes them).
   std::shared_ptr<Batch> batch;
   if (spare_.empty()) {
     batch = std::make_shared<Batch>();
@@ -139,18 +154,78 @@ void MissPipeline::start(Misses misses, int randomizer) {
     batch->error = nullptr;
     batch->read_ns = batch->prepare_ns = 0;
   }
-  const auto t0 = std::chrono::steady_clock::now();
   batch->randomizer = randomizer;
   batch->pipeline = p;
   for (const auto& m : misses.entries) batch->ids.push_back(m.id);
   batch->misses = std::move(misses);
-  // HDF5 on this thread, in ascending ID order (coalesced reads).
-  const ReadCounters before = p->processor->dataset().counters();
-  read_fields(*p->processor, batch->ids, batch->fields);
-  const ReadCounters& after = p->processor->dataset().counters();
-  batch->hdf5_reads = after.read_calls - before.read_calls;
-  batch->hdf5_bytes = after.bytes - before.bytes;
-  batch->read_ns = nanos_since(t0);
+  if (!read_ahead_) {
+    read(*batch);
+    dispatch(std::move(batch));
+    return;
+  }
+  // Read ahead: the reader thread reads the lists in arrival order while this thread prepares and sends the
+  // ones before; take_reads() goes on with each once it is read.
+  const std::uint64_t fixed = fixed_read_bytes(*p->processor, batch->ids.size());
+  Batch* raw = batch.get();
+  read_ahead_->push(fixed, [this, raw] {
+    read(*raw);
+    return variable_read_bytes(*raw->pipeline->processor, raw->fields);  // known only now
+  });
+  reading_.push_back(std::move(batch));
+  ++in_flight_;
+}
+
+void MissPipeline::read(Batch& batch) {
+  // HDF5 in ascending ID order (coalesced reads), on the one thread that reads this rank's datasets.
+  const auto t0 = std::chrono::steady_clock::now();
+  loader::SampleProcessor& proc = *batch.pipeline->processor;
+  {
+    // Buffers of a list sent earlier (no allocation or zero-fill once the largest list has been seen). They
+    // are taken here, not when the list arrives: lists waiting for the reader hold no memory.
+    std::lock_guard<std::mutex> lock(fields_mutex_);
+    if (!spare_fields_.empty()) {
+      batch.fields = std::move(spare_fields_.back());
+      spare_fields_.pop_back();
+    }
+  }
+  const ReadCounters before = proc.dataset().counters();
+  read_fields(proc, batch.ids, batch.fields);
+  const ReadCounters& after = proc.dataset().counters();
+  batch.hdf5_reads = after.read_calls - before.read_calls;
+  batch.hdf5_bytes = after.bytes - before.bytes;
+  batch.read_ns = nanos_since(t0);
+}
+
+void MissPipeline::take_reads() {
+  if (!read_ahead_) return;
+  watch_reader();
+  // Completed reads come in push order, which is the order reading_ holds them in.
+  while (auto done = read_ahead_->pop()) {
+    std::shared_ptr<Batch> batch = std::move(reading_.front());
+    reading_.pop_front();
+    --in_flight_;
+    batch->read_ahead_bytes = done->bytes;
+    if (done->error) std::rethrow_exception(done->error);  // as it would have left read() here
+    dispatch(std::move(batch));
+  }
+}
+
+void MissPipeline::watch_reader() {
+  // A read that does not return (a hung file system) leaves this thread idle, so the step rule of the
+  // liveness thread cannot see it: it is reported the same way, naming the reader.
+  const int timeout_s = ctx_.config.runtime.peer_timeout_s;
+  const auto& watch = ctx_.fabric->peer_watch();
+  if (timeout_s <= 0 || !watch || reader_reported_) return;
+  const auto age = read_ahead_->reading_for(std::chrono::steady_clock::now());
+  if (age <= std::chrono::seconds(timeout_s)) return;
+  reader_reported_ = true;
+  watch->report_self(str_cat("its reader thread has been in one HDF5 read for ",
+                             std::chrono::duration_cast<std::chrono::seconds>(age).count(),
+                             " s (runtime.peer_timeout_s = ", timeout_s, ")"));
+}
+
+void MissPipeline::dispatch(std::shared_ptr<Batch> batch) {
+  PipelineRuntime* p = batch->pipeline;
   // Where the prepare stage of this batch runs: the job list's share, routed evenly (every rank computes
   // the same route from integers). Without an accelerator the policy places everything on the CPU.
   const monitor::OpPlacement* placement = jobs_.find(batch->misses.pipeline, 0);
@@ -354,6 +429,11 @@ void MissPipeline::deliver(Batch& batch) {
   rec.moved(misses.pipeline, out_.size() + held * sent);
   rec.op(misses.pipeline, 0, batch.target, batch.prepare_ns);
   reporter_->batch(misses.pipeline);
+  {
+    std::lock_guard<std::mutex> lock(fields_mutex_);
+    spare_fields_.push_back(std::move(batch.fields));
+  }
+  if (batch.read_ahead_bytes) read_ahead_->release(std::exchange(batch.read_ahead_bytes, 0));
   reporter_->report_if_due();  // here too: a saturated rank may not leave its message loop for a while
 }
 
@@ -363,6 +443,15 @@ void MissPipeline::finish() noexcept {
     reporter_->flush();  // a stats leader's last windows
   } catch (const std::exception& e) {
     log::warn("rank {}: could not send the last monitoring windows: {}", ctx_.rank, e.what());
+  }
+  if (read_ahead_ && read_ahead_->peak() > 0) {
+    try {
+      ctx_.stats_line(str_cat(
+          "{\"kind\":\"read_ahead\",\"rank\":", ctx_.rank, ",\"budget_bytes\":", read_ahead_->budget(),
+          ",\"peak_bytes\":", read_ahead_->peak(), ",\"largest_read_bytes\":", read_ahead_->largest(), "}"));
+    } catch (const std::exception& e) {
+      log::warn("rank {}: could not write the read-ahead counters: {}", ctx_.rank, e.what());
+    }
   }
   if (copies_.miss_bytes == 0 && copies_.insert_bytes == 0) return;
   try {

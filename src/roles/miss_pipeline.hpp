@@ -3,8 +3,11 @@
 // cache server (kInsert) and reports the batch to its randomizer (kMissDone). It also keeps the rank's
 // monitoring windows (StatsReporter): everything they measure is this pipeline's work.
 //
-// Threads: the progress thread (ServiceRank's loop) owns the transport and HDF5 (neither is thread-safe
-// here). It reads a miss list's samples, then submits the prepare stage to the rank's WorkerQueue
+// Threads: the progress thread (ServiceRank's loop) owns the transport. HDF5 (not thread-safe here) belongs
+// to one thread at a time: with runtime.read_ahead_bytes > 0 to the reader thread (transform::ReadAhead),
+// which reads each miss list as it arrives, in arrival order, within that byte budget, while the progress
+// thread prepares and sends the lists before it; with 0 to the progress thread, which reads a list when it
+// arrives. The progress thread then submits the prepare stage to the rank's WorkerQueue
 // (runtime.transform_workers CPU workers, each with its own chains; a finished job wakes the progress thread
 // with Fabric::wake()). A batch the job list routes to the accelerator goes to the same queue as a control
 // message (a DeviceJob) when the rank has one (runtime.accelerator) and the pipeline's prepare chain has
@@ -28,6 +31,7 @@
 #include "roles/entry.hpp"
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
+#include "transform/read_ahead.hpp"
 #include "transform/worker_queue.hpp"
 
 namespace ferry::roles {
@@ -59,6 +63,14 @@ class MissPipeline {
 
  private:
   struct Batch;
+  // Reads the batch's samples (the reader thread's, or this thread's without read-ahead).
+  void read(Batch& batch);
+  // Read batches, in arrival order: on to prepare and delivery.
+  void take_reads();
+  // A read that has lasted runtime.peer_timeout_s: the rank reports itself (its loop is idle meanwhile).
+  void watch_reader();
+  // Routes a read batch to its prepare stage (here, the workers or the accelerator).
+  void dispatch(std::shared_ptr<Batch> batch);
   void submit(std::shared_ptr<Batch> batch);
   void send_finished();
   void deliver(Batch& batch);
@@ -87,8 +99,15 @@ class MissPipeline {
   std::unique_ptr<transform::WorkerQueue> queue_;
   std::mutex finished_mutex_;
   std::deque<std::shared_ptr<Batch>> finished_;  // handed off by the queue, not yet sent
-  std::size_t in_flight_ = 0;                    // submitted, not yet sent (progress thread only)
-  std::vector<std::shared_ptr<Batch>> spare_;    // sent batches kept for reuse (progress thread only)
+  std::size_t in_flight_ = 0;  // read ahead or submitted, not yet sent (progress thread only)
+  std::unique_ptr<transform::ReadAhead> read_ahead_;  // runtime.read_ahead_bytes > 0
+  std::deque<std::shared_ptr<Batch>> reading_;        // pushed to the read-ahead, not yet taken, in order
+  bool reader_reported_ = false;                      // watch_reader() reported a hung read
+  std::vector<std::shared_ptr<Batch>> spare_;         // sent batches kept for reuse (progress thread only)
+  // Field buffers of sent batches, for the next read (taken by the reading thread, given by this one): at
+  // most as many as were ever read and unsent at once, so within the read-ahead's budget.
+  std::mutex fields_mutex_;
+  std::vector<BatchFields> spare_fields_;
   DeviceSends device_sends_;
   std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;  // variable entries only: fixed ones go from the fields to the messages

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ferry/error.hpp"
+#include "gate.hpp"
 #include "transform/worker_queue.hpp"
 
 namespace ferry::transform {
@@ -147,31 +148,7 @@ class Log {
   std::size_t count_ = 0;
 };
 
-// A gate CPU jobs can wait on, opened by the test.
-class Gate {
- public:
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void pass() {
-    std::unique_lock lock(mutex_);
-    ++waiting_;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
-  }
-  void wait_waiting(int n) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return waiting_ >= n; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-  int waiting_ = 0;
-};
+using test::Gate;
 
 DeviceJob device_job(const std::vector<std::byte>& in, std::vector<std::byte>& out) {
   DeviceJob job;
