@@ -7,7 +7,7 @@
 #   perf/gpu_check.sh run [--out DIR]          on the GPU machine, from the repository root: unpacks the
 #       bundle in /tmp/ferry-gpu and runs each check under a deadline, writing DIR/summary.md and one log per
 #       check (DIR: $OUT where the device tool sets it, else perf/results/gpu-DATE). Exit 0 only when every
-#       check passed.
+#       check passed. Each check has a deadline, and all of them FERRY_GPU_CHECK_SECONDS (default 420).
 # Through the device tool: run(command="perf/gpu_check.sh run", carry=[".gpu"], timeout_s=480).
 # The checks (docs/heterogeneous.md, "Running the GPU check"):
 #   machine        nvidia-smi's GPU, driver and memory; the NCCL library found

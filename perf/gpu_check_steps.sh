@@ -88,11 +88,20 @@ check_run_prepare() { e2e "prepare and augment on the GPU" ""; }
 check_run_device_batches() { e2e "device batches (NCCL)" "--runtime.device_batches true"; }
 
 # check NAME SECONDS: runs check_NAME under a deadline, logs to $out/NAME.log, adds its row to the summary.
+# Each check gets its own deadline, cut to what is left of the run's (FERRY_GPU_CHECK_SECONDS, default 420:
+# the device call's timeout_s of 480 less the unpacking and a margin), so a hung check cannot take the rest.
 check() {
-  local name=$1 seconds=$2 start rc
+  local name=$1 seconds=$2 start rc left
   detail=$work/$name.detail log_file=$out/$name.log
   : >"$detail"
   start=$(date +%s)
+  left=$((deadline - start))
+  if ((left < 15)); then
+    printf '| %s | not run: the run is out of time | 0 | |\n' "$name" >>"$summary"
+    failed=$((failed + 1))
+    return
+  fi
+  ((seconds <= left)) || seconds=$left
   export -f "check_$name" e2e e2e_flags
   export dest work detail log_file gpu_suites nccl_dir
   timeout --kill-after=10 "$seconds" bash -c "check_$name" >"$log_file" 2>&1
@@ -119,9 +128,11 @@ run_checks() {
   export PATH=$dest/ompi/bin:$PATH
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
   export NCCL_DEBUG=${NCCL_DEBUG:-WARN}  # NCCL's own reason for a refusal goes in the log
-  summary=$out/summary.md failed=0
-  local begin
-  begin=$(date +%s)
+  summary=$out/summary.md failed=0 begin=$(date +%s)
+  deadline=$((begin + ${FERRY_GPU_CHECK_SECONDS:-420}))
+  # The last line of the summary, also when the run is stopped (SIGTERM from a deadline outside).
+  trap 'printf "\n%d check(s) failed; %d s in all. Logs beside this file.\n" "$failed" "$(($(date +%s) - begin))" >>"$summary"' EXIT
+  trap 'exit 143' TERM INT
   { echo "# GPU check, $(date -u "+%F %H:%M UTC"), $(uname -n)"; echo
     echo "| check | result | seconds | detail |"; echo "|---|---|---|---|"; } >"$summary"
   check machine 30
@@ -130,6 +141,7 @@ run_checks() {
   check bench_device 150
   check run_prepare 150
   check run_device_batches 150
+  trap - EXIT
   printf '\n%d check(s) failed; %d s in all. Logs beside this file.\n' "$failed" "$(($(date +%s) - begin))" >>"$summary"
   cat "$summary"
   rm -rf "$work"
