@@ -9,6 +9,13 @@ namespace ferry::roles {
 MissTargets::MissTargets(std::vector<int> node_of, std::vector<int> transformers)
     : node_of_(std::move(node_of)), all_(std::move(transformers)) {
   std::sort(all_.begin(), all_.end());
+  for (int n : node_of_) by_node_[n];  // an entry for every node, kept for good
+  index();
+}
+
+void MissTargets::index() {
+  for (auto& [n, local] : by_node_) local.clear();
+  for (int t : all_) by_node_.at(node(t)).push_back(t);
 }
 
 int MissTargets::node(int rank) const {
@@ -17,16 +24,9 @@ int MissTargets::node(int rank) const {
   return node_of_[static_cast<std::size_t>(rank)];
 }
 
-const std::vector<int>& MissTargets::of(int consumer) {
-  const int home = node(consumer);
-  auto it = by_node_.find(home);
-  if (it == by_node_.end()) {
-    std::vector<int> local;
-    for (int t : all_)
-      if (node(t) == home) local.push_back(t);
-    it = by_node_.emplace(home, std::move(local)).first;
-  }
-  return it->second.empty() ? all_ : it->second;
+const std::vector<int>& MissTargets::of(int consumer) const {
+  const std::vector<int>& local = by_node_.at(node(consumer));
+  return local.empty() ? all_ : local;
 }
 
 bool MissTargets::off_node(int consumer, int to) const {
@@ -37,14 +37,14 @@ void MissTargets::add(int rank) {
   const auto at = std::lower_bound(all_.begin(), all_.end(), rank);
   if (at != all_.end() && *at == rank) return;
   all_.insert(at, rank);
-  by_node_.clear();
+  index();
 }
 
 void MissTargets::remove(int rank) {
   const auto at = std::lower_bound(all_.begin(), all_.end(), rank);
   if (at == all_.end() || *at != rank) return;
   all_.erase(at);
-  by_node_.clear();
+  index();
 }
 
 }  // namespace ferry::roles

@@ -17,8 +17,9 @@ class MissTargets {
   // node_of: per rank, its node's number (Layout::node_of); transformers: ranks, ascending.
   MissTargets(std::vector<int> node_of, std::vector<int> transformers);
 
-  // The transformers for `consumer`'s misses, ascending; never empty while any rank transforms.
-  const std::vector<int>& of(int consumer);
+  // The transformers for `consumer`'s misses, ascending; never empty while any rank transforms. The
+  // reference stays valid for the object's life (add and remove change what it holds, never where).
+  const std::vector<int>& of(int consumer) const;
   const std::vector<int>& all() const noexcept { return all_; }
   // Whether rank `to` serves `consumer` from another node (counted as off-node miss lists).
   bool off_node(int consumer, int to) const;
@@ -28,10 +29,11 @@ class MissTargets {
 
  private:
   int node(int rank) const;
+  void index();  // rebuilds by_node_'s lists in place
 
   std::vector<int> node_of_;
   std::vector<int> all_;
-  std::unordered_map<int, std::vector<int>> by_node_;  // node -> its transformers (built on demand)
+  std::unordered_map<int, std::vector<int>> by_node_;  // every node -> its transformers (maybe none)
 };
 
 }  // namespace ferry::roles

@@ -175,22 +175,35 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     }
     m.positions.push_back(static_cast<std::uint32_t>(i));
   }
+  send_misses(p, c, d, misses);
+  writer_.clear();
+  encode(writer_, d);
+  report_.control_bytes += writer_.size();
+  report_.samples_described += ids_.size();
+  ctx_.fabric->send(c.rank, kDescriptor, writer_.view());
+  c.outstanding.push_back(std::move(out));
+  clock_.batch();
+  return true;
+}
+
+void Randomizer::send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
+                             std::map<std::uint64_t, MissEntry>& misses) {
   // Contiguous runs of the sorted misses to each of the consumer's transformers (its node's, where it has
   // any: roles/miss_targets.hpp): coalesced HDF5 reads on every one of them. Run j goes to transformer
   // (j + turn) % t, where turn moves with batch and consumer: with fewer misses than transformers the
   // non-empty runs (the last ones) land on different transformers batch by batch.
   const auto& transformers = miss_targets_.of(c.rank);
   const std::size_t t = transformers.size();
-  const std::size_t turn = t ? static_cast<std::size_t>((batch + c.index) % t) : 0;
+  const std::size_t turn = t ? static_cast<std::size_t>((d.batch + c.index) % t) : 0;
   std::vector<MissEntry> sorted;
   sorted.reserve(misses.size());
   for (auto& [id, m] : misses) sorted.push_back(std::move(m));
-  auto& tally = p.epochs[epoch];
+  auto& tally = p.epochs[d.epoch];
   if (tally.layout.empty()) tally.layout = roles_text();
   for (std::size_t j = 0; j < t; ++j) {
     const std::size_t first = sorted.size() * j / t, last = sorted.size() * (j + 1) / t;
     if (first == last) continue;
-    Misses list{d.pipeline, epoch, batch, c.rank, {}};
+    Misses list{d.pipeline, d.epoch, d.batch, c.rank, {}};
     list.entries.assign(std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(first)),
                         std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(last)));
     const int to = transformers[(j + turn) % t];
@@ -208,14 +221,6 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     ++report_.miss_lists_sent;
     if (miss_targets_.off_node(c.rank, to)) ++report_.miss_lists_off_node;
   }
-  writer_.clear();
-  encode(writer_, d);
-  report_.control_bytes += writer_.size();
-  report_.samples_described += ids_.size();
-  ctx_.fabric->send(c.rank, kDescriptor, writer_.view());
-  c.outstanding.push_back(std::move(out));
-  clock_.batch();
-  return true;
 }
 
 void Randomizer::on_message(transport::Message& message) {
@@ -461,7 +466,8 @@ void Randomizer::finish(ServeReport& report) {
   report.cache_servers_serving = shares_.front()->directory ? shares_.front()->directory->serving_count() : 0;
   report.cache_dropped = dropped_;
   if (stale_acks_)
-    log::info("{} insert acks arrived after their slab stopped serving (entries dropped)", stale_acks_);
+    log::info("{} insert acks or give-backs arrived after their slab stopped serving (entries dropped)",
+              stale_acks_);
 }
 
 }  // namespace ferry::roles

@@ -15,6 +15,7 @@
 // RebalanceHost. Neither is part of describing batches.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -53,6 +54,9 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
 
   const sampler::EpochPlan& plan(Pipeline& p, std::uint64_t epoch);
   bool describe(Pipeline& p, ConsumerState& c);
+  // describe()'s misses (ascending IDs) in runs to the consumer's transformers; sets their sources in `d`.
+  void send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
+                   std::map<std::uint64_t, MissEntry>& misses);
   void describe_all();
   Pipeline make_pipeline(std::size_t index, Share* share);
   // A share over the slabs with this randomizer index; `serving_like`: copy which slabs serve (and wait
@@ -113,7 +117,7 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   std::vector<Role> roles_;
   MissTargets miss_targets_;
   std::uint64_t dropped_ = 0;
-  std::uint64_t stale_acks_ = 0;    // insert acks from slabs that had stopped serving
+  std::uint64_t stale_acks_ = 0;    // insert acks and give-backs from slabs that had stopped serving
   std::uint64_t late_credits_ = 0;  // credits that came after their consumer's kFinished
   // Monitoring: hits per slab in the open window, the window clock; on the coordinator rank its room.
   std::vector<std::uint64_t> slab_hits_;

@@ -49,11 +49,17 @@ void Randomizer::on_miss_done(const transport::Message& message) {
     Share* share = share_at(u.offset, message.source);
     FERRY_ENFORCE(u.server < share->pending_on.size(), "unfilled entry on slab ", u.server, " from rank ",
                   message.source);
-    // False when its slab stopped serving meanwhile: the reservation was dropped with it.
-    share->directory->abort_pending({p.runtime->group, u.id});
+    // False when its slab stopped serving meanwhile: the reservation was dropped with it. From a slab that
+    // still serves it is a bug (the pending counts would drift), as for a stale insert ack.
+    if (!share->directory->abort_pending({p.runtime->group, u.id})) {
+      FERRY_ENFORCE(!share->directory->serving(u.server), "rank ", message.source, " gave back entry ", u.id,
+                    ", which is not pending on slab ", u.server);
+      ++stale_acks_;
+    }
     --share->pending_inserts;
     --share->pending_on[u.server];
     // It will not decode next epoch either: not admitted again (its reservation could evict a good entry).
+    // The set is this randomizer's: an heir after a handover (R3) admits the sample once more and learns.
     p.undecodable.insert(u.id);
   }
   table_.add(p, done.figures, false);

@@ -60,7 +60,8 @@ class ReadAhead {
   // Bytes held now and at most so far (tests check peak() against the budget).
   std::uint64_t held() const;
   std::uint64_t peak() const;
-  // The most bytes one read held (peak() <= max(budget(), largest()) always holds).
+  // The most bytes one read held. peak() <= max(budget(), largest()) holds when every read's size is known
+  // before it starts (fixed-size fields); a variable-length read can take peak past it by its extra bytes.
   std::uint64_t largest() const;
   // How long the running read has lasted at `now`; zero when none runs (the rank's liveness rule).
   std::chrono::steady_clock::duration reading_for(std::chrono::steady_clock::time_point now) const;
