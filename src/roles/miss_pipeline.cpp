@@ -406,9 +406,17 @@ void MissPipeline::deliver(Batch& batch) {
     ctx_.fabric->send(ctx_.layout.slab_holders.at(server), kInsert, insert_.view());
     report_.inserts_sent += indices.size();
   }
+  answer(batch, done, sent, held, nanos_since(t0));
+}
+
+// After deliver()'s sends: the randomizer's answer (kMissDone with the batch's figures and the reservations
+// given back), the rank's counters and monitoring, and the batch's buffers back for the next read.
+void MissPipeline::answer(Batch& batch, MissDone& done, std::uint64_t sent, std::uint64_t held,
+                          std::uint64_t send_ns) {
+  const Misses& misses = batch.misses;
   // Busy time: the read, the prepare (worker time, or submit to completion on the device) and this
   // assembly and send; time spent waiting in the queue is not work.
-  const std::uint64_t busy_ns = batch.read_ns + batch.prepare_ns + nanos_since(t0);
+  const std::uint64_t busy_ns = batch.read_ns + batch.prepare_ns + send_ns;
   EpochFigures& f = done.figures;
   f.pipeline = misses.pipeline;
   f.epoch = misses.epoch;
@@ -419,7 +427,7 @@ void MissPipeline::deliver(Batch& batch) {
   encode(w, done);
   ctx_.fabric->send(batch.randomizer, kMissDone, w.view());
   report_.samples_prepared += sent;
-  report_.samples_skipped += skipped.size();
+  report_.samples_skipped += batch.fields.skipped.size();
   report_.hdf5_reads += f.hdf5_reads;
   report_.hdf5_bytes += f.hdf5_bytes;
 

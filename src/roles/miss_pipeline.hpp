@@ -74,6 +74,7 @@ class MissPipeline {
   void submit(std::shared_ptr<Batch> batch);
   void send_finished();
   void deliver(Batch& batch);
+  void answer(Batch& batch, MissDone& done, std::uint64_t sent, std::uint64_t held, std::uint64_t send_ns);
   void open_accelerator();
   // Device-resident batches: whether this batch's device-prepared field goes to its consumer device to
   // device (the field has no augment stage there, the entries are fixed-size, both ranks are on the link).
