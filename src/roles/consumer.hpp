@@ -59,6 +59,9 @@ class ConsumerEngine {
   void assemble(Pipe& p, Slot& s);
   // Variable entries: every sample's prepared bytes of `field`, in batch order, at `out`.
   void gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out);
+  // A variable field's samples back to back into `bytes`, their offsets into the slot (a skipped position
+  // adds none).
+  void gather_variable(Pipe& p, Slot& s, std::size_t field, std::vector<std::byte>& bytes);
   // The slot's prepared samples of `field` in batch order: in the batch pool, or gathered (variable entries).
   const std::byte* prepared_samples(Pipe& p, Slot& s, std::size_t field);
   // Where the slot's batch bytes of fixed-size `field` go: in the batch pool, or the slot's field_out.

@@ -14,7 +14,6 @@ namespace ferry::roles {
 
 void ConsumerEngine::assemble(Pipe& p, Slot& s) {
   loader::SampleProcessor& proc = *p.runtime->processor;
-  const EntryLayout& layout = p.runtime->entry;
   const auto& infos = proc.dataset().fields();
   p.plan_for(s.epoch).batch_ids(p.my_index, s.batch, s.out.ids);
   s.out.pipeline = p.config->name;
@@ -42,22 +41,11 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     field.dtype = proc.output(f).dtype;
     const bool decode = proc.variable(f) && proc.has_augment(f);  // variable bytes, a fixed-shape output
     if (proc.variable(f)) {
-      auto& off = s.offsets[f];
-      std::vector<std::byte>& bytes = decode ? s.gathered[f] : s.field_out[f];
-      off.assign(1, 0);
-      bytes.clear();
-      for (std::size_t i = 0; i < s.n; ++i) {
-        // No entry: a position a transformer skipped (an entry holds at least a length).
-        if (!s.entries[i].empty()) {
-          auto sample = entry_field(layout, s.entries[i], f);
-          bytes.insert(bytes.end(), sample.begin(), sample.end());
-        }
-        off.push_back(bytes.size());
-      }
+      gather_variable(p, s, f, decode ? s.gathered[f] : s.field_out[f]);
       if (!decode) {
         field.data = writable[f] = s.field_out[f].data();
         field.bytes = s.field_out[f].size();
-        field.offsets = off.data();
+        field.offsets = s.offsets[f].data();
         field.shape = {s.n};
         continue;
       }
@@ -101,6 +89,20 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
                              augment_ns + s.device_ns);
   if (ctx_.link) to_device(p, s);
   s.assembled = true;
+}
+
+void ConsumerEngine::gather_variable(Pipe& p, Slot& s, std::size_t field, std::vector<std::byte>& bytes) {
+  auto& off = s.offsets[field];
+  off.assign(1, 0);
+  bytes.clear();
+  for (std::size_t i = 0; i < s.n; ++i) {
+    // No entry: a position a transformer skipped (an entry holds at least a length).
+    if (!s.entries[i].empty()) {
+      auto sample = entry_field(p.runtime->entry, s.entries[i], field);
+      bytes.insert(bytes.end(), sample.begin(), sample.end());
+    }
+    off.push_back(bytes.size());
+  }
 }
 
 void ConsumerEngine::gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out) {
