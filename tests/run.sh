@@ -3,7 +3,7 @@
 #   tests/run.sh              the whole suite in build/ (g++)
 #   tests/run.sh --ci         what CI runs (.ci/run): the whole suite, then one clang ASan+UBSan build with the
 #                             libFuzzer targets in build-asan/, its sanitizer subset (-L 'unit|sanitize'),
-#                             each fuzz target for FERRY_CI_FUZZ_MINUTES (default 1), one per core at a time,
+#                             each fuzz target for FERRY_CI_FUZZ_MINUTES (default 0.5), one per core at a time,
 #                             and TSan over the threaded tests (-L tsan) in build-tsan/ (only their programs)
 #   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
 #                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
@@ -71,7 +71,7 @@ case $mode in
         -DFERRY_BUILD_FUZZERS=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ "${sanitized[@]}"
     )
     fuzz_start=$(date +%s)
-    FERRY_FUZZ_BUILD_DIR=$root/build-asan "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-1}"
+    FERRY_FUZZ_BUILD_DIR=$root/build-asan "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-0.5}"
     echo "fuzz: $(($(date +%s) - fuzz_start)) s" >&2
     # TSan over the threaded tests (-L tsan), building only their programs.
     (
