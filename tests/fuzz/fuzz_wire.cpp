@@ -8,6 +8,7 @@
 #include "ferry/error.hpp"
 #include "fuzz_input.hpp"
 #include "roles/protocol.hpp"
+#include "wire_kinds.hpp"
 
 namespace {
 
@@ -34,38 +35,8 @@ void round_trip(std::span<const std::byte> bytes, const char* kind) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ferry::fuzz::Input in(data, size);
   try {
-    switch (in.mode() % 10) {
-      case 0:
-        round_trip<Descriptor>(in.rest(), "Descriptor");
-        break;
-      case 1:
-        round_trip<Misses>(in.rest(), "Misses");
-        break;
-      case 2:
-        round_trip<SamplesHeader>(in.rest(), "SamplesHeader");
-        break;
-      case 3:
-        round_trip<InsertHeader>(in.rest(), "InsertHeader");
-        break;
-      case 4:
-        round_trip<Stored>(in.rest(), "Stored");
-        break;
-      case 5:
-        round_trip<Credit>(in.rest(), "Credit");
-        break;
-      case 6:
-        round_trip<RoleChange>(in.rest(), "RoleChange");
-        break;
-      case 7:
-        round_trip<EpochFigures>(in.rest(), "EpochFigures");
-        break;
-      case 8:
-        round_trip<MissDone>(in.rest(), "MissDone");
-        break;
-      default:
-        round_trip<Handover>(in.rest(), "Handover");
-        break;
-    }
+    ferry::fuzz::visit_wire_kind(
+        in.mode(), [&]<typename Message>(const char* kind) { round_trip<Message>(in.rest(), kind); });
   } catch (const ferry::Error&) {
   }
   return 0;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/wire_kinds.hpp"
 #include "roles/protocol.hpp"
 
 namespace {
@@ -38,32 +39,6 @@ void expect_whole(std::span<const std::byte> bytes, const std::string& name) {
   EXPECT_TRUE(std::ranges::equal(w.view(), bytes)) << name << ": re-encodes to other bytes";
 }
 
-// fuzz_wire's first byte picks the message as `mode % 10` (tests/fuzz/fuzz_wire.cpp).
-void expect_wire(std::uint8_t mode, std::span<const std::byte> rest, const std::string& name) {
-  switch (mode % 10) {
-    case 0:
-      return expect_whole<Descriptor>(rest, name);
-    case 1:
-      return expect_whole<Misses>(rest, name);
-    case 2:
-      return expect_whole<SamplesHeader>(rest, name);
-    case 3:
-      return expect_whole<InsertHeader>(rest, name);
-    case 4:
-      return expect_whole<Stored>(rest, name);
-    case 5:
-      return expect_whole<Credit>(rest, name);
-    case 6:
-      return expect_whole<RoleChange>(rest, name);
-    case 7:
-      return expect_whole<EpochFigures>(rest, name);
-    case 8:
-      return expect_whole<MissDone>(rest, name);
-    default:
-      return expect_whole<Handover>(rest, name);
-  }
-}
-
 std::vector<fs::path> named_seeds(const std::string& target) {
   std::vector<fs::path> out;
   for (const auto& entry : fs::directory_iterator(kCorpus / target))
@@ -76,13 +51,15 @@ std::vector<fs::path> named_seeds(const std::string& target) {
 TEST(FuzzSeeds, WireSeedsAreWholeMessages) {
   const auto seeds = named_seeds("wire");
   ASSERT_GE(seeds.size(), 12u);
-  std::vector<bool> kinds(10, false);
+  std::vector<bool> kinds(ferry::fuzz::kWireKinds, false);
   for (const auto& path : seeds) {
     const auto bytes = read(path);
     ASSERT_FALSE(bytes.empty()) << path;
     const auto mode = static_cast<std::uint8_t>(bytes[0]);
-    kinds[mode % 10] = true;
-    expect_wire(mode, std::span(bytes).subspan(1), path.filename().string());
+    kinds[mode % ferry::fuzz::kWireKinds] = true;
+    const auto rest = std::span(bytes).subspan(1);
+    ferry::fuzz::visit_wire_kind(
+        mode, [&]<typename Message>(const char*) { expect_whole<Message>(rest, path.filename().string()); });
   }
   for (std::size_t k = 0; k < kinds.size(); ++k) EXPECT_TRUE(kinds[k]) << "no seed for message kind " << k;
 }
