@@ -172,7 +172,6 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
         ++placed[node];
       }
     }
-    std::sort(list.begin(), list.end());
     for (int node : std::set<int>(node_of_rank.begin(), node_of_rank.end()))
       if (placed[node] < count)
         throw ConfigError(str_cat("runtime: node ", node, " has room for ", placed[node], " ",
