@@ -3,7 +3,8 @@
 // of batch_size samples: per field the batch's bytes, for an augmented field also the augment's input, and a
 // staging area when entries are read whole), faults it in and registers it with the transport, once. A hit
 // is read by one-sided gets straight to where it belongs (one copy, slab -> batch, or slab -> augment input),
-// a miss is copied there from its message (one copy). Entries of several fields smaller than
+// and so is a large miss from its transformer's send pool (roles/send_pool.hpp); a miss that came in a
+// message is copied there from it (one copy). Entries of several fields smaller than
 // kDirectEntryBytes are read whole into staging and split when the slot is complete (two copies, both
 // cache-resident): a get per field would cost more than the copy. Bounds and copy counts: docs/runtime.md.
 #pragma once
@@ -57,6 +58,10 @@ class BatchAssembly {
   // `gets` (the destination stays valid until the slot is released).
   void get_hit(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& slab, std::uint64_t offset,
                std::vector<transport::Request>& gets);
+  // Reads an entry from a transformer's send pool (`offset` in `pool`) for position pos, the same way: one
+  // copy, counted as a miss. Only for entries read field by field (one field, or kDirectEntryBytes and more).
+  void get_miss(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& pool,
+                std::uint64_t offset, std::vector<transport::Request>& gets);
   // Copies an entry that came in a message into place; `skip` names a field the entry leaves out (it came
   // device to device), or kNoField.
   void put_entry(std::size_t slot, std::uint32_t pos, std::span<const std::byte> entry,
@@ -72,6 +77,9 @@ class BatchAssembly {
 
  private:
   std::byte* base(std::size_t slot) const { return pool_ + slot * slot_bytes_; }
+  // The gets of one entry at `offset` of `from`: field by field into place, or whole into staging.
+  void get_entry(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& from,
+                 std::uint64_t offset, std::vector<transport::Request>& gets);
   // The entry's fields, from `entry` (with field `skip` left out), into position pos of the slot.
   void split(std::size_t slot, std::uint32_t pos, const std::byte* entry, std::size_t skip);
 

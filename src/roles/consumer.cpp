@@ -194,7 +194,16 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
       s.bytes += entry.size() + held;
     }
   }
-  for (std::uint64_t e = 0; e < h.skipped; ++e) {
+  take_skipped(r, s, h.skipped);
+  if (device) {
+    s.inbox_used += h.count * held;
+    incoming_.push_back(incoming);
+    pump_device_receives();
+  }
+}
+
+void ConsumerEngine::take_skipped(Reader& r, Slot& s, std::uint64_t records) {
+  for (std::uint64_t e = 0; e < records; ++e) {
     // A sample the transformer could not prepare (bad_samples = skip): its positions are dropped.
     positions_.resize(r.count(1));
     for (auto& pos : positions_) {
@@ -205,11 +214,6 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
       ++s.misses;
     }
   }
-  if (device) {
-    s.inbox_used += h.count * held;
-    incoming_.push_back(incoming);
-    pump_device_receives();
-  }
 }
 
 void ConsumerEngine::dispatch(transport::Message& message) {
@@ -219,6 +223,9 @@ void ConsumerEngine::dispatch(transport::Message& message) {
       break;
     case kSamples:
       on_samples(message);
+      break;
+    case kSamplesAt:
+      on_samples_at(message);
       break;
     case kJobs:
       jobs_ = monitor::decode_job_list(message.bytes);

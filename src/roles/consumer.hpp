@@ -55,6 +55,12 @@ class ConsumerEngine {
   void dispatch(transport::Message& message);
   void on_descriptor(const transport::Message& message);
   void on_samples(const transport::Message& message);
+  // consumer_pool.cpp: a kSamplesAt (entries in the sender's send pool): gets them into place, waits for
+  // them and answers kFetched.
+  void on_samples_at(const transport::Message& message);
+  // The records of positions whose samples a transformer skipped (bad_samples = skip), after the entries of
+  // a kSamples or kSamplesAt: dropped from the batch.
+  void take_skipped(Reader& r, Slot& s, std::uint64_t records);
   bool ready(Pipe& p, Slot& s);
   void assemble(Pipe& p, Slot& s);
   // Variable entries: every sample's prepared bytes of `field`, in batch order, at `out`.
@@ -108,9 +114,10 @@ class ConsumerEngine {
   };
   std::deque<Incoming> incoming_;
   std::optional<Incoming> receiving_;
-  bool remote_failure_ = false;           // another rank failed (kAbort)
-  Descriptor descriptor_;                 // scratch, reused per message
-  std::vector<std::uint32_t> positions_;  // scratch, reused per entry
+  bool remote_failure_ = false;                // another rank failed (kAbort)
+  Descriptor descriptor_;                      // scratch, reused per message
+  std::vector<std::uint32_t> positions_;       // scratch, reused per entry
+  std::vector<transport::Request> pool_gets_;  // scratch: one kSamplesAt's gets
 };
 
 }  // namespace ferry::roles

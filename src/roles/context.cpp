@@ -16,6 +16,12 @@ std::uint64_t now_ns() noexcept {
                                         .count());
 }
 
+bool Context::may_transform() const {
+  const Role r = role();
+  return r == Role::transformer || (r == Role::cache_server && monitor.rebalance) ||
+         (r == Role::randomizer && monitor.may_move_randomizers(layout.randomizers.size()));
+}
+
 PipelineRuntime* Context::find_pipeline(std::size_t index) {
   for (auto& p : pipelines)
     if (p.index == index) return &p;

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,13 +37,20 @@ struct Context {
   Layout layout;
   std::unique_ptr<transport::Fabric> fabric;
   std::vector<transport::RemoteRegion> slabs;  // per cache server index; attached on consumers
-  std::vector<PipelineRuntime> pipelines;      // only the pipelines this rank works on (index says which)
+  // One-sided miss delivery (roles/send_pool.hpp): this rank's send pool (empty when it has none) and, on
+  // consumers and slab holders, every rank's as attached (indexed by rank; size 0: that rank has none).
+  std::span<std::byte> send_pool;
+  std::vector<transport::RemoteRegion> pools;
+  std::vector<PipelineRuntime> pipelines;  // only the pipelines this rank works on (index says which)
   // Device-resident batches (runtime.device_batches): the link of the consumers and the service ranks with
   // a GPU (null on other ranks and when off), and every rank's member number in it (-1: not a member).
   std::unique_ptr<transform::PeerLink> link;
   std::vector<int> link_member;
 
   Role role() const { return layout.role[static_cast<std::size_t>(rank)]; }
+  // Whether this rank may prepare samples in this job: a transformation rank, a cache server where roles
+  // are rebalanced, a randomizer where randomizers may move (it transforms once it retires).
+  bool may_transform() const;
   PipelineRuntime* find_pipeline(std::size_t index);
   // Appends one JSON object line to runtime.stats_file (no-op when unset).
   void stats_line(const std::string& json) const;

@@ -113,15 +113,21 @@ void assemble_entries(const EntryLayout& layout, const BatchFields& fields, std:
 }
 
 std::uint64_t write_entry(const EntryLayout& layout, const BatchFields& fields, std::size_t i,
-                          std::size_t skip, Writer& w) {
+                          std::size_t skip, std::byte* out) {
   std::uint64_t written = 0;
   for (std::size_t f = 0; f < layout.sizes.size(); ++f) {
     if (f == skip) continue;
     const std::uint64_t size = layout.sizes[f];
-    std::memcpy(w.grow(size), fields.prepared[f].data() + i * size, size);
+    std::memcpy(out + written, fields.prepared[f].data() + i * size, size);
     written += size;
   }
   return written;
+}
+
+std::uint64_t write_entry(const EntryLayout& layout, const BatchFields& fields, std::size_t i,
+                          std::size_t skip, Writer& w) {
+  const std::uint64_t left_out = skip < layout.sizes.size() ? layout.sizes[skip] : 0;
+  return write_entry(layout, fields, i, skip, w.grow(layout.bytes - left_out));
 }
 
 std::span<const std::byte> entry_field(const EntryLayout& layout, std::span<const std::byte> entry,

@@ -53,6 +53,9 @@ void assemble_entries(const EntryLayout& layout, const BatchFields& fields, std:
 // leaving out field `skip` (sizes.size() for none). Returns the bytes written.
 std::uint64_t write_entry(const EntryLayout& layout, const BatchFields& fields, std::size_t i,
                           std::size_t skip, Writer& w);
+// The same into `out` (room for the entry's bytes): a send pool slot.
+std::uint64_t write_entry(const EntryLayout& layout, const BatchFields& fields, std::size_t i,
+                          std::size_t skip, std::byte* out);
 
 // The bytes of field `field` inside one entry.
 std::span<const std::byte> entry_field(const EntryLayout& layout, std::span<const std::byte> entry,

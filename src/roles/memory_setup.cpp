@@ -19,17 +19,19 @@ void prefault_own_slab(const Context& ctx, const transport::Region& own) {
   report_memory_setup(ctx, "cache slab", own.size(), seconds);
 }
 
-void prefault_slab_mappings(Context& ctx) {
+void prefault_mappings(Context& ctx, std::span<const transport::RemoteRegion> regions,
+                       std::string_view what) {
   std::uint64_t bytes = 0;
   double seconds = 0;
-  for (const transport::RemoteRegion& slab : ctx.slabs) {
-    const std::span<const std::byte> local = ctx.fabric->mapped(slab);
+  for (const transport::RemoteRegion& region : regions) {
+    if (region.size == 0) continue;  // a rank with nothing exposed (send pools)
+    const std::span<const std::byte> local = ctx.fabric->mapped(region);
     if (local.empty()) continue;  // read through the transport (CMA, a network, MPI): nothing mapped here
-    // Read population maps pages; it never writes the slab.
+    // Read population maps pages; it never writes the region.
     seconds += prefault(const_cast<std::byte*>(local.data()), local.size(), Prefault::read);
     bytes += local.size();
   }
-  if (bytes != 0) report_memory_setup(ctx, "mappings of the cache slabs", bytes, seconds);
+  if (bytes != 0) report_memory_setup(ctx, what, bytes, seconds);
 }
 
 }  // namespace ferry::roles

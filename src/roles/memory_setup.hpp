@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "roles/context.hpp"
@@ -19,8 +20,9 @@ void report_memory_setup(const Context& ctx, std::string_view what, std::uint64_
 // its key goes to peers, so that a consumer's mapping finds every page.
 void prefault_own_slab(const Context& ctx, const transport::Region& own);
 
-// A consumer maps in every slab it attached (ctx.slabs) that the transport reads through a mapping (shared
-// memory): without it each page's first get takes a fault, inside the first cached epoch.
-void prefault_slab_mappings(Context& ctx);
+// A reader maps in every region it attached (a consumer the cache slabs, ctx.slabs; consumers and slab
+// holders the send pools) that the transport reads through a mapping (shared memory): without it each page's
+// first get takes a fault, inside the first epoch. `what` names them in the report.
+void prefault_mappings(Context& ctx, std::span<const transport::RemoteRegion> regions, std::string_view what);
 
 }  // namespace ferry::roles

@@ -6,36 +6,12 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "roles/miss_batch.hpp"
 
 namespace ferry::roles {
-namespace {
-
-std::uint64_t nanos_since(std::chrono::steady_clock::time_point t) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count());
-}
-
-}  // namespace
-
-// One miss list on its way through the rank: read on the reader thread (or the progress thread without
-// read-ahead), prepared by a worker, sent by the progress thread.
-struct MissPipeline::Batch {
-  Misses misses;
-  int randomizer = 0;
-  PipelineRuntime* pipeline = nullptr;
-  std::vector<std::uint64_t> ids;
-  BatchFields fields;
-  monitor::Target target = monitor::Target::cpu;
-  std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, read_ns = 0, prepare_ns = 0;
-  std::uint64_t read_ahead_bytes = 0;  // held in the read-ahead's budget until deliver() gives them back
-  std::size_t device_field = 0;        // accelerator batches: the field the device prepares
-  bool device_out = false;             // ... which then goes to the consumer device to device
-  std::uint64_t kept = 0;              // ... from this kept device job
-  std::exception_ptr error;
-};
 
 MissPipeline::MissPipeline(Context& ctx, ServeReport& report)
-    : ctx_(ctx), report_(report), device_sends_(ctx) {
+    : ctx_(ctx), report_(report), device_sends_(ctx), pool_(ctx.send_pool) {
   const std::size_t workers =
       ctx.pipelines.empty()
           ? 0
@@ -357,6 +333,9 @@ void MissPipeline::deliver(Batch& batch) {
   // consumer is told their positions, the randomizer gets their reservations back.
   const std::vector<std::size_t>& skipped = batch.fields.skipped;
   FERRY_ENFORCE(skipped.empty() || !batch.device_out, "skipped samples in a batch sent device to device");
+  // Large fixed-size entries: one-sided, from the send pool, where it has room.
+  if (!batch.device_out && uses_send_pool(layout) && deliver_from_pool(batch, t0)) return;
+  ++copies_.message_batches;
   const std::uint64_t sent = misses.entries.size() - skipped.size();
   SamplesHeader header{misses.pipeline, misses.epoch, misses.batch, sent, 0, 0, skipped.size()};
   MissDone done;
@@ -463,10 +442,12 @@ void MissPipeline::finish() noexcept {
   }
   if (copies_.miss_bytes == 0 && copies_.insert_bytes == 0) return;
   try {
-    ctx_.stats_line(str_cat("{\"kind\":\"transformer_copies\",\"rank\":", ctx_.rank,
-                            ",\"miss_bytes\":", copies_.miss_bytes, ",\"miss_copied\":", copies_.miss_copied,
-                            ",\"insert_bytes\":", copies_.insert_bytes,
-                            ",\"insert_copied\":", copies_.insert_copied, "}"));
+    ctx_.stats_line(
+        str_cat("{\"kind\":\"transformer_copies\",\"rank\":", ctx_.rank,
+                ",\"miss_bytes\":", copies_.miss_bytes, ",\"miss_copied\":", copies_.miss_copied,
+                ",\"insert_bytes\":", copies_.insert_bytes, ",\"insert_copied\":", copies_.insert_copied,
+                ",\"pool_batches\":", copies_.pool_batches, ",\"message_batches\":", copies_.message_batches,
+                ",\"pool_full\":", pool_.full(), ",\"pool_peak_bytes\":", pool_.peak_bytes(), "}"));
   } catch (const std::exception& e) {
     log::warn("rank {}: could not write the copy counters: {}", ctx_.rank, e.what());
   }

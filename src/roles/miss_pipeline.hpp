@@ -31,6 +31,7 @@
 #include "roles/entry.hpp"
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
+#include "roles/send_pool.hpp"
 #include "transform/read_ahead.hpp"
 #include "transform/worker_queue.hpp"
 
@@ -50,6 +51,8 @@ class MissPipeline {
   void relay_stats(const transport::Message& message) { reporter_->relay(message.bytes); }
   // A kDeviceReady from a consumer.
   void post_device_send(const transport::Message& message) { device_sends_.post(message); }
+  // A kFetched from a consumer or cache server: its gets from a send pool slot are complete.
+  void fetched(const transport::Message& message);
   // After every round of messages: delivers what the workers finished, completes device sends, samples the
   // accelerator and ships a monitoring window when one is due.
   void progress();
@@ -74,6 +77,9 @@ class MissPipeline {
   void submit(std::shared_ptr<Batch> batch);
   void send_finished();
   void deliver(Batch& batch);
+  // miss_pool_delivery.cpp: the batch's entries into a send pool slot, kSamplesAt and kInsertAt naming it,
+  // and the randomizer's answer; false (nothing sent) when the pool has no room for it.
+  bool deliver_from_pool(Batch& batch, std::chrono::steady_clock::time_point t0);
   void answer(Batch& batch, MissDone& done, std::uint64_t sent, std::uint64_t held, std::uint64_t send_ns);
   void open_accelerator();
   // Device-resident batches: whether this batch's device-prepared field goes to its consumer device to
@@ -110,6 +116,7 @@ class MissPipeline {
   std::mutex fields_mutex_;
   std::vector<BatchFields> spare_fields_;
   DeviceSends device_sends_;
+  SendPool pool_;  // one-sided delivery of large entries (roles/send_pool.hpp)
   std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;  // variable entries only: fixed ones go from the fields to the messages
   Writer out_, insert_;
@@ -117,6 +124,7 @@ class MissPipeline {
   // "Copies"); a stats line {"kind":"transformer_copies",...} at finish().
   struct Copies {
     std::uint64_t miss_bytes = 0, miss_copied = 0, insert_bytes = 0, insert_copied = 0;
+    std::uint64_t pool_batches = 0, message_batches = 0;  // batches delivered each way
   } copies_;
 };
 

@@ -104,6 +104,16 @@ void decode(Reader& r, InsertHeader& h) {
   h.count = r.u();
 }
 
+void encode(Writer& w, const PoolSlot& s) {
+  w.u(s.offset).u(s.stride).u(s.length);
+}
+void decode(Reader& r, PoolSlot& s) {
+  s.offset = r.u();
+  s.stride = r.u();
+  s.length = r.u();
+  FERRY_ENFORCE(s.length <= s.stride, "send pool entries of ", s.length, " bytes ", s.stride, " bytes apart");
+}
+
 void encode(Writer& w, const Stored& s) {
   FERRY_ENFORCE(s.offsets.size() == s.ids.size(), "insert ack with ", s.ids.size(), " IDs and ",
                 s.offsets.size(), " offsets");

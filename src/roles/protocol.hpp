@@ -5,6 +5,8 @@
 //   transformer --Insert-----> cache server    bytes to store at the admitted slot
 //   cache server --Stored----> randomizer      the slot now holds the entry: it may be handed out as a hit
 //   consumer --Credit--------> randomizer      batch released: unpin its hits, describe one more batch
+// Entries of 64 KiB and more go through the transformer's send pool instead (roles/send_pool.hpp): SamplesAt
+// and InsertAt say where they are, the consumer and the cache server get them and answer Fetched.
 // Consumers never receive sample IDs: they compute them from the pipeline's seed (sampler::EpochPlan).
 #pragma once
 
@@ -44,6 +46,10 @@ enum MsgTag : transport::Tag {
               // roles/epoch_rss.hpp)
   kStatsBundle,  // a node's stats leader -> coordinator: windows of the node's ranks, each as (u: length,
                  // monitor::encode(RankStats)) (roles/reporter.hpp)
+  // One-sided miss delivery (roles/send_pool.hpp):
+  kSamplesAt,  // transformer -> consumer: like kSamples, the entries in the sender's send pool (PoolSlot)
+  kInsertAt,   // transformer -> cache server: like kInsert, the entries in the sender's send pool (PoolSlot)
+  kFetched,    // consumer or cache server -> transformer: its gets from a slot are complete (u: slot offset)
 };
 
 // ---- randomizer -> consumer -------------------------------------------------------------------------
@@ -102,6 +108,16 @@ struct InsertHeader {
 };
 void encode(Writer& w, const InsertHeader& h);
 void decode(Reader& r, InsertHeader& h);
+
+// ---- one-sided miss delivery: where a batch's entries wait in the sender's send pool ---------------------
+// kSamplesAt: SamplesHeader (transfer 0), PoolSlot, per entry [n positions][positions...], then the skipped
+// records as in kSamples. kInsertAt: InsertHeader, PoolSlot, per entry [id][slab offset][k]. Entry k of the
+// batch is at offset + k * stride, `length` bytes.
+struct PoolSlot {
+  std::uint64_t offset = 0, stride = 0, length = 0;
+};
+void encode(Writer& w, const PoolSlot& s);
+void decode(Reader& r, PoolSlot& s);
 
 // ---- cache server -> randomizer ----------------------------------------------------------------------
 struct Stored {

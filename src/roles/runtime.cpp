@@ -27,6 +27,7 @@
 #include "roles/node_memory.hpp"
 #include "roles/randomizer.hpp"
 #include "roles/rank_totals.hpp"
+#include "roles/send_pool.hpp"
 #include "roles/service_rank.hpp"
 #include "roles/setup_agreement.hpp"
 #include "sampler/epoch_plan.hpp"
@@ -78,6 +79,7 @@ struct Runtime::Impl {
   MPI_Comm consumer_comm = MPI_COMM_NULL;
   std::span<std::byte> slab;
   transport::Region region;
+  transport::Region pool;  // this rank's send pool (roles/send_pool.hpp)
   std::unique_ptr<roles::ConsumerEngine> consumer;
   bool served = false;
 
@@ -167,11 +169,7 @@ void Runtime::Impl::setup_local() {
   const roles::Role role = ctx.role();
   // Where R3 may move randomizers, every randomizer opens them all too: one may retire and transform, and
   // the coordinator's takes over the pipelines of any other.
-  const bool moving_randomizers =
-      role == roles::Role::randomizer && ctx.monitor.may_move_randomizers(ctx.layout.randomizers.size());
-  const bool may_transform = role == roles::Role::transformer ||
-                             (role == roles::Role::cache_server && ctx.monitor.rebalance) ||
-                             moving_randomizers;
+  const bool may_transform = ctx.may_transform();
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
     const auto& group = ctx.layout.groups[i];
     const bool needed =
@@ -242,7 +240,9 @@ void Runtime::Impl::exchange_slabs() {
     if (ctx.role() != roles::Role::consumer) break;
     ctx.slabs.push_back(ctx.fabric->attach(keys.of(server)));
   }
-  if (ctx.role() == roles::Role::consumer) roles::prefault_slab_mappings(ctx);
+  if (ctx.role() == roles::Role::consumer)
+    roles::prefault_mappings(ctx, ctx.slabs, "mappings of the cache slabs");
+  pool = roles::set_up_send_pools(ctx);  // collective, like the slabs
   // No rank goes on until every consumer has attached every slab. Without this, a holder whose job ends at
   // once (no batch to serve, or told of another rank's failure) unmapped its slab while a consumer still
   // attached it: UCX's shmat failed (EINVAL) and ucp_ep_rkey_unpack's error path crashed in uct_rkey_release.
@@ -250,6 +250,7 @@ void Runtime::Impl::exchange_slabs() {
   // outlives the job.
   ctx.fabric->barrier();
   region.drop_name();
+  pool.drop_name();
 }
 
 void Runtime::Impl::open_link() {
@@ -368,10 +369,13 @@ Runtime::Impl::~Impl() {
   try {
     // Unregister (collective on MPI) before the fabric closes. After a loss nothing collective can finish:
     // the region is left to the process's end, and close() is local.
-    if (lost)
+    if (lost) {
       region.leak();
-    else
+      pool.leak();
+    } else {
       region = transport::Region();
+      pool = transport::Region();
+    }
     if (ctx.fabric) ctx.fabric->close();
   } catch (const std::exception& e) {
     log::error("shutting the transport down failed: {}", e.what());

@@ -34,6 +34,12 @@ void ServiceRank::on_message(transport::Message& message) {
     case kInsert:
       slab_.store(message, role_);  // likewise, whatever the role is now
       return;
+    case kInsertAt:
+      slab_.store_from_pool(message, role_);
+      return;
+    case kFetched:
+      pipeline_.fetched(message);  // whatever the role is now: the pool stays this rank's
+      return;
     case kJobs:
       // A node stats leader passes the list on to the ranks that report through it (docs/scaling.md).
       if (ctx_.layout.stats_leader(ctx_.rank) && message.source == ctx_.layout.coordinator())

@@ -8,9 +8,11 @@
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
 #include "ferry/stats.hpp"
 #include "roles/context.hpp"
+#include "roles/protocol.hpp"
 #include "roles/wire.hpp"
 
 namespace ferry::roles {
@@ -24,12 +26,19 @@ class SlabServer {
   // One kInsert: stores every entry it carries and sends the randomizer one kStored with their ids and
   // offsets. `role` is the rank's role now, for the error when it holds no slab.
   void store(const transport::Message& message, Role role);
+  // One kInsertAt: gets every entry it names from the sender's send pool into the slab, then acks the
+  // randomizer (kStored) and the sender (kFetched).
+  void store_from_pool(const transport::Message& message, Role role);
 
  private:
   Context& ctx_;
   std::span<std::byte> slab_;
   ServeReport& report_;
+  // The randomizer's ack, once the entries are in the slab.
+  void ack(const InsertHeader& h, const Stored& stored);
+
   Writer ack_;  // reused: no allocation per insert once the largest ack has been seen
+  std::vector<transport::Request> gets_;  // scratch: one kInsertAt's gets
 };
 
 }  // namespace ferry::roles
