@@ -60,7 +60,7 @@ struct RuntimeConfig {
   std::uint64_t read_ahead_bytes = std::uint64_t{64} << 20;
   // Registered memory a transformation rank prepares large entries into, for consumers and cache servers
   // to read with one-sided gets (docs/runtime.md, "Copies"); 0: every entry travels in messages.
-  std::uint64_t send_pool_bytes = std::uint64_t{32} << 20;
+  std::uint64_t send_pool_bytes = std::uint64_t{64} << 20;
   std::string accelerator = "auto";  // "auto": use a visible CUDA device for prepare jobs; "none": CPU only
   bool device_batches = false;       // consumers get fixed fields in device memory (BatchField::device_data)
   std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server

@@ -323,8 +323,8 @@ std::vector<KeyDef> make_keys() {
       [](const RuntimeConfig& r) { return static_cast<long long>(r.read_ahead_bytes); }));
   k.push_back(global_integer(
       "runtime.send_pool_bytes", 0, 1LL << 40,
-      "registered bytes per transformation rank that entries of 64 KiB and more are prepared into, for "
-      "consumers and cache servers to get one-sided (0: all entries in messages)",
+      "registered bytes per rank that may prepare samples that entries of 64 KiB and more are prepared into, "
+      "for consumers and cache servers to get one-sided (0: all entries in messages)",
       [](RuntimeConfig& r, long long v) { r.send_pool_bytes = static_cast<std::uint64_t>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.send_pool_bytes); }));
   k.push_back(global_text(

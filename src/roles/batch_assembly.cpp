@@ -77,28 +77,32 @@ void BatchAssembly::get_hit(std::size_t slot, std::uint32_t pos, const transport
   FERRY_ENFORCE(pos < capacity_, "hit for position ", pos, " of a batch pool of ", capacity_);
   copies_[slot].hit_bytes += layout_.bytes;
   copies_[slot].hit_copied += layout_.bytes;
-  get_entry(slot, pos, slab, offset, gets);
+  if (!direct_) {
+    staged_[slot].push_back(pos);
+    gets.push_back(fabric_.get(slab, offset, base(slot) + staging_ + pos * layout_.bytes, layout_.bytes));
+    return;
+  }
+  field_at_.clear();
+  for (const std::uint64_t in_entry : layout_.offsets) field_at_.push_back(offset + in_entry);
+  get_fields(slot, pos, slab, field_at_, gets);
 }
 
 void BatchAssembly::get_miss(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& pool,
-                             std::uint64_t offset, std::vector<transport::Request>& gets) {
+                             std::span<const std::uint64_t> field_at, std::vector<transport::Request>& gets) {
   FERRY_ENFORCE(pos < capacity_, "sample for position ", pos, " of a batch pool of ", capacity_);
-  FERRY_ENFORCE(direct_, "a send pool entry of ", layout_.bytes, " bytes, which is read whole and split");
+  FERRY_ENFORCE(direct_ && field_at.size() == layout_.sizes.size(), "a send pool entry of ", layout_.bytes,
+                " bytes in ", field_at.size(), " field(s) for a batch pool that takes it otherwise");
   copies_[slot].miss_bytes += layout_.bytes;
   copies_[slot].miss_copied += layout_.bytes;  // the get
-  get_entry(slot, pos, pool, offset, gets);
+  get_fields(slot, pos, pool, field_at, gets);
 }
 
-void BatchAssembly::get_entry(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& from,
-                              std::uint64_t offset, std::vector<transport::Request>& gets) {
-  if (!direct_) {
-    staged_[slot].push_back(pos);
-    gets.push_back(fabric_.get(from, offset, base(slot) + staging_ + pos * layout_.bytes, layout_.bytes));
-    return;
-  }
+void BatchAssembly::get_fields(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& from,
+                               std::span<const std::uint64_t> field_at,
+                               std::vector<transport::Request>& gets) {
   for (std::size_t f = 0; f < layout_.sizes.size(); ++f) {
     const std::uint64_t size = layout_.sizes[f];
-    gets.push_back(fabric_.get(from, offset + layout_.offsets[f], prepared(slot, f) + pos * size, size));
+    gets.push_back(fabric_.get(from, field_at[f], prepared(slot, f) + pos * size, size));
   }
 }
 

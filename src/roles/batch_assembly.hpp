@@ -34,7 +34,7 @@ struct ConsumerCopies {
   std::uint64_t hit_bytes = 0;    // delivered by hits
   std::uint64_t hit_copied = 0;   // written by the gets, plus staged entries split into place
   std::uint64_t miss_bytes = 0;   // delivered by misses through host memory
-  std::uint64_t miss_copied = 0;  // written by the transport's receive, plus the copy into place
+  std::uint64_t miss_copied = 0;  // the transport's receive plus the copy into place, or the send pool get
 };
 
 class BatchAssembly {
@@ -58,10 +58,11 @@ class BatchAssembly {
   // `gets` (the destination stays valid until the slot is released).
   void get_hit(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& slab, std::uint64_t offset,
                std::vector<transport::Request>& gets);
-  // Reads an entry from a transformer's send pool (`offset` in `pool`) for position pos, the same way: one
-  // copy, counted as a miss. Only for entries read field by field (one field, or kDirectEntryBytes and more).
+  // Reads an entry from a transformer's send pool for position pos the same way: one copy, counted as a
+  // miss; field f is at field_at[f] of `pool`. Only for entries read field by field (one field, or
+  // kDirectEntryBytes and more).
   void get_miss(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& pool,
-                std::uint64_t offset, std::vector<transport::Request>& gets);
+                std::span<const std::uint64_t> field_at, std::vector<transport::Request>& gets);
   // Copies an entry that came in a message into place; `skip` names a field the entry leaves out (it came
   // device to device), or kNoField.
   void put_entry(std::size_t slot, std::uint32_t pos, std::span<const std::byte> entry,
@@ -77,9 +78,9 @@ class BatchAssembly {
 
  private:
   std::byte* base(std::size_t slot) const { return pool_ + slot * slot_bytes_; }
-  // The gets of one entry at `offset` of `from`: field by field into place, or whole into staging.
-  void get_entry(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& from,
-                 std::uint64_t offset, std::vector<transport::Request>& gets);
+  // One get per field, field f from field_at[f] of `from`, into position pos of the slot.
+  void get_fields(std::size_t slot, std::uint32_t pos, const transport::RemoteRegion& from,
+                  std::span<const std::uint64_t> field_at, std::vector<transport::Request>& gets);
   // The entry's fields, from `entry` (with field `skip` left out), into position pos of the slot.
   void split(std::size_t slot, std::uint32_t pos, const std::byte* entry, std::size_t skip);
 
@@ -96,6 +97,7 @@ class BatchAssembly {
   transport::Region region_;                        // its local registration
   std::vector<std::vector<std::uint32_t>> staged_;  // per slot: positions read whole into staging
   std::vector<ConsumerCopies> copies_;              // per slot
+  std::vector<std::uint64_t> field_at_;             // scratch: one hit's field offsets
   double setup_seconds_ = 0;
 };
 

@@ -304,6 +304,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   const auto start = std::chrono::steady_clock::now();
   while (true) {
     while (auto message = ctx_.fabric->poll()) dispatch(*message);
+    answer_fetches();
     if (ctx_.link) pump_device_receives();
     if (ready(p, s)) break;
     start_ahead(p);  // later batches whose data are in start on the device while this one waits

@@ -55,9 +55,10 @@ class ConsumerEngine {
   void dispatch(transport::Message& message);
   void on_descriptor(const transport::Message& message);
   void on_samples(const transport::Message& message);
-  // consumer_pool.cpp: a kSamplesAt (entries in the sender's send pool): gets them into place, waits for
-  // them and answers kFetched.
+  // consumer_pool.cpp: a kSamplesAt (entries in the sender's send pool): starts the gets into place.
   void on_samples_at(const transport::Message& message);
+  // Sends kFetched for every send pool slot whose gets are complete, oldest first.
+  void answer_fetches();
   // The records of positions whose samples a transformer skipped (bad_samples = skip), after the entries of
   // a kSamples or kSamplesAt: dropped from the batch.
   void take_skipped(Reader& r, Slot& s, std::uint64_t records);
@@ -118,6 +119,13 @@ class ConsumerEngine {
   Descriptor descriptor_;                      // scratch, reused per message
   std::vector<std::uint32_t> positions_;       // scratch, reused per entry
   std::vector<transport::Request> pool_gets_;  // scratch: one kSamplesAt's gets
+  struct PendingFetch {
+    int source = 0;            // the transformer
+    std::uint64_t offset = 0;  // its slot
+    std::vector<transport::Request> gets;
+  };
+  std::deque<PendingFetch> fetches_;     // send pool slots read from, kFetched not yet sent, in arrival order
+  std::vector<std::uint64_t> field_at_;  // scratch: where one entry's fields are in a send pool
 };
 
 }  // namespace ferry::roles

@@ -62,19 +62,25 @@ void prepare_fields(const loader::SampleProcessor& processor,
                     BatchFields& fields) {
   for (std::size_t f = 0; f < processor.field_count(); ++f) {
     if (processor.variable(f)) continue;
+    std::byte* into = f < fields.into.size() ? fields.into[f] : nullptr;
     if (!chains[f]) {
-      std::swap(fields.prepared[f], fields.raw[f]);
+      if (into)
+        std::memcpy(into, fields.raw[f].data(), fields.n * processor.prepared(f).bytes());
+      else
+        std::swap(fields.prepared[f], fields.raw[f]);
       continue;
     }
-    fields.prepared[f].resize(fields.n * processor.prepared(f).bytes());
+    if (!into) {
+      fields.prepared[f].resize(fields.n * processor.prepared(f).bytes());
+      into = fields.prepared[f].data();
+    }
     if (processor.raw_variable(f)) {
-      processor.prepare_variable(*chains[f], f, fields.raw[f].data(), fields.vlen_sizes[f], ids,
-                                 fields.prepared[f].data(), &fields.skipped);
+      processor.prepare_variable(*chains[f], f, fields.raw[f].data(), fields.vlen_sizes[f], ids, into,
+                                 &fields.skipped);
       continue;
     }
     // Prepare is deterministic: seed and epoch do not enter it.
-    chains[f]->run(fields.raw[f].data(), fields.prepared[f].data(), fields.n, ids.data(),
-                   processor.config().seed, 0);
+    chains[f]->run(fields.raw[f].data(), into, fields.n, ids.data(), processor.config().seed, 0);
   }
   std::sort(fields.skipped.begin(), fields.skipped.end());
   fields.skipped.erase(std::unique(fields.skipped.begin(), fields.skipped.end()), fields.skipped.end());

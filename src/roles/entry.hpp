@@ -30,6 +30,9 @@ EntryLayout entry_layout(const loader::SampleProcessor& processor);
 struct BatchFields {
   std::size_t n = 0;
   std::vector<std::vector<std::byte>> raw, prepared;
+  // Per fixed field, where prepare_fields writes its n prepared samples instead of prepared[f] (a send pool
+  // slot: roles/send_pool.hpp); null or absent: prepared[f].
+  std::vector<std::byte*> into;
   std::vector<std::vector<std::uint64_t>> vlen_sizes;
   std::vector<std::size_t> skipped;
 };
@@ -42,6 +45,7 @@ void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64
 std::uint64_t fixed_read_bytes(const loader::SampleProcessor& processor, std::size_t n);
 std::uint64_t variable_read_bytes(const loader::SampleProcessor& processor, const BatchFields& fields);
 // Runs chains[f] over raw[f] into prepared[f] for every fixed field that has one; moves the others over.
+// A field with fields.into[f] set is prepared (or, without a chain, copied) there instead.
 // Samples a chain could not take go to fields.skipped (bad_samples = skip) or throw (fail).
 void prepare_fields(const loader::SampleProcessor& processor,
                     std::vector<std::optional<transform::Chain>>& chains, std::span<const std::uint64_t> ids,

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <vector>
 
 #include "roles/miss_pipeline.hpp"
@@ -20,10 +21,11 @@ struct MissPipeline::Batch {
   BatchFields fields;
   monitor::Target target = monitor::Target::cpu;
   std::uint64_t hdf5_reads = 0, hdf5_bytes = 0, read_ns = 0, prepare_ns = 0;
-  std::uint64_t read_ahead_bytes = 0;  // held in the read-ahead's budget until deliver() gives them back
-  std::size_t device_field = 0;        // accelerator batches: the field the device prepares
-  bool device_out = false;             // ... which then goes to the consumer device to device
-  std::uint64_t kept = 0;              // ... from this kept device job
+  std::uint64_t read_ahead_bytes = 0;      // held in the read-ahead's budget until deliver() gives them back
+  std::size_t device_field = 0;            // accelerator batches: the field the device prepares
+  bool device_out = false;                 // ... which then goes to the consumer device to device
+  std::uint64_t kept = 0;                  // ... from this kept device job
+  std::optional<std::uint64_t> pool_slot;  // the send pool slot its prepare stage writes into (fields.into)
   std::exception_ptr error;
 };
 

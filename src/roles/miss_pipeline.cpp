@@ -210,6 +210,7 @@ void MissPipeline::dispatch(std::shared_ptr<Batch> batch) {
   batch->target = monitor::route(placement ? *placement : initial, routed_[batch->misses.pipeline]++);
   if (!device_routes_.count(batch->misses.pipeline)) batch->target = monitor::Target::cpu;
   batch->device_out = batch->target == monitor::Target::accelerator && sends_on_device(batch->misses);
+  reserve_pool(*batch);
   if (chains_.size() == 1 && !accelerator_) {
     // One CPU worker and no device: the queue would add two thread switches per batch and no parallelism,
     // so the batch is prepared here (the worker's chains are this thread's then).
@@ -334,7 +335,7 @@ void MissPipeline::deliver(Batch& batch) {
   const std::vector<std::size_t>& skipped = batch.fields.skipped;
   FERRY_ENFORCE(skipped.empty() || !batch.device_out, "skipped samples in a batch sent device to device");
   // Large fixed-size entries: one-sided, from the send pool, where it has room.
-  if (!batch.device_out && uses_send_pool(layout) && deliver_from_pool(batch, t0)) return;
+  if (!batch.device_out && pool_.enabled() && uses_send_pool(layout) && deliver_from_pool(batch, t0)) return;
   ++copies_.message_batches;
   const std::uint64_t sent = misses.entries.size() - skipped.size();
   SamplesHeader header{misses.pipeline, misses.epoch, misses.batch, sent, 0, 0, skipped.size()};
@@ -442,12 +443,12 @@ void MissPipeline::finish() noexcept {
   }
   if (copies_.miss_bytes == 0 && copies_.insert_bytes == 0) return;
   try {
-    ctx_.stats_line(
-        str_cat("{\"kind\":\"transformer_copies\",\"rank\":", ctx_.rank,
-                ",\"miss_bytes\":", copies_.miss_bytes, ",\"miss_copied\":", copies_.miss_copied,
-                ",\"insert_bytes\":", copies_.insert_bytes, ",\"insert_copied\":", copies_.insert_copied,
-                ",\"pool_batches\":", copies_.pool_batches, ",\"message_batches\":", copies_.message_batches,
-                ",\"pool_full\":", pool_.full(), ",\"pool_peak_bytes\":", pool_.peak_bytes(), "}"));
+    ctx_.stats_line(str_cat(
+        "{\"kind\":\"transformer_copies\",\"rank\":", ctx_.rank, ",\"miss_bytes\":", copies_.miss_bytes,
+        ",\"miss_copied\":", copies_.miss_copied, ",\"insert_bytes\":", copies_.insert_bytes,
+        ",\"insert_copied\":", copies_.insert_copied, ",\"pool_batches\":", copies_.pool_batches,
+        ",\"message_batches\":", copies_.message_batches, ",\"pool_full\":", pool_.full(),
+        ",\"pool_too_large\":", pool_.too_large(), ",\"pool_peak_bytes\":", pool_.peak_bytes(), "}"));
   } catch (const std::exception& e) {
     log::warn("rank {}: could not write the copy counters: {}", ctx_.rank, e.what());
   }

@@ -77,8 +77,11 @@ class MissPipeline {
   void submit(std::shared_ptr<Batch> batch);
   void send_finished();
   void deliver(Batch& batch);
-  // miss_pool_delivery.cpp: the batch's entries into a send pool slot, kSamplesAt and kInsertAt naming it,
-  // and the randomizer's answer; false (nothing sent) when the pool has no room for it.
+  // miss_pool_delivery.cpp. Before a CPU prepare: a send pool slot for the batch's large fixed-size
+  // entries, which the stage writes into (fields.into), when the pool has room.
+  void reserve_pool(Batch& batch);
+  // The batch's entries in a send pool slot (the reserved one, or one taken and filled now), kSamplesAt and
+  // kInsertAt naming it, and the randomizer's answer; false (nothing sent) when the pool has no room for it.
   bool deliver_from_pool(Batch& batch, std::chrono::steady_clock::time_point t0);
   void answer(Batch& batch, MissDone& done, std::uint64_t sent, std::uint64_t held, std::uint64_t send_ns);
   void open_accelerator();
@@ -116,7 +119,8 @@ class MissPipeline {
   std::mutex fields_mutex_;
   std::vector<BatchFields> spare_fields_;
   DeviceSends device_sends_;
-  SendPool pool_;  // one-sided delivery of large entries (roles/send_pool.hpp)
+  SendPool pool_;             // one-sided delivery of large entries (roles/send_pool.hpp)
+  bool pool_warned_ = false;  // a miss list larger than the whole pool was reported
   std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;  // variable entries only: fixed ones go from the fields to the messages
   Writer out_, insert_;

@@ -105,13 +105,19 @@ void decode(Reader& r, InsertHeader& h) {
 }
 
 void encode(Writer& w, const PoolSlot& s) {
-  w.u(s.offset).u(s.stride).u(s.length);
+  w.u(s.offset).u(s.entries).u(s.sizes.size());
+  for (const std::uint64_t size : s.sizes) w.u(size);
 }
 void decode(Reader& r, PoolSlot& s) {
   s.offset = r.u();
-  s.stride = r.u();
-  s.length = r.u();
-  FERRY_ENFORCE(s.length <= s.stride, "send pool entries of ", s.length, " bytes ", s.stride, " bytes apart");
+  s.entries = r.u();
+  s.sizes.resize(r.count(1));
+  // Bounds that keep every offset computed from them below 2^64: 2^24 samples of 2^38 bytes at most.
+  FERRY_ENFORCE(s.entries <= (1ull << 24), "send pool slot of ", s.entries, " entries");
+  for (auto& size : s.sizes) {
+    size = r.u();
+    FERRY_ENFORCE(size <= (1ull << 38) / s.sizes.size(), "send pool field of ", size, " bytes");
+  }
 }
 
 void encode(Writer& w, const Stored& s) {

@@ -5,8 +5,9 @@
 //   transformer --Insert-----> cache server    bytes to store at the admitted slot
 //   cache server --Stored----> randomizer      the slot now holds the entry: it may be handed out as a hit
 //   consumer --Credit--------> randomizer      batch released: unpin its hits, describe one more batch
-// Entries of 64 KiB and more go through the transformer's send pool instead (roles/send_pool.hpp): SamplesAt
-// and InsertAt say where they are, the consumer and the cache server get them and answer Fetched.
+// Fixed-size entries of 64 KiB and more go through the transformer's send pool instead where it has room
+// (roles/send_pool.hpp): SamplesAt and InsertAt say where they are, the consumer and the cache server get
+// them and answer Fetched.
 // Consumers never receive sample IDs: they compute them from the pipeline's seed (sampler::EpochPlan).
 #pragma once
 
@@ -110,11 +111,13 @@ void encode(Writer& w, const InsertHeader& h);
 void decode(Reader& r, InsertHeader& h);
 
 // ---- one-sided miss delivery: where a batch's entries wait in the sender's send pool ---------------------
-// kSamplesAt: SamplesHeader (transfer 0), PoolSlot, per entry [n positions][positions...], then the skipped
-// records as in kSamples. kInsertAt: InsertHeader, PoolSlot, per entry [id][slab offset][k]. Entry k of the
-// batch is at offset + k * stride, `length` bytes.
+// kSamplesAt: SamplesHeader (transfer 0), PoolSlot, per entry [n positions][positions...][e], then the
+// skipped records as in kSamples. kInsertAt: InsertHeader, PoolSlot, per entry [id][slab offset][e]. The
+// slot holds `entries` samples field by field (roles/send_pool.hpp, slot_layout): entry e's field f is at
+// offset + base[f] + e * sizes[f].
 struct PoolSlot {
-  std::uint64_t offset = 0, stride = 0, length = 0;
+  std::uint64_t offset = 0, entries = 0;
+  std::vector<std::uint64_t> sizes;  // per field, bytes of one sample
 };
 void encode(Writer& w, const PoolSlot& s);
 void decode(Reader& r, PoolSlot& s);

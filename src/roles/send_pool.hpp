@@ -1,11 +1,13 @@
 // One-sided miss delivery (docs/runtime.md, "Copies"). A rank that may prepare samples owns a send pool:
 // runtime.send_pool_bytes of memory the transport allocates and registers at set-up, like a cache slab. A
-// batch of large entries (kPoolEntryBytes and more, fixed-size) is written once from the prepared fields
-// into a slot of the pool; the consumer reads each entry with one-sided gets straight to where it belongs
-// in its batch (kSamplesAt), each cache server that stores some of them gets them into its slab
-// (kInsertAt), and every reader answers kFetched once its gets are complete. The slot is free again when
-// the last reader has answered. A batch that does not fit what is free goes in messages as before, so a
-// reader that stopped early (a consumer that ended its run) costs pool space, never progress.
+// batch of large fixed-size entries (kPoolEntryBytes and more) takes a slot before its prepare stage runs,
+// and the stage writes each field's samples straight into it (a field without a chain is copied in once);
+// or, when the pool had no room then or the device prepared the batch, the prepared fields are copied in at
+// delivery. The consumer reads each entry with one-sided gets straight to where it belongs in its batch
+// (kSamplesAt), each cache server that stores some of them gets them into its slab (kInsertAt), and every
+// reader answers kFetched once its gets are complete. The slot is free again when the last reader has
+// answered. A batch that finds no room at delivery goes in messages, so a reader that stopped early (a
+// consumer that ended its run) costs pool space, never progress.
 //
 // SendPool is the owner's bookkeeping (progress thread only); set_up_send_pools is the collective set-up.
 #pragma once
@@ -15,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "cache/slab_allocator.hpp"
 #include "roles/batch_assembly.hpp"
@@ -28,35 +31,49 @@ namespace ferry::roles {
 // acknowledgement.
 inline constexpr std::uint64_t kPoolEntryBytes = BatchAssembly::kDirectEntryBytes;
 
+// Where a batch's entries lie in a slot, field by field as the prepare stage writes them: field f of all
+// `entries` samples back to back from base[f] (each field's run on a cache line), so entry e's field f is at
+// base[f] + e * sizes[f].
+struct SlotLayout {
+  std::vector<std::uint64_t> base;
+  std::uint64_t bytes = 0;
+};
+SlotLayout slot_layout(std::span<const std::uint64_t> sizes, std::uint64_t entries);
+
 class SendPool {
  public:
   // `memory`: the rank's pool (empty: none, take() always fails).
   explicit SendPool(std::span<std::byte> memory);
 
   bool enabled() const noexcept { return !memory_.empty(); }
-  // Distance between entries in a slot: the entry size rounded up to a cache line.
-  static std::uint64_t stride(std::uint64_t entry_bytes) noexcept;
-  // A slot of `bytes` that `readers` will each answer kFetched for, or nothing when no free range is large
-  // enough now (counted in full()).
-  std::optional<std::uint64_t> take(std::uint64_t bytes, std::uint32_t readers);
+  // A slot of `bytes`, held by this rank until publish() or release(), or nothing when no free range is
+  // large enough now (counted in full(), or in too_large() when the pool itself is smaller).
+  std::optional<std::uint64_t> take(std::uint64_t bytes);
+  // The slot's entries are announced to `readers` ranks, each of which will answer kFetched.
+  void publish(std::uint64_t offset, std::uint32_t readers);
+  // A slot taken and never published (its batch went another way).
+  void release(std::uint64_t offset);
   std::byte* at(std::uint64_t offset) const { return memory_.data() + offset; }
   // A kFetched for the slot at `offset` from rank `from`: the slot is free once every reader answered.
   void fetched(std::uint64_t offset, int from);
 
   std::size_t slots_in_use() const noexcept { return slots_.size(); }
-  std::uint64_t taken() const noexcept { return taken_; }      // slots handed out so far
-  std::uint64_t full() const noexcept { return full_; }        // take() calls that found no room
-  std::uint64_t peak_bytes() const noexcept { return peak_; }  // the most bytes in use at once
+  std::uint64_t taken() const noexcept { return taken_; }  // slots handed out so far
+  std::uint64_t full() const noexcept { return full_; }  // take() calls that found no free range large enough
+  std::uint64_t too_large() const noexcept { return too_large_; }  // ... asked for more than the whole pool
+  std::uint64_t peak_bytes() const noexcept { return peak_; }      // the most bytes in use at once
 
  private:
   struct Slot {
     std::uint64_t bytes = 0;
-    std::uint32_t readers = 0;
+    std::uint32_t readers = 0;  // answers still to come; 0 while this rank holds it
   };
+  void free_slot(std::map<std::uint64_t, Slot>::iterator it);
+
   std::span<std::byte> memory_;
   cache::SlabAllocator allocator_;
   std::map<std::uint64_t, Slot> slots_;  // by offset
-  std::uint64_t taken_ = 0, full_ = 0, peak_ = 0;
+  std::uint64_t taken_ = 0, full_ = 0, too_large_ = 0, peak_ = 0;
 };
 
 // The bytes of send pool this rank allocates: runtime.send_pool_bytes on a rank that may prepare samples

@@ -109,6 +109,7 @@ void ServiceRank::apply(const transport::Message& role_change) {
 }
 
 void ServiceRank::after_messages() {
+  slab_.progress();
   pipeline_.progress();
 }
 
@@ -130,8 +131,9 @@ void ServiceRank::finish(ServeReport& report) {
 }
 
 std::chrono::microseconds ServiceRank::idle_wait() const {
-  // A posted device send completes without a message.
-  return pipeline_.sending_on_device() ? std::chrono::microseconds(200) : RoleLoop::idle_wait();
+  // A posted device send, and a get from a send pool, complete without a message.
+  return pipeline_.sending_on_device() || slab_.reading() ? std::chrono::microseconds(200)
+                                                          : RoleLoop::idle_wait();
 }
 
 }  // namespace ferry::roles

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "roles/protocol.hpp"
+#include "roles/send_pool.hpp"
 
 namespace ferry::roles {
 
@@ -27,7 +28,7 @@ void SlabServer::store(const transport::Message& message, Role role) {
     ++report_.entries_stored;
     report_.bytes_stored += length;
   }
-  ack(h, stored);
+  ack(h.randomizer, stored);
 }
 
 void SlabServer::store_from_pool(const transport::Message& message, Role role) {
@@ -44,34 +45,56 @@ void SlabServer::store_from_pool(const transport::Message& message, Role role) {
                 " cannot read the send pool of rank ", message.source);
   Stored stored{h.group, {}, {}};
   gets_.clear();
+  const SlotLayout at = slot_layout(slot.sizes, slot.entries);
+  std::uint64_t length = 0;
+  for (const std::uint64_t size : slot.sizes) length += size;
   for (std::uint64_t i = 0; i < h.count; ++i) {
-    const std::uint64_t id = r.u(), offset = r.u(), k = r.u();
-    FERRY_ENFORCE(offset <= slab_.size() && slot.length <= slab_.size() - offset, "insert of ", slot.length,
+    const std::uint64_t id = r.u(), offset = r.u(), e = r.u();
+    FERRY_ENFORCE(offset <= slab_.size() && length <= slab_.size() - offset, "insert of ", length,
                   " bytes at ", offset, " overruns the slab of ", slab_.size(), " bytes");
-    const std::uint64_t from = slot.offset + k * slot.stride;
-    if (own) {
-      FERRY_ENFORCE(from <= ctx_.send_pool.size() && slot.length <= ctx_.send_pool.size() - from,
-                    "insert from outside this rank's send pool");
-      std::memcpy(slab_.data() + offset, ctx_.send_pool.data() + from, slot.length);
-    } else {
-      gets_.push_back(ctx_.fabric->get(ctx_.pools[source], from, slab_.data() + offset, slot.length));
+    FERRY_ENFORCE(e < slot.entries, "insert of send pool entry ", e, " of a slot of ", slot.entries);
+    // The entry's fields back to back in the slab, each from its run in the slot.
+    std::byte* to = slab_.data() + offset;
+    for (std::size_t f = 0; f < slot.sizes.size(); ++f) {
+      const std::uint64_t from = slot.offset + at.base[f] + e * slot.sizes[f];
+      if (own) {
+        FERRY_ENFORCE(from <= ctx_.send_pool.size() && slot.sizes[f] <= ctx_.send_pool.size() - from,
+                      "insert from outside this rank's send pool");
+        std::memcpy(to, ctx_.send_pool.data() + from, slot.sizes[f]);
+      } else {
+        gets_.push_back(ctx_.fabric->get(ctx_.pools[source], from, to, slot.sizes[f]));
+      }
+      to += slot.sizes[f];
     }
     stored.ids.push_back(id);
     stored.offsets.push_back(offset);
     ++report_.entries_stored;
-    report_.bytes_stored += slot.length;
+    report_.bytes_stored += length;
   }
-  for (transport::Request& get : gets_) get.wait();  // in the slab before the randomizer hears of it
-  ack(h, stored);
-  Writer w;
-  w.u(slot.offset);
-  ctx_.fabric->send(message.source, kFetched, w.view());
+  // The randomizer hears of the entries once they are in the slab, the sender once its slot is read
+  // (progress()); the loop goes on meanwhile.
+  pending_.push_back(Pending{h.randomizer, message.source, slot.offset, std::move(stored), std::move(gets_)});
+  gets_.clear();
+  progress();
 }
 
-void SlabServer::ack(const InsertHeader& h, const Stored& stored) {
+void SlabServer::progress() {
+  while (!pending_.empty()) {
+    Pending& p = pending_.front();
+    for (transport::Request& get : p.gets)
+      if (!get.test()) return;  // in order: the acks go out as the inserts came
+    ack(p.randomizer, p.stored);
+    Writer w;
+    w.u(p.offset);
+    ctx_.fabric->send(p.source, kFetched, w.view());
+    pending_.pop_front();
+  }
+}
+
+void SlabServer::ack(int randomizer, const Stored& stored) {
   ack_.clear();
   encode(ack_, stored);
-  ctx_.fabric->send(h.randomizer, kStored, ack_.view());
+  ctx_.fabric->send(randomizer, kStored, ack_.view());
 }
 
 }  // namespace ferry::roles

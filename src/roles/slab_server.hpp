@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <span>
 #include <vector>
 
@@ -26,19 +27,31 @@ class SlabServer {
   // One kInsert: stores every entry it carries and sends the randomizer one kStored with their ids and
   // offsets. `role` is the rank's role now, for the error when it holds no slab.
   void store(const transport::Message& message, Role role);
-  // One kInsertAt: gets every entry it names from the sender's send pool into the slab, then acks the
-  // randomizer (kStored) and the sender (kFetched).
+  // One kInsertAt: starts the gets of every entry it names from the sender's send pool into the slab; once
+  // they are complete, progress() acks the randomizer (kStored) and the sender (kFetched).
   void store_from_pool(const transport::Message& message, Role role);
+  // Acks the inserts from send pools whose gets are complete, in arrival order.
+  void progress();
+  // Inserts from send pools not yet acked: the rank's loop must look again soon (their gets complete
+  // without a message).
+  bool reading() const noexcept { return !pending_.empty(); }
 
  private:
   Context& ctx_;
   std::span<std::byte> slab_;
   ServeReport& report_;
   // The randomizer's ack, once the entries are in the slab.
-  void ack(const InsertHeader& h, const Stored& stored);
+  void ack(int randomizer, const Stored& stored);
+  struct Pending {
+    int randomizer = 0, source = 0;
+    std::uint64_t offset = 0;  // the sender's slot
+    Stored stored;
+    std::vector<transport::Request> gets;
+  };
 
   Writer ack_;  // reused: no allocation per insert once the largest ack has been seen
   std::vector<transport::Request> gets_;  // scratch: one kInsertAt's gets
+  std::deque<Pending> pending_;           // inserts from send pools, gets in flight
 };
 
 }  // namespace ferry::roles
