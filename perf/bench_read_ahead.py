@@ -14,6 +14,9 @@ Runs alternate off and on so that a change of the machine's load falls on both.
 
 import os
 
+from suite_data import dataset
+from suite_report import plot_lines
+
 KINDS = ["image", "cosmo"]
 SETTINGS = {"off": 0, "on": 64 << 20}
 
@@ -38,7 +41,7 @@ def bench_read_ahead(s):
     s.log("readahead: cold epoch with the transformation rank's read-ahead off and on (issue 14, goal 7)")
     curves = {}
     for kind in KINDS:
-        tpl, _ = s.dataset(kind)
+        tpl, _ = dataset(s, kind)
         got = {}
         for epochs in (1, 3):
             for setting, budget in SETTINGS.items():
@@ -74,6 +77,6 @@ def bench_read_ahead(s):
                          "read_ahead_bytes = 0")
         for setting in SETTINGS:
             curves[f"{kind}, read-ahead {setting}"] = scaling[setting]
-    s.plot_lines("read_ahead_scaling.png", f"Cold epoch vs transformation ranks on {os.cpu_count()} cores",
-                 "transformation ranks", "samples/s", curves)
+    plot_lines(s.out, "read_ahead_scaling.png", f"Cold epoch vs transformation ranks on {os.cpu_count()} cores",
+               "transformation ranks", "samples/s", curves)
     s.ratio_lines("readahead")

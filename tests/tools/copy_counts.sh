@@ -12,13 +12,8 @@
 #     get), and every batch went through the pool;
 #   memory_setup: the cache slab and the batch pools (and with "pool" the send pool) were faulted in at start.
 set -euo pipefail
-stats=$1 hit_copies=$2 miss_path=$3
-shift 3
-rm -f "$stats"
-"$@" >/dev/null
-py=/usr/bin/python3
-[[ -x $py ]] || py=python3
-"$py" - "$stats" "$hit_copies" "$miss_path" <<'PY'
+source "$(dirname "$0")/stats_check.sh"
+run_then_check 3 "$@" <<'PY'
 import json, sys
 path, hit_copies, miss_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 pool = {"pool": True, "message": False}[miss_path]

@@ -5,13 +5,8 @@
 # BUDGET, it read something, and it never held more than the budget, or than its largest single read where a
 # read was larger than the budget (such a read runs alone).
 set -euo pipefail
-stats=$1 budget=$2
-shift 2
-rm -f "$stats"
-"$@" >/dev/null
-py=/usr/bin/python3
-[[ -x $py ]] || py=python3
-"$py" - "$stats" "$budget" <<'PY'
+source "$(dirname "$0")/stats_check.sh"
+run_then_check 2 "$@" <<'PY'
 import json, sys
 path, budget = sys.argv[1], int(sys.argv[2])
 lines = [json.loads(l) for l in open(path)]

@@ -5,13 +5,8 @@
 # ("-": none asked for). When KINDS has rss: every rank (those of the serve and consumer_epoch lines) has an
 # rss line with rss_bytes > 0 for every epoch of the epoch lines.
 set -euo pipefail
-stats=$1 kinds=$2 stages=$3
-shift 3
-rm -f "$stats"
-"$@" >/dev/null
-py=/usr/bin/python3
-[[ -x $py ]] || py=python3
-"$py" - "$stats" "$kinds" "$stages" <<'PY'
+source "$(dirname "$0")/stats_check.sh"
+run_then_check 3 "$@" <<'PY'
 import json, sys
 path, kinds = sys.argv[1], sys.argv[2].split(",")
 stages = [] if sys.argv[3] == "-" else sys.argv[3].split(",")
