@@ -6,8 +6,8 @@
 # --drop-caches: the kernel's page cache is dropped before every run (root: /proc/sys/vm/drop_caches), so
 # every read comes from the disk as it would from a parallel file system. --epochs: per run (default 1).
 # Data (generated once in OUT_DIR): cosmo, 512 files of 4x48^3 i16 (432 MiB), prepare `cast | log1p`, batch
-# 4 (entries of 884,752 B); image, 3072 x 224x224x3 u8 (441 MiB), prepare `cast | hwc_to_chw`, augment
-# `random_flip`, batch 16 (entries of 602,120 B).
+# 4 (prepared entries of about 1.7 MB); image, 3072 x 224x224x3 u8 (441 MiB), prepare `cast | hwc_to_chw`,
+# augment `random_flip`, batch 16 (prepared entries of about 602 KB).
 # Writes OUT_DIR/runs.txt (one line a run: round, set, value, wall s, CPU s, load) and OUT_DIR/summary.md
 # (B/A ratios per round). perf/read_ahead_cold.sh and perf/send_pool_ab.sh are its two uses.
 set -euo pipefail

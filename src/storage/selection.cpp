@@ -38,23 +38,25 @@ std::vector<IdRun> make_runs(std::span<const std::uint64_t> ids, std::uint64_t b
 H5Space select_runs(hid_t dataset, std::span<const IdRun> runs, const std::string& file,
                     const std::string& path) {
   H5Space space(FERRY_CHECK_H5(H5Dget_space(dataset), file, path));
-  const int rank = FERRY_CHECK_H5(H5Sget_simple_extent_ndims(space.get()), file, path);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  FERRY_CHECK_H5(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), file, path);
-  // Each run is one block: [first, 0, ...] of size [count, dims[1], ...], count 1 (no stride).
-  std::vector<hsize_t> start(dims.size(), 0);
-  std::vector<hsize_t> block(dims);
-  const std::vector<hsize_t> one(dims.size(), 1);
   bool first = true;
   for (const IdRun& run : runs) {
-    start[0] = run.first;
-    block[0] = run.count;
-    FERRY_CHECK_H5(H5Sselect_hyperslab(space.get(), first ? H5S_SELECT_SET : H5S_SELECT_OR, start.data(),
-                                       nullptr, one.data(), block.data()),
-                   file, path);
+    select_run(space.get(), run, first ? H5S_SELECT_SET : H5S_SELECT_OR, file, path);
     first = false;
   }
   return space;
+}
+
+void select_run(hid_t space, const IdRun& run, H5S_seloper_t op, const std::string& file,
+                const std::string& path) {
+  const int rank = FERRY_CHECK_H5(H5Sget_simple_extent_ndims(space), file, path);
+  std::vector<hsize_t> block(static_cast<std::size_t>(rank));
+  FERRY_CHECK_H5(H5Sget_simple_extent_dims(space, block.data(), nullptr), file, path);
+  // The run is one block: [first, 0, ...] of size [count, dims[1], ...], count 1 (no stride).
+  std::vector<hsize_t> start(block.size(), 0);
+  const std::vector<hsize_t> one(block.size(), 1);
+  start[0] = run.first;
+  block[0] = run.count;
+  FERRY_CHECK_H5(H5Sselect_hyperslab(space, op, start.data(), nullptr, one.data(), block.data()), file, path);
 }
 
 H5Space memory_space(std::uint64_t count, std::span<const std::size_t> sample_dims, const std::string& file,

@@ -131,15 +131,21 @@ void StackedDataset::read(std::size_t field, std::span<const std::uint64_t> ids,
   check_ids(ids, size_, parts_.back().path, info.path);
   const std::size_t sample_bytes = info.sample_bytes();
   for_each_part(ids, [&](const Part& part, OpenFile& file, std::span<const std::uint64_t> part_ids) {
-    const std::vector<IdRun> runs = make_runs(part_ids, part.first);
-    H5Space file_space = select_runs(file.datasets[field].get(), runs, part.path, info.path);
-    H5Space mem_space = memory_space(part_ids.size(), info.shape, part.path, info.path);
-    FERRY_CHECK_H5(H5Dread(file.datasets[field].get(), native_type(info.dtype), mem_space.get(),
-                           file_space.get(), H5P_DEFAULT, out),
-                   part.path, info.path);
-    out += part_ids.size() * sample_bytes;
+    // One H5Dread per run of consecutive IDs, each a single block: HDF5 reads a block as one sequence,
+    // while a union of blocks is walked row by row of its innermost axis (measured with h5py on 16 random
+    // samples of 224x224x3 u8: 0.27 CPU-ms a sample as one union, 0.044 as reads of one block each).
+    const hid_t dataset = file.datasets[field].get();
+    H5Space file_space(FERRY_CHECK_H5(H5Dget_space(dataset), part.path, info.path));
+    for (const IdRun& run : make_runs(part_ids, part.first)) {
+      select_run(file_space.get(), run, H5S_SELECT_SET, part.path, info.path);
+      H5Space mem_space = memory_space(run.count, info.shape, part.path, info.path);
+      FERRY_CHECK_H5(
+          H5Dread(dataset, native_type(info.dtype), mem_space.get(), file_space.get(), H5P_DEFAULT, out),
+          part.path, info.path);
+      out += run.count * sample_bytes;
+      counters_.selections += 1;
+    }
     counters_.read_calls += 1;
-    counters_.selections += runs.size();
     counters_.samples += part_ids.size();
     counters_.bytes += part_ids.size() * sample_bytes;
   });

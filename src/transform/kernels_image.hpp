@@ -138,7 +138,13 @@ struct Window {
       for (std::size_t k = 0; k < run; ++k) o[k] = i[k];
       return;
     }
-    // Mirrored: output pixel x is pixel width - 1 - x of the window, all `inner` words of it.
+    // Mirrored: output pixel x is pixel width - 1 - x of the window, all `inner` words of it. One word a
+    // pixel (planar images, CHW) is a plain reversed copy, which the compiler vectorizes.
+    if (dst.inner == 1) {
+      const Word* last = i + dst.width - 1;
+      for (std::size_t x = 0; x < dst.width; ++x) o[x] = *(last - x);
+      return;
+    }
     for (std::size_t x = 0; x < dst.width; ++x) {
       const Word* from = i + (dst.width - 1 - x) * dst.inner;
       for (std::size_t c = 0; c < dst.inner; ++c) o[x * dst.inner + c] = from[c];

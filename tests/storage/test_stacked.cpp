@@ -82,7 +82,7 @@ TEST(Stacked, CoalescesConsecutiveIdsIntoOneRead) {
   TempDir dir;
   auto ds = Dataset::open(make_images(dir.file("img.h5"), 20, 4, 1).spec);
   expect_images(*ds, {3, 4, 5, 9, 10});
-  // Two fields were read: each is one H5Dread with two runs ({3,4,5} and {9,10}).
+  // Two fields were read: each is one read of two runs ({3,4,5} and {9,10}), an H5Dread per run.
   EXPECT_EQ(ds->counters().read_calls, 2u);
   EXPECT_EQ(ds->counters().selections, 4u);
   EXPECT_EQ(ds->counters().samples, 10u);

@@ -72,7 +72,7 @@ TEST(Resample, EqualsTheBilinearKernelF32) {
 
 struct FusedCase {
   std::string ops;
-  std::size_t absorbed;  // ops the crop runs itself
+  std::size_t absorbed;  // ops the first op runs itself
 };
 
 // The chain fused and op by op, over three epochs: same text, fingerprint and bytes.
@@ -110,6 +110,18 @@ TEST(FusedCrop, SameBytesAsTheOpsOneByOne) {
   // Gray [H, W]: one channel.
   check_fused({crop + " | random_flip | cast | normalize(mean=0.5, std=0.25)", 3},
               TensorDesc::of(DType::u8, {33, 47}));
+}
+
+// cast absorbs an hwc_to_chw right after it (one pass over the floats): same bytes for every input type
+// and channel count, and nothing else is absorbed.
+TEST(FusedCast, CastThenHwcToChwSameBytesAsTheOpsOneByOne) {
+  const std::string cast = "cast(scale=0.00392156862745098, shift=-0.5)";
+  for (const DType dtype : {DType::u8, DType::i16, DType::f32})
+    check_fused({cast + " | hwc_to_chw", 1}, TensorDesc::of(dtype, {17, 13, 3}));
+  check_fused({"cast | hwc_to_chw", 1}, TensorDesc::of(DType::u8, {9, 7, 4}));
+  check_fused({std::string("cast | hwc_to_chw | random_flip | ") + kNormalize, 1},
+              TensorDesc::of(DType::u8, {16, 12, 3}));
+  check_fused({"cast | random_flip | hwc_to_chw", 0}, TensorDesc::of(DType::u8, {16, 12, 3}));
 }
 
 }  // namespace
