@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing, configures, builds and runs the test suite with ctest (docs/testing.md).
 #   tests/run.sh              the whole suite in build/ (g++)
-#   tests/run.sh --ci         what CI runs (.ci/run): the whole suite, then one clang ASan+UBSan build with the
-#                             libFuzzer targets in build-asan/, its sanitizer subset (-L 'unit|sanitize'),
-#                             each fuzz target for FERRY_CI_FUZZ_MINUTES (default 0.5), one per core at a time,
-#                             and TSan over the threaded tests (-L tsan) in build-tsan/ (only their programs)
+#   tests/run.sh --ci         what CI runs (.ci/run): the whole suite, then one clang ASan+UBSan build in
+#                             build-asan/ of only what its sanitizer subset (-L 'unit|sanitize') runs plus the
+#                             libFuzzer targets, that subset, each fuzz target for FERRY_CI_FUZZ_MINUTES
+#                             (default 0.5), one per core at a time, and TSan over the threaded tests (-L tsan)
+#                             in build-tsan/ (only their programs). Its builds keep line tables only (-g1).
 #   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
 #                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
 # Environment: FERRY_BUILD_DIR (default build/), FERRY_BUILD_JOBS, FERRY_CTEST_ARGS (extra ctest arguments).
@@ -16,7 +17,7 @@ case "${1:-}" in
   "") ;;
   --ci) mode=ci ;;
   --sanitize) mode=sanitize ;;
-  -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
   *) echo "tests/run.sh: unknown option '$1' (use --ci, --sanitize or --help)" >&2; exit 2 ;;
 esac
 
@@ -29,7 +30,8 @@ targets_of() {
 }
 
 # build_and_test DIR WHAT CTEST_ARGS [CMAKE_ARGS...]: configure and build DIR, run ctest there. With
-# only_label set, only the programs of the tests with that label are built (targets_of).
+# only_label set, only the programs of the tests with those labels (targets_of) and the targets named in
+# also_build are built.
 build_and_test() {
   local dir=$1 what=$2 ctest_args=$3
   shift 3
@@ -38,7 +40,7 @@ build_and_test() {
   local start built targets=()
   start=$(date +%s)
   ferry_configure -DFERRY_BUILD_TESTS=ON "$@"
-  [[ -n ${only_label:-} ]] && mapfile -t targets < <(targets_of "$only_label")
+  [[ -n ${only_label:-} ]] && mapfile -t targets < <(targets_of "$only_label"; tr ' ' '\n' <<<"${also_build:-}")
   cmake --build "$build" -j "$jobs" ${targets[@]:+--target "${targets[@]}"} >"$build.build.log" 2>&1 || {
     grep -E "error|Error" -A5 "$build.build.log" | head -80 >&2
     echo "build failed (log: $build.build.log)" >&2
@@ -57,18 +59,25 @@ build_and_test() {
 
 "$root/scripts/install_deps.sh"
 main_build=$build
+# Debug info: CMake's default -g, or line tables only (-g1) in CI: file:line in sanitizer reports and
+# backtraces, the same code, about a quarter less compile time.
+full_debug=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g -DNDEBUG")
+line_tables=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
 sanitized=(-DFERRY_BUILD_PERF=OFF -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_USE_CUDA=OFF -DFERRY_USE_NCCL=OFF)
 case $mode in
   plain)
-    build_and_test "$main_build" "" ""
+    build_and_test "$main_build" "" "" "${full_debug[@]}"
     ;;
   ci)
-    build_and_test "$main_build" "" ""
-    # One sanitized build serves both: clang, so the fuzz targets (libFuzzer) build beside the tests.
+    build_and_test "$main_build" "" "" "${line_tables[@]}"
+    # One sanitized build serves both: clang, so the fuzz targets (libFuzzer) build beside the tests. It builds
+    # only the subset's programs: the unit binaries (ferry_unit_tests, with the tools they run) and those of
+    # the tests labelled sanitize, the fuzz targets among them (fuzz_replay_*).
     (
       source "$root/tests/sanitize/env.sh"
-      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|sanitize" -DFERRY_SANITIZE=address,undefined \
-        -DFERRY_BUILD_FUZZERS=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ "${sanitized[@]}"
+      only_label='unit|sanitize' also_build=ferry_unit_tests build_and_test "$root/build-asan" "ASan+UBSan" \
+        "-L unit|sanitize" -DFERRY_SANITIZE=address,undefined -DFERRY_BUILD_FUZZERS=ON -DCMAKE_C_COMPILER=clang \
+        -DCMAKE_CXX_COMPILER=clang++ "${sanitized[@]}" "${line_tables[@]}"
     )
     fuzz_start=$(date +%s)
     FERRY_FUZZ_BUILD_DIR=$root/build-asan "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-0.5}"
@@ -76,14 +85,15 @@ case $mode in
     # TSan over the threaded tests (-L tsan), building only their programs.
     (
       source "$root/tests/sanitize/env.sh"
-      only_label=tsan build_and_test "$root/build-tsan" "TSan" "-L tsan" -DFERRY_SANITIZE=thread "${sanitized[@]}"
+      only_label=tsan build_and_test "$root/build-tsan" "TSan" "-L tsan" -DFERRY_SANITIZE=thread "${sanitized[@]}" \
+        "${line_tables[@]}"
     )
     ;;
   sanitize)
     (
       source "$root/tests/sanitize/env.sh"
-      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|mpi|tools|fuzz -LE wide|python" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}"
-      build_and_test "$root/build-tsan" "TSan" "-L tsan" -DFERRY_SANITIZE=thread "${sanitized[@]}"
+      build_and_test "$root/build-asan" "ASan+UBSan" "-L unit|mpi|tools|fuzz -LE wide|python" -DFERRY_SANITIZE=address,undefined "${sanitized[@]}" "${full_debug[@]}"
+      build_and_test "$root/build-tsan" "TSan" "-L tsan" -DFERRY_SANITIZE=thread "${sanitized[@]}" "${full_debug[@]}"
     )
     ;;
 esac
