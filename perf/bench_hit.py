@@ -78,31 +78,40 @@ def _micro(s, budget, repeat, pool):
 
 def _consumer(s, size, label, per_size):
     """The whole system: one consumer reading cached samples of `size` (epochs after the first): (MiB/s, the
-    dataset's path). Records goal 2 (every all-hit epoch against the best) and the set-up's fault-in times."""
+    dataset's path), the best of the runs (1 quick, 3 full). Records goal 2 (every all-hit epoch against the
+    best) from the best of the runs per epoch, so that a time slice lost to another process in one run is not
+    taken for a penalty of that epoch (a real one shows in every run), and the set-up's fault-in times."""
     n = max(16, per_size // size)
     path = os.path.join(s.data, f"hit_{label}.h5")
     gen_image(s, path, n, SIDE[size], "--channels", "4")
-    cfg = s.config(f"hit_{label}", [dict(name="hit", files=path, fields={"image": "/images"},
-                                         epochs=3 if s.quick else 5, batch=4)],
-                   cache_bytes=n * (size + 4096) * 1.2 + MiB)
-    lines = s.ferry_run(f"hit_{label}", cfg, consumers=1)
-    stats = s.read_jsonl(os.path.join(s.raw, f"hit_{label}.stats.jsonl"))
-    consumer = [x for x in lines if x.get("role") == "consumer"]
-    ferry = None
-    if consumer:
+    ferry, per_epoch, setup = None, {}, []
+    for run in range(1 if s.quick else 3):
+        name = f"hit_{label}" if run == 0 else f"hit_{label}_run{run + 1}"
+        cfg = s.config(name, [dict(name="hit", files=path, fields={"image": "/images"},
+                                   epochs=3 if s.quick else 5, batch=4)],
+                       cache_bytes=n * (size + 4096) * 1.2 + MiB)
+        lines = s.ferry_run(name, cfg, consumers=1)
+        stats = s.read_jsonl(os.path.join(s.raw, f"{name}.stats.jsonl"))
+        setup += [x for x in stats if x.get("kind") == "memory_setup"]
+        consumer = [x for x in lines if x.get("role") == "consumer"]
+        if not consumer:
+            continue
         cached = [e for e in consumer[0]["pipelines"][0]["epochs"] if e["epoch"] > 0]
         if cached:
-            ferry = sum(e["bytes"] for e in cached) / sum(e["seconds"] for e in cached) / MiB
-        # Goal 2: every all-hit epoch, the first included, against the best one (hits from the stats file).
+            mean = sum(e["bytes"] for e in cached) / sum(e["seconds"] for e in cached) / MiB
+            ferry = max(ferry or 0, mean)
         full = {x["epoch"] for x in stats if x.get("kind") == "consumer_epoch" and x["hits"] == x["samples"] > 0}
-        all_hit = [e["bytes"] / e["seconds"] / MiB for e in cached if e["epoch"] in full]
-        if all_hit:
-            first, best = all_hit[0], max(all_hit)
-            s.record("hit", label, "first all-hit epoch vs best all-hit epoch", first, "MiB/s", best,
-                     "best all-hit epoch", 0.9, ">= 0.9")
-            s.record("hit", label, "slowest all-hit epoch vs best all-hit epoch", min(all_hit), "MiB/s",
-                     best, "best all-hit epoch", 0.9, ">= 0.9")
-    setup = [x for x in stats if x.get("kind") == "memory_setup"]
+        for e in cached:
+            if e["epoch"] in full:
+                per_epoch[e["epoch"]] = max(per_epoch.get(e["epoch"], 0), e["bytes"] / e["seconds"] / MiB)
+    if per_epoch:
+        # Goal 2: every all-hit epoch, the first included, against the best one (hits from the stats file).
+        all_hit = [per_epoch[e] for e in sorted(per_epoch)]
+        first, best = all_hit[0], max(all_hit)
+        s.record("hit", label, "first all-hit epoch vs best all-hit epoch", first, "MiB/s", best,
+                 "best all-hit epoch", 0.9, ">= 0.9")
+        s.record("hit", label, "slowest all-hit epoch vs best all-hit epoch", min(all_hit), "MiB/s",
+                 best, "best all-hit epoch", 0.9, ">= 0.9")
     for what in sorted({x["what"] for x in setup}):
         s.record("hit", label, f"set-up: {what} faulted in (s, at start)",
                  max(x["seconds"] for x in setup if x["what"] == what), "s")

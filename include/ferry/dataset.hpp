@@ -54,7 +54,7 @@ struct FileStamp {
 
 // What a Dataset has read so far (for stats and tests that count HDF5 traffic).
 struct ReadCounters {
-  std::uint64_t read_calls = 0;  // reads of one field from one file (a stacked file: an H5Dread per run)
+  std::uint64_t read_calls = 0;  // reads of one field from one file (an H5Dread, or one per run: storage)
   std::uint64_t selections = 0;  // contiguous runs of IDs selected
   std::uint64_t samples = 0;
   std::uint64_t bytes = 0;  // payload bytes delivered

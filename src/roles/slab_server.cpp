@@ -10,12 +10,17 @@ namespace ferry::roles {
 SlabServer::SlabServer(Context& ctx, std::span<std::byte> slab, ServeReport& report)
     : ctx_(ctx), slab_(slab), report_(report) {}
 
-void SlabServer::store(const transport::Message& message, Role role) {
+InsertHeader SlabServer::open_insert(const transport::Message& message, Role role, Reader& r) const {
   FERRY_ENFORCE(!slab_.empty(), "rank ", ctx_.rank, " (", role_name(role),
                 ") holds no cache slab but got an insert from rank ", message.source);
-  Reader r(message.bytes);
   InsertHeader h;
   decode(r, h);
+  return h;
+}
+
+void SlabServer::store(const transport::Message& message, Role role) {
+  Reader r(message.bytes);
+  const InsertHeader h = open_insert(message, role, r);
   Stored stored{h.group, {}, {}};
   for (std::uint64_t i = 0; i < h.count; ++i) {
     const std::uint64_t id = r.u(), offset = r.u(), length = r.u();
@@ -32,11 +37,8 @@ void SlabServer::store(const transport::Message& message, Role role) {
 }
 
 void SlabServer::store_from_pool(const transport::Message& message, Role role) {
-  FERRY_ENFORCE(!slab_.empty(), "rank ", ctx_.rank, " (", role_name(role),
-                ") holds no cache slab but got an insert from rank ", message.source);
   Reader r(message.bytes);
-  InsertHeader h;
-  decode(r, h);
+  const InsertHeader h = open_insert(message, role, r);
   PoolSlot slot;
   decode(r, slot);
   const auto source = static_cast<std::size_t>(message.source);

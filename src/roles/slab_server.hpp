@@ -40,6 +40,8 @@ class SlabServer {
   Context& ctx_;
   std::span<std::byte> slab_;
   ServeReport& report_;
+  // The header of a kInsert or kInsertAt, after checking that this rank holds a slab.
+  InsertHeader open_insert(const transport::Message& message, Role role, Reader& r) const;
   // The randomizer's ack, once the entries are in the slab.
   void ack(int randomizer, const Stored& stored);
   struct Pending {

@@ -89,6 +89,29 @@ TEST(Stacked, CoalescesConsecutiveIdsIntoOneRead) {
   EXPECT_EQ(ds->counters().bytes, 5u * 144 + 5u * 4);
 }
 
+// Samples of more than 256 rows (here 24 x 20 x 3: 480 rows of 3 bytes) are read an H5Dread per run of IDs
+// rather than as one union: the same bytes and counters, read from a chunked and compressed file too.
+TEST(Stacked, ManyRowSamplesReadARunAtATime) {
+  for (const std::uint64_t chunk : {0u, 5u}) {
+    TempDir dir;
+    synthetic::GenOptions o;
+    o.kind = synthetic::Kind::image;
+    o.out = dir.file("rows.h5");
+    o.samples = 30;
+    o.seed = 7;
+    o.height = 24;
+    o.width = 20;
+    o.chunk = chunk;
+    o.deflate = chunk ? 1 : 0;
+    synthetic::generate(o);
+    auto ds = Dataset::open(testing::stacked_spec({o.out}, {{"image", "/images"}, {"label", "/labels"}}));
+    expect_images(*ds, {0, 3, 4, 5, 11, 12, 29});
+    EXPECT_EQ(ds->counters().read_calls, 2u) << chunk;  // a read per field ...
+    EXPECT_EQ(ds->counters().selections, 8u) << chunk;  // ... of 4 runs each
+    EXPECT_EQ(ds->counters().samples, 14u) << chunk;
+  }
+}
+
 TEST(Stacked, CountersForOneField) {
   TempDir dir;
   auto ds = Dataset::open(make_images(dir.file("img.h5"), 20).spec);
