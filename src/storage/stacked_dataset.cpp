@@ -136,8 +136,9 @@ void StackedDataset::read(std::size_t field, std::span<const std::uint64_t> ids,
   const FieldInfo& info = checked_field(field, false);
   check_ids(ids, size_, parts_.back().path, info.path);
   const std::size_t sample_bytes = info.sample_bytes();
-  // HDF5 walks a union of blocks row by row of the innermost axis, a single block as one sequence: a sample
-  // of many rows (224x224x3: 50,176 rows of 3 bytes) is read as an H5Dread per run of IDs (h5py, 16 random
+  // HDF5's selection code is slow on a union of blocks of many rows (the profile shows H5S internals) and
+  // fast on a single block: a sample of many rows (224x224x3: 50,176 rows of 3 bytes) is read as an
+  // H5Dread per run of IDs (h5py, 16 random
   // samples: 0.27 CPU-ms a sample as one union, 0.044 a block each), a sample of few rows (28x28) as one
   // H5Dread of the union (64 random samples: 0.006 CPU-ms a sample, 0.030 a block each).
   std::size_t rows = 1;
