@@ -138,9 +138,9 @@ void StackedDataset::read(std::size_t field, std::span<const std::uint64_t> ids,
   const std::size_t sample_bytes = info.sample_bytes();
   // HDF5's selection code is slow on a union of blocks of many rows (the profile shows H5S internals) and
   // fast on a single block: a sample of many rows (224x224x3: 50,176 rows of 3 bytes) is read as an
-  // H5Dread per run of IDs (h5py, 16 random
-  // samples: 0.27 CPU-ms a sample as one union, 0.044 a block each), a sample of few rows (28x28) as one
-  // H5Dread of the union (64 random samples: 0.006 CPU-ms a sample, 0.030 a block each).
+  // H5Dread per run of IDs (h5py, 16 random samples: 0.27 CPU-ms a sample as one union, 0.044 a block
+  // each), a sample of few rows (28x28) as one H5Dread of the union (64 random samples: 0.006 CPU-ms a
+  // sample, 0.030 a block each).
   std::size_t rows = 1;
   for (std::size_t d = 0; d + 1 < info.shape.size(); ++d) rows *= info.shape[d];
   const bool block_each = rows > kUnionRows;
