@@ -30,8 +30,7 @@ void ConsumerEngine::on_samples_at(const transport::Message& message) {
     const std::uint64_t e = r.u();
     FERRY_ENFORCE(e < slot.entries, "send pool entry ", e, " of a slot of ", slot.entries);
     field_at_.clear();
-    for (std::size_t f = 0; f < at.base.size(); ++f)
-      field_at_.push_back(slot.offset + at.base[f] + e * slot.sizes[f]);
+    for (std::size_t f = 0; f < at.base.size(); ++f) field_at_.push_back(slot.offset + at.at(e, f));
     for (const std::uint32_t pos : positions_) {
       FERRY_ENFORCE(pos < s.n, "sample for position ", pos, " of a batch of ", s.n);
       p.assembly->get_miss(s.index, pos, pool, field_at_, pool_gets_);
@@ -55,9 +54,7 @@ void ConsumerEngine::answer_fetches() {
     PendingFetch& f = fetches_.front();
     for (transport::Request& get : f.gets)
       if (!get.test()) return;  // in order: a later slot's gets were issued after these
-    Writer w;
-    w.u(f.offset);
-    ctx_.fabric->send(f.source, kFetched, w.view());
+    send_fetched(*ctx_.fabric, f.source, f.offset);
     fetches_.pop_front();
   }
 }

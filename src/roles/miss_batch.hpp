@@ -29,6 +29,12 @@ struct MissPipeline::Batch {
   std::exception_ptr error;
 };
 
+// An entry's batch positions as kSamples and kSamplesAt carry them: [n positions][positions...].
+inline void put_positions(Writer& w, const MissEntry& m) {
+  w.u(m.positions.size());
+  for (const auto pos : m.positions) w.u(pos);
+}
+
 inline std::uint64_t nanos_since(std::chrono::steady_clock::time_point t) {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count());

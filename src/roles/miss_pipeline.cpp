@@ -359,8 +359,7 @@ void MissPipeline::deliver(Batch& batch) {
       if (m.insert) done.unfilled.push_back({m.id, m.server, m.offset});
       continue;
     }
-    out_.u(m.positions.size());
-    for (auto pos : m.positions) out_.u(pos);
+    put_positions(out_, m);
     const std::uint64_t bytes = put(out_, i, batch.device_out ? batch.device_field : none);
     // Prepared (when a chain ran), assembled (variable entries), written into the message, copied by
     // Fabric::send.
@@ -368,10 +367,7 @@ void MissPipeline::deliver(Batch& batch) {
     copies_.miss_copied += std::min(prepared, bytes) + (layout.fixed ? 2 : 3) * bytes;
     if (m.insert) inserts[m.server].push_back(i);
   }
-  for (const std::size_t i : skipped) {
-    out_.u(misses.entries[i].positions.size());
-    for (auto pos : misses.entries[i].positions) out_.u(pos);
-  }
+  for (const std::size_t i : skipped) put_positions(out_, misses.entries[i]);
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());
   for (const auto& [server, indices] : inserts) {
     insert_.clear();

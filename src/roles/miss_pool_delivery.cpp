@@ -69,15 +69,11 @@ bool MissPipeline::deliver_from_pool(Batch& batch, std::chrono::steady_clock::ti
       if (m.insert) done.unfilled.push_back({m.id, m.server, m.offset});
       continue;
     }
-    out_.u(m.positions.size());
-    for (auto pos : m.positions) out_.u(pos);
+    put_positions(out_, m);
     out_.u(i);
     if (m.insert) inserts[m.server].push_back(i);
   }
-  for (const std::size_t i : skipped) {
-    out_.u(misses.entries[i].positions.size());
-    for (auto pos : misses.entries[i].positions) out_.u(pos);
-  }
+  for (const std::size_t i : skipped) put_positions(out_, misses.entries[i]);
   pool_.publish(*taken, static_cast<std::uint32_t>(1 + inserts.size()));
   copies_.miss_bytes += sent * layout.bytes;
   copies_.miss_copied += sent * copied;  // the consumer counts its get

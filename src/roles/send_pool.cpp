@@ -8,17 +8,25 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "roles/memory_setup.hpp"
+#include "roles/protocol.hpp"
 #include "transport/comm.hpp"
 
 namespace ferry::roles {
 
 SlotLayout slot_layout(std::span<const std::uint64_t> sizes, std::uint64_t entries) {
   SlotLayout at;
+  at.sizes.assign(sizes.begin(), sizes.end());
   for (const std::uint64_t size : sizes) {
     at.base.push_back(at.bytes);
     at.bytes += cache::SlabAllocator::reserved_size(size * entries);
   }
   return at;
+}
+
+void send_fetched(transport::Fabric& fabric, int owner, std::uint64_t offset) {
+  Writer w;
+  w.u(offset);
+  fabric.send(owner, kFetched, w.view());
 }
 
 SendPool::SendPool(std::span<std::byte> memory) : memory_(memory), allocator_(memory.size()) {}

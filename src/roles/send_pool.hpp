@@ -32,13 +32,18 @@ namespace ferry::roles {
 inline constexpr std::uint64_t kPoolEntryBytes = BatchAssembly::kDirectEntryBytes;
 
 // Where a batch's entries lie in a slot, field by field as the prepare stage writes them: field f of all
-// `entries` samples back to back from base[f] (each field's run on a cache line), so entry e's field f is at
-// base[f] + e * sizes[f].
+// `entries` samples back to back from base[f] (each field's run on a cache line).
 struct SlotLayout {
   std::vector<std::uint64_t> base;
+  std::vector<std::uint64_t> sizes;  // per field, bytes of one sample
   std::uint64_t bytes = 0;
+  // Offset of entry e's field f from the slot's start.
+  std::uint64_t at(std::uint64_t e, std::size_t f) const { return base[f] + e * sizes[f]; }
 };
 SlotLayout slot_layout(std::span<const std::uint64_t> sizes, std::uint64_t entries);
+
+// A reader's kFetched to the pool's owner: its gets from the slot at `offset` are complete.
+void send_fetched(transport::Fabric& fabric, int owner, std::uint64_t offset);
 
 class SendPool {
  public:

@@ -1,6 +1,7 @@
 #include "roles/slab_server.hpp"
 
 #include <cstring>
+#include <numeric>
 
 #include "roles/protocol.hpp"
 #include "roles/send_pool.hpp"
@@ -48,8 +49,7 @@ void SlabServer::store_from_pool(const transport::Message& message, Role role) {
   Stored stored{h.group, {}, {}};
   gets_.clear();
   const SlotLayout at = slot_layout(slot.sizes, slot.entries);
-  std::uint64_t length = 0;
-  for (const std::uint64_t size : slot.sizes) length += size;
+  const std::uint64_t length = std::accumulate(slot.sizes.begin(), slot.sizes.end(), std::uint64_t{0});
   for (std::uint64_t i = 0; i < h.count; ++i) {
     const std::uint64_t id = r.u(), offset = r.u(), e = r.u();
     FERRY_ENFORCE(offset <= slab_.size() && length <= slab_.size() - offset, "insert of ", length,
@@ -58,7 +58,7 @@ void SlabServer::store_from_pool(const transport::Message& message, Role role) {
     // The entry's fields back to back in the slab, each from its run in the slot.
     std::byte* to = slab_.data() + offset;
     for (std::size_t f = 0; f < slot.sizes.size(); ++f) {
-      const std::uint64_t from = slot.offset + at.base[f] + e * slot.sizes[f];
+      const std::uint64_t from = slot.offset + at.at(e, f);
       if (own) {
         FERRY_ENFORCE(from <= ctx_.send_pool.size() && slot.sizes[f] <= ctx_.send_pool.size() - from,
                       "insert from outside this rank's send pool");
@@ -86,9 +86,7 @@ void SlabServer::progress() {
     for (transport::Request& get : p.gets)
       if (!get.test()) return;  // in order: the acks go out as the inserts came
     ack(p.randomizer, p.stored);
-    Writer w;
-    w.u(p.offset);
-    ctx_.fabric->send(p.source, kFetched, w.view());
+    send_fetched(*ctx_.fabric, p.source, p.offset);
     pending_.pop_front();
   }
 }

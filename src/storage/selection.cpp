@@ -37,26 +37,30 @@ std::vector<IdRun> make_runs(std::span<const std::uint64_t> ids, std::uint64_t b
 
 H5Space select_runs(hid_t dataset, std::span<const IdRun> runs, const std::string& file,
                     const std::string& path) {
-  H5Space space(FERRY_CHECK_H5(H5Dget_space(dataset), file, path));
+  RunSelector selector(dataset, file, path);
   bool first = true;
   for (const IdRun& run : runs) {
-    select_run(space.get(), run, first ? H5S_SELECT_SET : H5S_SELECT_OR, file, path);
+    selector.select(run, first ? H5S_SELECT_SET : H5S_SELECT_OR);
     first = false;
   }
-  return space;
+  return std::move(selector.space);
 }
 
-void select_run(hid_t space, const IdRun& run, H5S_seloper_t op, const std::string& file,
-                const std::string& path) {
-  const int rank = FERRY_CHECK_H5(H5Sget_simple_extent_ndims(space), file, path);
-  std::vector<hsize_t> block(static_cast<std::size_t>(rank));
-  FERRY_CHECK_H5(H5Sget_simple_extent_dims(space, block.data(), nullptr), file, path);
+RunSelector::RunSelector(hid_t dataset, const std::string& file, const std::string& path)
+    : space(FERRY_CHECK_H5(H5Dget_space(dataset), file, path)), file_(file), path_(path) {
+  const int rank = FERRY_CHECK_H5(H5Sget_simple_extent_ndims(space.get()), file, path);
+  block_.resize(static_cast<std::size_t>(rank));
+  FERRY_CHECK_H5(H5Sget_simple_extent_dims(space.get(), block_.data(), nullptr), file, path);
+  start_.assign(block_.size(), 0);
+  one_.assign(block_.size(), 1);
+}
+
+void RunSelector::select(const IdRun& run, H5S_seloper_t op) {
   // The run is one block: [first, 0, ...] of size [count, dims[1], ...], count 1 (no stride).
-  std::vector<hsize_t> start(block.size(), 0);
-  const std::vector<hsize_t> one(block.size(), 1);
-  start[0] = run.first;
-  block[0] = run.count;
-  FERRY_CHECK_H5(H5Sselect_hyperslab(space, op, start.data(), nullptr, one.data(), block.data()), file, path);
+  start_[0] = run.first;
+  block_[0] = run.count;
+  FERRY_CHECK_H5(H5Sselect_hyperslab(space.get(), op, start_.data(), nullptr, one_.data(), block_.data()),
+                 file_, path_);
 }
 
 H5Space memory_space(std::uint64_t count, std::span<const std::size_t> sample_dims, const std::string& file,

@@ -29,10 +29,21 @@ std::vector<IdRun> make_runs(std::span<const std::uint64_t> ids, std::uint64_t b
 H5Space select_runs(hid_t dataset, std::span<const IdRun> runs, const std::string& file,
                     const std::string& path);
 
-// Selects `run` along the first axis of `space` (all of every other axis), replacing the selection
-// (H5S_SELECT_SET) or adding to it (H5S_SELECT_OR).
-void select_run(hid_t space, const IdRun& run, H5S_seloper_t op, const std::string& file,
-                const std::string& path);
+// A dataset's file dataspace and its extent (read once), for selecting runs along the first axis.
+class RunSelector {
+ public:
+  RunSelector(hid_t dataset, const std::string& file, const std::string& path);
+  // Selects `run` (all of every other axis), replacing the selection (H5S_SELECT_SET) or adding to it
+  // (H5S_SELECT_OR).
+  void select(const IdRun& run, H5S_seloper_t op);
+
+  H5Space space;
+
+ private:
+  const std::string& file_;
+  const std::string& path_;
+  std::vector<hsize_t> start_, block_, one_;
+};
 
 // A contiguous memory dataspace [count, sample_dims...] for reading `count` samples in one H5Dread.
 H5Space memory_space(std::uint64_t count, std::span<const std::size_t> sample_dims, const std::string& file,

@@ -155,13 +155,13 @@ void StackedDataset::read(std::size_t field, std::span<const std::uint64_t> ids,
           part.path, info.path);
       out += part_ids.size() * sample_bytes;
     } else {
-      H5Space file_space(FERRY_CHECK_H5(H5Dget_space(dataset), part.path, info.path));
+      RunSelector file_space(dataset, part.path, info.path);
       for (const IdRun& run : runs) {
-        select_run(file_space.get(), run, H5S_SELECT_SET, part.path, info.path);
+        file_space.select(run, H5S_SELECT_SET);
         H5Space mem_space = memory_space(run.count, info.shape, part.path, info.path);
-        FERRY_CHECK_H5(
-            H5Dread(dataset, native_type(info.dtype), mem_space.get(), file_space.get(), H5P_DEFAULT, out),
-            part.path, info.path);
+        FERRY_CHECK_H5(H5Dread(dataset, native_type(info.dtype), mem_space.get(), file_space.space.get(),
+                               H5P_DEFAULT, out),
+                       part.path, info.path);
         out += run.count * sample_bytes;
       }
     }

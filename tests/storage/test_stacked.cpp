@@ -14,14 +14,15 @@ namespace {
 using testing::TempDir;
 
 synthetic::GenResult make_images(const std::string& path, std::uint64_t n, std::uint64_t chunk = 0,
-                                 int deflate = 0, std::uint64_t seed = 7) {
+                                 int deflate = 0, std::uint64_t seed = 7, std::size_t height = 8,
+                                 std::size_t width = 6) {
   synthetic::GenOptions o;
   o.kind = synthetic::Kind::image;
   o.out = path;
   o.samples = n;
   o.seed = seed;
-  o.height = 8;
-  o.width = 6;
+  o.height = height;
+  o.width = width;
   o.channels = 3;
   o.chunk = chunk;
   o.deflate = deflate;
@@ -94,17 +95,7 @@ TEST(Stacked, CoalescesConsecutiveIdsIntoOneRead) {
 TEST(Stacked, ManyRowSamplesReadARunAtATime) {
   for (const std::uint64_t chunk : {0u, 5u}) {
     TempDir dir;
-    synthetic::GenOptions o;
-    o.kind = synthetic::Kind::image;
-    o.out = dir.file("rows.h5");
-    o.samples = 30;
-    o.seed = 7;
-    o.height = 24;
-    o.width = 20;
-    o.chunk = chunk;
-    o.deflate = chunk ? 1 : 0;
-    synthetic::generate(o);
-    auto ds = Dataset::open(testing::stacked_spec({o.out}, {{"image", "/images"}, {"label", "/labels"}}));
+    auto ds = Dataset::open(make_images(dir.file("rows.h5"), 30, chunk, chunk ? 1 : 0, 7, 24, 20).spec);
     expect_images(*ds, {0, 3, 4, 5, 11, 12, 29});
     EXPECT_EQ(ds->counters().read_calls, 2u) << chunk;  // a read per field ...
     EXPECT_EQ(ds->counters().selections, 8u) << chunk;  // ... of 4 runs each
