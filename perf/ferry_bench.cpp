@@ -180,14 +180,26 @@ Usage usage_self() {
   return u;
 }
 
-// Per-epoch timings of one consumer pipeline: an epoch ends with its last batch's return.
+std::string microseconds(double seconds) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6f", seconds);
+  return buf;
+}
+
+// Per-epoch timings of one consumer pipeline: an epoch ends with its last batch's return. end_s is that
+// return on the steady clock (CLOCK_MONOTONIC, as `perf record -k CLOCK_MONOTONIC` stamps samples:
+// perf/epoch_oncpu.sh splits a profile by epoch with it).
 struct EpochClock {
   Clock::time_point last;
-  std::map<std::uint64_t, double> seconds;
+  std::map<std::uint64_t, double> seconds, end;
   std::map<std::uint64_t, std::uint64_t> samples, bytes;
   void batch(const ferry::Batch& b) {
     const auto now = Clock::now();
     seconds[b.epoch] += std::chrono::duration<double>(now - last).count();
+    end[b.epoch] = std::chrono::duration<double>(now.time_since_epoch()).count();
+    if (getenv("FB_TRACE"))
+      fprintf(stderr, "T %llu %.6f\n", (unsigned long long)b.epoch,
+              std::chrono::duration<double>(now - last).count() * 1e3);
     last = now;
     samples[b.epoch] += b.size();
     for (const auto& f : b.fields) bytes[b.epoch] += f.bytes;
@@ -199,6 +211,7 @@ struct EpochClock {
       out += Json()
                  .u64("epoch", epoch)
                  .num("seconds", s)
+                 .raw("end_s", microseconds(end.at(epoch)))
                  .u64("samples", samples.at(epoch))
                  .u64("bytes", bytes.at(epoch))
                  .done();
