@@ -1,5 +1,6 @@
 #include "roles/node_memory.hpp"
 
+#include <mpi.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/check.hpp"
 #include "core/strings.hpp"
 #include "transport/registry.hpp"
 
@@ -40,33 +42,64 @@ std::optional<std::uint64_t> sysv_segment_limit() {
   return std::nullopt;
 }
 
-std::string cache_beyond_node(const Context& ctx) {
+namespace {
+
+// COLLECTIVE over ctx.comm: the sum of `value` over the ranks of this rank's node, on the node's lowest rank
+// (0 on the others).
+std::uint64_t sum_on_node(const Context& ctx, std::uint64_t value) {
+  const int node = ctx.layout.node_of.at(static_cast<std::size_t>(ctx.rank));
+  MPI_Comm node_comm = MPI_COMM_NULL;
+  FERRY_CHECK_MPI(MPI_Comm_split(ctx.comm, node, ctx.rank, &node_comm));
+  std::uint64_t sum = 0;
+  const int rc = MPI_Reduce(&value, &sum, 1, MPI_UINT64_T, MPI_SUM, 0, node_comm);
+  FERRY_CHECK_MPI(MPI_Comm_free(&node_comm));
+  FERRY_CHECK_MPI(rc);
+  return ctx.rank == node ? sum : 0;
+}
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+}  // namespace
+
+std::string cache_beyond_node(const Context& ctx, std::uint64_t pool_bytes) {
   const Layout& layout = ctx.layout;
+  const std::uint64_t pools = sum_on_node(ctx, pool_bytes);
   const int node = layout.node_of.at(static_cast<std::size_t>(ctx.rank));
   if (ctx.rank != node) return {};  // the node's lowest rank speaks for it: one reading, one line
   const auto slabs = static_cast<std::uint64_t>(
       std::count_if(layout.slab_holders.begin(), layout.slab_holders.end(),
                     [&](int r) { return layout.node_of.at(static_cast<std::size_t>(r)) == node; }));
   const std::uint64_t cache = ctx.config.runtime.cache_bytes;
-  if (slabs == 0 || cache == 0) return {};
   // Saturating: a product past 2^64 is "more than any node".
-  const std::uint64_t need = cache > UINT64_MAX / slabs ? UINT64_MAX : cache * slabs;
+  const std::uint64_t slab_bytes = slabs == 0 || cache == 0     ? 0
+                                   : cache > UINT64_MAX / slabs ? UINT64_MAX
+                                                                : cache * slabs;
+  const std::uint64_t need = saturating_add(slab_bytes, pools);
+  if (need == 0) return {};
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
-  const auto refuse = [&](const std::string& what, std::uint64_t have) {
-    return str_cat("runtime.cache_bytes = ", cache, " times ", slabs, " slab(s) on node ", host, " (rank ",
-                   node, "'s node) needs ", need, " bytes, but ", what, " has ", have,
-                   " bytes: lower runtime.cache_bytes or spread the slab holders over more nodes");
+  const auto refuse = [&](const std::string& what, std::uint64_t needed, std::uint64_t have) {
+    return str_cat(
+        "runtime.cache_bytes = ", cache, " times ", slabs, " slab(s) and ", pools,
+        " bytes of send pools (runtime.send_pool_bytes) on node ", host, " (rank ", node, "'s node) need ",
+        needed, " bytes, but ", what, " has ", have,
+        " bytes: lower runtime.cache_bytes or runtime.send_pool_bytes, or spread the service ranks "
+        "over more nodes");
   };
   if (const auto available = mem_available_bytes(); available && need > *available)
-    return refuse("MemAvailable (/proc/meminfo)", *available);
-  // Files in the shared-memory folder hold a slab only where System V cannot (a slab past shmmax): only then
-  // does a small /dev/shm (a container's 64 MiB) limit the cache.
+    return refuse("MemAvailable (/proc/meminfo)", need, *available);
+  // Files in the shared-memory folder hold a region only where System V cannot (one past shmmax): only then
+  // does a small /dev/shm (a container's 64 MiB) limit it. Each rank's pool is one region of send_pool_bytes.
   const auto sysv = sysv_segment_limit();
+  const auto in_files = [&](std::uint64_t region) { return region != 0 && (!sysv || region > *sysv); };
+  const std::uint64_t file_bytes = saturating_add(in_files(cache) ? slab_bytes : 0,
+                                                  in_files(ctx.config.runtime.send_pool_bytes) ? pools : 0);
   if (const std::string dir = transport::shared_memory_dir(ctx.config.runtime.transport);
-      !dir.empty() && (!sysv || cache > *sysv))
-    if (const auto free = free_bytes(dir); free && need > *free)
-      return refuse(str_cat(dir, " (free)"), *free);
+      !dir.empty() && file_bytes != 0)
+    if (const auto free = free_bytes(dir); free && file_bytes > *free)
+      return refuse(str_cat(dir, " (free)"), file_bytes, *free);
   return {};
 }
 

@@ -150,9 +150,10 @@ void Runtime::Impl::setup_watched(bool is_consumer) {
     error = tag_unexpected(ctx.role(), "unknown exception");
   }
   if (const std::string all = gather_errors(ctx.comm, error); !all.empty()) throw_tagged(all);
-  // Before any slab memory is taken: a cache a node cannot hold fails every rank (roles/node_memory.hpp).
-  if (const std::string all = gather_errors(ctx.comm, roles::cache_beyond_node(ctx)); !all.empty())
-    throw ConfigError(all);
+  // Before any slab or pool memory is taken: what a node cannot hold fails every rank
+  // (roles/node_memory.hpp).
+  const std::string beyond = roles::cache_beyond_node(ctx, roles::send_pool_bytes(ctx));
+  if (const std::string all = gather_errors(ctx.comm, beyond); !all.empty()) throw ConfigError(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
   ctx.fabric->watch(watch);
   exchange_slabs();
