@@ -109,6 +109,10 @@ Region Fabric::register_local(void* data, std::size_t bytes) {
   return do_register_local(data, bytes);
 }
 
+bool Fabric::registered_destination(const void* dst, std::size_t bytes) const {
+  return do_registered_destination(dst, bytes);
+}
+
 std::span<const std::byte> Fabric::mapped(const RemoteRegion& region) {
   check_open("mapped");
   return do_mapped(region);

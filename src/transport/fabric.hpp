@@ -179,6 +179,10 @@ class Fabric {
   // registration (UCX passes the memory handle); elsewhere they work as before. The Region has no key; the
   // memory stays the caller's and must outlive it. MPI: nothing to register (an invalid Region).
   Region register_local(void* data, std::size_t bytes);
+  // Whether a get into [dst, dst + bytes) passes a memory handle registered beforehand: inside a live local
+  // region, or inside a live region this rank exposed (register_memory, allocate_memory: a cache server's
+  // slab). Always false where the backend registers nothing (MPI).
+  bool registered_destination(const void* dst, std::size_t bytes) const;
   // Turns a peer's packed key into a RemoteRegion. Cheap to repeat: keys are unpacked once per
   // (owner, region) and cached until close().
   RemoteRegion attach(std::span<const std::byte> key);
@@ -230,6 +234,7 @@ class Fabric {
   virtual RemoteRegion do_attach(std::span<const std::byte> key) = 0;
   virtual Region do_register_local(void* data, std::size_t bytes) { return Region(data, bytes, {}, nullptr); }
   virtual std::span<const std::byte> do_mapped(const RemoteRegion&) { return {}; }
+  virtual bool do_registered_destination(const void*, std::size_t) const { return false; }
   virtual Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) = 0;
   virtual void do_wait_all() = 0;
   virtual void do_progress() = 0;

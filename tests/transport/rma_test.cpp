@@ -79,5 +79,27 @@ TEST_P(FabricTest, ManyGetsInFlightReturnExactBytes) {
   fabric_->barrier();
 }
 
+// Gets into memory registered beforehand pass its handle instead of registering per get: a batch pool
+// (register_local) and a region this rank exposes (a cache server's slab, filled by its gets from send
+// pools). UCX keeps them while they live; MPI registers nothing.
+TEST_P(FabricTest, GetsIntoRegisteredMemoryUseItsHandle) {
+  const bool ucx = GetParam() == "ucx";
+  std::vector<std::byte> batch(1 << 16), heap(4096);
+  {
+    Region slab = fabric_->allocate_memory(1 << 20);  // collective
+    Region local = fabric_->register_local(batch.data(), batch.size());
+    const auto* base = static_cast<const std::byte*>(slab.data());
+    EXPECT_EQ(fabric_->registered_destination(base + 4096, 8192), ucx);
+    EXPECT_EQ(fabric_->registered_destination(base, slab.size()), ucx);
+    EXPECT_FALSE(fabric_->registered_destination(base + slab.size() - 10, 11)) << "past the slab's end";
+    EXPECT_EQ(fabric_->registered_destination(batch.data() + 100, 1000), ucx);
+    EXPECT_FALSE(fabric_->registered_destination(heap.data(), heap.size()));
+    fabric_->barrier();
+    EXPECT_EQ(fabric_->registered_destination(base, 64), ucx);
+  }
+  EXPECT_FALSE(fabric_->registered_destination(batch.data(), 64)) << "a destroyed region leaves the table";
+  fabric_->barrier();
+}
+
 }  // namespace
 }  // namespace ferry::transport::testing

@@ -36,8 +36,8 @@ struct AmHeader {
 
 class UcxFabric;
 
-// Local get destinations (Fabric::register_local): a get into one passes its memory handle. Shared with the
-// Regions, which remove their entry when destroyed, even after the Fabric.
+// Local get destinations (Fabric::register_local, and every region this rank exposed): a get into one passes
+// its memory handle. Shared with the Regions, which remove their entry when destroyed, even after the Fabric.
 struct LocalMaps {
   struct Entry {
     std::uintptr_t base;
@@ -93,6 +93,9 @@ class UcxFabric final : public Fabric {
   Region make_region(void* data, std::size_t bytes, std::optional<MemMap> memory, bool allocated);
   RemoteRegion do_attach(std::span<const std::byte> key) override;
   Region do_register_local(void* data, std::size_t bytes) override;
+  bool do_registered_destination(const void* dst, std::size_t bytes) const override {
+    return locals_->find(dst, bytes) != nullptr;
+  }
   std::span<const std::byte> do_mapped(const RemoteRegion& region) override;
   Request do_get(const RemoteRegion& from, std::size_t offset, void* dst, std::size_t bytes) override;
   void do_wait_all() override;

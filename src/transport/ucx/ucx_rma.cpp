@@ -41,11 +41,27 @@ std::string mapped_file(const void* address) {
   return {};
 }
 
+// Removes the entry of `memh` from a fabric's local get destinations.
+void forget_local(LocalMaps& table, ucp_mem_h memh) {
+  std::erase_if(table.entries, [memh](const LocalMaps::Entry& e) { return e.memh == memh; });
+}
+
+// An exposed region. It is a local get destination too (a cache server's gets into its slab pass the slab's
+// memory handle), and leaves the fabric's table when destroyed.
 class UcxRegion final : public detail::RegionImpl {
  public:
   UcxRegion() = default;
-  UcxRegion(MemMap memory, bool allocated)
-      : memory_(std::make_unique<MemMap>(std::move(memory))), allocated_(allocated) {}
+  UcxRegion(MemMap memory, bool allocated, void* data, std::size_t bytes, std::shared_ptr<LocalMaps> table)
+      : memory_(std::make_unique<MemMap>(std::move(memory))),
+        allocated_(allocated),
+        table_(std::move(table)) {
+    table_->entries.push_back({reinterpret_cast<std::uintptr_t>(data), bytes, memory_->get()});
+  }
+  ~UcxRegion() override {
+    if (table_) forget_local(*table_, memory_->get());
+  }
+  UcxRegion(const UcxRegion&) = delete;
+  UcxRegion& operator=(const UcxRegion&) = delete;
 
   // UCX allocates in System V shared memory (removed as soon as it is attached: no name) or, when that
   // fails, in a POSIX shared-memory file (UCX_POSIX_DIR, /dev/shm by default). With UCX_POSIX_USE_PROC_LINK
@@ -70,6 +86,7 @@ class UcxRegion final : public detail::RegionImpl {
  private:
   std::unique_ptr<MemMap> memory_;  // empty for a zero-byte region: there is nothing to map
   bool allocated_ = false;          // UCX chose the memory (UCP_MEM_MAP_ALLOCATE)
+  std::shared_ptr<LocalMaps> table_;
 };
 
 // A registered local get destination: unregisters, and leaves the fabric's table, when destroyed.
@@ -77,10 +94,7 @@ class UcxLocalRegion final : public detail::RegionImpl {
  public:
   UcxLocalRegion(MemMap memory, std::shared_ptr<LocalMaps> table)
       : memory_(std::move(memory)), table_(std::move(table)) {}
-  ~UcxLocalRegion() override {
-    auto& entries = table_->entries;
-    std::erase_if(entries, [this](const LocalMaps::Entry& e) { return e.memh == memory_.get(); });
-  }
+  ~UcxLocalRegion() override { forget_local(*table_, memory_.get()); }
 
  private:
   MemMap memory_;
@@ -124,7 +138,7 @@ Region UcxFabric::make_region(void* data, std::size_t bytes, std::optional<MemMa
   if (!memory) return Region(data, bytes, pack_region_key(key), std::make_unique<UcxRegion>());
   key.native = memory->packed_rkey();
   return Region(data, bytes, pack_region_key(key),
-                std::make_unique<UcxRegion>(std::move(*memory), allocated));
+                std::make_unique<UcxRegion>(std::move(*memory), allocated, data, bytes, locals_));
 }
 
 Region UcxFabric::do_register(void* data, std::size_t bytes) {
