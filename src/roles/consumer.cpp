@@ -429,6 +429,14 @@ void ConsumerEngine::finish_all(bool failing) noexcept {
                 e.what());
     }
   }
+  // Every get is complete now: hand the send pool slots back (a consumer that stops early would otherwise
+  // hold them until the job ends, and its transformers send the other consumers' batches in messages).
+  if (failing) return;
+  try {
+    answer_fetches();
+  } catch (const std::exception& e) {
+    log::warn("could not hand send pool slots back during shutdown: {}", e.what());
+  }
 }
 
 }  // namespace ferry::roles
