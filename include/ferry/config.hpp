@@ -69,6 +69,9 @@ struct RuntimeConfig {
   std::string stats_file;                                // JSON lines, appended by every rank; empty: none
   // A rank that sends no heartbeat for this long is lost and the job ends (docs/errors.md); 0: no watch.
   int peer_timeout_s = 60;
+  // The set-up's collectives before the heartbeats start must complete this long after a rank enters them,
+  // or the job ends naming the step (docs/errors.md); 0: no deadline.
+  int setup_timeout_s = 600;
 };
 
 // Monitoring windows, the placement policy and role rebalancing (docs/heterogeneous.md). `[monitor]` keys.

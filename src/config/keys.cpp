@@ -352,6 +352,12 @@ std::vector<KeyDef> make_keys() {
       "(0: off)",
       [](RuntimeConfig& r, long long v) { r.peer_timeout_s = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.peer_timeout_s); }));
+  k.push_back(global_integer(
+      "runtime.setup_timeout_s", 0, 86400,
+      "seconds a rank waits in the set-up's first collectives (before heartbeats start) for every rank to "
+      "join before the job ends, naming the step (0: no deadline)",
+      [](RuntimeConfig& r, long long v) { r.setup_timeout_s = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.setup_timeout_s); }));
   k.push_back(global_text("runtime.stats_file", {}, "JSON lines of per-rank counters (appended)",
                           &RuntimeConfig::stats_file));
   add_monitor_keys(k);

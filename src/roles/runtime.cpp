@@ -30,6 +30,7 @@
 #include "roles/send_pool.hpp"
 #include "roles/service_rank.hpp"
 #include "roles/setup_agreement.hpp"
+#include "roles/setup_deadline.hpp"
 #include "sampler/epoch_plan.hpp"
 #include "transform/peer_link.hpp"
 #include "transform/target.hpp"
@@ -88,6 +89,8 @@ struct Runtime::Impl {
   MPI_Comm link_comm = MPI_COMM_NULL;  // the device link's members (runtime.device_batches)
   std::shared_ptr<transport::PeerWatch> watch;
   std::unique_ptr<transport::Liveness> liveness;  // runtime.peer_timeout_s > 0
+  std::unique_ptr<roles::SetupDeadline>
+      deadline;  // until the liveness thread runs (roles/setup_deadline.hpp)
 
   void setup_local();
   void start_watch();
@@ -99,10 +102,13 @@ struct Runtime::Impl {
   void open_link();
 };
 
-Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only) {
+Runtime::Impl::Impl(MPI_Comm comm, const Config& config, bool serve_only)
+    : deadline(std::make_unique<roles::SetupDeadline>(config.runtime.setup_timeout_s, comm)) {
   // First, on the caller's communicator: the same step a program that could not read its config joins
   // (roles/setup_agreement.hpp), so both sides of an MPMD job run the same collectives from the start.
+  deadline->step("the config agreement (the set-up's first collective)");
   roles::agree_on_setup(comm, &config, {});
+  deadline->step("MPI_Comm_dup of the set-up");
   FERRY_CHECK_MPI(MPI_Comm_dup(comm, &ctx.comm));
   try {
     set_up(config, serve_only);
@@ -120,14 +126,18 @@ void Runtime::Impl::set_up(const Config& config, bool serve_only) {
   ctx.config = config;
   log::init(ctx.rank, config.log_level);
   ctx.monitor = monitor::settings_from(ctx.config.monitor);
+  deadline->step("the layout's collectives of the set-up");
   ctx.layout =
       roles::compute_layout(ctx.comm, ctx.config, serve_only);  // same result or same error everywhere
   const bool is_consumer = ctx.role() == roles::Role::consumer;
+  deadline->step("the consumer communicator's split of the set-up");
   FERRY_CHECK_MPI(MPI_Comm_split(ctx.comm, is_consumer ? 0 : MPI_UNDEFINED, ctx.rank, &consumer_comm));
 
   // From here on a lost rank is found (transport/liveness.hpp): opening the datasets may take long, and a
   // rank that dies or stops in it would leave the others waiting in the next collective.
+  deadline->step("the host names and the liveness thread's address exchange of the set-up");
   start_watch();
+  deadline.reset();
   try {
     setup_watched(is_consumer);
   } catch (...) {

@@ -1,0 +1,49 @@
+#include "roles/setup_deadline.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+namespace ferry::roles {
+
+SetupDeadline::SetupDeadline(int seconds, MPI_Comm comm) : comm_(comm) {
+  if (seconds <= 0) return;
+  if (MPI_Comm_rank(comm, &rank_) != MPI_SUCCESS) rank_ = -1;  // the line says "rank -1"; the deadline holds
+  thread_ = std::thread([this, seconds] { watch(seconds); });
+}
+
+SetupDeadline::~SetupDeadline() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void SetupDeadline::watch(int seconds) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (wake_.wait_for(lock, std::chrono::seconds(seconds), [this] { return stopped_; })) return;
+  expire(seconds);
+}
+
+void SetupDeadline::expire(int seconds) const noexcept {
+  std::fprintf(
+      stderr,
+      "ferry: error (rank %d): %s did not complete within %d s (runtime.setup_timeout_s): a rank has "
+      "not reached it (lost before it, or its program has not created its Runtime); ending the job\n",
+      rank_, step_.load(), seconds);
+  std::fflush(stderr);
+  // MPI_Abort from this thread, while the main thread is inside an MPI collective, is outside what MPI
+  // promises (as for the liveness thread's): should it hang, a timer ends the process anyway.
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::seconds(5));  // a deadline, not a synchronization
+    ::_exit(1);
+  }).detach();
+  MPI_Abort(comm_, 1);
+  ::_exit(1);
+}
+
+}  // namespace ferry::roles
