@@ -1,9 +1,9 @@
 #include "roles/setup_deadline.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
+
+#include "transport/comm.hpp"
 
 namespace ferry::roles {
 
@@ -36,14 +36,7 @@ void SetupDeadline::expire(int seconds) const noexcept {
       "not reached it (lost before it, or its program has not created its Runtime); ending the job\n",
       rank_, step_.load(), seconds);
   std::fflush(stderr);
-  // MPI_Abort from this thread, while the main thread is inside an MPI collective, is outside what MPI
-  // promises (as for the liveness thread's): should it hang, a timer ends the process anyway.
-  std::thread([] {
-    std::this_thread::sleep_for(std::chrono::seconds(5));  // a deadline, not a synchronization
-    ::_exit(1);
-  }).detach();
-  MPI_Abort(comm_, 1);
-  ::_exit(1);
+  transport::abort_job(comm_);
 }
 
 }  // namespace ferry::roles

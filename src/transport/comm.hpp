@@ -23,6 +23,11 @@ struct GatheredBytes {
 // Collective over comm: MPI_Allgather of the lengths, then MPI_Allgatherv of the bytes.
 GatheredBytes allgather_bytes(MPI_Comm comm, std::span<const std::byte> mine);
 
+// Ends the job from any thread: MPI_Abort(comm, 1). Called from a watching thread while the main thread may
+// be inside MPI, which is outside what MPI promises: should it hang, a timer ends this process (exit code 1)
+// after 5 s.
+[[noreturn]] void abort_job(MPI_Comm comm) noexcept;
+
 class Comm {
  public:
   Comm() = default;

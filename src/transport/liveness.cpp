@@ -14,6 +14,7 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "transport/comm.hpp"
 #include "transport/liveness_wire.hpp"
 
 namespace ferry::transport {
@@ -147,22 +148,14 @@ void Liveness::Impl::run() noexcept {
 
 void Liveness::Impl::end_process() const noexcept {
   // The reporter ends the job too: a launcher told not to end it when a rank fails (mpirun with
-  // orte_abort_on_non_zero_status 0) would otherwise wait for ever for ranks that never finalize. MPI_Abort
-  // from this thread, while the main thread may be inside MPI, is outside what MPI promises: should it hang,
-  // a timer ends the process anyway.
+  // orte_abort_on_non_zero_status 0) would otherwise wait for ever for ranks that never finalize.
   const bool reporter = watch->reporter() == watch->self();
   std::fprintf(stderr,
                "ferry: error (rank %d): ending this process%s: it did not return to Ferry within %d s of "
                "the loss\n",
                watch->self(), reporter ? " and the job" : "", static_cast<int>(Liveness::kGrace.count()));
   std::fflush(stderr);
-  if (reporter) {
-    std::thread([] {
-      std::this_thread::sleep_for(std::chrono::seconds(5));  // a deadline, not a synchronization
-      ::_exit(1);
-    }).detach();
-    MPI_Abort(comm, 1);
-  }
+  if (reporter) abort_job(comm);
   ::_exit(1);
 }
 
