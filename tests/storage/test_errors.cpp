@@ -90,6 +90,31 @@ TEST(Errors, PathIsAGroup) {
   FERRY_EXPECT_NAMES(msg, "g.h5", "/grp", "H5Dopen2");
 }
 
+// A failure of the file itself while the path is looked up (here the symbol table node of /grp, whose
+// signature is overwritten on disk: HDF5 cannot read the group's links) is an HDF5 error named with the file,
+// the path and the call, not "no dataset".
+TEST(Errors, CorruptGroupOnThePathIsAnError) {
+  TempDir dir;
+  {
+    storage::H5Writer w(dir.file("bad.h5"));
+    std::vector<std::int32_t> v(3);
+    const hsize_t dims[] = {3};
+    w.write_array<std::int32_t>("/grp/v", v, dims);
+    w.commit();
+  }
+  std::fstream f(dir.file("bad.h5"), std::ios::in | std::ios::out | std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // Symbol table nodes ("SNOD") in the order the links went in: the root's (holding "grp"), then /grp's.
+  const std::size_t root = bytes.find("SNOD"), grp = bytes.find("SNOD", root + 4);
+  ASSERT_NE(grp, std::string::npos) << "the file has no second symbol table node";
+  f.seekp(static_cast<std::streamoff>(grp));
+  f.write("XXXX", 4);
+  f.close();
+  const std::string msg = open_error(stacked_spec({dir.file("bad.h5")}, {{"x", "/grp/v"}}));
+  FERRY_EXPECT_NAMES(msg, "bad.h5", "/grp/v", "H5Lexists");
+  EXPECT_EQ(msg.find("no dataset"), std::string::npos) << msg;
+}
+
 TEST(Errors, SampleCountsDiffer) {
   TempDir dir;
   const std::string file = make_pair(dir, "pair.h5", 10, 9);
