@@ -4,7 +4,7 @@
 #   tests/run.sh --ci         what CI runs (.ci/run): the whole suite, then one clang ASan+UBSan build in
 #                             build-asan/ of only what its sanitizer subset (-L 'unit|sanitize') runs plus the
 #                             libFuzzer targets, that subset, each fuzz target for FERRY_CI_FUZZ_MINUTES
-#                             (default 0.5), one per core at a time, and TSan over the threaded tests (-L tsan)
+#                             (default 1), one per core at a time, and TSan over the threaded tests (-L tsan)
 #                             in build-tsan/ (only their programs). Its builds keep line tables only (-g1).
 #   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
 #                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
@@ -80,7 +80,7 @@ case $mode in
         -DCMAKE_CXX_COMPILER=clang++ "${sanitized[@]}" "${line_tables[@]}"
     )
     fuzz_start=$(date +%s)
-    FERRY_FUZZ_BUILD_DIR=$root/build-asan "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-0.5}"
+    FERRY_FUZZ_BUILD_DIR=$root/build-asan "$root/tests/fuzz/run.sh" "${FERRY_CI_FUZZ_MINUTES:-1}"
     echo "fuzz: $(($(date +%s) - fuzz_start)) s" >&2
     # TSan over the threaded tests (-L tsan), building only their programs.
     (
