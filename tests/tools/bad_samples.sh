@@ -10,6 +10,8 @@
 #   - the warnings name file, dataset and sample: their sample IDs are the corrupt ones, each once per rank;
 #   - ferry run: the consumers' consumer_epoch lines and the epoch lines count EPOCHS * N skipped.
 set -uo pipefail
+py=/usr/bin/python3  # Debian's, where there is one; only the standard library is used
+[[ -x $py ]] || py=python3
 prefix=$1 samples=$2 epochs=$3 corrupt=$4
 shift 4
 IFS=, read -ra bad <<<"$corrupt"
@@ -47,7 +49,7 @@ for cmd in "$@"; do
     sort | uniq -d)
   [[ -z $twice ]] || fail "a rank warned twice about a sample: $twice"
   if [[ -f $prefix.$k.jsonl ]]; then
-    sums=$(/usr/bin/python3 - "$prefix.$k.jsonl" <<'PY'
+    sums=$("$py" - "$prefix.$k.jsonl" <<'PY'
 import json, sys
 consumer = epoch = 0
 for line in open(sys.argv[1]):

@@ -18,6 +18,8 @@
 # OUT_DIR/RANKS/{run.out,stats.jsonl,seconds} for perf/wide.sh. Exit 1 on a failed check.
 # Environment: SAMPLES (default 3200), TRANSPORT (ucx).
 set -uo pipefail
+py=/usr/bin/python3  # Debian's, where there is one; only the standard library is used
+[[ -x $py ]] || py=python3
 build=$1 out=$2 ranks=$3
 samples=${SAMPLES:-3200} transport=${TRANSPORT:-ucx}
 ferry=$build/src/apps/ferry gen=$build/src/apps/ferry-gen
@@ -87,7 +89,7 @@ cat "$dir"/ids.[0-9]* | awk -v want=$((per_consumer * consumers)) '
   END { for (k in n) if (n[k] != want) { print k ": " n[k] " IDs, want " want; bad = 1 }; exit bad }' ||
   fail "not exactly once"
 gather=$(grep '"kind":"gather"' "$dir/stats.jsonl") || fail "no gather line in the stats file"
-/usr/bin/python3 - "$gather" "$ranks" "${per_node:-0}" "$randomizers" "$dir/stats.jsonl" <<'PY' || fail "gather check failed"
+"$py" - "$gather" "$ranks" "${per_node:-0}" "$randomizers" "$dir/stats.jsonl" <<'PY' || fail "gather check failed"
 import json, sys
 g = json.loads(sys.argv[1]); ranks, per_node, randomizers = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 roles, lists, off_node = {}, 0, 0
