@@ -314,7 +314,7 @@ void MissPipeline::deliver(Batch& batch) {
   PipelineRuntime* p = batch.pipeline;
   const EntryLayout& layout = layouts_.at(misses.pipeline);
   // Fixed-size entries go from the prepared fields straight into the messages; variable ones are assembled
-  // first (they are never cached).
+  // first.
   if (!layout.fixed) assemble_entries(layout, batch.fields, entries_, starts_);
   const std::size_t none = layout.sizes.size();
   // Entry i, without field `skip`, length-prefixed into `w`; returns its bytes.
@@ -357,6 +357,7 @@ void MissPipeline::deliver(Batch& batch) {
     if (k < skipped.size() && skipped[k] == i) {
       ++k;
       if (m.insert) done.unfilled.push_back({m.id, m.server, m.offset});
+      if (!m.insert && !layout.fixed) done.sizes.push_back({m.id, 0});  // no entry: nothing to admit
       continue;
     }
     put_positions(out_, m);
@@ -365,6 +366,19 @@ void MissPipeline::deliver(Batch& batch) {
     // Fabric::send.
     copies_.miss_bytes += bytes;
     copies_.miss_copied += std::min(prepared, bytes) + (layout.fixed ? 2 : 3) * bytes;
+    if (!layout.fixed) {
+      if (!m.insert) {
+        done.sizes.push_back({m.id, bytes});  // admitted with it when it misses next
+        continue;
+      }
+      if (bytes != m.bytes) {
+        // Not what the randomizer reserved (the sample changed since it was read): its range stays unwritten.
+        log::warn("rank {}: sample {} has an entry of {} bytes, {} were reserved in the cache; not cached",
+                  ctx_.rank, m.id, bytes, m.bytes);
+        done.unfilled.push_back({m.id, m.server, m.offset});
+        continue;
+      }
+    }
     if (m.insert) inserts[m.server].push_back(i);
   }
   for (const std::size_t i : skipped) put_positions(out_, misses.entries[i]);

@@ -7,21 +7,27 @@ namespace {
 
 constexpr std::uint64_t kAlign = 64;  // slab offsets are 64-byte aligned: send offset / 64
 
+// [who][sized][hit]: a run of sized hits carries each entry's size after its offset.
 std::uint64_t source_header(const Source& s) {
-  return (static_cast<std::uint64_t>(s.who) << 1) | (s.hit ? 1 : 0);
+  const bool sized = s.hit && s.bytes != 0;
+  return (static_cast<std::uint64_t>(s.who) << 2) | (sized ? 2 : 0) | (s.hit ? 1 : 0);
 }
 
 }  // namespace
 
 void encode(Writer& w, const Descriptor& d) {
   w.u(d.pipeline).u(d.epoch).u(d.batch).u(d.sources.size());
-  // Runs of positions with the same (hit/miss, who): [header][run length][offsets of hits...].
+  // Runs of positions with the same (hit/miss, sized, who): [header][run length][hits: offset (/ 64) and,
+  // sized, the entry's bytes...].
   for (std::size_t i = 0; i < d.sources.size();) {
     std::size_t j = i;
     while (j < d.sources.size() && source_header(d.sources[j]) == source_header(d.sources[i])) ++j;
     w.u(source_header(d.sources[i])).u(j - i);
     if (d.sources[i].hit)
-      for (std::size_t k = i; k < j; ++k) w.u(d.sources[k].offset / kAlign);
+      for (std::size_t k = i; k < j; ++k) {
+        w.u(d.sources[k].offset / kAlign);
+        if (d.sources[k].bytes != 0) w.u(d.sources[k].bytes);
+      }
     i = j;
   }
 }
@@ -41,8 +47,13 @@ void decode(Reader& r, Descriptor& d) {
     for (std::uint64_t k = 0; k < run; ++k) {
       Source s;
       s.hit = header & 1;
-      s.who = static_cast<std::uint32_t>(header >> 1);
+      s.who = static_cast<std::uint32_t>(header >> 2);
+      FERRY_ENFORCE(s.hit || !(header & 2), "descriptor run of sized misses");
       if (s.hit) s.offset = r.u() * kAlign;
+      if (header & 2) {
+        s.bytes = r.u();
+        FERRY_ENFORCE(s.bytes != 0, "descriptor hit of 0 bytes");
+      }
       d.sources.push_back(s);
     }
   }
@@ -56,7 +67,7 @@ void encode(Writer& w, const Misses& m) {
     previous = e.id;
     w.u((static_cast<std::uint64_t>(e.positions.size()) << 1) | (e.insert ? 1 : 0));
     for (auto p : e.positions) w.u(p);
-    if (e.insert) w.u(e.server).u(e.offset / kAlign);
+    if (e.insert) w.u(e.server).u(e.offset / kAlign).u(e.bytes);
   }
 }
 
@@ -78,6 +89,7 @@ void decode(Reader& r, Misses& m) {
     if (e.insert) {
       e.server = static_cast<std::uint32_t>(r.u());
       e.offset = r.u() * kAlign;
+      e.bytes = r.u();
     }
   }
 }
@@ -179,6 +191,13 @@ void encode(Writer& w, const MissDone& m) {
   encode(w, m.figures);
   w.u(m.unfilled.size());
   for (const auto& u : m.unfilled) w.u(u.id).u(u.server).u(u.offset);
+  w.u(m.sizes.size());
+  std::uint64_t previous = 0;
+  for (const auto& s : m.sizes) {
+    FERRY_ENFORCE(s.id >= previous, "entry sizes out of ID order");
+    w.u(s.id - previous).u(s.bytes);  // ascending: small deltas
+    previous = s.id;
+  }
 }
 void decode(Reader& r, MissDone& m) {
   decode(r, m.figures);
@@ -187,6 +206,14 @@ void decode(Reader& r, MissDone& m) {
     u.id = r.u();
     u.server = static_cast<std::uint32_t>(r.u());
     u.offset = r.u();
+  }
+  m.sizes.resize(r.count(2));
+  std::uint64_t previous = 0;
+  for (auto& s : m.sizes) {
+    s.id = previous + r.u();
+    FERRY_ENFORCE(s.id >= previous, "entry sizes: ID overflows");
+    previous = s.id;
+    s.bytes = r.u();
   }
 }
 
