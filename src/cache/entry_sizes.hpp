@@ -3,7 +3,8 @@
 // transformer's answer to a miss list (kMissDone) and admits the sample with that size the next time it
 // misses. One 32-bit word per sample of the dataset, allocated at the first size learned (a fixed pipeline
 // never pays for it): O(N) on the randomizer like the directory. Entries of 4 GiB and more are not kept
-// (never cached). Not thread-safe: the randomizer's progress loop is its only caller.
+// (never cached). A randomizer that retires hands the known sizes to its heir with its pipelines
+// (handover.hpp). Not thread-safe: the randomizer's progress loop is its only caller.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,12 @@ class EntrySizes {
   // Samples whose size is known, and the table's bytes in memory.
   std::uint64_t known() const noexcept { return known_; }
   std::uint64_t memory_bytes() const noexcept { return sizes_.capacity() * sizeof(std::uint32_t); }
+  // Calls f(id, bytes) for every known size, ascending IDs (a randomizer's handover).
+  template <typename F>
+  void each(F&& f) const {
+    for (std::uint64_t id = 0; id < sizes_.size(); ++id)
+      if (sizes_[id] != 0) f(id, std::uint64_t{sizes_[id]});
+  }
 
  private:
   std::uint64_t samples_;

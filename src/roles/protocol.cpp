@@ -187,17 +187,34 @@ void decode(Reader& r, EpochFigures& f) {
   f.skipped = r.u();
 }
 
-void encode(Writer& w, const MissDone& m) {
-  encode(w, m.figures);
-  w.u(m.unfilled.size());
-  for (const auto& u : m.unfilled) w.u(u.id).u(u.server).u(u.offset);
-  w.u(m.sizes.size());
+namespace {
+// Entry sizes (kMissDone, kHandover): [count] then per entry [ID delta][bytes], IDs ascending.
+void put_sizes(Writer& w, const std::vector<EntrySize>& sizes) {
+  w.u(sizes.size());
   std::uint64_t previous = 0;
-  for (const auto& s : m.sizes) {
+  for (const auto& s : sizes) {
     FERRY_ENFORCE(s.id >= previous, "entry sizes out of ID order");
     w.u(s.id - previous).u(s.bytes);  // ascending: small deltas
     previous = s.id;
   }
+}
+void get_sizes(Reader& r, std::vector<EntrySize>& sizes) {
+  sizes.resize(r.count(2));
+  std::uint64_t previous = 0;
+  for (auto& s : sizes) {
+    s.id = previous + r.u();
+    FERRY_ENFORCE(s.id >= previous, "entry sizes: ID overflows");
+    previous = s.id;
+    s.bytes = r.u();
+  }
+}
+}  // namespace
+
+void encode(Writer& w, const MissDone& m) {
+  encode(w, m.figures);
+  w.u(m.unfilled.size());
+  for (const auto& u : m.unfilled) w.u(u.id).u(u.server).u(u.offset);
+  put_sizes(w, m.sizes);
 }
 void decode(Reader& r, MissDone& m) {
   decode(r, m.figures);
@@ -207,14 +224,7 @@ void decode(Reader& r, MissDone& m) {
     u.server = static_cast<std::uint32_t>(r.u());
     u.offset = r.u();
   }
-  m.sizes.resize(r.count(2));
-  std::uint64_t previous = 0;
-  for (auto& s : m.sizes) {
-    s.id = previous + r.u();
-    FERRY_ENFORCE(s.id >= previous, "entry sizes: ID overflows");
-    previous = s.id;
-    s.bytes = r.u();
-  }
+  get_sizes(r, m.sizes);
 }
 
 namespace {
@@ -262,6 +272,7 @@ void encode(Writer& w, const Handover& h) {
       w.u(e.consumers_reported).u(e.miss_lists);
       put_text(w, e.layout);
     }
+    put_sizes(w, p.sizes);
   }
   w.u(h.entries.size());
   for (const auto& e : h.entries) w.u(e.group).u(e.id).u(e.server).u(e.offset).u(e.bytes);
@@ -269,7 +280,7 @@ void encode(Writer& w, const Handover& h) {
 
 void decode(Reader& r, Handover& h) {
   h.share = static_cast<std::uint32_t>(r.u());
-  h.pipelines.resize(r.count(3));
+  h.pipelines.resize(r.count(4));
   for (auto& p : h.pipelines) {
     p.pipeline = static_cast<std::uint32_t>(r.u());
     p.consumers.resize(r.count(6));
@@ -298,6 +309,7 @@ void decode(Reader& r, Handover& h) {
       e.miss_lists = r.u();
       e.layout = get_text(r);
     }
+    get_sizes(r, p.sizes);
   }
   h.entries.resize(r.count(5));
   for (auto& e : h.entries) {

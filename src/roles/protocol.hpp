@@ -216,6 +216,7 @@ struct HandoverPipeline {
   std::uint32_t pipeline = 0;
   std::vector<HandoverConsumer> consumers;  // in consumer-index order
   std::vector<HandoverEpoch> epochs;
+  std::vector<EntrySize> sizes;  // variable-length entries: every size learned, ascending IDs
 };
 struct HandoverEntry {  // a stored cache entry, in the eviction order of its server
   std::uint64_t group = 0, id = 0;

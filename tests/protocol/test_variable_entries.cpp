@@ -109,3 +109,23 @@ TEST(VariableEntries, MissDoneRefusesASizeCountItsBytesCannotHold) {
   MissDone back;
   EXPECT_THROW(decode(r, back), ferry::InternalError);
 }
+
+TEST(VariableEntries, HandoverCarriesEachPipelinesEntrySizes) {
+  Handover h;
+  h.share = 1;
+  h.pipelines.resize(2);
+  h.pipelines[0].pipeline = 3;
+  h.pipelines[0].sizes = {{0, 64}, {17, 110'000}, {1'281'166, 4'000'000'000}};
+  h.pipelines[1].pipeline = 4;  // fixed entries: none
+  h.entries.push_back({9, 17, 0, 640, 110'000});
+  const Handover back = round_trip(h);
+  ASSERT_EQ(back.pipelines.size(), 2u);
+  ASSERT_EQ(back.pipelines[0].sizes.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(back.pipelines[0].sizes[i].id, h.pipelines[0].sizes[i].id);
+    EXPECT_EQ(back.pipelines[0].sizes[i].bytes, h.pipelines[0].sizes[i].bytes);
+  }
+  EXPECT_TRUE(back.pipelines[1].sizes.empty());
+  ASSERT_EQ(back.entries.size(), 1u);
+  EXPECT_EQ(back.entries[0].bytes, 110'000u);
+}
