@@ -139,17 +139,26 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
   p.randomizer = message.source;
   Slot& s = slot_for(p, d.epoch, d.batch);
   FERRY_ENFORCE(d.sources.size() == s.n, "descriptor of ", d.sources.size(), " samples for a batch of ", s.n);
-  const std::uint64_t bytes = p.runtime->entry.bytes;
   for (std::size_t i = 0; i < d.sources.size(); ++i) {
     const Source& src = d.sources[i];
     if (!src.hit) continue;
-    FERRY_ENFORCE(p.assembly, "a cache hit for pipeline '", p.config->name,
-                  "', whose entries are not fixed-size");
-    // Straight to where the sample belongs in the batch (or the augment's input).
-    p.assembly->get_hit(s.index, static_cast<std::uint32_t>(i), ctx_.slabs.at(src.who), src.offset, s.gets);
+    const transport::RemoteRegion& slab = ctx_.slabs.at(src.who);
+    if (p.assembly) {
+      FERRY_ENFORCE(src.bytes == 0, "a sized cache hit for pipeline '", p.config->name,
+                    "', whose entries are fixed-size");
+      // Straight to where the sample belongs in the batch (or the augment's input).
+      p.assembly->get_hit(s.index, static_cast<std::uint32_t>(i), slab, src.offset, s.gets);
+      s.bytes += p.runtime->entry.bytes;
+    } else {
+      // A variable-length entry: read whole, then taken apart as one that came in a message (assemble()).
+      FERRY_ENFORCE(src.bytes != 0, "a cache hit without its size for pipeline '", p.config->name,
+                    "', whose entries are variable-length");
+      s.entries[i].resize(src.bytes);
+      s.gets.push_back(ctx_.fabric->get(slab, src.offset, s.entries[i].data(), src.bytes));
+      s.bytes += src.bytes;
+    }
     --s.waiting;
     ++s.hits;
-    s.bytes += bytes;
   }
   s.described = true;
 }

@@ -28,7 +28,8 @@ struct ConsumerEngine::Slot {
   std::size_t index = 0;           // in the ring, and in the pipeline's batch pool
   std::size_t n = 0, waiting = 0;  // positions not yet arrived (misses) or counted (hits)
   std::vector<transport::Request> gets;
-  std::vector<std::vector<std::byte>> entries;  // variable entries, per position (fixed: the batch pool)
+  // Variable entries, per position: from a message, or read whole by a hit's get (fixed: the batch pool).
+  std::vector<std::vector<std::byte>> entries;
   std::uint64_t hits = 0, misses = 0, bytes = 0;
   // Positions whose sample did not decode (bad_samples = skip): on a transformer (kSamples says) or in this
   // consumer's augment stage. Dropped from `out` once it is assembled; then ascending and distinct.

@@ -1,7 +1,9 @@
 // A prepared sample as it travels between roles and sits in a cache slab: its fields back to back, in
 // dataset field order, each variable-length field prefixed by its length as a varint. A pipeline whose
-// fields are all fixed-size has entries of one size (EntryLayout::bytes) and is cacheable; the randomizer
-// can then reserve a slab slot before the sample is read.
+// fields are all fixed-size has entries of one size (EntryLayout::bytes): the randomizer can reserve a slab
+// slot before the sample is read. A variable-length entry's size is known once the sample was read; the
+// randomizer learns it from the transformer and reserves at the sample's next miss (docs/cache.md,
+// "Variable entries").
 #pragma once
 
 #include <cstdint>

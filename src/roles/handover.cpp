@@ -27,6 +27,7 @@ Handover describe_handover(const std::vector<RandomizerPipeline>& pipelines, con
       sum.epoch = epoch;
       hp.epochs.push_back({sum, t.consumers_reported, t.miss_lists_done, t.layout});
     }
+    p.sizes.each([&](std::uint64_t id, std::uint64_t bytes) { hp.sizes.push_back({id, bytes}); });
     h.pipelines.push_back(std::move(hp));
   }
   if (share.directory)
@@ -92,6 +93,8 @@ void adopt_pipeline(RandomizerPipeline& p, const HandoverPipeline& hp, CacheShar
       to.outstanding.push_back(std::move(out));
     }
   }
+  // Variable-length entries: the sizes learned, so that the heir admits those samples at their next miss.
+  for (const EntrySize& e : hp.sizes) p.sizes.learn(e.id, e.bytes);
   for (const auto& e : hp.epochs) {
     EpochTally& t = p.epochs[e.sum.epoch];
     t.sum = e.sum;

@@ -9,6 +9,24 @@
 #include "roles/miss_batch.hpp"
 
 namespace ferry::roles {
+namespace {
+
+// A variable-length entry of `bytes` (docs/cache.md, "Variable entries"): one the randomizer did not ask to
+// insert has its size reported (admitted with it at its next miss); one of another size than reserved (the
+// sample changed since it was read) gives its reservation back, its range unwritten. True: insert it.
+bool insert_variable(int rank, const MissEntry& m, std::uint64_t bytes, MissDone& done) {
+  if (!m.insert) {
+    done.sizes.push_back({m.id, bytes});
+    return false;
+  }
+  if (bytes == m.bytes) return true;
+  log::warn("rank {}: sample {} has an entry of {} bytes, {} were reserved in the cache; not cached", rank,
+            m.id, bytes, m.bytes);
+  done.unfilled.push_back({m.id, m.server, m.offset});
+  return false;
+}
+
+}  // namespace
 
 MissPipeline::MissPipeline(Context& ctx, ServeReport& report)
     : ctx_(ctx), report_(report), device_sends_(ctx), pool_(ctx.send_pool) {
@@ -314,7 +332,7 @@ void MissPipeline::deliver(Batch& batch) {
   PipelineRuntime* p = batch.pipeline;
   const EntryLayout& layout = layouts_.at(misses.pipeline);
   // Fixed-size entries go from the prepared fields straight into the messages; variable ones are assembled
-  // first (they are never cached).
+  // first.
   if (!layout.fixed) assemble_entries(layout, batch.fields, entries_, starts_);
   const std::size_t none = layout.sizes.size();
   // Entry i, without field `skip`, length-prefixed into `w`; returns its bytes.
@@ -357,6 +375,7 @@ void MissPipeline::deliver(Batch& batch) {
     if (k < skipped.size() && skipped[k] == i) {
       ++k;
       if (m.insert) done.unfilled.push_back({m.id, m.server, m.offset});
+      if (!m.insert && !layout.fixed) done.sizes.push_back({m.id, 0});  // no entry: nothing to admit
       continue;
     }
     put_positions(out_, m);
@@ -365,7 +384,7 @@ void MissPipeline::deliver(Batch& batch) {
     // Fabric::send.
     copies_.miss_bytes += bytes;
     copies_.miss_copied += std::min(prepared, bytes) + (layout.fixed ? 2 : 3) * bytes;
-    if (m.insert) inserts[m.server].push_back(i);
+    if (layout.fixed ? m.insert : insert_variable(ctx_.rank, m, bytes, done)) inserts[m.server].push_back(i);
   }
   for (const std::size_t i : skipped) put_positions(out_, misses.entries[i]);
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());

@@ -1,6 +1,7 @@
 // The transformation part of a service rank: it takes miss lists, reads the samples from HDF5 in ascending
 // order (coalesced), runs the prepare stage, sends the entries to the consumer, sends admitted ones to their
-// cache server (kInsert) and reports the batch to its randomizer (kMissDone). It also keeps the rank's
+// cache server (kInsert) and reports the batch to its randomizer (kMissDone, with the sizes of the
+// variable-length entries it did not insert: docs/cache.md, "Variable entries"). It also keeps the rank's
 // monitoring windows (StatsReporter): everything they measure is this pipeline's work.
 //
 // Threads: the progress thread (ServiceRank's loop) owns the transport. HDF5 (not thread-safe here) belongs

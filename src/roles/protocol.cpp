@@ -7,21 +7,27 @@ namespace {
 
 constexpr std::uint64_t kAlign = 64;  // slab offsets are 64-byte aligned: send offset / 64
 
+// [who][sized][hit]: a run of sized hits carries each entry's size after its offset.
 std::uint64_t source_header(const Source& s) {
-  return (static_cast<std::uint64_t>(s.who) << 1) | (s.hit ? 1 : 0);
+  const bool sized = s.hit && s.bytes != 0;
+  return (static_cast<std::uint64_t>(s.who) << 2) | (sized ? 2 : 0) | (s.hit ? 1 : 0);
 }
 
 }  // namespace
 
 void encode(Writer& w, const Descriptor& d) {
   w.u(d.pipeline).u(d.epoch).u(d.batch).u(d.sources.size());
-  // Runs of positions with the same (hit/miss, who): [header][run length][offsets of hits...].
+  // Runs of positions with the same (hit/miss, sized, who): [header][run length][hits: offset (/ 64) and,
+  // sized, the entry's bytes...].
   for (std::size_t i = 0; i < d.sources.size();) {
     std::size_t j = i;
     while (j < d.sources.size() && source_header(d.sources[j]) == source_header(d.sources[i])) ++j;
     w.u(source_header(d.sources[i])).u(j - i);
     if (d.sources[i].hit)
-      for (std::size_t k = i; k < j; ++k) w.u(d.sources[k].offset / kAlign);
+      for (std::size_t k = i; k < j; ++k) {
+        w.u(d.sources[k].offset / kAlign);
+        if (d.sources[k].bytes != 0) w.u(d.sources[k].bytes);
+      }
     i = j;
   }
 }
@@ -41,8 +47,13 @@ void decode(Reader& r, Descriptor& d) {
     for (std::uint64_t k = 0; k < run; ++k) {
       Source s;
       s.hit = header & 1;
-      s.who = static_cast<std::uint32_t>(header >> 1);
+      s.who = static_cast<std::uint32_t>(header >> 2);
+      FERRY_ENFORCE(s.hit || !(header & 2), "descriptor run of sized misses");
       if (s.hit) s.offset = r.u() * kAlign;
+      if (header & 2) {
+        s.bytes = r.u();
+        FERRY_ENFORCE(s.bytes != 0, "descriptor hit of 0 bytes");
+      }
       d.sources.push_back(s);
     }
   }
@@ -56,7 +67,7 @@ void encode(Writer& w, const Misses& m) {
     previous = e.id;
     w.u((static_cast<std::uint64_t>(e.positions.size()) << 1) | (e.insert ? 1 : 0));
     for (auto p : e.positions) w.u(p);
-    if (e.insert) w.u(e.server).u(e.offset / kAlign);
+    if (e.insert) w.u(e.server).u(e.offset / kAlign).u(e.bytes);
   }
 }
 
@@ -78,6 +89,7 @@ void decode(Reader& r, Misses& m) {
     if (e.insert) {
       e.server = static_cast<std::uint32_t>(r.u());
       e.offset = r.u() * kAlign;
+      e.bytes = r.u();
     }
   }
 }
@@ -175,10 +187,34 @@ void decode(Reader& r, EpochFigures& f) {
   f.skipped = r.u();
 }
 
+namespace {
+// Entry sizes (kMissDone, kHandover): [count] then per entry [ID delta][bytes], IDs ascending.
+void put_sizes(Writer& w, const std::vector<EntrySize>& sizes) {
+  w.u(sizes.size());
+  std::uint64_t previous = 0;
+  for (const auto& s : sizes) {
+    FERRY_ENFORCE(s.id >= previous, "entry sizes out of ID order");
+    w.u(s.id - previous).u(s.bytes);  // ascending: small deltas
+    previous = s.id;
+  }
+}
+void get_sizes(Reader& r, std::vector<EntrySize>& sizes) {
+  sizes.resize(r.count(2));
+  std::uint64_t previous = 0;
+  for (auto& s : sizes) {
+    s.id = previous + r.u();
+    FERRY_ENFORCE(s.id >= previous, "entry sizes: ID overflows");
+    previous = s.id;
+    s.bytes = r.u();
+  }
+}
+}  // namespace
+
 void encode(Writer& w, const MissDone& m) {
   encode(w, m.figures);
   w.u(m.unfilled.size());
   for (const auto& u : m.unfilled) w.u(u.id).u(u.server).u(u.offset);
+  put_sizes(w, m.sizes);
 }
 void decode(Reader& r, MissDone& m) {
   decode(r, m.figures);
@@ -188,6 +224,7 @@ void decode(Reader& r, MissDone& m) {
     u.server = static_cast<std::uint32_t>(r.u());
     u.offset = r.u();
   }
+  get_sizes(r, m.sizes);
 }
 
 namespace {
@@ -235,6 +272,7 @@ void encode(Writer& w, const Handover& h) {
       w.u(e.consumers_reported).u(e.miss_lists);
       put_text(w, e.layout);
     }
+    put_sizes(w, p.sizes);
   }
   w.u(h.entries.size());
   for (const auto& e : h.entries) w.u(e.group).u(e.id).u(e.server).u(e.offset).u(e.bytes);
@@ -242,7 +280,7 @@ void encode(Writer& w, const Handover& h) {
 
 void decode(Reader& r, Handover& h) {
   h.share = static_cast<std::uint32_t>(r.u());
-  h.pipelines.resize(r.count(3));
+  h.pipelines.resize(r.count(4));
   for (auto& p : h.pipelines) {
     p.pipeline = static_cast<std::uint32_t>(r.u());
     p.consumers.resize(r.count(6));
@@ -271,6 +309,7 @@ void decode(Reader& r, Handover& h) {
       e.miss_lists = r.u();
       e.layout = get_text(r);
     }
+    get_sizes(r, p.sizes);
   }
   h.entries.resize(r.count(5));
   for (auto& e : h.entries) {

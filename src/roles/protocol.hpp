@@ -58,6 +58,7 @@ struct Source {
   bool hit = false;
   std::uint32_t who = 0;     // hit: cache server index; miss: transformer index
   std::uint64_t offset = 0;  // hit: byte offset in that server's slab (64-byte aligned)
+  std::uint64_t bytes = 0;   // hit of a variable-length entry: its size (0: the pipeline's fixed size)
 };
 struct Descriptor {
   std::uint32_t pipeline = 0;
@@ -74,6 +75,7 @@ struct MissEntry {
   bool insert = false;                   // admitted: also store it at (server, offset)
   std::uint32_t server = 0;
   std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;  // insert: the entry size reserved there (an entry of another size is not stored)
 };
 struct Misses {
   std::uint32_t pipeline = 0;
@@ -165,15 +167,22 @@ void decode(Reader& r, EpochFigures& f);
 
 // ---- transformer -> randomizer (kMissDone): a miss list is answered --------------------------------------
 // Its figures, and the admitted entries the transformer will not insert because their samples were skipped
-// (bad_samples = skip): the randomizer gives their reservations back.
+// (bad_samples = skip) or their entry was not the size reserved: the randomizer gives their reservations
+// back. Variable-length entries: the size of each entry of the list it was not asked to insert (0 for a
+// skipped sample), so that the randomizer can admit the sample when it misses next (docs/cache.md, "Variable
+// entries"); ascending IDs.
 struct Unfilled {
   std::uint64_t id = 0;
   std::uint32_t server = 0;  // slab holder index
   std::uint64_t offset = 0;  // in that slab (names the share)
 };
+struct EntrySize {
+  std::uint64_t id = 0, bytes = 0;
+};
 struct MissDone {
   EpochFigures figures;
   std::vector<Unfilled> unfilled;
+  std::vector<EntrySize> sizes;
 };
 void encode(Writer& w, const MissDone& m);
 void decode(Reader& r, MissDone& m);
@@ -207,6 +216,7 @@ struct HandoverPipeline {
   std::uint32_t pipeline = 0;
   std::vector<HandoverConsumer> consumers;  // in consumer-index order
   std::vector<HandoverEpoch> epochs;
+  std::vector<EntrySize> sizes;  // variable-length entries: every size learned, ascending IDs
 };
 struct HandoverEntry {  // a stored cache entry, in the eviction order of its server
   std::uint64_t group = 0, id = 0;

@@ -43,8 +43,10 @@ Randomizer::Pipeline Randomizer::make_pipeline(std::size_t i, Share* share) {
   p.batches_per_epoch = group.empty() ? 0 : sampler::EpochPlan(p.share, 0).batches_per_consumer();
   p.total = p.batches_per_epoch * static_cast<std::uint64_t>(p.config->epochs);
   const std::uint64_t start = loader::start_sequence(*p.config, p.batches_per_epoch);
-  // runtime.cache_bytes = 0 (or tiny) leaves no directory: no cache at all.
-  p.cacheable = p.runtime->entry.fixed && p.runtime->entry.bytes > 0 && p.cache->directory != nullptr;
+  // runtime.cache_bytes = 0 (or tiny) leaves no directory: no cache at all. Variable-length entries are
+  // admitted once their size is known (admit_bytes()).
+  p.cacheable = (!p.runtime->entry.fixed || p.runtime->entry.bytes > 0) && p.cache->directory != nullptr;
+  if (!p.runtime->entry.fixed) p.sizes = cache::EntrySizes(p.runtime->processor->dataset().size());
   for (std::size_t c = 0; c < group.size(); ++c) {
     ConsumerState state;
     state.rank = group[c];
@@ -136,7 +138,8 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   cache::Directory* directory = share.directory.get();
   if (p.cacheable)
     for (auto id : ids_)
-      if (directory->is_pending({group, id})) return false;  // wait for the insert's ack, then hit
+      if (directory->is_pending({group, id}) || p.first_reads.count(id))
+        return false;  // wait for the insert's ack (then hit), or for the entry's size (then admit)
 
   // From here on the batch is described: advance first, so that the oracle sees this use as the present and
   // reports each key's next use strictly after it.
@@ -154,7 +157,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
         out.servers.push_back(loc->server);
         ++share.pins_on[loc->server];
         ++slab_hits_[loc->server];
-        d.sources[i] = {true, loc->server, share.base + loc->offset};
+        d.sources[i] = {true, loc->server, share.base + loc->offset, p.runtime->entry.fixed ? 0 : loc->bytes};
         continue;
       }
     }
@@ -162,11 +165,15 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     MissEntry& m = it->second;
     if (fresh) {
       m.id = ids_[i];
-      if (p.cacheable && !p.undecodable.count(ids_[i])) {
-        if (auto loc = directory->admit(key, p.runtime->entry.bytes)) {
+      const bool admissible = p.cacheable && !p.undecodable.count(ids_[i]);
+      const std::uint64_t bytes = admissible ? admit_bytes(p, ids_[i]) : 0;
+      if (admissible && !p.runtime->entry.fixed && p.sizes.get(ids_[i]) == 0) p.first_reads.insert(ids_[i]);
+      if (bytes != 0) {
+        if (auto loc = directory->admit(key, bytes)) {
           m.insert = true;
           m.server = loc->server;
           m.offset = share.base + loc->offset;
+          m.bytes = bytes;
           ++share.pending_inserts;
           ++share.pending_on[loc->server];
           report_.cache_peak_bytes = std::max(report_.cache_peak_bytes, directory->used_bytes(loc->server));
@@ -184,6 +191,14 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   c.outstanding.push_back(std::move(out));
   clock_.batch();
   return true;
+}
+
+std::uint64_t Randomizer::admit_bytes(const Pipeline& p, std::uint64_t id) const {
+  if (p.runtime->entry.fixed) return p.runtime->entry.bytes;
+  // Variable: the size learned when the sample was last read (0, not admitted, before its first read), and
+  // only where one entry fits a slab (a fixed entry that does not is refused at start, runtime.cpp).
+  const std::uint64_t bytes = p.sizes.get(id);
+  return cache::SlabAllocator::reserved_size(bytes) <= p.cache->directory->capacity() ? bytes : 0;
 }
 
 void Randomizer::send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,

@@ -58,6 +58,9 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   void send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
                    std::map<std::uint64_t, MissEntry>& misses);
   void describe_all();
+  // The bytes to reserve for sample `id` when it misses: the fixed entry size, or a variable entry's size as
+  // learned from a transformer; 0 when it is not to be admitted.
+  std::uint64_t admit_bytes(const Pipeline& p, std::uint64_t id) const;
   Pipeline make_pipeline(std::size_t index, Share* share);
   // A share over the slabs with this randomizer index; `serving_like`: copy which slabs serve (and wait
   // to) from it, else from the layout; `hold`: slabs that wait to serve until the share's pins drain.

@@ -1,6 +1,7 @@
 // How the randomizer learns what became of each entry it admitted (a reservation in a slab, pending): the
 // cache server acks its insert (kStored: stored, a hit from now on), or the transformer gives it back with
-// its miss list's answer (kMissDone: the sample did not decode and was skipped, bad_samples = skip).
+// its miss list's answer (kMissDone: the sample did not decode and was skipped, bad_samples = skip). That
+// answer also tells it the size of the variable-length entries it read, which it admits when they miss next.
 #include "core/check.hpp"
 #include "roles/randomizer.hpp"
 
@@ -61,6 +62,11 @@ void Randomizer::on_miss_done(const transport::Message& message) {
     // It will not decode next epoch either: not admitted again (its reservation could evict a good entry).
     // The set is this randomizer's: an heir after a handover (R3) admits the sample once more and learns.
     p.undecodable.insert(u.id);
+  }
+  // Variable-length entries read and not inserted: admitted with this size when they miss next.
+  for (const EntrySize& e : done.sizes) {
+    p.sizes.learn(e.id, e.bytes);
+    p.first_reads.erase(e.id);
   }
   table_.add(p, done.figures, false);
 }

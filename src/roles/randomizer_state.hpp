@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cache/directory.hpp"
+#include "cache/entry_sizes.hpp"
 #include "cache/key.hpp"
 #include "roles/context.hpp"
 #include "roles/protocol.hpp"
@@ -59,6 +60,11 @@ struct RandomizerPipeline {
   CacheShare* cache = nullptr;               // the cache share its entries live in
   // Samples a transformer skipped (bad_samples = skip) after they were admitted: never admitted again.
   std::unordered_set<std::uint64_t> undecodable;
+  // Variable-length entries: each sample's entry size, learned from kMissDone (empty for fixed entries), and
+  // the samples of unknown size in miss lists not answered yet: a batch that holds one waits for the answer,
+  // as for a pending entry, so that the sample's second read inserts it (docs/cache.md, "Variable entries").
+  cache::EntrySizes sizes;
+  std::unordered_set<std::uint64_t> first_reads;
 };
 
 // Clairvoyant replacement needs each key's next use: every pipeline's future order is known from its seed.

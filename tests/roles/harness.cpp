@@ -87,6 +87,17 @@ PipelineConfig image_pipeline(const std::string& name, std::uint64_t samples, st
   return p;
 }
 
+PipelineConfig vlen_pipeline(const std::string& name, std::uint64_t samples, std::uint64_t seed) {
+  PipelineConfig p;
+  p.name = name;
+  p.seed = seed;
+  p.batch_size = 4;
+  p.dataset.layout = Layout::vlen;
+  p.dataset.files = {vlen_dataset(samples)};
+  p.dataset.fields = {{"bytes", "/bytes"}, {"label", "/labels"}};
+  return p;
+}
+
 JobResult run_job(const Config& config, const std::function<void(Runtime&, const Batch&)>& on_batch) {
   JobResult result;
   Runtime rt(MPI_COMM_WORLD, config);

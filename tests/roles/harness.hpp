@@ -28,6 +28,8 @@ std::string image_dataset(std::uint64_t samples);
 std::string vlen_dataset(std::uint64_t samples);
 
 PipelineConfig image_pipeline(const std::string& name, std::uint64_t samples, std::uint64_t seed);
+// Variable-length byte samples with labels, no chain (variable-length entries), batches of 4.
+PipelineConfig vlen_pipeline(const std::string& name, std::uint64_t samples, std::uint64_t seed);
 
 struct SeenBatch {
   std::size_t pipeline;  // index in config.pipelines

@@ -145,6 +145,26 @@ TEST_P(RebalanceR3, StepsAfterARetirementWaitForItsHandover) {
   EXPECT_EQ(sum_all(former && r.report.samples_prepared > 0 ? 1 : 0), 1u) << "rank 1 prepared the misses";
 }
 
+// Variable-length entries (docs/cache.md, "Variable entries") across a handover: the directory and the
+// learned entry sizes move with the pipelines. Wherever the retiring randomizer stands in its epochs when it
+// goes (epoch 0, 1 or 2), epoch 0 taught every size, epoch 1 inserted every entry (misses) and epochs 2 and 3
+// are all hits. Ranks: 0 and 1 randomizers, 2 cache server, 3 transformer, 4 consumers; each share holds
+// every entry (4,608 bytes for each: a sample is at most 4,096).
+TEST_P(RebalanceR3, VariableEntriesAcrossAHandover) {
+  for (const int at : {1, 2}) {
+    std::vector<PipelineConfig> pipelines{vlen_pipeline("first", 96, 121), vlen_pipeline("second", 96, 122)};
+    for (auto& p : pipelines) p.epochs = 4;
+    const std::string script = str_cat("epoch ", at, ": retire randomizer 1");
+    const Config c = config(2, 1, 1, script.c_str(), pipelines, 96 * 12);
+    const auto [r, roles] = run_one_move(c, "randomizer", "transformer");
+    EXPECT_EQ(roles.dropped, 0u) << script;
+    for (std::size_t p : {0, 1})
+      for (std::size_t e : {0, 1, 2, 3})
+        EXPECT_EQ(epoch_hits(r, p, e), e < 2 ? 0u : 96u)
+            << "pipeline " << p << " epoch " << e << ", " << script;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(T, RebalanceR3, ::testing::Values("ucx", "mpi"),
                          [](const auto& info) { return info.param; });
 

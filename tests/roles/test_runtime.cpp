@@ -47,14 +47,7 @@ void expect_matches_local_loader(const Config& config, const JobResult& r) {
 
 // 60 variable-length byte samples with labels, batches of 4.
 PipelineConfig vlen_pipeline(std::uint64_t seed) {
-  PipelineConfig p;
-  p.name = "vlen";
-  p.seed = seed;
-  p.batch_size = 4;
-  p.dataset.layout = Layout::vlen;
-  p.dataset.files = {vlen_dataset(60)};
-  p.dataset.fields = {{"bytes", "/bytes"}, {"label", "/labels"}};
-  return p;
+  return ferry::test::vlen_pipeline("vlen", 60, seed);
 }
 
 TEST_P(Runtime, ExactlyOncePerEpochAndByteIdenticalToLocalLoader) {
