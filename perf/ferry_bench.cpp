@@ -180,7 +180,8 @@ Usage usage_self() {
   return u;
 }
 
-std::string microseconds(double seconds) {
+// Seconds with 6 decimals (microseconds): Json::num keeps 9 significant digits, too few for a clock reading.
+std::string seconds_text(double seconds) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.6f", seconds);
   return buf;
@@ -197,9 +198,6 @@ struct EpochClock {
     const auto now = Clock::now();
     seconds[b.epoch] += std::chrono::duration<double>(now - last).count();
     end[b.epoch] = std::chrono::duration<double>(now.time_since_epoch()).count();
-    if (getenv("FB_TRACE"))
-      fprintf(stderr, "T %llu %.6f\n", (unsigned long long)b.epoch,
-              std::chrono::duration<double>(now - last).count() * 1e3);
     last = now;
     samples[b.epoch] += b.size();
     for (const auto& f : b.fields) bytes[b.epoch] += f.bytes;
@@ -211,7 +209,7 @@ struct EpochClock {
       out += Json()
                  .u64("epoch", epoch)
                  .num("seconds", s)
-                 .raw("end_s", microseconds(end.at(epoch)))
+                 .raw("end_s", seconds_text(end.at(epoch)))
                  .u64("samples", samples.at(epoch))
                  .u64("bytes", bytes.at(epoch))
                  .done();

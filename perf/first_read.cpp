@@ -57,6 +57,7 @@ double child_writes(char* region, char* ring, std::size_t chunk, std::size_t nr,
   const pid_t child = fork();
   if (child < 0) fail("first_read: fork");
   if (child == 0) {
+    close(pipe_fd[0]);
     for (std::size_t i = 0; i < order.size() * chunk; i += 4096) region[i] = 0;  // its page tables, untimed
     std::shuffle(order.begin(), order.end(), rng);
     const auto t0 = Clock::now();
@@ -64,6 +65,7 @@ double child_writes(char* region, char* ring, std::size_t chunk, std::size_t nr,
     const double ms = ms_since(t0);
     _exit(write(pipe_fd[1], &ms, sizeof ms) == static_cast<ssize_t>(sizeof ms) ? 0 : 1);
   }
+  close(pipe_fd[1]);  // the child's death then ends the read below with end of file
   double ms = 0;
   int status = 0;
   if (read(pipe_fd[0], &ms, sizeof ms) != static_cast<ssize_t>(sizeof ms) ||
@@ -72,7 +74,6 @@ double child_writes(char* region, char* ring, std::size_t chunk, std::size_t nr,
     std::exit(1);
   }
   close(pipe_fd[0]);
-  close(pipe_fd[1]);
   return ms;
 }
 

@@ -427,6 +427,18 @@ void ConsumerEngine::finish_all(bool failing) noexcept {
       }
       slot.runs.clear();
     }
+  }
+  // Every get is complete now: hand the send pool slots back before saying the pipelines are done (a consumer
+  // that stops early would otherwise hold them until the job ends, and its transformers send the other
+  // consumers' batches in messages).
+  if (!failing) {
+    try {
+      answer_fetches();
+    } catch (const std::exception& e) {
+      log::warn("could not hand send pool slots back during shutdown: {}", e.what());
+    }
+  }
+  for (auto& p : pipes_) {
     if (p->finished) continue;
     try {
       p->finished = true;
@@ -437,14 +449,6 @@ void ConsumerEngine::finish_all(bool failing) noexcept {
       log::warn("could not tell randomizer {} that pipeline '{}' is done: {}", p->randomizer, p->config->name,
                 e.what());
     }
-  }
-  // Every get is complete now: hand the send pool slots back (a consumer that stops early would otherwise
-  // hold them until the job ends, and its transformers send the other consumers' batches in messages).
-  if (failing) return;
-  try {
-    answer_fetches();
-  } catch (const std::exception& e) {
-    log::warn("could not hand send pool slots back during shutdown: {}", e.what());
   }
 }
 

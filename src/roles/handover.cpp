@@ -8,6 +8,10 @@ Handover describe_handover(const std::vector<RandomizerPipeline>& pipelines, con
   Handover h;
   h.share = share.index;
   for (const auto& p : pipelines) {
+    // A randomizer retires once every miss list it sent is answered (randomizer_retire.cpp), so no first read
+    // is unanswered: the heir learns every size the handover does not carry when its sample misses again.
+    FERRY_ENFORCE(p.first_reads.empty(), "pipeline '", p.config->name, "' handed over with ",
+                  p.first_reads.size(), " first reads unanswered");
     HandoverPipeline hp;
     hp.pipeline = static_cast<std::uint32_t>(p.runtime->index);
     for (const auto& c : p.consumers) {

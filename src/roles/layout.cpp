@@ -243,12 +243,11 @@ Layout compute_layout(MPI_Comm comm, const Config& config, bool serve_only) {
   FERRY_CHECK_MPI(MPI_Comm_size(comm, &size));
   MPI_Comm node_comm = MPI_COMM_NULL;
   FERRY_CHECK_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node_comm));
-  int node_rank = 0;
-  FERRY_CHECK_MPI(MPI_Comm_rank(node_comm, &node_rank));
-  // A node's number is the lowest world rank on it.
+  // A node's number is the lowest world rank on it (the communicator freed before an error is thrown).
   int node_id = rank;
-  FERRY_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &node_id, 1, MPI_INT, MPI_MIN, node_comm));
+  const int reduced = MPI_Allreduce(MPI_IN_PLACE, &node_id, 1, MPI_INT, MPI_MIN, node_comm);
   FERRY_CHECK_MPI(MPI_Comm_free(&node_comm));
+  FERRY_CHECK_MPI(reduced);
   if (const int pretend = pretend_node_size()) node_id = rank - rank % pretend;
   std::vector<int> nodes(static_cast<std::size_t>(size));
   FERRY_CHECK_MPI(MPI_Allgather(&node_id, 1, MPI_INT, nodes.data(), 1, MPI_INT, comm));

@@ -63,9 +63,10 @@ void Randomizer::on_miss_done(const transport::Message& message) {
     // The set is this randomizer's: an heir after a handover (R3) admits the sample once more and learns.
     p.undecodable.insert(u.id);
   }
-  // Variable-length entries read and not inserted: admitted with this size when they miss next.
+  // Variable-length entries read and not inserted: admitted with this size when they miss next (learned only
+  // where the pipeline can cache: with no cache the table would hold 4 bytes a sample for nothing).
   for (const EntrySize& e : done.sizes) {
-    p.sizes.learn(e.id, e.bytes);
+    if (p.cacheable) p.sizes.learn(e.id, e.bytes);
     p.first_reads.erase(e.id);
   }
   table_.add(p, done.figures, false);

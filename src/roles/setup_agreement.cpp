@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "config/key_values.hpp"
@@ -11,6 +12,7 @@
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "ferry/features.hpp"
+#include "roles/setup_deadline.hpp"
 
 namespace ferry::roles {
 namespace {
@@ -88,6 +90,13 @@ std::string describe_differences(MPI_Comm comm, const std::string& mine) {
 }  // namespace
 
 void agree_on_setup(MPI_Comm comm, const Config* config, const std::string& error) {
+  // A rank that could not read its config joins with the default deadline (the Runtime's own covers the
+  // others: roles/setup_deadline.hpp), so it too ends the job when a rank never comes.
+  std::optional<SetupDeadline> deadline;
+  if (config == nullptr) {
+    deadline.emplace(RuntimeConfig{}.setup_timeout_s, comm);
+    deadline->step("the config agreement (the set-up's first collective)");
+  }
   std::string my_error = error, mine;
   if (config != nullptr && my_error.empty()) {
     try {

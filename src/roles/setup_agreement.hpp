@@ -33,10 +33,10 @@ class OtherRanksFailed : public ConfigError {
 };
 
 // Collective over `comm`, one Allgather when all is well. `config` null: this rank could not read its
-// config and `error` says why. Throws, on every rank, ConfigError when any rank's config failed (each
-// distinct message with its ranks; a rank's own message when every rank failed; OtherRanksFailed on the
-// ranks that did not fail) and ConfigMismatch when the effective configs (config::key_values, and Ferry's
-// version) differ.
+// config and `error` says why; it waits at most the default runtime.setup_timeout_s for the others. Throws,
+// on every rank, ConfigError when any rank's config failed (each distinct message with its ranks; a rank's
+// own message when every rank failed; OtherRanksFailed on the ranks that did not fail) and ConfigMismatch
+// when the effective configs (config::key_values, and Ferry's version) differ.
 void agree_on_setup(MPI_Comm comm, const Config* config, const std::string& error);
 
 }  // namespace ferry::roles

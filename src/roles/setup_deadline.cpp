@@ -25,7 +25,17 @@ SetupDeadline::~SetupDeadline() {
 
 void SetupDeadline::watch(int seconds) {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (wake_.wait_for(lock, std::chrono::seconds(seconds), [this] { return stopped_; })) return;
+  const auto start = std::chrono::steady_clock::now();
+  const auto stopped = [this] { return stopped_; };
+  // Half-way, one warning: whoever watches the job sees what it waits for before it is ended.
+  if (wake_.wait_until(lock, start + std::chrono::milliseconds(seconds * 500LL), stopped)) return;
+  std::fprintf(
+      stderr,
+      "ferry: warning (rank %d): %s has not completed after %d s: a rank has not reached it yet; the "
+      "job ends at %d s (runtime.setup_timeout_s)\n",
+      rank_, step_.load(), seconds / 2, seconds);
+  std::fflush(stderr);
+  if (wake_.wait_until(lock, start + std::chrono::seconds(seconds), stopped)) return;
   expire(seconds);
 }
 

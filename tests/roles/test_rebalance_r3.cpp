@@ -146,10 +146,11 @@ TEST_P(RebalanceR3, StepsAfterARetirementWaitForItsHandover) {
 }
 
 // Variable-length entries (docs/cache.md, "Variable entries") across a handover: the directory and the
-// learned entry sizes move with the pipelines. Wherever the retiring randomizer stands in its epochs when it
-// goes (epoch 0, 1 or 2), epoch 0 taught every size, epoch 1 inserted every entry (misses) and epochs 2 and 3
-// are all hits. Ranks: 0 and 1 randomizers, 2 cache server, 3 transformer, 4 consumers; each share holds
-// every entry (4,608 bytes for each: a sample is at most 4,096).
+// learned entry sizes move with the pipelines. Whether the retiring randomizer goes in epoch 1 or 2 (after
+// epoch 0 taught it sizes: an heir without them would read the samples of a late retirement a third time),
+// epoch 0 taught every size, epoch 1 inserted every entry (misses) and epochs 2 and 3 are all hits. Ranks: 0
+// and 1 randomizers, 2 cache server, 3 transformer, 4 consumers; each share holds every entry (4,608 bytes
+// for each: a sample is at most 4,096).
 TEST_P(RebalanceR3, VariableEntriesAcrossAHandover) {
   for (const int at : {1, 2}) {
     std::vector<PipelineConfig> pipelines{vlen_pipeline("first", 96, 121), vlen_pipeline("second", 96, 122)};

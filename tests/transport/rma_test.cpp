@@ -85,10 +85,12 @@ TEST_P(FabricTest, ManyGetsInFlightReturnExactBytes) {
 TEST_P(FabricTest, GetsIntoRegisteredMemoryUseItsHandle) {
   const bool ucx = GetParam() == "ucx";
   std::vector<std::byte> batch(1 << 16), heap(4096);
+  const std::byte* slab_base = nullptr;
   {
     Region slab = fabric_->allocate_memory(1 << 20);  // collective
     Region local = fabric_->register_local(batch.data(), batch.size());
     const auto* base = static_cast<const std::byte*>(slab.data());
+    slab_base = base;  // compared as an address only, after the region is gone
     EXPECT_EQ(fabric_->registered_destination(base + 4096, 8192), ucx);
     EXPECT_EQ(fabric_->registered_destination(base, slab.size()), ucx);
     EXPECT_FALSE(fabric_->registered_destination(base + slab.size() - 10, 11)) << "past the slab's end";
@@ -97,7 +99,9 @@ TEST_P(FabricTest, GetsIntoRegisteredMemoryUseItsHandle) {
     fabric_->barrier();
     EXPECT_EQ(fabric_->registered_destination(base, 64), ucx);
   }
-  EXPECT_FALSE(fabric_->registered_destination(batch.data(), 64)) << "a destroyed region leaves the table";
+  EXPECT_FALSE(fabric_->registered_destination(batch.data(), 64))
+      << "a destroyed local region leaves the table";
+  EXPECT_FALSE(fabric_->registered_destination(slab_base, 64)) << "a destroyed exposed region leaves it too";
   fabric_->barrier();
 }
 
