@@ -31,9 +31,9 @@ void SetupDeadline::watch(int seconds) {
   if (wake_.wait_until(lock, start + std::chrono::milliseconds(seconds * 500LL), stopped)) return;
   std::fprintf(
       stderr,
-      "ferry: warning (rank %d): %s has not completed after %d s: a rank has not reached it yet; the "
+      "ferry: warning (rank %d): %s has not completed after %g s: a rank has not reached it yet; the "
       "job ends at %d s (runtime.setup_timeout_s)\n",
-      rank_, step_.load(), seconds / 2, seconds);
+      rank_, step_.load(), seconds / 2.0, seconds);
   std::fflush(stderr);
   if (wake_.wait_until(lock, start + std::chrono::seconds(seconds), stopped)) return;
   expire(seconds);
