@@ -122,8 +122,10 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     s.placements.clear();
     if (p.assembly)
       p.assembly->begin(s.index, s.n);
-    else
-      s.entries.assign(s.n, {});
+    else {
+      s.entries.resize(s.n);
+      for (auto& entry : s.entries) entry.clear();  // capacity kept: no allocation per entry and batch
+    }
   }
   return s;
 }
