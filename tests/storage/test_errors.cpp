@@ -79,13 +79,19 @@ TEST(Errors, PathThroughADataset) {
   FERRY_EXPECT_NAMES(msg, "img.h5", "/images/x", "no dataset");
 }
 
-TEST(Errors, PathIsAGroup) {
-  TempDir dir;
-  storage::H5Writer w(dir.file("g.h5"));
+// A file with one dataset in a group: /grp/v, 3 int32.
+std::string make_grouped(const TempDir& dir, const std::string& name) {
+  storage::H5Writer w(dir.file(name));
   std::vector<std::int32_t> v(3);
   const hsize_t dims[] = {3};
   w.write_array<std::int32_t>("/grp/v", v, dims);
   w.commit();
+  return dir.file(name);
+}
+
+TEST(Errors, PathIsAGroup) {
+  TempDir dir;
+  make_grouped(dir, "g.h5");
   const std::string msg = open_error(stacked_spec({dir.file("g.h5")}, {{"x", "/grp"}}));
   FERRY_EXPECT_NAMES(msg, "g.h5", "/grp", "H5Dopen2");
 }
@@ -95,14 +101,7 @@ TEST(Errors, PathIsAGroup) {
 // the path and the call, not "no dataset".
 TEST(Errors, CorruptGroupOnThePathIsAnError) {
   TempDir dir;
-  {
-    storage::H5Writer w(dir.file("bad.h5"));
-    std::vector<std::int32_t> v(3);
-    const hsize_t dims[] = {3};
-    w.write_array<std::int32_t>("/grp/v", v, dims);
-    w.commit();
-  }
-  std::fstream f(dir.file("bad.h5"), std::ios::in | std::ios::out | std::ios::binary);
+  std::fstream f(make_grouped(dir, "bad.h5"), std::ios::in | std::ios::out | std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   // Symbol table nodes ("SNOD") in the order the links went in: the root's (holding "grp"), then /grp's.
   const std::size_t root = bytes.find("SNOD"), grp = bytes.find("SNOD", root + 4);
