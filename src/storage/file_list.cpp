@@ -79,13 +79,41 @@ std::vector<std::string> list_directory(const std::string& dir) {
   return files;
 }
 
+// True when the file starts with HDF5's signature, at 0 or after a user block (512, 1024, 2048, ... bytes).
+bool has_hdf5_signature(const std::string& path) {
+  static constexpr char kSignature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  std::ifstream in(path, std::ios::binary);
+  char head[8];
+  for (std::streamoff at = 0; at <= (1 << 20); at = at == 0 ? 512 : 2 * at) {
+    if (!in.seekg(at) || !in.read(head, sizeof head)) return false;
+    if (std::equal(head, head + sizeof head, kSignature)) return true;
+  }
+  return false;
+}
+
+// True when `line` holds a byte no path in a text file has (a control character but tab and carriage return).
+bool has_control_bytes(std::string_view line) {
+  return std::any_of(line.begin(), line.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t' && c != '\r') || u == 0x7f;
+  });
+}
+
 std::vector<std::string> read_list_file(const std::string& list) {
   std::ifstream in(list);
   if (!in) throw DatasetError(str_cat(list, ": cannot open list file: ", std::strerror(errno)), list, "");
   const fs::path base = fs::path(list).parent_path();
   std::vector<std::string> files;
   std::string line;
-  while (std::getline(in, line)) {
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    // A binary file given as the only file is no list: say so, rather than print its bytes as a path.
+    if (has_control_bytes(line)) {
+      throw DatasetError(
+          str_cat(list, ": not a list file (line ", number,
+                  " holds control bytes): give sample files as *.h5 or *.hdf5, a folder of them, "
+                  "or a text file naming one per line"),
+          list, "");
+    }
     const std::string_view entry = trim(line);
     if (entry.empty() || entry.front() == '#') continue;
     fs::path p(entry);
@@ -107,7 +135,8 @@ std::vector<std::string> resolve_sample_files(const std::vector<std::string>& fi
       throw DatasetError(str_cat(only, ": cannot open: No such file or directory"), only, "");
     }
     if (fs::is_directory(status)) return list_directory(only);
-    if (!has_hdf5_extension(only)) return read_list_file(only);
+    // A single file is a list of sample files unless it is HDF5 itself (an extension, or its signature).
+    if (!has_hdf5_extension(only) && !has_hdf5_signature(only)) return read_list_file(only);
   }
   return files;
 }

@@ -20,10 +20,11 @@ std::string file_change(const FileStat& then);
 
 // Resolves the `files` of a file_per_sample spec into sample files, in sample-ID order:
 // - one directory: its *.h5 / *.hdf5 files, sorted by name;
-// - one file not ending in .h5 / .hdf5: a list file, one path a line ('#' comments and blank lines
-//   ignored), relative paths taken against the list file's directory;
+// - one file not ending in .h5 / .hdf5 and without HDF5's signature: a list file, one path a line ('#'
+//   comments and blank lines ignored), relative paths taken against the list file's directory;
 // - otherwise the entries are the sample files themselves.
-// Throws DatasetError for an empty list, a missing path or an empty directory.
+// Throws DatasetError for an empty list, a missing path, an empty directory or a "list file" with control
+// bytes (a binary file: the message names it without printing its bytes).
 std::vector<std::string> resolve_sample_files(const std::vector<std::string>& files);
 
 // True when the name ends in .h5 or .hdf5 (any case).

@@ -1,6 +1,8 @@
 // Bad input: every case throws DatasetError with a one-line message naming the culprit file and dataset.
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -155,6 +157,30 @@ TEST(Errors, GarbageFile) {
   }
   const std::string msg = open_error(stacked_spec({file}, kImageFields));
   FERRY_EXPECT_NAMES(msg, "garbage.h5", "H5Fopen", "signature");
+}
+
+// One file that is neither named *.h5 nor HDF5 is read as a list file; a binary one is refused naming the
+// file, not printing its bytes as a path. An HDF5 file without the extension is taken as a sample file.
+TEST(Errors, BinaryFileIsNoListFile) {
+  TempDir dir;
+  const std::string file = dir.file("samples.bin");
+  {
+    std::ofstream out(file, std::ios::binary);
+    std::mt19937 rng(7);
+    for (int i = 0; i < 256; ++i) out.put(static_cast<char>(rng()));
+    out << "\n\x01\x02 data\n";
+  }
+  const std::string msg = open_error(stacked_spec({file}, {{"x", "/x"}}, Layout::file_per_sample));
+  FERRY_EXPECT_NAMES(msg, "samples.bin", "not a list file", "control bytes");
+  EXPECT_TRUE(std::all_of(msg.begin(), msg.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) << msg;
+}
+
+TEST(Errors, HdfFileWithoutExtensionIsASampleFile) {
+  TempDir dir;
+  const std::string h5 = make_grouped(dir, "g.h5"), plain = dir.file("sample_0");
+  std::filesystem::copy_file(h5, plain);
+  const auto ds = Dataset::open(stacked_spec({plain}, {{"v", "/grp/v"}}, Layout::file_per_sample));
+  EXPECT_EQ(ds->size(), 1u);
 }
 
 TEST(Errors, SampleIdOutOfRange) {
