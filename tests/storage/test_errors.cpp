@@ -147,14 +147,18 @@ TEST(Errors, TruncatedFile) {
   FERRY_EXPECT_NAMES(msg, "trunc.h5", "H5Fopen");
 }
 
+// Writes `bytes` random bytes (seeded) to `file`, then `tail`.
+void write_garbage(const std::string& file, int bytes, unsigned seed, const std::string& tail = "") {
+  std::ofstream out(file, std::ios::binary);
+  std::mt19937 rng(seed);
+  for (int i = 0; i < bytes; ++i) out.put(static_cast<char>(rng()));
+  out << tail;
+}
+
 TEST(Errors, GarbageFile) {
   TempDir dir;
   const std::string file = dir.file("garbage.h5");
-  {
-    std::ofstream out(file, std::ios::binary);
-    std::mt19937 rng(42);
-    for (int i = 0; i < 4096; ++i) out.put(static_cast<char>(rng()));
-  }
+  write_garbage(file, 4096, 42);
   const std::string msg = open_error(stacked_spec({file}, kImageFields));
   FERRY_EXPECT_NAMES(msg, "garbage.h5", "H5Fopen", "signature");
 }
@@ -164,12 +168,7 @@ TEST(Errors, GarbageFile) {
 TEST(Errors, BinaryFileIsNoListFile) {
   TempDir dir;
   const std::string file = dir.file("samples.bin");
-  {
-    std::ofstream out(file, std::ios::binary);
-    std::mt19937 rng(7);
-    for (int i = 0; i < 256; ++i) out.put(static_cast<char>(rng()));
-    out << "\n\x01\x02 data\n";
-  }
+  write_garbage(file, 256, 7, "\n\x01\x02 data\n");
   const std::string msg = open_error(stacked_spec({file}, {{"x", "/x"}}, Layout::file_per_sample));
   FERRY_EXPECT_NAMES(msg, "samples.bin", "not a list file", "control bytes");
   EXPECT_TRUE(std::all_of(msg.begin(), msg.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) << msg;
