@@ -80,8 +80,7 @@ def _first_read(s, size, total, label):
     """Goal 2's baseline without Ferry (perf/first_read.cpp): a process reads memory another process has just
     written, pass after pass; records the first pass against the best one."""
     out = s.fresh(f"first_read_{label}.jsonl")
-    exe = os.path.join(os.path.dirname(s.bench), "first_read")
-    if not s.sh([exe, out, str(size), str(total), "3" if s.quick else "5"], f"first_read_{label}"):
+    if not s.sh([s.first_read, out, str(size), str(total), "3" if s.quick else "5"], f"first_read_{label}"):
         return
     passes = s.read_jsonl(out)[0]["pass_ms"]
     s.record("hit", label, "memory, no Ferry: first read pass after another process wrote vs best pass",

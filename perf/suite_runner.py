@@ -26,7 +26,8 @@ class Suite:
         self.bench = os.path.join(build, "perf", "ferry_bench")
         self.gen = os.path.join(build, "src", "apps", "ferry-gen")
         self.importer = os.path.join(build, "src", "apps", "ferry-import")
-        for exe in (self.bench, self.gen, self.importer):
+        self.first_read = os.path.join(build, "perf", "first_read")
+        for exe in (self.bench, self.gen, self.importer, self.first_read):
             if not os.access(exe, os.X_OK):
                 sys.exit(f"perf: missing {exe} (build with -DFERRY_BUILD_PERF=ON)")
         self.timeout = 90 if self.quick else 300
