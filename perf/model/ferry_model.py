@@ -38,7 +38,9 @@ class Layout:
     nodes: int = 1
     cache_bytes: int = 256 << 20  # slab per cache server
     cores_per_node: float = 2.0   # cores of a node Ferry's ranks may run on
-    core_share: float = 1.0       # share of each core Ferry's ranks get beside other jobs (cpu_time)
+    core_share: float = 1.0       # share of the node's cores Ferry's ranks get together beside other jobs
+    rank_share: float = 0.0       # share of a core one busy rank gets (a waking task gets more than its
+    #                               fair share while the others wait); 0: core_share (cpu_time)
     prefetch: int = 4
     transport: str = "ucx"
     list_fanout: int = 0     # most transformers one batch's misses go to; 0: all of them (today's code)
@@ -166,28 +168,33 @@ def node_ranks(layout):
     return {r: math.ceil(k / layout.nodes) for r, k in count.items() if k}
 
 
-def cpu_time(layout, loads, sleep, overlaps=False, idle=0.0):
+def oversubscription(layout, costs):
+    """Factor on every rank's CPU work for ranks sharing a node's cores: context switches, wake-ups and caches
+    shared by more ranks per core cost CPU that a rank alone on a core does not pay. Calibrated here on runs
+    of several widths (measure_inputs.py): 1 + k x (ranks per core - the base calibration's), never below 1."""
+    k = costs.get("oversub_per_rank_per_core", 0.0)
+    base = costs.get("oversub_base_ranks_per_core", 0.0)
+    per_core = sum(node_ranks(layout).values()) / layout.cores_per_node
+    return 1.0 + k * max(0.0, per_core - base)
+
+
+def cpu_time(layout, loads, sleep, overlaps=False, factor=1.0):
     """Shortest epoch in which every rank of the busiest node finishes its CPU work.
 
-    CPU sharing: the node has `cores_per_node` cores, of which Ferry's ranks get the share a = `core_share`
-    of each when other jobs compete (1 on a dedicated node; measured here). A rank runs on one core at a
-    time, so T >= W_r / a (+ the consumer's steps, or max with them when `overlaps`). The node's cores: the
-    work plus what waiting ranks burn (`idle` CPU seconds per second of waiting, progress wake-ups and
-    heartbeats; consumers asleep in a step burn nothing) must fit a x cores x T:
-        sum(W) + idle x sum_r (T - W_r / a - sleep_r) <= a x cores x T.
-    With many more ranks than cores that idle term is what oversubscription costs. Returns (T, bound).
+    CPU sharing: the node has `cores_per_node` cores, of which Ferry's ranks together get the share a =
+    `core_share` when other jobs compete (1 on a dedicated node; measured here), and one busy rank at most
+    the share b = `rank_share` of a core. A rank runs on one core at a time, so T >= f W_r / b (+ the
+    consumer's steps, or max with them when `overlaps`), and the node's cores must hold every rank's work:
+    T >= f sum(W) / (a x cores), with f the oversubscription factor. The
+    CPU a rank spends waiting (progress wake-ups, receiving) is in its per-event costs: they are measured as
+    whole CPU. Returns (T, bound).
     """
     per_node = node_ranks(layout)
     a = layout.core_share
-    cap = a * layout.cores_per_node
-    ranks = sum(per_node.values())
-    work = sum(loads[r] * k for r, k in per_node.items())
-    asleep = sleep * per_node.get("consumer", 0) if not overlaps else 0.0
-    room = cap - idle * ranks
-    if room <= 0.1 * cap:  # waiting ranks alone would take the cores: the model stops being meaningful
-        room = 0.1 * cap
-    node = (work - idle * (work / a + asleep)) / room
-    each = {r: loads[r] / a for r in per_node}
+    work = factor * sum(loads[r] * k for r, k in per_node.items())
+    node = work / (a * layout.cores_per_node)
+    b = min(1.0, layout.rank_share or a)
+    each = {r: factor * loads[r] / b for r in per_node}
     if "consumer" in each:
         c = each["consumer"]
         each["consumer"] = max(c, sleep) if overlaps else c + sleep
@@ -212,21 +219,21 @@ def predict(layout, workload, costs, fabric):
     n_used, per_epoch = counts(layout, workload)
     fixed = costs.get("epoch_fixed_s", 0.0)
     out = []
-    for e, (hits, misses, _) in enumerate(per_epoch):
-        # A transformer sends a miss to its consumer first and inserts it after, and the randomizer holds a
-        # batch whose entry is still pending until the insert's ack: the inserts admitted in epoch e are
-        # done (and paid) while epoch e + 1 runs.
-        inserted = per_epoch[e - 1][2] if e else 0
-        loads, reads = epoch_loads(layout, workload, costs, fabric, hits, misses, inserted, n_used)
+    for e, (hits, misses, admitted) in enumerate(per_epoch):
+        # The inserts admitted in epoch e are charged to it: a transformer inserts a batch's entries right
+        # after sending them to the consumer. (When the cache servers lag, a later epoch's hits on entries
+        # still pending wait for them: the cost moves to the next epoch, so validation compares whole runs.)
+        loads, reads = epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used)
         steps = (n_used // layout.consumers // workload.batch) * workload.step_s
-        cpu, cpu_bound = cpu_time(layout, loads, steps, workload.step_overlaps, costs.get("idle_cpu_per_s", 0.0))
+        factor = oversubscription(layout, costs)
+        cpu, cpu_bound = cpu_time(layout, loads, steps, workload.step_overlaps, factor)
         bounds = {cpu_bound: cpu, "pfs": loads["pfs"]}
         for k in ("nic", "get_latency"):
             if k in loads:
                 bounds[k] = loads[k]
         bound = max(bounds, key=bounds.get)
         seconds = bounds[bound] + fixed
-        busy = loads["consumer"] / layout.core_share
+        busy = factor * loads["consumer"] / min(1.0, layout.rank_share or layout.core_share)
         busy = max(busy, steps) if workload.step_overlaps else busy + steps
         wait = max(0.0, layout.consumers * (seconds - busy))  # summed over consumers, like the table
         ranks = {k: loads[k] for k in node_ranks(layout)}

@@ -7,8 +7,8 @@
 2. One-sided gets: `ferry_bench get` (src/transport, 16 in flight, streaming through a pool) for both
    backends; per-get time fitted as latency + bytes / bandwidth. memcpy per byte (`ferry_bench memcpy`).
 3. Per-role CPU costs of the real system: `ferry_bench run` of each calibration config with 2 and with 6
-   epochs; the difference of each role's CPU over 4 epochs is one epoch's CPU, so start-up drops out
-   (service ranks: CPU outside their waits; consumers: process CPU). Cold configs (no cache server: every
+   epochs; the difference of each role's process CPU over 4 epochs is one epoch's CPU, so start-up drops out
+   (waits included: a rank receives and copies inside them). Cold configs (no cache server: every
    epoch misses) give the transformer's HDF5 cost per call and per
    byte, per-sample cost and prepare (`cast`) cost per byte; warm configs (the cache holds the set) give a
    consumer's cost per hit; both give the randomizer's cost per batch, per sample and per miss list.
@@ -16,10 +16,12 @@
    In the cold runs the transformer's busy CPU over its busy wall time, against the spinner probe's share
    measured around the run (runs.core_share), gives `share_factor` (what a busy Ferry rank gets beyond a
    spinner's share on a shared machine).
-   The service ranks' CPU while they wait over their waiting time gives `idle_cpu_per_s`.
 4. Cache inserts: one cold epoch with a cache server that admits every sample against one whose slab takes
-   almost none (1 MiB); the difference of the transformer's and the cache server's busy CPU (outside waits
-   and set-up) over the inserted bytes is each one's insert cost per byte.
+   almost none (1 MiB); the difference of the transformer's and the cache server's role-loop CPU (set-up
+   left out) over the inserted bytes is each one's insert cost per byte.
+5. Oversubscription: warm and cold runs of 5 to 24 ranks; the whole job's CPU per epoch against what the
+   base costs charge grows with the ranks per core, fitted as 1 + k x (ranks per core - 2)
+   (`oversub_per_rank_per_core`; ferry_model.oversubscription).
 """
 import argparse
 import json
@@ -32,13 +34,18 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runs import ENV, Runner, entry_bytes, role_cpu  # noqa: E402
+from runs import ENV, Runner, entry_bytes, role_cpu_after_setup  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SAMPLES = 4096
+SAMPLES = 32768  # warm epochs last long enough (~0.1-0.3 s) that set-up noise does not swamp them
 # (side, batch, cast, cold): cold = no cache server, every epoch reads and prepares every sample.
 CALIBRATION = [(32, 16, True, True), (64, 16, True, True), (96, 16, True, True), (32, 64, True, True),
                (64, 16, False, True), (32, 16, True, False), (64, 16, True, False), (64, 64, False, False)]
+# Widths for the oversubscription cost (consumers, transformers, cache servers; + 1 randomizer): 6, 12 and 24
+# ranks with a cache, 5, 10 and 21 without. The validation points have other widths (validate.py).
+WIDTHS = [(3, 1, 1), (6, 3, 2), (14, 6, 3)]
+WIDTH_SAMPLES = 53760  # a multiple of 16 x 3, 6 and 14 consumers
+OVERSUB_BASE = 2.0  # ranks per core of the base calibration (4 ranks, 2 cores), where the factor is 1
 
 
 def perftest(test, size, iters):
@@ -109,6 +116,12 @@ def memcpy(runner):
     return max(r["mib_per_s"] for r in rows if r["mode"] == "stream") * 2**20
 
 
+def slab_holding(entries, entry):
+    """cache_bytes of a slab holding `entries` entries of `entry` bytes (reserved rounded up to 64), and one
+    more of slack."""
+    return (entries + 1) * 64 * -(-entry // 64)
+
+
 def calibrate(runner):
     """Per-epoch CPU seconds per role for every calibration config (6-epoch run minus 2-epoch run, / 4)."""
     rows = []
@@ -118,51 +131,48 @@ def calibrate(runner):
         for epochs in (2, 6):
             name = f"calib_{side}_{batch}_{int(cast)}_{int(cold)}_{epochs}"
             toml = runner.config(name, path, epochs=epochs, batch=batch, servers=0 if cold else 1, transformers=1,
-                                 cache_bytes=256 << 20, cast=cast)
+                                 cache_bytes=slab_holding(SAMPLES, side * side * 3 * (4 if cast else 1) + 4),
+                                 cast=cast)
             lines, _, _, load = runner.run(toml, 3 if cold else 4)
             cpu[epochs] = role_work(lines)
-            if epochs == 6:
-                idle = idle_rates(lines)
-                if cold:
-                    busy_share = dict(transformer=transformer_share(lines), probe=load["share"])
+            if epochs == 6 and cold:
+                busy_share = dict(transformer=transformer_share(lines), probe=load["share"])
         per = {k: (cpu[6][k] - cpu[2][k]) / 4 for k in cpu[6]}
         rows.append(dict(side=side, batch=batch, cast=cast, cold=cold, raw=raw, entry=entry_bytes(lines),
-                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per, busy_share=busy_share,
-                         idle_rates=idle))
+                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per, busy_share=busy_share))
         print(f"calib side={side} batch={batch} cast={cast} cold={cold}: {per} "
               f"(core share {load['share']:.2f})", file=sys.stderr)
     return rows
 
 
 def role_work(lines):
-    """CPU seconds per role: service ranks' busy CPU (busy_cpu: waits and set-up left out, the model charges
-    waiting separately through idle_cpu_per_s), consumers' process CPU (they report no idle figure)."""
-    work = busy_cpu(lines)
-    work["consumer"] = sum(role_cpu(lines).get("consumer", []))
-    return work
+    """CPU seconds per role after set-up, waits included (a rank receives and copies inside its waits: the
+    cache server's slab copies, UCX's rendezvous reads). Set-up is left out (mapping and faulting in the slabs
+    costs a consumer more CPU than a warm epoch); the 6-epoch minus 2-epoch difference takes out the end."""
+    return role_cpu_after_setup(lines)
 
 
-def busy_cpu(lines):
-    """Service ranks' CPU outside their waits (ServeReport cpu - idle cpu), by role: set-up (the slab's
-    fault-in) and waiting are left out, which the process CPU would count."""
+def loop_cpu(lines):
+    """Service ranks' CPU in their role loop, waits included (ServeReport cpu), by role: set-up (the slab's
+    fault-in) is left out, which the process CPU would count."""
     out = {}
     for line in lines:
-        if line.get("kind") == "rank" and "idle_cpu_s" in line:
-            out[line["role"]] = out.get(line["role"], 0.0) + line["cpu_s"] - line["idle_cpu_s"]
+        if line.get("kind") == "rank" and "cpu_s" in line:
+            out[line["role"]] = out.get(line["role"], 0.0) + line["cpu_s"]
     return out
 
 
 def insert_cost(runner):
-    """Per inserted byte: the transformer's extra busy CPU (its second send) and the cache server's (its
-    copy into the slab), one epoch inserting every sample against one inserting ~none (least of 3 each)."""
+    """Per inserted byte: the transformer's extra CPU (its second send) and the cache server's (receiving and
+    copying into the slab), one epoch inserting every sample against one inserting ~none (least of 3 each)."""
     path, _ = runner.dataset(SAMPLES, 64)
     busy, entry = {}, None
-    for name, cache in (("all", 256 << 20), ("none", 1 << 20)):
+    for name, cache in (("all", slab_holding(SAMPLES, 64 * 64 * 3 * 4 + 4)), ("none", 1 << 20)):
         for _ in range(3):  # CPU seconds, least of 3: a loaded machine only ever adds
             toml = runner.config(f"insert_{name}", path, epochs=1, batch=16, servers=1, transformers=1,
                                  cache_bytes=cache, cast=True)
             lines, _, _, _ = runner.run(toml, 4)
-            b = busy_cpu(lines)
+            b = loop_cpu(lines)
             busy[name] = b if name not in busy else {k: min(v, busy[name][k]) for k, v in b.items()}
         entry = entry_bytes(lines)
     inserted = (SAMPLES - (1 << 20) // (-(-entry // 64) * 64)) * entry
@@ -185,19 +195,6 @@ def share_factor(rows):
     more than a spinner's share. validate.py gives the model min(1, probe x factor)."""
     ratios = sorted(r["busy_share"]["transformer"] / r["busy_share"]["probe"] for r in rows if r["busy_share"])
     return ratios[len(ratios) // 2] if ratios else 1.0
-
-
-def idle_rates(lines):
-    """CPU seconds per wall second of every service rank while it waits (ServeReport idle figures)."""
-    return [line["idle_cpu_s"] / line["idle_wall_s"] for line in lines
-            if line.get("kind") == "rank" and line.get("idle_wall_s", 0) > 0]
-
-
-def idle_rate(rows):
-    """Median over the calibration runs' waiting service ranks: what a rank burns while it waits (progress
-    wake-ups, heartbeats), charged by the model to every waiting rank, consumers included."""
-    rates = sorted(x for r in rows for x in r["idle_rates"])
-    return rates[len(rates) // 2] if rates else 0.0
 
 
 def fit(rows, role, columns):
@@ -229,8 +226,48 @@ def costs_from(rows, insert_per_byte):
         "cache_server": {"copy_per_byte_s": insert_per_byte["cache_server"]},
         "epoch_fixed_s": 0.0,
         "share_factor": share_factor(rows),
-        "idle_cpu_per_s": idle_rate(rows),
     }
+
+
+def width_runs(runner, costs):
+    """Whole-job CPU per epoch at several widths against what the base costs (3-4 ranks) charge: the ratio's
+    growth with ranks per core is the oversubscription cost (ferry_model.oversubscription), fitted as
+    1 + k x (ranks per core - base) through the base. Warm (every epoch after the first all hits) and cold (no
+    cache server) at each width; the 6-epoch minus 2-epoch difference over 4, as in calibrate()."""
+    import ferry_model as fm
+    path, raw = runner.dataset(WIDTH_SAMPLES, 64)
+    rows = []
+    for c, t, s in WIDTHS:
+        for cold in (False, True):
+            servers = 0 if cold else s
+            layout = fm.Layout(consumers=c, transformers=t, cache_servers=servers, cores_per_node=os.cpu_count())
+            entry = None
+            cpu = {}
+            for epochs in (2, 6):
+                name = f"width_{c}_{t}_{servers}_{epochs}"
+                cache = slab_holding(-(-WIDTH_SAMPLES // max(servers, 1)), raw * 4 - 12)  # f32 image + label
+                toml = runner.config(name, path, epochs=epochs, batch=16, servers=servers, transformers=t,
+                                     cache_bytes=cache, cast=True)
+                lines, _, _, load = runner.run(toml, layout.ranks)
+                cpu[epochs] = sum(role_work(lines).values())
+                entry = entry_bytes(lines)
+            work = fm.Workload(samples=WIDTH_SAMPLES, raw_bytes=raw, entry_bytes=entry, prepare_bytes=raw - 4,
+                               batch=16)
+            n_used = fm.used_samples(layout, work)
+            hits, misses = (0, n_used) if cold else (n_used, 0)
+            loads, _ = fm.epoch_loads(layout, work, costs, {}, hits, misses, 0, n_used)
+            count = {"consumer": c, "transformer": t, "cache_server": servers, "randomizer": 1}
+            model = sum(loads[r] * k for r, k in count.items())
+            measured = (cpu[6] - cpu[2]) / 4
+            rows.append(dict(consumers=c, transformers=t, servers=servers, cold=cold, ranks=layout.ranks,
+                             ranks_per_core=layout.ranks / os.cpu_count(), cpu_per_epoch=measured,
+                             model_cpu_per_epoch=model, ratio=measured / model, load=load))
+            print(f"width {layout.ranks} ranks ({c}/{t}/{servers}): {measured:.3f} CPU s an epoch, base costs "
+                  f"{model:.3f} (x{measured / model:.2f}, core share {load['share']:.2f})", file=sys.stderr)
+    x = np.array([max(0.0, r["ranks_per_core"] - OVERSUB_BASE) for r in rows])
+    y = np.array([r["ratio"] - 1.0 for r in rows])
+    k = float(x @ y / (x @ x)) if x @ x > 0 else 0.0
+    return max(k, 0.0), rows
 
 
 def main():
@@ -245,10 +282,13 @@ def main():
     mem = memcpy(runner)
     rows = calibrate(runner)
     insert, insert_raw = insert_cost(runner)
+    costs = costs_from(rows, insert)
+    k, widths = width_runs(runner, costs)
+    costs.update(oversub_per_rank_per_core=k, oversub_base_ranks_per_core=OVERSUB_BASE)
     doc = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "host": os.uname().nodename,
            "cores": os.cpu_count(), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
            "how": __doc__.split("\n\n", 2)[2].strip(), "transport": nets, "memcpy_Bps": mem,
-           "costs": costs_from(rows, insert), "calibration": rows, "insert_calibration_cpu_s": insert_raw}
+           "costs": costs, "calibration": rows, "width_calibration": widths, "insert_calibration_cpu_s": insert_raw}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=1)

@@ -96,16 +96,19 @@ class Runner:
         with open(out) as f:
             lines = [json.loads(line) for line in f if line.strip()]
         with open(stats) as f:
-            epochs = {e["epoch"]: e for e in map(json.loads, f) if e.get("kind") == "epoch"}
+            records = [json.loads(line) for line in f if line.strip()]
+        epochs = {e["epoch"]: e for e in records if e.get("kind") == "epoch"}
+        # Every rank's totals from the runtime (roles/rank_totals.hpp), CPU after set-up among them.
+        lines += [dict(r, kind="rank_totals") for r in records if r.get("kind") == "rank"]
         return lines, epochs, seconds, load
 
 
-def role_cpu(lines):
-    """Process CPU seconds per role: role -> list of per-rank values."""
+def role_cpu_after_setup(lines):
+    """CPU seconds per role after each rank's set-up (the runtime's rank totals): role -> sum over ranks."""
     out = {}
     for line in lines:
-        if line.get("kind") == "rank":
-            out.setdefault(line["role"], []).append(line["process_cpu_s"])
+        if line.get("kind") == "rank_totals":
+            out[line["role"]] = out.get(line["role"], 0.0) + line["cpu_seconds"] - line["setup_cpu_seconds"]
     return out
 
 

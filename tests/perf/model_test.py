@@ -54,6 +54,26 @@ class Counting(unittest.TestCase):
         self.assertEqual(one.bound, "transformer")
         self.assertGreater(four.samples_per_s, one.samples_per_s)
 
+    def test_oversubscription_grows_with_ranks_per_core(self):
+        costs = dict(COSTS, oversub_per_rank_per_core=0.1, oversub_base_ranks_per_core=2.0)
+        factor = lambda c, t, s, cores: fm.oversubscription(
+            fm.Layout(consumers=c, transformers=t, cache_servers=s, cores_per_node=cores), costs)
+        self.assertEqual(factor(1, 1, 1, 2), 1.0)  # 4 ranks on 2 cores: the base
+        self.assertAlmostEqual(factor(6, 3, 2, 2), 1.4)  # 12 ranks on 2 cores: 1 + 0.1 x (6 - 2)
+        self.assertEqual(factor(4, 2, 1, 64), 1.0)  # spare cores cost nothing
+        # The node's CPU work scales with it, so a wide job on two cores is predicted slower.
+        layout = fm.Layout(consumers=20, transformers=8, cache_servers=3, cache_bytes=64 << 20)
+        plain, over = (fm.predict(layout, self.work, c, {})[1] for c in (COSTS, costs))
+        self.assertEqual(plain.bound, "node cores")
+        self.assertAlmostEqual(plain.seconds / over.seconds, 1.0 / (1 + 0.1 * (32 / 2 - 2)))
+
+    def test_rank_share_bounds_one_rank_not_the_node(self):
+        layout = lambda share, rank: fm.Layout(consumers=1, transformers=1, cache_servers=0, cores_per_node=64,
+                                               core_share=share, rank_share=rank)
+        alone, shared = (fm.predict(layout(0.5, r), self.work, COSTS, {})[0] for r in (1.0, 0.0))
+        self.assertEqual(alone.bound, "transformer")
+        self.assertAlmostEqual(shared.seconds / alone.seconds, 2.0)  # without rank_share a rank gets core_share
+
     def test_remote_hits_cross_the_nic(self):
         slow = dict(IB, link_bandwidth_Bps=1e6)
         layout = fm.Layout(consumers=8, transformers=2, cache_servers=2, nodes=2, cache_bytes=64 << 20,
