@@ -61,6 +61,10 @@ struct RuntimeConfig {
   // Registered memory a transformation rank prepares large entries into, for consumers and cache servers
   // to read with one-sided gets (docs/runtime.md, "Copies"); 0: every entry travels in messages.
   std::uint64_t send_pool_bytes = std::uint64_t{64} << 20;
+  // Fewest prepared bytes a miss list carries when a batch's misses are split over transformers: a batch
+  // goes to min(T, its bytes / this) of them (at least one), so small samples are read in one HDF5 call per
+  // field rather than a call per transformer (docs/runtime.md); 0: always split over every transformer.
+  std::uint64_t miss_list_bytes = std::uint64_t{1} << 20;
   std::string accelerator = "auto";  // "auto": use a visible CUDA device for prepare jobs; "none": CPU only
   bool device_batches = false;       // consumers get fixed fields in device memory (BatchField::device_data)
   std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server

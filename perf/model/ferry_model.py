@@ -44,6 +44,7 @@ class Layout:
     prefetch: int = 4
     transport: str = "ucx"
     list_fanout: int = 0     # most transformers one batch's misses go to; 0: all of them (today's code)
+    list_bytes: int = 1 << 20  # runtime.miss_list_bytes: a batch's misses go to min(T, bytes / this) of them
 
     @property
     def ranks(self):
@@ -84,16 +85,26 @@ def used_samples(layout, workload):
     return per * layout.consumers
 
 
+def miss_runs(misses, entry_bytes, list_bytes, transformers):
+    """Miss lists of one batch with `misses` misses (roles/miss_targets.hpp, miss_runs): one per `list_bytes`
+    of prepared bytes, at least one, at most one per transformer and per miss; list_bytes 0: min(misses, T)."""
+    runs = min(misses, transformers)
+    if list_bytes > 0 and misses * entry_bytes > 0:
+        runs = min(runs, max(1, misses * entry_bytes // list_bytes))
+    return runs
+
+
 @functools.lru_cache(maxsize=65536)
-def expected_lists(misses_per_batch, batch, transformers):
-    """Mean non-empty miss lists of one batch: its misses split in T contiguous runs (randomizer.cpp), so
-    min(misses, T) lists; the misses of a batch taken as binomial(batch, miss fraction). Exact when every
-    batch is all-miss or all-hit."""
+def expected_lists(misses_per_batch, batch, transformers, entry_bytes=0, list_bytes=0):
+    """Mean non-empty miss lists of one batch: its misses in miss_runs() contiguous runs (randomizer.cpp);
+    the misses of a batch taken as binomial(batch, miss fraction). Exact when every batch is all-miss or
+    all-hit."""
     q = min(1.0, max(0.0, misses_per_batch / batch))
+    runs = lambda k: miss_runs(k, entry_bytes, list_bytes, transformers)
     if q in (0.0, 1.0):
-        return q * min(batch, transformers)
+        return runs(batch) if q else 0.0
     pmf = [math.comb(batch, k) * q**k * (1 - q) ** (batch - k) for k in range(batch + 1)]
-    return sum(p * min(k, transformers) for k, p in enumerate(pmf))
+    return sum(p * runs(k) for k, p in enumerate(pmf))
 
 
 def counts(layout, workload):
@@ -126,7 +137,7 @@ def epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used)
     e_b, r_b = workload.entry_bytes, workload.raw_bytes
     batches = n_used // workload.batch
     fanout = min(t, layout.list_fanout) if layout.list_fanout else t
-    lists = batches * expected_lists(misses / max(batches, 1), workload.batch, fanout)
+    lists = batches * expected_lists(misses / max(batches, 1), workload.batch, fanout, e_b, layout.list_bytes)
     reads = lists * workload.fields
     remote = remote_fraction(layout)
     tr = costs["transformer"]

@@ -327,6 +327,12 @@ std::vector<KeyDef> make_keys() {
       "for consumers and cache servers to get one-sided (0: all entries in messages)",
       [](RuntimeConfig& r, long long v) { r.send_pool_bytes = static_cast<std::uint64_t>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.send_pool_bytes); }));
+  k.push_back(global_integer(
+      "runtime.miss_list_bytes", 0, 1LL << 40,
+      "fewest prepared bytes per miss list: a batch's misses go to min(transformers, bytes / this) "
+      "transformers, at least one (0: to every transformer)",
+      [](RuntimeConfig& r, long long v) { r.miss_list_bytes = static_cast<std::uint64_t>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.miss_list_bytes); }));
   k.push_back(global_text(
       "runtime.accelerator", {"auto", "none"},
       "auto: transformation ranks (prepare) and consumers (augment) use a visible CUDA device when the job "

@@ -47,4 +47,12 @@ void MissTargets::remove(int rank) {
   index();
 }
 
+std::size_t miss_runs(std::size_t misses, std::uint64_t bytes, std::uint64_t list_bytes,
+                      std::size_t transformers) {
+  std::size_t runs = std::min(misses, transformers);
+  if (bytes > 0 && list_bytes > 0)
+    runs = std::min<std::uint64_t>(runs, std::max<std::uint64_t>(1, bytes / list_bytes));
+  return runs;
+}
+
 }  // namespace ferry::roles

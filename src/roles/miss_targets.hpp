@@ -7,10 +7,17 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <unordered_map>
 #include <vector>
 
 namespace ferry::roles {
+
+// How many transformers a batch's misses go to: one run per `list_bytes` of prepared bytes, at least one,
+// at most one per transformer and per miss. `bytes` 0 (sizes not known yet) or `list_bytes` 0: every
+// transformer that can get a miss.
+std::size_t miss_runs(std::size_t misses, std::uint64_t bytes, std::uint64_t list_bytes,
+                      std::size_t transformers);
 
 class MissTargets {
  public:

@@ -203,21 +203,30 @@ std::uint64_t Randomizer::admit_bytes(const Pipeline& p, std::uint64_t id) const
 
 void Randomizer::send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
                              std::map<std::uint64_t, MissEntry>& misses) {
-  // Contiguous runs of the sorted misses to each of the consumer's transformers (its node's, where it has
-  // any: roles/miss_targets.hpp): coalesced HDF5 reads on every one of them. Run j goes to transformer
-  // (j + turn) % t, where turn moves with batch and consumer: with fewer misses than transformers the
-  // non-empty runs (the last ones) land on different transformers batch by batch.
+  // Contiguous runs of the sorted misses to the consumer's transformers (its node's, where it has any:
+  // roles/miss_targets.hpp): coalesced HDF5 reads on every one of them. As many runs as the batch has
+  // runtime.miss_list_bytes of prepared bytes (miss_runs), at most one per transformer. Run j goes to
+  // transformer (j + turn) % t, where turn moves with batch and consumer, so batch after batch the runs land
+  // on different transformers.
   const auto& transformers = miss_targets_.of(c.rank);
   const std::size_t t = transformers.size();
   const std::size_t turn = t ? static_cast<std::size_t>((d.batch + c.index) % t) : 0;
   std::vector<MissEntry> sorted;
   sorted.reserve(misses.size());
-  for (auto& [id, m] : misses) sorted.push_back(std::move(m));
+  std::uint64_t bytes = 0;  // prepared bytes of the misses; 0 while a variable sample's size is unknown
+  bool sized = true;
+  for (auto& [id, m] : misses) {
+    const std::uint64_t b = p.runtime->entry.fixed ? p.runtime->entry.bytes : p.sizes.get(id);
+    sized = sized && b > 0;
+    bytes += b;
+    sorted.push_back(std::move(m));
+  }
+  const std::size_t runs =
+      miss_runs(sorted.size(), sized ? bytes : 0, ctx_.config.runtime.miss_list_bytes, t);
   auto& tally = p.epochs[d.epoch];
   if (tally.layout.empty()) tally.layout = roles_text();
-  for (std::size_t j = 0; j < t; ++j) {
-    const std::size_t first = sorted.size() * j / t, last = sorted.size() * (j + 1) / t;
-    if (first == last) continue;
+  for (std::size_t j = 0; j < runs; ++j) {
+    const std::size_t first = sorted.size() * j / runs, last = sorted.size() * (j + 1) / runs;
     Misses list{d.pipeline, d.epoch, d.batch, c.rank, {}};
     list.entries.assign(std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(first)),
                         std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(last)));

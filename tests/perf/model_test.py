@@ -30,7 +30,12 @@ class Counting(unittest.TestCase):
         self.assertEqual([x.hit_rate for x in e], [0.0, 1.0, 1.0])
         self.assertEqual(e[0].hdf5_bytes, 4096 * 3076)  # epoch 0 reads the dataset once
         self.assertEqual([x.hdf5_bytes for x in e[1:]], [0, 0])
-        self.assertEqual(e[0].hdf5_reads, 4096 // 32 * 2 * 2)  # batches x transformers x fields
+        # A batch of 32 x 12292 B is under runtime.miss_list_bytes (1 MiB): one list, one read per field.
+        self.assertEqual(e[0].hdf5_reads, 4096 // 32 * 1 * 2)
+        split = fm.Layout(consumers=4, transformers=2, cache_servers=2, cache_bytes=64 << 20, list_bytes=0)
+        self.assertEqual(fm.predict(split, self.work, COSTS, {})[0].hdf5_reads, 4096 // 32 * 2 * 2)  # x T
+        self.assertEqual(fm.miss_runs(16, 16 << 20, 1 << 20, 8), 8)  # large entries: one list a transformer
+        self.assertEqual(fm.miss_runs(16, 200 << 10, 1 << 20, 8), 3)  # 3.1 MiB: three
 
     def test_partial_cache_is_its_capacity(self):
         # 12292 B entries reserve 12352 B; 100 fit a slab of 100 x 12352 + 63 B (usable rounds down to 64).

@@ -6,6 +6,7 @@
 #include "roles/miss_targets.hpp"
 
 using ferry::roles::MissTargets;
+using ferry::roles::miss_runs;
 using Ranks = std::vector<int>;
 
 namespace {
@@ -56,4 +57,16 @@ TEST(MissTargets, OneNodeIsEveryTransformer) {
 TEST(MissTargets, ARankOutsideTheLayoutIsAnError) {
   MissTargets t = three_nodes();
   EXPECT_ANY_THROW(t.of(12));
+}
+
+TEST(MissRuns, OneRunPerListBytesAtMostOnePerTransformer) {
+  constexpr std::uint64_t MiB = 1 << 20;
+  EXPECT_EQ(miss_runs(16, 16 * 49156, MiB, 8), 1u);       // 768 KiB of small samples: one HDF5 call per field
+  EXPECT_EQ(miss_runs(16, 16 * 200 * 1024, MiB, 8), 3u);  // 3.1 MiB: three runs
+  EXPECT_EQ(miss_runs(4, 4 * 16 * MiB, MiB, 8), 4u);      // large samples: one per miss
+  EXPECT_EQ(miss_runs(64, 64 * 16 * MiB, MiB, 8), 8u);    // never more than the transformers
+  EXPECT_EQ(miss_runs(16, 16 * 49156, 0, 8), 8u);         // 0: every transformer (the old split)
+  EXPECT_EQ(miss_runs(3, 3 * 100, 0, 8), 3u);             // ... that can get a miss
+  EXPECT_EQ(miss_runs(16, 0, MiB, 8), 8u);                // sizes not known yet: every transformer
+  EXPECT_EQ(miss_runs(16, 16 * MiB, MiB, 0), 0u);         // nobody transforms
 }
