@@ -30,6 +30,7 @@ void encode(Writer& w, const Descriptor& d) {
       }
     i = j;
   }
+  if (d.past_head) w.u(1);
 }
 
 void decode(Reader& r, Descriptor& d) {
@@ -57,6 +58,12 @@ void decode(Reader& r, Descriptor& d) {
       d.sources.push_back(s);
     }
   }
+  if (!r.done()) {
+    FERRY_ENFORCE(r.u() == 1, "descriptor with an unknown tail");
+    d.past_head = true;
+  } else {
+    d.past_head = false;
+  }
 }
 
 void encode(Writer& w, const Misses& m) {
@@ -68,6 +75,15 @@ void encode(Writer& w, const Misses& m) {
     w.u((static_cast<std::uint64_t>(e.positions.size()) << 1) | (e.insert ? 1 : 0));
     for (auto p : e.positions) w.u(p);
     if (e.insert) w.u(e.server).u(e.offset / kAlign).u(e.bytes);
+  }
+  if (!m.head) return;
+  w.u(m.fetches.size() + 1);  // the tail: 0 never, so that its presence says "head"
+  previous = 0;
+  for (const auto& f : m.fetches) {
+    w.u(f.id - previous).u(f.positions.size());
+    previous = f.id;
+    for (auto p : f.positions) w.u(p);
+    w.u(f.server).u(f.offset / kAlign).u(f.bytes);
   }
 }
 
@@ -91,6 +107,24 @@ void decode(Reader& r, Misses& m) {
       e.offset = r.u() * kAlign;
       e.bytes = r.u();
     }
+  }
+  m.head = !r.done();
+  m.fetches.clear();
+  if (!m.head) return;
+  const std::uint64_t tail = r.u();
+  FERRY_ENFORCE(tail >= 1 && tail - 1 <= kMaxBatchSize, "miss list with ", tail, " as its fetch count");
+  m.fetches.resize(tail - 1);
+  previous = 0;
+  for (auto& f : m.fetches) {
+    f.id = previous + r.u();
+    previous = f.id;
+    const std::uint64_t n = r.u();
+    FERRY_ENFORCE(n <= kMaxBatchSize, "fetch entry for ", n, " positions");
+    f.positions.resize(n);
+    for (auto& p : f.positions) p = static_cast<std::uint32_t>(r.u());
+    f.server = static_cast<std::uint32_t>(r.u());
+    f.offset = r.u() * kAlign;
+    f.bytes = r.u();
   }
 }
 
