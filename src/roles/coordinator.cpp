@@ -187,7 +187,9 @@ void Coordinator::close(std::uint64_t now) {
   const bool to_service = changed(monitor::Stage::prepare), to_consumers = changed(monitor::Stage::augment);
   // The randomizers place each batch's augment head (docs/heterogeneous.md, "The movable head"): the others
   // get the list when a head share changed; this rank's reads jobs() here.
-  const bool to_randomizers = changed(monitor::Stage::head);
+  const bool heads = std::any_of(d.jobs.ops.begin(), d.jobs.ops.end(),
+                                 [](const auto& op) { return op.stage == monitor::Stage::head; });
+  const bool to_randomizers = heads && changed(monitor::Stage::head);
   // No list before every rank that runs a stage has reported once: a list computed before a device was heard
   // of would read "no accelerator" and undo the placement ranks start with (placement_before_jobs).
   if (unheard_.empty() && (to_service || to_consumers || to_randomizers)) {

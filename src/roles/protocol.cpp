@@ -77,7 +77,7 @@ void encode(Writer& w, const Misses& m) {
     if (e.insert) w.u(e.server).u(e.offset / kAlign).u(e.bytes);
   }
   if (!m.head) return;
-  w.u(m.fetches.size() + 1);  // the tail: 0 never, so that its presence says "head"
+  w.u(1).u(m.fetches.size());  // the tail: its presence says "head"
   previous = 0;
   for (const auto& f : m.fetches) {
     w.u(f.id - previous).u(f.positions.size());
@@ -111,16 +111,13 @@ void decode(Reader& r, Misses& m) {
   m.head = !r.done();
   m.fetches.clear();
   if (!m.head) return;
-  const std::uint64_t tail = r.u();
-  FERRY_ENFORCE(tail >= 1 && tail - 1 <= kMaxBatchSize, "miss list with ", tail, " as its fetch count");
-  m.fetches.resize(tail - 1);
+  FERRY_ENFORCE(r.u() == 1, "miss list with an unknown tail");
+  m.fetches.resize(r.count(5));  // id, count, server, offset, bytes: a byte each at least
   previous = 0;
   for (auto& f : m.fetches) {
     f.id = previous + r.u();
     previous = f.id;
-    const std::uint64_t n = r.u();
-    FERRY_ENFORCE(n <= kMaxBatchSize, "fetch entry for ", n, " positions");
-    f.positions.resize(n);
+    f.positions.resize(r.count(1));
     for (auto& p : f.positions) p = static_cast<std::uint32_t>(r.u());
     f.server = static_cast<std::uint32_t>(r.u());
     f.offset = r.u() * kAlign;

@@ -90,6 +90,8 @@ struct FetchEntry {
   std::uint32_t server = 0;  // slab holder index
   std::uint64_t offset = 0;  // in that slab (64-byte aligned)
   std::uint64_t bytes = 0;   // the entry's size
+
+  friend bool operator==(const FetchEntry&, const FetchEntry&) = default;
 };
 struct Misses {
   std::uint32_t pipeline = 0;

@@ -5,6 +5,7 @@
 #include "ferry/error.hpp"
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
+#include "round_trip.hpp"
 
 using namespace ferry::roles;
 
@@ -66,58 +67,35 @@ TEST(Protocol, MissListRoundTripsWithDeltaEncodedIds) {
 // the messages without them keep their bytes (and the committed fuzz seeds their meaning).
 TEST(Protocol, PastHeadDescriptorAndFetchListRoundTrip) {
   Descriptor d{2, 3, 4, {{true, 1, 0, 0}, {false, 1, 0, 0}, {true, 1, 0, 0}}, false};
-  Writer plain;
-  encode(plain, d);
+  std::size_t plain = 0, tailed = 0;
+  EXPECT_FALSE(round_trip(d, &plain).past_head);
   d.past_head = true;
-  Writer tailed;
-  encode(tailed, d);
-  EXPECT_EQ(tailed.size(), plain.size() + 1);
-  for (const Writer* w : {&plain, &tailed}) {
-    Reader r(w->view());
-    Descriptor back;
-    back.past_head = w == &plain;  // decode sets it either way
-    decode(r, back);
-    EXPECT_TRUE(r.done());
-    EXPECT_EQ(back.past_head, w == &tailed);
-    ASSERT_EQ(back.sources.size(), 3u);
-    EXPECT_TRUE(back.sources[2].hit);
-  }
+  const Descriptor back = round_trip(d, &tailed);
+  EXPECT_TRUE(back.past_head);
+  EXPECT_EQ(tailed, plain + 1);
+  ASSERT_EQ(back.sources.size(), 3u);
+  EXPECT_TRUE(back.sources[2].hit);
 
   Misses m{1, 0, 7, 4, {}, false, {}};
   m.entries.push_back({5, {0}, true, 1, 128, 900});
-  Writer no_head;
-  encode(no_head, m);
+  std::size_t no_head = 0;
+  EXPECT_FALSE(round_trip(m, &no_head).head);
   m.head = true;
   for (const bool with_fetches : {false, true}) {
     m.fetches.clear();
     if (with_fetches) m.fetches = {{3, {1, 4}, 0, 64 * 7, 1234}, {40, {2}, 2, 64 * 1000, 77}};
+    const Misses got = round_trip(m);
+    EXPECT_TRUE(got.head);
+    EXPECT_EQ(got.fetches, m.fetches);
+    // Every truncation inside the tail is refused, never over-read.
     Writer w;
     encode(w, m);
-    Reader r(w.view());
-    Misses back;
-    decode(r, back);
-    EXPECT_TRUE(r.done());
-    EXPECT_TRUE(back.head);
-    ASSERT_EQ(back.fetches.size(), m.fetches.size());
-    for (std::size_t i = 0; i < m.fetches.size(); ++i) {
-      EXPECT_EQ(back.fetches[i].id, m.fetches[i].id);
-      EXPECT_EQ(back.fetches[i].positions, m.fetches[i].positions);
-      EXPECT_EQ(back.fetches[i].server, m.fetches[i].server);
-      EXPECT_EQ(back.fetches[i].offset, m.fetches[i].offset);
-      EXPECT_EQ(back.fetches[i].bytes, m.fetches[i].bytes);
-    }
-    // Every truncation inside the tail is refused, never over-read.
-    for (std::size_t cut = no_head.size() + 1; cut < w.size(); ++cut) {
+    for (std::size_t cut = no_head + 1; cut < w.size(); ++cut) {
       Reader t(std::span<const std::byte>(w.view().data(), cut));
       Misses partial;
       EXPECT_THROW(decode(t, partial), ferry::Error) << cut;
     }
   }
-  Reader r(no_head.view());
-  Misses back;
-  back.head = true;
-  decode(r, back);
-  EXPECT_FALSE(back.head);
 }
 
 // A device transfer's number and field survive the trip; host-only samples say transfer 0.

@@ -5,22 +5,11 @@
 
 #include "ferry/error.hpp"
 #include "roles/protocol.hpp"
+#include "round_trip.hpp"
 
 using namespace ferry::roles;
 
 namespace {
-
-template <typename Message>
-Message round_trip(const Message& m, std::size_t* size = nullptr) {
-  Writer w;
-  encode(w, m);
-  if (size) *size = w.size();
-  Reader r(w.view());
-  Message back;
-  decode(r, back);
-  EXPECT_TRUE(r.done());
-  return back;
-}
 
 template <typename Message>
 void expect_refused(std::span<const std::byte> bytes) {
