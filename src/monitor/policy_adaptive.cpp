@@ -112,11 +112,9 @@ class AdaptivePolicy final : public Policy {
     for (auto& in : detail::gather(summarize_pipelines(window, Stage::head), previous.head, Stage::head)) {
       PipelineState& st = in.state;
       Reason reason = Reason::hold;
-      if (transformers.count == 0) {
-        st.units = 0;  // nowhere to move it (a window with no transformation rank's report)
-        st.streak = 0;
-        reason = Reason::no_accelerator;
-      } else if (in.summary == nullptr || in.summary->queue_samples == 0) {
+      // A window in which no transformation rank reported (an idle one, all hits) is no evidence either
+      // way: the share and the streak stay, as for a window no consumer reported. Every layout has one.
+      if (transformers.count == 0 || in.summary == nullptr || in.summary->queue_samples == 0) {
         reason = Reason::no_data;
       } else {
         if (const auto measured = cpu_ns_per_batch(*in.summary)) st.cpu_ns_per_batch = *measured;
@@ -128,7 +126,7 @@ class AdaptivePolicy final : public Policy {
           cost = head_cost(*in.summary, *a, as != out.state.augment.end() ? as->second : PipelineState{}, st);
         reason = step(st, head_vote(*in.summary, transformers, st, cost));
       }
-      detail::place(out.jobs, in, st.units, reason, transformers.count > 0);
+      detail::place(out.jobs, in, st.units, reason, true);
       out.state.head.emplace(in.pipeline, std::move(st));
     }
   }

@@ -22,9 +22,8 @@ class StaticPolicy final : public Policy {
     out.jobs.window = window.index;
     for (const Stage stage : {Stage::prepare, Stage::augment, Stage::head}) {
       const auto summaries = summarize_pipelines(window, stage);
-      // The head's "accelerator" is the transformation ranks.
-      const bool present = stage == Stage::head ? summarize_transformers(window).count > 0
-                                                : summarize_accelerators(window, stage).count > 0;
+      // The head's "accelerator" is the transformation ranks, which every layout has.
+      const bool present = stage == Stage::head || summarize_accelerators(window, stage).count > 0;
       for (auto& in : detail::gather(summaries, previous.of(stage), stage)) {
         in.state.units = present ? (stage == Stage::head ? head_units_ : units_) : 0;
         in.state.streak = 0;

@@ -198,7 +198,9 @@ void Coordinator::close(std::uint64_t now) {
     for (int r = 0; r < l.size(); ++r) {
       const Role role = l.role[static_cast<std::size_t>(r)];
       if (role == Role::randomizer && !retired_.count(r) && r != ctx_.rank) {
-        if (to_randomizers) {
+        // One that is done describes nothing more (and may have ended).
+        const auto other = others_.find(static_cast<std::uint32_t>(r));
+        if (to_randomizers && (other == others_.end() || !other->second.done)) {
           ctx_.fabric->send(r, kJobs, bytes);
           ++gathered_.jobs_messages;
         }

@@ -149,7 +149,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   d.sources.resize(ids_.size());
   // Its augment head on a transformation rank (docs/heterogeneous.md, "The movable head"): the hits are
   // read from the cache there, and every position comes from it past the head.
-  d.past_head = head_away(p, epoch, batch);
+  d.past_head = !miss_targets_.of(c.rank).empty() && head_away(p, epoch, batch);
   Outstanding out{epoch, batch, {}, {}};
   std::map<std::uint64_t, MissEntry> misses;    // ascending IDs
   std::map<std::uint64_t, FetchEntry> fetches;  // ... the hits of a batch past its head

@@ -128,8 +128,7 @@ TEST(PolicyHead, OnlyMovableHeadsMove) {
   EXPECT_EQ(none.jobs.find(0, 0, Stage::head), nullptr);
 }
 
-// The static policy's head share applies whatever the figures, from the first batch (before any job list),
-// and only where transformation ranks reported.
+// The static policy's head share applies whatever the figures, from the first batch (before any job list).
 TEST(PolicyHead, StaticHeadShare) {
   PolicyParams p;
   p.name = "static";
@@ -144,12 +143,31 @@ TEST(PolicyHead, StaticHeadShare) {
   EXPECT_EQ(before.accelerator_units, kShareUnits / 2);
   EXPECT_EQ(before.stage, Stage::head);
   EXPECT_EQ(placement_before_jobs(p, 0, Stage::prepare).accelerator_units, 0u);
+  // A window without a transformation rank's report (one idle through it) changes nothing.
   Window no_transformer = heading(0, Consumers{}, 0);
   no_transformer.ranks.pop_back();
   History history(4);
   const Decisions alone = policy->decide(no_transformer, history, {});
-  EXPECT_EQ(alone.jobs.find(0, 0, Stage::head)->reason, Reason::no_accelerator);
-  EXPECT_EQ(alone.jobs.find(0, 0, Stage::head)->accelerator_units, 0u);
+  EXPECT_EQ(alone.jobs.find(0, 0, Stage::head)->reason, Reason::fixed);
+  EXPECT_EQ(alone.jobs.find(0, 0, Stage::head)->accelerator_units, kShareUnits / 2);
+}
+
+// The adaptive policy reads a window in which no transformation rank reported (idle: every sample a hit)
+// as no evidence: the share and the streak stay (a reset there undid the head's moves every few windows in
+// a run with 100 ms windows).
+TEST(PolicyHead, AWindowWithoutTransformersKeepsTheShare) {
+  const auto policy = make_policy({});
+  PolicyState away;
+  away.head[0].units = 2 * Q;
+  away.head[0].ops[0] = true;
+  away.head[0].streak = 1;
+  Window quiet = heading(0, Consumers{}, 0);
+  quiet.ranks.pop_back();
+  History history(4);
+  const Decisions d = policy->decide(quiet, history, away);
+  EXPECT_EQ(d.state.head.at(0).units, 2 * Q);
+  EXPECT_EQ(d.state.head.at(0).streak, 1);
+  EXPECT_EQ(d.jobs.find(0, 0, Stage::head)->reason, Reason::no_data);
 }
 
 TEST(PolicyHead, BadKeysAreNamed) {
