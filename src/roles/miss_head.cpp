@@ -157,7 +157,8 @@ void MissPipeline::deliver_past_head(Batch& batch) {
   report_.head_batches += 1;
   report_.head_samples += n;
   report_.head_fetches += misses.fetches.size();
-  answer(batch, done, sent, 0, nanos_since(t0));
+  // samples_prepared counts the misses it prepared; the hits' heads are in head_samples.
+  answer(batch, done, m - batch.fields.skipped.size(), 0, nanos_since(t0));
 }
 
 }  // namespace ferry::roles
