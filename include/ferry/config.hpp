@@ -94,6 +94,11 @@ struct MonitorConfig {
   double static_share = 0.0;        // the static policy's accelerator share
   double augment_share = 0.1;  // consumers starve on their augment stage when it would take this share of
                                // their time on their CPUs
+  // The augment stage's movable head (its leading deterministic ops: decode_jpeg, resize ...) runs on the
+  // transformation ranks for a share of the batches (docs/heterogeneous.md, "The movable head").
+  double head_idle = 0.5;          // the adaptive policy moves heads away while transformers are busy below
+  double head_busy = 0.85;         // ... and back once one is busy at or above this
+  double static_head_share = 0.0;  // the static policy's share of batches whose head runs on transformers
   // Role rebalancing: service ranks change between transformer and cache server at rebalance points, and a
   // randomizer may become a transformer (R3).
   bool rebalance = false;

@@ -29,6 +29,9 @@ struct ServeReport {
   // transformer
   std::uint64_t samples_prepared = 0, hdf5_reads = 0, hdf5_bytes = 0, inserts_sent = 0;
   std::uint64_t samples_skipped = 0;  // its prepare stage could not take them (bad_samples = skip)
+  // Batches whose augment head it ran (docs/heterogeneous.md, "The movable head"), their samples, and the
+  // cache entries it read for them.
+  std::uint64_t head_batches = 0, head_samples = 0, head_fetches = 0;
   // cache server
   std::uint64_t entries_stored = 0, bytes_stored = 0;
   // randomizer (its cache directories: its own share, and those it took over from retired randomizers; a

@@ -72,6 +72,15 @@ void add_monitor_keys(std::vector<KeyDef>& k) {
                        "consumers starve on their augment stage when it would take this share of their "
                        "time on their CPUs",
                        &M::augment_share));
+  k.push_back(monitor_fraction(
+      "monitor.head_idle", "augment heads move to the transformation ranks while the busiest is busy below",
+      &M::head_idle));
+  k.push_back(
+      monitor_fraction("monitor.head_busy", "... and back once one is busy at or above this", &M::head_busy));
+  k.push_back(monitor_fraction("monitor.static_head_share",
+                               "the static policy's share of batches whose augment head runs on the "
+                               "transformation ranks",
+                               &M::static_head_share));
   k.push_back(
       monitor_bool("monitor.rebalance", "let service ranks change roles at rebalance points", &M::rebalance));
   k.push_back(monitor_integer("monitor.rebalance_windows", 0, 1 << 20,

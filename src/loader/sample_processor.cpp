@@ -53,10 +53,14 @@ SampleProcessor::SampleProcessor(const PipelineConfig& config)
       f.augment.emplace(*augment_ops, f.prepared, Stage::augment, info.name);
       f.output = f.augment->output();
     }
+    f.past_head = f.prepared;
+    if (f.augment) find_head(f, *augment_ops, info.name);
     fp.add(info.name).add(f.prepare ? f.prepare->fingerprint() : 0);
     fields_.push_back(std::move(f));
   }
   prepare_fingerprint_ = fp.value();
+  head_movable_ = head_found_ && head_why_.empty();
+  if (!head_found_) head_why_ = "no field's augment stage starts with an op that draws no random numbers";
 }
 
 void SampleProcessor::read_prepared(std::size_t field, std::span<const std::uint64_t> ids, std::byte* out,
@@ -152,6 +156,20 @@ void SampleProcessor::prepare_variable(transform::Chain& chain, std::size_t fiel
   // Prepare is deterministic: seed and epoch do not enter it.
   variable_run(field, ids.data(), skipped, [&](std::vector<transform::SampleFailure>* failed) {
     chain.run_variable(bytes, offsets.data(), out, ids.size(), ids.data(), config_.seed, 0, failed);
+  });
+}
+
+// The movable head's run (the rest of it is in sample_processor_head.cpp): here for variable_run.
+void SampleProcessor::run_head(transform::Chain& chain, std::size_t field, const std::byte* in,
+                               const std::uint64_t* offsets, std::byte* out, std::size_t n,
+                               const std::uint64_t* ids, Skipped* skipped) const {
+  // The head draws nothing: seed and epoch do not enter it.
+  if (!offsets) {
+    chain.run(in, out, n, ids, config_.seed, 0);
+    return;
+  }
+  variable_run(field, ids, skipped, [&](std::vector<transform::SampleFailure>* failed) {
+    chain.run_variable(in, offsets, out, n, ids, config_.seed, 0, failed);
   });
 }
 

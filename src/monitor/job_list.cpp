@@ -9,7 +9,8 @@
 namespace ferry::monitor {
 
 namespace {
-constexpr std::uint64_t kJobListTag = 0x4a02;  // 'J', version 2 (stages)
+constexpr std::uint64_t kJobListTag =
+    0x4a02;  // 'J', version 2 (stages; a decoder of before the head stage refuses it by name)
 }  // namespace
 
 std::string_view to_string(Target target) noexcept {
@@ -17,7 +18,15 @@ std::string_view to_string(Target target) noexcept {
 }
 
 std::string_view to_string(Stage stage) noexcept {
-  return stage == Stage::augment ? "augment" : "prepare";
+  switch (stage) {
+    case Stage::prepare:
+      return "prepare";
+    case Stage::augment:
+      return "augment";
+    case Stage::head:
+      return "head";
+  }
+  return "?";
 }
 
 std::string_view to_string(Reason reason) noexcept {
@@ -93,7 +102,7 @@ JobList decode_job_list(std::span<const std::byte> bytes) {
   for (auto& p : jobs.ops) {
     p.pipeline = r.u32();
     const std::uint64_t stage = r.u64();
-    if (stage > static_cast<std::uint64_t>(Stage::augment)) r.fail("unknown stage");
+    if (stage > static_cast<std::uint64_t>(Stage::head)) r.fail("unknown stage");
     p.stage = static_cast<Stage>(stage);
     p.op = r.u32();
     p.accelerator_units = r.u32();

@@ -19,17 +19,23 @@ std::string_view to_string(Target target) noexcept;
 // Which chain an op belongs to, and so whose accelerator runs it: the prepare stage runs on the
 // transformation ranks (their devices), the augment stage on each consumer (the device current on the
 // thread that made the consumer's Runtime: the one training chose).
-enum class Stage : std::uint8_t { prepare = 0, augment = 1 };
+//
+// `head` is not a chain of its own but a placement: the movable head of a pipeline's augment stage (its
+// leading deterministic ops, up to the first random one; decode_jpeg | resize | center_crop ...). Its one
+// placement (op 0) says which share of the pipeline's batches run their head on the transformation ranks
+// instead of the consumer: for it, Target::accelerator means "on the transformation ranks" and
+// `accelerator_units` is their share (docs/heterogeneous.md, "The movable head").
+enum class Stage : std::uint8_t { prepare = 0, augment = 1, head = 2 };
 std::string_view to_string(Stage stage) noexcept;
 
 // Why a placement is what it is, for logs and tests.
 enum class Reason : std::uint8_t {
   hold = 0,              // no rule fired, or a rule fired for fewer windows than the hysteresis asks
   offload = 1,           // consumers starve and the accelerator is idle: share moved up
-  accelerator_busy = 2,  // the accelerator is busy (training): share moved down
+  accelerator_busy = 2,  // the accelerator (head: the transformation ranks) is busy: share moved down
   queues_full = 3,       // consumers are fed with room to spare: share moved down
-  no_accelerator = 4,    // no rank has one: all on CPU
-  not_capable = 5,       // this op has no device kernel: on CPU
+  no_accelerator = 4,    // no rank has one (head: no transformation rank reported): all on CPU
+  not_capable = 5,       // this op has no device kernel (head: the augment stage has no movable head): on CPU
   fixed = 6,             // the static policy's fixed placement
   no_data = 7,           // no consumer reported in the window: nothing changes
 };

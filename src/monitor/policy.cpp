@@ -26,6 +26,9 @@ void PolicyParams::validate() const {
   check_fraction(max_share, "monitor.max_share");
   check_fraction(static_share, "monitor.static_share");
   check_fraction(augment_share, "monitor.augment_share");
+  check_fraction(head_idle, "monitor.head_idle");
+  check_fraction(head_busy, "monitor.head_busy");
+  check_fraction(static_head_share, "monitor.static_head_share");
   // The gaps between the marks are the dead band in which nothing moves: without it the policy would flap.
   if (!(low_water < high_water)) {
     throw ConfigError(
@@ -34,6 +37,10 @@ void PolicyParams::validate() const {
   if (!(util_threshold < util_busy)) {
     throw ConfigError(str_cat("monitor.util_threshold (", util_threshold,
                               ") must be below monitor.util_busy (", util_busy, ")"));
+  }
+  if (!(head_idle < head_busy)) {
+    throw ConfigError(
+        str_cat("monitor.head_idle (", head_idle, ") must be below monitor.head_busy (", head_busy, ")"));
   }
   if (hysteresis == 0) throw ConfigError("monitor.hysteresis must be at least 1 window");
   if (!(step > 0 && step <= 1)) throw ConfigError(str_cat("monitor.step must be in (0, 1], got ", step));
@@ -136,7 +143,8 @@ OpPlacement placement_before_jobs(const PolicyParams& params, std::uint32_t pipe
   OpPlacement placement;
   placement.pipeline = pipeline;
   placement.stage = stage;
-  placement.accelerator_units = params.name == "static" ? share_to_units(params.static_share) : 0;
+  const double share = stage == Stage::head ? params.static_head_share : params.static_share;
+  placement.accelerator_units = params.name == "static" ? share_to_units(share) : 0;
   placement.reason = params.name == "static" ? Reason::fixed : Reason::no_data;
   return placement;
 }

@@ -35,6 +35,12 @@ struct PolicyParams {
   // do not show its cost. Its consumers starve when it would take at least this share of their time on
   // their CPUs; full queues move it back only when it would take under half of it.
   double augment_share = 0.1;
+  // The augment stage's movable head (Stage::head) runs on the transformation ranks for a share of the
+  // batches: the adaptive policy moves it there only while the busiest transformation rank is busy below
+  // monitor.head_idle of its workers' time, and back once one is at or above monitor.head_busy.
+  double head_idle = 0.5;
+  double head_busy = 0.85;
+  double static_head_share = 0.0;  // monitor.static_head_share: the static policy's head share
 
   void validate() const;  // ConfigError naming the key
 };
@@ -49,7 +55,7 @@ struct PipelineState {
   // no rank ran it (all cache hits, for prepare) still yields a placement for each op.
   std::map<std::uint32_t, bool> ops;
   // The augment stage: its CPU time per batch as last measured (0: never), which the adaptive policy
-  // judges it by while no batch runs on a CPU.
+  // judges it by while no batch runs on a CPU. The head: the consumers' CPU time per batch in the head.
   double cpu_ns_per_batch = 0;
 
   friend bool operator==(const PipelineState&, const PipelineState&) = default;
@@ -58,12 +64,13 @@ struct PipelineState {
 struct PolicyState {
   std::map<std::uint32_t, PipelineState> pipelines;  // the prepare stage, by pipeline
   std::map<std::uint32_t, PipelineState> augment;    // the augment stage (consumers' accelerators)
+  std::map<std::uint32_t, PipelineState> head;       // the augment head (transformation ranks)
 
   std::map<std::uint32_t, PipelineState>& of(Stage stage) noexcept {
-    return stage == Stage::augment ? augment : pipelines;
+    return stage == Stage::augment ? augment : stage == Stage::head ? head : pipelines;
   }
   const std::map<std::uint32_t, PipelineState>& of(Stage stage) const noexcept {
-    return stage == Stage::augment ? augment : pipelines;
+    return stage == Stage::augment ? augment : stage == Stage::head ? head : pipelines;
   }
 
   friend bool operator==(const PolicyState&, const PolicyState&) = default;

@@ -52,6 +52,7 @@ class AdaptivePolicy final : public Policy {
         out.state.of(stage).emplace(in.pipeline, std::move(st));
       }
     }
+    decide_heads(window, previous, out);
     out.jobs.sort();
     return out;
   }
@@ -101,6 +102,65 @@ class AdaptivePolicy final : public Policy {
     std::uint64_t batches = 0;
     for (const OpStats& op : s.ops) batches = std::max(batches, op.cpu_batches + op.accelerator_batches);
     return st.cpu_ns_per_batch * static_cast<double>(batches) / static_cast<double>(s.consumer_ns);
+  }
+
+  // The augment heads (Stage::head), after the augment stage so that its state of this window is known.
+  // "The accelerator" of a head is the transformation ranks, judged by the busiest one's busy fraction.
+  void decide_heads(const Window& window, const PolicyState& previous, Decisions& out) const {
+    const auto augment = summarize_pipelines(window, Stage::augment);
+    const TransformerSummary transformers = summarize_transformers(window);
+    for (auto& in : detail::gather(summarize_pipelines(window, Stage::head), previous.head, Stage::head)) {
+      PipelineState& st = in.state;
+      Reason reason = Reason::hold;
+      // A window in which no transformation rank reported (an idle one, all hits) is no evidence either
+      // way: the share and the streak stay, as for a window no consumer reported. Every layout has one.
+      if (transformers.count == 0 || in.summary == nullptr || in.summary->queue_samples == 0) {
+        reason = Reason::no_data;
+      } else {
+        if (const auto measured = cpu_ns_per_batch(*in.summary)) st.cpu_ns_per_batch = *measured;
+        const auto a = std::find_if(augment.begin(), augment.end(),
+                                    [&](const PipelineSummary& s) { return s.pipeline == in.pipeline; });
+        const auto as = out.state.augment.find(in.pipeline);
+        std::optional<double> cost;
+        if (a != augment.end())
+          cost = head_cost(*in.summary, *a, as != out.state.augment.end() ? as->second : PipelineState{}, st);
+        reason = step(st, head_vote(*in.summary, transformers, st, cost));
+      }
+      detail::place(out.jobs, in, st.units, reason, true);
+      out.state.head.emplace(in.pipeline, std::move(st));
+    }
+  }
+
+  // The augment stage's CPU share as the augment rule reads it (its consumers ran the head of the batches
+  // they got whole, inside the stage), plus the head of the batches whose head ran on the transformation
+  // ranks at its last measured cost: the share the stage would take with every head on the consumers, so
+  // that moving the head does not hide the cost it removed.
+  static std::optional<double> head_cost(const PipelineSummary& head, const PipelineSummary& augment,
+                                         const PipelineState& augment_state, const PipelineState& st) {
+    // The augment stage's cost per batch: this window's CPU measure, else the last one its state kept (the
+    // augment rule updates that only where consumers have a device).
+    PipelineState measured = augment_state;
+    if (const auto now = cpu_ns_per_batch(augment)) measured.cpu_ns_per_batch = *now;
+    const auto stage = cpu_share(augment, measured);
+    if (!stage || head.consumer_ns == 0) return stage;
+    std::uint64_t away = 0;
+    for (const OpStats& op : head.ops) away = std::max(away, op.accelerator_batches);
+    return *stage + st.cpu_ns_per_batch * static_cast<double>(away) / static_cast<double>(head.consumer_ns);
+  }
+
+  // The head's vote: back when the transformation ranks are busy or the queues are full and the stage is
+  // light; away while the stage is heavy on the consumers and the transformation ranks idle enough.
+  Vote head_vote(const PipelineSummary& s, const TransformerSummary& t, const PipelineState& st,
+                 std::optional<double> cost) const {
+    const bool movable = std::any_of(st.ops.begin(), st.ops.end(), [](const auto& op) { return op.second; });
+    if (st.units > 0 && t.busy_max >= params_.head_busy) return Vote::down_busy;
+    if (st.units > 0 && s.queue_min >= params_.high_water && cost && *cost < params_.augment_share / 2)
+      return Vote::down_full;
+    if (movable && st.units < max_units_ && cost && *cost >= params_.augment_share &&
+        t.busy_max < params_.head_idle) {
+      return Vote::up;
+    }
+    return Vote::none;
   }
 
   // Moves the share by one step once the same direction was voted `hysteresis` windows in a row.

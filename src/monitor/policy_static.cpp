@@ -1,5 +1,6 @@
 // Fixed placement, for comparison with the adaptive policy: every op with a device kernel sends
 // monitor.static_share of its batches to the accelerator (0, the default, is today's all-CPU placement),
+// and every movable augment head monitor.static_head_share of its batches to the transformation ranks,
 // whatever the window says. Without an accelerator everything stays on CPU.
 #include "monitor/policy.hpp"
 #include "monitor/policy_common.hpp"
@@ -10,7 +11,8 @@ namespace {
 
 class StaticPolicy final : public Policy {
  public:
-  explicit StaticPolicy(const PolicyParams& params) : units_(share_to_units(params.static_share)) {}
+  explicit StaticPolicy(const PolicyParams& params)
+      : units_(share_to_units(params.static_share)), head_units_(share_to_units(params.static_head_share)) {}
 
   std::string_view name() const noexcept override { return "static"; }
 
@@ -18,11 +20,12 @@ class StaticPolicy final : public Policy {
                    const PolicyState& previous) const override {
     Decisions out;
     out.jobs.window = window.index;
-    for (const Stage stage : {Stage::prepare, Stage::augment}) {
+    for (const Stage stage : {Stage::prepare, Stage::augment, Stage::head}) {
       const auto summaries = summarize_pipelines(window, stage);
-      const bool present = summarize_accelerators(window, stage).count > 0;
+      // The head's "accelerator" is the transformation ranks, which every layout has.
+      const bool present = stage == Stage::head || summarize_accelerators(window, stage).count > 0;
       for (auto& in : detail::gather(summaries, previous.of(stage), stage)) {
-        in.state.units = present ? units_ : 0;
+        in.state.units = present ? (stage == Stage::head ? head_units_ : units_) : 0;
         in.state.streak = 0;
         detail::place(out.jobs, in, in.state.units, Reason::fixed, present);
         out.state.of(stage).emplace(in.pipeline, std::move(in.state));
@@ -34,6 +37,7 @@ class StaticPolicy final : public Policy {
 
  private:
   std::uint32_t units_;
+  std::uint32_t head_units_;
 };
 
 }  // namespace

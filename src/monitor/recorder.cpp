@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <map>
 
 namespace ferry::monitor {
 
@@ -149,11 +150,12 @@ RankStats Recorder::take(std::uint64_t now_ns) {
     p.cache_lookups = c.lookups.exchange(0, kRelaxed);
     p.bytes_moved = c.moved.exchange(0, kRelaxed);
     p.hdf5_bytes = c.hdf5.exchange(0, kRelaxed);
+    std::map<Stage, std::uint32_t> per_stage;  // an op's number counts the ops of its own stage
     for (std::uint32_t k = 0; k < c.ops.size(); ++k) {
       auto& o = *c.ops[k];
       OpStats op;
       op.stage = o.info.stage;
-      op.op = k;
+      op.op = per_stage[o.info.stage]++;
       op.name = o.info.name;
       op.accelerator_capable = o.info.accelerator_capable;
       op.cpu_batches = o.cpu_batches.exchange(0, kRelaxed);

@@ -40,7 +40,9 @@ struct OpInfo {
 
 class Recorder {
  public:
-  // ops[p]: the prepare chain of pipeline p (empty on a rank that does not transform it).
+  // ops[p]: the prepare chain of pipeline p (empty on a rank that does not transform it), or a consumer's
+  // augment stage and its movable head. op() takes an index into ops[p]; a report numbers each op among
+  // the ops of its own stage (OpStats::op).
   Recorder(std::uint32_t rank, std::uint32_t workers, const std::vector<std::vector<OpInfo>>& ops,
            std::uint64_t now_ns);
   ~Recorder();

@@ -20,6 +20,9 @@ Settings settings_from(const MonitorConfig& c) {
   s.policy.max_share = c.max_share;
   s.policy.static_share = c.static_share;
   s.policy.augment_share = c.augment_share;
+  s.policy.head_idle = c.head_idle;
+  s.policy.head_busy = c.head_busy;
+  s.policy.static_head_share = c.static_head_share;
   s.policy.validate();
   s.roles = {c.role_idle, c.role_busy, c.role_wait, c.role_min_hits, c.role_randomizers};
   s.roles.validate();

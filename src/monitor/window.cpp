@@ -30,7 +30,7 @@ void put(Writer& w, const OpStats& op) {
 OpStats get_op(Reader& r) {
   OpStats op;
   const std::uint64_t stage = r.u64();
-  if (stage > static_cast<std::uint64_t>(Stage::augment)) r.fail("unknown stage");
+  if (stage > static_cast<std::uint64_t>(Stage::head)) r.fail("unknown stage");
   op.stage = static_cast<Stage>(stage);
   op.op = r.u32();
   op.name = r.str();
@@ -188,6 +188,20 @@ AcceleratorSummary summarize_accelerators(const Window& window, Stage stage) {
   }
   if (a.count > 0) a.util_mean = sum / a.count;
   return a;
+}
+
+TransformerSummary summarize_transformers(const Window& window) {
+  TransformerSummary t;
+  double sum = 0;
+  for (const auto& rank : window.ranks) {
+    if (rank.consumer || rank.randomizer || rank.workers == 0) continue;
+    const double busy = rank.busy_fraction();
+    t.busy_max = t.count == 0 ? busy : std::max(t.busy_max, busy);
+    sum += busy;
+    ++t.count;
+  }
+  if (t.count > 0) t.busy_mean = sum / t.count;
+  return t;
 }
 
 std::vector<std::byte> encode(const RankStats& stats) {

@@ -139,10 +139,19 @@ struct AcceleratorSummary {
   double own_max = 0;  // Ferry's own share of the busiest
 };
 
+// The transformation ranks of the window (service ranks with workers that are not randomizers): where a
+// pipeline's augment head may run (Stage::head).
+struct TransformerSummary {
+  std::uint32_t count = 0;  // ranks that reported
+  double busy_max = 0;      // busiest one's busy fraction: the head share applies on every one of them
+  double busy_mean = 0;
+};
+
 // Sorted by pipeline; `ops` holds the ops of `stage` only (queue and wait figures are the pipeline's).
 std::vector<PipelineSummary> summarize_pipelines(const Window& window, Stage stage = Stage::prepare);
 // The accelerators that run `stage`: the service ranks' for prepare, the consumers' for augment.
 AcceleratorSummary summarize_accelerators(const Window& window, Stage stage = Stage::prepare);
+TransformerSummary summarize_transformers(const Window& window);
 
 // Bytes for the transport. decode() throws ferry::Error on a truncated, corrupt or other-version message.
 std::vector<std::byte> encode(const RankStats& stats);

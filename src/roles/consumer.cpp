@@ -47,6 +47,10 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
       pool_bytes += p->assembly->pool_bytes();
       pool_seconds += p->assembly->setup_seconds();
     }
+    if (head_moves(*rt.processor, rt.entry)) {
+      p->heads = rt.processor->head_chains();
+      p->past_layout = entry_layout(*rt.processor, true);
+    }
     p->epoch_figures.pipeline = static_cast<std::uint32_t>(rt.index);
     pipes_.push_back(std::move(p));
     loaders_.push_back(Loader(this, loaders_.size()));
@@ -114,6 +118,7 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     s.n = p.plan_for(epoch).batch_length(batch);
     s.waiting = s.n;
     s.hits = s.misses = s.bytes = 0;
+    s.past_head = false;
     s.skipped.clear();
     s.gets.clear();
     s.routed = false;
@@ -141,6 +146,15 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
   p.randomizer = message.source;
   Slot& s = slot_for(p, d.epoch, d.batch);
   FERRY_ENFORCE(d.sources.size() == s.n, "descriptor of ", d.sources.size(), " samples for a batch of ", s.n);
+  if (d.past_head) {
+    // Every position comes from its transformer past the head; a hit was read from the cache there.
+    FERRY_ENFORCE(!p.past_layout.sizes.empty(), "a batch past its augment head for pipeline '",
+                  p.config->name, "', whose head does not move");
+    s.past_head = true;
+    for (const Source& src : d.sources) s.hits += src.hit ? 1 : 0;
+    s.described = true;
+    return;
+  }
   for (std::size_t i = 0; i < d.sources.size(); ++i) {
     const Source& src = d.sources[i];
     if (!src.hit) continue;
@@ -340,8 +354,11 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   ++p.counters.batches;
   p.counters.samples += s.out.size();
   p.counters.skipped += s.skipped.size();
+  // A batch past its head counted every position as it arrived; its hits are not misses.
+  const std::uint64_t misses = s.past_head ? s.misses - s.hits : s.misses;
+  p.past_head_batches += s.past_head ? 1 : 0;
   p.counters.hits += s.hits;
-  p.counters.misses += s.misses;
+  p.counters.misses += misses;
   p.counters.bytes += s.bytes;
   if (p.assembly) p.epoch_copies += p.assembly->copies(s.index);
   EpochFigures& f = p.epoch_figures;
@@ -349,7 +366,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   f.samples += s.out.size();
   f.skipped += s.skipped.size();
   f.hits += s.hits;
-  f.misses += s.misses;
+  f.misses += misses;
   f.bytes += s.bytes;
   f.wait_us += waited;
   if (batch + 1 == p.batches_per_epoch) {
@@ -361,8 +378,9 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
     ctx_.stats_line(str_cat("{\"kind\":\"consumer_epoch\",\"rank\":", ctx_.rank, ",\"pipeline\":\"",
                             p.config->name, "\",\"epoch\":", epoch, ",\"samples\":", f.samples,
                             ",\"hits\":", f.hits, ",\"misses\":", f.misses, ",\"skipped\":", f.skipped,
-                            ",\"bytes\":", f.bytes, ",\"wait_seconds\":", f.wait_us * 1e-6, copies_json(p),
-                            "}"));
+                            ",\"bytes\":", f.bytes, ",\"wait_seconds\":", f.wait_us * 1e-6,
+                            ",\"past_head_batches\":", p.past_head_batches, copies_json(p), "}"));
+    p.past_head_batches = 0;
     write_rss_line(ctx_, "consumer", p.runtime->index, epoch);
     f = EpochFigures{};
     f.pipeline = static_cast<std::uint32_t>(p.runtime->index);

@@ -64,15 +64,25 @@ class ConsumerEngine {
   void take_skipped(Reader& r, Slot& s, std::uint64_t records);
   bool ready(Pipe& p, Slot& s);
   void assemble(Pipe& p, Slot& s);
-  // Variable entries: every sample's prepared bytes of `field`, in batch order, at `out`.
-  void gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out);
+  // Variable entries of `layout` (the pipeline's, or past its head): every sample's bytes of fixed-size
+  // `field`, in batch order, at `out` (a skipped position's left as they are).
+  void gather_into(Slot& s, const EntryLayout& layout, std::size_t field, std::byte* out);
   // A variable field's samples back to back into `bytes`, their offsets into the slot (a skipped position
   // adds none).
-  void gather_variable(Pipe& p, Slot& s, std::size_t field, std::vector<std::byte>& bytes);
+  void gather_variable(Slot& s, const EntryLayout& layout, std::size_t field, std::vector<std::byte>& bytes);
+  // A batch whose augment head ran on a transformer (Descriptor::past_head): field `field` from entries
+  // past the head, through the rest of its augment stage (time added to `ns`), into the batch.
+  void past_head_field(Pipe& p, Slot& s, std::size_t field, BatchField& out, std::byte*& writable,
+                       std::uint64_t& ns);
   // The slot's prepared samples of `field` in batch order: in the batch pool, or gathered (variable entries).
   const std::byte* prepared_samples(Pipe& p, Slot& s, std::size_t field);
   // Where the slot's batch bytes of fixed-size `field` go: in the batch pool, or the slot's field_out.
   std::byte* batch_bytes(Pipe& p, Slot& s, std::size_t field);
+  // The augment stage of `field` on this thread, from prepared samples (`offsets`: variable ones) into
+  // `out`. A pipeline with a movable head runs the head apart (its time added to `head_ns`, which the
+  // policy reads) and then the rest: the same bytes as the whole chain.
+  void augment_on_cpu(Pipe& p, Slot& s, std::size_t field, const std::byte* in, const std::uint64_t* offsets,
+                      std::byte* out, std::uint64_t& head_ns);
   // The consumer_epoch stats line's "copies" member: bytes per path since the last line (docs/runtime.md).
   std::string copies_json(Pipe& p);
   // Described and every sample in (misses arrived, hits read).

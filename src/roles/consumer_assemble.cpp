@@ -27,7 +27,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
   if (!s.routed) start_on_device(p, s);            // not started ahead: decide now
   bool augmented = false;
   monitor::Target augment_target = monitor::Target::cpu;
-  std::uint64_t augment_ns = 0;
+  std::uint64_t augment_ns = 0, head_ns = 0;
   const auto on_cpu = [&](auto&& augment) {  // an augment on this thread, timed for the reports
     const auto t0 = std::chrono::steady_clock::now();
     augment();
@@ -39,9 +39,14 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     BatchField& field = s.out.fields[f];
     field.name = infos[f].name;
     field.dtype = proc.output(f).dtype;
+    if (s.past_head) {
+      past_head_field(p, s, f, field, writable[f], augment_ns);
+      augmented = augmented || proc.has_augment(f);
+      continue;
+    }
     const bool decode = proc.variable(f) && proc.has_augment(f);  // variable bytes, a fixed-shape output
     if (proc.variable(f)) {
-      gather_variable(p, s, f, decode ? s.gathered[f] : s.field_out[f]);
+      gather_variable(s, p.runtime->entry, f, decode ? s.gathered[f] : s.field_out[f]);
       if (!decode) {
         field.data = writable[f] = s.field_out[f].data();
         field.bytes = s.field_out[f].size();
@@ -54,10 +59,7 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     std::byte* out = batch_bytes(p, s, f);
     const auto run = std::find_if(s.runs.begin(), s.runs.end(), [f](const auto& r) { return r.field == f; });
     if (decode) {
-      on_cpu([&] {
-        proc.augment_variable(f, s.gathered[f].data(), s.offsets[f].data(), out, s.n, s.out.ids.data(),
-                              s.epoch, &s.skipped);
-      });
+      on_cpu([&] { augment_on_cpu(p, s, f, s.gathered[f].data(), s.offsets[f].data(), out, head_ns); });
     } else if (run != s.runs.end()) {
       // Off the list first: collect() releases the ticket, and finish_all() must not see it again if
       // anything below throws.
@@ -68,10 +70,10 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
     } else if (proc.has_augment(f)) {
       // On this thread, from the prepared samples into the batch.
       const std::byte* in = prepared_samples(p, s, f);
-      on_cpu([&] { proc.augment(f, in, out, s.n, s.out.ids.data(), s.epoch); });
+      on_cpu([&] { augment_on_cpu(p, s, f, in, nullptr, out, head_ns); });
     } else if (!p.assembly) {
       // Nothing to augment: straight into the batch (fixed entries are there already).
-      gather_into(p, s, f, out);
+      gather_into(s, p.runtime->entry, f, out);
     }
     field.shape.assign(1, s.n);
     field.shape.insert(field.shape.end(), desc.shape.begin(), desc.shape.end());
@@ -84,32 +86,89 @@ void ConsumerEngine::assemble(Pipe& p, Slot& s) {
                 "skipped samples in a batch that came device to device");
   loader::drop_samples(s.out, s.skipped, writable, s.offsets);
   // The augment stage is one op per batch in the reports, whatever number of fields it touches.
-  if (augmented)
-    reporter_->recorder().op(static_cast<std::uint32_t>(p.runtime->index), 0, augment_target,
-                             augment_ns + s.device_ns);
+  const auto pipeline = static_cast<std::uint32_t>(p.runtime->index);
+  if (augmented) reporter_->recorder().op(pipeline, 0, augment_target, augment_ns + s.device_ns);
+  // Its head, op 1 of the consumer's report: ran here (it is part of the augment time above too), or on a
+  // transformer (the batch came past it: "accelerator" in the head's terms).
+  if (s.past_head)
+    reporter_->recorder().op(pipeline, 1, monitor::Target::accelerator, 0);
+  else if (augmented && !p.heads.empty() && augment_target == monitor::Target::cpu)
+    reporter_->recorder().op(pipeline, 1, monitor::Target::cpu, head_ns);
   if (ctx_.link) to_device(p, s);
   s.assembled = true;
 }
 
-void ConsumerEngine::gather_variable(Pipe& p, Slot& s, std::size_t field, std::vector<std::byte>& bytes) {
+void ConsumerEngine::augment_on_cpu(Pipe& p, Slot& s, std::size_t field, const std::byte* in,
+                                    const std::uint64_t* offsets, std::byte* out, std::uint64_t& head_ns) {
+  loader::SampleProcessor& proc = *p.runtime->processor;
+  const std::uint64_t* ids = s.out.ids.data();
+  if (field >= p.heads.size() || !p.heads[field]) {
+    if (offsets)
+      proc.augment_variable(field, in, offsets, out, s.n, ids, s.epoch, &s.skipped);
+    else
+      proc.augment(field, in, out, s.n, ids, s.epoch);
+    return;
+  }
+  std::vector<std::byte>& mid = s.past_head_bytes[field];
+  mid.resize(s.n * proc.past_head(field).bytes());
+  const auto t0 = std::chrono::steady_clock::now();
+  proc.run_head(*p.heads[field], field, in, offsets, mid.data(), s.n, ids, &s.skipped);
+  head_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  proc.augment_rest(field, mid.data(), out, s.n, ids, s.epoch);
+}
+
+void ConsumerEngine::gather_variable(Slot& s, const EntryLayout& layout, std::size_t field,
+                                     std::vector<std::byte>& bytes) {
   auto& off = s.offsets[field];
   off.assign(1, 0);
   bytes.clear();
   for (std::size_t i = 0; i < s.n; ++i) {
     // No entry: a position a transformer skipped (an entry holds at least a length).
     if (!s.entries[i].empty()) {
-      auto sample = entry_field(p.runtime->entry, s.entries[i], field);
+      auto sample = entry_field(layout, s.entries[i], field);
       bytes.insert(bytes.end(), sample.begin(), sample.end());
     }
     off.push_back(bytes.size());
   }
 }
 
-void ConsumerEngine::gather_into(Pipe& p, Slot& s, std::size_t field, std::byte* out) {
-  const std::uint64_t size = p.runtime->processor->prepared(field).bytes();
+void ConsumerEngine::gather_into(Slot& s, const EntryLayout& layout, std::size_t field, std::byte* out) {
+  const std::uint64_t size = layout.sizes[field];
   for (std::size_t i = 0; i < s.n; ++i)
     if (!s.entries[i].empty())  // else a position a transformer skipped
-      std::memcpy(out + i * size, entry_field(p.runtime->entry, s.entries[i], field).data(), size);
+      std::memcpy(out + i * size, entry_field(layout, s.entries[i], field).data(), size);
+}
+
+void ConsumerEngine::past_head_field(Pipe& p, Slot& s, std::size_t f, BatchField& out, std::byte*& writable,
+                                     std::uint64_t& ns) {
+  loader::SampleProcessor& proc = *p.runtime->processor;
+  const EntryLayout& layout = p.past_layout;
+  if (layout.sizes[f] == 0) {  // variable, without an augment stage: its bytes as delivered
+    gather_variable(s, layout, f, s.field_out[f]);
+    out.data = writable = s.field_out[f].data();
+    out.bytes = s.field_out[f].size();
+    out.offsets = s.offsets[f].data();
+    out.shape = {s.n};
+    return;
+  }
+  std::vector<std::byte>& in = s.past_head_bytes[f];
+  in.assign(s.n * layout.sizes[f], std::byte{0});  // a skipped position stays zeros until it is dropped
+  gather_into(s, layout, f, in.data());
+  std::byte* bytes = batch_bytes(p, s, f);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (proc.head_ops(f) > 0)
+    proc.augment_rest(f, in.data(), bytes, s.n, s.out.ids.data(), s.epoch);
+  else
+    proc.augment(f, in.data(), bytes, s.n, s.out.ids.data(), s.epoch);  // copies without an augment stage
+  ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  const auto& desc = proc.output(f);
+  out.shape.assign(1, s.n);
+  out.shape.insert(out.shape.end(), desc.shape.begin(), desc.shape.end());
+  out.data = writable = bytes;
+  out.bytes = s.n * desc.bytes();
+  out.offsets = nullptr;
 }
 
 std::string ConsumerEngine::copies_json(Pipe& p) {
@@ -123,7 +182,7 @@ const std::byte* ConsumerEngine::prepared_samples(Pipe& p, Slot& s, std::size_t 
   if (p.assembly) return p.assembly->prepared(s.index, field);
   std::vector<std::byte>& gathered = s.gathered[field];
   gathered.resize(s.n * p.runtime->processor->prepared(field).bytes());
-  gather_into(p, s, field, gathered.data());
+  gather_into(s, p.runtime->entry, field, gathered.data());
   return gathered.data();
 }
 

@@ -115,7 +115,8 @@ void ConsumerEngine::to_device(Pipe& p, Slot& s) {
 void ConsumerEngine::start_on_device(Pipe& p, Slot& s) {
   s.routed = true;
   if (p.assembly) p.assembly->finish(s.index);  // the device's input: every sample in place (a no-op later)
-  if (p.device_programs.empty() || !accelerator_ || !accelerator_->usable()) return;
+  // A batch past its augment head runs the rest on the CPU (past_head_field).
+  if (s.past_head || p.device_programs.empty() || !accelerator_ || !accelerator_->usable()) return;
   const auto index = static_cast<std::uint32_t>(p.runtime->index);
   const monitor::OpPlacement* placement = jobs_.find(index, 0, monitor::Stage::augment);
   const monitor::OpPlacement initial =

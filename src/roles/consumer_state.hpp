@@ -31,6 +31,9 @@ struct ConsumerEngine::Slot {
   // Variable entries, per position: from a message, or read whole by a hit's get (fixed: the batch pool).
   std::vector<std::vector<std::byte>> entries;
   std::uint64_t hits = 0, misses = 0, bytes = 0;
+  // Its augment head ran on a transformer (Descriptor::past_head): every position arrives in a kSamples
+  // past the head, its hits counted from the descriptor (and not again as misses).
+  bool past_head = false;
   // Positions whose sample did not decode (bad_samples = skip): on a transformer (kSamples says) or in this
   // consumer's augment stage. Dropped from `out` once it is assembled; then ascending and distinct.
   std::vector<std::size_t> skipped;
@@ -43,6 +46,7 @@ struct ConsumerEngine::Slot {
   bool routed = false;
   std::vector<DeviceRun> runs;
   std::map<std::size_t, std::vector<std::byte>> gathered;
+  std::map<std::size_t, std::vector<std::byte>> past_head_bytes;  // per field: its samples after the head
   transform::DeviceArgs args;
   std::uint64_t device_ns = 0;  // this consumer's time on the device jobs (launching and collecting)
   // Device-resident batches: the batch's fixed fields in device memory; `inbox`, device memory that samples
@@ -75,6 +79,11 @@ struct ConsumerEngine::Pipe {
   std::unique_ptr<BatchAssembly> assembly;  // fixed-size entries: the ring's batch pool (null otherwise)
   ConsumerCopies epoch_copies;              // of the batches popped this epoch (fixed entries)
   std::unique_ptr<sampler::EpochPlan> plan;
+  // A movable augment head (docs/heterogeneous.md, "The movable head"): per field, its head chain (none:
+  // the field has no head, or the pipeline's head is not movable).
+  std::vector<std::optional<transform::Chain>> heads;
+  EntryLayout past_layout;              // entries past the head (roles/entry.hpp), where it may move
+  std::uint64_t past_head_batches = 0;  // this epoch's batches that came past their head
   // Augment on the accelerator: per field with an augment chain, its program.
   std::map<std::size_t, std::uint64_t> device_programs;
   LoaderCounters counters;

@@ -185,13 +185,27 @@ void Coordinator::close(std::uint64_t now) {
     return !jobs_sent_ || of(d.jobs) != of(jobs_);
   };
   const bool to_service = changed(monitor::Stage::prepare), to_consumers = changed(monitor::Stage::augment);
+  // The randomizers place each batch's augment head (docs/heterogeneous.md, "The movable head"): the others
+  // get the list when a head share changed; this rank's reads jobs() here.
+  const bool heads = std::any_of(d.jobs.ops.begin(), d.jobs.ops.end(),
+                                 [](const auto& op) { return op.stage == monitor::Stage::head; });
+  const bool to_randomizers = heads && changed(monitor::Stage::head);
   // No list before every rank that runs a stage has reported once: a list computed before a device was heard
   // of would read "no accelerator" and undo the placement ranks start with (placement_before_jobs).
-  if (unheard_.empty() && (to_service || to_consumers)) {
+  if (unheard_.empty() && (to_service || to_consumers || to_randomizers)) {
     const auto bytes = monitor::encode(d.jobs);
     const Layout& l = ctx_.layout;
     for (int r = 0; r < l.size(); ++r) {
       const Role role = l.role[static_cast<std::size_t>(r)];
+      if (role == Role::randomizer && !retired_.count(r) && r != ctx_.rank) {
+        // One that is done describes nothing more (and may have ended).
+        const auto other = others_.find(static_cast<std::uint32_t>(r));
+        if (to_randomizers && (other == others_.end() || !other->second.done)) {
+          ctx_.fabric->send(r, kJobs, bytes);
+          ++gathered_.jobs_messages;
+        }
+        continue;
+      }
       const bool service = role == Role::transformer || role == Role::cache_server || retired_.count(r);
       // A node stats leader takes the list for every rank it reports for (ServiceRank forwards it).
       if (l.report_to[static_cast<std::size_t>(r)] != l.coordinator() && !retired_.count(r)) continue;

@@ -7,17 +7,22 @@
 
 namespace ferry::roles {
 
-EntryLayout entry_layout(const loader::SampleProcessor& processor) {
+EntryLayout entry_layout(const loader::SampleProcessor& processor, bool past_head) {
   EntryLayout layout;
   for (std::size_t f = 0; f < processor.field_count(); ++f) {
-    const bool variable = processor.variable(f);
+    const transform::TensorDesc& sample = past_head ? processor.past_head(f) : processor.prepared(f);
+    const bool variable = sample.variable;
     layout.fixed = layout.fixed && !variable;
     layout.offsets.push_back(layout.bytes);
-    layout.sizes.push_back(variable ? 0 : processor.prepared(f).bytes());
+    layout.sizes.push_back(variable ? 0 : sample.bytes());
     layout.bytes += layout.sizes.back();
   }
   if (!layout.fixed) layout.bytes = 0;
   return layout;
+}
+
+bool head_moves(const loader::SampleProcessor& processor, const EntryLayout& entry) {
+  return processor.head_movable() && !entry.fixed;
 }
 
 void read_fields(loader::SampleProcessor& processor, std::span<const std::uint64_t> ids,

@@ -22,7 +22,14 @@ struct EntryLayout {
   std::vector<std::uint64_t> offsets;  // per field: offset inside a fixed entry
 };
 
-EntryLayout entry_layout(const loader::SampleProcessor& processor);
+// `past_head`: the layout of an entry whose fields went through their augment head on a transformation
+// rank (each field as SampleProcessor::past_head describes it; docs/heterogeneous.md, "The movable head").
+EntryLayout entry_layout(const loader::SampleProcessor& processor, bool past_head = false);
+// Whether a pipeline's augment head may run on the transformation ranks: it is movable, and its entries
+// are variable-length (the JPEG bytes cached). A fixed-entry pipeline's consumers place entries of the
+// prepared layout straight into their batch pool, which a batch past its head does not fit (a limit of
+// this version).
+bool head_moves(const loader::SampleProcessor& processor, const EntryLayout& entry);
 
 // One batch's fields on their way to entries: read (HDF5, one thread), prepared (any thread with its own
 // chains), assembled. raw[f] holds the samples as stored, prepared[f] after the prepare chain (a field

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/log.hpp"
 #include "roles/miss_pipeline.hpp"
 
 namespace ferry::roles {
@@ -26,8 +27,33 @@ struct MissPipeline::Batch {
   bool device_out = false;                 // ... which then goes to the consumer device to device
   std::uint64_t kept = 0;                  // ... from this kept device job
   std::optional<std::uint64_t> pool_slot;  // the send pool slot its prepare stage writes into (fields.into)
+  // A batch past its augment head (Misses::head; miss_head.cpp): its hits as read from the cache, back to
+  // back (fetch j at fetched[fetched_starts[j]]); then every sample's prepared entry, the misses' first and
+  // the fetched ones after them (entry j at entries[starts[j]]); per field with a head, every sample past
+  // it; the samples (same indices) the head could not take (bad_samples = skip).
+  std::vector<std::byte> fetched;
+  std::vector<std::uint64_t> fetched_starts;
+  std::vector<std::byte> entries;
+  std::vector<std::uint64_t> starts;
+  std::vector<std::vector<std::byte>> past_head;
+  std::vector<std::size_t> head_skipped;
   std::exception_ptr error;
 };
+
+// A variable-length entry of `bytes` (docs/cache.md, "Variable entries"): one the randomizer did not ask to
+// insert has its size reported (admitted with it at its next miss); one of another size than reserved (the
+// sample changed since it was read) gives its reservation back, its range unwritten. True: insert it.
+inline bool insert_variable(int rank, const MissEntry& m, std::uint64_t bytes, MissDone& done) {
+  if (!m.insert) {
+    done.sizes.push_back({m.id, bytes});
+    return false;
+  }
+  if (bytes == m.bytes) return true;
+  log::warn("rank {}: sample {} has an entry of {} bytes, {} were reserved in the cache; not cached", rank,
+            m.id, bytes, m.bytes);
+  done.unfilled.push_back({m.id, m.server, m.offset});
+  return false;
+}
 
 // An entry's batch positions as kSamples and kSamplesAt carry them: [n positions][positions...].
 inline void put_positions(Writer& w, const MissEntry& m) {

@@ -9,24 +9,6 @@
 #include "roles/miss_batch.hpp"
 
 namespace ferry::roles {
-namespace {
-
-// A variable-length entry of `bytes` (docs/cache.md, "Variable entries"): one the randomizer did not ask to
-// insert has its size reported (admitted with it at its next miss); one of another size than reserved (the
-// sample changed since it was read) gives its reservation back, its range unwritten. True: insert it.
-bool insert_variable(int rank, const MissEntry& m, std::uint64_t bytes, MissDone& done) {
-  if (!m.insert) {
-    done.sizes.push_back({m.id, bytes});
-    return false;
-  }
-  if (bytes == m.bytes) return true;
-  log::warn("rank {}: sample {} has an entry of {} bytes, {} were reserved in the cache; not cached", rank,
-            m.id, bytes, m.bytes);
-  done.unfilled.push_back({m.id, m.server, m.offset});
-  return false;
-}
-
-}  // namespace
 
 MissPipeline::MissPipeline(Context& ctx, ServeReport& report)
     : ctx_(ctx), report_(report), device_sends_(ctx), pool_(ctx.send_pool) {
@@ -35,9 +17,13 @@ MissPipeline::MissPipeline(Context& ctx, ServeReport& report)
           ? 0
           : transform::host_dispatch_workers(static_cast<std::size_t>(ctx.config.runtime.transform_workers));
   chains_.resize(workers);
+  heads_.resize(workers);
   for (auto& p : ctx.pipelines) {
     layouts_.emplace(p.index, entry_layout(*p.processor));
     for (auto& worker : chains_) worker.emplace(p.index, p.processor->prepare_chains());
+    if (!head_moves(*p.processor, p.entry)) continue;
+    head_layouts_.emplace(p.index, entry_layout(*p.processor, true));
+    for (auto& worker : heads_) worker.emplace(p.index, p.processor->head_chains());
   }
   if (workers > 0 && ctx.config.runtime.accelerator == "auto") open_accelerator();
   std::vector<bool> capable(ctx.config.pipelines.size(), false);
@@ -152,6 +138,7 @@ void MissPipeline::start(Misses misses, int randomizer) {
   batch->pipeline = p;
   for (const auto& m : misses.entries) batch->ids.push_back(m.id);
   batch->misses = std::move(misses);
+  if (batch->misses.head) fetch(*batch);  // the transport is this thread's
   if (!read_ahead_) {
     read(*batch);
     dispatch(std::move(batch));
@@ -226,14 +213,17 @@ void MissPipeline::dispatch(std::shared_ptr<Batch> batch) {
   const monitor::OpPlacement initial =
       monitor::placement_before_jobs(ctx_.monitor.policy, batch->misses.pipeline, monitor::Stage::prepare);
   batch->target = monitor::route(placement ? *placement : initial, routed_[batch->misses.pipeline]++);
-  if (!device_routes_.count(batch->misses.pipeline)) batch->target = monitor::Target::cpu;
+  // A batch past its head goes through the CPU workers and messages (miss_head.cpp).
+  if (!device_routes_.count(batch->misses.pipeline) || batch->misses.head)
+    batch->target = monitor::Target::cpu;
   batch->device_out = batch->target == monitor::Target::accelerator && sends_on_device(batch->misses);
-  reserve_pool(*batch);
+  if (!batch->misses.head) reserve_pool(*batch);
   if (chains_.size() == 1 && !accelerator_) {
     // One CPU worker and no device: the queue would add two thread switches per batch and no parallelism,
     // so the batch is prepared here (the worker's chains are this thread's then).
     const auto t1 = std::chrono::steady_clock::now();
     prepare_fields(*p->processor, chains_[0].at(batch->misses.pipeline), batch->ids, batch->fields);
+    if (batch->misses.head) run_heads(*batch, heads_[0].at(batch->misses.pipeline));
     batch->prepare_ns = nanos_since(t1);
     deliver(*batch);
     spare_.push_back(std::move(batch));
@@ -270,6 +260,7 @@ void MissPipeline::submit(std::shared_ptr<Batch> batch) {
       const auto t0 = std::chrono::steady_clock::now();
       prepare_fields(*raw->pipeline->processor, chains_[worker].at(raw->misses.pipeline), raw->ids,
                      raw->fields);
+      if (raw->misses.head) run_heads(*raw, heads_[worker].at(raw->misses.pipeline));
       raw->prepare_ns = nanos_since(t0);
     });
   }
@@ -327,9 +318,12 @@ void MissPipeline::send_finished() {
 }
 
 void MissPipeline::deliver(Batch& batch) {
+  if (batch.misses.head) {
+    deliver_past_head(batch);
+    return;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const Misses& misses = batch.misses;
-  PipelineRuntime* p = batch.pipeline;
   const EntryLayout& layout = layouts_.at(misses.pipeline);
   // Fixed-size entries go from the prepared fields straight into the messages; variable ones are assembled
   // first.
@@ -388,12 +382,19 @@ void MissPipeline::deliver(Batch& batch) {
   }
   for (const std::size_t i : skipped) put_positions(out_, misses.entries[i]);
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());
+  send_inserts(batch, inserts, [&](Writer& w, std::size_t i) { return put(w, i, none); });
+  answer(batch, done, sent, held, nanos_since(t0));
+}
+
+void MissPipeline::send_inserts(const Batch& batch,
+                                const std::map<std::uint32_t, std::vector<std::size_t>>& inserts,
+                                const std::function<std::uint64_t(Writer&, std::size_t)>& put) {
   for (const auto& [server, indices] : inserts) {
     insert_.clear();
-    encode(insert_, InsertHeader{batch.randomizer, p->group, indices.size()});
+    encode(insert_, InsertHeader{batch.randomizer, batch.pipeline->group, indices.size()});
     for (auto i : indices) {
-      const auto& m = misses.entries[i];
-      const std::uint64_t bytes = put(insert_.u(m.id).u(m.offset), i, none);
+      const auto& m = batch.misses.entries[i];
+      const std::uint64_t bytes = put(insert_.u(m.id).u(m.offset), i);
       // Written into the message, copied by Fabric::send, received, copied into the slab by its holder.
       copies_.insert_bytes += bytes;
       copies_.insert_copied += 4 * bytes;
@@ -401,7 +402,6 @@ void MissPipeline::deliver(Batch& batch) {
     ctx_.fabric->send(ctx_.layout.slab_holders.at(server), kInsert, insert_.view());
     report_.inserts_sent += indices.size();
   }
-  answer(batch, done, sent, held, nanos_since(t0));
 }
 
 // After deliver()'s sends: the randomizer's answer (kMissDone with the batch's figures and the reservations

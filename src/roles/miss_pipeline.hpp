@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,6 +90,16 @@ class MissPipeline {
   // Device-resident batches: whether this batch's device-prepared field goes to its consumer device to
   // device (the field has no augment stage there, the entries are fixed-size, both ranks are on the link).
   bool sends_on_device(const Misses& misses) const;
+  // miss_head.cpp, a batch past its augment head (docs/heterogeneous.md, "The movable head"): its hits read
+  // from their slabs (this thread: the transport's), the head run over every sample (a worker, after the
+  // prepare stage, with its own head chains), and the samples sent past it with the misses' inserts.
+  void fetch(Batch& batch);
+  void run_heads(Batch& batch, std::vector<std::optional<transform::Chain>>& heads);
+  void deliver_past_head(Batch& batch);
+  // deliver()'s and deliver_past_head()'s inserts: entry i of the list to the slab its randomizer reserved,
+  // written by `put`, one message per slab holder.
+  void send_inserts(const Batch& batch, const std::map<std::uint32_t, std::vector<std::size_t>>& inserts,
+                    const std::function<std::uint64_t(Writer&, std::size_t)>& put);
   // Bytes per entry of `batch` that its prepare stage wrote (fields with a chain) and that reach the host.
   std::uint64_t prepared_copy_bytes(const Batch& batch) const;
 
@@ -97,6 +108,10 @@ class MissPipeline {
   std::map<std::size_t, EntryLayout> layouts_;  // per pipeline index (every rank that may transform)
   // [worker][pipeline index]: that worker's copy of every field's prepare chain.
   std::vector<std::map<std::size_t, std::vector<std::optional<transform::Chain>>>> chains_;
+  // [worker][pipeline index]: that worker's head chains, for pipelines whose augment head may run here;
+  // and those pipelines' entry layouts past the head.
+  std::vector<std::map<std::size_t, std::vector<std::optional<transform::Chain>>>> heads_;
+  std::map<std::size_t, EntryLayout> head_layouts_;
   std::map<std::size_t, std::uint64_t> routed_;  // per pipeline: batches routed so far (job list routing)
   monitor::JobList jobs_;
   // Accelerator (optional): per pipeline, the one field whose prepare chain runs there and its program.

@@ -30,6 +30,7 @@ void encode(Writer& w, const Descriptor& d) {
       }
     i = j;
   }
+  if (d.past_head) w.u(1);
 }
 
 void decode(Reader& r, Descriptor& d) {
@@ -57,6 +58,12 @@ void decode(Reader& r, Descriptor& d) {
       d.sources.push_back(s);
     }
   }
+  if (!r.done()) {
+    FERRY_ENFORCE(r.u() == 1, "descriptor with an unknown tail");
+    d.past_head = true;
+  } else {
+    d.past_head = false;
+  }
 }
 
 void encode(Writer& w, const Misses& m) {
@@ -68,6 +75,15 @@ void encode(Writer& w, const Misses& m) {
     w.u((static_cast<std::uint64_t>(e.positions.size()) << 1) | (e.insert ? 1 : 0));
     for (auto p : e.positions) w.u(p);
     if (e.insert) w.u(e.server).u(e.offset / kAlign).u(e.bytes);
+  }
+  if (!m.head) return;
+  w.u(1).u(m.fetches.size());  // the tail: its presence says "head"
+  previous = 0;
+  for (const auto& f : m.fetches) {
+    w.u(f.id - previous).u(f.positions.size());
+    previous = f.id;
+    for (auto p : f.positions) w.u(p);
+    w.u(f.server).u(f.offset / kAlign).u(f.bytes);
   }
 }
 
@@ -91,6 +107,21 @@ void decode(Reader& r, Misses& m) {
       e.offset = r.u() * kAlign;
       e.bytes = r.u();
     }
+  }
+  m.head = !r.done();
+  m.fetches.clear();
+  if (!m.head) return;
+  FERRY_ENFORCE(r.u() == 1, "miss list with an unknown tail");
+  m.fetches.resize(r.count(5));  // id, count, server, offset, bytes: a byte each at least
+  previous = 0;
+  for (auto& f : m.fetches) {
+    f.id = previous + r.u();
+    previous = f.id;
+    f.positions.resize(r.count(1));
+    for (auto& p : f.positions) p = static_cast<std::uint32_t>(r.u());
+    f.server = static_cast<std::uint32_t>(r.u());
+    f.offset = r.u() * kAlign;
+    f.bytes = r.u();
   }
 }
 

@@ -64,6 +64,11 @@ struct Descriptor {
   std::uint32_t pipeline = 0;
   std::uint64_t epoch = 0, batch = 0;
   std::vector<Source> sources;  // one per batch position
+  // The batch's augment head ran on a transformation rank (docs/heterogeneous.md, "The movable head"):
+  // every position arrives from a transformer past the head (a hit's `who` names it; the hit was read from
+  // the cache there, and still counts as a hit), and the consumer runs the rest of the augment stage.
+  // Encoded as an optional tail, so that descriptors without it keep their bytes.
+  bool past_head = false;
 };
 void encode(Writer& w, const Descriptor& d);
 void decode(Reader& r, Descriptor& d);
@@ -77,11 +82,27 @@ struct MissEntry {
   std::uint64_t offset = 0;
   std::uint64_t bytes = 0;  // insert: the entry size reserved there (an entry of another size is not stored)
 };
+// A cache hit of a batch whose head runs on the transformer: it reads the entry from the slab (pinned by
+// the randomizer until the consumer credits the batch) instead of HDF5.
+struct FetchEntry {
+  std::uint64_t id = 0;
+  std::vector<std::uint32_t> positions;
+  std::uint32_t server = 0;  // slab holder index
+  std::uint64_t offset = 0;  // in that slab (64-byte aligned)
+  std::uint64_t bytes = 0;   // the entry's size
+
+  friend bool operator==(const FetchEntry&, const FetchEntry&) = default;
+};
 struct Misses {
   std::uint32_t pipeline = 0;
   std::uint64_t epoch = 0, batch = 0;
   std::int32_t consumer = 0;       // rank to deliver to
   std::vector<MissEntry> entries;  // ascending IDs: the transformer reads them in this order
+  // The batch's augment head runs here (Descriptor::past_head): prepare the misses, read the hits in
+  // `fetches` (ascending IDs) from the cache, run the head over all of them and send them past it. Encoded
+  // as an optional tail.
+  bool head = false;
+  std::vector<FetchEntry> fetches;
 };
 void encode(Writer& w, const Misses& m);
 void decode(Reader& r, Misses& m);

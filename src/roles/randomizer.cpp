@@ -47,6 +47,7 @@ Randomizer::Pipeline Randomizer::make_pipeline(std::size_t i, Share* share) {
   // admitted once their size is known (admit_bytes()).
   p.cacheable = (!p.runtime->entry.fixed || p.runtime->entry.bytes > 0) && p.cache->directory != nullptr;
   if (!p.runtime->entry.fixed) p.sizes = cache::EntrySizes(p.runtime->processor->dataset().size());
+  p.head_moves = head_moves(*p.runtime->processor, p.runtime->entry);
   for (std::size_t c = 0; c < group.size(); ++c) {
     ConsumerState state;
     state.rank = group[c];
@@ -144,10 +145,14 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   // From here on the batch is described: advance first, so that the oracle sees this use as the present and
   // reports each key's next use strictly after it.
   ++c.next_seq;
-  Descriptor d{static_cast<std::uint32_t>(p.runtime->index), epoch, batch, {}};
+  Descriptor d{static_cast<std::uint32_t>(p.runtime->index), epoch, batch, {}, false};
   d.sources.resize(ids_.size());
+  // Its augment head on a transformation rank (docs/heterogeneous.md, "The movable head"): the hits are
+  // read from the cache there, and every position comes from it past the head.
+  d.past_head = !miss_targets_.of(c.rank).empty() && head_away(p, epoch, batch);
   Outstanding out{epoch, batch, {}, {}};
-  std::map<std::uint64_t, MissEntry> misses;  // ascending IDs
+  std::map<std::uint64_t, MissEntry> misses;    // ascending IDs
+  std::map<std::uint64_t, FetchEntry> fetches;  // ... the hits of a batch past its head
   for (std::size_t i = 0; i < ids_.size(); ++i) {
     const cache::Key key{group, ids_[i]};
     if (p.cacheable) {
@@ -158,6 +163,14 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
         ++share.pins_on[loc->server];
         ++slab_hits_[loc->server];
         d.sources[i] = {true, loc->server, share.base + loc->offset, p.runtime->entry.fixed ? 0 : loc->bytes};
+        if (d.past_head) {
+          FetchEntry& f = fetches[ids_[i]];
+          f.id = ids_[i];
+          f.server = loc->server;
+          f.offset = share.base + loc->offset;
+          f.bytes = loc->bytes;
+          f.positions.push_back(static_cast<std::uint32_t>(i));
+        }
         continue;
       }
     }
@@ -182,7 +195,10 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
     }
     m.positions.push_back(static_cast<std::uint32_t>(i));
   }
-  send_misses(p, c, d, misses);
+  if (d.past_head)
+    send_past_head(p, c, d, misses, fetches);
+  else
+    send_misses(p, c, d, misses);
   writer_.clear();
   encode(writer_, d);
   report_.control_bytes += writer_.size();
@@ -227,24 +243,31 @@ void Randomizer::send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
   if (tally.layout.empty()) tally.layout = roles_text();
   for (std::size_t j = 0; j < runs; ++j) {
     const std::size_t first = sorted.size() * j / runs, last = sorted.size() * (j + 1) / runs;
-    Misses list{d.pipeline, d.epoch, d.batch, c.rank, {}};
+    Misses list{d.pipeline, d.epoch, d.batch, c.rank, {}, false, {}};
     list.entries.assign(std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(first)),
                         std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(last)));
     const int to = transformers[(j + turn) % t];
-    const auto who = static_cast<std::uint32_t>(
-        std::lower_bound(miss_targets_.all().begin(), miss_targets_.all().end(), to) -
-        miss_targets_.all().begin());
+    const std::uint32_t who = transformer_index(to);
     for (const auto& m : list.entries)
       for (auto pos : m.positions) d.sources[pos] = {false, who, 0};
-    writer_.clear();
-    encode(writer_, list);
-    report_.control_bytes += writer_.size();
-    ctx_.fabric->send(to, kMisses, writer_.view());
-    ++tally.miss_lists_sent;
-    ++miss_lists_sent_;
-    ++report_.miss_lists_sent;
-    if (miss_targets_.off_node(c.rank, to)) ++report_.miss_lists_off_node;
+    send_list(tally, list, to);
   }
+}
+
+std::uint32_t Randomizer::transformer_index(int rank) const {
+  const auto& all = miss_targets_.all();
+  return static_cast<std::uint32_t>(std::lower_bound(all.begin(), all.end(), rank) - all.begin());
+}
+
+void Randomizer::send_list(EpochTally& tally, const Misses& list, int to) {
+  writer_.clear();
+  encode(writer_, list);
+  report_.control_bytes += writer_.size();
+  ctx_.fabric->send(to, kMisses, writer_.view());
+  ++tally.miss_lists_sent;
+  ++miss_lists_sent_;
+  ++report_.miss_lists_sent;
+  if (miss_targets_.off_node(list.consumer, to)) ++report_.miss_lists_off_node;
 }
 
 void Randomizer::on_message(transport::Message& message) {
@@ -275,6 +298,9 @@ void Randomizer::on_message(transport::Message& message) {
       FERRY_ENFORCE(coordinator_, "monitoring window from rank ", message.source, " reached rank ", ctx_.rank,
                     ", which is not the coordinator");
       coordinator_->receive(message);
+      break;
+    case kJobs:  // from the coordinator: where augment heads run (head_away)
+      jobs_ = monitor::decode_job_list(message.bytes);
       break;
     case kRole: {
       RoleChange change;

@@ -57,6 +57,16 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   // describe()'s misses (ascending IDs) in runs to the consumer's transformers; sets their sources in `d`.
   void send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
                    std::map<std::uint64_t, MissEntry>& misses);
+  // randomizer_head.cpp: whether batch (epoch, batch) of `p` runs its augment head on a transformation
+  // rank (the job list's head share, routed by the pipeline batch number); and such a batch's one list, its
+  // misses and its hits to read from the cache, to one of the consumer's transformers.
+  bool head_away(const Pipeline& p, std::uint64_t epoch, std::uint64_t batch) const;
+  // A miss list to transformer `to`, counted; the index of a transformer rank among the miss targets.
+  void send_list(EpochTally& tally, const Misses& list, int to);
+  std::uint32_t transformer_index(int rank) const;
+  void send_past_head(Pipeline& p, const ConsumerState& c, Descriptor& d,
+                      std::map<std::uint64_t, MissEntry>& misses,
+                      std::map<std::uint64_t, FetchEntry>& fetches);
   void describe_all();
   // The bytes to reserve for sample `id` when it misses: the fixed entry size, or a variable entry's size as
   // learned from a transformer; 0 when it is not to be admitted.
@@ -126,6 +136,7 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   std::vector<std::uint64_t> slab_hits_;
   monitor::WindowClock clock_;  // closes this randomizer's own windows (batches described, or time)
   std::unique_ptr<Coordinator> coordinator_;
+  monitor::JobList jobs_;                        // the coordinator's latest (kJobs), on the other randomizers
   std::unique_ptr<Rebalancer> rebalancer_;       // with monitor.rebalance, beside the coordinator
   double cpu_reported_ = 0;                      // process CPU seconds at the last window report
   bool final_reported_ = false;                  // this (non-coordinator) randomizer sent its last report

@@ -247,8 +247,14 @@ void Runtime::Impl::exchange_slabs() {
   slab = {static_cast<std::byte*>(region.data()), region.size()};
   roles::prefault_own_slab(ctx, region);  // before any peer maps it (docs/runtime.md, "Memory set-up")
   const transport::GatheredBytes keys = transport::allgather_bytes(ctx.comm, region.key());
+  // Consumers read their hits from the slabs, and so does a rank that may transform when some pipeline's
+  // augment head may run there: it reads the hits of a batch past its head (docs/heterogeneous.md, "The
+  // movable head").
+  bool heads = false;
+  for (const auto& p : ctx.pipelines) heads = heads || roles::head_moves(*p.processor, p.entry);
+  const bool reads = ctx.role() == roles::Role::consumer || (heads && ctx.may_transform());
   for (int server : ctx.layout.slab_holders) {
-    if (ctx.role() != roles::Role::consumer) break;
+    if (!reads) break;
     ctx.slabs.push_back(ctx.fabric->attach(keys.of(server)));
   }
   if (ctx.role() == roles::Role::consumer)
@@ -497,9 +503,11 @@ ServeReport Runtime::serve() {
       ",\"idle_wall_seconds\":", report.idle_wall_seconds, ",\"idle_cpu_seconds\":", report.idle_cpu_seconds,
       ",\"hdf5_reads\":", report.hdf5_reads, ",\"hdf5_bytes\":", report.hdf5_bytes,
       ",\"samples_prepared\":", report.samples_prepared, ",\"samples_skipped\":", report.samples_skipped,
-      ",\"entries_stored\":", report.entries_stored, ",\"cache_hits\":", report.cache_hits,
-      ",\"cache_evictions\":", report.cache_evictions, ",\"cache_dropped\":", report.cache_dropped,
-      ",\"cache_peak_bytes\":", report.cache_peak_bytes, ",\"cache_capacity\":", report.cache_capacity,
+      ",\"head_batches\":", report.head_batches, ",\"head_samples\":", report.head_samples,
+      ",\"head_fetches\":", report.head_fetches, ",\"entries_stored\":", report.entries_stored,
+      ",\"cache_hits\":", report.cache_hits, ",\"cache_evictions\":", report.cache_evictions,
+      ",\"cache_dropped\":", report.cache_dropped, ",\"cache_peak_bytes\":", report.cache_peak_bytes,
+      ",\"cache_capacity\":", report.cache_capacity,
       ",\"cache_servers_serving\":", report.cache_servers_serving,
       ",\"control_bytes\":", report.control_bytes, ",\"miss_lists_sent\":", report.miss_lists_sent,
       ",\"miss_lists_off_node\":", report.miss_lists_off_node, "}"));

@@ -36,8 +36,12 @@ void check_params(const OpSpec& spec, const OpInfo& info, const std::string& fie
 }  // namespace
 
 Chain::Chain(std::vector<OpSpec> specs, TensorDesc input, Stage stage, std::string field,
-             const OpRegistry& registry, bool fuse)
-    : input_(std::move(input)), output_(input_), stage_(stage), field_(std::move(field)) {
+             const OpRegistry& registry, bool fuse, std::size_t first_index)
+    : input_(std::move(input)),
+      output_(input_),
+      stage_(stage),
+      field_(std::move(field)),
+      first_index_(first_index) {
   max_sample_bytes_ = input_.bytes();
   Fingerprint fp;
   fp.add("ferry.transform.chain.v1").add(dtype_name(input_.dtype)).add(layout_name(input_.layout));
@@ -134,7 +138,8 @@ std::optional<DeviceProgram> Chain::device_program(std::string* why) const {
     }
     step->in = in;
     step->out = s.op->output();
-    step->op_index = static_cast<std::uint32_t>(k);  // the index Chain::run hashes into the sample keys
+    // The index Chain::run hashes into the sample keys.
+    step->op_index = static_cast<std::uint32_t>(k + first_index_);
     program.random = program.random || step->random;
     in = step->out;
     program.steps.push_back(std::move(*step));
@@ -213,10 +218,10 @@ void Chain::run_head(const std::byte* in, std::size_t bytes, std::byte* out, std
       if (buffer.size() < out_desc.bytes()) buffer.resize(out_desc.bytes());
       dst = buffer.data();
     }
-    const std::uint64_t key = ops_[k].random ? kernels::sample_key(batch_key, id, k) : 0;
+    const std::uint64_t key = ops_[k].random ? kernels::sample_key(batch_key, id, k + first_index_) : 0;
     const std::size_t other = ops_[k].absorbed_random;
-    op.run_sample(
-        {src, bytes, desc, dst, out_desc, key, other ? kernels::sample_key(batch_key, id, other) : 0});
+    op.run_sample({src, bytes, desc, dst, out_desc, key,
+                   other ? kernels::sample_key(batch_key, id, other + first_index_) : 0});
     src = dst;
     bytes = out_desc.bytes();
     desc = out_desc;
@@ -226,7 +231,7 @@ void Chain::run_head(const std::byte* in, std::size_t bytes, std::byte* out, std
 const std::uint64_t* Chain::make_keys(std::vector<std::uint64_t>& keys, std::size_t k, std::size_t n,
                                       const std::uint64_t* ids, std::uint64_t batch_key) {
   if (keys.size() < n) keys.resize(n);
-  const kernels::SampleKeys make{ids, keys.data(), batch_key, k};
+  const kernels::SampleKeys make{ids, keys.data(), batch_key, k + first_index_};
   for (std::size_t i = 0; i < n; ++i) make(i);
   return keys.data();
 }

@@ -44,8 +44,11 @@ class Chain {
   // needs a fixed shape before that, or a chain that ends variable, is a TransformError saying so.
   // With `fuse`, an op that can absorb the ops after it (Op::absorb) runs them in its own pass; the bytes
   // are the same either way (tests build both).
+  // `first_index`: the index of the first op in the chain it continues, for a chain that runs the ops after
+  // another's (the rest of an augment stage after its movable head, loader/sample_processor.hpp): random
+  // ops hash their index in the whole chain, so the split pair draws what the whole chain draws.
   Chain(std::vector<OpSpec> ops, TensorDesc input, Stage stage, std::string field,
-        const OpRegistry& registry = OpRegistry::global(), bool fuse = true);
+        const OpRegistry& registry = OpRegistry::global(), bool fuse = true, std::size_t first_index = 0);
   ~Chain();
   Chain(Chain&&) noexcept;
   Chain& operator=(Chain&&) noexcept;
@@ -125,6 +128,7 @@ class Chain {
   std::vector<std::uint64_t> keys_;           // per-sample random keys of the op being run
   std::vector<std::uint64_t> absorbed_keys_;  // ... and of the random op it absorbed
   std::size_t head_ = 0;                      // leading ops that run per sample (variable input)
+  std::size_t first_index_ = 0;               // index of ops_[0] in the random keys (constructor)
   std::vector<std::byte> sample_[2];          // ping-pong buffers between per-sample ops
 };
 

@@ -38,7 +38,9 @@ Window sample_window() {
   w.ranks[1].has_accelerator = true;
   w.ranks[1].accelerator_util = 0.5;
   w.ranks[1].pipelines[0].ops = {
-      OpStats{0, "augment image=random_flip(p=0.5)", true, 3, 7, 11, 13, Stage::augment}};
+      OpStats{0, "augment image=random_flip(p=0.5)", true, 3, 7, 11, 13, Stage::augment},
+      // ... and whose augment head ran on it for 5 batches and on the transformation ranks for 2.
+      OpStats{0, "head image=decode_jpeg | resize(shorter=256)", true, 5, 2, 17, 0, Stage::head}};
   return w;
 }
 
@@ -160,7 +162,8 @@ TEST(JobList, StagesAreApart) {
   JobList jobs;
   jobs.ops = {{1, 0, 100, Reason::hold, Stage::prepare},
               {1, 0, 900, Reason::offload, Stage::augment},
-              {1, 1, 0, Reason::not_capable, Stage::augment}};
+              {1, 1, 0, Reason::not_capable, Stage::augment},
+              {1, 0, 512, Reason::fixed, Stage::head}};
   const JobList back = decode_job_list(encode(jobs));
   EXPECT_EQ(back, jobs);
   EXPECT_EQ(back.find(1, 0)->accelerator_units, 100u);  // prepare by default
@@ -168,20 +171,24 @@ TEST(JobList, StagesAreApart) {
   EXPECT_EQ(back.find(1, 1, Stage::augment)->reason, Reason::not_capable);
   EXPECT_EQ(back.find(1, 1), nullptr);
   EXPECT_EQ(to_string(Stage::augment), "augment");
+  EXPECT_EQ(back.find(1, 0, Stage::head)->accelerator_units, 512u);  // the augment head's transformer share
+  EXPECT_EQ(to_string(Stage::head), "head");
   // A list out of order (a policy of one's own) finds nothing until sorted.
   JobList shuffled = jobs;
-  std::swap(shuffled.ops[0], shuffled.ops[2]);
+  std::swap(shuffled.ops[0], shuffled.ops[3]);
   shuffled.sort();
   EXPECT_EQ(shuffled, jobs);
   // A stage this version does not know is refused, not misread: find the stage's byte (the one byte in
-  // which a prepare and an augment placement differ) and write a third stage there.
+  // which a prepare and an augment placement differ) and write a fourth stage there.
   auto bytes = encode(JobList{0, {{0, 0, 1, Reason::hold, Stage::prepare}}});
   const auto other = encode(JobList{0, {{0, 0, 1, Reason::hold, Stage::augment}}});
   ASSERT_EQ(bytes.size(), other.size());
   std::size_t at = 0;
   while (at < bytes.size() && bytes[at] == other[at]) ++at;
   ASSERT_LT(at, bytes.size());
-  bytes[at] = std::byte{2};
+  bytes[at] = std::byte{2};  // the head: known
+  EXPECT_EQ(decode_job_list(bytes).ops.at(0).stage, Stage::head);
+  bytes[at] = std::byte{3};
   EXPECT_THROW(decode_job_list(bytes), Error);
 }
 

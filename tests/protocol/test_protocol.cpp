@@ -5,12 +5,13 @@
 #include "ferry/error.hpp"
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
+#include "round_trip.hpp"
 
 using namespace ferry::roles;
 
 TEST(Protocol, DescriptorRoundTripsAndIsCompact) {
   std::mt19937_64 rng(7);
-  Descriptor d{3, 2, 17, {}};
+  Descriptor d{3, 2, 17, {}, false};
   for (int i = 0; i < 256; ++i) {
     Source s;
     s.hit = rng() % 4 != 0;
@@ -35,7 +36,7 @@ TEST(Protocol, DescriptorRoundTripsAndIsCompact) {
 }
 
 TEST(Protocol, MissListRoundTripsWithDeltaEncodedIds) {
-  Misses m{1, 4, 9, 12, {}};
+  Misses m{1, 4, 9, 12, {}, false, {}};
   for (std::uint64_t id = 1000; id < 1064; id += 1 + id % 3) {
     MissEntry e;
     e.id = id;
@@ -59,6 +60,42 @@ TEST(Protocol, MissListRoundTripsWithDeltaEncodedIds) {
     EXPECT_EQ(back.entries[i].offset, m.entries[i].offset);
   }
   EXPECT_LT(static_cast<double>(w.size()) / static_cast<double>(m.entries.size()), 6.0);
+}
+
+// A batch whose augment head runs on the transformer (docs/heterogeneous.md, "The movable head"): the
+// descriptor says so and the miss list carries the hits to read from the cache, both as optional tails, so
+// the messages without them keep their bytes (and the committed fuzz seeds their meaning).
+TEST(Protocol, PastHeadDescriptorAndFetchListRoundTrip) {
+  Descriptor d{2, 3, 4, {{true, 1, 0, 0}, {false, 1, 0, 0}, {true, 1, 0, 0}}, false};
+  std::size_t plain = 0, tailed = 0;
+  EXPECT_FALSE(round_trip(d, &plain).past_head);
+  d.past_head = true;
+  const Descriptor back = round_trip(d, &tailed);
+  EXPECT_TRUE(back.past_head);
+  EXPECT_EQ(tailed, plain + 1);
+  ASSERT_EQ(back.sources.size(), 3u);
+  EXPECT_TRUE(back.sources[2].hit);
+
+  Misses m{1, 0, 7, 4, {}, false, {}};
+  m.entries.push_back({5, {0}, true, 1, 128, 900});
+  std::size_t no_head = 0;
+  EXPECT_FALSE(round_trip(m, &no_head).head);
+  m.head = true;
+  for (const bool with_fetches : {false, true}) {
+    m.fetches.clear();
+    if (with_fetches) m.fetches = {{3, {1, 4}, 0, 64 * 7, 1234}, {40, {2}, 2, 64 * 1000, 77}};
+    const Misses got = round_trip(m);
+    EXPECT_TRUE(got.head);
+    EXPECT_EQ(got.fetches, m.fetches);
+    // Every truncation inside the tail is refused, never over-read.
+    Writer w;
+    encode(w, m);
+    for (std::size_t cut = no_head + 1; cut < w.size(); ++cut) {
+      Reader t(std::span<const std::byte>(w.view().data(), cut));
+      Misses partial;
+      EXPECT_THROW(decode(t, partial), ferry::Error) << cut;
+    }
+  }
 }
 
 // A device transfer's number and field survive the trip; host-only samples say transfer 0.
@@ -108,7 +145,7 @@ TEST(Protocol, SkippedSamplesAndUnfilledReservations) {
 }
 
 TEST(Protocol, TruncatedMessagesAreCaughtNotOverread) {
-  Descriptor d{0, 0, 0, {{true, 1, 640}, {false, 0, 0}}};
+  Descriptor d{0, 0, 0, {{true, 1, 640}, {false, 0, 0}}, false};
   Writer w;
   encode(w, d);
   auto bytes = w.take();

@@ -5,22 +5,11 @@
 
 #include "ferry/error.hpp"
 #include "roles/protocol.hpp"
+#include "round_trip.hpp"
 
 using namespace ferry::roles;
 
 namespace {
-
-template <typename Message>
-Message round_trip(const Message& m, std::size_t* size = nullptr) {
-  Writer w;
-  encode(w, m);
-  if (size) *size = w.size();
-  Reader r(w.view());
-  Message back;
-  decode(r, back);
-  EXPECT_TRUE(r.done());
-  return back;
-}
 
 template <typename Message>
 void expect_refused(std::span<const std::byte> bytes) {
@@ -33,7 +22,7 @@ void expect_refused(std::span<const std::byte> bytes) {
 
 TEST(VariableEntries, DescriptorCarriesTheSizeOfEachVariableHit) {
   // Sized and unsized hits of one server stay apart (two runs); misses never carry a size.
-  Descriptor d{1, 3, 8, {}};
+  Descriptor d{1, 3, 8, {}, false};
   d.sources = {{true, 2, 640, 0}, {true, 2, 1280, 0},    {true, 2, 1920, 110'000}, {true, 2, 128, 1},
                {false, 1, 0, 0},  {true, 0, 64, 70'000}, {true, 5, 1ull << 33, 3}};
   const Descriptor back = round_trip(d);
@@ -70,7 +59,7 @@ TEST(VariableEntries, DescriptorRefusesASizedMissAndAnEmptyHit) {
 }
 
 TEST(VariableEntries, MissListCarriesTheBytesReservedForAnInsert) {
-  Misses m{0, 1, 2, 3, {}};
+  Misses m{0, 1, 2, 3, {}, false, {}};
   m.entries.push_back({4, {0}, true, 1, 64 * 9, 110'017});
   m.entries.push_back({7, {1, 2}, false, 0, 0, 0});
   const Misses back = round_trip(m);

@@ -9,7 +9,10 @@
 #     EXPECT "all" (a cache that holds the set): epoch 1 is all misses too (read and inserted) and every
 #     epoch from 2 on is all hits; EXPECT "some" (a cache too small for the set): the epochs from 2 on have
 #     hits and misses;
-#   - the randomizer's serve line: the cache's peak use of a server is above 0 and never above its capacity.
+#   - the randomizer's serve line: the cache's peak use of a server is above 0 and never above its capacity;
+#   - with FERRY_HEAD_BATCHES=N in the environment (the movable augment head, docs/heterogeneous.md): the
+#     transformers' serve lines ran the head of N batches in all, and the consumers' consumer_epoch lines got
+#     N batches past their head.
 set -uo pipefail
 prefix=$1 samples=$2 epochs=$3 expect=$4 local_cmd=$5
 shift 5
@@ -28,9 +31,9 @@ for cmd in "$@"; do
   [[ $got == "$want_digest" ]] || fail "digests '$got' differ from ferry local's '$want_digest'"
   have=$(cat "$prefix.$k".[0-9]* | awk '{ for (i = 4; i <= NF; ++i) print $2, $i }' | sort)
   [[ $have == "$want_ids" ]] || fail "delivered (epoch id) differ from every sample once: $(diff <(echo "$want_ids") <(echo "$have") | head -5)"
-  checked=$(/usr/bin/python3 - "$prefix.$k.jsonl" "$samples" "$epochs" "$expect" <<'PY'
+  checked=$(/usr/bin/python3 - "$prefix.$k.jsonl" "$samples" "$epochs" "$expect" "${FERRY_HEAD_BATCHES:-}" <<'PY'
 import json, sys
-path, samples, epochs, expect = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+path, samples, epochs, expect, heads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 lines = [json.loads(l) for l in open(path)]
 per = {}
 for l in lines:
@@ -59,8 +62,15 @@ if not serve:
 for s in serve:
     if not 0 < s["cache_peak_bytes"] <= s["cache_capacity"]:
         sys.exit(f"rank {s['rank']}: cache peak {s['cache_peak_bytes']} bytes, capacity {s['cache_capacity']}")
+note = ""
+if heads:
+    ran = sum(l.get("head_batches", 0) for l in lines if l["kind"] == "serve")
+    came = sum(l.get("past_head_batches", 0) for l in lines if l["kind"] == "consumer_epoch")
+    if ran != int(heads) or came != int(heads):
+        sys.exit(f"heads run on transformers: {ran} batches, {came} arrived past their head, expected {heads}")
+    note = f"; {ran} batches past their head"
 print(", ".join(f"epoch {e}: {h} hits {m} misses" for e, (_, h, m) in sorted(per.items())) +
-      f"; peak {max(s['cache_peak_bytes'] for s in serve)} of {serve[0]['cache_capacity']} bytes")
+      f"; peak {max(s['cache_peak_bytes'] for s in serve)} of {serve[0]['cache_capacity']} bytes" + note)
 PY
 ) || fail "stats: $checked"
   echo "run $k: same digests, every sample once per epoch; $checked"

@@ -1,0 +1,111 @@
+// The augment stage's movable head (SampleProcessor::run_head / augment_rest): the leading deterministic ops
+// run apart (as a transformation rank runs them) and the rest after them (as the consumer does) give the
+// bytes of the whole chain, random draws included; which heads are movable, and why not.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "ferry/config.hpp"
+#include "loader/sample_processor.hpp"
+#include "storage/synthetic.hpp"
+
+namespace fs = std::filesystem;
+
+namespace ferry::loader {
+namespace {
+
+class AugmentHead : public ::testing::Test {
+ protected:
+  static inline std::string dir;
+  static void SetUpTestSuite() {
+    dir = (fs::path(::testing::TempDir()) / ("ferry_head_" + std::to_string(::getpid()))).string();
+    fs::create_directories(dir);
+    synthetic::GenOptions jpeg;
+    jpeg.kind = synthetic::Kind::jpeg;
+    jpeg.out = dir + "/jpeg.h5";
+    jpeg.samples = 16;
+    jpeg.width = 48;  // the longer side; aspect ratios vary
+    jpeg.seed = 3;
+    synthetic::generate(jpeg);
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir); }
+
+  static PipelineConfig pipeline(const std::string& augment) {
+    PipelineConfig p;
+    p.seed = 17;
+    p.batch_size = 4;
+    p.dataset.layout = Layout::vlen;
+    p.dataset.files = {dir + "/jpeg.h5"};
+    p.dataset.fields = {{"image", "/images"}, {"label", "/labels"}};
+    p.augment = {{"image", parse_op_chain(augment, "test")}};
+    return p;
+  }
+};
+
+// An ImageNet-style augment whose head (decode, resize, center crop) ends in a fixed shape: head on one
+// side, rest on the other, for three epochs, equal the whole chain byte for byte.
+TEST_F(AugmentHead, HeadThenRestIsTheWholeChain) {
+  SampleProcessor proc(
+      pipeline("decode_jpeg | resize(shorter=20) | center_crop(size=16) | random_crop(height=12, width=12) | "
+               "random_flip | cast | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"));
+  ASSERT_TRUE(proc.head_movable()) << proc.head_why();
+  EXPECT_EQ(proc.head_ops(0), 3u);
+  EXPECT_EQ(proc.head_ops(1), 0u);  // the label has no augment stage
+  EXPECT_EQ(proc.past_head(0).shape, (std::vector<std::size_t>{16, 16, 3}));
+  EXPECT_EQ(proc.past_head(1).bytes(), proc.prepared(1).bytes());
+  const std::vector<std::uint64_t> ids = {0, 3, 5, 8, 13};
+  std::vector<std::byte> bytes;
+  std::vector<std::uint64_t> sizes, offsets = {0};
+  proc.dataset().read_vlen(0, ids, bytes, sizes);
+  for (auto s : sizes) offsets.push_back(offsets.back() + s);
+  auto heads = proc.head_chains();
+  ASSERT_TRUE(heads[0].has_value());
+  EXPECT_FALSE(heads[1].has_value());
+  std::vector<std::byte> mid(ids.size() * proc.past_head(0).bytes());
+  proc.run_head(*heads[0], 0, bytes.data(), offsets.data(), mid.data(), ids.size(), ids.data(), nullptr);
+  for (std::uint64_t epoch = 0; epoch < 3; ++epoch) {
+    std::vector<std::byte> whole(ids.size() * proc.output(0).bytes()), split(whole.size());
+    proc.augment_variable(0, bytes.data(), offsets.data(), whole.data(), ids.size(), ids.data(), epoch);
+    proc.augment_rest(0, mid.data(), split.data(), ids.size(), ids.data(), epoch);
+    EXPECT_EQ(whole, split) << "epoch " << epoch;
+  }
+}
+
+// A head on fixed samples (the decoded image cached, cast and normalize first) runs with run() and still
+// draws the whole chain's flips.
+TEST_F(AugmentHead, AFixedHeadToo) {
+  PipelineConfig p = pipeline("cast | random_flip");
+  p.prepare = {{"image", parse_op_chain("decode_jpeg | resize(height=10, width=10)", "test")}};
+  SampleProcessor proc(p);
+  ASSERT_TRUE(proc.head_movable()) << proc.head_why();
+  const std::vector<std::uint64_t> ids = {1, 2, 4, 9};
+  std::vector<std::byte> prepared(ids.size() * proc.prepared(0).bytes());
+  proc.read_prepared(0, ids, prepared.data());
+  std::vector<std::byte> mid(ids.size() * proc.past_head(0).bytes());
+  auto heads = proc.head_chains();
+  proc.run_head(*heads[0], 0, prepared.data(), nullptr, mid.data(), ids.size(), ids.data(), nullptr);
+  std::vector<std::byte> whole(ids.size() * proc.output(0).bytes()), split(whole.size());
+  proc.augment(0, prepared.data(), whole.data(), ids.size(), ids.data(), 1);
+  proc.augment_rest(0, mid.data(), split.data(), ids.size(), ids.data(), 1);
+  EXPECT_EQ(whole, split);
+}
+
+TEST_F(AugmentHead, HeadsThatEndVariableOrAreEmptyStayOnTheConsumer) {
+  const SampleProcessor decode_only(pipeline("decode_jpeg | random_resized_crop(size=12) | random_flip"));
+  EXPECT_FALSE(decode_only.head_movable());
+  EXPECT_NE(decode_only.head_why().find("field 'image': its augment head 'decode_jpeg' ends in a shape that "
+                                        "varies per sample"),
+            std::string::npos)
+      << decode_only.head_why();
+  PipelineConfig p = pipeline("random_flip | cast");
+  p.prepare = {{"image", parse_op_chain("decode_jpeg | resize(height=10, width=10)", "test")}};
+  const SampleProcessor random_first(p);
+  EXPECT_FALSE(random_first.head_movable());
+  EXPECT_EQ(random_first.head_ops(0), 0u);
+  EXPECT_NE(random_first.head_why().find("no field's augment stage starts"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::loader
