@@ -2,7 +2,7 @@
 # Miss lists of at least runtime.miss_list_bytes (issue 16): a batch's misses go to min(T, bytes / 1 MiB)
 # transformers instead of min(B, T), so small samples cost one HDF5 call per field and batch, not one per
 # transformer. Wide jobs with small samples, miss_list_bytes = 0 (the old split) against 1 MiB (the default),
-# alternating, ROUNDS times: `ferry_bench run`, 16 ranks (10 consumers, 3 transformers, 2 cache servers) and
+# alternating (0 first in odd rounds, 1 MiB first in even ones), ROUNDS times: `ferry_bench run`, 16 ranks (10 consumers, 3 transformers, 2 cache servers) and
 # 32 (20, 8, 3), 61,440 64x64x3 u8 images cast to f32 (49 KB entries), batch 16, epoch 0 cold (every sample
 # read and inserted), epoch 1 all hits.
 #   perf/miss_list_ab.sh BUILD_DIR OUT_DIR [ROUNDS=2]
@@ -39,7 +39,9 @@ EOF
 for ((round = 1; round <= rounds; ++round)); do
   for layout in "16 2 3" "32 3 8"; do
     read -r ranks servers transformers <<<"$layout"
-    for value in 0 1048576; do
+    order="0 1048576"
+    ((round % 2)) || order="1048576 0"
+    for value in $order; do
       config "$ranks" "$servers" "$transformers" "$value"
       rm -f "w${ranks}_$value.stats.jsonl"
       mpirun -n "$ranks" "$build/perf/ferry_bench" run "w${ranks}_$value.toml" "w${ranks}_$value.out.jsonl" \
@@ -54,7 +56,7 @@ PY
   done
 done
 /usr/bin/env python3 - <<'PY' >summary.md
-rows = [line.split() for line in open("runs.txt")]
+rows = sorted((line.split() for line in open("runs.txt")), key=lambda r: (int(r[0]), int(r[1]), int(r[2])))
 print("| round | ranks | epoch 0 samples/s: 0 / 1 MiB (ratio) | epoch 1 samples/s: 0 / 1 MiB (ratio) | "
       "HDF5 reads of epoch 0: 0 / 1 MiB | load |")
 print("|---|---|---|---|---|---|")

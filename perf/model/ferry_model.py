@@ -43,7 +43,7 @@ class Layout:
     #                               fair share while the others wait); 0: core_share (cpu_time)
     prefetch: int = 4
     transport: str = "ucx"
-    list_fanout: int = 0     # most transformers one batch's misses go to; 0: all of them (today's code)
+    list_fanout: int = 0     # most transformers one batch's misses go to (node-local lists); 0: every one
     list_bytes: int = 1 << 20  # runtime.miss_list_bytes: a batch's misses go to min(T, bytes / this) of them
 
     @property

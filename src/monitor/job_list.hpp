@@ -34,10 +34,10 @@ enum class Reason : std::uint8_t {
   offload = 1,           // consumers starve and the accelerator is idle: share moved up
   accelerator_busy = 2,  // the accelerator (head: the transformation ranks) is busy: share moved down
   queues_full = 3,       // consumers are fed with room to spare: share moved down
-  no_accelerator = 4,    // no rank has one (head: no transformation rank reported): all on CPU
+  no_accelerator = 4,    // no rank has one: all on CPU
   not_capable = 5,       // this op has no device kernel (head: the augment stage has no movable head): on CPU
   fixed = 6,             // the static policy's fixed placement
-  no_data = 7,           // no consumer reported in the window: nothing changes
+  no_data = 7,  // no consumer (head: or no transformation rank) reported in the window: nothing changes
 };
 std::string_view to_string(Reason reason) noexcept;
 

@@ -185,7 +185,8 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
   decode(r, h);
   Pipe& p = pipe_of(h.pipeline);
   Slot& s = slot_for(p, h.epoch, h.batch);
-  const EntryLayout& layout = p.runtime->entry;
+  // A batch past its head carries every sample as the head left it (p.past_layout), checked the same way.
+  const EntryLayout& layout = s.past_head ? p.past_layout : p.runtime->entry;
   // Device-resident batches: one field of every entry comes device to device, into the slot's inbox.
   const bool device = h.transfer != 0;
   FERRY_ENFORCE(!device || (ctx_.link && p.assembly && h.field < layout.sizes.size()),

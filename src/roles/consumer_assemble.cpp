@@ -145,6 +145,8 @@ void ConsumerEngine::past_head_field(Pipe& p, Slot& s, std::size_t f, BatchField
   loader::SampleProcessor& proc = *p.runtime->processor;
   const EntryLayout& layout = p.past_layout;
   if (layout.sizes[f] == 0) {  // variable, without an augment stage: its bytes as delivered
+    FERRY_ENFORCE(!proc.has_augment(f), "pipeline '", p.config->name, "': field ", f,
+                  " arrives past its head as variable bytes but has an augment stage");
     gather_variable(s, layout, f, s.field_out[f]);
     out.data = writable = s.field_out[f].data();
     out.bytes = s.field_out[f].size();

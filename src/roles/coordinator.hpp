@@ -26,7 +26,8 @@ class Coordinator {
   // A kStats (one window) or kStatsBundle (a node leader's windows): counted, decoded, added.
   void receive(const transport::Message& message);
   const GatherCounts& gathered() const noexcept { return gathered_; }
-  // The job list sent last (null before the first went out): this rank's randomizer places heads by it.
+  // The job list decided last (null before the first went out); it differs from the one sent last only in
+  // placements that did not change: this rank's randomizer places heads by it.
   const monitor::JobList* jobs() const noexcept { return jobs_sent_ ? &jobs_ : nullptr; }
   // Closes the coordinator's window when due: decides placement and sends a changed job list.
   void tick(std::uint64_t now);

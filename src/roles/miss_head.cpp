@@ -38,8 +38,11 @@ void MissPipeline::fetch(Batch& batch) {
       continue;
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      // The others still write into the batch: they complete before it goes (Fabric::close completes them).
-      for (auto& g : gets) g.wait();
+      // Gets still in flight may write into the batch's bytes: both are kept (late_gets_), never waited for.
+      late_gets_.insert(late_gets_.end(),
+                        std::make_move_iterator(gets.begin() + static_cast<std::ptrdiff_t>(j)),
+                        std::make_move_iterator(gets.end()));
+      late_bytes_.push_back(std::move(batch.fetched));
       throw Error(str_cat("transformation rank ", ctx_.rank, ": reading cache entry of sample ",
                           batch.misses.fetches[j].id, " from slab holder rank ",
                           ctx_.layout.slab_holders.at(batch.misses.fetches[j].server), " took over ",
@@ -157,6 +160,8 @@ void MissPipeline::deliver_past_head(Batch& batch) {
   report_.head_batches += 1;
   report_.head_samples += n;
   report_.head_fetches += misses.fetches.size();
+  // The samples the head could not take (hits too); answer() adds those the prepare stage could not.
+  report_.samples_skipped += batch.head_skipped.size() - batch.fields.skipped.size();
   // samples_prepared counts the misses it prepared; the hits' heads are in head_samples.
   answer(batch, done, m - batch.fields.skipped.size(), 0, nanos_since(t0));
 }

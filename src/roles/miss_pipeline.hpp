@@ -139,6 +139,11 @@ class MissPipeline {
   bool pool_warned_ = false;  // a miss list larger than the whole pool was reported
   std::vector<std::uint64_t> starts_;
   std::vector<std::byte> entries_;  // variable entries only: fixed ones go from the fields to the messages
+  // fetch()'s gets that passed their deadline, with the bytes they may still write into: kept while this
+  // pipeline lives (its error ends the job), never waited for (a get that never completes would hold this
+  // rank instead of ending the job with the line).
+  std::vector<transport::Request> late_gets_;
+  std::vector<std::vector<std::byte>> late_bytes_;
   Writer out_, insert_;
   // Prepared bytes sent per path and the bytes written on their way after H5Dread (docs/runtime.md,
   // "Copies"); a stats line {"kind":"transformer_copies",...} at finish().

@@ -229,16 +229,18 @@ void Randomizer::send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
   const std::size_t turn = t ? static_cast<std::size_t>((d.batch + c.index) % t) : 0;
   std::vector<MissEntry> sorted;
   sorted.reserve(misses.size());
-  std::uint64_t bytes = 0;  // prepared bytes of the misses; 0 while a variable sample's size is unknown
-  bool sized = true;
+  // Prepared bytes of the misses: a variable sample whose size is not known (not read yet, skipped, or a
+  // pipeline that does not cache, which learns none) counts as the mean of the known ones; none known: 0,
+  // every transformer.
+  std::uint64_t known = 0, known_bytes = 0;
   for (auto& [id, m] : misses) {
     const std::uint64_t b = p.runtime->entry.fixed ? p.runtime->entry.bytes : p.sizes.get(id);
-    sized = sized && b > 0;
-    bytes += b;
+    known += b > 0 ? 1 : 0;
+    known_bytes += b;
     sorted.push_back(std::move(m));
   }
-  const std::size_t runs =
-      miss_runs(sorted.size(), sized ? bytes : 0, ctx_.config.runtime.miss_list_bytes, t);
+  const std::uint64_t bytes = known ? known_bytes / known * sorted.size() : 0;
+  const std::size_t runs = miss_runs(sorted.size(), bytes, ctx_.config.runtime.miss_list_bytes, t);
   auto& tally = p.epochs[d.epoch];
   if (tally.layout.empty()) tally.layout = roles_text();
   for (std::size_t j = 0; j < runs; ++j) {

@@ -8,7 +8,10 @@
 #   - per epoch, the line "ferry: pipeline 'default' epoch E: N sample(s) skipped (bad_samples = skip)" with
 #     N = the number of corrupt IDs (the totals of every consumer);
 #   - the warnings name file, dataset and sample: their sample IDs are the corrupt ones, each once per rank;
-#   - ferry run: the consumers' consumer_epoch lines and the epoch lines count EPOCHS * N skipped.
+#   - ferry run: the consumers' consumer_epoch lines and the epoch lines count EPOCHS * N skipped;
+#   - with FERRY_HEAD_SKIPS=1 in the environment (every augment head on the transformers): the transformers'
+#     serve lines ran the head of as many batches as the consumers got past it (more than 0), and count the
+#     EPOCHS * N skipped samples themselves.
 set -uo pipefail
 py=/usr/bin/python3  # Debian's, where there is one; only the standard library is used
 [[ -x $py ]] || py=python3
@@ -60,6 +63,22 @@ print(consumer, epoch)
 PY
 )
     [[ $sums == "$((epochs * n)) $((epochs * n))" ]] || fail "stats file: skipped (consumers, epochs) = $sums, not $((epochs * n))"
+    if [[ -n ${FERRY_HEAD_SKIPS:-} ]]; then
+      heads=$("$py" - "$prefix.$k.jsonl" <<'PY'
+import json, sys
+ran = past = skipped = 0
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["kind"] == "serve" and o.get("role") == "transformer":
+        ran += o.get("head_batches", 0); skipped += o.get("samples_skipped", 0)
+    if o["kind"] == "consumer_epoch": past += o.get("past_head_batches", 0)
+print(ran, past, skipped)
+PY
+)
+      read -r ran past skipped <<<"$heads"
+      [[ $ran -gt 0 && $ran == "$past" ]] || fail "heads run on transformers $ran, batches past their head $past"
+      [[ $skipped == $((epochs * n)) ]] || fail "transformers' serve lines skipped $skipped, not $((epochs * n))"
+    fi
   fi
   k=$((k + 1))
 done
