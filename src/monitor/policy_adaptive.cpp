@@ -109,7 +109,9 @@ class AdaptivePolicy final : public Policy {
   void decide_heads(const Window& window, const PolicyState& previous, Decisions& out) const {
     const auto augment = summarize_pipelines(window, Stage::augment);
     const TransformerSummary transformers = summarize_transformers(window);
-    for (auto& in : detail::gather(summarize_pipelines(window, Stage::head), previous.head, Stage::head)) {
+    // Named: gather() keeps pointers into the summaries, which must outlive the loop.
+    const auto heads = summarize_pipelines(window, Stage::head);
+    for (auto& in : detail::gather(heads, previous.head, Stage::head)) {
       PipelineState& st = in.state;
       Reason reason = Reason::hold;
       // A window in which no transformation rank reported (an idle one, all hits) is no evidence either
