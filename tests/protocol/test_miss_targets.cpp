@@ -5,8 +5,8 @@
 
 #include "roles/miss_targets.hpp"
 
-using ferry::roles::MissTargets;
 using ferry::roles::miss_runs;
+using ferry::roles::MissTargets;
 using Ranks = std::vector<int>;
 
 namespace {
