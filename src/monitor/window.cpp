@@ -192,15 +192,12 @@ AcceleratorSummary summarize_accelerators(const Window& window, Stage stage) {
 
 TransformerSummary summarize_transformers(const Window& window) {
   TransformerSummary t;
-  double sum = 0;
   for (const auto& rank : window.ranks) {
     if (rank.consumer || rank.randomizer || rank.workers == 0) continue;
     const double busy = rank.busy_fraction();
     t.busy_max = t.count == 0 ? busy : std::max(t.busy_max, busy);
-    sum += busy;
     ++t.count;
   }
-  if (t.count > 0) t.busy_mean = sum / t.count;
   return t;
 }
 

@@ -144,7 +144,6 @@ struct AcceleratorSummary {
 struct TransformerSummary {
   std::uint32_t count = 0;  // ranks that reported
   double busy_max = 0;      // busiest one's busy fraction: the head share applies on every one of them
-  double busy_mean = 0;
 };
 
 // Sorted by pipeline; `ops` holds the ops of `stage` only (queue and wait figures are the pipeline's).

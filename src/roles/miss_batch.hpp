@@ -56,9 +56,22 @@ inline bool insert_variable(int rank, const MissEntry& m, std::uint64_t bytes, M
 }
 
 // An entry's batch positions as kSamples and kSamplesAt carry them: [n positions][positions...].
+inline void put_positions(Writer& w, const std::vector<std::uint32_t>& positions) {
+  w.u(positions.size());
+  for (const auto pos : positions) w.u(pos);
+}
+
 inline void put_positions(Writer& w, const MissEntry& m) {
-  w.u(m.positions.size());
-  for (const auto pos : m.positions) w.u(pos);
+  put_positions(w, m.positions);
+}
+
+// A miss that delivers no entry (its prepare stage could not take it): the slab reservation goes back to
+// the randomizer, and a variable-length sample's size is reported unknown (0: nothing to admit).
+inline void no_entry(MissDone& done, const MissEntry& m, bool fixed) {
+  if (m.insert)
+    done.unfilled.push_back({m.id, m.server, m.offset});
+  else if (!fixed)
+    done.sizes.push_back({m.id, 0});
 }
 
 inline std::uint64_t nanos_since(std::chrono::steady_clock::time_point t) {

@@ -114,8 +114,7 @@ void MissPipeline::deliver_past_head(Batch& batch) {
       ++k;
       continue;
     }
-    out_.u(positions(j).size());
-    for (const auto pos : positions(j)) out_.u(pos);
+    put_positions(out_, positions(j));
     // The entry past the head: each field's sample after its head, or as prepared (length-prefixed where it
     // is variable), as entry_layout(proc, true) reads it on the consumer.
     sample.clear();
@@ -132,10 +131,7 @@ void MissPipeline::deliver_past_head(Batch& batch) {
     out_.u(sample.size()).raw(sample.view());
     copies_.miss_bytes += sample.size();
   }
-  for (const std::size_t j : skipped) {
-    out_.u(positions(j).size());
-    for (const auto pos : positions(j)) out_.u(pos);
-  }
+  for (const std::size_t j : skipped) put_positions(out_, positions(j));
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());
   // The misses' prepared entries go to their slabs as always (a sample its head could not take is still a
   // prepared entry; one the prepare stage could not take is not).
@@ -145,8 +141,7 @@ void MissPipeline::deliver_past_head(Batch& batch) {
   for (std::size_t i = 0; i < m; ++i) {
     const auto& miss = misses.entries[i];
     if (std::binary_search(unprepared.begin(), unprepared.end(), i)) {
-      if (miss.insert) done.unfilled.push_back({miss.id, miss.server, miss.offset});
-      if (!miss.insert) done.sizes.push_back({miss.id, 0});
+      no_entry(done, miss, layout.fixed);
       continue;
     }
     const std::uint64_t bytes = entry(i).size();

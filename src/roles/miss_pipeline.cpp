@@ -368,8 +368,7 @@ void MissPipeline::deliver(Batch& batch) {
     const auto& m = misses.entries[i];
     if (k < skipped.size() && skipped[k] == i) {
       ++k;
-      if (m.insert) done.unfilled.push_back({m.id, m.server, m.offset});
-      if (!m.insert && !layout.fixed) done.sizes.push_back({m.id, 0});  // no entry: nothing to admit
+      no_entry(done, m, layout.fixed);
       continue;
     }
     put_positions(out_, m);

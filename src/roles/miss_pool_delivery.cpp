@@ -66,7 +66,7 @@ bool MissPipeline::deliver_from_pool(Batch& batch, std::chrono::steady_clock::ti
     const MissEntry& m = misses.entries[i];
     if (next < skipped.size() && skipped[next] == i) {
       ++next;
-      if (m.insert) done.unfilled.push_back({m.id, m.server, m.offset});
+      no_entry(done, m, true);  // the pool carries fixed-size entries only
       continue;
     }
     put_positions(out_, m);
