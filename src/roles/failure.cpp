@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/strings.hpp"
+
 namespace ferry::roles {
 
 ErrorKind kind_of(const std::exception& e) noexcept {
@@ -56,6 +58,37 @@ RemoteFailure decode_abort(std::span<const std::byte> bytes) {
   if (bytes.empty()) return RemoteFailure("another rank failed (no message)");
   const ErrorKind kind = kind_from(static_cast<char>(bytes[0]));
   return RemoteFailure(std::string(reinterpret_cast<const char*>(bytes.data()) + 1, bytes.size() - 1), kind);
+}
+
+namespace {
+
+// Follows the kind letter of a tagged set-up error.
+constexpr char kKindMark = '\x1f';
+
+}  // namespace
+
+std::string tag_kind(const std::exception& e) {
+  return std::string{static_cast<char>(kind_of(e)), kKindMark};
+}
+
+std::string tag_unexpected(const char* role, const char* what) {
+  return std::string{static_cast<char>(ErrorKind::internal), kKindMark} + str_cat(role, " set-up: ", what);
+}
+
+[[noreturn]] void throw_tagged(const std::string& gathered) {
+  std::string text;
+  char kind = 0;
+  bool mixed = false;
+  for (std::size_t i = 0; i < gathered.size(); ++i) {
+    if (i + 1 < gathered.size() && gathered[i + 1] == kKindMark) {
+      mixed = mixed || (kind != 0 && kind != gathered[i]);
+      kind = gathered[i];
+      ++i;  // drop the tag and its mark
+      continue;
+    }
+    text += gathered[i];
+  }
+  throw_kind(mixed || kind == 0 ? ErrorKind::config : kind_from(kind), text);
 }
 
 }  // namespace ferry::roles

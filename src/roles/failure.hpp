@@ -46,4 +46,14 @@ ErrorKind kind_from(char letter) noexcept;
 std::vector<std::byte> encode_abort(ErrorKind kind, const std::string& text);
 RemoteFailure decode_abort(std::span<const std::byte> bytes);
 
+// Set-up errors travel between ranks as text (core/collective_errors.hpp); a tag (the kind's letter and a
+// mark) before each keeps its kind, so every rank throws the type the failing rank threw (when all failures
+// agree; ConfigError otherwise).
+std::string tag_kind(const std::exception& e);
+// Any other exception out of Ferry's own code (an .at() out of range, a std::bad_alloc) is reported as an
+// InternalError that names the rank's role (`role`, as role_name gives it); the gathered text names the rank.
+std::string tag_unexpected(const char* role, const char* what);
+// Throws the gathered text of every failing rank, tags dropped, as the kind they agree on.
+[[noreturn]] void throw_tagged(const std::string& gathered);
+
 }  // namespace ferry::roles
