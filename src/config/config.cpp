@@ -1,4 +1,4 @@
-// Config reading, validation and printing; the keys themselves are in keys.cpp.
+// Config reading, validation and printing; the keys themselves are in keys*.cpp (config/key_makers.hpp).
 #include <filesystem>
 #include <fstream>
 #include <set>

@@ -212,7 +212,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
 std::uint64_t Randomizer::admit_bytes(const Pipeline& p, std::uint64_t id) const {
   if (p.runtime->entry.fixed) return p.runtime->entry.bytes;
   // Variable: the size learned when the sample was last read (0, not admitted, before its first read), and
-  // only where one entry fits a slab (a fixed entry that does not is refused at start, runtime.cpp).
+  // only where one entry fits a slab (a fixed entry that does not is refused at start, runtime_setup.cpp).
   const std::uint64_t bytes = p.sizes.get(id);
   return cache::SlabAllocator::reserved_size(bytes) <= p.cache->directory->capacity() ? bytes : 0;
 }
