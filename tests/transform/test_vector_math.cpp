@@ -91,7 +91,9 @@ TEST(VectorLog1p, SpecialValues) {
   EXPECT_TRUE(out[6] == 0.0f && std::signbit(out[6]));
   EXPECT_EQ(out[7], 1e-30f);
   EXPECT_EQ(out[8], -1e-30f);
-  if (!sleef()) EXPECT_EQ(out[9], std::numeric_limits<float>::denorm_min());
+  if (!sleef()) {
+    EXPECT_EQ(out[9], std::numeric_limits<float>::denorm_min());
+  }
 }
 
 // An element's result never depends on its position or the call's length (tails are padded, not sent
