@@ -1,7 +1,9 @@
 // How the randomizer learns what became of each entry it admitted (a reservation in a slab, pending): the
 // cache server acks its insert (kStored: stored, a hit from now on), or the transformer gives it back with
 // its miss list's answer (kMissDone: the sample did not decode and was skipped, bad_samples = skip). That
-// answer also tells it the size of the variable-length entries it read, which it admits when they miss next.
+// answer also tells it the size of the variable-length entries it read, which it admits when they miss next
+// (admit_bytes: how many bytes an admission reserves). Also the miss lists that ask transformers to read
+// and insert them (send_misses).
 #include "core/check.hpp"
 #include "roles/randomizer.hpp"
 
@@ -70,6 +72,53 @@ void Randomizer::on_miss_done(const transport::Message& message) {
     p.first_reads.erase(e.id);
   }
   table_.add(p, done.figures, false);
+}
+
+std::uint64_t Randomizer::admit_bytes(const Pipeline& p, std::uint64_t id) const {
+  if (p.runtime->entry.fixed) return p.runtime->entry.bytes;
+  // Variable: the size learned when the sample was last read (0, not admitted, before its first read), and
+  // only where one entry fits a slab (a fixed entry that does not is refused at start, runtime_setup.cpp).
+  const std::uint64_t bytes = p.sizes.get(id);
+  return cache::SlabAllocator::reserved_size(bytes) <= p.cache->directory->capacity() ? bytes : 0;
+}
+
+void Randomizer::send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
+                             std::map<std::uint64_t, MissEntry>& misses) {
+  // Contiguous runs of the sorted misses to the consumer's transformers (its node's, where it has any:
+  // roles/miss_targets.hpp): coalesced HDF5 reads on every one of them. As many runs as the batch has
+  // runtime.miss_list_bytes of prepared bytes (miss_runs), at most one per transformer. Run j goes to
+  // transformer (j + turn) % t, where turn moves with batch and consumer, so batch after batch the runs land
+  // on different transformers.
+  const auto& transformers = miss_targets_.of(c.rank);
+  const std::size_t t = transformers.size();
+  const std::size_t turn = t ? static_cast<std::size_t>((d.batch + c.index) % t) : 0;
+  std::vector<MissEntry> sorted;
+  sorted.reserve(misses.size());
+  // Prepared bytes of the misses: a variable sample whose size is not known (not read yet, skipped, or a
+  // pipeline that does not cache, which learns none) counts as the mean of the known ones; none known: 0,
+  // every transformer.
+  std::uint64_t known = 0, known_bytes = 0;
+  for (auto& [id, m] : misses) {
+    const std::uint64_t b = p.runtime->entry.fixed ? p.runtime->entry.bytes : p.sizes.get(id);
+    known += b > 0 ? 1 : 0;
+    known_bytes += b;
+    sorted.push_back(std::move(m));
+  }
+  const std::uint64_t bytes = known ? known_bytes / known * sorted.size() : 0;
+  const std::size_t runs = miss_runs(sorted.size(), bytes, ctx_.config.runtime.miss_list_bytes, t);
+  auto& tally = p.epochs[d.epoch];
+  if (tally.layout.empty()) tally.layout = roles_text();
+  for (std::size_t j = 0; j < runs; ++j) {
+    const std::size_t first = sorted.size() * j / runs, last = sorted.size() * (j + 1) / runs;
+    Misses list{d.pipeline, d.epoch, d.batch, c.rank, {}, false, {}};
+    list.entries.assign(std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(first)),
+                        std::make_move_iterator(sorted.begin() + static_cast<std::ptrdiff_t>(last)));
+    const int to = transformers[(j + turn) % t];
+    const std::uint32_t who = transformer_index(to);
+    for (const auto& m : list.entries)
+      for (auto pos : m.positions) d.sources[pos] = {false, who, 0};
+    send_list(tally, list, to);
+  }
 }
 
 }  // namespace ferry::roles
