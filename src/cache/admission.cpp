@@ -163,4 +163,20 @@ void Directory::evict(Entry& entry, std::vector<Key>* evicted) {
   entries_.erase(key);
 }
 
+void Directory::note_candidate(Entry& entry, bool listed) {
+  Server& server = servers_[entry.location.server];
+  if (policy_ == Policy::lru) {
+    if (listed) {
+      server.evictable.move_to_back(&entry);
+    } else {
+      server.evictable.push_back(&entry);
+    }
+  } else if (policy_ == Policy::clairvoyant && !entry.queued) {
+    // The oracle is asked at the next eviction on this server, not now: the use being handled may not have
+    // moved the oracle's clock yet, and most entries are used several times between two evictions.
+    entry.queued = true;
+    server.refresh.push_back(entry.key);
+  }
+}
+
 }  // namespace ferry::cache

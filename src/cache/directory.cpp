@@ -71,7 +71,7 @@ const Directory::Entry* Directory::lookup(const Key& key) const noexcept {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-std::optional<Location> Directory::find(const Key& key) {
+std::optional<Location> Directory::find(const Key& key, bool and_pin) {
   Entry* entry = lookup(key);
   if (entry == nullptr || !entry->stored) {
     ++stats_.misses;
@@ -80,6 +80,7 @@ std::optional<Location> Directory::find(const Key& key) {
   ++stats_.hits;
   // A pinned entry is no candidate now; its final unpin records the use.
   if (entry->pins == 0) note_candidate(*entry, true);
+  if (and_pin) pin_entry(*entry);
   return entry->location;
 }
 
@@ -118,9 +119,13 @@ void Directory::pin(const Key& key) {
   Entry* entry = lookup(key);
   FERRY_ENFORCE(entry != nullptr && entry->stored, "pin of cache key (", key.group, ", ", key.id,
                 ") that is not stored");
+  pin_entry(*entry);
+}
+
+void Directory::pin_entry(Entry& entry) {
   // Leaving the LRU list is what keeps a pinned entry out of eviction; the clairvoyant heap record goes
   // stale instead and is skipped (farthest_candidate checks the pins).
-  if (entry->pins++ == 0 && policy_ == Policy::lru) servers_[entry->location.server].evictable.remove(entry);
+  if (entry.pins++ == 0 && policy_ == Policy::lru) servers_[entry.location.server].evictable.remove(&entry);
 }
 
 bool Directory::unpin(const Key& key, std::uint32_t server) {
@@ -130,22 +135,6 @@ bool Directory::unpin(const Key& key, std::uint32_t server) {
   FERRY_ENFORCE(entry->pins > 0, "unpin of cache key (", key.group, ", ", key.id, ") that is not pinned");
   if (--entry->pins == 0) note_candidate(*entry, false);
   return true;
-}
-
-void Directory::note_candidate(Entry& entry, bool listed) {
-  Server& server = servers_[entry.location.server];
-  if (policy_ == Policy::lru) {
-    if (listed) {
-      server.evictable.move_to_back(&entry);
-    } else {
-      server.evictable.push_back(&entry);
-    }
-  } else if (policy_ == Policy::clairvoyant && !entry.queued) {
-    // The oracle is asked at the next eviction on this server, not now: the use being handled may not have
-    // moved the oracle's clock yet, and most entries are used several times between two evictions.
-    entry.queued = true;
-    server.refresh.push_back(entry.key);
-  }
 }
 
 std::uint64_t Directory::drop_server(std::uint32_t server) {

@@ -65,8 +65,9 @@ class Directory {
   std::uint64_t stop_serving(std::uint32_t server);
 
   // A stored entry's location; counts a hit and marks the entry used (LRU recency, clairvoyant next use).
-  // nullopt for absent and pending keys, counted as a miss.
-  std::optional<Location> find(const Key& key);
+  // nullopt for absent and pending keys, counted as a miss. `and_pin`: pins it too, as pin() would, in the
+  // same lookup (the describe path's hits).
+  std::optional<Location> find(const Key& key, bool and_pin = false);
   bool is_pending(const Key& key) const noexcept;
   bool contains(const Key& key) const noexcept;  // pending or stored
 
@@ -136,6 +137,7 @@ class Directory {
   // A stored, unpinned entry was used or just became an eviction candidate: file it in the policy's order.
   // `listed`: it is in the LRU list already (it was a candidate before).
   void note_candidate(Entry& entry, bool listed);
+  void pin_entry(Entry& entry);
   Entry* lookup(const Key& key) noexcept;
   const Entry* lookup(const Key& key) const noexcept;
 

@@ -19,10 +19,11 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   const std::uint64_t group = p.runtime->group;
   Share& share = *p.cache;
   cache::Directory* directory = share.directory.get();
-  if (p.cacheable)
+  // Wait for an insert's ack (then hit), or for an entry's size (then admit). In a cached epoch nothing is
+  // pending and no size is awaited: no lookup here.
+  if (p.cacheable && (directory->stats().pending != 0 || !p.first_reads.empty()))
     for (auto id : ids_)
-      if (directory->is_pending({group, id}) || p.first_reads.count(id))
-        return false;  // wait for the insert's ack (then hit), or for the entry's size (then admit)
+      if (directory->is_pending({group, id}) || p.first_reads.count(id)) return false;
 
   // From here on the batch is described: advance first, so that the oracle sees this use as the present and
   // reports each key's next use strictly after it.
@@ -38,8 +39,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   for (std::size_t i = 0; i < ids_.size(); ++i) {
     const cache::Key key{group, ids_[i]};
     if (p.cacheable) {
-      if (auto loc = directory->find(key)) {
-        directory->pin(key);
+      if (auto loc = directory->find(key, true)) {  // found and pinned
         out.pinned.push_back(key);
         out.servers.push_back(loc->server);
         ++share.pins_on[loc->server];
