@@ -5,11 +5,15 @@ servers, transformers, consumers, nodes) and the measured costs (inputs/*.json) 
 (profiles/*.json), it predicts per epoch: hits, misses, HDF5 bytes and reads, samples/s, consumer wait, the
 busiest rank and its queue. Counting (hits, bytes) follows the code's rules; time is a bottleneck bound:
 the epoch lasts as long as its most loaded resource (one rank's CPU, the shared cores of a node, a NIC, the
-parallel file system, or the consumers' own training steps).
+parallel file system, or the consumers' own training steps), or as long as the batches' chains of messages
+take with the credits a consumer has (latency.py: each hop's wire latency and, with more ranks than cores,
+the measured wait for the receiver to be scheduled).
 """
 import functools
 import math
 from dataclasses import dataclass, field
+
+import latency
 
 SLAB_ALIGN = 64  # src/cache: every entry reserves max(64, round_up(bytes, 64)); capacity rounded down to 64
 
@@ -185,8 +189,7 @@ def oversubscription(layout, costs):
     of several widths (measure_inputs.py): 1 + k x (ranks per core - the base calibration's), never below 1."""
     k = costs.get("oversub_per_rank_per_core", 0.0)
     base = costs.get("oversub_base_ranks_per_core", 0.0)
-    per_core = sum(node_ranks(layout).values()) / layout.cores_per_node
-    return 1.0 + k * max(0.0, per_core - base)
+    return 1.0 + k * max(0.0, ranks_per_core(layout) - base)
 
 
 def cpu_time(layout, loads, sleep, overlaps=False, factor=1.0):
@@ -215,6 +218,35 @@ def cpu_time(layout, loads, sleep, overlaps=False, factor=1.0):
     return each[r], "consumer steps" if r == "consumer" else r
 
 
+def ranks_per_core(layout):
+    """Ranks of the busiest node over its cores: above 1, woken ranks wait for a core."""
+    return sum(node_ranks(layout).values()) / layout.cores_per_node
+
+
+def hop_seconds(layout, costs, fabric):
+    """One hop's latency (latency.hop_delay): the measured table of the layout's transport (costs
+    "hop_delay_s", hop_calibration.py) at the busiest node's ranks per core; across nodes the fabric's
+    control latency (its get latency where it states none) is the wire's."""
+    hop = costs.get("hop_delay_s", {}).get(layout.transport, {})
+    wire = hop.get("wire_s", 0.0)
+    if layout.nodes > 1:
+        wire = fabric.get("ctrl_latency_s", fabric.get("get_latency_s", wire))
+    return latency.hop_delay(ranks_per_core(layout), hop.get("table"), wire, hop.get("monotone", True))
+
+
+def latency_time(layout, workload, costs, fabric, loads, misses, n_used, steps, factor, solver="bound"):
+    """Seconds the batches' message chains need (latency.py), with the CPU charges of the CPU bound;
+    `solver` "bound" (the closed form) or "mva" (with queueing at the ranks)."""
+    batches = n_used // layout.consumers // workload.batch
+    if batches <= 0:
+        return 0.0
+    share = min(1.0, layout.rank_share or layout.core_share)
+    chain = latency.batch_chain(layout.consumers, layout.transformers, layout.randomizers, loads, factor, share,
+                                batches, steps / batches, workload.step_overlaps)
+    hops = latency.hops_per_batch(misses / n_used if n_used else 0.0, workload.batch)
+    return latency.epoch_seconds(chain, hops, hop_seconds(layout, costs, fabric), layout.prefetch, batches, solver)
+
+
 def queue_of(role, util, layout, workload):
     """Requests waiting at the busiest rank: bounded by credits when saturated, M/D/1 below that."""
     bound = layout.prefetch * layout.consumers  # batches the randomizer may have described ahead
@@ -225,8 +257,8 @@ def queue_of(role, util, layout, workload):
     return min(float(bound), util * util / (2 * (1 - util)))
 
 
-def predict(layout, workload, costs, fabric):
-    """List of Epoch predictions."""
+def predict(layout, workload, costs, fabric, solver="bound"):
+    """List of Epoch predictions. `solver`: the latency bound's (latency_time)."""
     n_used, per_epoch = counts(layout, workload)
     fixed = costs.get("epoch_fixed_s", 0.0)
     out = []
@@ -238,7 +270,9 @@ def predict(layout, workload, costs, fabric):
         steps = (n_used // layout.consumers // workload.batch) * workload.step_s
         factor = oversubscription(layout, costs)
         cpu, cpu_bound = cpu_time(layout, loads, steps, workload.step_overlaps, factor)
-        bounds = {cpu_bound: cpu, "pfs": loads["pfs"]}
+        bounds = {cpu_bound: cpu, "pfs": loads["pfs"],
+                  "latency": latency_time(layout, workload, costs, fabric, loads, misses, n_used, steps, factor,
+                                          solver)}
         for k in ("nic", "get_latency"):
             if k in loads:
                 bounds[k] = loads[k]

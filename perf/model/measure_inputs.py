@@ -22,6 +22,9 @@
 5. Oversubscription: warm and cold runs of 5 to 24 ranks; the whole job's CPU per epoch against what the
    base costs charge grows with the ranks per core, fitted as 1 + k x (ranks per core - 2)
    (`oversub_per_rank_per_core`; ferry_model.oversubscription).
+6. Hop delay: all-hit epochs of small samples at 4 to 64 ranks (hop_calibration.py); per run the delay per
+   message with which the model's latency bound matches it (`hop_delay_s`; latency.py). `--only hops`
+   measures this alone and adds it to an existing inputs file (the other costs as they are).
 """
 import argparse
 import json
@@ -34,9 +37,11 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hop_calibration  # noqa: E402
 from runs import ENV, Runner, entry_bytes, role_cpu_after_setup  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+HOW = __doc__.split("\n\n", 2)[2].strip()  # what the inputs file says of how it was measured
 SAMPLES = 32768  # warm epochs last long enough (~0.1-0.3 s) that set-up noise does not swamp them
 # (side, batch, cast, cold): cold = no cache server, every epoch reads and prepares every sample.
 CALIBRATION = [(32, 16, True, True), (64, 16, True, True), (96, 16, True, True), (32, 64, True, True),
@@ -270,13 +275,39 @@ def width_runs(runner, costs):
     return max(k, 0.0), rows
 
 
+def wires(nets):
+    """Each transport's one-way control-message latency: a hop's delay with a core per rank."""
+    return {name: net["ctrl_latency_s"] for name, net in nets.items()}
+
+
+def add_hops(runner, path):
+    """--only hops: the hop delay measured now, added to the inputs file at `path` (its other costs kept)."""
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"measure_inputs: --only hops needs an existing --out file: {path}: {e}")
+    rows = hop_calibration.measure(runner)
+    doc["costs"]["hop_delay_s"] = hop_calibration.table(rows, doc["costs"], wires(doc["transport"]))
+    doc["hop_calibration"] = rows
+    doc["hops_measured"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    doc["how"] = HOW
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+    print(json.dumps(doc["costs"]["hop_delay_s"], indent=1))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True)
     ap.add_argument("--out", default=os.path.join(HERE, "inputs", "here.json"))
     ap.add_argument("--work", default="/tmp/ferry-model-inputs")
+    ap.add_argument("--only", choices=["hops"], help="measure only the hop delay, into the existing --out file")
     args = ap.parse_args()
     runner = Runner(args.build, args.work)
+    if args.only == "hops":
+        return add_hops(runner, args.out)
     load0 = os.getloadavg()[0]
     nets = transports(runner)
     mem = memcpy(runner)
@@ -285,10 +316,13 @@ def main():
     costs = costs_from(rows, insert)
     k, widths = width_runs(runner, costs)
     costs.update(oversub_per_rank_per_core=k, oversub_base_ranks_per_core=OVERSUB_BASE)
+    hops = hop_calibration.measure(runner)
+    costs["hop_delay_s"] = hop_calibration.table(hops, costs, wires(nets))
     doc = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "host": os.uname().nodename,
            "cores": os.cpu_count(), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
-           "how": __doc__.split("\n\n", 2)[2].strip(), "transport": nets, "memcpy_Bps": mem,
-           "costs": costs, "calibration": rows, "width_calibration": widths, "insert_calibration_cpu_s": insert_raw}
+           "how": HOW, "transport": nets, "memcpy_Bps": mem,
+           "costs": costs, "calibration": rows, "width_calibration": widths, "insert_calibration_cpu_s": insert_raw,
+           "hop_calibration": hops}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=1)

@@ -66,12 +66,14 @@ def parse(argv):
     ap.add_argument("--cache-bytes", type=int, help="slab bytes per cache server")
     ap.add_argument("--cores-per-node", type=float, default=2.0)
     ap.add_argument("--prefetch", type=int)
+    ap.add_argument("--transport", choices=["ucx", "mpi"], help="whose measured hop delay applies (default ucx)")
     ap.add_argument("--json", action="store_true", help="one JSON object per epoch instead of the table")
     ap.add_argument("--csv", action="store_true",
                     help="one line per epoch: epoch,samples_per_s,hit_rate_pct,hdf5_mib,bound (no header)")
     args = ap.parse_args(argv)
     conf = from_config(args.config) if args.config else {}
-    for key, default in (("batch", 32), ("epochs", 1), ("prefetch", 4), ("cache_bytes", 256 << 20)):
+    for key, default in (("batch", 32), ("epochs", 1), ("prefetch", 4), ("cache_bytes", 256 << 20),
+                         ("transport", "ucx")):
         if getattr(args, key) is None:
             setattr(args, key, conf.get(key, default))
     for key in ("samples", "raw_bytes", "entry_bytes", "batch", "epochs", "consumers", "transformers", "nodes"):
@@ -93,7 +95,7 @@ def main(argv=None):
                            step_s=args.step_ms / 1000)
     layout = fm.Layout(consumers=args.consumers, transformers=args.transformers, cache_servers=args.cache_servers,
                        randomizers=args.randomizers, nodes=args.nodes, cache_bytes=args.cache_bytes,
-                       cores_per_node=args.cores_per_node, prefetch=args.prefetch)
+                       cores_per_node=args.cores_per_node, prefetch=args.prefetch, transport=args.transport)
     epochs = fm.predict(layout, workload, inputs["costs"], fabric)
     if args.json:
         for e in epochs:

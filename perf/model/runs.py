@@ -9,6 +9,8 @@ import os
 import subprocess
 import time
 
+from sched_sampler import SchedSampler
+
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1", FERRY_LOG_LEVEL="warn")
 LABEL_BYTES = 4  # ferry-gen image: one int32 label per sample
@@ -73,11 +75,12 @@ class Runner:
             f.write("\n".join(lines) + "\n")
         return toml
 
-    def run(self, toml, ranks, step_ms=0.0, timeout=900):
+    def run(self, toml, ranks, step_ms=0.0, timeout=900, sched=False):
         """Runs `ferry_bench run`; returns (rank lines, per-epoch stats lines, seconds, load).
 
         load: the 1-minute load average after the run and core_share() measured just before and just after
-        it, averaged: what the model is given for this run.
+        it, averaged: what the model is given for this run. sched: the ranks' /proc schedstat is sampled
+        meanwhile (sched_sampler.SchedSampler), left in self.last_sched.
         """
         out, stats = toml[:-5] + f"_{ranks}.jsonl", toml[:-5] + ".stats.jsonl"
         for old in (out, stats):
@@ -88,7 +91,11 @@ class Runner:
             cmd += ["--step-ms", str(step_ms)]
         before = core_share()
         t0 = time.time()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
+        if sched:
+            with SchedSampler(os.path.basename(self.bench), toml) as self.last_sched:
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
+        else:
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
         seconds = time.time() - t0
         load = dict(loadavg=os.getloadavg()[0], share=(before + core_share()) / 2)
         if proc.returncode != 0:

@@ -81,7 +81,7 @@ def run_point(runner, name, repeat):
     return best
 
 
-def compare(run, inputs):
+def compare(run, inputs, solver="bound"):
     """Three rows per point: the cold epoch 0, the warm epochs 1.. together, and all epochs together (samples
     over seconds, so one disturbed epoch weighs by its length; the last row does not depend on which epoch the
     trailing inserts land in). Counts are summed over the group; `exact` says whether hits and HDF5 bytes
@@ -89,7 +89,8 @@ def compare(run, inputs):
     name, load = run["point"], run["load"]
     layout, workload = model_for(name, min(1.0, load["share"]),
                                  min(1.0, load["share"] * inputs["costs"].get("share_factor", 1.0)))
-    pred = fm.predict(layout, workload, inputs["costs"], {})
+    pred = fm.predict(layout, workload, inputs["costs"], {}, solver)
+    hop_s = fm.hop_seconds(layout, inputs["costs"], {})
     rows = []
     for label, group in (("0", pred[:1]), (f"1-{len(pred) - 1}", pred[1:]), (f"0-{len(pred) - 1}", pred)):
         meas = [run["epochs"][str(p.epoch)] for p in group]
@@ -105,15 +106,17 @@ def compare(run, inputs):
                          reads=sum(m["hdf5_reads"] for m in meas),
                          model_reads=sum(p.hdf5_reads for p in group),
                          exact=all(m["hits"] == p.hits and m["hdf5_bytes"] == p.hdf5_bytes for m, p in zip(meas, group)),
-                         bound=group[-1].bound, busiest=group[-1].busiest, model_share=layout.core_share, rank_share=layout.rank_share))
+                         bound=group[-1].bound, busiest=group[-1].busiest, model_share=layout.core_share,
+                         rank_share=layout.rank_share, hop_s=hop_s,
+                         latency_sps=sum(p.samples for p in group) / sum(p.loads["latency"] for p in group)))
     return rows
 
 
 def table(rows):
     out = ["| point | ranks (C/T/S) | transport | step ms | epochs | load avg / probe share / rank share "
            "| measured samples/s (single epochs) | model samples/s | error | hits meas / model | HDF5 bytes meas / model | counts exact "
-           "per epoch | reads meas / model | model bound |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "per epoch | reads meas / model | model bound | hop us / latency bound samples/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ok = lambda a, b: f"{a} / {b}" + ("" if a == b else " **differs**")
         spread = f" ({r['sps_min']:.0f}-{r['sps_max']:.0f})" if r["sps_min"] != r["sps_max"] else ""
@@ -123,7 +126,8 @@ def table(rows):
                    f"| {r['sps']:.0f}{spread} "
                    f"| {r['model_sps']:.0f} | {100 * r['err']:+.0f} %{'' if abs(r['err']) <= 0.15 else ' **miss**'} "
                    f"| {ok(r['hits'], r['model_hits'])} | {ok(r['bytes'], r['model_bytes'])} "
-                   f"| {'yes' if r['exact'] else '**no**'} | {r['reads']} / {r['model_reads']:.0f} | {r['bound']} |")
+                   f"| {'yes' if r['exact'] else '**no**'} | {r['reads']} / {r['model_reads']:.0f} | {r['bound']} "
+                   f"| {1e6 * r.get('hop_s', 0.0):.0f} / {r.get('latency_sps', 0.0):.0f} |")
     return "\n".join(out)
 
 
@@ -147,14 +151,19 @@ def header(args, inputs, runs):
     when = sorted(r.get("when", "?") for r in runs)
     return (f"# Model validation (runs {when[0]} to {when[-1]}, {os.uname().nodename}, {os.cpu_count()} cores)\n\n"
             f"`perf/model/validate.py`, inputs `{os.path.relpath(args.inputs)}` (measured {inputs.get('measured')}, "
-            f"share_factor {inputs['costs'].get('share_factor', 1.0):.2f}). Each point: {EPOCHS} epochs of "
+            f"share_factor {inputs['costs'].get('share_factor', 1.0):.2f}; hop delay measured "
+            f"{inputs.get('hops_measured', inputs.get('measured'))}), latency solver `{args.solver}`"
+            + (f", measurements from `{os.path.relpath(args.measured)}`" if args.measured else "")
+            + f". Each point: {EPOCHS} epochs of "
             f"{SAMPLES} generated samples, best of {runs[0].get('repeat', args.repeat)} runs by probe share; "
             "counts are compared per "
             "epoch (exact), samples/s as epoch 0, as epochs 1.. together and as all epochs together (total "
             "samples over total seconds; the single epochs' range in parentheses). C/T/S: consumers, transformers, "
             "cache servers (and "
             "one randomizer). Load avg: the 1-minute load average after the run; probe share: "
-            "runs.core_share() around the run; rank share: one busy rank's share the model was given (probe x share_factor; the node's is the probe's).\n\n")
+            "runs.core_share() around the run; rank share: one busy rank's share the model was given (probe x "
+            "share_factor; the node's is the probe's). Hop us: the delay per message the model used (latency.py, "
+            "measured by hop_calibration.py); latency bound: the samples/s its message chains allow alone.\n\n")
 
 
 def main():
@@ -166,6 +175,8 @@ def main():
     ap.add_argument("--points", default=",".join(POINTS))
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--work", default="/tmp/ferry-model-validate")
+    ap.add_argument("--solver", choices=["bound", "mva"], default="bound",
+                    help="the latency bound: closed form (the model's) or mean-value analysis with queueing")
     args = ap.parse_args()
     inputs = json.load(open(args.inputs))
     os.makedirs(args.out, exist_ok=True)
@@ -180,7 +191,7 @@ def main():
                 json.dump(runs, f, indent=1)
     else:
         raise SystemExit("validate: give --build (run the points) or --from (compare earlier measurements)")
-    rows = [row for run in runs for row in compare(run, inputs)]
+    rows = [row for run in runs for row in compare(run, inputs, args.solver)]
     with open(os.path.join(args.out, "validation.json"), "w") as f:
         json.dump(rows, f, indent=1)
     with open(os.path.join(args.out, "validation.md"), "w") as f:
