@@ -173,14 +173,24 @@ void SampleProcessor::run_head(transform::Chain& chain, std::size_t field, const
   });
 }
 
+void SampleProcessor::run_head(transform::Chain& chain, std::size_t field, const std::byte* in,
+                               const std::uint64_t* offsets, std::size_t n, const std::uint64_t* ids,
+                               transform::ShapedSamples& out, Skipped* skipped) const {
+  variable_run(field, ids, skipped, [&](std::vector<transform::SampleFailure>* failed) {
+    chain.run_shaped(in, offsets, n, ids, config_.seed, 0, out, failed);
+  });
+}
+
 void SampleProcessor::augment_variable(std::size_t field, const std::byte* in, const std::uint64_t* offsets,
                                        std::byte* out, std::size_t n, const std::uint64_t* ids,
-                                       std::uint64_t epoch, Skipped* skipped) {
+                                       std::uint64_t epoch, Skipped* skipped, std::uint64_t* head_ns) {
   Field& f = fields_[field];
   Stopwatch watch(timings_.augment);
   variable_run(field, ids, skipped, [&](std::vector<transform::SampleFailure>* failed) {
     f.augment->run_variable(in, offsets, out, n, ids, config_.seed, epoch, failed);
   });
+  const std::uint64_t head = f.augment->take_prefix_ns();
+  if (head_ns) *head_ns += head;
 }
 
 std::optional<transform::DeviceProgram> SampleProcessor::augment_program(std::size_t field,

@@ -75,38 +75,51 @@ class SampleProcessor {
   // The augment stage's movable head (docs/heterogeneous.md, "The movable head"): the leading ops of a
   // field's augment chain that draw no per-sample key (decode_jpeg, resize, center_crop, cast ...), up to
   // its first random op. They give the same bytes wherever they run, so a transformation rank may run them
-  // and send the samples past the head; the consumer runs the rest (augment_rest). A pipeline's head is
-  // movable when some field has one and every field's head ends in a fixed shape (a head that ends
-  // variable, decode alone, stays on the consumer: head_why() says so).
+  // and send the samples past the head; the consumer runs the rest (augment_rest). A head may end in a fixed
+  // shape (decode | resize | center_crop) or in one that varies per sample (decode alone, before a
+  // random_resized_crop): then past_head(field) is variable and its samples travel with their shapes
+  // (transform::ShapedSamples). A pipeline's head is movable when some field has one (head_why() says why
+  // not).
   bool head_movable() const noexcept { return head_movable_; }
   // Some field's augment chain starts with such ops (movable or not).
   bool has_head() const noexcept { return head_found_; }
   const std::string& head_why() const noexcept { return head_why_; }
   std::size_t head_ops(std::size_t field) const noexcept { return fields_[field].head_ops; }
-  // A sample of `field` past the head (prepared() for a field without one). Fixed when head_movable().
+  // A sample of `field` past the head (prepared() for a field without one); variable where the head ends in
+  // a per-sample shape.
   const transform::TensorDesc& past_head(std::size_t field) const noexcept {
     return fields_[field].past_head;
   }
   // Per field: a fresh copy of its head chain, or nothing when it has none (one copy per thread).
   std::vector<std::optional<transform::Chain>> head_chains() const;
-  // Runs `chain` (field's, from head_chains()) over n prepared samples: fixed ones back to back in `in`
-  // (offsets null), variable ones at in[offsets[i], offsets[i+1]); into `out` (n * past_head(field)). A
-  // sample it cannot take fails with one line naming file, dataset and ID, or is skipped.
+  // Runs `chain` (field's, from head_chains(), past_head(field) fixed) over n prepared samples: fixed ones
+  // back to back in `in` (offsets null), variable ones at in[offsets[i], offsets[i+1]); into `out` (n *
+  // past_head(field)). A sample it cannot take fails with one line naming file, dataset and ID, or is
+  // skipped.
   void run_head(transform::Chain& chain, std::size_t field, const std::byte* in, const std::uint64_t* offsets,
                 std::byte* out, std::size_t n, const std::uint64_t* ids, Skipped* skipped) const;
+  // The same for a head that ends variable: n variable samples at in[offsets[i], offsets[i+1]) into `out`
+  // with their shapes (a skipped sample is empty there).
+  void run_head(transform::Chain& chain, std::size_t field, const std::byte* in, const std::uint64_t* offsets,
+                std::size_t n, const std::uint64_t* ids, transform::ShapedSamples& out,
+                Skipped* skipped) const;
   // The augment stage's ops after the head, from n samples past it (n * past_head(field) bytes) into `out`
   // (n * output(field)): with the head, the bytes augment() gives.
   void augment_rest(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
+                    const std::uint64_t* ids, std::uint64_t epoch);
+  // The same from samples past a head that ended variable, with their shapes (checked by the receiver).
+  void augment_rest(std::size_t field, const transform::ShapedSamples& in, std::byte* out,
                     const std::uint64_t* ids, std::uint64_t epoch);
   // Augments n prepared samples (ids in the same order) into `out`; copies when the field has no augment
   // chain.
   void augment(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
                const std::uint64_t* ids, std::uint64_t epoch);
   // The same for a variable() field whose augment chain decodes it: sample i is in[offsets[i],
-  // offsets[i+1]). A sample it cannot take fails, or is skipped (its position goes to `skipped`).
+  // offsets[i+1]). A sample it cannot take fails, or is skipped (its position goes to `skipped`). With a
+  // head that ends variable, the nanoseconds its ops took are added to `head_ns` (when given).
   void augment_variable(std::size_t field, const std::byte* in, const std::uint64_t* offsets, std::byte* out,
                         std::size_t n, const std::uint64_t* ids, std::uint64_t epoch,
-                        Skipped* skipped = nullptr);
+                        Skipped* skipped = nullptr, std::uint64_t* head_ns = nullptr);
 
  private:
   struct Field {
@@ -116,7 +129,7 @@ class SampleProcessor {
     std::size_t head_ops = 0;              // the augment chain's leading deterministic ops
     std::vector<OpSpec> head_specs;        // ... as configured
     transform::TensorDesc past_head;       // a sample after them
-    std::optional<transform::Chain> rest;  // the augment ops after them (with a head that ends fixed)
+    std::optional<transform::Chain> rest;  // the augment ops after them
   };
   // Finds field f's head (sample_processor_head.cpp); `ops` is its augment chain.
   void find_head(Field& f, const std::vector<OpSpec>& ops, const std::string& name);

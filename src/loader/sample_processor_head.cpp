@@ -19,21 +19,27 @@ void SampleProcessor::find_head(Field& f, const std::vector<OpSpec>& ops, const 
   std::vector<OpSpec> head(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(h));
   std::vector<OpSpec> rest(ops.begin() + static_cast<std::ptrdiff_t>(h), ops.end());
   try {
-    f.past_head = transform::Chain(head, f.prepared, Stage::augment, name).output();
-  } catch (const TransformError&) {
-    // The whole chain is valid, so the head's only fault is its end: a shape that varies per sample
-    // (decode alone). Samples of one shape per field are what a batch entry carries; it stays put.
+    // A head may end in a per-sample shape (decode alone, before a random_resized_crop): its samples then
+    // travel with their shapes (transform::ShapedSamples) and the rest starts from a variable input.
+    const transform::Chain chain(head, f.prepared, Stage::augment, name, registry, true, 0, true);
+    f.past_head = chain.output();
+    f.rest.emplace(std::move(rest), f.past_head, Stage::augment, name, registry, true, h);
+  } catch (const TransformError& e) {
+    // The whole chain is valid, so its two parts are too; should one not build, the head stays put.
     if (head_why_.empty()) {
       std::vector<std::string> names;
       for (const OpSpec& spec : head) names.push_back(spec.name);
       head_why_ = str_cat("field '", name, "': its augment head '", join(names, " | "),
-                          "' ends in a shape that varies per sample");
+                          "' cannot be split from the rest: ", e.what());
     }
+    f.past_head = f.prepared;
     return;
   }
   f.head_ops = h;
   f.head_specs = std::move(head);
-  f.rest.emplace(std::move(rest), f.past_head, Stage::augment, name, registry, true, h);
+  // A consumer that runs such a head runs the whole chain (the decoded images stay one at a time in its
+  // scratch) and reports the head's share from the chain's timing of its first ops.
+  if (f.past_head.variable) f.augment->time_prefix(h);
 }
 
 std::vector<std::optional<transform::Chain>> SampleProcessor::head_chains() const {
@@ -41,7 +47,8 @@ std::vector<std::optional<transform::Chain>> SampleProcessor::head_chains() cons
   const auto& infos = dataset_->fields();
   for (std::size_t f = 0; f < fields_.size(); ++f)
     if (fields_[f].head_ops > 0)
-      chains[f].emplace(fields_[f].head_specs, fields_[f].prepared, Stage::augment, infos[f].name);
+      chains[f].emplace(fields_[f].head_specs, fields_[f].prepared, Stage::augment, infos[f].name,
+                        transform::OpRegistry::global(), true, 0, fields_[f].past_head.variable);
   return chains;
 }
 
@@ -50,6 +57,13 @@ void SampleProcessor::augment_rest(std::size_t field, const std::byte* in, std::
   Field& f = fields_[field];
   FERRY_ENFORCE(f.rest, "field ", field, " has no movable augment head");
   f.rest->run(in, out, n, ids, config_.seed, epoch);
+}
+
+void SampleProcessor::augment_rest(std::size_t field, const transform::ShapedSamples& in, std::byte* out,
+                                   const std::uint64_t* ids, std::uint64_t epoch) {
+  Field& f = fields_[field];
+  FERRY_ENFORCE(f.rest && f.past_head.variable, "field ", field, " has no augment head that ends variable");
+  f.rest->run_variable(in, out, ids, config_.seed, epoch);
 }
 
 }  // namespace ferry::loader

@@ -70,6 +70,10 @@ class ConsumerEngine {
   // A variable field's samples back to back into `bytes`, their offsets into the slot (a skipped position
   // adds none).
   void gather_variable(Slot& s, const EntryLayout& layout, std::size_t field, std::vector<std::byte>& bytes);
+  // Field `field` of a batch past a head that ends in a per-sample shape: every sample's shape and bytes,
+  // checked against past_head(field), into the slot's past_shaped[field] (a skipped position gets a stand-in
+  // of one pixel, dropped with the position).
+  void gather_shaped(Pipe& p, Slot& s, std::size_t field);
   // A batch whose augment head ran on a transformer (Descriptor::past_head): field `field` from entries
   // past the head, through the rest of its augment stage (time added to `ns`), into the batch.
   void past_head_field(Pipe& p, Slot& s, std::size_t field, BatchField& out, std::byte*& writable,
@@ -80,7 +84,8 @@ class ConsumerEngine {
   std::byte* batch_bytes(Pipe& p, Slot& s, std::size_t field);
   // The augment stage of `field` on this thread, from prepared samples (`offsets`: variable ones) into
   // `out`. A pipeline with a movable head runs the head apart (its time added to `head_ns`, which the
-  // policy reads) and then the rest: the same bytes as the whole chain.
+  // policy reads) and then the rest: the same bytes as the whole chain. A head that ends in a per-sample
+  // shape runs inside the whole chain, which times it.
   void augment_on_cpu(Pipe& p, Slot& s, std::size_t field, const std::byte* in, const std::uint64_t* offsets,
                       std::byte* out, std::uint64_t& head_ns);
   // The consumer_epoch stats line's "copies" member: bytes per path since the last line (docs/runtime.md).

@@ -9,6 +9,7 @@
 #include "core/strings.hpp"
 #include "loader/skipped_samples.hpp"
 #include "roles/consumer_state.hpp"
+#include "roles/shaped_sample.hpp"
 
 namespace ferry::roles {
 
@@ -102,9 +103,9 @@ void ConsumerEngine::augment_on_cpu(Pipe& p, Slot& s, std::size_t field, const s
                                     const std::uint64_t* offsets, std::byte* out, std::uint64_t& head_ns) {
   loader::SampleProcessor& proc = *p.runtime->processor;
   const std::uint64_t* ids = s.out.ids.data();
-  if (field >= p.heads.size() || !p.heads[field]) {
+  if (field >= p.heads.size() || !p.heads[field] || proc.past_head(field).variable) {
     if (offsets)
-      proc.augment_variable(field, in, offsets, out, s.n, ids, s.epoch, &s.skipped);
+      proc.augment_variable(field, in, offsets, out, s.n, ids, s.epoch, &s.skipped, &head_ns);
     else
       proc.augment(field, in, out, s.n, ids, s.epoch);
     return;
@@ -144,7 +145,7 @@ void ConsumerEngine::past_head_field(Pipe& p, Slot& s, std::size_t f, BatchField
                                      std::uint64_t& ns) {
   loader::SampleProcessor& proc = *p.runtime->processor;
   const EntryLayout& layout = p.past_layout;
-  if (layout.sizes[f] == 0) {  // variable, without an augment stage: its bytes as delivered
+  if (layout.sizes[f] == 0 && !layout.shaped[f]) {  // variable, no augment stage: its bytes as delivered
     FERRY_ENFORCE(!proc.has_augment(f), "pipeline '", p.config->name, "': field ", f,
                   " arrives past its head as variable bytes but has an augment stage");
     gather_variable(s, layout, f, s.field_out[f]);
@@ -155,11 +156,17 @@ void ConsumerEngine::past_head_field(Pipe& p, Slot& s, std::size_t f, BatchField
     return;
   }
   std::vector<std::byte>& in = s.past_head_bytes[f];
-  in.assign(s.n * layout.sizes[f], std::byte{0});  // a skipped position stays zeros until it is dropped
-  gather_into(s, layout, f, in.data());
+  if (layout.shaped[f]) {
+    gather_shaped(p, s, f);
+  } else {
+    in.assign(s.n * layout.sizes[f], std::byte{0});  // a skipped position stays zeros until it is dropped
+    gather_into(s, layout, f, in.data());
+  }
   std::byte* bytes = batch_bytes(p, s, f);
   const auto t0 = std::chrono::steady_clock::now();
-  if (proc.head_ops(f) > 0)
+  if (layout.shaped[f])
+    proc.augment_rest(f, s.past_shaped[f], bytes, s.out.ids.data(), s.epoch);
+  else if (proc.head_ops(f) > 0)
     proc.augment_rest(f, in.data(), bytes, s.n, s.out.ids.data(), s.epoch);
   else
     proc.augment(f, in.data(), bytes, s.n, s.out.ids.data(), s.epoch);  // copies without an augment stage
@@ -171,6 +178,26 @@ void ConsumerEngine::past_head_field(Pipe& p, Slot& s, std::size_t f, BatchField
   out.data = writable = bytes;
   out.bytes = s.n * desc.bytes();
   out.offsets = nullptr;
+}
+
+void ConsumerEngine::gather_shaped(Pipe& p, Slot& s, std::size_t field) {
+  const transform::TensorDesc& desc = p.runtime->processor->past_head(field);
+  transform::ShapedSamples& out = s.past_shaped[field];
+  out.reset(desc.shape.size());
+  transform::TensorDesc stand_in = desc;
+  stand_in.variable = false;
+  for (auto& d : stand_in.shape) d = d == 0 ? 1 : d;
+  const std::string who =
+      str_cat("rank ", ctx_.rank, " (consumer): pipeline '", p.config->name, "', field '",
+              p.runtime->processor->dataset().fields()[field].name, "', epoch ", s.epoch, " batch ", s.batch);
+  for (std::size_t i = 0; i < s.n; ++i) {
+    if (s.entries[i].empty()) {  // a position its transformer skipped
+      std::memset(out.append(stand_in.shape, stand_in.bytes()), 0, stand_in.bytes());
+      continue;
+    }
+    const ShapedSample one = read_shaped(entry_field(p.past_layout, s.entries[i], field), desc, who);
+    std::memcpy(out.append(one.shape, one.bytes.size()), one.bytes.data(), one.bytes.size());
+  }
 }
 
 std::string ConsumerEngine::copies_json(Pipe& p) {

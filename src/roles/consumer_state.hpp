@@ -47,6 +47,7 @@ struct ConsumerEngine::Slot {
   std::vector<DeviceRun> runs;
   std::map<std::size_t, std::vector<std::byte>> gathered;
   std::map<std::size_t, std::vector<std::byte>> past_head_bytes;  // per field: its samples after the head
+  std::map<std::size_t, transform::ShapedSamples> past_shaped;    // ... where its head ends variable
   transform::DeviceArgs args;
   std::uint64_t device_ns = 0;  // this consumer's time on the device jobs (launching and collecting)
   // Device-resident batches: the batch's fixed fields in device memory; `inbox`, device memory that samples

@@ -15,6 +15,7 @@ EntryLayout entry_layout(const loader::SampleProcessor& processor, bool past_hea
     layout.fixed = layout.fixed && !variable;
     layout.offsets.push_back(layout.bytes);
     layout.sizes.push_back(variable ? 0 : sample.bytes());
+    layout.shaped.push_back(past_head && variable && processor.head_ops(f) > 0);
     layout.bytes += layout.sizes.back();
   }
   if (!layout.fixed) layout.bytes = 0;

@@ -20,6 +20,9 @@ struct EntryLayout {
   std::uint64_t bytes = 0;             // entry size when fixed
   std::vector<std::uint64_t> sizes;    // per field: prepared sample bytes (0 for a variable field)
   std::vector<std::uint64_t> offsets;  // per field: offset inside a fixed entry
+  // Per field, past the head only: its head ends in a per-sample shape, and the field (variable, length
+  // prefixed) holds a roles::ShapedSample: the sample's shape and bytes (roles/shaped_sample.hpp).
+  std::vector<bool> shaped;
 };
 
 // `past_head`: the layout of an entry whose fields went through their augment head on a transformation

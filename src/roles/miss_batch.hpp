@@ -30,12 +30,14 @@ struct MissPipeline::Batch {
   // A batch past its augment head (Misses::head; miss_head.cpp): its hits as read from the cache, back to
   // back (fetch j at fetched[fetched_starts[j]]); then every sample's prepared entry, the misses' first and
   // the fetched ones after them (entry j at entries[starts[j]]); per field with a head, every sample past
-  // it; the samples (same indices) the head could not take (bad_samples = skip).
+  // it (past_head[f] fixed; past_shaped[f] where the head ends in a per-sample shape); the samples (same
+  // indices) the head could not take (bad_samples = skip).
   std::vector<std::byte> fetched;
   std::vector<std::uint64_t> fetched_starts;
   std::vector<std::byte> entries;
   std::vector<std::uint64_t> starts;
   std::vector<std::vector<std::byte>> past_head;
+  std::vector<transform::ShapedSamples> past_shaped;
   std::vector<std::size_t> head_skipped;
   std::exception_ptr error;
 };

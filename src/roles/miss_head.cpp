@@ -9,6 +9,7 @@
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "roles/miss_batch.hpp"
+#include "roles/shaped_sample.hpp"
 #include "transport/wait_util.hpp"
 
 namespace ferry::roles {
@@ -65,6 +66,7 @@ void MissPipeline::run_heads(Batch& batch, std::vector<std::optional<transform::
   std::vector<std::uint64_t> ids(batch.ids);
   for (const auto& f : batch.misses.fetches) ids.push_back(f.id);
   batch.past_head.resize(proc.field_count());
+  batch.past_shaped.resize(proc.field_count());
   batch.head_skipped.clear();
   std::vector<std::byte> in;
   std::vector<std::uint64_t> offsets;
@@ -78,6 +80,11 @@ void MissPipeline::run_heads(Batch& batch, std::vector<std::optional<transform::
       in.insert(in.end(), sample.begin(), sample.end());
       offsets.push_back(in.size());
     }
+    if (proc.past_head(f).variable) {  // decoded images of their own shapes
+      proc.run_head(*heads[f], f, in.data(), offsets.data(), n, ids.data(), batch.past_shaped[f],
+                    &batch.head_skipped);
+      continue;
+    }
     batch.past_head[f].resize(n * proc.past_head(f).bytes());
     proc.run_head(*heads[f], f, in.data(), proc.variable(f) ? offsets.data() : nullptr,
                   batch.past_head[f].data(), n, ids.data(), &batch.head_skipped);
@@ -90,12 +97,32 @@ void MissPipeline::run_heads(Batch& batch, std::vector<std::optional<transform::
                            batch.head_skipped.end());
 }
 
+void MissPipeline::past_head_entry(const Batch& batch, std::size_t j, std::span<const std::byte> entry,
+                                   Writer& out) const {
+  const loader::SampleProcessor& proc = *batch.pipeline->processor;
+  const EntryLayout& layout = layouts_.at(batch.misses.pipeline);
+  const EntryLayout& past = head_layouts_.at(batch.misses.pipeline);
+  out.clear();
+  for (std::size_t f = 0; f < past.sizes.size(); ++f) {
+    if (past.shaped[f]) {  // [length][shape and bytes]
+      const transform::ShapedSamples& shaped = batch.past_shaped[f];
+      out.u(encoded_size(shaped.shape(j), shaped.sample(j).size()));
+      encode_sample(out, shaped, j);
+    } else if (proc.head_ops(f) > 0) {
+      const std::uint64_t size = past.sizes[f];
+      out.raw({batch.past_head[f].data() + j * size, size});
+    } else {
+      const auto bytes = entry_field(layout, entry, f);
+      if (past.sizes[f] == 0) out.u(bytes.size());
+      out.raw(bytes);
+    }
+  }
+}
+
 void MissPipeline::deliver_past_head(Batch& batch) {
   const auto t0 = std::chrono::steady_clock::now();
   const Misses& misses = batch.misses;
-  const loader::SampleProcessor& proc = *batch.pipeline->processor;
   const EntryLayout& layout = layouts_.at(misses.pipeline);
-  const EntryLayout& past = head_layouts_.at(misses.pipeline);
   const std::size_t m = misses.entries.size(), n = batch.starts.size() - 1;
   const std::vector<std::size_t>& skipped = batch.head_skipped;
   const auto positions = [&](std::size_t j) -> const std::vector<std::uint32_t>& {
@@ -115,19 +142,7 @@ void MissPipeline::deliver_past_head(Batch& batch) {
       continue;
     }
     put_positions(out_, positions(j));
-    // The entry past the head: each field's sample after its head, or as prepared (length-prefixed where it
-    // is variable), as entry_layout(proc, true) reads it on the consumer.
-    sample.clear();
-    for (std::size_t f = 0; f < past.sizes.size(); ++f) {
-      if (proc.head_ops(f) > 0) {
-        const std::uint64_t size = past.sizes[f];
-        sample.raw({batch.past_head[f].data() + j * size, size});
-        continue;
-      }
-      const auto bytes = entry_field(layout, entry(j), f);
-      if (past.sizes[f] == 0) sample.u(bytes.size());
-      sample.raw(bytes);
-    }
+    past_head_entry(batch, j, entry(j), sample);
     out_.u(sample.size()).raw(sample.view());
     copies_.miss_bytes += sample.size();
   }

@@ -36,7 +36,7 @@ void check_params(const OpSpec& spec, const OpInfo& info, const std::string& fie
 }  // namespace
 
 Chain::Chain(std::vector<OpSpec> specs, TensorDesc input, Stage stage, std::string field,
-             const OpRegistry& registry, bool fuse, std::size_t first_index)
+             const OpRegistry& registry, bool fuse, std::size_t first_index, bool variable_end)
     : input_(std::move(input)),
       output_(input_),
       stage_(stage),
@@ -76,11 +76,15 @@ Chain::Chain(std::vector<OpSpec> specs, TensorDesc input, Stage stage, std::stri
     random_ = random_ || info->random;
     ops_.push_back({std::move(op), info->random});
   }
-  if (output_.variable) {
+  if (output_.variable && !variable_end) {
     throw TransformError(str_cat("field '", field_, "': chain '", text(), "' ends with ", output_.str(),
                                  ", a shape that varies per sample; a batch needs one shape: end it with ",
                                  kFixingOps));
   }
+  // An op that ends a chain in a variable shape takes a variable one (decode, resize(shorter)): every op of
+  // such a chain runs per sample.
+  FERRY_ENFORCE(!output_.variable || head_ == ops_.size(), "chain '", text(),
+                "' ends variable after a fixed op");
   fingerprint_ = fp.value();
   if (fuse) fuse_steps();
 }
@@ -171,61 +175,6 @@ void Chain::run(const std::byte* in, std::byte* out, std::size_t n, const std::u
   }
   ensure_kokkos();
   run_from(0, in, out, n, ids, hash_combine(seed, epoch), 0);
-}
-
-void Chain::run_variable(const std::byte* in, const std::uint64_t* offsets, std::byte* out, std::size_t n,
-                         const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch,
-                         std::vector<SampleFailure>* failed) {
-  FERRY_ENFORCE(head_ > 0 && ids, "chain '", text(), "': run_variable needs a variable input and sample IDs");
-  if (n == 0) return;
-  ensure_kokkos();
-  const std::uint64_t batch_key = hash_combine(seed, epoch);
-  const std::size_t rest = head_ + ops_[head_ - 1].absorbed;  // first op of the fixed part
-  const bool last = rest == ops_.size();
-  const std::size_t head_bytes = step_output(head_ - 1).bytes();
-  // The head's last op writes where the fixed part reads: the output, or the first scratch buffer.
-  std::byte* fixed = last ? out : scratch(0, n * max_intermediate_bytes_);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::string why;
-    try {
-      run_head(in + offsets[i], offsets[i + 1] - offsets[i], fixed + i * head_bytes, ids[i], batch_key);
-      continue;
-    } catch (const SampleError& e) {
-      if (!failed) throw;
-      why = e.what();
-    } catch (const Error& e) {
-      if (!failed) throw SampleError(ids[i], e.what());
-      why = e.what();
-    }
-    failed->push_back({i, std::move(why)});
-    std::memset(fixed + i * head_bytes, 0, head_bytes);  // defined bytes for the ops after the head
-  }
-  if (!last) run_from(rest, fixed, out, n, ids, batch_key, 1);
-}
-
-void Chain::run_head(const std::byte* in, std::size_t bytes, std::byte* out, std::uint64_t id,
-                     std::uint64_t batch_key) {
-  TensorDesc desc = input_;
-  desc.shape = {bytes};
-  desc.variable = false;
-  const std::byte* src = in;
-  for (std::size_t k = 0; k < head_; ++k) {
-    Op& op = *ops_[k].op;
-    const TensorDesc out_desc = op.sample_output(src, bytes, desc);
-    std::byte* dst = out;
-    if (k + 1 < head_) {
-      std::vector<std::byte>& buffer = sample_[k % 2];
-      if (buffer.size() < out_desc.bytes()) buffer.resize(out_desc.bytes());
-      dst = buffer.data();
-    }
-    const std::uint64_t key = ops_[k].random ? kernels::sample_key(batch_key, id, k + first_index_) : 0;
-    const std::size_t other = ops_[k].absorbed_random;
-    op.run_sample({src, bytes, desc, dst, out_desc, key,
-                   other ? kernels::sample_key(batch_key, id, other + first_index_) : 0});
-    src = dst;
-    bytes = out_desc.bytes();
-    desc = out_desc;
-  }
 }
 
 const std::uint64_t* Chain::make_keys(std::vector<std::uint64_t>& keys, std::size_t k, std::size_t n,

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "ferry/transform.hpp"
 #include "transform/device_program.hpp"
 #include "transform/op.hpp"
+#include "transform/shaped_samples.hpp"
 #include "transform/tensor_desc.hpp"
 
 namespace ferry::transform {
@@ -47,8 +49,11 @@ class Chain {
   // `first_index`: the index of the first op in the chain it continues, for a chain that runs the ops after
   // another's (the rest of an augment stage after its movable head, loader/sample_processor.hpp): random
   // ops hash their index in the whole chain, so the split pair draws what the whole chain draws.
+  // `variable_end`: the chain may end in a per-sample shape (the movable head decode_jpeg alone): it runs
+  // with run_shaped() only.
   Chain(std::vector<OpSpec> ops, TensorDesc input, Stage stage, std::string field,
-        const OpRegistry& registry = OpRegistry::global(), bool fuse = true, std::size_t first_index = 0);
+        const OpRegistry& registry = OpRegistry::global(), bool fuse = true, std::size_t first_index = 0,
+        bool variable_end = false);
   ~Chain();
   Chain(Chain&&) noexcept;
   Chain& operator=(Chain&&) noexcept;
@@ -90,6 +95,26 @@ class Chain {
   void run_variable(const std::byte* in, const std::uint64_t* offsets, std::byte* out, std::size_t n,
                     const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch,
                     std::vector<SampleFailure>* failed = nullptr);
+  // The same for a variable input of more than one dimension (decoded images, from a chain that ended in a
+  // per-sample shape): sample i is in.sample(i) with shape in.shape(i), into out + i * output().bytes().
+  // A shape that does not fit input() is an InternalError (the receiver checked it: roles/shaped_sample.hpp).
+  void run_variable(const ShapedSamples& in, std::byte* out, const std::uint64_t* ids, std::uint64_t seed,
+                    std::uint64_t epoch, std::vector<SampleFailure>* failed = nullptr);
+  // A chain built with `variable_end` over n variable inputs (sample i is in[offsets[i], offsets[i+1])):
+  // every op runs per sample, and sample i's result is appended to `out` (reset to the output's rank) with
+  // its shape. A sample that fails with `failed` given is appended empty (no bytes, every dimension 0).
+  void run_shaped(const std::byte* in, const std::uint64_t* offsets, std::size_t n, const std::uint64_t* ids,
+                  std::uint64_t seed, std::uint64_t epoch, ShapedSamples& out,
+                  std::vector<SampleFailure>* failed = nullptr);
+  // Times the first `ops` ops (all of them per-sample ops) in run_variable(): the movable head's share of a
+  // chain that runs whole, as the consumer reports it (docs/heterogeneous.md). take_prefix_ns() returns the
+  // nanoseconds spent in them since the last call.
+  void time_prefix(std::size_t ops);
+  std::uint64_t take_prefix_ns() noexcept {
+    const std::uint64_t ns = prefix_ns_;
+    prefix_ns_ = 0;
+    return ns;
+  }
 
  private:
   struct Step {
@@ -111,9 +136,16 @@ class Chain {
   // The keys of op `k` for n samples into `keys`.
   const std::uint64_t* make_keys(std::vector<std::uint64_t>& keys, std::size_t k, std::size_t n,
                                  const std::uint64_t* ids, std::uint64_t batch_key);
-  // The per-sample ops on sample `id`, its result (fixed) into `out`.
-  void run_head(const std::byte* in, std::size_t bytes, std::byte* out, std::uint64_t id,
-                std::uint64_t batch_key);
+  // The per-sample ops on sample `id` of description `desc` (chain_variable.cpp); the last one writes its
+  // result where place(its description) says.
+  void run_head(const std::byte* in, std::size_t bytes, TensorDesc desc, std::uint64_t id,
+                std::uint64_t batch_key, const std::function<std::byte*(const TensorDesc&)>& place);
+  // Sample i's description: the input's, with shape {bytes} (encoded bytes) or dims[0, rank) of a shaped one.
+  TensorDesc sample_desc(std::size_t bytes, const std::size_t* dims) const;
+  // run_variable over n samples, with their shapes (dims, rank each) or without (encoded bytes).
+  void run_variable_from(const std::byte* in, const std::uint64_t* offsets, const std::size_t* dims,
+                         std::byte* out, std::size_t n, const std::uint64_t* ids, std::uint64_t batch_key,
+                         std::vector<SampleFailure>* failed);
 
   std::vector<Step> ops_;
   TensorDesc input_;
@@ -130,6 +162,8 @@ class Chain {
   std::size_t head_ = 0;                      // leading ops that run per sample (variable input)
   std::size_t first_index_ = 0;               // index of ops_[0] in the random keys (constructor)
   std::vector<std::byte> sample_[2];          // ping-pong buffers between per-sample ops
+  std::size_t timed_ops_ = 0;                 // time_prefix()
+  std::uint64_t prefix_ns_ = 0;
 };
 
 }  // namespace ferry::transform

@@ -7,10 +7,11 @@
 #include <cstdint>
 
 #include "roles/protocol.hpp"
+#include "roles/shaped_sample.hpp"
 
 namespace ferry::fuzz {
 
-inline constexpr unsigned kWireKinds = 11;
+inline constexpr unsigned kWireKinds = 12;
 
 // Calls visit.template operator()<Message>(name) for the message kind `mode` picks.
 template <typename Visit>
@@ -37,8 +38,10 @@ void visit_wire_kind(std::uint8_t mode, Visit&& visit) {
       return visit.template operator()<MissDone>("MissDone");
     case 9:
       return visit.template operator()<Handover>("Handover");
-    default:
+    case 10:
       return visit.template operator()<PoolSlot>("PoolSlot");
+    default:
+      return visit.template operator()<ShapedSample>("ShapedSample");
   }
 }
 

@@ -1,9 +1,11 @@
 // The augment stage's movable head (SampleProcessor::run_head / augment_rest): the leading deterministic ops
 // run apart (as a transformation rank runs them) and the rest after them (as the consumer does) give the
-// bytes of the whole chain, random draws included; which heads are movable, and why not.
+// bytes of the whole chain, random draws included, whether the head ends in a fixed shape or in one that
+// varies per sample (decode alone); which heads are movable, and why not.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,15 +31,18 @@ class AugmentHead : public ::testing::Test {
     jpeg.width = 48;  // the longer side; aspect ratios vary
     jpeg.seed = 3;
     synthetic::generate(jpeg);
+    jpeg.out = dir + "/jpeg_bad.h5";
+    jpeg.garbage_sample = {5};
+    synthetic::generate(jpeg);
   }
   static void TearDownTestSuite() { fs::remove_all(dir); }
 
-  static PipelineConfig pipeline(const std::string& augment) {
+  static PipelineConfig pipeline(const std::string& augment, const std::string& file = "jpeg.h5") {
     PipelineConfig p;
     p.seed = 17;
     p.batch_size = 4;
     p.dataset.layout = Layout::vlen;
-    p.dataset.files = {dir + "/jpeg.h5"};
+    p.dataset.files = {dir + "/" + file};
     p.dataset.fields = {{"image", "/images"}, {"label", "/labels"}};
     p.augment = {{"image", parse_op_chain(augment, "test")}};
     return p;
@@ -92,13 +97,76 @@ TEST_F(AugmentHead, AFixedHeadToo) {
   EXPECT_EQ(whole, split);
 }
 
-TEST_F(AugmentHead, HeadsThatEndVariableOrAreEmptyStayOnTheConsumer) {
-  const SampleProcessor decode_only(pipeline("decode_jpeg | random_resized_crop(size=12) | random_flip"));
-  EXPECT_FALSE(decode_only.head_movable());
-  EXPECT_NE(decode_only.head_why().find("field 'image': its augment head 'decode_jpeg' ends in a shape that "
-                                        "varies per sample"),
-            std::string::npos)
-      << decode_only.head_why();
+// ImageNet's augment with the JPEG bytes cached: the head is decode alone, which ends in a shape that varies
+// per sample. It moves too: the transformer's head gives each decoded image with its shape, the consumer's
+// rest (random_resized_crop first, which takes a variable input) gives the whole chain's bytes, every epoch.
+TEST_F(AugmentHead, ADecodeAloneHeadMovesWithItsShapes) {
+  SampleProcessor proc(
+      pipeline("decode_jpeg | random_resized_crop(size=12) | random_flip | cast(scale=0.00392156862745098) | "
+               "normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"));
+  ASSERT_TRUE(proc.head_movable()) << proc.head_why();
+  EXPECT_EQ(proc.head_ops(0), 1u);
+  EXPECT_TRUE(proc.past_head(0).variable);
+  EXPECT_EQ(proc.past_head(0).shape, (std::vector<std::size_t>{0, 0, 3}));
+  std::vector<std::uint64_t> ids(16);
+  for (std::uint64_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  std::vector<std::byte> bytes;
+  std::vector<std::uint64_t> sizes, offsets = {0};
+  proc.dataset().read_vlen(0, ids, bytes, sizes);
+  for (auto s : sizes) offsets.push_back(offsets.back() + s);
+  auto heads = proc.head_chains();
+  ASSERT_TRUE(heads[0].has_value());
+  transform::ShapedSamples mid;
+  SampleProcessor::Skipped skipped;
+  proc.run_head(*heads[0], 0, bytes.data(), offsets.data(), ids.size(), ids.data(), mid, &skipped);
+  EXPECT_TRUE(skipped.empty());
+  ASSERT_EQ(mid.size(), ids.size());
+  // Real JPEGs of several sizes and aspect ratios, each decoded to its own shape.
+  std::set<std::pair<std::size_t, std::size_t>> shapes;
+  for (std::size_t i = 0; i < mid.size(); ++i) {
+    const auto shape = mid.shape(i);
+    EXPECT_EQ(shape[2], 3u);
+    EXPECT_EQ(mid.sample(i).size(), shape[0] * shape[1] * shape[2]);
+    shapes.insert({shape[0], shape[1]});
+  }
+  EXPECT_GE(shapes.size(), 4u);
+  std::set<double> aspects;
+  for (const auto& [h, w] : shapes) aspects.insert(static_cast<double>(h) / static_cast<double>(w));
+  EXPECT_GE(aspects.size(), 3u);
+  for (std::uint64_t epoch = 0; epoch < 3; ++epoch) {
+    std::vector<std::byte> whole(ids.size() * proc.output(0).bytes()), split(whole.size());
+    std::uint64_t head_ns = 0;
+    proc.augment_variable(0, bytes.data(), offsets.data(), whole.data(), ids.size(), ids.data(), epoch,
+                          nullptr, &head_ns);
+    proc.augment_rest(0, mid, split.data(), ids.data(), epoch);
+    EXPECT_EQ(whole, split) << "epoch " << epoch;
+  }
+}
+
+// A JPEG the decode-alone head cannot take is skipped there (bad_samples = skip): its place in the shaped
+// samples is empty, and the others are the whole chain's.
+TEST_F(AugmentHead, ADecodeAloneHeadSkipsABadJpeg) {
+  PipelineConfig p = pipeline("decode_jpeg | random_resized_crop(size=8) | random_flip", "jpeg_bad.h5");
+  p.bad_samples = BadSamples::skip;
+  SampleProcessor proc(p);
+  ASSERT_TRUE(proc.head_movable()) << proc.head_why();
+  const std::vector<std::uint64_t> ids = {3, 4, 5, 6};
+  std::vector<std::byte> bytes;
+  std::vector<std::uint64_t> sizes, offsets = {0};
+  proc.dataset().read_vlen(0, ids, bytes, sizes);
+  for (auto s : sizes) offsets.push_back(offsets.back() + s);
+  auto heads = proc.head_chains();
+  transform::ShapedSamples mid;
+  SampleProcessor::Skipped skipped;
+  proc.run_head(*heads[0], 0, bytes.data(), offsets.data(), ids.size(), ids.data(), mid, &skipped);
+  EXPECT_EQ(skipped, (SampleProcessor::Skipped{2}));
+  ASSERT_EQ(mid.size(), 4u);
+  EXPECT_TRUE(mid.sample(2).empty());
+  EXPECT_EQ(mid.shape(2)[0], 0u);
+  EXPECT_FALSE(mid.sample(3).empty());
+}
+
+TEST_F(AugmentHead, AHeadThatIsEmptyStaysOnTheConsumer) {
   PipelineConfig p = pipeline("random_flip | cast");
   p.prepare = {{"image", parse_op_chain("decode_jpeg | resize(height=10, width=10)", "test")}};
   const SampleProcessor random_first(p);

@@ -1,0 +1,87 @@
+#include "roles/shaped_sample.hpp"
+
+#include <type_traits>
+
+#include "core/strings.hpp"
+#include "ferry/error.hpp"
+
+namespace ferry::roles {
+namespace {
+
+std::uint64_t varint_size(std::uint64_t v) {
+  std::uint64_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  return str_cat("[", join(shape), "]");
+}
+
+}  // namespace
+
+void encode(Writer& w, std::span<const std::uint64_t> shape, std::span<const std::byte> bytes) {
+  w.u(shape.size());
+  for (const auto d : shape) w.u(d);
+  w.u(bytes.size()).raw(bytes);
+}
+
+void encode(Writer& w, const ShapedSample& s) {
+  encode(w, s.shape, s.bytes);
+}
+
+void decode(Reader& r, ShapedSample& s) {
+  const std::uint64_t rank = r.u();
+  FERRY_ENFORCE(rank <= kMaxSampleRank, "sample of ", rank, " dimensions, more than ", kMaxSampleRank);
+  s.shape.resize(rank);
+  for (auto& d : s.shape) {
+    d = r.u();
+    FERRY_ENFORCE(d <= kMaxSampleDim, "sample dimension of ", d, ", more than ", kMaxSampleDim);
+  }
+  s.bytes = r.raw(r.u());
+}
+
+std::uint64_t encoded_size(std::span<const std::size_t> shape, std::uint64_t bytes) {
+  std::uint64_t size = varint_size(shape.size()) + varint_size(bytes) + bytes;
+  for (const auto d : shape) size += varint_size(d);
+  return size;
+}
+
+void encode_sample(Writer& w, const transform::ShapedSamples& samples, std::size_t i) {
+  static_assert(std::is_same_v<std::size_t, std::uint64_t>, "shapes are written as they are held");
+  encode(w, samples.shape(i), samples.sample(i));
+}
+
+std::string shape_problem(const transform::TensorDesc& desc, const ShapedSample& s) {
+  if (s.shape.size() != desc.shape.size())
+    return str_cat("has shape ", shape_text(s.shape), " for samples of ", desc.str());
+  std::uint64_t elements = 1;
+  for (std::size_t d = 0; d < s.shape.size(); ++d) {
+    const std::uint64_t want = desc.shape[d], got = s.shape[d];
+    if (want != 0 ? got != want : (got == 0 || got > kMaxSampleDim))
+      return str_cat("has shape ", shape_text(s.shape), " for samples of ", desc.str());
+    elements *= got;  // at most 8 dimensions of at most 2^20 checked above, but the product may not fit:
+    if (elements > (std::uint64_t{1} << 40)) return str_cat("has shape ", shape_text(s.shape), ", too large");
+  }
+  const std::uint64_t want = elements * dtype_size(desc.dtype);
+  if (s.bytes.size() != want)
+    return str_cat("of shape ", shape_text(s.shape), " has ", s.bytes.size(), " bytes, not ", want);
+  return {};
+}
+
+ShapedSample read_shaped(std::span<const std::byte> field_bytes, const transform::TensorDesc& desc,
+                         const std::string& who) {
+  ShapedSample s;
+  Reader r(field_bytes);
+  try {
+    decode(r, s);
+  } catch (const Error& e) {
+    throw InternalError(str_cat(who, ": a sample past its augment head is malformed: ", e.what()));
+  }
+  std::string problem = shape_problem(desc, s);
+  if (problem.empty() && !r.done()) problem = "has bytes after its data";
+  if (!problem.empty()) throw InternalError(str_cat(who, ": a sample past its augment head ", problem));
+  return s;
+}
+
+}  // namespace ferry::roles

@@ -1,0 +1,45 @@
+// A sample past an augment head that ends in a per-sample shape (decode alone; docs/heterogeneous.md, "The
+// movable head"), as the transformer sends it to the consumer: inside its entry (roles/entry.hpp, a
+// length-prefixed field of the layout past the head) [rank][dims...][length][bytes]. The consumer checks
+// every such sample against the field's description before the rest of the chain reads it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "roles/wire.hpp"
+#include "transform/shaped_samples.hpp"
+#include "transform/tensor_desc.hpp"
+
+namespace ferry::roles {
+
+struct ShapedSample {
+  std::vector<std::uint64_t> shape;
+  std::span<const std::byte> bytes;  // into the decoded message: valid while it is
+};
+// At most this many dimensions and this long a dimension (JPEG's limit is 65,535): a corrupt shape is
+// refused before anything is sized from it.
+inline constexpr std::uint64_t kMaxSampleRank = 8;
+inline constexpr std::uint64_t kMaxSampleDim = std::uint64_t{1} << 20;
+void encode(Writer& w, const ShapedSample& s);
+void encode(Writer& w, std::span<const std::uint64_t> shape, std::span<const std::byte> bytes);
+void decode(Reader& r, ShapedSample& s);
+// Bytes encode() writes for a sample of `shape` and `bytes` bytes.
+std::uint64_t encoded_size(std::span<const std::size_t> shape, std::uint64_t bytes);
+// Writes sample i of `samples` as encode() does.
+void encode_sample(Writer& w, const transform::ShapedSamples& samples, std::size_t i);
+
+// What is wrong with `s` as a sample of `desc` (a description past the head: 0 where a dimension varies):
+// another rank, a fixed dimension that differs, a varying one of 0 or over kMaxSampleDim, or a byte count
+// other than its elements times the element size. Empty when nothing is.
+std::string shape_problem(const transform::TensorDesc& desc, const ShapedSample& s);
+
+// Decodes `field_bytes` (one field of an entry past the head) as a sample of `desc` and checks it; a
+// malformed or wrong sample throws InternalError with `who` ("rank 3 (consumer): pipeline 'p', field
+// 'image', a sample from rank 2") and what is wrong.
+ShapedSample read_shaped(std::span<const std::byte> field_bytes, const transform::TensorDesc& desc,
+                         const std::string& who);
+
+}  // namespace ferry::roles
