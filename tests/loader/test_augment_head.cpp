@@ -47,24 +47,36 @@ class AugmentHead : public ::testing::Test {
     p.augment = {{"image", parse_op_chain(augment, "test")}};
     return p;
   }
+
+  // The encoded samples `ids` of the image field, back to back, and where each starts.
+  struct Encoded {
+    std::vector<std::byte> bytes;
+    std::vector<std::uint64_t> offsets = {0};
+  };
+  static Encoded read(SampleProcessor& proc, const std::vector<std::uint64_t>& ids) {
+    Encoded e;
+    std::vector<std::uint64_t> sizes;
+    proc.dataset().read_vlen(0, ids, e.bytes, sizes);
+    for (auto s : sizes) e.offsets.push_back(e.offsets.back() + s);
+    return e;
+  }
 };
+
+constexpr const char* kNormalize = "normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])";
 
 // An ImageNet-style augment whose head (decode, resize, center crop) ends in a fixed shape: head on one
 // side, rest on the other, for three epochs, equal the whole chain byte for byte.
 TEST_F(AugmentHead, HeadThenRestIsTheWholeChain) {
-  SampleProcessor proc(
-      pipeline("decode_jpeg | resize(shorter=20) | center_crop(size=16) | random_crop(height=12, width=12) | "
-               "random_flip | cast | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"));
+  SampleProcessor proc(pipeline(std::string("decode_jpeg | resize(shorter=20) | center_crop(size=16) | "
+                                            "random_crop(height=12, width=12) | random_flip | cast | ") +
+                                kNormalize));
   ASSERT_TRUE(proc.head_movable()) << proc.head_why();
   EXPECT_EQ(proc.head_ops(0), 3u);
   EXPECT_EQ(proc.head_ops(1), 0u);  // the label has no augment stage
   EXPECT_EQ(proc.past_head(0).shape, (std::vector<std::size_t>{16, 16, 3}));
   EXPECT_EQ(proc.past_head(1).bytes(), proc.prepared(1).bytes());
   const std::vector<std::uint64_t> ids = {0, 3, 5, 8, 13};
-  std::vector<std::byte> bytes;
-  std::vector<std::uint64_t> sizes, offsets = {0};
-  proc.dataset().read_vlen(0, ids, bytes, sizes);
-  for (auto s : sizes) offsets.push_back(offsets.back() + s);
+  const auto [bytes, offsets] = read(proc, ids);
   auto heads = proc.head_chains();
   ASSERT_TRUE(heads[0].has_value());
   EXPECT_FALSE(heads[1].has_value());
@@ -110,10 +122,7 @@ TEST_F(AugmentHead, ADecodeAloneHeadMovesWithItsShapes) {
   EXPECT_EQ(proc.past_head(0).shape, (std::vector<std::size_t>{0, 0, 3}));
   std::vector<std::uint64_t> ids(16);
   for (std::uint64_t i = 0; i < ids.size(); ++i) ids[i] = i;
-  std::vector<std::byte> bytes;
-  std::vector<std::uint64_t> sizes, offsets = {0};
-  proc.dataset().read_vlen(0, ids, bytes, sizes);
-  for (auto s : sizes) offsets.push_back(offsets.back() + s);
+  const auto [bytes, offsets] = read(proc, ids);
   auto heads = proc.head_chains();
   ASSERT_TRUE(heads[0].has_value());
   transform::ShapedSamples mid;
@@ -151,10 +160,7 @@ TEST_F(AugmentHead, ADecodeAloneHeadSkipsABadJpeg) {
   SampleProcessor proc(p);
   ASSERT_TRUE(proc.head_movable()) << proc.head_why();
   const std::vector<std::uint64_t> ids = {3, 4, 5, 6};
-  std::vector<std::byte> bytes;
-  std::vector<std::uint64_t> sizes, offsets = {0};
-  proc.dataset().read_vlen(0, ids, bytes, sizes);
-  for (auto s : sizes) offsets.push_back(offsets.back() + s);
+  const auto [bytes, offsets] = read(proc, ids);
   auto heads = proc.head_chains();
   transform::ShapedSamples mid;
   SampleProcessor::Skipped skipped;
