@@ -7,6 +7,7 @@
 
 #include "core/check.hpp"
 #include "core/strings.hpp"
+#include "ferry/error.hpp"
 #include "loader/skipped_samples.hpp"
 #include "roles/consumer_state.hpp"
 #include "roles/shaped_sample.hpp"
@@ -195,7 +196,13 @@ void ConsumerEngine::gather_shaped(Pipe& p, Slot& s, std::size_t field) {
       std::memset(out.append(stand_in.shape, stand_in.bytes()), 0, stand_in.bytes());
       continue;
     }
-    const ShapedSample one = read_shaped(entry_field(p.past_layout, s.entries[i], field), desc, who);
+    std::span<const std::byte> bytes;
+    try {
+      bytes = entry_field(p.past_layout, s.entries[i], field);
+    } catch (const Error& e) {
+      throw InternalError(str_cat(who, ": an entry past its augment head is malformed: ", e.what()));
+    }
+    const ShapedSample one = read_shaped(bytes, desc, who);
     std::memcpy(out.append(one.shape, one.bytes.size()), one.bytes.data(), one.bytes.size());
   }
 }
