@@ -108,7 +108,7 @@ class SampleProcessor {
   void augment_rest(std::size_t field, const std::byte* in, std::byte* out, std::size_t n,
                     const std::uint64_t* ids, std::uint64_t epoch);
   // The same from samples past a head that ended variable, with their shapes (checked by the receiver).
-  void augment_rest(std::size_t field, const transform::ShapedSamples& in, std::byte* out,
+  void augment_rest(std::size_t field, std::span<const transform::SampleRef> in, std::byte* out,
                     const std::uint64_t* ids, std::uint64_t epoch);
   // Augments n prepared samples (ids in the same order) into `out`; copies when the field has no augment
   // chain.

@@ -59,8 +59,8 @@ void SampleProcessor::augment_rest(std::size_t field, const std::byte* in, std::
   f.rest->run(in, out, n, ids, config_.seed, epoch);
 }
 
-void SampleProcessor::augment_rest(std::size_t field, const transform::ShapedSamples& in, std::byte* out,
-                                   const std::uint64_t* ids, std::uint64_t epoch) {
+void SampleProcessor::augment_rest(std::size_t field, std::span<const transform::SampleRef> in,
+                                   std::byte* out, const std::uint64_t* ids, std::uint64_t epoch) {
   Field& f = fields_[field];
   FERRY_ENFORCE(f.rest && f.past_head.variable, "field ", field, " has no augment head that ends variable");
   f.rest->run_variable(in, out, ids, config_.seed, epoch);

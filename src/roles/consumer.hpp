@@ -71,8 +71,8 @@ class ConsumerEngine {
   // adds none).
   void gather_variable(Slot& s, const EntryLayout& layout, std::size_t field, std::vector<std::byte>& bytes);
   // Field `field` of a batch past a head that ends in a per-sample shape: every sample's shape and bytes,
-  // checked against past_head(field), into the slot's past_shaped[field] (a skipped position gets a stand-in
-  // of one pixel, dropped with the position).
+  // checked against past_head(field), as the slot's shaped_refs (pointing into its entries: no copy; a
+  // skipped position gets a stand-in of one pixel, dropped with the position).
   void gather_shaped(Pipe& p, Slot& s, std::size_t field);
   // A batch whose augment head ran on a transformer (Descriptor::past_head): field `field` from entries
   // past the head, through the rest of its augment stage (time added to `ns`), into the batch.

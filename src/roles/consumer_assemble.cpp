@@ -166,7 +166,7 @@ void ConsumerEngine::past_head_field(Pipe& p, Slot& s, std::size_t f, BatchField
   std::byte* bytes = batch_bytes(p, s, f);
   const auto t0 = std::chrono::steady_clock::now();
   if (layout.shaped[f])
-    proc.augment_rest(f, s.past_shaped[f], bytes, s.out.ids.data(), s.epoch);
+    proc.augment_rest(f, s.shaped_refs, bytes, s.out.ids.data(), s.epoch);
   else if (proc.head_ops(f) > 0)
     proc.augment_rest(f, in.data(), bytes, s.n, s.out.ids.data(), s.epoch);
   else
@@ -183,17 +183,21 @@ void ConsumerEngine::past_head_field(Pipe& p, Slot& s, std::size_t f, BatchField
 
 void ConsumerEngine::gather_shaped(Pipe& p, Slot& s, std::size_t field) {
   const transform::TensorDesc& desc = p.runtime->processor->past_head(field);
-  transform::ShapedSamples& out = s.past_shaped[field];
-  out.reset(desc.shape.size());
-  transform::TensorDesc stand_in = desc;
-  stand_in.variable = false;
-  for (auto& d : stand_in.shape) d = d == 0 ? 1 : d;
+  const std::size_t rank = desc.shape.size();
+  s.shaped_refs.resize(s.n);
+  s.shaped_dims.resize(s.n * rank);  // sized before any ref points into it
   const std::string who =
       str_cat("rank ", ctx_.rank, " (consumer): pipeline '", p.config->name, "', field '",
               p.runtime->processor->dataset().fields()[field].name, "', epoch ", s.epoch, " batch ", s.batch);
   for (std::size_t i = 0; i < s.n; ++i) {
+    std::size_t* dims = s.shaped_dims.data() + i * rank;
     if (s.entries[i].empty()) {  // a position its transformer skipped
-      std::memset(out.append(stand_in.shape, stand_in.bytes()), 0, stand_in.bytes());
+      transform::TensorDesc stand_in = desc;
+      stand_in.variable = false;
+      for (auto& d : stand_in.shape) d = d == 0 ? 1 : d;
+      std::copy(stand_in.shape.begin(), stand_in.shape.end(), dims);
+      s.stand_in.assign(stand_in.bytes(), std::byte{0});
+      s.shaped_refs[i] = {s.stand_in.data(), s.stand_in.size(), dims};
       continue;
     }
     std::span<const std::byte> bytes;
@@ -203,7 +207,8 @@ void ConsumerEngine::gather_shaped(Pipe& p, Slot& s, std::size_t field) {
       throw InternalError(str_cat(who, ": an entry past its augment head is malformed: ", e.what()));
     }
     const ShapedSample one = read_shaped(bytes, desc, who);
-    std::memcpy(out.append(one.shape, one.bytes.size()), one.bytes.data(), one.bytes.size());
+    std::copy(one.shape.begin(), one.shape.end(), dims);
+    s.shaped_refs[i] = {one.bytes.data(), one.bytes.size(), dims};
   }
 }
 

@@ -47,7 +47,11 @@ struct ConsumerEngine::Slot {
   std::vector<DeviceRun> runs;
   std::map<std::size_t, std::vector<std::byte>> gathered;
   std::map<std::size_t, std::vector<std::byte>> past_head_bytes;  // per field: its samples after the head
-  std::map<std::size_t, transform::ShapedSamples> past_shaped;    // ... where its head ends variable
+  // ... where its head ends variable: each sample where it lies in `entries`, its shape in shaped_dims; a
+  // skipped position's stand-in of one pixel in stand_in (gather_shaped, for one field at a time).
+  std::vector<transform::SampleRef> shaped_refs;
+  std::vector<std::size_t> shaped_dims;
+  std::vector<std::byte> stand_in;
   transform::DeviceArgs args;
   std::uint64_t device_ns = 0;  // this consumer's time on the device jobs (launching and collecting)
   // Device-resident batches: the batch's fixed fields in device memory; `inbox`, device memory that samples

@@ -97,16 +97,18 @@ void MissPipeline::run_heads(Batch& batch, std::vector<std::optional<transform::
                            batch.head_skipped.end());
 }
 
+template <typename Out>
 void MissPipeline::past_head_entry(const Batch& batch, std::size_t j, std::span<const std::byte> entry,
-                                   Writer& out) const {
+                                   Out& out) const {
   const loader::SampleProcessor& proc = *batch.pipeline->processor;
   const EntryLayout& layout = layouts_.at(batch.misses.pipeline);
   const EntryLayout& past = head_layouts_.at(batch.misses.pipeline);
-  out.clear();
   for (std::size_t f = 0; f < past.sizes.size(); ++f) {
     if (past.shaped[f]) {  // [length][shape and bytes]
       const transform::ShapedSamples& shaped = batch.past_shaped[f];
-      out.u(encoded_size(shaped.shape(j), shaped.sample(j).size()));
+      ByteCount length;
+      encode_sample(length, shaped, j);
+      out.u(length.size());
       encode_sample(out, shaped, j);
     } else if (proc.head_ops(f) > 0) {
       const std::uint64_t size = past.sizes[f];
@@ -135,16 +137,18 @@ void MissPipeline::deliver_past_head(Batch& batch) {
   const std::uint64_t sent = n - skipped.size();
   out_.clear();
   encode(out_, SamplesHeader{misses.pipeline, misses.epoch, misses.batch, sent, 0, 0, skipped.size()});
-  Writer sample;
   for (std::size_t j = 0, k = 0; j < n; ++j) {
     if (k < skipped.size() && skipped[k] == j) {
       ++k;
       continue;
     }
     put_positions(out_, positions(j));
-    past_head_entry(batch, j, entry(j), sample);
-    out_.u(sample.size()).raw(sample.view());
-    copies_.miss_bytes += sample.size();
+    // Its length, then the entry straight into the message (a decoded image is not staged on the way).
+    ByteCount length;
+    past_head_entry(batch, j, entry(j), length);
+    out_.u(length.size());
+    past_head_entry(batch, j, entry(j), out_);
+    copies_.miss_bytes += length.size();
   }
   for (const std::size_t j : skipped) put_positions(out_, positions(j));
   ctx_.fabric->send(misses.consumer, kSamples, out_.view());

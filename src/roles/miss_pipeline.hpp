@@ -96,11 +96,12 @@ class MissPipeline {
   void fetch(Batch& batch);
   void run_heads(Batch& batch, std::vector<std::optional<transform::Chain>>& heads);
   void deliver_past_head(Batch& batch);
-  // Entry j of a batch past its head into `out` (cleared): each field's sample after its head (with its
-  // shape where the head ends variable), or as prepared (length-prefixed where it is variable), as
-  // entry_layout(proc, true) reads it on the consumer. `entry`: its prepared entry.
-  void past_head_entry(const Batch& batch, std::size_t j, std::span<const std::byte> entry,
-                       Writer& out) const;
+  // Entry j of a batch past its head, appended to `out` (a Writer, or a ByteCount for its length first):
+  // each field's sample after its head (with its shape where the head ends variable), or as prepared
+  // (length-prefixed where it is variable), as entry_layout(proc, true) reads it on the consumer. `entry`:
+  // its prepared entry.
+  template <typename Out>
+  void past_head_entry(const Batch& batch, std::size_t j, std::span<const std::byte> entry, Out& out) const;
   // deliver()'s and deliver_past_head()'s inserts: entry i of the list to the slab its randomizer reserved,
   // written by `put`, one message per slab holder.
   void send_inserts(const Batch& batch, const std::map<std::uint32_t, std::vector<std::size_t>>& inserts,

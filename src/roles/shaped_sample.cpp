@@ -1,30 +1,16 @@
 #include "roles/shaped_sample.hpp"
 
-#include <type_traits>
-
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 
 namespace ferry::roles {
 namespace {
 
-std::uint64_t varint_size(std::uint64_t v) {
-  std::uint64_t n = 1;
-  for (; v >= 0x80; v >>= 7) ++n;
-  return n;
-}
-
 std::string shape_text(const std::vector<std::uint64_t>& shape) {
   return str_cat("[", join(shape), "]");
 }
 
 }  // namespace
-
-void encode(Writer& w, std::span<const std::uint64_t> shape, std::span<const std::byte> bytes) {
-  w.u(shape.size());
-  for (const auto d : shape) w.u(d);
-  w.u(bytes.size()).raw(bytes);
-}
 
 void encode(Writer& w, const ShapedSample& s) {
   encode(w, s.shape, s.bytes);
@@ -39,17 +25,6 @@ void decode(Reader& r, ShapedSample& s) {
     FERRY_ENFORCE(d <= kMaxSampleDim, "sample dimension of ", d, ", more than ", kMaxSampleDim);
   }
   s.bytes = r.raw(r.u());
-}
-
-std::uint64_t encoded_size(std::span<const std::size_t> shape, std::uint64_t bytes) {
-  std::uint64_t size = varint_size(shape.size()) + varint_size(bytes) + bytes;
-  for (const auto d : shape) size += varint_size(d);
-  return size;
-}
-
-void encode_sample(Writer& w, const transform::ShapedSamples& samples, std::size_t i) {
-  static_assert(std::is_same_v<std::size_t, std::uint64_t>, "shapes are written as they are held");
-  encode(w, samples.shape(i), samples.sample(i));
 }
 
 std::string shape_problem(const transform::TensorDesc& desc, const ShapedSample& s) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "roles/wire.hpp"
@@ -24,12 +25,20 @@ struct ShapedSample {
 inline constexpr std::uint64_t kMaxSampleRank = 8;
 inline constexpr std::uint64_t kMaxSampleDim = std::uint64_t{1} << 20;
 void encode(Writer& w, const ShapedSample& s);
-void encode(Writer& w, std::span<const std::uint64_t> shape, std::span<const std::byte> bytes);
+// Writes a sample of `shape` and `bytes` as encode() does, to a Writer or a ByteCount.
+template <typename Out>
+void encode(Out& w, std::span<const std::uint64_t> shape, std::span<const std::byte> bytes) {
+  w.u(shape.size());
+  for (const auto d : shape) w.u(d);
+  w.u(bytes.size()).raw(bytes);
+}
 void decode(Reader& r, ShapedSample& s);
-// Bytes encode() writes for a sample of `shape` and `bytes` bytes.
-std::uint64_t encoded_size(std::span<const std::size_t> shape, std::uint64_t bytes);
-// Writes sample i of `samples` as encode() does.
-void encode_sample(Writer& w, const transform::ShapedSamples& samples, std::size_t i);
+// Writes sample i of `samples` as encode() does, to a Writer or a ByteCount.
+template <typename Out>
+void encode_sample(Out& w, const transform::ShapedSamples& samples, std::size_t i) {
+  static_assert(std::is_same_v<std::size_t, std::uint64_t>, "shapes are written as they are held");
+  encode(w, samples.shape(i), samples.sample(i));
+}
 
 // What is wrong with `s` as a sample of `desc` (a description past the head: 0 where a dimension varies):
 // another rank, a fixed dimension that differs, a varying one of 0 or over kMaxSampleDim, or a byte count

@@ -42,6 +42,24 @@ class Writer {
   std::vector<std::byte> bytes_;
 };
 
+// Counts the bytes a Writer would write for the same calls: the length of a prefix before what it prefixes is
+// written, without writing it twice.
+class ByteCount {
+ public:
+  ByteCount& u(std::uint64_t v) {
+    for (bytes_ += 1; v >= 0x80; v >>= 7) ++bytes_;
+    return *this;
+  }
+  ByteCount& raw(std::span<const std::byte> data) {
+    bytes_ += data.size();
+    return *this;
+  }
+  std::uint64_t size() const noexcept { return bytes_; }
+
+ private:
+  std::uint64_t bytes_ = 0;
+};
+
 class Reader {
  public:
   explicit Reader(std::span<const std::byte> bytes) : bytes_(bytes) {}

@@ -96,10 +96,11 @@ class Chain {
                     const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch,
                     std::vector<SampleFailure>* failed = nullptr);
   // The same for a variable input of more than one dimension (decoded images, from a chain that ended in a
-  // per-sample shape): sample i is in.sample(i) with shape in.shape(i), into out + i * output().bytes().
-  // A shape that does not fit input() is an InternalError (the receiver checked it: roles/shaped_sample.hpp).
-  void run_variable(const ShapedSamples& in, std::byte* out, const std::uint64_t* ids, std::uint64_t seed,
-                    std::uint64_t epoch, std::vector<SampleFailure>* failed = nullptr);
+  // per-sample shape): sample i is in[i], of input().shape.size() dimensions, into out + i *
+  // output().bytes(). A shape that does not fit input() is an InternalError (the receiver checked it:
+  // roles/shaped_sample.hpp).
+  void run_variable(std::span<const SampleRef> in, std::byte* out, const std::uint64_t* ids,
+                    std::uint64_t seed, std::uint64_t epoch, std::vector<SampleFailure>* failed = nullptr);
   // A chain built with `variable_end` over n variable inputs (sample i is in[offsets[i], offsets[i+1])):
   // every op runs per sample, and sample i's result is appended to `out` (reset to the output's rank) with
   // its shape. A sample that fails with `failed` given is appended empty (no bytes, every dimension 0).
@@ -142,9 +143,9 @@ class Chain {
                 std::uint64_t batch_key, const std::function<std::byte*(const TensorDesc&)>& place);
   // Sample i's description: the input's, with shape {bytes} (encoded bytes) or dims[0, rank) of a shaped one.
   TensorDesc sample_desc(std::size_t bytes, const std::size_t* dims) const;
-  // run_variable over n samples, with their shapes (dims, rank each) or without (encoded bytes).
-  void run_variable_from(const std::byte* in, const std::uint64_t* offsets, const std::size_t* dims,
-                         std::byte* out, std::size_t n, const std::uint64_t* ids, std::uint64_t batch_key,
+  // run_variable over n samples; sample(i) gives sample i as a SampleRef (dims null: encoded bytes).
+  void run_variable_from(const std::function<SampleRef(std::size_t)>& sample, std::byte* out, std::size_t n,
+                         const std::uint64_t* ids, std::uint64_t batch_key,
                          std::vector<SampleFailure>* failed);
 
   std::vector<Step> ops_;

@@ -66,20 +66,23 @@ TensorDesc Chain::sample_desc(std::size_t bytes, const std::size_t* dims) const 
 void Chain::run_variable(const std::byte* in, const std::uint64_t* offsets, std::byte* out, std::size_t n,
                          const std::uint64_t* ids, std::uint64_t seed, std::uint64_t epoch,
                          std::vector<SampleFailure>* failed) {
-  run_variable_from(in, offsets, nullptr, out, n, ids, hash_combine(seed, epoch), failed);
+  const auto sample = [&](std::size_t i) {
+    return SampleRef{in + offsets[i], offsets[i + 1] - offsets[i], nullptr};
+  };
+  run_variable_from(sample, out, n, ids, hash_combine(seed, epoch), failed);
 }
 
-void Chain::run_variable(const ShapedSamples& in, std::byte* out, const std::uint64_t* ids,
+void Chain::run_variable(std::span<const SampleRef> in, std::byte* out, const std::uint64_t* ids,
                          std::uint64_t seed, std::uint64_t epoch, std::vector<SampleFailure>* failed) {
-  FERRY_ENFORCE(in.rank == input_.shape.size(), "chain '", text(), "': samples of ", in.rank,
-                " dimensions for an input of ", input_.str());
-  run_variable_from(in.bytes.data(), in.offsets.data(), in.dims.data(), out, in.size(), ids,
-                    hash_combine(seed, epoch), failed);
+  for (const SampleRef& r : in)
+    FERRY_ENFORCE(r.dims, "chain '", text(), "': a sample of ", input_.str(), " without its shape");
+  run_variable_from([&](std::size_t i) { return in[i]; }, out, in.size(), ids, hash_combine(seed, epoch),
+                    failed);
 }
 
-void Chain::run_variable_from(const std::byte* in, const std::uint64_t* offsets, const std::size_t* dims,
-                              std::byte* out, std::size_t n, const std::uint64_t* ids,
-                              std::uint64_t batch_key, std::vector<SampleFailure>* failed) {
+void Chain::run_variable_from(const std::function<SampleRef(std::size_t)>& sample, std::byte* out,
+                              std::size_t n, const std::uint64_t* ids, std::uint64_t batch_key,
+                              std::vector<SampleFailure>* failed) {
   FERRY_ENFORCE(head_ > 0 && ids && !output_.variable, "chain '", text(),
                 "': run_variable needs a variable input, a fixed output and sample IDs");
   if (n == 0) return;
@@ -87,15 +90,14 @@ void Chain::run_variable_from(const std::byte* in, const std::uint64_t* offsets,
   const std::size_t rest = head_ + ops_[head_ - 1].absorbed;  // first op of the fixed part
   const bool last = rest == ops_.size();
   const std::size_t head_bytes = step_output(head_ - 1).bytes();
-  const std::size_t rank = input_.shape.size();
   // The head's last op writes where the fixed part reads: the output, or the first scratch buffer.
   std::byte* fixed = last ? out : scratch(0, n * max_intermediate_bytes_);
   each_sample(
       n, ids, failed,
       [&](std::size_t i) {
-        const std::size_t bytes = offsets[i + 1] - offsets[i];
-        run_head(in + offsets[i], bytes, sample_desc(bytes, dims ? dims + i * rank : nullptr), ids[i],
-                 batch_key, [&](const TensorDesc& desc) {
+        const SampleRef one = sample(i);
+        run_head(one.data, one.bytes, sample_desc(one.bytes, one.dims), ids[i], batch_key,
+                 [&](const TensorDesc& desc) {
                    FERRY_ENFORCE(desc.bytes() == head_bytes, "chain '", text(), "': a per-sample result of ",
                                  desc.str());
                    return fixed + i * head_bytes;

@@ -1,6 +1,7 @@
 // Samples whose shape varies from one to the next (decoded images, [H, W, C] each), back to back with their
-// shapes: what a chain that ends in a per-sample shape writes (Chain::run_shaped), and what the chain that
-// continues it reads (Chain::run_variable with shapes). The movable augment head sends them from a
+// shapes: what a chain that ends in a per-sample shape writes (Chain::run_shaped). The chain that continues
+// it reads SampleRefs (Chain::run_variable with shapes): the samples where they lie, so a receiver need not
+// gather them first. The movable augment head sends them from a
 // transformation rank to the consumer (docs/heterogeneous.md, "The movable head").
 #pragma once
 
@@ -10,6 +11,13 @@
 #include <vector>
 
 namespace ferry::transform {
+
+// One sample of a per-sample shape where it lies: `bytes` bytes at `data`, shape dims[0, rank).
+struct SampleRef {
+  const std::byte* data = nullptr;
+  std::size_t bytes = 0;
+  const std::size_t* dims = nullptr;
+};
 
 struct ShapedSamples {
   std::size_t rank = 0;                   // dimensions per sample
@@ -38,6 +46,13 @@ struct ShapedSamples {
   std::span<const std::size_t> shape(std::size_t i) const noexcept { return {dims.data() + i * rank, rank}; }
   std::span<const std::byte> sample(std::size_t i) const noexcept {
     return {bytes.data() + offsets[i], offsets[i + 1] - offsets[i]};
+  }
+  // Every sample as a SampleRef (valid while these samples are not appended to).
+  std::vector<SampleRef> refs() const {
+    std::vector<SampleRef> out(size());
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = {bytes.data() + offsets[i], offsets[i + 1] - offsets[i], dims.data() + i * rank};
+    return out;
   }
 };
 

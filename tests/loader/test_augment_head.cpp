@@ -147,7 +147,7 @@ TEST_F(AugmentHead, ADecodeAloneHeadMovesWithItsShapes) {
     std::uint64_t head_ns = 0;
     proc.augment_variable(0, bytes.data(), offsets.data(), whole.data(), ids.size(), ids.data(), epoch,
                           nullptr, &head_ns);
-    proc.augment_rest(0, mid, split.data(), ids.data(), epoch);
+    proc.augment_rest(0, mid.refs(), split.data(), ids.data(), epoch);
     EXPECT_EQ(whole, split) << "epoch " << epoch;
   }
 }

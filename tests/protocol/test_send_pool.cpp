@@ -78,9 +78,9 @@ TEST(SendPool, ASlotHoldsEachFieldsSamplesBackToBackOnCacheLines) {
 }
 
 TEST(SendPool, OnlyLargeFixedEntriesGoThroughIt) {
-  EntryLayout large{true, kPoolEntryBytes, {kPoolEntryBytes - 8, 8}, {0, kPoolEntryBytes - 8}};
-  EntryLayout small{true, kPoolEntryBytes - 1, {kPoolEntryBytes - 9, 8}, {0, kPoolEntryBytes - 9}};
-  EntryLayout variable{false, 0, {0, 8}, {}};
+  EntryLayout large{true, kPoolEntryBytes, {kPoolEntryBytes - 8, 8}, {0, kPoolEntryBytes - 8}, {}};
+  EntryLayout small{true, kPoolEntryBytes - 1, {kPoolEntryBytes - 9, 8}, {0, kPoolEntryBytes - 9}, {}};
+  EntryLayout variable{false, 0, {0, 8}, {}, {}};
   EXPECT_TRUE(uses_send_pool(large));
   EXPECT_FALSE(uses_send_pool(small));
   EXPECT_FALSE(uses_send_pool(variable));
