@@ -85,6 +85,9 @@ class SampleProcessor {
   bool has_head() const noexcept { return head_found_; }
   const std::string& head_why() const noexcept { return head_why_; }
   std::size_t head_ops(std::size_t field) const noexcept { return fields_[field].head_ops; }
+  // The head runs per sample at the front of the whole augment chain, which times it (augment_variable's
+  // head_ns): a consumer running the head itself runs the chain whole.
+  bool head_timed(std::size_t field) const noexcept { return fields_[field].head_timed; }
   // A sample of `field` past the head (prepared() for a field without one); variable where the head ends in
   // a per-sample shape.
   const transform::TensorDesc& past_head(std::size_t field) const noexcept {
@@ -127,6 +130,7 @@ class SampleProcessor {
     transform::TensorDesc raw, prepared, output;
     std::optional<transform::Chain> prepare, augment;
     std::size_t head_ops = 0;              // the augment chain's leading deterministic ops
+    bool head_timed = false;               // ... timed inside the whole chain (Chain::time_prefix)
     std::vector<OpSpec> head_specs;        // ... as configured
     transform::TensorDesc past_head;       // a sample after them
     std::optional<transform::Chain> rest;  // the augment ops after them

@@ -37,9 +37,11 @@ void SampleProcessor::find_head(Field& f, const std::vector<OpSpec>& ops, const 
   }
   f.head_ops = h;
   f.head_specs = std::move(head);
-  // A consumer that runs such a head runs the whole chain (the decoded images stay one at a time in its
-  // scratch) and reports the head's share from the chain's timing of its first ops.
-  if (f.past_head.variable) f.augment->time_prefix(h);
+  // A consumer that runs the head itself runs the whole chain (the decoded images stay one at a time in its
+  // scratch, and the ops after the head stay fused with it) and reports the head's share from the chain's
+  // timing of its first ops, wherever that times the head alone: always for a head that ends variable.
+  f.head_timed = f.augment->can_time_prefix(h);
+  if (f.head_timed) f.augment->time_prefix(h);
 }
 
 std::vector<std::optional<transform::Chain>> SampleProcessor::head_chains() const {

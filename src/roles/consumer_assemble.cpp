@@ -104,7 +104,7 @@ void ConsumerEngine::augment_on_cpu(Pipe& p, Slot& s, std::size_t field, const s
                                     const std::uint64_t* offsets, std::byte* out, std::uint64_t& head_ns) {
   loader::SampleProcessor& proc = *p.runtime->processor;
   const std::uint64_t* ids = s.out.ids.data();
-  if (field >= p.heads.size() || !p.heads[field] || proc.past_head(field).variable) {
+  if (field >= p.heads.size() || !p.heads[field] || proc.head_timed(field)) {
     if (offsets)
       proc.augment_variable(field, in, offsets, out, s.n, ids, s.epoch, &s.skipped, &head_ns);
     else

@@ -111,6 +111,11 @@ class Chain {
   // chain that runs whole, as the consumer reports it (docs/heterogeneous.md). take_prefix_ns() returns the
   // nanoseconds spent in them since the last call.
   void time_prefix(std::size_t ops);
+  // time_prefix(ops) would time exactly those ops: they all run per sample, and the last of them absorbed
+  // none of the ops after it (fusion).
+  bool can_time_prefix(std::size_t ops) const noexcept {
+    return ops > 0 && ops <= head_ && ops_[ops - 1].absorbed == 0;
+  }
   std::uint64_t take_prefix_ns() noexcept {
     const std::uint64_t ns = prefix_ns_;
     prefix_ns_ = 0;

@@ -134,8 +134,8 @@ void Chain::run_shaped(const std::byte* in, const std::uint64_t* offsets, std::s
 }
 
 void Chain::time_prefix(std::size_t ops) {
-  FERRY_ENFORCE(ops <= head_, "chain '", text(), "': only its ", head_, " per-sample ops can be timed, not ",
-                ops);
+  FERRY_ENFORCE(can_time_prefix(ops), "chain '", text(), "': its first ", ops,
+                " ops cannot be timed alone (per-sample ops: ", head_, ")");
   timed_ops_ = ops;
 }
 

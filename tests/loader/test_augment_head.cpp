@@ -73,6 +73,13 @@ TEST_F(AugmentHead, HeadThenRestIsTheWholeChain) {
   ASSERT_TRUE(proc.head_movable()) << proc.head_why();
   EXPECT_EQ(proc.head_ops(0), 3u);
   EXPECT_EQ(proc.head_ops(1), 0u);  // the label has no augment stage
+  // The head is the chain's per-sample ops: a consumer running it itself runs the chain whole (fused) and
+  // times the head inside it. Not so for a head that goes on past them (cast after the crop).
+  EXPECT_TRUE(proc.head_timed(0));
+  SampleProcessor longer(
+      pipeline("decode_jpeg | resize(shorter=20) | center_crop(size=16) | cast | random_flip"));
+  EXPECT_EQ(longer.head_ops(0), 4u);
+  EXPECT_FALSE(longer.head_timed(0));
   EXPECT_EQ(proc.past_head(0).shape, (std::vector<std::size_t>{16, 16, 3}));
   EXPECT_EQ(proc.past_head(1).bytes(), proc.prepared(1).bytes());
   const std::vector<std::uint64_t> ids = {0, 3, 5, 8, 13};
