@@ -52,6 +52,12 @@ class ConsumerEngine {
   Slot& slot_for(Pipe& p, std::uint64_t epoch, std::uint64_t batch);
   // Epoch `epoch` of `p` is about to start: fails the job (kAbort, dataset kind) when a file changed.
   void check_dataset(Pipe& p, std::uint64_t epoch);
+  // next_batch()'s steps (consumer_batch.cpp): the held batch's credit, the queue's occupancy for the
+  // monitor, the wait for slot `s` (nanoseconds waited), and the figures of a batch handed out.
+  void give_back(Pipe& p);
+  void sample_queue(Pipe& p);
+  std::uint64_t wait_for(Pipe& p, Slot& s);
+  void count_batch(Pipe& p, const Slot& s, std::uint64_t batch, std::uint64_t waited_ns);
   void dispatch(transport::Message& message);
   void on_descriptor(const transport::Message& message);
   void on_samples(const transport::Message& message);
