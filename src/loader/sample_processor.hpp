@@ -119,7 +119,8 @@ class SampleProcessor {
                const std::uint64_t* ids, std::uint64_t epoch);
   // The same for a variable() field whose augment chain decodes it: sample i is in[offsets[i],
   // offsets[i+1]). A sample it cannot take fails, or is skipped (its position goes to `skipped`). With a
-  // head that ends variable, the nanoseconds its ops took are added to `head_ns` (when given).
+  // head timed inside the chain (head_timed()), the nanoseconds its ops took are added to `head_ns` (when
+  // given).
   void augment_variable(std::size_t field, const std::byte* in, const std::uint64_t* offsets, std::byte* out,
                         std::size_t n, const std::uint64_t* ids, std::uint64_t epoch,
                         Skipped* skipped = nullptr, std::uint64_t* head_ns = nullptr);

@@ -89,9 +89,10 @@ class ConsumerEngine {
   // Where the slot's batch bytes of fixed-size `field` go: in the batch pool, or the slot's field_out.
   std::byte* batch_bytes(Pipe& p, Slot& s, std::size_t field);
   // The augment stage of `field` on this thread, from prepared samples (`offsets`: variable ones) into
-  // `out`. A pipeline with a movable head runs the head apart (its time added to `head_ns`, which the
-  // policy reads) and then the rest: the same bytes as the whole chain. A head that ends in a per-sample
-  // shape runs inside the whole chain, which times it.
+  // `out`, its head's time added to `head_ns` (which the policy reads). A head timed inside the chain
+  // (SampleProcessor::head_timed: every head that ends in a per-sample shape, and a fixed-ending one that is
+  // the chain's per-sample ops) runs in the whole chain; any other movable head runs apart, then the rest:
+  // the same bytes either way.
   void augment_on_cpu(Pipe& p, Slot& s, std::size_t field, const std::byte* in, const std::uint64_t* offsets,
                       std::byte* out, std::uint64_t& head_ns);
   // The consumer_epoch stats line's "copies" member: bytes per path since the last line (docs/runtime.md).

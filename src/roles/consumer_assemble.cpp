@@ -186,8 +186,10 @@ void ConsumerEngine::gather_shaped(Pipe& p, Slot& s, std::size_t field) {
   const std::size_t rank = desc.shape.size();
   s.shaped_refs.resize(s.n);
   s.shaped_dims.resize(s.n * rank);  // sized before any ref points into it
+  // No "rank R (consumer): " before it: the line's printer adds rank and role (a text that starts with a rank
+  // reads as another rank's failure, which that rank reports).
   const std::string who =
-      str_cat("rank ", ctx_.rank, " (consumer): pipeline '", p.config->name, "', field '",
+      str_cat("pipeline '", p.config->name, "', field '",
               p.runtime->processor->dataset().fields()[field].name, "', epoch ", s.epoch, " batch ", s.batch);
   for (std::size_t i = 0; i < s.n; ++i) {
     std::size_t* dims = s.shaped_dims.data() + i * rank;

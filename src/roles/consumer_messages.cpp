@@ -78,7 +78,7 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
   if (device && s.inbox_used == 0) s.inbox.reserve(*ctx_.link, s.n * held);  // a batch never holds more
   FERRY_ENFORCE(s.inbox_used + h.count * held <= s.n * held, "device samples overrun the batch");
   for (std::uint64_t e = 0; e < h.count; ++e) {
-    positions_.resize(r.u());
+    positions_.resize(r.count(1));  // a corrupt count is refused before anything is sized from it
     for (auto& pos : positions_) pos = static_cast<std::uint32_t>(r.u());
     const auto& positions = positions_;
     auto entry = r.raw(r.u());

@@ -22,7 +22,7 @@ void decode(Reader& r, ShapedSample& s) {
   s.shape.resize(rank);
   for (auto& d : s.shape) {
     d = r.u();
-    FERRY_ENFORCE(d <= kMaxSampleDim, "sample dimension of ", d, ", more than ", kMaxSampleDim);
+    FERRY_ENFORCE(d <= kMaxSampleElements, "sample dimension of ", d, ", more than ", kMaxSampleElements);
   }
   s.bytes = r.raw(r.u());
 }
@@ -33,10 +33,11 @@ std::string shape_problem(const transform::TensorDesc& desc, const ShapedSample&
   std::uint64_t elements = 1;
   for (std::size_t d = 0; d < s.shape.size(); ++d) {
     const std::uint64_t want = desc.shape[d], got = s.shape[d];
-    if (want != 0 ? got != want : (got == 0 || got > kMaxSampleDim))
+    if (want != 0 ? got != want : got == 0)
       return str_cat("has shape ", shape_text(s.shape), " for samples of ", desc.str());
-    elements *= got;  // at most 8 dimensions of at most 2^20 checked above, but the product may not fit:
-    if (elements > (std::uint64_t{1} << 40)) return str_cat("has shape ", shape_text(s.shape), ", too large");
+    if (got > kMaxSampleElements / elements)  // before the product can overflow
+      return str_cat("has shape ", shape_text(s.shape), ", more than ", kMaxSampleElements, " elements");
+    elements *= got;
   }
   const std::uint64_t want = elements * dtype_size(desc.dtype);
   if (s.bytes.size() != want)

@@ -20,10 +20,12 @@ struct ShapedSample {
   std::vector<std::uint64_t> shape;
   std::span<const std::byte> bytes;  // into the decoded message: valid while it is
 };
-// At most this many dimensions and this long a dimension (JPEG's limit is 65,535): a corrupt shape is
-// refused before anything is sized from it.
+// At most this many dimensions, and at most this many elements in all (so no dimension is longer): a corrupt
+// shape is refused before anything is sized from it. Not tighter than what a head can make wherever it runs
+// (a decoder allows 2^28 pixels in any aspect, transform/image_codec.cpp), so a sample the consumer could
+// make itself also travels.
 inline constexpr std::uint64_t kMaxSampleRank = 8;
-inline constexpr std::uint64_t kMaxSampleDim = std::uint64_t{1} << 20;
+inline constexpr std::uint64_t kMaxSampleElements = std::uint64_t{1} << 40;
 void encode(Writer& w, const ShapedSample& s);
 // Writes a sample of `shape` and `bytes` as encode() does, to a Writer or a ByteCount.
 template <typename Out>
@@ -41,13 +43,13 @@ void encode_sample(Out& w, const transform::ShapedSamples& samples, std::size_t 
 }
 
 // What is wrong with `s` as a sample of `desc` (a description past the head: 0 where a dimension varies):
-// another rank, a fixed dimension that differs, a varying one of 0 or over kMaxSampleDim, or a byte count
-// other than its elements times the element size. Empty when nothing is.
+// another rank, a fixed dimension that differs, a varying one of 0, more than kMaxSampleElements, or a byte
+// count other than its elements times the element size. Empty when nothing is.
 std::string shape_problem(const transform::TensorDesc& desc, const ShapedSample& s);
 
 // Decodes `field_bytes` (one field of an entry past the head) as a sample of `desc` and checks it; a
-// malformed or wrong sample throws InternalError with `who` ("rank 3 (consumer): pipeline 'p', field
-// 'image', a sample from rank 2") and what is wrong.
+// malformed or wrong sample throws InternalError with `who` ("pipeline 'p', field 'image', epoch 0 batch 3":
+// the rank and role are added where the error is printed) and what is wrong.
 ShapedSample read_shaped(std::span<const std::byte> field_bytes, const transform::TensorDesc& desc,
                          const std::string& who);
 

@@ -19,6 +19,7 @@ namespace {
 
 // Runs body(i) for samples 0..n-1. A sample that throws goes to `failed` (with on_fail(i) to leave defined
 // bytes) or, without it, ends the run: a SampleError as it is, any other Error as a SampleError with its ID.
+// An InternalError (a broken rule of Ferry's own, not a bad sample) always ends the run as it is.
 template <typename Body, typename OnFail>
 void each_sample(std::size_t n, const std::uint64_t* ids, std::vector<SampleFailure>* failed, Body&& body,
                  OnFail&& on_fail) {
@@ -30,6 +31,8 @@ void each_sample(std::size_t n, const std::uint64_t* ids, std::vector<SampleFail
     } catch (const SampleError& e) {
       if (!failed) throw;
       why = e.what();
+    } catch (const InternalError&) {
+      throw;
     } catch (const Error& e) {
       if (!failed) throw SampleError(ids[i], e.what());
       why = e.what();
@@ -121,7 +124,11 @@ void Chain::run_shaped(const std::byte* in, const std::uint64_t* offsets, std::s
       [&](std::size_t i) {
         const std::size_t bytes = offsets[i + 1] - offsets[i];
         run_head(in + offsets[i], bytes, sample_desc(bytes, nullptr), ids[i], batch_key,
-                 [&](const TensorDesc& desc) { return out.append(desc.shape, desc.bytes()); });
+                 [&](const TensorDesc& desc) {
+                   FERRY_ENFORCE(desc.shape.size() == out.rank, "chain '", text(), "': a sample of ",
+                                 desc.str(), " among samples of ", out.rank, " dimensions");
+                   return out.append(desc.shape, desc.bytes());
+                 });
       },
       [&](std::size_t i) {
         // What a failed op may have appended goes; the sample is empty.

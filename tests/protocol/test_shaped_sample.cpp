@@ -66,10 +66,14 @@ TEST(Protocol, ShapedSampleOfAWrongShapeOrSizeIsOneLine) {
   EXPECT_EQ(problem_of({4, 6}, 24), who + "has shape [4, 6] for samples of u8[?, ?, 3] hwc");
   EXPECT_EQ(problem_of({4, 6, 1}, 24), who + "has shape [4, 6, 1] for samples of u8[?, ?, 3] hwc");
   EXPECT_EQ(problem_of({0, 6, 3}, 0), who + "has shape [0, 6, 3] for samples of u8[?, ?, 3] hwc");
+  // An image as wide as a decoder allows travels as it would be made on the consumer (a 1 x 1,100,000 PNG).
+  EXPECT_EQ(problem_of({1, 1100000, 3}, 3300000), "");
   // Corrupt counts are refused before anything is sized from them.
   Writer huge;
-  huge.u(3).u(std::uint64_t{1} << 21).u(2).u(3).u(0);
+  huge.u(3).u(std::uint64_t{1} << 41).u(2).u(3).u(0);
   EXPECT_THROW(read_shaped(huge.view(), kDecoded, "rank 3 (consumer)"), ferry::InternalError);
+  EXPECT_EQ(problem_of({std::uint64_t{1} << 30, std::uint64_t{1} << 20, 3}, 0),
+            who + "has shape [1073741824, 1048576, 3], more than 1099511627776 elements");
   Writer ranks;
   ranks.u(9);
   try {
