@@ -200,5 +200,21 @@ TEST(ChainRun, GrowingAndShrinkingBatches) {
   }
 }
 
+// The movable head is timed inside the whole chain only where that times it alone: its ops all run per
+// sample and the last of them runs none of the ops after it (fusion); anything else is refused.
+TEST(ChainPrefix, TimesOnlyAPrefixOfPerSampleOpsThatAbsorbedNothing) {
+  Chain chain(
+      parse_op_chain("decode_jpeg | resize(shorter=20) | center_crop(size=16) | cast | random_flip", "t"),
+      TensorDesc::bytes_of_variable_length(), Stage::augment, "image");
+  ASSERT_EQ(chain.per_sample_ops(), 3u);
+  EXPECT_FALSE(chain.can_time_prefix(0));
+  EXPECT_TRUE(chain.can_time_prefix(1));
+  EXPECT_TRUE(chain.can_time_prefix(2));
+  EXPECT_FALSE(chain.can_time_prefix(4));  // past the per-sample ops
+  EXPECT_THROW(chain.time_prefix(4), InternalError);
+  chain.time_prefix(1);
+  EXPECT_EQ(chain.take_prefix_ns(), 0u);  // nothing ran yet
+}
+
 }  // namespace
 }  // namespace ferry::transform::test
