@@ -130,3 +130,9 @@ def entry_bytes(lines):
 
 def hdf5_bytes(lines):
     return sum(line.get("hdf5_bytes", 0) for line in lines if line.get("role") == "transformer")
+
+
+def slab_holding(entries, entry):
+    """cache_bytes of a slab holding `entries` entries of `entry` bytes (reserved rounded up to 64), and one
+    more of slack."""
+    return (entries + 1) * 64 * -(-entry // 64)
