@@ -9,13 +9,15 @@
 # (ferry-gen jpeg: longer side 500, quality 90, 4:2:0, aspects vary), batch 32, 3 epochs (0 and 1 read from
 # HDF5, 2 from the cache). Per run: samples/s of every epoch and of all three, and CPU seconds per sample of
 # each role (the ranks' `rank` stats lines, set-up left out). Writes OUT_DIR/runs.txt and OUT_DIR/summary.md
-# (share 1 over share 0 ratios per round).
+# (share 1 over share 0 ratios per round; n/a where the share 0 figure is 0). The data set is
+# OUT_DIR/jpeg_SAMPLES.h5 (made once per sample count). Each run has 600 s (a hang ends the script, naming it).
 set -euo pipefail
 usage="usage: head_move_ab.sh BUILD_DIR OUT_DIR [ROUNDS] [SAMPLES] [RANKS]"
 build=$(realpath "${1:?$usage}") out=$(realpath -m "${2:?$usage}")
 rounds=${3:-2} samples=${4:-2048} ranks=${5:-4}
 mkdir -p "$out" && cd "$out"
-[[ -f jpeg.h5 ]] || "$build/src/apps/ferry-gen" jpeg --out jpeg.h5 --samples "$samples" --seed 5 >/dev/null
+data="$out/jpeg_$samples.h5"
+[[ -f $data ]] || "$build/src/apps/ferry-gen" jpeg --out "$data" --samples "$samples" --seed 5 >/dev/null
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 augment="image=decode_jpeg | random_resized_crop(size=224) | random_flip | cast(scale=0.00392156862745098)"
 augment+=" | normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"
@@ -26,10 +28,18 @@ for ((round = 1; round <= rounds; ++round)); do
   for share in $order; do
     run="r${round}_share$share"
     rm -f "$run.jsonl"
-    mpirun -n "$ranks" "$build/src/apps/ferry" run --dataset.layout vlen --dataset.files "$out/jpeg.h5" \
-      --dataset.fields image=/images,label=/labels --batch_size 32 --epochs 3 --augment "$augment" \
-      --monitor.policy static --monitor.static_head_share "$share" --runtime.stats_file "$out/$run.jsonl" \
-      >"$run.log" 2>&1
+    rc=0
+    timeout -k 10 600 mpirun -n "$ranks" "$build/src/apps/ferry" run --dataset.layout vlen \
+      --dataset.files "$data" --dataset.fields image=/images,label=/labels --batch_size 32 --epochs 3 \
+      --augment "$augment" --monitor.policy static --monitor.static_head_share "$share" \
+      --runtime.stats_file "$out/$run.jsonl" >"$run.log" 2>&1 || rc=$?
+    if ((rc == 124 || rc == 137)); then
+      echo "head_move_ab.sh: run $run timed out after 600 s (see $out/$run.log)" >&2
+      exit 1
+    elif ((rc != 0)); then
+      echo "head_move_ab.sh: run $run exited $rc (see $out/$run.log)" >&2
+      exit 1
+    fi
     /usr/bin/env python3 - "$round" "$share" "$run.jsonl" "$samples" >>runs.txt <<'PY'
 import json, os, sys
 round_, share, path, samples = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -67,8 +77,9 @@ print("\n| round | samples/s, all epochs | epoch 2 (cached) samples/s | consumer
 print("|---|---|---|---|---|---|")
 for r, by in sorted(rows.items()):
     a, b = by["0"], by["1"]
-    ratio = lambda i: float(b[i]) / float(a[i]) if float(a[i]) else float("nan")
-    both = (float(b[6]) + float(b[7])) / (float(a[6]) + float(a[7]))
-    print(f"| {r} | {ratio(5):.2f} | {ratio(4):.2f} | {ratio(6):.2f} | {ratio(7):.2f} | {both:.2f} |")
+    over = lambda num, den: f"{num / den:.2f}" if den else "n/a"
+    ratio = lambda i: over(float(b[i]), float(a[i]))
+    both = over(float(b[6]) + float(b[7]), float(a[6]) + float(a[7]))
+    print(f"| {r} | {ratio(5)} | {ratio(4)} | {ratio(6)} | {ratio(7)} | {both} |")
 PY
 cat summary.md

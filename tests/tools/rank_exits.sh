@@ -4,6 +4,8 @@
 #   non-zero (as srun without --kill-on-bad-exit), so each rank must end by itself. Checks that the job ends
 #   (no hang), that each of the RANKS ranks exits non-zero, and that 1 to MAX lines of the output (stdout and
 #   stderr) match REGEX, no two the same: each failure (a bad sample met by a rank) named in one line.
+#   With RANK_EXITS_BY=REGEX2 in the environment, each of those lines also matches REGEX2 (who met it, e.g.
+#   "rank [0-9]+ \(transformer\): ").
 set -u
 if [[ $1 == --rank ]]; then  # on each rank: run the command, then say how it ended
   shift
@@ -32,6 +34,10 @@ got=$(grep -Ec -- "$re" "$out")
 distinct=$(grep -E -- "$re" "$out" | sort -u | wc -l)
 if [[ $got -lt 1 || $got -gt $max || $distinct -ne $got ]]; then
   echo "expected 1 to $max lines matching '$re', no two the same; got $got ($distinct different)"; fail=1
+fi
+by=${RANK_EXITS_BY:-}
+if [[ -n $by ]] && grep -E -- "$re" "$out" | grep -Evq -- "$by"; then
+  echo "a line matching '$re' does not match '$by'"; fail=1
 fi
 if [[ $fail -ne 0 ]]; then
   echo "--- command: ${launcher[*]} $*"; echo "--- output:"; cat "$out"
