@@ -191,14 +191,15 @@ void ConsumerEngine::gather_shaped(Pipe& p, Slot& s, std::size_t field) {
   const std::string who =
       str_cat("pipeline '", p.config->name, "', field '",
               p.runtime->processor->dataset().fields()[field].name, "', epoch ", s.epoch, " batch ", s.batch);
+  // A position its transformer skipped gets one zeroed sample of every varying dimension 1, dropped with it.
+  transform::TensorDesc stand_in = desc;
+  stand_in.variable = false;
+  for (auto& d : stand_in.shape) d = d == 0 ? 1 : d;
+  s.stand_in.assign(stand_in.bytes(), std::byte{0});
   for (std::size_t i = 0; i < s.n; ++i) {
     std::size_t* dims = s.shaped_dims.data() + i * rank;
-    if (s.entries[i].empty()) {  // a position its transformer skipped
-      transform::TensorDesc stand_in = desc;
-      stand_in.variable = false;
-      for (auto& d : stand_in.shape) d = d == 0 ? 1 : d;
+    if (s.entries[i].empty()) {
       std::copy(stand_in.shape.begin(), stand_in.shape.end(), dims);
-      s.stand_in.assign(stand_in.bytes(), std::byte{0});
       s.shaped_refs[i] = {s.stand_in.data(), s.stand_in.size(), dims};
       continue;
     }

@@ -132,9 +132,7 @@ void Chain::run_shaped(const std::byte* in, const std::uint64_t* offsets, std::s
       },
       [&](std::size_t i) {
         // What a failed op may have appended goes; the sample is empty.
-        out.bytes.resize(out.offsets[i]);
-        out.offsets.resize(i + 1);
-        out.dims.resize(i * out.rank);
+        out.truncate(i);
         const std::vector<std::size_t> none(out.rank, 0);
         out.append(none, 0);
       });

@@ -34,6 +34,12 @@ struct ShapedSamples {
     offsets.assign(1, 0);
     dims.clear();
   }
+  // Keeps the first `count` samples (a run that failed part-way drops what it appended).
+  void truncate(std::size_t count) {
+    bytes.resize(offsets[count]);
+    offsets.resize(count + 1);
+    dims.resize(count * rank);
+  }
   // Appends a sample of shape `shape` and `size` bytes; returns where its bytes go (valid until the next
   // append).
   std::byte* append(std::span<const std::size_t> shape, std::size_t size) {
