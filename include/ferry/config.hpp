@@ -13,6 +13,8 @@ namespace ferry {
 
 // Largest batch_size a config may ask for; the control messages refuse batches larger than this.
 inline constexpr std::size_t kMaxBatchSize = std::size_t{1} << 20;
+// runtime.directory_shards at most.
+inline constexpr std::uint64_t kMaxDirectoryShards = 1024;
 
 // The transform chain of one field in one stage ("image" -> cast | normalize).
 struct FieldChain {
@@ -50,6 +52,9 @@ struct PipelineConfig {
 struct RuntimeConfig {
   std::string transport = "ucx";  // "ucx" or "mpi"
   int randomizers = 1;
+  // Randomizers per cache ID: each holds the directory of one key range of the cache ID's samples and
+  // describes that range's positions of every batch (docs/scaling.md, "The directory sharded by key range").
+  int directory_shards = 1;
   int cache_servers = 1;           // total, when cache_servers_per_node is 0
   int cache_servers_per_node = 0;  // > 0: this many on every node (MPI_COMM_TYPE_SHARED), overrides the total
   int transformers = 1;            // total, when transformers_per_node is 0

@@ -1,8 +1,9 @@
 // The entry size of every sample of a pipeline whose entries are variable-length (docs/cache.md, "Variable
 // entries"): an entry's size is known only once its sample was read, so the randomizer learns it from the
 // transformer's answer to a miss list (kMissDone) and admits the sample with that size the next time it
-// misses. One 32-bit word per sample of the dataset, allocated at the first size learned (a fixed pipeline
-// never pays for it): O(N) on the randomizer like the directory. Entries of 4 GiB and more are not kept
+// misses. One 32-bit word per sample of the randomizer's key range (the dataset, or its directory shard's
+// range: runtime.directory_shards), allocated at the first size learned (a fixed pipeline never pays for
+// it): O(N / shards) on the randomizer like the directory. Entries of 4 GiB and more are not kept
 // (never cached). A randomizer that retires hands the known sizes to its heir with its pipelines
 // (handover.hpp). Not thread-safe: the randomizer's progress loop is its only caller.
 #pragma once
@@ -14,8 +15,10 @@ namespace ferry::cache {
 
 class EntrySizes {
  public:
-  // `samples`: the dataset's size; IDs at or past it are a bug (InternalError).
-  explicit EntrySizes(std::uint64_t samples = 0) : samples_(samples) {}
+  // The IDs [first, first + samples): the dataset, or a directory shard's key range; others are a bug
+  // (InternalError).
+  explicit EntrySizes(std::uint64_t first = 0, std::uint64_t samples = 0)
+      : first_(first), samples_(samples) {}
 
   // The entry size of sample `id` as last learned; 0 when unknown (an entry is never empty: it holds at
   // least a varint length).
@@ -28,12 +31,14 @@ class EntrySizes {
   // Calls f(id, bytes) for every known size, ascending IDs (a randomizer's handover).
   template <typename F>
   void each(F&& f) const {
-    for (std::uint64_t id = 0; id < sizes_.size(); ++id)
-      if (sizes_[id] != 0) f(id, std::uint64_t{sizes_[id]});
+    for (std::uint64_t i = 0; i < sizes_.size(); ++i)
+      if (sizes_[i] != 0) f(first_ + i, std::uint64_t{sizes_[i]});
   }
 
  private:
-  std::uint64_t samples_;
+  std::uint64_t slot(std::uint64_t id) const;  // id's index in sizes_
+
+  std::uint64_t first_, samples_;
   std::uint64_t known_ = 0;
   std::vector<std::uint32_t> sizes_;  // empty until the first learn(), then one per sample
 };

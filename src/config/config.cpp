@@ -111,15 +111,26 @@ Config load_config(const std::string& path) {
 }
 
 void validate(const Config& config) {
-  monitor::settings_from(config.monitor);  // throws naming the monitor.* key
+  const monitor::Settings monitor =
+      monitor::settings_from(config.monitor);  // throws naming the monitor.* key
   if (config.pipelines.empty())
     throw ConfigError(
         "config has no pipeline: add a [[pipeline]] table or give --dataset.files and --dataset.fields");
   std::set<int> cache_ids;
   for (const auto& p : config.pipelines) cache_ids.insert(p.cache_id);
-  if (static_cast<std::size_t>(config.runtime.randomizers) > cache_ids.size())
+  const int shards = config.runtime.directory_shards;
+  if (shards > config.runtime.randomizers)
+    throw ConfigError(str_cat("runtime.directory_shards = ", shards, " needs as many randomizers, but ",
+                              "runtime.randomizers = ", config.runtime.randomizers));
+  if (static_cast<std::size_t>(config.runtime.randomizers) >
+      cache_ids.size() * static_cast<std::size_t>(shards))
     throw ConfigError(str_cat("runtime.randomizers = ", config.runtime.randomizers, " but the pipelines use ",
-                              cache_ids.size(), " cache_id(s): a randomizer owns whole cache IDs"));
+                              cache_ids.size(), " cache_id(s) in ", shards,
+                              " directory shard(s) each (runtime.directory_shards): a randomizer owns whole "
+                              "shards"));
+  if (shards > 1 && monitor.scripted && monitor.may_move_randomizers(2))
+    throw ConfigError(str_cat("monitor.role_script retires a randomizer, but runtime.directory_shards = ",
+                              shards, ": a directory shard does not move (set it to 1)"));
   std::set<std::string> names;
   for (const auto& p : config.pipelines) {
     const std::string who = "pipeline '" + p.name + "'";

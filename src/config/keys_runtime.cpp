@@ -54,6 +54,11 @@ void add_role_keys(std::vector<KeyDef>& k) {
       [](RuntimeConfig& r, long long v) { r.randomizers = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.randomizers); }));
   k.push_back(global_integer(
+      "runtime.directory_shards", 1, static_cast<long long>(kMaxDirectoryShards),
+      "randomizers per cache ID, each with one key range of its directory",
+      [](RuntimeConfig& r, long long v) { r.directory_shards = static_cast<int>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.directory_shards); }));
+  k.push_back(global_integer(
       "runtime.cache_servers", 0, 1 << 20, "cache server ranks in total",
       [](RuntimeConfig& r, long long v) { r.cache_servers = static_cast<int>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.cache_servers); }));

@@ -27,7 +27,7 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
     p->config = &ctx.config.pipelines[rt.index];
     const auto& group = ctx.layout.groups[rt.index];
     p->my_index = static_cast<std::uint32_t>(std::find(group.begin(), group.end(), ctx.rank) - group.begin());
-    p->randomizer = ctx.layout.randomizer_of[rt.index];
+    p->randomizers = ctx.layout.randomizers_of[rt.index];
     p->share = loader::share_spec(*p->config, rt.processor->dataset().size(),
                                   static_cast<std::uint32_t>(group.size()));
     p->batches_per_epoch = p->plan_for(0).batches_per_consumer();
@@ -107,6 +107,7 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     FERRY_ENFORCE(!s.active, "prefetch slot reused before its batch was released");
     s.active = true;
     s.described = s.assembled = false;
+    s.shards_in = 0;
     s.epoch = epoch;
     s.batch = batch;
     s.n = p.plan_for(epoch).batch_length(batch);

@@ -38,11 +38,20 @@ void ConsumerEngine::give_back(Pipe& p) {
   Slot& prev = p.ring[(p.next_seq - 1) % p.ring.size()];
   Writer w;
   encode(w, Credit{static_cast<std::uint32_t>(p.runtime->index), prev.epoch, prev.batch});
-  ctx_.fabric->send(p.randomizer, kCredit, w.view());
+  for (int randomizer : p.randomizers) ctx_.fabric->send(randomizer, kCredit, w.view());
   // Kernels the caller queued on the previous batch's device fields may not have run yet.
   if (ctx_.link) prev.reusable_after = ctx_.link->mark_caller();
   prev.active = false;
   p.holding = false;
+}
+
+void ConsumerEngine::send_finished(Pipe& p) {
+  p.finished = true;
+  for (std::size_t j = 0; j < p.randomizers.size(); ++j) {
+    Writer w;
+    w.u(p.runtime->index).u(j == 0 ? p.epochs_reported : 0);
+    ctx_.fabric->send(p.randomizers[j], kFinished, w.view());
+  }
 }
 
 void ConsumerEngine::sample_queue(Pipe& p) {
@@ -84,12 +93,7 @@ const Batch* ConsumerEngine::next_batch(std::size_t local) {
   Pipe& p = *pipes_[local];
   if (p.holding) give_back(p);
   if (p.next_seq >= p.total) {
-    if (!p.finished) {
-      p.finished = true;
-      Writer w;
-      w.u(p.runtime->index).u(p.epochs_reported);
-      ctx_.fabric->send(p.randomizer, kFinished, w.view());
-    }
+    if (!p.finished) send_finished(p);
     return nullptr;
   }
   const std::uint64_t epoch = p.next_seq / p.batches_per_epoch, batch = p.next_seq % p.batches_per_epoch;
@@ -135,7 +139,7 @@ void ConsumerEngine::count_batch(Pipe& p, const Slot& s, std::uint64_t batch, st
     f.elapsed_us = micros_since(p.epoch_start);
     Writer w;
     encode(w, f);
-    ctx_.fabric->send(p.randomizer, kEpochDone, w.view());
+    ctx_.fabric->send(p.randomizers.front(), kEpochDone, w.view());  // shard 0 prints the epoch table
     ++p.epochs_reported;
     ctx_.stats_line(str_cat("{\"kind\":\"consumer_epoch\",\"rank\":", ctx_.rank, ",\"pipeline\":\"",
                             p.config->name, "\",\"epoch\":", epoch, ",\"samples\":", f.samples,

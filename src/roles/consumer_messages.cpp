@@ -22,13 +22,20 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
   Descriptor& d = descriptor_;  // reused: its sources vector keeps its capacity
   decode(r, d);
   Pipe& p = pipe_of(d.pipeline);
-  // Credits, epoch reports and kFinished go to the randomizer that sent the last descriptor: after a
-  // handover (R3) the heir. Those that still reach the retired randomizer are forwarded to the heir, which
-  // matches a credit to its batch wherever it stands.
-  p.randomizer = message.source;
+  // Credits, epoch reports and kFinished go to the randomizer that sent the last descriptor of its directory
+  // shard: after a handover (R3) the heir. Those that still reach the retired randomizer are forwarded to
+  // the heir, which matches a credit to its batch wherever it stands.
+  FERRY_ENFORCE(d.shard < p.randomizers.size(), "descriptor of directory shard ", d.shard, " for pipeline '",
+                p.config->name, "', which has ", p.randomizers.size());
+  p.randomizers[d.shard] = message.source;
   Slot& s = slot_for(p, d.epoch, d.batch);
   FERRY_ENFORCE(d.sources.size() == s.n, "descriptor of ", d.sources.size(), " samples for a batch of ", s.n);
+  FERRY_ENFORCE(s.shards_in < p.randomizers.size(), "more descriptors for batch ", d.batch, " of epoch ",
+                d.epoch, " than pipeline '", p.config->name, "' has directory shards");
+  ++s.shards_in;
   if (d.past_head) {
+    FERRY_ENFORCE(p.randomizers.size() == 1, "a batch past its augment head for pipeline '", p.config->name,
+                  "', whose directory is sharded");
     // Every position comes from its transformer past the head; a hit was read from the cache there.
     FERRY_ENFORCE(!p.past_layout.sizes.empty(), "a batch past its augment head for pipeline '",
                   p.config->name, "', whose head does not move");
@@ -58,7 +65,7 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
     --s.waiting;
     ++s.hits;
   }
-  s.described = true;
+  s.described = s.shards_in == p.randomizers.size();
 }
 
 void ConsumerEngine::on_samples(const transport::Message& message) {

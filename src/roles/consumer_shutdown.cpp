@@ -86,12 +86,9 @@ void ConsumerEngine::finish_all(bool failing) noexcept {
   for (auto& p : pipes_) {
     if (p->finished) continue;
     try {
-      p->finished = true;
-      Writer w;
-      w.u(p->runtime->index).u(p->epochs_reported);
-      ctx_.fabric->send(p->randomizer, kFinished, w.view());
+      send_finished(*p);
     } catch (const std::exception& e) {
-      log::warn("could not tell randomizer {} that pipeline '{}' is done: {}", p->randomizer, p->config->name,
+      log::warn("could not tell the randomizers of pipeline '{}' that it is done: {}", p->config->name,
                 e.what());
     }
   }

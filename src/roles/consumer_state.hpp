@@ -24,6 +24,7 @@ struct ConsumerEngine::DeviceRun {
 
 struct ConsumerEngine::Slot {
   bool active = false, described = false, assembled = false;
+  std::size_t shards_in = 0;  // descriptors in, one per directory shard: described when all are
   std::uint64_t epoch = 0, batch = 0;
   std::size_t index = 0;           // in the ring, and in the pipeline's batch pool
   std::size_t n = 0, waiting = 0;  // positions not yet arrived (misses) or counted (hits)
@@ -75,7 +76,9 @@ struct ConsumerEngine::Pipe {
   const PipelineConfig* config = nullptr;
   sampler::ShareSpec share;
   std::uint32_t my_index = 0;  // in the pipeline's consumer group
-  int randomizer = 0;  // the one that described the last batch (kCredit, kEpochDone and kFinished go there)
+  // Per directory shard (runtime.directory_shards), the randomizer that described its part of the last batch:
+  // kCredit and kFinished go to each, kEpochDone to shard 0's.
+  std::vector<int> randomizers;
   std::uint64_t epochs_reported = 0;  // kEpochDone sent: kFinished says how many, so none is left behind
   std::uint64_t batches_per_epoch = 0, total = 0, next_seq = 0;
   std::uint64_t first_seq = 0;  // where this run started: every later epoch begins with a dataset check

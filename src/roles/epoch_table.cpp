@@ -9,7 +9,7 @@
 
 namespace ferry::roles {
 
-void EpochTable::add(RandomizerPipeline& p, const EpochFigures& f, bool from_consumer) {
+void EpochTable::add(RandomizerPipeline& p, const EpochFigures& f, From from) {
   EpochTally& t = p.epochs[f.epoch];
   t.sum.samples += f.samples;
   t.sum.hits += f.hits;
@@ -21,16 +21,46 @@ void EpochTable::add(RandomizerPipeline& p, const EpochFigures& f, bool from_con
   t.sum.busy_us += f.busy_us;
   t.sum.skipped += f.skipped;
   t.sum.elapsed_us = std::max(t.sum.elapsed_us, f.elapsed_us);
-  if (from_consumer)
-    ++t.consumers_reported;
-  else
-    ++t.miss_lists_done;
+  switch (from) {
+    case From::consumer:
+      ++t.consumers_reported;
+      break;
+    case From::miss_list:
+      ++t.miss_lists_done;
+      break;
+    case From::shard:
+      ++t.shards_reported;
+      break;
+  }
   maybe_print(p, f.epoch);
+}
+
+void EpochTable::flush_shard(RandomizerPipeline& p) {
+  std::vector<std::uint64_t> epochs;
+  for (const auto& [epoch, tally] : p.epochs) epochs.push_back(epoch);
+  for (auto epoch : epochs) maybe_print(p, epoch);
+}
+
+void EpochTable::send_to_lead(RandomizerPipeline& p, std::uint64_t epoch) {
+  // Only once every consumer was described past the epoch: no list of it can be sent after.
+  for (const auto& c : p.consumers)
+    if (!c.finished && c.next_seq < (epoch + 1) * p.batches_per_epoch) return;
+  EpochFigures f = p.epochs[epoch].sum;
+  f.pipeline = static_cast<std::uint32_t>(p.runtime->index);
+  f.epoch = epoch;
+  Writer w;
+  w.u(0);  // a tally (1: the final count, Randomizer::send_shard_finals)
+  encode(w, f);
+  ctx_.fabric->send(p.lead, kShardEpoch, w.view());
+  ++p.tallies_sent;
+  p.epochs.erase(epoch);
 }
 
 void EpochTable::maybe_print(RandomizerPipeline& p, std::uint64_t epoch) {
   EpochTally& t = p.epochs[epoch];
-  if (t.printed || t.consumers_reported < p.consumers.size() || t.miss_lists_done < t.miss_lists_sent) return;
+  if (t.printed || t.miss_lists_done < t.miss_lists_sent) return;
+  if (p.shard != 0) return send_to_lead(p, epoch);
+  if (t.consumers_reported < p.consumers.size() || t.shards_reported + 1 < p.shards) return;
   t.printed = true;
   const double seconds = static_cast<double>(t.sum.elapsed_us) * 1e-6;
   const double hit_rate =

@@ -23,7 +23,10 @@ struct Layout {
   std::vector<Role> role;  // per rank of the runtime communicator
   std::vector<int> randomizers, cache_servers, transformers, consumers;  // ranks, ascending
   std::vector<std::vector<int>> groups;  // per pipeline: its consumer ranks, in consumer-index order
-  std::vector<int> randomizer_of;        // per pipeline: the rank of its randomizer
+  // Per pipeline: the ranks of its randomizers, one per directory shard (runtime.directory_shards): shard j
+  // holds the directory of one key range of the pipeline's samples and describes those positions of every
+  // batch. The shards of pipelines that share a cache ID are on the same ranks.
+  std::vector<std::vector<int>> randomizers_of;
   // Ranks holding a cache slab, ascending: the cache servers, and with monitor.rebalance every transformer
   // too (any of them may serve later). A hit's Source::who and the directory's server numbers index this.
   std::vector<int> slab_holders;
@@ -38,6 +41,9 @@ struct Layout {
 
   int coordinator() const noexcept { return randomizers.front(); }  // gathers windows, decides placement
   int slab_index(int rank) const noexcept;                          // position in slab_holders, -1 for none
+  // The directory shard of pipeline `pipeline` that `rank` describes; -1 for none.
+  int shard_of(std::size_t pipeline, int rank) const noexcept;
+  bool describes(std::size_t pipeline, int rank) const noexcept { return shard_of(pipeline, rank) >= 0; }
   bool stats_leader(int rank) const { return relayed.at(static_cast<std::size_t>(rank)) > 0; }
 
   int size() const noexcept { return static_cast<int>(role.size()); }

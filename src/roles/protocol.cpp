@@ -30,7 +30,7 @@ void encode(Writer& w, const Descriptor& d) {
       }
     i = j;
   }
-  if (d.past_head) w.u(1);
+  if (d.past_head || d.shard != 0) w.u((static_cast<std::uint64_t>(d.shard) << 1) | (d.past_head ? 1 : 0));
 }
 
 void decode(Reader& r, Descriptor& d) {
@@ -58,12 +58,11 @@ void decode(Reader& r, Descriptor& d) {
       d.sources.push_back(s);
     }
   }
-  if (!r.done()) {
-    FERRY_ENFORCE(r.u() == 1, "descriptor with an unknown tail");
-    d.past_head = true;
-  } else {
-    d.past_head = false;
-  }
+  const std::uint64_t tail = r.done() ? 0 : r.u();
+  FERRY_ENFORCE(tail >> 1 < kMaxDirectoryShards, "descriptor of directory shard ", tail >> 1);
+  FERRY_ENFORCE(r.done(), "descriptor with an unknown tail");
+  d.past_head = (tail & 1) != 0;
+  d.shard = static_cast<std::uint32_t>(tail >> 1);
 }
 
 void encode(Writer& w, const Misses& m) {

@@ -48,9 +48,11 @@ enum MsgTag : transport::Tag {
   kStatsBundle,  // a node's stats leader -> coordinator: windows of the node's ranks, each as (u: length,
                  // monitor::encode(RankStats)) (roles/reporter.hpp)
   // One-sided miss delivery (roles/send_pool.hpp):
-  kSamplesAt,  // transformer -> consumer: like kSamples, the entries in the sender's send pool (PoolSlot)
-  kInsertAt,   // transformer -> cache server: like kInsert, the entries in the sender's send pool (PoolSlot)
-  kFetched,    // consumer or cache server -> transformer: its gets from a slot are complete (u: slot offset)
+  kSamplesAt,   // transformer -> consumer: like kSamples, the entries in the sender's send pool (PoolSlot)
+  kInsertAt,    // transformer -> cache server: like kInsert, the entries in the sender's send pool (PoolSlot)
+  kFetched,     // consumer or cache server -> transformer: its gets from a slot are complete (u: slot offset)
+  kShardEpoch,  // a directory shard's randomizer -> its pipeline's first shard: the shard's miss lists of an
+                // epoch are all answered, with their figures (EpochFigures)
 };
 
 // ---- randomizer -> consumer -------------------------------------------------------------------------
@@ -69,6 +71,10 @@ struct Descriptor {
   // the cache there, and still counts as a hit), and the consumer runs the rest of the augment stage.
   // Encoded as an optional tail, so that descriptors without it keep their bytes.
   bool past_head = false;
+  // The directory shard (runtime.directory_shards) that described it: its randomizer describes only the
+  // positions whose sample is in its key range; the others are misses with transformer 0 here, and another
+  // shard's descriptor says what they are. A consumer waits for one descriptor per shard. In the tail too.
+  std::uint32_t shard = 0;
 };
 void encode(Writer& w, const Descriptor& d);
 void decode(Reader& r, Descriptor& d);

@@ -23,20 +23,23 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   // pending and no size is awaited: no lookup here.
   if (p.cacheable && (directory->stats().pending != 0 || !p.first_reads.empty()))
     for (auto id : ids_)
-      if (directory->is_pending({group, id}) || p.first_reads.count(id)) return false;
+      if (p.keys.holds(id) && (directory->is_pending({group, id}) || p.first_reads.count(id))) return false;
 
   // From here on the batch is described: advance first, so that the oracle sees this use as the present and
   // reports each key's next use strictly after it.
   ++c.next_seq;
-  Descriptor d{static_cast<std::uint32_t>(p.runtime->index), epoch, batch, {}, false};
-  d.sources.resize(ids_.size());
+  Descriptor d{static_cast<std::uint32_t>(p.runtime->index), epoch, batch, {}, false, p.shard};
+  d.sources.resize(ids_.size());  // another shard's positions stay misses here (Descriptor::shard)
   // Its augment head on a transformation rank (docs/heterogeneous.md, "The movable head"): the hits are
   // read from the cache there, and every position comes from it past the head.
   d.past_head = !miss_targets_.of(c.rank).empty() && head_away(p, epoch, batch);
   Outstanding out{epoch, batch, {}, {}};
   std::map<std::uint64_t, MissEntry> misses;    // ascending IDs
   std::map<std::uint64_t, FetchEntry> fetches;  // ... the hits of a batch past its head
+  std::uint64_t described = 0;
   for (std::size_t i = 0; i < ids_.size(); ++i) {
+    if (!p.keys.holds(ids_[i])) continue;
+    ++described;
     const cache::Key key{group, ids_[i]};
     if (p.cacheable) {
       if (auto loc = directory->find(key, true)) {  // found and pinned
@@ -84,7 +87,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   writer_.clear();
   encode(writer_, d);
   report_.control_bytes += writer_.size();
-  report_.samples_described += ids_.size();
+  report_.samples_described += described;
   ctx_.fabric->send(c.rank, kDescriptor, writer_.view());
   c.outstanding.push_back(std::move(out));
   clock_.batch();
@@ -124,11 +127,14 @@ void Randomizer::on_message(transport::Message& message) {
       decode(r, f);
       auto& p = pipeline_of(f.pipeline);
       ++consumer_of(p, message.source).epochs_reported;
-      table_.add(p, f, true);
+      table_.add(p, f, EpochTable::From::consumer);
       break;
     }
     case kMissDone:
       on_miss_done(message);
+      break;
+    case kShardEpoch:
+      on_shard_epoch(message);
       break;
     case kStats:
     case kStatsBundle:

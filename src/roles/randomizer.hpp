@@ -100,6 +100,11 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   // Monitoring: this randomizer's window to the coordinator.
   void report_window(bool force);
   void report_progress();
+  // randomizer_shards.cpp: directory shards (runtime.directory_shards). Shard 0 takes another shard's epoch
+  // tally or final count (kShardEpoch); the others send theirs; whether a pipeline's shards are all in.
+  void on_shard_epoch(const transport::Message& message);
+  void send_shard_finals();
+  bool shards_done(const Pipeline& p) const;
   // Every consumer finished and every insert and miss list answered (done() may wait for more).
   bool own_work_done() const;
   void start_deferred();

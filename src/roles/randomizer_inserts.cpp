@@ -71,7 +71,7 @@ void Randomizer::on_miss_done(const transport::Message& message) {
     if (p.cacheable) p.sizes.learn(e.id, e.bytes);
     p.first_reads.erase(e.id);
   }
-  table_.add(p, done.figures, false);
+  table_.add(p, done.figures, EpochTable::From::miss_list);
 }
 
 std::uint64_t Randomizer::admit_bytes(const Pipeline& p, std::uint64_t id) const {

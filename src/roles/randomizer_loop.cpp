@@ -55,6 +55,7 @@ void Randomizer::after_messages() {
     hand_over();
     return;
   }
+  send_shard_finals();
   report_window(false);
   if (coordinator_)
     coordinator_->tick(now_ns());
@@ -82,9 +83,11 @@ void Randomizer::describe_all() {
 }
 
 bool Randomizer::own_work_done() const {
-  for (const auto& p : pipelines_)
+  for (const auto& p : pipelines_) {
     for (const auto& c : p.consumers)
       if (!c.finished || c.epochs_reported < c.epochs_announced) return false;
+    if (!shards_done(p)) return false;
+  }
   for (const auto& share : shares_)
     if (share->pending_inserts != 0) return false;
   return miss_lists_done_ == miss_lists_sent_;

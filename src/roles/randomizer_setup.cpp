@@ -23,7 +23,7 @@ Randomizer::Randomizer(Context& ctx)
   share_bytes_ = layout.slab_share(ctx.config.runtime);
   shares_.push_back(make_share(static_cast<std::uint32_t>(layout.index_of(ctx.rank)), nullptr));
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i)
-    if (layout.randomizer_of[i] == ctx.rank) pipelines_.push_back(make_pipeline(i, shares_.front().get()));
+    if (layout.describes(i, ctx.rank)) pipelines_.push_back(make_pipeline(i, shares_.front().get()));
   if (ctx.rank != layout.coordinator()) return;
   coordinator_ = std::make_unique<Coordinator>(ctx);
   if (ctx.monitor.rebalance)
@@ -47,8 +47,15 @@ Randomizer::Pipeline Randomizer::make_pipeline(std::size_t i, Share* share) {
   // runtime.cache_bytes = 0 (or tiny) leaves no directory: no cache at all. Variable-length entries are
   // admitted once their size is known (admit_bytes()).
   p.cacheable = (!p.runtime->entry.fixed || p.runtime->entry.bytes > 0) && p.cache->directory != nullptr;
-  if (!p.runtime->entry.fixed) p.sizes = cache::EntrySizes(p.runtime->processor->dataset().size());
-  p.head_moves = head_moves(*p.runtime->processor, p.runtime->entry);
+  // Its directory shard: a pipeline adopted from a retiring randomizer (R3, only without shards) is whole.
+  const auto& ranks = layout.randomizers_of[i];
+  p.shards = static_cast<std::uint32_t>(ranks.size());
+  p.shard = static_cast<std::uint32_t>(std::max(layout.shard_of(i, ctx_.rank), 0));
+  p.keys = shard_range(p.runtime->processor->dataset().size(), p.shard, p.shards);
+  p.lead = ranks.front();
+  if (!p.runtime->entry.fixed) p.sizes = cache::EntrySizes(p.keys.first, p.keys.end - p.keys.first);
+  // A batch past its head comes whole from one transformer: not where several shards describe it.
+  p.head_moves = p.shards == 1 && head_moves(*p.runtime->processor, p.runtime->entry);
   for (std::size_t c = 0; c < group.size(); ++c) {
     ConsumerState state;
     state.rank = group[c];

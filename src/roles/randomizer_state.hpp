@@ -45,8 +45,18 @@ struct EpochTally {
   std::uint32_t consumers_reported = 0;
   std::uint64_t miss_lists_sent = 0, miss_lists_done = 0;
   bool printed = false;
-  std::string layout;  // service roles when its first batch was described
+  std::string layout;                 // service roles when its first batch was described
+  std::uint32_t shards_reported = 0;  // directory shard 0: the other shards' tallies (kShardEpoch) in
 };
+
+// Shard `shard` of `shards` of a dataset of `samples` samples: the IDs [first, end) its directory holds.
+struct KeyRange {
+  std::uint64_t first = 0, end = 0;
+  bool holds(std::uint64_t id) const noexcept { return id >= first && id < end; }
+};
+inline KeyRange shard_range(std::uint64_t samples, std::uint32_t shard, std::uint32_t shards) noexcept {
+  return {samples * shard / shards, samples * (shard + 1) / shards};
+}
 
 struct RandomizerPipeline {
   PipelineRuntime* runtime = nullptr;
@@ -66,6 +76,17 @@ struct RandomizerPipeline {
   // as for a pending entry, so that the sample's second read inserts it (docs/cache.md, "Variable entries").
   cache::EntrySizes sizes;
   std::unordered_set<std::uint64_t> first_reads;
+  // Its directory shard (runtime.directory_shards; docs/scaling.md): this randomizer holds the directory of
+  // the samples in `keys` and describes their positions of every batch. Shard 0 (`lead`, its rank) prints
+  // the epoch table: each other shard sends it one tally per epoch (kShardEpoch) and, at its end, a final
+  // one with the count it sent.
+  std::uint32_t shard = 0, shards = 1;
+  KeyRange keys;
+  int lead = -1;
+  std::uint32_t finals = 0;                                   // shard 0: the other shards' finals in
+  std::uint64_t tallies_received = 0, tallies_announced = 0;  // shard 0: their epoch tallies
+  bool final_sent = false;                                    // the others
+  std::uint64_t tallies_sent = 0;
 };
 
 // Clairvoyant replacement needs each key's next use: every pipeline's future order is known from its seed.

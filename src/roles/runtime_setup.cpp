@@ -47,6 +47,8 @@ void Runtime::Impl::set_up(const Config& config, bool serve_only) {
   ctx.config = config;
   log::init(ctx.rank, config.log_level);
   ctx.monitor = monitor::settings_from(ctx.config.monitor);
+  // A directory shard does not move: R3 (an idle randomizer hands its pipelines over) is off with shards.
+  if (config.runtime.directory_shards > 1) ctx.monitor.roles.randomizers = false;
   deadline->step("the layout's collectives of the set-up");
   ctx.layout =
       roles::compute_layout(ctx.comm, ctx.config, serve_only);  // same result or same error everywhere
@@ -105,7 +107,7 @@ void Runtime::Impl::setup_local() {
   for (std::size_t i = 0; i < ctx.config.pipelines.size(); ++i) {
     const auto& group = ctx.layout.groups[i];
     const bool needed =
-        (role == roles::Role::randomizer && ctx.layout.randomizer_of[i] == ctx.rank) || may_transform ||
+        (role == roles::Role::randomizer && ctx.layout.describes(i, ctx.rank)) || may_transform ||
         (role == roles::Role::consumer && std::find(group.begin(), group.end(), ctx.rank) != group.end());
     if (!needed) continue;
     roles::PipelineRuntime p;
@@ -122,7 +124,7 @@ void Runtime::Impl::setup_local() {
     }
     // A randomizer refuses, at set-up, an entry that cannot fit its share of a cache server.
     const std::uint64_t share = ctx.layout.slab_share(ctx.config.runtime);
-    if (role == roles::Role::randomizer && ctx.layout.randomizer_of[i] == ctx.rank && p.entry.fixed &&
+    if (role == roles::Role::randomizer && ctx.layout.describes(i, ctx.rank) && p.entry.fixed &&
         !ctx.layout.cache_servers.empty() && share >= cache::SlabAllocator::kAlignment &&
         cache::SlabAllocator::reserved_size(p.entry.bytes) > share)
       throw ConfigError(str_cat("pipeline '", ctx.config.pipelines[i].name, "': a cache entry of ",

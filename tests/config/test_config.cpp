@@ -226,7 +226,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"consumers_items", pipeline_with("consumers = [\"0\"]"),
                 "consumers must be a list of consumer indices"},
         BadCase{"files_type", "[[pipeline]]\n[pipeline.dataset]\nfiles = 3\nfields = { a = \"/a\" }",
-                "dataset.files must be a string or a list"}),
+                "dataset.files must be a string or a list"},
+        BadCase{"randomizers_per_cache_id", "[runtime]\nrandomizers = 2\n" + pipeline_with(""),
+                "runtime.randomizers = 2 but the pipelines use 1 cache_id(s) in 1 directory shard(s) each"},
+        BadCase{"shards_without_randomizers", "[runtime]\ndirectory_shards = 2\n" + pipeline_with(""),
+                "runtime.directory_shards = 2 needs as many randomizers, but runtime.randomizers = 1"},
+        BadCase{"shards_retire",
+                "[runtime]\nrandomizers = 2\ndirectory_shards = 2\n[monitor]\nrebalance = true\n"
+                "role_policy = \"scripted\"\nrole_script = \"epoch 1: retire randomizer 1\"\n" +
+                    pipeline_with(""),
+                "monitor.role_script retires a randomizer, but runtime.directory_shards = 2"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(ConfigCli, FlagsOverrideTheFileForEveryPipeline) {

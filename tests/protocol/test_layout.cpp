@@ -85,9 +85,29 @@ TEST(Layout, PipelinesOfOneCacheIdShareARandomizer) {
   extra.cache_id = 1;
   c.pipelines.push_back(extra);
   const auto l = ferry::roles::plan_layout(c, std::vector<int>(6, 0), {});
-  EXPECT_EQ(l.randomizer_of, (std::vector<int>{0, 1, 1}));
+  EXPECT_EQ(l.randomizers_of, (std::vector<std::vector<int>>{{0}, {1}, {1}}));
   c.runtime.cache_bytes = 1000;
   EXPECT_EQ(l.slab_share(c.runtime), 448u);  // half of 1000, aligned down to 64
+}
+
+// runtime.directory_shards: every cache ID's directory is split over that many randomizers, distinct ranks
+// for one cache ID, the same ranks for pipelines that share it; a rank may hold shards of several cache IDs.
+TEST(Layout, DirectoryShardsOfACacheIdAreOnDistinctRandomizers) {
+  auto c = config(2, 1, 1);
+  c.runtime.directory_shards = 2;
+  c.runtime.randomizers = 3;  // 2 cache IDs x 2 shards on 3 randomizers
+  ferry::PipelineConfig extra;
+  extra.name = "p2";
+  extra.cache_id = 1;
+  c.pipelines.push_back(extra);
+  const auto l = ferry::roles::plan_layout(c, std::vector<int>(7, 0), {});
+  EXPECT_EQ(l.randomizers, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(l.randomizers_of, (std::vector<std::vector<int>>{{0, 1}, {2, 0}, {2, 0}}));
+  EXPECT_EQ(l.shard_of(0, 1), 1);
+  EXPECT_EQ(l.shard_of(1, 0), 1);
+  EXPECT_EQ(l.shard_of(1, 1), -1);
+  EXPECT_TRUE(l.describes(2, 2));
+  EXPECT_FALSE(l.describes(0, 2));
 }
 
 // monitor.role_script is checked against the layout at start, on every rank alike (before any data moves):

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "ferry/config.hpp"
 #include "ferry/error.hpp"
 #include "roles/protocol.hpp"
 #include "roles/reporter.hpp"
@@ -33,6 +34,30 @@ TEST(Protocol, DescriptorRoundTripsAndIsCompact) {
   }
   // Random hits on 4 servers of 1 GiB: at most ~6 bytes a sample (no IDs: consumers compute them).
   EXPECT_LT(static_cast<double>(w.size()) / 256.0, 6.0) << w.size() << " bytes";
+}
+
+// A directory shard's descriptor (runtime.directory_shards): the shard rides in the optional tail beside
+// past_head, shard 0 without a head keeps the plain bytes, and a shard past the limit is refused.
+TEST(Protocol, DescriptorCarriesItsDirectoryShard) {
+  Descriptor d{2, 3, 4, {{true, 1, 128, 0}, {false, 0, 0, 0}, {false, 0, 0, 0}}, false};
+  std::size_t plain = 0, sharded = 0;
+  EXPECT_EQ(round_trip(d, &plain).shard, 0u);
+  d.shard = 5;
+  const Descriptor back = round_trip(d, &sharded);
+  EXPECT_EQ(back.shard, 5u);
+  EXPECT_FALSE(back.past_head);
+  EXPECT_EQ(sharded, plain + 1);
+  ASSERT_EQ(back.sources.size(), 3u);
+  EXPECT_EQ(back.sources[0].offset, 128u);
+  d.past_head = true;
+  EXPECT_TRUE(round_trip(d).past_head);
+  EXPECT_EQ(round_trip(d).shard, 5u);
+  d.shard = static_cast<std::uint32_t>(ferry::kMaxDirectoryShards);
+  Writer w;
+  encode(w, d);
+  Reader r(w.view());
+  Descriptor refused;
+  EXPECT_THROW(decode(r, refused), ferry::Error);
 }
 
 TEST(Protocol, MissListRoundTripsWithDeltaEncodedIds) {

@@ -16,12 +16,13 @@
 # gather line names only randomizers and node stats leaders as senders, and its job lists went out in at most
 # one kJobs per leader; with nodes, no miss list went to another node's transformer. Writes
 # OUT_DIR/RANKS/{run.out,stats.jsonl,seconds} for perf/wide.sh. Exit 1 on a failed check.
-# Environment: SAMPLES (default 3200), TRANSPORT (ucx).
+# Environment: SAMPLES (default 3200), TRANSPORT (ucx), SHARDS (runtime.directory_shards, default 1: each
+# cache ID's directory on SHARDS randomizers, so the table's randomizers times SHARDS, fewer consumers).
 set -uo pipefail
 py=/usr/bin/python3  # Debian's, where there is one; only the standard library is used
 [[ -x $py ]] || py=python3
 build=$1 out=$2 ranks=$3
-samples=${SAMPLES:-3200} transport=${TRANSPORT:-ucx}
+samples=${SAMPLES:-3200} transport=${TRANSPORT:-ucx} shards=${SHARDS:-1}
 ferry=$build/src/apps/ferry gen=$build/src/apps/ferry-gen
 dir=$out/$ranks
 mkdir -p "$dir"
@@ -31,7 +32,7 @@ case $ranks in
   4) layout=(1 1 1 0) ;; 8) layout=(2 1 2 0) ;; 16) layout=(2 1 4 4) ;; 32) layout=(2 1 8 8) ;; 64) layout=(2 1 8 16) ;;
   *) echo "wide_run.sh: error: RANKS must be 4, 8, 16, 32 or 64" >&2; exit 2 ;;
 esac
-randomizers=${layout[0]} servers=${layout[1]} transformers=${layout[2]} per_node=${layout[3]}
+randomizers=$((layout[0] * shards)) servers=${layout[1]} transformers=${layout[2]} per_node=${layout[3]}
 if ((per_node > 0)); then
   consumers=$((ranks - randomizers - ranks / per_node - transformers))
   placement=(--runtime.cache_servers_per_node 1 --runtime.transformers_per_node $((transformers / 4)))
@@ -67,6 +68,7 @@ cache=$((samples * 800 * 3 / 4 / (per_node > 0 ? 4 : servers)))
   --digest --dump-ids "$dir/local") >"$dir/local.out" 2>&1 || fail "ferry local failed: $(tail -3 "$dir/local.out")"
 start=$(date +%s.%N)
 timeout 600 "${mpirun[@]}" -n "$ranks" "$ferry" run --config "$dir/wide.toml" --runtime.randomizers "$randomizers" \
+  --runtime.directory_shards "$shards" \
   "${placement[@]}" --runtime.transformers "$transformers" --runtime.cache_bytes "$cache" \
   --runtime.transport "$transport" --runtime.stats_file "$dir/stats.jsonl" --monitor.window_ms 100 --digest \
   --dump-ids "$dir/ids" \
