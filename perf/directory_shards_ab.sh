@@ -5,10 +5,10 @@
 #   perf/directory_shards_ab.sh BUILD_DIR OUT_DIR [ROUNDS=2] [SAMPLES=131072] [SHARDS=2]
 # Ranks: the randomizers, a cache server, a transformer and 2 consumers. SAMPLES generated 8x8 images
 # (cast | hwc_to_chw, 772-byte entries), batch 256, 3 epochs: epoch 0 reads HDF5, 1 and 2 are all hits (the
-# cache holds the set). Per run: samples/s of the cached epochs; per randomizer, CPU seconds per sample it
-# described (its `rank` line less set-up, over the samples of all epochs / shards) and its RSS; the consumers'
-# messages received per batch. Writes OUT_DIR/runs.txt and OUT_DIR/summary.md (SHARDS over 1: the busiest
-# randomizer's CPU per sample of the epochs, and its RSS above an idle rank's). Each run has 600 s.
+# cache holds the set). Per run: samples/s of the cached epochs; the busiest randomizer's CPU per sample the
+# job delivered (its `rank` line less set-up, over the samples of all epochs) and its RSS; a cache server's
+# RSS; the consumers' messages received per batch. Writes OUT_DIR/runs.txt and OUT_DIR/summary.md (SHARDS over
+# 1 per round). Each run has 600 s.
 set -euo pipefail
 usage="usage: directory_shards_ab.sh BUILD_DIR OUT_DIR [ROUNDS] [SAMPLES] [SHARDS]"
 build=$(realpath "${1:?$usage}") out=$(realpath -m "${2:?$usage}")
@@ -42,7 +42,7 @@ epochs = sorted((l for l in lines if l["kind"] == "epoch"), key=lambda e: e["epo
 delivered = sum(e["samples"] for e in epochs)
 warm = sum(e["samples"] for e in epochs[1:]) / sum(e["seconds"] for e in epochs[1:])
 rand = [l for l in lines if l["kind"] == "rank" and l["role"] == "randomizer"]
-cpu = max(l["cpu_seconds"] - l["setup_cpu_seconds"] for l in rand) / (delivered / d)
+cpu = max(l["cpu_seconds"] - l["setup_cpu_seconds"] for l in rand) / delivered
 rss = max(l["rss_bytes"] for l in rand)
 idle = min(l["rss_bytes"] for l in lines if l["kind"] == "rank" and l["role"] == "cache_server")
 cons = [l for l in lines if l["kind"] == "rank" and l["role"] == "consumer"]
@@ -56,9 +56,9 @@ import sys
 shards, rows = sys.argv[1], [l.split() for l in open(sys.argv[2])]
 by = {(r[0], r[1]): r for r in rows}
 print(f"# directory_shards_ab.sh: {shards} shards over 1\n")
-print("Columns per run: cached epochs' samples/s; the busiest randomizer's CPU us per sample it described; its RSS;")
+print("Columns per run: cached epochs' samples/s; the busiest randomizer's CPU us per sample delivered; its RSS;")
 print("a cache server's RSS; consumers' messages received per batch; load average.\n")
-print("| round | shards | cached samples/s | randomizer CPU us/sample | randomizer RSS MB | cache server RSS MB | consumer messages/batch | load |")
+print("| round | shards | cached samples/s | busiest randomizer CPU us/sample | randomizer RSS MB | cache server RSS MB | consumer messages/batch | load |")
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {int(r[4]) / 1e6:.1f} | {int(r[5]) / 1e6:.1f} | {r[6]} | {r[7]} |")

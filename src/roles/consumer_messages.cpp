@@ -29,7 +29,13 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
                 p.config->name, "', which has ", p.randomizers.size());
   p.randomizers[d.shard] = message.source;
   Slot& s = slot_for(p, d.epoch, d.batch);
-  FERRY_ENFORCE(d.sources.size() == s.n, "descriptor of ", d.sources.size(), " samples for a batch of ", s.n);
+  FERRY_ENFORCE(d.partial == (p.randomizers.size() > 1), "a ", d.partial ? "partial" : "whole",
+                " descriptor for pipeline '", p.config->name, "' of ", p.randomizers.size(),
+                " directory shard(s)");
+  FERRY_ENFORCE(d.partial || d.sources.size() == s.n, "descriptor of ", d.sources.size(),
+                " samples for a batch of ", s.n);
+  FERRY_ENFORCE(!d.partial || d.positions.empty() || d.positions.back() < s.n, "descriptor position ",
+                d.partial && !d.positions.empty() ? d.positions.back() : 0, " in a batch of ", s.n);
   FERRY_ENFORCE(s.shards_in < p.randomizers.size(), "more descriptors for batch ", d.batch, " of epoch ",
                 d.epoch, " than pipeline '", p.config->name, "' has directory shards");
   ++s.shards_in;
@@ -44,9 +50,10 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
     s.described = true;
     return;
   }
-  for (std::size_t i = 0; i < d.sources.size(); ++i) {
-    const Source& src = d.sources[i];
+  for (std::size_t k = 0; k < d.sources.size(); ++k) {
+    const Source& src = d.sources[k];
     if (!src.hit) continue;
+    const std::size_t i = d.partial ? d.positions[k] : k;  // its position in the batch
     const transport::RemoteRegion& slab = ctx_.slabs.at(src.who);
     if (p.assembly) {
       FERRY_ENFORCE(src.bytes == 0, "a sized cache hit for pipeline '", p.config->name,

@@ -113,13 +113,6 @@ int Layout::slab_index(int rank) const noexcept {
   return it != slab_holders.end() && *it == rank ? static_cast<int>(it - slab_holders.begin()) : -1;
 }
 
-int Layout::shard_of(std::size_t pipeline, int rank) const noexcept {
-  if (pipeline >= randomizers_of.size()) return -1;
-  const auto& ranks = randomizers_of[pipeline];
-  const auto it = std::find(ranks.begin(), ranks.end(), rank);
-  return it == ranks.end() ? -1 : static_cast<int>(it - ranks.begin());
-}
-
 std::uint64_t Layout::slab_share(const RuntimeConfig& rt) const noexcept {
   // Every randomizer owns an equal slice of every server's slab, aligned down to 64 bytes.
   return (rt.cache_bytes / static_cast<std::uint64_t>(std::max<std::size_t>(randomizers.size(), 1))) &
@@ -214,32 +207,7 @@ Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
                               layout.transformers.size(),
                               " transformer(s): start more ranks or ask for fewer service ranks"));
 
-  // Consumer groups and the randomizer of every pipeline (whole cache IDs per randomizer).
-  std::vector<int> cache_ids;
-  for (const auto& p : config.pipelines) cache_ids.push_back(p.cache_id);
-  std::sort(cache_ids.begin(), cache_ids.end());
-  cache_ids.erase(std::unique(cache_ids.begin(), cache_ids.end()), cache_ids.end());
-  for (const auto& p : config.pipelines) {
-    std::vector<int> group;
-    if (p.consumers.empty()) group = layout.consumers;
-    for (int c : p.consumers) {
-      if (c >= static_cast<int>(layout.consumers.size()))
-        throw ConfigError(str_cat("pipeline '", p.name, "': consumers names consumer ", c,
-                                  " but the job has ", layout.consumers.size(), " consumer(s) (indices 0..",
-                                  layout.consumers.size() - 1, ")"));
-      group.push_back(layout.consumers[static_cast<std::size_t>(c)]);
-    }
-    layout.groups.push_back(std::move(group));
-    const auto idx = std::lower_bound(cache_ids.begin(), cache_ids.end(), p.cache_id) - cache_ids.begin();
-    // Shard j of cache ID idx: randomizer (idx x shards + j) mod R. Distinct ranks for one cache ID, as
-    // shards <= R; with R = cache IDs x shards every randomizer holds one shard.
-    const auto shards = static_cast<std::size_t>(config.runtime.directory_shards);
-    std::vector<int> ranks;
-    for (std::size_t j = 0; j < shards; ++j)
-      ranks.push_back(
-          layout.randomizers[(static_cast<std::size_t>(idx) * shards + j) % layout.randomizers.size()]);
-    layout.randomizers_of.push_back(std::move(ranks));
-  }
+  assign_pipelines(config, layout);
   layout.slab_holders = layout.cache_servers;
   if (config.monitor.rebalance)
     layout.slab_holders.insert(layout.slab_holders.end(), layout.transformers.begin(),

@@ -59,6 +59,10 @@ struct Layout {
 Layout plan_layout(const Config& config, const std::vector<int>& node_of_rank,
                    const std::vector<char>& service);
 
+// plan_layout()'s last step (layout_pipelines.cpp): each pipeline's consumer group (throws ConfigError for a
+// consumer index the job lacks) and its randomizers, one per directory shard of its cache ID.
+void assign_pipelines(const Config& config, Layout& layout);
+
 // Collective over `comm`: gathers nodes (MPI_Comm_split_type SHARED) and which ranks run ferry-serve
 // (serve_only), then plans. When no rank is serve_only it is library mode. Every rank gets the same Layout
 // or the same ConfigError. Tests only: FERRY_TEST_RANKS_PER_NODE=n groups ranks into pretend nodes of n

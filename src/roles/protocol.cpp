@@ -1,5 +1,7 @@
 #include "roles/protocol.hpp"
 
+#include <algorithm>
+
 #include "ferry/config.hpp"
 
 namespace ferry::roles {
@@ -30,7 +32,22 @@ void encode(Writer& w, const Descriptor& d) {
       }
     i = j;
   }
-  if (d.past_head || d.shard != 0) w.u((static_cast<std::uint64_t>(d.shard) << 1) | (d.past_head ? 1 : 0));
+  // Tail: [shard][positions?][past head], then the positions as gaps (each at least 1 after the first).
+  FERRY_ENFORCE(!d.partial || d.positions.size() == d.sources.size(), "descriptor of ", d.sources.size(),
+                " sources at ", d.positions.size(), " positions");
+  if (!d.past_head && d.shard == 0 && !d.partial) return;
+  w.u((static_cast<std::uint64_t>(d.shard) << 2) | (d.partial ? 2 : 0) | (d.past_head ? 1 : 0));
+  for (std::size_t k = 0; d.partial && k < d.positions.size(); ++k) {
+    FERRY_ENFORCE(k == 0 || d.positions[k] > d.positions[k - 1], "descriptor positions not ascending");
+    w.u(k == 0 ? d.positions[0] : d.positions[k] - d.positions[k - 1] - 1);
+  }
+}
+
+Source& Descriptor::source_at(std::uint32_t position) {
+  if (!partial) return sources.at(position);
+  const auto it = std::lower_bound(positions.begin(), positions.end(), position);
+  FERRY_ENFORCE(it != positions.end() && *it == position, "position ", position, " is not in the descriptor");
+  return sources[static_cast<std::size_t>(it - positions.begin())];
 }
 
 void decode(Reader& r, Descriptor& d) {
@@ -59,10 +76,23 @@ void decode(Reader& r, Descriptor& d) {
     }
   }
   const std::uint64_t tail = r.done() ? 0 : r.u();
-  FERRY_ENFORCE(tail >> 1 < kMaxDirectoryShards, "descriptor of directory shard ", tail >> 1);
-  FERRY_ENFORCE(r.done(), "descriptor with an unknown tail");
+  FERRY_ENFORCE(tail >> 2 < kMaxDirectoryShards, "descriptor of directory shard ", tail >> 2);
   d.past_head = (tail & 1) != 0;
-  d.shard = static_cast<std::uint32_t>(tail >> 1);
+  d.shard = static_cast<std::uint32_t>(tail >> 2);
+  d.positions.clear();
+  d.partial = (tail & 2) != 0;
+  if (d.partial) {
+    d.positions.reserve(n);
+    std::uint64_t position = 0;
+    for (std::uint64_t k = 0; k < n; ++k) {
+      const std::uint64_t gap = r.u();
+      FERRY_ENFORCE(gap < kMaxBatchSize, "descriptor position past a batch");
+      position = k == 0 ? gap : position + 1 + gap;
+      FERRY_ENFORCE(position < kMaxBatchSize, "descriptor position past a batch");
+      d.positions.push_back(static_cast<std::uint32_t>(position));
+    }
+  }
+  FERRY_ENFORCE(r.done(), "descriptor with an unknown tail");
 }
 
 void encode(Writer& w, const Misses& m) {

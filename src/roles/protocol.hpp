@@ -72,9 +72,15 @@ struct Descriptor {
   // Encoded as an optional tail, so that descriptors without it keep their bytes.
   bool past_head = false;
   // The directory shard (runtime.directory_shards) that described it: its randomizer describes only the
-  // positions whose sample is in its key range; the others are misses with transformer 0 here, and another
-  // shard's descriptor says what they are. A consumer waits for one descriptor per shard. In the tail too.
+  // positions whose sample is in its key range, and another shard's descriptor the others. A consumer waits
+  // for one descriptor per shard. `partial`: `positions` holds the batch positions of `sources`, ascending
+  // (possibly none); otherwise sources are the whole batch in order. All in the tail.
   std::uint32_t shard = 0;
+  bool partial = false;
+  std::vector<std::uint32_t> positions{};
+
+  // The source of batch position `position` (one of `positions` where partial).
+  Source& source_at(std::uint32_t position);
 };
 void encode(Writer& w, const Descriptor& d);
 void decode(Reader& r, Descriptor& d);
@@ -92,7 +98,7 @@ struct MissEntry {
 // the randomizer until the consumer credits the batch) instead of HDF5.
 struct FetchEntry {
   std::uint64_t id = 0;
-  std::vector<std::uint32_t> positions;
+  std::vector<std::uint32_t> positions{};
   std::uint32_t server = 0;  // slab holder index
   std::uint64_t offset = 0;  // in that slab (64-byte aligned)
   std::uint64_t bytes = 0;   // the entry's size

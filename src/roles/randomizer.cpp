@@ -15,57 +15,59 @@ namespace ferry::roles {
 bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   const std::uint64_t epoch = c.next_seq / p.batches_per_epoch;
   const std::uint64_t batch = c.next_seq % p.batches_per_epoch;
-  plan(p, epoch).batch_ids(c.index, batch, ids_);
+  own_positions(p, c, epoch, batch);
   const std::uint64_t group = p.runtime->group;
   Share& share = *p.cache;
   cache::Directory* directory = share.directory.get();
   // Wait for an insert's ack (then hit), or for an entry's size (then admit). In a cached epoch nothing is
   // pending and no size is awaited: no lookup here.
   if (p.cacheable && (directory->stats().pending != 0 || !p.first_reads.empty()))
-    for (auto id : ids_)
-      if (p.keys.holds(id) && (directory->is_pending({group, id}) || p.first_reads.count(id))) return false;
+    for (const auto& o : own_)
+      if (directory->is_pending({group, o.id}) || p.first_reads.count(o.id)) return false;
 
   // From here on the batch is described: advance first, so that the oracle sees this use as the present and
   // reports each key's next use strictly after it.
   ++c.next_seq;
-  Descriptor d{static_cast<std::uint32_t>(p.runtime->index), epoch, batch, {}, false, p.shard};
-  d.sources.resize(ids_.size());  // another shard's positions stay misses here (Descriptor::shard)
+  Descriptor d{
+      static_cast<std::uint32_t>(p.runtime->index), epoch, batch, {}, false, p.shard, p.shards > 1, {}};
+  d.sources.resize(own_.size());
+  if (d.partial)
+    for (const auto& o : own_) d.positions.push_back(o.position);
   // Its augment head on a transformation rank (docs/heterogeneous.md, "The movable head"): the hits are
   // read from the cache there, and every position comes from it past the head.
   d.past_head = !miss_targets_.of(c.rank).empty() && head_away(p, epoch, batch);
   Outstanding out{epoch, batch, {}, {}};
   std::map<std::uint64_t, MissEntry> misses;    // ascending IDs
   std::map<std::uint64_t, FetchEntry> fetches;  // ... the hits of a batch past its head
-  std::uint64_t described = 0;
-  for (std::size_t i = 0; i < ids_.size(); ++i) {
-    if (!p.keys.holds(ids_[i])) continue;
-    ++described;
-    const cache::Key key{group, ids_[i]};
+  for (std::size_t k = 0; k < own_.size(); ++k) {
+    const std::uint64_t id = own_[k].id;
+    const std::uint32_t position = own_[k].position;
+    const cache::Key key{group, id};
     if (p.cacheable) {
       if (auto loc = directory->find(key, true)) {  // found and pinned
         out.pinned.push_back(key);
         out.servers.push_back(loc->server);
         ++share.pins_on[loc->server];
         ++slab_hits_[loc->server];
-        d.sources[i] = {true, loc->server, share.base + loc->offset, p.runtime->entry.fixed ? 0 : loc->bytes};
+        d.sources[k] = {true, loc->server, share.base + loc->offset, p.runtime->entry.fixed ? 0 : loc->bytes};
         if (d.past_head) {
-          FetchEntry& f = fetches[ids_[i]];
-          f.id = ids_[i];
+          FetchEntry& f = fetches[id];
+          f.id = id;
           f.server = loc->server;
           f.offset = share.base + loc->offset;
           f.bytes = loc->bytes;
-          f.positions.push_back(static_cast<std::uint32_t>(i));
+          f.positions.push_back(position);
         }
         continue;
       }
     }
-    auto [it, fresh] = misses.try_emplace(ids_[i]);
+    auto [it, fresh] = misses.try_emplace(id);
     MissEntry& m = it->second;
     if (fresh) {
-      m.id = ids_[i];
-      const bool admissible = p.cacheable && !p.undecodable.count(ids_[i]);
-      const std::uint64_t bytes = admissible ? admit_bytes(p, ids_[i]) : 0;
-      if (admissible && !p.runtime->entry.fixed && p.sizes.get(ids_[i]) == 0) p.first_reads.insert(ids_[i]);
+      m.id = id;
+      const bool admissible = p.cacheable && !p.undecodable.count(id);
+      const std::uint64_t bytes = admissible ? admit_bytes(p, id) : 0;
+      if (admissible && !p.runtime->entry.fixed && p.sizes.get(id) == 0) p.first_reads.insert(id);
       if (bytes != 0) {
         if (auto loc = directory->admit(key, bytes)) {
           m.insert = true;
@@ -78,7 +80,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
         }
       }
     }
-    m.positions.push_back(static_cast<std::uint32_t>(i));
+    m.positions.push_back(position);
   }
   if (d.past_head)
     send_past_head(p, c, d, misses, fetches);
@@ -87,7 +89,7 @@ bool Randomizer::describe(Pipeline& p, ConsumerState& c) {
   writer_.clear();
   encode(writer_, d);
   report_.control_bytes += writer_.size();
-  report_.samples_described += described;
+  report_.samples_described += own_.size();
   ctx_.fabric->send(c.rank, kDescriptor, writer_.view());
   c.outstanding.push_back(std::move(out));
   clock_.batch();

@@ -104,6 +104,9 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   // tally or final count (kShardEpoch); the others send theirs; whether a pipeline's shards are all in.
   void on_shard_epoch(const transport::Message& message);
   void send_shard_finals();
+  // Into own_: the positions of consumer c's batch (epoch, batch) this randomizer describes, with their IDs:
+  // every one, or its directory shard's (ShardPositions, built once an epoch).
+  void own_positions(Pipeline& p, const ConsumerState& c, std::uint64_t epoch, std::uint64_t batch);
   bool shards_done(const Pipeline& p) const;
   // Every consumer finished and every insert and miss list answered (done() may wait for more).
   bool own_work_done() const;
@@ -156,6 +159,7 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
   std::vector<transport::Message> early_;
   // Scratch, reused per batch.
   std::vector<std::uint64_t> ids_;
+  std::vector<ShardPositions::Own> own_;
   Writer writer_;
 };
 

@@ -116,7 +116,7 @@ void Randomizer::send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
     const int to = transformers[(j + turn) % t];
     const std::uint32_t who = transformer_index(to);
     for (const auto& m : list.entries)
-      for (auto pos : m.positions) d.sources[pos] = {false, who, 0};
+      for (auto pos : m.positions) d.source_at(pos) = {false, who, 0};
     send_list(tally, list, to);
   }
 }

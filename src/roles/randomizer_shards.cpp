@@ -53,6 +53,21 @@ void Randomizer::send_shard_finals() {
   }
 }
 
+void Randomizer::own_positions(Pipeline& p, const ConsumerState& c, std::uint64_t epoch,
+                               std::uint64_t batch) {
+  own_.clear();
+  if (p.shards == 1) {
+    plan(p, epoch).batch_ids(c.index, batch, ids_);
+    for (std::size_t i = 0; i < ids_.size(); ++i) own_.push_back({static_cast<std::uint32_t>(i), ids_[i]});
+    return;
+  }
+  // The epoch fence keeps every consumer in one epoch: the previous epoch's positions are not needed again.
+  if (!p.positions || p.positions->epoch() != epoch)
+    p.positions = std::make_unique<ShardPositions>(p.share, plan(p, epoch), p.keys);
+  const auto mine = p.positions->batch(c.index, batch);
+  own_.assign(mine.begin(), mine.end());
+}
+
 bool Randomizer::shards_done(const Pipeline& p) const {
   if (p.shards == 1) return true;
   if (p.shard != 0) return p.final_sent;

@@ -16,6 +16,7 @@
 #include "cache/key.hpp"
 #include "roles/context.hpp"
 #include "roles/protocol.hpp"
+#include "roles/shard_positions.hpp"
 #include "sampler/epoch_plan.hpp"
 
 namespace ferry::roles {
@@ -49,15 +50,6 @@ struct EpochTally {
   std::uint32_t shards_reported = 0;  // directory shard 0: the other shards' tallies (kShardEpoch) in
 };
 
-// Shard `shard` of `shards` of a dataset of `samples` samples: the IDs [first, end) its directory holds.
-struct KeyRange {
-  std::uint64_t first = 0, end = 0;
-  bool holds(std::uint64_t id) const noexcept { return id >= first && id < end; }
-};
-inline KeyRange shard_range(std::uint64_t samples, std::uint32_t shard, std::uint32_t shards) noexcept {
-  return {samples * shard / shards, samples * (shard + 1) / shards};
-}
-
 struct RandomizerPipeline {
   PipelineRuntime* runtime = nullptr;
   const PipelineConfig* config = nullptr;
@@ -82,6 +74,7 @@ struct RandomizerPipeline {
   // one with the count it sent.
   std::uint32_t shard = 0, shards = 1;
   KeyRange keys;
+  std::unique_ptr<ShardPositions> positions;  // the epoch being described (shards > 1 only)
   int lead = -1;
   std::uint32_t finals = 0;                                   // shard 0: the other shards' finals in
   std::uint64_t tallies_received = 0, tallies_announced = 0;  // shard 0: their epoch tallies

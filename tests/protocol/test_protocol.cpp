@@ -52,6 +52,25 @@ TEST(Protocol, DescriptorCarriesItsDirectoryShard) {
   d.past_head = true;
   EXPECT_TRUE(round_trip(d).past_head);
   EXPECT_EQ(round_trip(d).shard, 5u);
+  // A shard's part of a batch: its sources at ascending positions, none at all too.
+  d.partial = true;
+  d.positions = {1, 4, 255};
+  Descriptor part = round_trip(d);
+  EXPECT_TRUE(part.partial);
+  EXPECT_EQ(part.positions, d.positions);
+  EXPECT_EQ(part.source_at(1).offset, 128u);
+  EXPECT_THROW((void)part.source_at(2), ferry::Error);
+  d.sources.clear();
+  d.positions.clear();
+  part = round_trip(d);
+  EXPECT_TRUE(part.partial);
+  EXPECT_TRUE(part.sources.empty());
+  d.sources = {{true, 1, 128, 0}};
+  d.positions = {3, 2};  // not ascending: refused as it is written
+  Writer bad;
+  EXPECT_THROW(encode(bad, d), ferry::Error);
+  d.positions = {3};
+  d.partial = false;
   d.shard = static_cast<std::uint32_t>(ferry::kMaxDirectoryShards);
   Writer w;
   encode(w, d);
