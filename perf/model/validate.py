@@ -95,6 +95,8 @@ def compare(run, inputs, solver="bound"):
     rows = []
     last = len(pred) - 1
     for label, group in (("0", pred[:1]), (f"1-{last}", pred[1:]), (f"2-{last}", pred[2:]), (f"0-{last}", pred)):
+        if not group:
+            continue
         meas = [run["epochs"][str(p.epoch)] for p in group]
         sps = sum(m["samples"] for m in meas) / sum(m["seconds"] for m in meas)
         model_sps = sum(p.samples for p in group) / sum(p.seconds for p in group)
@@ -142,6 +144,8 @@ def summary(rows):
                         ("steady epochs 2.. (epoch 1 may wait for inserts epoch 0 left pending)",
                          lambda r: r["epochs"].startswith("2-"))):
         group = [r for r in rows if pick(r)]
+        if not group:
+            continue
         ok = [r for r in group if abs(r["err"]) <= 0.15]
         worst = max(group, key=lambda r: abs(r["err"]))
         out.append(f"- {label}: {len(ok)} of {len(group)} within 15 % (worst {worst['point']} "
