@@ -78,8 +78,9 @@ class Epoch:
 
 def delivery(entry_bytes):
     """How a miss reaches its consumer and cache server (roles/miss_delivery.cpp): "pool", one-sided gets from
-    the transformer's send pool (fixed entries of 64 KiB and more; the pool holds a miss list), or "message",
-    the entries written into UCX or MPI messages."""
+    the transformer's send pool (fixed entries of 64 KiB and more), or "message", the entries written into UCX
+    or MPI messages. Assumes the pool has room for a miss list (runtime.send_pool_bytes, 64 MiB by default: a
+    list that never fits goes in messages)."""
     return "pool" if entry_bytes >= POOL_ENTRY_BYTES else "message"
 
 
