@@ -17,6 +17,7 @@ from model_time import (ROLES, cpu_time, hop_seconds, latency_time, node_ranks, 
                         oversubscription, queue_of, ranks_per_core)
 
 SLAB_ALIGN = 64  # src/cache: every entry reserves max(64, round_up(bytes, 64)); capacity rounded down to 64
+POOL_ENTRY_BYTES = 64 << 10  # roles/send_pool.hpp kPoolEntryBytes: fixed entries this large use the send pool
 
 
 @dataclass
@@ -73,6 +74,23 @@ class Epoch:
     busiest_queue: float
     bound: str               # what limited the epoch
     loads: dict = field(default_factory=dict)  # resource -> seconds of work in this epoch
+
+
+def delivery(entry_bytes):
+    """How a miss reaches its consumer and cache server (roles/miss_delivery.cpp): "pool", one-sided gets from
+    the transformer's send pool (fixed entries of 64 KiB and more), or "message", the entries written into UCX
+    or MPI messages. Assumes the pool has room for a miss list (runtime.send_pool_bytes, 64 MiB by default: a
+    list that never fits goes in messages)."""
+    return "pool" if entry_bytes >= POOL_ENTRY_BYTES else "message"
+
+
+def transformer_per_miss(tr, raw_bytes, entry_bytes, prepare_bytes):
+    """A transformer's CPU per miss beyond its HDF5 calls: per sample, per raw byte read, per byte its prepare
+    ops touch, and per byte it writes into messages (the message path only: on the pool path the entry is
+    prepared into the send pool's slot and leaves by the consumer's gets)."""
+    sent = entry_bytes * tr["message_per_byte_s"] if delivery(entry_bytes) == "message" else 0.0
+    return (tr["per_sample_s"] + raw_bytes * tr["hdf5_per_byte_s"] + prepare_bytes * tr["prepare_per_byte_s"]
+            + sent)
 
 
 def cache_entries(layout, workload):
@@ -148,16 +166,19 @@ def epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used)
     tr = costs["transformer"]
     cons = costs["consumer"]
     rnd = costs["randomizer"]
-    # A transformer: HDF5 (per call, per byte), prepare ops (per byte touched), per-sample handling (the send
-    # to the consumer is zero-copy: its CPU is in the per-sample figure, its wire time in the NIC's), and the
-    # second send of each admitted entry to its cache server (per byte); the server copies it into the slab.
+    # A transformer: HDF5 (per call, per byte), prepare ops (per byte touched), per-sample handling, the
+    # entries written into messages (per byte; on the pool path they are prepared into the slot and the
+    # consumer gets them: nothing more), and the second send of each admitted entry to its cache server (per
+    # byte); the server copies it into the slab.
+    path = delivery(e_b)
     pfs_s = misses * r_b / fabric["pfs_bandwidth_Bps"] if fabric.get("pfs_bandwidth_Bps") else 0.0
-    w_tr = (reads * tr["hdf5_per_call_s"] + misses * (tr["per_sample_s"] + r_b * tr["hdf5_per_byte_s"]
-            + workload.prepare_bytes * tr["prepare_per_byte_s"]) + admitted * e_b * tr["insert_per_byte_s"]) / t
-    # A consumer: hits are gets, misses arrive as messages (local: CPU copies through shared memory; remote:
-    # RDMA into the batch buffer, the NIC's time below); the per-sample costs cover assembly, pins, credits.
+    w_tr = (reads * tr["hdf5_per_call_s"] + misses * transformer_per_miss(tr, r_b, e_b, workload.prepare_bytes)
+            + admitted * e_b * tr["insert_per_byte_s"]) / t
+    # A consumer: hits are gets; misses arrive by their path (local: CPU copies through shared memory, a
+    # message's fragments each a wake-up; remote: RDMA into the batch buffer, the NIC's time below); the
+    # per-sample costs cover assembly, pins, credits.
     hit_cpu = hits * (cons["hit_per_sample_s"] + (1 - remote) * e_b * cons["hit_per_byte_s"])
-    miss_cpu = misses * (cons["miss_per_sample_s"] + (1 - remote) * e_b * cons["miss_per_byte_s"])
+    miss_cpu = misses * (cons["miss_per_sample_s"] + (1 - remote) * e_b * cons[f"miss_{path}_per_byte_s"])
     w_cons = (hit_cpu + miss_cpu) / c
     w_rnd = (batches * rnd["per_batch_s"] + n_used * rnd["per_sample_s"]
              + lists * rnd["per_list_s"]) / layout.randomizers

@@ -12,7 +12,9 @@
    epoch misses) give the transformer's HDF5 cost per call and per
    byte, per-sample cost and prepare (`cast`) cost per byte; warm configs (the cache holds the set) give a
    consumer's cost per hit; both give the randomizer's cost per batch, per sample and per miss list.
-   Least squares over the configs (the output keeps every raw figure under "calibration").
+   Entries under 64 KiB travel in messages, larger ones through the send pool: the transformer's cost per
+   byte sent in messages and the consumer's per byte on each path are fitted apart (cost_fit.py).
+   Non-negative least squares over the configs (the output keeps every raw figure under "calibration").
    In the cold runs the transformer's busy CPU over its busy wall time, against the spinner probe's share
    measured around the run (runs.core_share), gives `share_factor` (what a busy Ferry rank gets beyond a
    spinner's share on a shared machine).
@@ -32,9 +34,8 @@ import os
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cost_fit  # noqa: E402
 import hop_calibration  # noqa: E402
 from micro_inputs import memcpy, transports, wires  # noqa: E402
 from runs import Runner, entry_bytes, role_cpu_after_setup, slab_holding  # noqa: E402
@@ -48,8 +49,7 @@ CALIBRATION = [(32, 16, True, True), (64, 16, True, True), (96, 16, True, True),
 # Widths for the oversubscription cost (consumers, transformers, cache servers; + 1 randomizer): 6, 12 and 24
 # ranks with a cache, 5, 10 and 21 without. The validation points have other widths (validate.py).
 WIDTHS = [(3, 1, 1), (6, 3, 2), (14, 6, 3)]
-WIDTH_SAMPLES = 53760  # a multiple of 16 x 3, 6 and 14 consumers
-OVERSUB_BASE = 2.0  # ranks per core of the base calibration (4 ranks, 2 cores), where the factor is 1
+WIDTH_SAMPLES = cost_fit.WIDTH_SAMPLES  # a multiple of 16 x 3, 6 and 14 consumers
 
 
 def calibrate(runner):
@@ -63,13 +63,15 @@ def calibrate(runner):
             toml = runner.config(name, path, epochs=epochs, batch=batch, servers=0 if cold else 1, transformers=1,
                                  cache_bytes=slab_holding(SAMPLES, side * side * 3 * (4 if cast else 1) + 4),
                                  cast=cast)
-            lines, _, _, load = runner.run(toml, 3 if cold else 4)
+            lines, epoch_lines, _, load = runner.run(toml, 3 if cold else 4)
             cpu[epochs] = role_work(lines)
+            seconds = [epoch_lines[e]["seconds"] for e in sorted(epoch_lines)]
             if epochs == 6 and cold:
                 busy_share = dict(transformer=transformer_share(lines), probe=load["share"])
         per = {k: (cpu[6][k] - cpu[2][k]) / 4 for k in cpu[6]}
         rows.append(dict(side=side, batch=batch, cast=cast, cold=cold, raw=raw, entry=entry_bytes(lines),
-                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per, busy_share=busy_share))
+                         samples=SAMPLES, batches=SAMPLES // batch, load=load, cpu=per, busy_share=busy_share,
+                         epoch_seconds=seconds))
         print(f"calib side={side} batch={batch} cast={cast} cold={cold}: {per} "
               f"(core share {load['share']:.2f})", file=sys.stderr)
     return rows
@@ -105,9 +107,7 @@ def insert_cost(runner):
             b = loop_cpu(lines)
             busy[name] = b if name not in busy else {k: min(v, busy[name][k]) for k, v in b.items()}
         entry = entry_bytes(lines)
-    inserted = (SAMPLES - (1 << 20) // (-(-entry // 64) * 64)) * entry
-    per_byte = {role: max(0.0, (busy["all"][role] - busy["none"][role]) / inserted)
-                for role in ("transformer", "cache_server")}
+    per_byte = cost_fit.insert_per_byte(busy, entry, SAMPLES)
     print(f"insert: {busy} -> {per_byte} s/B", file=sys.stderr)
     return per_byte, busy
 
@@ -118,54 +118,13 @@ def transformer_share(lines):
     return (t["cpu_s"] - t["idle_cpu_s"]) / max(1e-9, t["wall_s"] - t["idle_wall_s"])
 
 
-def share_factor(rows):
-    """Busy Ferry rank's share over the spinner probe's (runs.core_share), median of the cold runs.
-
-    The probe's spinners never sleep; Ferry's ranks block and wake, and the scheduler gives waking tasks
-    more than a spinner's share. validate.py gives the model min(1, probe x factor)."""
-    ratios = sorted(r["busy_share"]["transformer"] / r["busy_share"]["probe"] for r in rows if r["busy_share"])
-    return ratios[len(ratios) // 2] if ratios else 1.0
-
-
-def fit(rows, role, columns):
-    """Least squares of a role's per-epoch CPU on the given columns (functions of a row); >= 0 each."""
-    a = np.array([[f(r) for f in columns] for r in rows], float)
-    y = np.array([r["cpu"][role] for r in rows], float)
-    coef = np.linalg.lstsq(a, y, rcond=None)[0]
-    return [max(float(c), 0.0) for c in coef]
-
-
-def costs_from(rows, insert_per_byte):
-    cold = [r for r in rows if r["cold"]]
-    warm = [r for r in rows if not r["cold"]]
-    prep = lambda r: (r["raw"] - 4) if r["cast"] else 0  # bytes cast touches: the image field
-    call, per_sample, per_byte, prep_byte = fit(cold, "transformer", [
-        lambda r: r["batches"] * 2, lambda r: r["samples"], lambda r: r["samples"] * r["raw"],
-        lambda r: r["samples"] * prep(r)])
-    miss_s, miss_b = fit(cold, "consumer", [lambda r: r["samples"], lambda r: r["samples"] * r["entry"]])
-    hit_s, hit_b = fit(warm, "consumer", [lambda r: r["samples"], lambda r: r["samples"] * r["entry"]])
-    rb, rs, rl = fit(rows, "randomizer", [lambda r: r["batches"], lambda r: r["samples"],
-                                          lambda r: r["batches"] if r["cold"] else 0])
-    return {
-        "transformer": {"hdf5_per_call_s": call, "hdf5_per_byte_s": per_byte, "per_sample_s": per_sample,
-                        "prepare_per_byte_s": prep_byte,
-                        "insert_per_byte_s": insert_per_byte["transformer"]},
-        "consumer": {"hit_per_sample_s": hit_s, "hit_per_byte_s": hit_b, "miss_per_sample_s": miss_s,
-                     "miss_per_byte_s": miss_b},
-        "randomizer": {"per_batch_s": rb, "per_sample_s": rs, "per_list_s": rl},
-        "cache_server": {"copy_per_byte_s": insert_per_byte["cache_server"]},
-        "epoch_fixed_s": 0.0,
-        "share_factor": share_factor(rows),
-    }
-
-
 def width_runs(runner, costs):
     """Whole-job CPU per epoch at several widths against what the base costs (3-4 ranks) charge: the ratio's
     growth with ranks per core is the oversubscription cost (ferry_model.oversubscription), fitted as
     1 + k x (ranks per core - base) through the base. Warm (every epoch after the first all hits) and cold (no
     cache server) at each width; the 6-epoch minus 2-epoch difference over 4, as in calibrate()."""
     import ferry_model as fm
-    path, raw = runner.dataset(WIDTH_SAMPLES, 64)
+    path, raw = runner.dataset(WIDTH_SAMPLES, cost_fit.WIDTH_SIDE)
     rows = []
     for c, t, s in WIDTHS:
         for cold in (False, True):
@@ -178,26 +137,20 @@ def width_runs(runner, costs):
                 cache = slab_holding(-(-WIDTH_SAMPLES // max(servers, 1)), raw * 4 - 12)  # f32 image + label
                 toml = runner.config(name, path, epochs=epochs, batch=16, servers=servers, transformers=t,
                                      cache_bytes=cache, cast=True)
-                lines, _, _, load = runner.run(toml, layout.ranks)
+                lines, epoch_lines, _, load = runner.run(toml, layout.ranks)
                 cpu[epochs] = sum(role_work(lines).values())
+                seconds = [epoch_lines[e]["seconds"] for e in sorted(epoch_lines)]
                 entry = entry_bytes(lines)
-            work = fm.Workload(samples=WIDTH_SAMPLES, raw_bytes=raw, entry_bytes=entry, prepare_bytes=raw - 4,
-                               batch=16)
-            n_used = fm.used_samples(layout, work)
-            hits, misses = (0, n_used) if cold else (n_used, 0)
-            loads, _ = fm.epoch_loads(layout, work, costs, {}, hits, misses, 0, n_used)
-            count = {"consumer": c, "transformer": t, "cache_server": servers, "randomizer": 1}
-            model = sum(loads[r] * k for r, k in count.items())
             measured = (cpu[6] - cpu[2]) / 4
             rows.append(dict(consumers=c, transformers=t, servers=servers, cold=cold, ranks=layout.ranks,
-                             ranks_per_core=layout.ranks / os.cpu_count(), cpu_per_epoch=measured,
-                             model_cpu_per_epoch=model, ratio=measured / model, load=load))
-            print(f"width {layout.ranks} ranks ({c}/{t}/{servers}): {measured:.3f} CPU s an epoch, base costs "
-                  f"{model:.3f} (x{measured / model:.2f}, core share {load['share']:.2f})", file=sys.stderr)
-    x = np.array([max(0.0, r["ranks_per_core"] - OVERSUB_BASE) for r in rows])
-    y = np.array([r["ratio"] - 1.0 for r in rows])
-    k = float(x @ y / (x @ x)) if x @ x > 0 else 0.0
-    return max(k, 0.0), rows
+                             ranks_per_core=layout.ranks / os.cpu_count(), entry=entry, cpu_per_epoch=measured,
+                             load=load, epoch_seconds=seconds))
+    k = cost_fit.oversub_k(rows, costs)
+    for r in rows:
+        print(f"width {r['ranks']} ranks ({r['consumers']}/{r['transformers']}/{r['servers']}): "
+              f"{r['cpu_per_epoch']:.3f} CPU s an epoch, base costs {r['model_cpu_per_epoch']:.3f} "
+              f"(x{r['ratio']:.2f}, core share {r['load']['share']:.2f})", file=sys.stderr)
+    return k, rows
 
 
 def add_hops(runner, path):
@@ -233,9 +186,9 @@ def main():
     mem = memcpy(runner)
     rows = calibrate(runner)
     insert, insert_raw = insert_cost(runner)
-    costs = costs_from(rows, insert)
+    costs = cost_fit.costs_from(rows, insert)
     k, widths = width_runs(runner, costs)
-    costs.update(oversub_per_rank_per_core=k, oversub_base_ranks_per_core=OVERSUB_BASE)
+    costs.update(oversub_per_rank_per_core=k, oversub_base_ranks_per_core=cost_fit.OVERSUB_BASE)
     hops = hop_calibration.measure(runner)
     costs["hop_delay_s"] = hop_calibration.table(hops, costs, wires(nets))
     doc = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "host": os.uname().nodename,

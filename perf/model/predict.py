@@ -93,8 +93,7 @@ def rule_terms(name, costs, fabric):
     """The layout rule in closed form: what each service role must sustain for 90 % of the GPU-bound rate."""
     d, tr, rnd = DATASETS[name], costs["transformer"], costs["randomizer"]
     rate = GPUS_PER_NODE / d["gpu_s_per_sample"]  # samples/s a node's GPUs consume
-    per_miss = (tr["hdf5_per_call_s"] + tr["per_sample_s"] + d["raw"] * tr["hdf5_per_byte_s"]
-                + d["prepare"] * tr["prepare_per_byte_s"])
+    per_miss = tr["hdf5_per_call_s"] + fm.transformer_per_miss(tr, d["raw"], d["entry"], d["prepare"])
     per_batch = rnd["per_batch_s"] + d["batch"] * rnd["per_sample_s"]
     link = fabric["link_bandwidth_Bps"] * fabric.get("link_efficiency", 1.0) * fabric.get("nics_per_node", 1)
     return dict(node_rate=rate, transformer_s_per_miss=per_miss,

@@ -1,5 +1,6 @@
-"""Structural checks of perf/model (ctest model_structure): counts the model must get exactly, the latency
-bound's structure (latency.py) and its command line's errors. No timing is asserted (the solvers' figures are
+"""Structural checks of perf/model (ctest model_structure): counts the model must get exactly, the per-byte
+costs of each delivery path, the cost fit (cost_fit.py), the latency bound's structure (latency.py) and its
+command line's errors. No timing is asserted (the solvers' figures are
 model arithmetic, not measurements); the costs are the fixed ones of model_inputs.json."""
 import json
 import os
@@ -12,6 +13,13 @@ MODEL = os.path.join(ROOT, "perf", "model")
 sys.path.insert(0, MODEL)
 import ferry_model as fm  # noqa: E402
 import latency  # noqa: E402
+
+try:  # cost_fit.py and measure_inputs.py fit with numpy (Debian's python3-numpy)
+    import cost_fit  # noqa: E402
+    import measure_inputs  # noqa: E402
+    NUMPY = True
+except ImportError:
+    NUMPY = False
 
 INPUTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_inputs.json")
 COSTS = json.load(open(INPUTS))["costs"]
@@ -88,6 +96,63 @@ class Counting(unittest.TestCase):
         e = fm.predict(layout, self.work, COSTS, slow)
         self.assertEqual(e[1].bound, "nic")
         self.assertEqual(e[1].hit_rate, 1.0)
+
+
+class DeliveryPath(unittest.TestCase):
+    """Entries under 64 KiB reach consumers and cache servers in messages, larger ones through the send pool
+    (roles/send_pool.hpp): each path's per-byte costs are charged where the protocol puts the bytes."""
+    layout = fm.Layout(consumers=2, transformers=1, cache_servers=0)
+
+    def loads(self, entry, costs=COSTS):
+        work = fm.Workload(samples=1024, raw_bytes=3076, entry_bytes=entry, prepare_bytes=3072, batch=16, epochs=1)
+        return fm.epoch_loads(self.layout, work, costs, {}, 0, 1024, 0, 1024)[0]
+
+    def test_the_path_follows_the_entry_size(self):
+        self.assertEqual(fm.delivery(fm.POOL_ENTRY_BYTES - 1), "message")
+        self.assertEqual(fm.delivery(fm.POOL_ENTRY_BYTES), "pool")
+
+    def test_message_bytes_cost_the_transformer_only_on_the_message_path(self):
+        free = dict(COSTS, transformer=dict(COSTS["transformer"], message_per_byte_s=0.0))
+        for entry, charged in ((12292, 1024 * 12292 * 1e-9), (1 << 17, 0.0)):
+            self.assertAlmostEqual(self.loads(entry)["transformer"] - self.loads(entry, free)["transformer"],
+                                   charged)
+
+    def test_a_consumer_pays_its_path_per_byte(self):
+        for entry, key in ((12292, "miss_message_per_byte_s"), (1 << 17, "miss_pool_per_byte_s")):
+            per = COSTS["consumer"]["miss_per_sample_s"] + entry * COSTS["consumer"][key]
+            self.assertAlmostEqual(self.loads(entry)["consumer"], 1024 * per / 2)
+
+
+@unittest.skipUnless(NUMPY, "cost_fit.py needs numpy")
+class Fit(unittest.TestCase):
+    """cost_fit.py: non-negative least squares, and the costs recovered from rows the model's rules made."""
+
+    def test_a_negative_coefficient_is_left_out(self):
+        a = [[1, 0], [1, 1], [1, 2]]
+        self.assertEqual([round(c, 9) for c in cost_fit.nonnegative_fit(a, [2, 3, 4])], [2.0, 1.0])
+        self.assertEqual([round(c, 9) for c in cost_fit.nonnegative_fit(a, [4, 3, 2])][1], 0.0)
+
+    def test_the_calibration_rows_give_back_the_costs_that_made_them(self):
+        tr, cons, rnd = COSTS["transformer"], COSTS["consumer"], COSTS["randomizer"]
+        rows = []
+        for side, batch, cast, cold in measure_inputs.CALIBRATION:
+            raw, n = side * side * 3 + 4, 32768
+            entry = (raw - 4) * (4 if cast else 1) + 4
+            prep = raw - 4 if cast else 0
+            cpu = {"randomizer": n // batch * (rnd["per_batch_s"] + cold * rnd["per_list_s"]) + n * rnd["per_sample_s"]}
+            if cold:
+                cpu["transformer"] = n // batch * 2 * tr["hdf5_per_call_s"] + n * fm.transformer_per_miss(
+                    tr, raw, entry, prep)
+                path = fm.delivery(entry)
+                cpu["consumer"] = n * (cons["miss_per_sample_s"] + entry * cons[f"miss_{path}_per_byte_s"])
+            else:
+                cpu["consumer"] = n * (cons["hit_per_sample_s"] + entry * cons["hit_per_byte_s"])
+            rows.append(dict(side=side, batch=batch, cast=cast, cold=cold, raw=raw, entry=entry, samples=n,
+                             batches=n // batch, cpu=cpu, busy_share=None))
+        got = cost_fit.costs_from(rows, {"transformer": tr["insert_per_byte_s"], "cache_server": 4e-10})
+        for role in ("transformer", "consumer", "randomizer"):
+            for key, value in COSTS[role].items():
+                self.assertAlmostEqual(got[role][key] / value, 1.0, places=6, msg=f"{role} {key}")
 
 
 class Latency(unittest.TestCase):
