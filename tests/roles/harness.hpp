@@ -61,6 +61,12 @@ void expect_local_loader_batches(const PipelineConfig& p, const std::vector<cons
 // policy at `static_share`.
 Config device_job_config(const std::string& transport, double static_share);
 
+// Stop and resume (a one-pipeline job, service ranks first, the rest consumers): runs `config` until every
+// consumer took `before` batches and ends the job there (consumers stop mid-epoch; every rank must shut
+// down), then runs it again from the state consumer 0 saved. Every consumer saved the same state, and gets
+// LocalLoader's batches from `before` on in the resumed job. Records gtest failures.
+void expect_resume_matches_local(const Config& config, std::uint64_t before);
+
 // For a consumer of a one-pipeline job of 2 consumers: every batch it saw equals LocalLoader's.
 void expect_local_loader_job(const Config& config, const JobResult& result);
 

@@ -82,38 +82,7 @@ TEST_P(DirectoryShards, StopMidEpochAndResume) {
   PipelineConfig p = image_pipeline("images", 240, 71);
   p.epochs = 3;
   config.pipelines.push_back(p);
-  constexpr std::uint64_t kBefore = 7;
-  std::string state;
-  int consumer_index = -1;
-  {
-    ferry::Runtime rt(MPI_COMM_WORLD, config);
-    if (rt.is_consumer()) {
-      consumer_index = rt.consumer_index();
-      for (std::uint64_t k = 0; k < kBefore; ++k) ASSERT_NE(rt.loader().next_batch(), nullptr);
-      state = rt.loader().state();
-    } else {
-      rt.serve();
-    }
-  }
-  char buffer[256] = {};
-  if (consumer_index == 0) state.copy(buffer, sizeof buffer - 1);
-  MPI_Bcast(buffer, sizeof buffer, MPI_CHAR, world_size() - static_cast<int>(consumers(config)),
-            MPI_COMM_WORLD);
-  Config resumed = config;
-  apply_state(resumed, buffer);
-  const JobResult r = run_job(resumed);
-  if (!r.consumer) return;
-  LocalLoader local(p, static_cast<std::uint32_t>(r.consumer_index), consumers(config));
-  for (std::uint64_t k = 0; k < kBefore; ++k) ASSERT_NE(local.next_batch(), nullptr);
-  std::size_t k = 0;
-  while (const Batch* b = local.next_batch()) {
-    ASSERT_LT(k, r.batches.size());
-    ASSERT_EQ(r.batches[k].ids, b->ids) << "batch " << kBefore + k;
-    for (std::size_t f = 0; f < b->fields.size(); ++f)
-      ASSERT_EQ(std::memcmp(r.batches[k].fields[f].data(), b->fields[f].data, b->fields[f].bytes), 0);
-    ++k;
-  }
-  EXPECT_EQ(k, r.batches.size());
+  expect_resume_matches_local(config, 7);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, DirectoryShards, ::testing::Values("ucx", "mpi"),

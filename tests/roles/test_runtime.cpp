@@ -223,48 +223,7 @@ TEST_P(Runtime, StopMidEpochAndResumeFromTheSavedState) {
   PipelineConfig p = image_pipeline("images", 240, 71);
   p.epochs = 3;
   config.pipelines.push_back(p);
-  constexpr std::uint64_t kBefore = 13;  // batches taken before the "checkpoint"
-  std::string state;
-  std::vector<SeenBatch> after;
-  int consumer_index = -1;
-  {
-    ferry::Runtime rt(MPI_COMM_WORLD, config);
-    if (rt.is_consumer()) {
-      consumer_index = rt.consumer_index();
-      Loader& loader = rt.loader();
-      for (std::uint64_t k = 0; k < kBefore; ++k) ASSERT_NE(loader.next_batch(), nullptr);
-      state = loader.state();
-    } else {
-      rt.serve();
-    }
-  }  // the job ends here mid-epoch: consumers stop early, every rank shuts down
-  // Every consumer saved the same state; a new job resumes from it.
-  char buffer[256] = {};
-  if (consumer_index == 0) state.copy(buffer, sizeof buffer - 1);
-  const int root = world_size() - consumers(config);  // the first consumer rank
-  MPI_Bcast(buffer, sizeof buffer, MPI_CHAR, root, MPI_COMM_WORLD);
-  if (consumer_index >= 0) {
-    EXPECT_EQ(state, std::string(buffer)) << "consumers disagree on the state";
-  }
-  Config resumed = config;
-  apply_state(resumed, buffer);
-  const JobResult r = run_job(resumed);
-  if (r.consumer) {
-    LocalLoader local(p, static_cast<std::uint32_t>(r.consumer_index),
-                      static_cast<std::uint32_t>(consumers(config)));
-    std::vector<const Batch*> skip;
-    for (std::uint64_t k = 0; k < kBefore; ++k) ASSERT_NE(local.next_batch(), nullptr);
-    std::size_t k = 0;
-    while (const Batch* b = local.next_batch()) {
-      ASSERT_LT(k, r.batches.size());
-      ASSERT_EQ(r.batches[k].ids, b->ids) << "batch " << kBefore + k;
-      for (std::size_t f = 0; f < b->fields.size(); ++f)
-        ASSERT_EQ(std::memcmp(r.batches[k].fields[f].data(), b->fields[f].data, b->fields[f].bytes), 0)
-            << "batch " << kBefore + k << " field " << f;
-      ++k;
-    }
-    EXPECT_EQ(k, r.batches.size());
-  }
+  expect_resume_matches_local(config, 13);  // 13 batches before the "checkpoint"
 }
 
 // Each rank must throw E containing `expect`; checked on every rank.
