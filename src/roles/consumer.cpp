@@ -41,7 +41,7 @@ ConsumerEngine::ConsumerEngine(Context& ctx) : ctx_(ctx) {
       pool_bytes += p->assembly->pool_bytes();
       pool_seconds += p->assembly->setup_seconds();
     }
-    if (head_moves(*rt.processor, rt.entry)) {
+    if (rt.head_moves) {
       p->heads = rt.processor->head_chains();
       p->past_layout = entry_layout(*rt.processor, true);
     }
@@ -108,6 +108,7 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     s.active = true;
     s.described = s.assembled = false;
     s.shards_in = 0;
+    s.shard_seen.assign(p.randomizers.size(), 0);
     s.epoch = epoch;
     s.batch = batch;
     s.n = p.plan_for(epoch).batch_length(batch);

@@ -56,8 +56,9 @@ class ConsumerEngine {
   // monitor, the wait for slot `s` (nanoseconds waited), and the figures of a batch handed out.
   void give_back(Pipe& p);
   // kFinished to each of the pipeline's randomizers (one per directory shard), with the kEpochDone count it
-  // sent that one.
-  void send_finished(Pipe& p);
+  // sent that one. `warn_only` (shutdown): a send that fails is a warning naming the rank, and the others
+  // still go.
+  void send_finished(Pipe& p, bool warn_only = false);
   void sample_queue(Pipe& p);
   std::uint64_t wait_for(Pipe& p, Slot& s);
   void count_batch(Pipe& p, const Slot& s, std::uint64_t batch, std::uint64_t waited_ns);

@@ -2,7 +2,9 @@
 // one-sided gets, device receives), and what it took is counted, per batch and per epoch.
 #include <algorithm>
 #include <chrono>
+#include <exception>
 
+#include "core/log.hpp"
 #include "core/strings.hpp"
 #include "loader/resume.hpp"
 #include "roles/consumer.hpp"
@@ -45,12 +47,18 @@ void ConsumerEngine::give_back(Pipe& p) {
   p.holding = false;
 }
 
-void ConsumerEngine::send_finished(Pipe& p) {
+void ConsumerEngine::send_finished(Pipe& p, bool warn_only) {
   p.finished = true;
   for (std::size_t j = 0; j < p.randomizers.size(); ++j) {
     Writer w;
     w.u(p.runtime->index).u(j == 0 ? p.epochs_reported : 0);
-    ctx_.fabric->send(p.randomizers[j], kFinished, w.view());
+    try {
+      ctx_.fabric->send(p.randomizers[j], kFinished, w.view());
+    } catch (const std::exception& e) {
+      if (!warn_only) throw;
+      log::warn("could not tell randomizer {} (directory shard {}) that pipeline '{}' is done: {}",
+                p.randomizers[j], j, p.config->name, e.what());
+    }
   }
 }
 

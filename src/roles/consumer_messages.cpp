@@ -36,8 +36,9 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
                 " samples for a batch of ", s.n);
   FERRY_ENFORCE(!d.partial || d.positions.empty() || d.positions.back() < s.n, "descriptor position ",
                 d.partial && !d.positions.empty() ? d.positions.back() : 0, " in a batch of ", s.n);
-  FERRY_ENFORCE(s.shards_in < p.randomizers.size(), "more descriptors for batch ", d.batch, " of epoch ",
-                d.epoch, " than pipeline '", p.config->name, "' has directory shards");
+  FERRY_ENFORCE(!s.shard_seen[d.shard], "a second descriptor of directory shard ", d.shard, " for batch ",
+                d.batch, " of epoch ", d.epoch, " of pipeline '", p.config->name, "'");
+  s.shard_seen[d.shard] = 1;
   ++s.shards_in;
   if (d.past_head) {
     FERRY_ENFORCE(p.randomizers.size() == 1, "a batch past its augment head for pipeline '", p.config->name,

@@ -85,12 +85,7 @@ void ConsumerEngine::finish_all(bool failing) noexcept {
   }
   for (auto& p : pipes_) {
     if (p->finished) continue;
-    try {
-      send_finished(*p);
-    } catch (const std::exception& e) {
-      log::warn("could not tell the randomizers of pipeline '{}' that it is done: {}", p->config->name,
-                e.what());
-    }
+    send_finished(*p, true);
   }
 }
 

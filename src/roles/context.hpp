@@ -27,6 +27,10 @@ struct PipelineRuntime {
   std::unique_ptr<loader::SampleProcessor> processor;
   EntryLayout entry;
   std::uint64_t group = 0;  // cache key group: the processor's prepare fingerprint
+  // Its augment head may run on the transformation ranks (roles::head_moves), and its directory is whole: a
+  // batch past its head comes from one transformer, so with runtime.directory_shards > 1 the head stays on
+  // the consumers.
+  bool head_moves = false;
 };
 
 struct Context {

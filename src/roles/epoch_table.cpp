@@ -53,6 +53,9 @@ void EpochTable::send_to_lead(RandomizerPipeline& p, std::uint64_t epoch) {
   encode(w, f);
   ctx_.fabric->send(p.lead, kShardEpoch, w.view());
   ++p.tallies_sent;
+  // Its own memory line: shard 0 announces the epoch's end to the service ranks, not to the other shards
+  // (which may have ended before shard 0 prints the last epoch).
+  write_rss_line(ctx_, "randomizer", p.runtime->index, epoch);
   p.epochs.erase(epoch);
 }
 

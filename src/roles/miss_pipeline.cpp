@@ -21,7 +21,7 @@ MissPipeline::MissPipeline(Context& ctx, ServeReport& report)
   for (auto& p : ctx.pipelines) {
     layouts_.emplace(p.index, entry_layout(*p.processor));
     for (auto& worker : chains_) worker.emplace(p.index, p.processor->prepare_chains());
-    if (!head_moves(*p.processor, p.entry)) continue;
+    if (!p.head_moves) continue;
     head_layouts_.emplace(p.index, entry_layout(*p.processor, true));
     for (auto& worker : heads_) worker.emplace(p.index, p.processor->head_chains());
   }

@@ -87,11 +87,12 @@ void Randomizer::send_misses(Pipeline& p, const ConsumerState& c, Descriptor& d,
   // Contiguous runs of the sorted misses to the consumer's transformers (its node's, where it has any:
   // roles/miss_targets.hpp): coalesced HDF5 reads on every one of them. As many runs as the batch has
   // runtime.miss_list_bytes of prepared bytes (miss_runs), at most one per transformer. Run j goes to
-  // transformer (j + turn) % t, where turn moves with batch and consumer, so batch after batch the runs land
+  // transformer (j + turn) % t, where turn moves with batch, consumer and directory shard (the shards of one
+  // batch list their misses apart: they start on different transformers), so batch after batch the runs land
   // on different transformers.
   const auto& transformers = miss_targets_.of(c.rank);
   const std::size_t t = transformers.size();
-  const std::size_t turn = t ? static_cast<std::size_t>((d.batch + c.index) % t) : 0;
+  const std::size_t turn = t ? static_cast<std::size_t>((d.batch + c.index + p.shard) % t) : 0;
   std::vector<MissEntry> sorted;
   sorted.reserve(misses.size());
   // Prepared bytes of the misses: a variable sample whose size is not known (not read yet, skipped, or a

@@ -54,8 +54,7 @@ Randomizer::Pipeline Randomizer::make_pipeline(std::size_t i, Share* share) {
   p.keys = shard_range(p.runtime->processor->dataset().size(), p.shard, p.shards);
   p.lead = ranks.front();
   if (!p.runtime->entry.fixed) p.sizes = cache::EntrySizes(p.keys.first, p.keys.end - p.keys.first);
-  // A batch past its head comes whole from one transformer: not where several shards describe it.
-  p.head_moves = p.shards == 1 && head_moves(*p.runtime->processor, p.runtime->entry);
+  p.head_moves = p.runtime->head_moves;
   for (std::size_t c = 0; c < group.size(); ++c) {
     ConsumerState state;
     state.rank = group[c];

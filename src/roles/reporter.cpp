@@ -43,8 +43,7 @@ std::vector<std::vector<monitor::OpInfo>> augment_ops(const Context& ctx, const 
                             p.index < capable.size() && capable[p.index], monitor::Stage::augment});
     // Its movable head (docs/heterogeneous.md, "The movable head"), op 1 here: batches whose head the
     // consumer ran (CPU) or that came past it (accelerator: the transformation ranks ran it).
-    if (p.processor->has_head())
-      ops[p.index].push_back({"head", head_moves(*p.processor, p.entry), monitor::Stage::head});
+    if (p.processor->has_head()) ops[p.index].push_back({"head", p.head_moves, monitor::Stage::head});
   }
   return ops;
 }

@@ -48,7 +48,14 @@ void Runtime::Impl::set_up(const Config& config, bool serve_only) {
   log::init(ctx.rank, config.log_level);
   ctx.monitor = monitor::settings_from(ctx.config.monitor);
   // A directory shard does not move: R3 (an idle randomizer hands its pipelines over) is off with shards.
-  if (config.runtime.directory_shards > 1) ctx.monitor.roles.randomizers = false;
+  if (config.runtime.directory_shards > 1 &&
+      ctx.monitor.may_move_randomizers(ctx.config.runtime.randomizers)) {
+    ctx.monitor.roles.randomizers = false;
+    if (ctx.rank == 0)
+      log::info(
+          "monitor.role_randomizers is off: runtime.directory_shards = {} (a directory shard does not move)",
+          config.runtime.directory_shards);
+  }
   deadline->step("the layout's collectives of the set-up");
   ctx.layout =
       roles::compute_layout(ctx.comm, ctx.config, serve_only);  // same result or same error everywhere
@@ -115,6 +122,7 @@ void Runtime::Impl::setup_local() {
     p.processor = std::make_unique<loader::SampleProcessor>(ctx.config.pipelines[i]);
     p.entry = roles::entry_layout(*p.processor);
     p.group = p.processor->prepare_fingerprint();
+    p.head_moves = ctx.config.runtime.directory_shards == 1 && roles::head_moves(*p.processor, p.entry);
     loader::check_resume_dataset(ctx.config.pipelines[i], p.processor->dataset());
     if (!group.empty()) {  // a resume position past the end fails here, on every rank, before data moves
       const auto& cfg = ctx.config.pipelines[i];
@@ -174,7 +182,7 @@ void Runtime::Impl::exchange_slabs() {
   // augment head may run there: it reads the hits of a batch past its head (docs/heterogeneous.md, "The
   // movable head").
   bool heads = false;
-  for (const auto& p : ctx.pipelines) heads = heads || roles::head_moves(*p.processor, p.entry);
+  for (const auto& p : ctx.pipelines) heads = heads || p.head_moves;
   const bool reads = ctx.role() == roles::Role::consumer || (heads && ctx.may_transform());
   for (int server : ctx.layout.slab_holders) {
     if (!reads) break;
