@@ -1,7 +1,7 @@
 """Prediction: weak scaling from 1 to 1,024 nodes x 4 GPUs on a real fabric (perf/model/README.md).
 
     /usr/bin/python3 perf/model/predict.py --inputs perf/model/inputs/here.json \
-        --out perf/results/2026-12-06-model [--no-plots]
+        --out perf/results/2026-12-06s-model [--no-plots] [--unsharded-share U]
 
 One consumer per GPU (4 per node); service ranks on the node's spare cores. For each dataset (ImageNet-sized
 1.28 M x 110 KB, CosmoFlow-sized 262,144 x 16 MiB) and fabric (profiles/ib_hdr200.json, slingshot11.json):

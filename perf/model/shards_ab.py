@@ -75,7 +75,7 @@ def main():
     print("| shards | busiest randomizer CPU / sample, D over 1: model | measured | u that matches |")
     print("|---|---|---|---|")
     for r in out["rows"]:
-        print(f"| {r['shards']} | {r['model']:.2f} | {r['measured']:.2f} | {r['unsharded_share']:.3f} |")
+        print(f"| {r['shards']} | {r['model']:.3f} | {r['measured']:.3f} | {r['unsharded_share']:.3f} |")
     print(f"mean u: {out['unsharded_share']:.3f}")
 
 
