@@ -20,6 +20,12 @@
 #                                 batch, epochs and cache_bytes from FERRY_CONFIG. Default: no model columns.
 #       --model-inputs FILE       measured costs              default: perf/model/inputs/here.json
 #       --model-profile FILE      fabric profile              default: perf/model/profiles/ib_hdr200.json
+#       --shards auto|D           the pipeline's directory shards, one randomizer each: D > 1 passes
+#                                 --runtime.randomizers D --runtime.directory_shards D to the job (after
+#                                 FERRY_ARGS); auto (needs --model): the model's rule per job, the fewest D
+#                                 (1, 2, 4, ... 64) with which the randomizer bounds no epoch, each shard
+#                                 taking a consumer's rank (perf/model/model.py --choose-shards). Default:
+#                                 none passed (the config's randomizers)
 #   -- ARGS...                    passed to every sbatch (partition, account, --time, --exclusive ...)
 # The environment reaches the jobs (sbatch --export=ALL): FERRY_BIN_DIR, FERRY_CONFIG, FERRY_ARGS,
 # FERRY_SRUN_MPI, FERRY_CACHE_SERVERS_PER_NODE, FERRY_TRANSFORMERS (see the template's header).
@@ -27,7 +33,8 @@
 # CSV columns: job_id, nodes, ranks_per_node, tasks, state, exit_code, then one row per pipeline and epoch:
 # pipeline, epoch, samples, samples_per_s, hit_rate_pct, hdf5_mib, hdf5_reads, wait_s, prep_s, digest, and with
 # --model: model_samples_per_s, model_hit_rate_pct, model_hdf5_mib, model_bound (one pipeline's prediction;
-# the model needs Python >= 3.11 for FERRY_CONFIG, FERRY_MODEL_PYTHON picks the interpreter).
+# the model needs Python >= 3.11 for FERRY_CONFIG, FERRY_MODEL_PYTHON picks the interpreter), and with
+# --shards: directory_shards (the D the job ran with; the model's prediction is for that D).
 # A job that printed no table still gets one row (state and exit code, empty figures).
 # Exit status: 0 when every job completed with exit code 0, 1 otherwise, 2 on a usage error.
 set -euo pipefail
@@ -44,6 +51,7 @@ sbatch_args=()
 model_args=
 model_inputs=$here/../perf/model/inputs/here.json
 model_profile=$here/../perf/model/profiles/ib_hdr200.json
+shards=
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
@@ -58,6 +66,7 @@ while (($#)); do
     --model) model_args=$2; shift 2 ;;
     --model-inputs) model_inputs=$2; shift 2 ;;
     --model-profile) model_profile=$2; shift 2 ;;
+    --shards) shards=$2; shift 2 ;;
     --) shift; sbatch_args=("$@"); break ;;
     -h|--help) usage ;;
     *) echo "scaling_sweep: unknown argument '$1'" >&2; usage ;;
@@ -67,6 +76,9 @@ done
 for v in $nodes $ranks_per_node $timeout_s; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "scaling_sweep: '$v' is not a positive integer" >&2; exit 2; }
 done
+[[ -z $shards || $shards == auto || $shards =~ ^[1-9][0-9]*$ ]] ||
+  { echo "scaling_sweep: --shards '$shards' is neither auto nor a positive integer" >&2; exit 2; }
+[[ $shards != auto || -n $model_args ]] || { echo "scaling_sweep: --shards auto needs --model" >&2; exit 2; }
 if [[ -n $model_args ]]; then
   for f in "$model_inputs" "$model_profile" "$here/../perf/model/model.py"; do
     [[ -r $f ]] || { echo "scaling_sweep: --model: cannot read $f" >&2; exit 2; }
@@ -76,19 +88,47 @@ mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd)
 csv=$out_dir/summary.csv
 
+# model NODES RANKS_PER_NODE SHARDS ARGS...: perf/model/model.py for one job's layout (what multi_node.sbatch
+# starts: SHARDS randomizers, the cache servers and transformers, the rest consumers) with the dataset of
+# --model and FERRY_CONFIG's batch, epochs and cache_bytes; ARGS say what to print.
+model() {
+  local n=$1 k=$2 d=$3 config=() args
+  local servers=$((${FERRY_CACHE_SERVERS_PER_NODE:-1} * n))
+  local transformers=${FERRY_TRANSFORMERS:-$((${FERRY_TRANSFORMERS_PER_NODE:-1} * n))}
+  shift 3
+  [[ -n ${FERRY_CONFIG:-} ]] && config=(--config "$FERRY_CONFIG")
+  read -r -a args <<<"$model_args"
+  "${FERRY_MODEL_PYTHON:-python3}" "$here/../perf/model/model.py" --inputs "$model_inputs" --profile "$model_profile" \
+      "${config[@]}" --nodes "$n" --tasks $((n * k)) --cache-servers "$servers" --transformers "$transformers" \
+      --directory-shards "$d" "$@" "${args[@]}"
+}
+
+# shards_for NODES RANKS_PER_NODE: the directory shards of one job (1 without --shards).
+shards_for() {
+  case $shards in
+    "") echo 1 ;;
+    auto) model "$1" "$2" 1 --choose-shards 64 ||
+            { echo "scaling_sweep: --shards auto: the model refused $1 node(s) x $2 rank(s)" >&2; exit 2; } ;;
+    *) echo "$shards" ;;
+  esac
+}
+
 # Submit: one job per point; remember its parameters and output file by job ID.
-declare -A job_nodes=() job_rpn=() job_out=() job_state=() job_exit=()
+declare -A job_nodes=() job_rpn=() job_out=() job_state=() job_exit=() job_shards=()
 jobs=()
 dependency=()
 ((parallel)) || dependency=(--job-name="ferry-sweep-$$" --dependency=singleton)
 for n in $nodes; do
   for k in $ranks_per_node; do
-    id=$(sbatch --parsable --nodes="$n" --ntasks-per-node="$k" --ntasks=$((n * k)) "${dependency[@]}" \
-           --output="$out_dir/n${n}-r${k}-%j.out" "${sbatch_args[@]}" "$template")
+    d=$(shards_for "$n" "$k")
+    job_args=${FERRY_ARGS:-}
+    ((d == 1)) || job_args+=" --runtime.randomizers $d --runtime.directory_shards $d"
+    id=$(FERRY_ARGS=$job_args sbatch --parsable --nodes="$n" --ntasks-per-node="$k" --ntasks=$((n * k)) \
+           "${dependency[@]}" --output="$out_dir/n${n}-r${k}-%j.out" "${sbatch_args[@]}" "$template")
     id=${id%%;*}   # --parsable prints "ID" or "ID;CLUSTER"
     jobs+=("$id")
-    job_nodes[$id]=$n job_rpn[$id]=$k job_out[$id]=$out_dir/n${n}-r${k}-$id.out
-    echo "scaling_sweep: job $id: $n node(s) x $k rank(s)" >&2
+    job_nodes[$id]=$n job_rpn[$id]=$k job_out[$id]=$out_dir/n${n}-r${k}-$id.out job_shards[$id]=$d
+    echo "scaling_sweep: job $id: $n node(s) x $k rank(s), $d directory shard(s)" >&2
   done
 done
 
@@ -124,25 +164,18 @@ while ((${#pending[@]})); do
   sleep "$poll_s"
 done
 
-# model_rows NODES RANKS_PER_NODE: the model's "epoch,samples/s,hit %,MiB,bound" lines, ';'-joined, for one
-# job's layout (what multi_node.sbatch starts: 1 randomizer, the cache servers and transformers, the rest
-# consumers). Empty without --model; "error" when the model refused (its message goes to stderr).
+# model_rows NODES RANKS_PER_NODE SHARDS: the model's "epoch,samples/s,hit %,MiB,bound" lines, ';'-joined, for
+# one job's layout. Empty without --model; "error" when the model refused (its message goes to stderr).
 model_rows() {
   [[ -n $model_args ]] || return 0
-  local n=$1 k=$2 servers=$((${FERRY_CACHE_SERVERS_PER_NODE:-1} * $1)) transformers=${FERRY_TRANSFORMERS:-$1}
-  local consumers=$((n * k - servers - transformers - 1)) config=() args
-  ((consumers > 0)) || { echo "error"; return 0; }
-  [[ -n ${FERRY_CONFIG:-} ]] && config=(--config "$FERRY_CONFIG")
-  read -r -a args <<<"$model_args"
-  "${FERRY_MODEL_PYTHON:-python3}" "$here/../perf/model/model.py" --inputs "$model_inputs" --profile "$model_profile" \
-      "${config[@]}" --nodes "$n" --consumers "$consumers" --cache-servers "$servers" --transformers "$transformers" \
-      --csv "${args[@]}" | paste -sd';' || echo "error"
+  model "$1" "$2" "$3" --csv | paste -sd';' || echo "error"
 }
 
 # Collect: table rows are "pipeline epoch samples samples/s NN.N% MiB reads wait prep"; the randomizer prints
 # them and consumers print the digests, so lines of different ranks may interleave: match each line alone.
 header="job_id,nodes,ranks_per_node,tasks,state,exit_code,pipeline,epoch,samples,samples_per_s,hit_rate_pct,hdf5_mib,hdf5_reads,wait_s,prep_s,digest"
 [[ -z $model_args ]] || header+=",model_samples_per_s,model_hit_rate_pct,model_hdf5_mib,model_bound"
+[[ -z $shards ]] || header+=",directory_shards"
 echo "$header" >"$csv"
 all_ok=1
 for id in "${jobs[@]}"; do
@@ -151,19 +184,20 @@ for id in "${jobs[@]}"; do
   [[ ${job_state[$id]} == COMPLETED && ${job_exit[$id]} == 0:0 ]] || all_ok=0
   out=${job_out[$id]}
   [[ -r $out ]] || out=/dev/null
-  awk -v prefix="$prefix" -v model="$(model_rows "$n" "$k")" -v with_model="${model_args:+1}" '
+  awk -v prefix="$prefix" -v model="$(model_rows "$n" "$k" "${job_shards[$id]}")" -v with_model="${model_args:+1}" \
+      -v shards="${shards:+,${job_shards[$id]}}" '
     BEGIN {
       m = split(model, lines, ";")
       for (i = 1; i <= m; ++i) { split(lines[i], f, ","); predicted[f[1]] = f[2] "," f[3] "," f[4] "," f[5] }
     }
-    function tail(epoch) { return with_model ? "," ((epoch in predicted) ? predicted[epoch] : ",,,") : "" }
+    function tail(epoch) { return (with_model ? "," ((epoch in predicted) ? predicted[epoch] : ",,,") : "") shards }
     $1 == "digest" && NF == 3 { digest[$2] = $3; next }
     NF >= 9 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $5 ~ /^[0-9.]+%$/ {
       sub(/%$/, "", $5)
       row[++rows] = $1; ep[rows] = $2; line[rows] = $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7 "," $8 "," $9
     }
     END {
-      if (rows == 0) { print prefix ",,,,,,,,,," (with_model ? ",,,," : ""); exit }
+      if (rows == 0) { print prefix ",,,,,,,,,," (with_model ? ",,,," : "") shards; exit }
       for (i = 1; i <= rows; ++i) print prefix "," line[i] "," digest[row[i]] tail(ep[i])
     }' "$out" >>"$csv"
 done

@@ -9,14 +9,13 @@ parallel file system, or the consumers' own training steps), or as long as the b
 take with the credits a consumer has (latency.py: each hop's wire latency and, with more ranks than cores,
 the measured wait for the receiver to be scheduled).
 """
-import functools
-import math
 from dataclasses import dataclass, field
 
+from model_counts import (DIRECTORY_ENTRY_BYTES, SLAB_ALIGN, cache_entries, counts,  # noqa: F401
+                          directory_bytes, expected_lists, miss_runs, shard_lists, used_samples)
 from model_time import (ROLES, cpu_time, hop_seconds, latency_time, node_ranks,  # noqa: F401
                         oversubscription, queue_of, ranks_per_core)
 
-SLAB_ALIGN = 64  # src/cache: every entry reserves max(64, round_up(bytes, 64)); capacity rounded down to 64
 POOL_ENTRY_BYTES = 64 << 10  # roles/send_pool.hpp kPoolEntryBytes: fixed entries this large use the send pool
 
 
@@ -40,7 +39,8 @@ class Layout:
     consumers: int
     transformers: int = 1
     cache_servers: int = 1
-    randomizers: int = 1     # per pipeline; >1 only where the randomizer is sharded
+    randomizers: int = 1     # D: the pipeline's directory shards, one randomizer each (runtime.randomizers =
+    #                          runtime.directory_shards = D): each describes its key range's positions of every batch
     nodes: int = 1
     cache_bytes: int = 256 << 20  # slab per cache server
     cores_per_node: float = 2.0   # cores of a node Ferry's ranks may run on
@@ -74,6 +74,7 @@ class Epoch:
     busiest_queue: float
     bound: str               # what limited the epoch
     loads: dict = field(default_factory=dict)  # resource -> seconds of work in this epoch
+    directory_bytes: int = 0  # one randomizer's cache directory at the epoch's end (its key range's entries)
 
 
 def delivery(entry_bytes):
@@ -93,74 +94,28 @@ def transformer_per_miss(tr, raw_bytes, entry_bytes, prepare_bytes):
             + sent)
 
 
-def cache_entries(layout, workload):
-    """Entries the static policy can hold: per server floor(usable / reserved), usable rounded down to 64."""
-    usable = (layout.cache_bytes // SLAB_ALIGN) * SLAB_ALIGN
-    reserved = max(SLAB_ALIGN, -(-workload.entry_bytes // SLAB_ALIGN) * SLAB_ALIGN)
-    return layout.cache_servers * (usable // reserved) if layout.cache_servers else 0
-
-
-def used_samples(layout, workload):
-    """Samples delivered per epoch: DistributedSampler shares of whole batches (docs/sampling.md)."""
-    per = workload.samples // layout.consumers
-    if workload.drop_last:
-        per = (per // workload.batch) * workload.batch
-    return per * layout.consumers
-
-
-def miss_runs(misses, entry_bytes, list_bytes, transformers):
-    """Miss lists of one batch with `misses` misses (roles/miss_targets.hpp, miss_runs): one per `list_bytes`
-    of prepared bytes, at least one, at most one per transformer and per miss; list_bytes 0: min(misses, T)."""
-    runs = min(misses, transformers)
-    if list_bytes > 0 and misses * entry_bytes > 0:
-        runs = min(runs, max(1, misses * entry_bytes // list_bytes))
-    return runs
-
-
-@functools.lru_cache(maxsize=65536)
-def expected_lists(misses_per_batch, batch, transformers, entry_bytes=0, list_bytes=0):
-    """Mean non-empty miss lists of one batch: its misses in miss_runs() contiguous runs (randomizer.cpp);
-    the misses of a batch taken as binomial(batch, miss fraction). Exact when every batch is all-miss or
-    all-hit."""
-    q = min(1.0, max(0.0, misses_per_batch / batch))
-    runs = lambda k: miss_runs(k, entry_bytes, list_bytes, transformers)
-    if q in (0.0, 1.0):
-        return runs(batch) if q else 0.0
-    pmf = [math.comb(batch, k) * q**k * (1 - q) ** (batch - k) for k in range(batch + 1)]
-    return sum(p * runs(k) for k, p in enumerate(pmf))
-
-
-def counts(layout, workload):
-    """Per epoch (hits, misses, admitted) under the static policy: fill while room, never evict.
-
-    Exact when every sample is delivered each epoch (N a multiple of consumers x batch): epoch e's hits are
-    then the entries stored before it. Otherwise the dropped tail differs per epoch and the figure is the
-    expectation (stored x used / N).
-    """
-    n_used = used_samples(layout, workload)
-    capacity = cache_entries(layout, workload)
-    stored, out = 0, []
-    for _ in range(workload.epochs):
-        hits = stored if n_used == workload.samples else round(stored * n_used / workload.samples)
-        misses = n_used - hits
-        admitted = min(misses, capacity - stored)
-        out.append((hits, misses, admitted))
-        stored += admitted
-    return n_used, out
-
-
 def remote_fraction(layout):
     """Share of hits and inserts that cross the network: one node's share of the cache servers is local."""
     return 0.0 if layout.nodes <= 1 else 1.0 - 1.0 / layout.nodes
 
 
+def message_s(costs):
+    """CPU of one control message, sent or received: the randomizer's cost per batch (a descriptor sent, a
+    credit received, and the batch's bookkeeping) over its two messages."""
+    return costs["randomizer"]["per_batch_s"] / 2
+
+
 def epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used):
-    """Seconds of work per resource in one epoch (CPU seconds for ranks; busy seconds for links)."""
-    c, t, s = layout.consumers, layout.transformers, max(layout.cache_servers, 1)
+    """Seconds of work per resource in one epoch (CPU seconds for ranks; busy seconds for links). The
+    randomizer's is one directory shard's (D = layout.randomizers): every batch's descriptor and credit, its
+    key range's samples (1 / D of them) and the miss lists of those."""
+    c, t, s, d = layout.consumers, layout.transformers, max(layout.cache_servers, 1), max(1, layout.randomizers)
     e_b, r_b = workload.entry_bytes, workload.raw_bytes
     batches = n_used // workload.batch
     fanout = min(t, layout.list_fanout) if layout.list_fanout else t
-    lists = batches * expected_lists(misses / max(batches, 1), workload.batch, fanout, e_b, layout.list_bytes)
+    shard_lists_ = batches * shard_lists(misses / max(batches, 1), workload.batch, d, fanout, e_b,
+                                         layout.list_bytes)
+    lists = d * shard_lists_  # every shard's: each list is an HDF5 read per field at a transformer
     reads = lists * workload.fields
     remote = remote_fraction(layout)
     tr = costs["transformer"]
@@ -176,12 +131,17 @@ def epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used)
             + admitted * e_b * tr["insert_per_byte_s"]) / t
     # A consumer: hits are gets; misses arrive by their path (local: CPU copies through shared memory, a
     # message's fragments each a wake-up; remote: RDMA into the batch buffer, the NIC's time below); the
-    # per-sample costs cover assembly, pins, credits.
+    # per-sample costs cover assembly, pins, one descriptor and one credit a batch. With D shards a batch
+    # brings D descriptors and takes D credits: D - 1 of each more, at message_s each.
     hit_cpu = hits * (cons["hit_per_sample_s"] + (1 - remote) * e_b * cons["hit_per_byte_s"])
     miss_cpu = misses * (cons["miss_per_sample_s"] + (1 - remote) * e_b * cons[f"miss_{path}_per_byte_s"])
-    w_cons = (hit_cpu + miss_cpu) / c
-    w_rnd = (batches * rnd["per_batch_s"] + n_used * rnd["per_sample_s"]
-             + lists * rnd["per_list_s"]) / layout.randomizers
+    w_cons = (hit_cpu + miss_cpu + batches * 2 * (d - 1) * message_s(costs)) / c
+    # A shard: per batch (a descriptor, a credit) for every batch, per sample for its key range's only
+    # (`unsharded_share` u: the share of the per-sample cost that every shard would pay for every position;
+    # 0, the calibration's split, unless a sensitivity run sets it: shards_ab.py).
+    u = rnd.get("unsharded_share", 0.0)
+    w_rnd = (batches * rnd["per_batch_s"] + n_used * rnd["per_sample_s"] * (u + (1 - u) / d)
+             + shard_lists_ * rnd["per_list_s"])
     w_srv = admitted * e_b * costs["cache_server"]["copy_per_byte_s"] / s
     loads = {"consumer": w_cons, "transformer": w_tr, "randomizer": w_rnd, "cache_server": w_srv,
              "pfs": pfs_s}
@@ -199,8 +159,9 @@ def predict(layout, workload, costs, fabric, solver="bound"):
     """List of Epoch predictions. `solver`: the latency bound's (latency_time)."""
     n_used, per_epoch = counts(layout, workload)
     fixed = costs.get("epoch_fixed_s", 0.0)
-    out = []
+    out, stored = [], 0
     for e, (hits, misses, admitted) in enumerate(per_epoch):
+        stored += admitted
         # The inserts admitted in epoch e are charged to it: a transformer inserts a batch's entries right
         # after sending them to the consumer. (When the cache servers lag, a later epoch's hits on entries
         # still pending wait for them: the cost moves to the next epoch, so validation compares whole runs.)
@@ -224,5 +185,6 @@ def predict(layout, workload, costs, fabric, solver="bound"):
         util = ranks[busiest] / seconds if seconds > 0 else 0.0
         out.append(Epoch(e, n_used, hits, misses, misses * workload.raw_bytes, reads, seconds,
                          n_used / seconds if seconds > 0 else float("inf"), hits / n_used if n_used else 0.0,
-                         wait, busiest, util, queue_of(busiest, util, layout, workload), bound, bounds))
+                         wait, busiest, util, queue_of(busiest, util, layout, workload), bound, bounds,
+                         directory_bytes(layout, stored)))
     return out

@@ -127,17 +127,19 @@ def simulate(stations, delay, population, classes=1, cycles=2000):
     return count_half / (t - t_half) / classes if t_half is not None and t > t_half else 0.0
 
 
-def batch_chain(consumers, transformers, randomizers, loads, factor, share, batches, step_s, overlaps):
+def batch_chain(consumers, transformers, loads, factor, share, batches, step_s, overlaps):
     """The stations of one batch's cycle from an epoch's per-rank CPU seconds (`loads`: one rank of each role,
     ferry_model.epoch_loads), `batches` per consumer, the consumer's step per batch (`overlaps`: the step
     leaves its CPU free). CPU is stretched by the oversubscription `factor` over the `share` of a core one
-    busy rank gets, as in the CPU bound. Cache servers are off the cycle (inserts are not waited for)."""
+    busy rank gets, as in the CPU bound. Cache servers are off the cycle (inserts are not waited for). The
+    randomizer is one directory shard: every shard describes every batch (its own positions), in parallel
+    with the others, so the cycle passes one shard's service per batch, shared by every consumer."""
     total = consumers * batches
     if total <= 0:
         return []
     per = lambda role: factor * loads.get(role, 0.0) / share
     cpu = per("consumer") / batches
-    out = [Station("randomizer", per("randomizer") * randomizers / total, 1, math.ceil(consumers / randomizers))]
+    out = [Station("randomizer", per("randomizer") / total, 1, consumers)]
     if transformers and loads.get("transformer", 0.0) > 0:
         out.append(Station("transformer", per("transformer") * transformers / total, transformers, consumers))
     out.append(Station("consumer", max(cpu, step_s) if overlaps else cpu + step_s, 1, 1))

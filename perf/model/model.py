@@ -6,6 +6,10 @@
 With --profile (profiles/*.json) and --nodes > 1, hits and misses cross the fabric. --config reads batch,
 epochs, prefetch and cache_bytes from a Ferry TOML file (flags given beside it win). Prints one row per epoch:
 samples/s, hit rate, HDF5 bytes and reads, consumer wait (summed), the bound, the busiest rank and its queue.
+--directory-shards D (= --randomizers): the pipeline's directory split over D randomizers. --tasks N instead
+of --consumers: the job's ranks, the consumers being what the service ranks leave. --choose-shards MOST
+prints the fewest shards (1, 2, 4, ... MOST) with which the randomizer bounds no epoch (fewest_shards; with
+--tasks each shard takes a consumer's rank) and exits: slurm/scaling_sweep.sh --shards auto uses it.
 Exit status 2 on bad input, naming the option or file.
 """
 import argparse
@@ -58,10 +62,15 @@ def parse(argv):
     ap.add_argument("--batch", type=int)
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--step-ms", type=float, default=0.0, help="training time per batch")
-    ap.add_argument("--consumers", type=int, required=True)
+    ap.add_argument("--consumers", type=int)
+    ap.add_argument("--tasks", type=int, help="the job's ranks instead of --consumers: consumers = tasks - "
+                    "cache servers - transformers - shards")
     ap.add_argument("--transformers", type=int, default=1)
     ap.add_argument("--cache-servers", type=int, default=1)
-    ap.add_argument("--randomizers", type=int, default=1)
+    ap.add_argument("--randomizers", "--directory-shards", dest="randomizers", type=int, default=1,
+                    help="directory shards D, one randomizer each (runtime.randomizers = runtime.directory_shards)")
+    ap.add_argument("--choose-shards", type=int, metavar="MOST",
+                    help="print the fewest shards <= MOST with which the randomizer bounds no epoch, and exit")
     ap.add_argument("--nodes", type=int, default=1)
     ap.add_argument("--cache-bytes", type=int, help="slab bytes per cache server")
     ap.add_argument("--cores-per-node", type=float, default=2.0)
@@ -76,12 +85,39 @@ def parse(argv):
                          ("transport", "ucx")):
         if getattr(args, key) is None:
             setattr(args, key, conf.get(key, default))
-    for key in ("samples", "raw_bytes", "entry_bytes", "batch", "epochs", "consumers", "transformers", "nodes"):
+    if (args.consumers is None) == (args.tasks is None):
+        fail("give one of --consumers and --tasks")
+    for key in ("samples", "raw_bytes", "entry_bytes", "batch", "epochs", "transformers", "nodes", "randomizers",
+                "consumers" if args.tasks is None else "tasks", *(("choose_shards",) if args.choose_shards else ())):
         if getattr(args, key) <= 0:
             fail(f"--{key.replace('_', '-')} must be positive (got {getattr(args, key)})")
     if args.nodes > 1 and not args.profile:
         fail("--nodes > 1 needs --profile (a fabric profile from perf/model/profiles)")
     return args
+
+
+def fewest_shards(layout_of, workload, costs, fabric, most):
+    """The fewest directory shards D (1, 2, 4, ... up to `most`) with which the randomizer bounds no epoch;
+    where it bounds one with every D, the D with the most samples/s over the run. `layout_of(D)`: the job's
+    Layout with D shards, None where no consumer is left."""
+    best, d = (0.0, 1), 1
+    while d <= most and (layout := layout_of(d)) is not None:
+        epochs = fm.predict(layout, workload, costs, fabric)
+        if all(e.bound != "randomizer" for e in epochs):
+            return d
+        best = max(best, (sum(e.samples for e in epochs) / sum(e.seconds for e in epochs), -d))
+        d *= 2
+    return abs(best[1])
+
+
+def layout_with(args, shards):
+    """The Layout of the arguments with `shards` directory shards; None where --tasks leaves no consumer."""
+    consumers = args.consumers if args.tasks is None else args.tasks - args.cache_servers - args.transformers - shards
+    if consumers <= 0:
+        return None
+    return fm.Layout(consumers=consumers, transformers=args.transformers, cache_servers=args.cache_servers,
+                     randomizers=shards, nodes=args.nodes, cache_bytes=args.cache_bytes,
+                     cores_per_node=args.cores_per_node, prefetch=args.prefetch, transport=args.transport)
 
 
 def main(argv=None):
@@ -93,9 +129,13 @@ def main(argv=None):
     workload = fm.Workload(samples=args.samples, raw_bytes=args.raw_bytes, entry_bytes=args.entry_bytes,
                            prepare_bytes=args.prepare_bytes, batch=args.batch, epochs=args.epochs,
                            step_s=args.step_ms / 1000)
-    layout = fm.Layout(consumers=args.consumers, transformers=args.transformers, cache_servers=args.cache_servers,
-                       randomizers=args.randomizers, nodes=args.nodes, cache_bytes=args.cache_bytes,
-                       cores_per_node=args.cores_per_node, prefetch=args.prefetch, transport=args.transport)
+    if args.choose_shards:
+        print(fewest_shards(lambda d: layout_with(args, d), workload, inputs["costs"], fabric, args.choose_shards))
+        return 0
+    layout = layout_with(args, args.randomizers)
+    if layout is None:
+        fail(f"--tasks {args.tasks} leaves no consumer beside {args.cache_servers} cache server(s), "
+             f"{args.transformers} transformer(s) and {args.randomizers} randomizer(s)")
     epochs = fm.predict(layout, workload, inputs["costs"], fabric)
     if args.json:
         for e in epochs:

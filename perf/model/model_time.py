@@ -74,8 +74,8 @@ def latency_time(layout, workload, costs, fabric, loads, misses, n_used, steps, 
     if batches <= 0:
         return 0.0
     share = min(1.0, layout.rank_share or layout.core_share)
-    chain = latency.batch_chain(layout.consumers, layout.transformers, layout.randomizers, loads, factor, share,
-                                batches, steps / batches, workload.step_overlaps)
+    chain = latency.batch_chain(layout.consumers, layout.transformers, loads, factor, share, batches,
+                                steps / batches, workload.step_overlaps)
     hops = latency.hops_per_batch(misses / n_used if n_used else 0.0, workload.batch)
     return latency.epoch_seconds(chain, hops, hop_seconds(layout, costs, fabric), layout.prefetch, batches, solver)
 

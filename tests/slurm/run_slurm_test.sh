@@ -6,7 +6,8 @@
 #   1. sbatch slurm/single_node.sbatch, 6 tasks              (library mode, 3 consumers)
 #   2. sbatch slurm/mpmd.sbatch, 5 tasks                     (srun --multi-prog: 3 ferry-serve + 2 ferry run)
 #   3. srun --multi-prog directly, 6 tasks                   (no batch script: 3 ferry-serve + 3 ferry run)
-#   4. slurm/scaling_sweep.sh over slurm/multi_node.sbatch    (1 node x 4 and 5 ranks, one cache server per node)
+#   4. slurm/scaling_sweep.sh over slurm/multi_node.sbatch    (1 node x 4 and 5 ranks, one cache server per node;
+#      the model's columns and its choice of directory shards), and again with --shards 2 (1 node x 5 ranks)
 #   5. sbatch slurm/single_node.sbatch with a missing file   (must fail, not hang)
 # and checks exit codes, states and that every job's `digest` lines equal `mpirun -n C ferry local` with the
 # same config and C consumers: the same samples and bytes, each exactly once per epoch.
@@ -396,10 +397,11 @@ expect_digests "srun --multi-prog (6 tasks)" "$tmp/srun-mpmd.out" 3
 log "srun -n 6 --multi-prog (3 ferry-serve): exit 0, digests equal ferry local with 3 consumers"
 
 # 4. the scaling sweep over the multi-node template (one node here)
-# --model: the performance model's prediction beside each epoch (8x8x3 u8 + int32 label; cast: f32)
+# --model: the performance model's prediction beside each epoch (8x8x3 u8 + int32 label; cast: f32);
+# --shards auto: the model's rule picks the directory shards of each job (1 here: the randomizer binds no epoch)
 FERRY_MODEL_PYTHON=/usr/bin/python3 bounded 100 "$templates/scaling_sweep.sh" --nodes 1 --ranks-per-node "4 5" \
   --out-dir "$tmp/sweep" --timeout 90 --poll 0.5 --model "--samples 192 --raw-bytes 196 --entry-bytes 772" \
-  >"$tmp/sweep.out" 2>&1
+  --shards auto >"$tmp/sweep.out" 2>&1
 rc=$?
 csv=$tmp/sweep/summary.csv
 ((rc == 0)) || fail "scaling_sweep.sh exited $rc:"$'\n'"$(cat "$tmp/sweep.out" "$csv" 2>/dev/null)"
@@ -415,11 +417,21 @@ for k in 4 5; do
   done < <(awk -F, -v k="$k" 'NR > 1 && $3 == k { print $7 "," $16 }' "$csv")
 done
 # the model's columns: its hit rate is 0 in epoch 0 and 100 % in epoch 1 (the cache holds the set)
-head -1 "$csv" | grep -q ',model_samples_per_s,model_hit_rate_pct,model_hdf5_mib,model_bound$' ||
-  fail "summary.csv has no model columns: $(head -1 "$csv")"
-bad=$(awk -F, 'NR > 1 && !(($8 == 0 && $18 == "0.0") || ($8 == 1 && $18 == "100.0"))' "$csv")
-[[ -z $bad ]] || fail "summary.csv: model hit rate not 0 % / 100 % in epochs 0 / 1:"$'\n'"$bad"
+head -1 "$csv" | grep -q ',model_samples_per_s,model_hit_rate_pct,model_hdf5_mib,model_bound,directory_shards$' ||
+  fail "summary.csv has no model and shard columns: $(head -1 "$csv")"
+bad=$(awk -F, 'NR > 1 && !(($8 == 0 && $18 == "0.0") || ($8 == 1 && $18 == "100.0")) || NR > 1 && $21 != 1' "$csv")
+[[ -z $bad ]] || fail "summary.csv: model hit rate not 0 % / 100 % in epochs 0 / 1, or shards not 1:"$'\n'"$bad"
 log "scaling_sweep.sh: 2 jobs COMPLETED, 8 CSV rows, digests equal ferry local with 1 and 2 consumers, model columns"
+# --shards 2: the job runs 2 randomizers, each a directory shard, so 5 ranks leave 1 consumer
+bounded 60 "$templates/scaling_sweep.sh" --nodes 1 --ranks-per-node 5 --out-dir "$tmp/sweep2" --timeout 50 \
+  --poll 0.5 --shards 2 >"$tmp/sweep2.out" 2>&1
+rc=$?
+csv=$tmp/sweep2/summary.csv
+((rc == 0)) || fail "scaling_sweep.sh --shards 2 exited $rc:"$'\n'"$(cat "$tmp/sweep2.out" "$csv" 2>/dev/null)"
+[[ $(awk -F, 'NR > 1 && $5 == "COMPLETED" && $17 == 2' "$csv" | wc -l) == 4 ]] ||
+  fail "scaling_sweep.sh --shards 2: expected 4 rows with 2 shards:"$'\n'"$(cat "$csv")"
+expect_digests "multi_node.sbatch (1 node x 5, 2 directory shards)" "$(ls "$tmp"/sweep2/n1-r5-*.out)" 1
+log "scaling_sweep.sh --shards 2: job COMPLETED, digests equal ferry local with 1 consumer"
 
 # 5. a failing job ends (FAILED, non-zero exit) instead of hanging
 FERRY_ARGS="--dataset.files $tmp/missing.h5" run_batch 60 single_node.sbatch --ntasks=4
