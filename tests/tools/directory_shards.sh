@@ -13,21 +13,11 @@
 set -uo pipefail
 prefix=$1 samples=$2 epochs=$3 shards=$4 local_cmd=$5
 shift 5
-want_digest=$(timeout 240 bash -c "$local_cmd --digest" 2>"$prefix.local.err" | grep '^digest [^ ]* [0-9a-f]*$' | sort)
-[[ -n $want_digest ]] || { echo "local run printed no digest: $local_cmd"; cat "$prefix.local.err"; exit 1; }
-want_ids=$(for ((e = 0; e < epochs; ++e)); do for ((id = 0; id < samples; ++id)); do echo "$e $id"; done; done | sort)
+source "$(dirname "$0")/checked_runs.sh"
+local_digest "$local_cmd"
 k=0
 for cmd in "$@"; do
-  rm -f "$prefix.$k".*
-  timeout 240 bash -c "$cmd --digest --dump-ids $prefix.$k --runtime.stats_file $prefix.$k.jsonl" \
-    >"$prefix.$k.out" 2>"$prefix.$k.err"
-  rc=$?
-  fail() { echo "$cmd: $*"; echo "--- stdout:"; cat "$prefix.$k.out"; echo "--- stderr:"; cat "$prefix.$k.err"; exit 1; }
-  [[ $rc -eq 0 ]] || fail "exit $rc"
-  got=$(grep '^digest [^ ]* [0-9a-f]*$' "$prefix.$k.out" | sort)
-  [[ $got == "$want_digest" ]] || fail "digests '$got' differ from ferry local's '$want_digest'"
-  have=$(cat "$prefix.$k".[0-9]* | awk '{ for (i = 4; i <= NF; ++i) print $2, $i }' | sort)
-  [[ $have == "$want_ids" ]] || fail "delivered (epoch id) differ from every sample once: $(diff <(echo "$want_ids") <(echo "$have") | head -5)"
+  checked_run $k "$cmd"
   checked=$(/usr/bin/python3 - "$prefix.0.jsonl" "$prefix.$k.jsonl" "$samples" "$epochs" "$shards" "$k" <<'PY'
 import json, sys
 ref_path, path, samples, epochs, shards, k = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
