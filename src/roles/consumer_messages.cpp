@@ -99,6 +99,10 @@ void ConsumerEngine::on_samples(const transport::Message& message) {
     auto entry = r.raw(r.u());
     FERRY_ENFORCE(!layout.fixed || entry.size() + held == layout.bytes, "sample entry of ", entry.size(),
                   " bytes, expected ", layout.bytes - held);
+    // A variable-length entry holds at least its lengths: an empty one would be taken for a skipped sample
+    // when the batch is assembled (skipped samples come as positions after the entries, take_skipped).
+    FERRY_ENFORCE(layout.fixed || !entry.empty(), "an empty variable-length entry from rank ", message.source,
+                  " for batch ", h.batch, " of epoch ", h.epoch);
     for (auto pos : positions) {
       FERRY_ENFORCE(pos < s.n, "sample for position ", pos, " of a batch of ", s.n);
       if (device) {
