@@ -21,6 +21,9 @@
 
 namespace ferry::roles {
 
+// Slab and send pool offsets are 64-byte aligned: messages carry offset / 64.
+inline constexpr std::uint64_t kOffsetAlign = 64;
+
 enum MsgTag : transport::Tag {
   kDescriptor = 1,
   kMisses,
