@@ -27,7 +27,7 @@ from micro_inputs import wires  # noqa: E402
 
 OVERSUB_BASE = 2.0  # ranks per core of the base calibration (4 ranks, 2 cores), where the factor is 1
 WIDTH_SIDE = 64
-WIDTH_SAMPLES = 53760  # a multiple of 16 x 3, 6 and 14 consumers
+WIDTH_SAMPLES = 53760  # a multiple of 16 x 3, 6, 14 and 30 consumers
 
 
 def nonnegative_fit(a, y):
@@ -98,13 +98,15 @@ def insert_per_byte(busy, entry, samples, slab_none=1 << 20):
             for role in ("transformer", "cache_server")}
 
 
-def width_model_cpu(row, costs):
-    """What the base costs charge one epoch of a width run (every rank, no oversubscription factor)."""
+def width_cpu(row, costs):
+    """What `costs` charge one epoch of a width run, every rank together (before the factor on CPU)."""
     c, t, s = row["consumers"], row["transformers"], row["servers"]
-    raw = WIDTH_SIDE * WIDTH_SIDE * 3 + 4
-    work = fm.Workload(samples=WIDTH_SAMPLES, raw_bytes=raw, entry_bytes=row.get("entry", raw * 4 - 12),
-                       prepare_bytes=raw - 4, batch=16)
-    layout = fm.Layout(consumers=c, transformers=t, cache_servers=s)
+    side = row.get("side", WIDTH_SIDE)
+    raw = side * side * 3 + 4
+    work = fm.Workload(samples=row.get("samples", WIDTH_SAMPLES), raw_bytes=raw,
+                       entry_bytes=row.get("entry", raw * 4 - 12), prepare_bytes=raw - 4, batch=16)
+    layout = fm.Layout(consumers=c, transformers=t, cache_servers=s,
+                       cores_per_node=row["ranks"] / row["ranks_per_core"])
     n_used = fm.used_samples(layout, work)
     hits, misses = (0, n_used) if row["cold"] else (n_used, 0)
     loads, _ = fm.epoch_loads(layout, work, costs, {}, hits, misses, 0, n_used)
@@ -112,15 +114,38 @@ def width_model_cpu(row, costs):
     return sum(loads[r] * k for r, k in count.items())
 
 
-def oversub_k(width_rows, costs):
-    """Whole-job CPU per epoch over the base costs' charge, fitted as 1 + k x (ranks per core - base) through
-    the base (ferry_model.oversubscription); fills each row's model figure and ratio."""
+def width_model_cpu(row, costs):
+    """(base, per_wake): the base costs' charge of a width run (no oversubscription) and the seconds it gains
+    per second of `oversub_per_wake_s` (messages received x (ranks per core - base))."""
+    probe = 1e-6
+    base = width_cpu(row, dict(costs, oversub_per_wake_s=0.0, oversub_base_ranks_per_core=OVERSUB_BASE))
+    woken = width_cpu(row, dict(costs, oversub_per_wake_s=probe, oversub_base_ranks_per_core=OVERSUB_BASE))
+    return base, (woken - base) / probe
+
+
+def oversub_fit(width_rows, costs):
+    """(k, w): the width runs' whole-job CPU per epoch as (1 + k x) (base + w x messages), x = ranks per
+    core - base (model_time.oversubscription, wake_loads), k and w >= 0, least squares on the ratio to the
+    measured CPU (each row weighs alike); a grid over k, w solved for each. Fills each row's base charge,
+    ratio and fitted figure."""
+    x, base, per_wake, y = [], [], [], []
     for row in width_rows:
-        row["model_cpu_per_epoch"] = width_model_cpu(row, costs)
-        row["ratio"] = row["cpu_per_epoch"] / row["model_cpu_per_epoch"]
-    x = np.array([max(0.0, r["ranks_per_core"] - OVERSUB_BASE) for r in width_rows])
-    y = np.array([r["ratio"] - 1.0 for r in width_rows])
-    return max(float(x @ y / (x @ x)), 0.0) if x @ x > 0 else 0.0
+        b, m = width_model_cpu(row, costs)
+        row["model_cpu_per_epoch"], row["ratio"] = b, row["cpu_per_epoch"] / b
+        x.append(max(0.0, row["ranks_per_core"] - OVERSUB_BASE))
+        base.append(b), per_wake.append(m), y.append(row["cpu_per_epoch"])
+    x, base, per_wake, y = map(np.array, (x, base, per_wake, y))
+    best = (np.inf, 0.0, 0.0)
+    for k in np.linspace(0.0, 0.5, 2001):
+        f = 1 + k * x
+        a, r = f * per_wake / y, (y - f * base) / y  # per_wake is 0 where x is 0
+        w = max(0.0, float(a @ r / (a @ a))) if a @ a > 0 else 0.0
+        err = float(((r - w * a) ** 2).sum())
+        best = min(best, (err, float(k), w))
+    _, k, w = best
+    for row, f, b, m in zip(width_rows, 1 + k * x, base, per_wake):
+        row["fitted_cpu_per_epoch"] = float(f * (b + w * m))
+    return k, w
 
 
 def derive(doc):
@@ -128,8 +153,8 @@ def derive(doc):
     rows = doc["calibration"]
     entry = next(r["entry"] for r in rows if r["side"] == 64 and r["cast"])
     costs = costs_from(rows, insert_per_byte(doc["insert_calibration_cpu_s"], entry, rows[0]["samples"]))
-    costs.update(oversub_per_rank_per_core=oversub_k(doc["width_calibration"], costs),
-                 oversub_base_ranks_per_core=OVERSUB_BASE)
+    k, w = oversub_fit(doc["width_calibration"], costs)
+    costs.update(oversub_per_rank_per_core=k, oversub_per_wake_s=w, oversub_base_ranks_per_core=OVERSUB_BASE)
     if doc.get("hop_calibration"):
         costs["hop_delay_s"] = hop_calibration.table(doc["hop_calibration"], costs, wires(doc["transport"]))
     doc["costs"] = costs

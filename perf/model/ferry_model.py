@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from model_counts import (DIRECTORY_ENTRY_BYTES, SLAB_ALIGN, cache_entries, counts,  # noqa: F401
                           directory_bytes, expected_lists, miss_runs, shard_lists, used_samples)
 from model_time import (ROLES, cpu_time, hop_seconds, latency_time, node_ranks,  # noqa: F401
-                        oversubscription, queue_of, ranks_per_core)
+                        oversubscription, queue_of, ranks_per_core, wake_loads)
 
 POOL_ENTRY_BYTES = 64 << 10  # roles/send_pool.hpp kPoolEntryBytes: fixed entries this large use the send pool
 
@@ -145,6 +145,8 @@ def epoch_loads(layout, workload, costs, fabric, hits, misses, admitted, n_used)
     w_srv = admitted * e_b * costs["cache_server"]["copy_per_byte_s"] / s
     loads = {"consumer": w_cons, "transformer": w_tr, "randomizer": w_rnd, "cache_server": w_srv,
              "pfs": pfs_s}
+    for role, extra in wake_loads(layout, batches, lists, lists * admitted / max(misses, 1), costs).items():
+        loads[role] += extra  # oversubscribed: each message received costs more (model_time.wake_loads)
     if layout.nodes > 1:
         # Busiest NIC: a node receives its consumers' remote hits and misses and sends its cache share.
         link = fabric["link_bandwidth_Bps"] * fabric.get("link_efficiency", 1.0) * fabric.get("nics_per_node", 1)

@@ -8,8 +8,9 @@ randomizer and 1 to 61 consumers, so 4 to 64 ranks on this machine's cores; UCX,
 Epoch 0 fills the cache; epochs 2 and 3 are all hits (epoch 1 may still wait for inserts epoch 0 left pending).
 A warm epoch's cycle is describe -> consumer -> credit, two hops, with almost no CPU on it, so its duration
 says what a hop takes. For each run the delay per hop is solved for: the value with which the model's latency
-bound (with the CPU costs measured by measure_inputs.py) equals the measured warm epoch. Runs that the CPU
-bound already explains say nothing about hops and are left out of the table (kept in the raw rows).
+bound (with the CPU costs measured by measure_inputs.py) equals the measured warm epoch. A run that the CPU
+bound already explains waited no measurable time on its hops: its point is the wire's latency (until
+2026-12-06r it was left out, and the table interpolated across it from the next higher point).
 """
 import os
 import sys
@@ -83,7 +84,7 @@ def warm_seconds(row, costs, delay):
 
 def solve(row, costs, wire_s):
     """The per-hop delay with which the model's warm epoch lasts what was measured; None when the CPU bound
-    alone is as long (the run says nothing about hops)."""
+    alone is as long (its hops took no measurable time beyond the wire: table() puts the wire there)."""
     measured = row["seconds"] / len(WARM)
     epoch, _ = warm_seconds(row, costs, wire_s)
     if epoch.seconds >= measured:
@@ -107,8 +108,9 @@ def table(rows, costs, wires):
             if row["transport"] != transport:
                 continue
             row["hop_s"] = solve(row, costs, wire)
-            if row["hop_s"] is not None:
-                points.append([row["ranks_per_core"], row["hop_s"]])
+            # A run the CPU bound explains waited no measurable time on its hops: the wire's delay there
+            # (left out, the table would interpolate from a higher point down to one rank per core).
+            points.append([row["ranks_per_core"], wire if row["hop_s"] is None else row["hop_s"]])
         out[transport] = {"wire_s": wire, "table": sorted(points), "monotone": transport != "mpi",
                           "how": "hop_calibration.py: all-hit epochs of 16x16 images, 1 transformer, 1 cache "
                                  "server, 1 randomizer, 1-61 consumers; per run the per-hop delay with which "

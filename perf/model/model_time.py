@@ -25,6 +25,22 @@ def oversubscription(layout, costs):
     return 1.0 + k * max(0.0, ranks_per_core(layout) - base)
 
 
+def wake_loads(layout, batches, lists, inserts, costs):
+    """Extra CPU seconds per rank, by role, for the messages it receives in an epoch when the node runs more
+    ranks per core than the base calibration: each costs `oversub_per_wake_s` x (ranks per core - base)
+    (a woken rank's context switch and cold caches; fitted on width runs of 3 KB to 49 KB entries beside the
+    factor on CPU, cost_fit.oversub_fit). Received: a consumer its batches' descriptors and miss lists' entry
+    messages, a transformer its miss lists, a cache server its insert messages, the randomizer credits,
+    lists done and inserts done. `lists`/`inserts`: the epoch's miss lists and those whose entries are
+    admitted."""
+    x = max(0.0, ranks_per_core(layout) - costs.get("oversub_base_ranks_per_core", 0.0))
+    w = costs.get("oversub_per_wake_s", 0.0) * x
+    received = {"consumer": (batches + lists) / layout.consumers, "transformer": lists / layout.transformers,
+                "cache_server": inserts / max(layout.cache_servers, 1),
+                "randomizer": (batches + lists + inserts) / layout.randomizers}
+    return {role: n * w for role, n in received.items()}
+
+
 def cpu_time(layout, loads, sleep, overlaps=False, factor=1.0):
     """Shortest epoch in which every rank of the busiest node finishes its CPU work.
 

@@ -82,6 +82,36 @@ class Counting(unittest.TestCase):
         self.assertEqual(plain.bound, "node cores")
         self.assertAlmostEqual(plain.seconds / over.seconds, 1.0 / (1 + 0.1 * (32 / 2 - 2)))
 
+    def test_each_message_received_costs_above_the_base(self):
+        # 12 ranks on 2 cores (6 a core, 4 over the base): each message a rank receives costs 4 x w more.
+        costs = dict(COSTS, oversub_per_wake_s=1e-6, oversub_base_ranks_per_core=2.0)
+        layout = fm.Layout(consumers=6, transformers=3, cache_servers=2, cache_bytes=64 << 20)
+        work = fm.Workload(samples=3840, raw_bytes=3076, entry_bytes=12292, prepare_bytes=3072, batch=32, epochs=2)
+        n_used, per_epoch = fm.counts(layout, work)
+        batches = n_used // work.batch  # 12292 B entries: one miss list a batch (under 1 MiB)
+        hits, misses, admitted = per_epoch[0]
+        lists, inserts = batches, batches * admitted / misses
+        plain, woken = (fm.epoch_loads(layout, work, c, {}, hits, misses, admitted, n_used)[0]
+                        for c in (COSTS, costs))
+        received = {"consumer": (batches + lists) / 6, "transformer": lists / 3, "cache_server": inserts / 2,
+                    "randomizer": batches + lists + inserts}
+        for role, n in received.items():
+            self.assertAlmostEqual(woken[role] - plain[role], n * 4e-6, msg=role)
+        # A warm epoch: descriptors and credits only.
+        hits, misses, admitted = per_epoch[1]
+        self.assertEqual(misses, 0)
+        plain, woken = (fm.epoch_loads(layout, work, c, {}, hits, 0, 0, n_used)[0] for c in (COSTS, costs))
+        self.assertAlmostEqual(woken["consumer"] - plain["consumer"], batches / 6 * 4e-6)
+        self.assertAlmostEqual(woken["transformer"] - plain["transformer"], 0.0)
+        self.assertAlmostEqual(woken["randomizer"] - plain["randomizer"], batches * 4e-6)
+
+    def test_spare_cores_pay_no_wake_cost(self):
+        costs = dict(COSTS, oversub_per_wake_s=1e-6, oversub_base_ranks_per_core=2.0)
+        for cores in (2.0 * 4 / 2, 64):  # 4 ranks: at the base; 64 cores: under one rank a core
+            layout = fm.Layout(consumers=1, transformers=1, cache_servers=1, cores_per_node=cores)
+            self.assertEqual([e.seconds for e in fm.predict(layout, self.work, costs, {})],
+                             [e.seconds for e in fm.predict(layout, self.work, COSTS, {})])
+
     def test_rank_share_bounds_one_rank_not_the_node(self):
         layout = lambda share, rank: fm.Layout(consumers=1, transformers=1, cache_servers=0, cores_per_node=64,
                                                core_share=share, rank_share=rank)
@@ -155,6 +185,34 @@ class Fit(unittest.TestCase):
                 self.assertAlmostEqual(got[role][key] / value, 1.0, places=6, msg=f"{role} {key}")
 
 
+    def test_width_rows_give_back_the_factor_and_the_wake_cost(self):
+        # Rows made by the model's own charge at k = 0.05 and w = 3 us: 64x64 warm and cold, smaller sides
+        # cold (more messages per byte), so the factor and the cost per message come apart.
+        k, w = 0.05, 3e-6
+        rows = []
+        for side in measure_inputs.WIDTH_SIDES:
+            for c, t, s in measure_inputs.WIDTHS:
+                for cold in ((False, True) if side == cost_fit.WIDTH_SIDE else (True,)):
+                    ranks = c + t + (0 if cold else s) + 1
+                    row = dict(side=side, samples=cost_fit.WIDTH_SAMPLES, consumers=c, transformers=t,
+                               servers=0 if cold else s, cold=cold, ranks=ranks, ranks_per_core=ranks / 2,
+                               entry=side * side * 3 * 4 + 4)
+                    base, per_wake = cost_fit.width_model_cpu(row, COSTS)
+                    x = max(0.0, ranks / 2 - cost_fit.OVERSUB_BASE)
+                    row["cpu_per_epoch"] = (1 + k * x) * (base + w * per_wake)
+                    rows.append(row)
+        got_k, got_w = cost_fit.oversub_fit(rows, COSTS)
+        self.assertAlmostEqual(got_k, k, places=9)
+        self.assertAlmostEqual(got_w / w, 1.0, places=6)
+        for row in rows:
+            self.assertAlmostEqual(row["fitted_cpu_per_epoch"] / row["cpu_per_epoch"], 1.0, places=6)
+        # The 64x64 rows alone (fixed bytes per batch) still give the rows back, whatever the split.
+        only = [r for r in rows if r["side"] == cost_fit.WIDTH_SIDE]
+        cost_fit.oversub_fit(only, COSTS)
+        for row in only:
+            self.assertAlmostEqual(row["fitted_cpu_per_epoch"] / row["cpu_per_epoch"], 1.0, places=2)
+
+
 class Latency(unittest.TestCase):
     """The latency bound (latency.py): hop delays, the closed form against the queueing solvers, and how the
     bound moves with ranks per core."""
@@ -182,6 +240,16 @@ class Latency(unittest.TestCase):
         self.assertAlmostEqual(latency.hop_delay(4.0, mpi, 1e-6, monotone=False), 1e-3)
         self.assertAlmostEqual(latency.hop_delay(4.0, mpi, 1e-6), 3e-3)
         self.assertGreaterEqual(latency.hop_delay(64.0, mpi, 1e-6, monotone=False), 1e-6)  # never below the wire
+
+    def test_a_run_the_cpu_explains_puts_the_wire_in_the_table(self):
+        hop_calibration = __import__("hop_calibration")
+        row = lambda c, seconds: dict(transport="ucx", consumers=c, entry=772, cores=2,
+                                      ranks_per_core=(c + 3) / 2, seconds=seconds, load={"share": 1.0})
+        rows = [row(1, 1e-9), row(13, 10.0)]  # 2 ranks a core done in no time; 8 a core in 5 s an epoch
+        got = hop_calibration.table(rows, COSTS, {"ucx": 1e-6})["ucx"]["table"]
+        self.assertEqual(got[0], [2.0, 1e-6])
+        self.assertEqual(got[1][0], 8.0)
+        self.assertGreater(got[1][1], 1e-6)
 
     def test_simulation_equals_the_closed_form_on_one_station(self):
         # One station of deterministic service s, a delay Z, N batches: X = min(N / (s + Z), 1 / s) exactly.
