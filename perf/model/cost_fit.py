@@ -123,11 +123,13 @@ def width_model_cpu(row, costs):
     return base, (woken - base) / probe
 
 
-def oversub_fit(width_rows, costs):
+def oversub_fit(width_rows, costs, wake=True):
     """(k, w): the width runs' whole-job CPU per epoch as (1 + k x) (base + w x messages), x = ranks per
-    core - base (model_time.oversubscription, wake_loads), k and w >= 0, least squares on the ratio to the
-    measured CPU (each row weighs alike); a grid over k, w solved for each. Fills each row's base charge,
-    ratio and fitted figure."""
+    core - base (model_time.oversubscription, wake_loads), k and w >= 0, least squares on each row's ratio
+    of its CPU to the base costs' charge (each row weighs alike); a grid over k, w solved for each. Fills each row's base charge,
+    ratio and fitted figure. `wake` False: the factor alone (w = 0, k in closed form), as until 2026-12-06r
+    and still the default of derive(): the 2026-12-06r window's rows did not support the cost per message
+    (perf/results/2026-12-06r-model/README.md)."""
     x, base, per_wake, y = [], [], [], []
     for row in width_rows:
         b, m = width_model_cpu(row, costs)
@@ -135,10 +137,10 @@ def oversub_fit(width_rows, costs):
         x.append(max(0.0, row["ranks_per_core"] - OVERSUB_BASE))
         base.append(b), per_wake.append(m), y.append(row["cpu_per_epoch"])
     x, base, per_wake, y = map(np.array, (x, base, per_wake, y))
-    best = (np.inf, 0.0, 0.0)
-    for k in np.linspace(0.0, 0.5, 2001):
+    best = (np.inf, max(0.0, float(x @ (y / base - 1) / (x @ x))) if x @ x > 0 else 0.0, 0.0)  # w = 0
+    for k in np.linspace(0.0, 0.5, 2001) if wake else ():
         f = 1 + k * x
-        a, r = f * per_wake / y, (y - f * base) / y  # per_wake is 0 where x is 0
+        a, r = f * per_wake / base, (y - f * base) / base  # on the ratio to the base; per_wake 0 where x is 0
         w = max(0.0, float(a @ r / (a @ a))) if a @ a > 0 else 0.0
         err = float(((r - w * a) ** 2).sum())
         best = min(best, (err, float(k), w))
@@ -148,12 +150,13 @@ def oversub_fit(width_rows, costs):
     return k, w
 
 
-def derive(doc):
-    """Every derived cost of an inputs document from its raw rows (in place; returns doc["costs"])."""
+def derive(doc, wake=False):
+    """Every derived cost of an inputs document from its raw rows (in place; returns doc["costs"]); `wake`:
+    fit the cost per message received beside the factor (oversub_fit)."""
     rows = doc["calibration"]
     entry = next(r["entry"] for r in rows if r["side"] == 64 and r["cast"])
     costs = costs_from(rows, insert_per_byte(doc["insert_calibration_cpu_s"], entry, rows[0]["samples"]))
-    k, w = oversub_fit(doc["width_calibration"], costs)
+    k, w = oversub_fit(doc["width_calibration"], costs, wake)
     costs.update(oversub_per_rank_per_core=k, oversub_per_wake_s=w, oversub_base_ranks_per_core=OVERSUB_BASE)
     if doc.get("hop_calibration"):
         costs["hop_delay_s"] = hop_calibration.table(doc["hop_calibration"], costs, wires(doc["transport"]))
@@ -165,6 +168,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inputs", required=True, help="an inputs file written by measure_inputs.py")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--wake", action="store_true",
+                    help="fit the cost per message received (oversub_per_wake_s) beside the factor on CPU")
     args = ap.parse_args()
     try:
         doc = json.load(open(args.inputs))
@@ -173,7 +178,7 @@ def main():
     for key in ("calibration", "insert_calibration_cpu_s", "width_calibration", "transport"):
         if key not in doc:
             raise SystemExit(f"cost_fit: {args.inputs} has no '{key}' (not written by measure_inputs.py)")
-    derive(doc)
+    derive(doc, args.wake)
     doc["refitted"] = "cost_fit.py (rules of 2026-12-06q) from the stored rows of " + doc.get("measured", "?")
     with open(args.out, "w") as f:
         json.dump(doc, f, indent=1)

@@ -24,8 +24,8 @@
 5. Oversubscription: warm and cold runs of 5 to 48 ranks of 64x64 images, and cold ones of 16x16 and 32x32
    (3 KB and 12 KB entries: more batches per byte); the whole job's CPU per epoch against what the base costs
    charge grows with the ranks per core, fitted as a factor 1 + k x (ranks per core - 2) on the CPU
-   (`oversub_per_rank_per_core`) and a cost per message received, w x (ranks per core - 2)
-   (`oversub_per_wake_s`; model_time.oversubscription, wake_loads). `--only widths` measures these alone
+   (`oversub_per_rank_per_core`; model_time.oversubscription); `cost_fit.py --wake` fits a cost per message
+   received beside it, w x (ranks per core - 2) (`oversub_per_wake_s`, model_time.wake_loads). `--only widths` measures these alone
    (`--width-sides`) into an existing inputs file and refits it (its other rows as they are).
 6. Hop delay: all-hit epochs of small samples at 4 to 64 ranks (hop_calibration.py); per run the delay per
    message with which the model's latency bound matches it (`hop_delay_s`; latency.py). `--only hops`
@@ -137,7 +137,7 @@ def width_runs(runner, costs, sides=WIDTH_SIDES, samples=WIDTH_SAMPLES):
         for c, t, s in WIDTHS:
             for cold in ((False, True) if side == cost_fit.WIDTH_SIDE else (True,)):
                 rows.append(width_row(runner, path, raw, side, samples, (c, t, 0 if cold else s), cold))
-    k, w = cost_fit.oversub_fit(rows, costs)
+    k, w = cost_fit.oversub_fit(rows, costs, wake=False)  # the default of cost_fit.derive
     for r in rows:
         print(f"width {r['side']}x{r['side']} {r['ranks']} ranks ({r['consumers']}/{r['transformers']}/"
               f"{r['servers']}): {r['cpu_per_epoch']:.3f} CPU s an epoch, base costs {r['model_cpu_per_epoch']:.3f} "

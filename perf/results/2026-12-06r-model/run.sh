@@ -1,11 +1,11 @@
 #!/bin/bash
 # The quiet window's width runs (21:30-21:45 UTC, lead's machine idle): main's build, this branch's scripts.
 # A: 32x32 and 16x16 cold widths added to the 2026-12-06q quiet inputs (their 64x64 rows kept);
-# B: the 64x64 widths again (same window and build as A); C: A's small widths again (their spread).
+# B: the 64x64 widths again (same window and build as A); C, D: A and B again (their spread), while time is left.
 set -u
 WT=/work/wt-smallentry; OUT=${OUT:-/tmp/se-out}; WORK=${WORK:-/tmp/se-work}; END=$(date -u -d ${END_AT:-21:45} +%s)
 SAMPLES=${SAMPLES:-53760}  # a dry run before the window: SAMPLES=3360 OUT=/tmp/se-dry/out WORK=/tmp/se-dry END_AT=...
-mkdir -p $OUT/runs_A $OUT/runs_B $OUT/runs_C
+mkdir -p $OUT/runs_A $OUT/runs_B $OUT/runs_C $OUT/runs_D
 cd $WT
 log() { echo "$(date -u +%H:%M:%S) $*" >> $OUT/run_log.txt; }
 share() { /usr/bin/python3 -c "import sys; sys.path.insert(0,'perf/model'); import runs; print(f'{runs.core_share():.2f}')"; }
@@ -24,4 +24,5 @@ log "window start; uptime: $(uptime)"
 step A 32,16 $WT/perf/results/2026-12-06q-model/inputs_quiet.json
 step B 64 $OUT/inputs_A.json
 step C 32,16 $OUT/inputs_B.json
+step D 64 $OUT/inputs_C.json
 log "window end; uptime: $(uptime)"
