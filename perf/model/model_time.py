@@ -31,8 +31,8 @@ def wake_loads(layout, batches, lists, inserts, costs):
     (a woken rank's context switch and cold caches; fitted on width runs of 3 KB to 49 KB entries beside the
     factor on CPU, cost_fit.oversub_fit). Received: a consumer its batches' descriptors and miss lists' entry
     messages, a transformer its miss lists, a cache server its insert messages, the randomizer credits,
-    lists done and inserts done (with D directory shards: D descriptors a batch, a credit to each shard). `lists`/`inserts`: the epoch's miss lists and those whose entries are
-    admitted."""
+    lists done and inserts done (with D directory shards: D descriptors a batch, a credit to each shard).
+    `lists`/`inserts`: the epoch's miss lists and those whose entries are admitted."""
     x = max(0.0, ranks_per_core(layout) - costs.get("oversub_base_ranks_per_core", 0.0))
     w = costs.get("oversub_per_wake_s", 0.0) * x
     d = max(1, layout.randomizers)  # directory shards: a consumer gets D descriptors a batch, each shard a credit
