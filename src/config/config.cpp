@@ -128,7 +128,7 @@ void validate(const Config& config) {
                               cache_ids.size(), " cache_id(s) in ", shards,
                               " directory shard(s) each (runtime.directory_shards): a randomizer owns whole "
                               "shards"));
-  if (shards > 1 && monitor.scripted && monitor.may_move_randomizers(2))
+  if (shards > 1 && monitor.scripted && monitor.script_retires())
     throw ConfigError(str_cat("monitor.role_script retires a randomizer, but runtime.directory_shards = ",
                               shards, ": a directory shard does not move (set it to 1)"));
   std::set<std::string> names;

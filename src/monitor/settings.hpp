@@ -22,7 +22,10 @@ struct Settings {
   // one (scripted).
   bool may_move_randomizers(std::size_t randomizers) const noexcept {
     if (!rebalance || randomizers < 2) return false;
-    if (!scripted) return roles.randomizers;
+    return scripted ? script_retires() : roles.randomizers;
+  }
+  // The role script has a step that retires a randomizer.
+  bool script_retires() const noexcept {
     for (const auto& s : script)
       if (s.retire) return true;
     return false;

@@ -107,7 +107,6 @@ ConsumerEngine::Slot& ConsumerEngine::slot_for(Pipe& p, std::uint64_t epoch, std
     FERRY_ENFORCE(!s.active, "prefetch slot reused before its batch was released");
     s.active = true;
     s.described = s.assembled = false;
-    s.shards_in = 0;
     s.shard_seen.assign(p.randomizers.size(), 0);
     s.epoch = epoch;
     s.batch = batch;

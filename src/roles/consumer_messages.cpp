@@ -39,10 +39,7 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
   FERRY_ENFORCE(!s.shard_seen[d.shard], "a second descriptor of directory shard ", d.shard, " for batch ",
                 d.batch, " of epoch ", d.epoch, " of pipeline '", p.config->name, "'");
   s.shard_seen[d.shard] = 1;
-  ++s.shards_in;
   if (d.past_head) {
-    FERRY_ENFORCE(p.randomizers.size() == 1, "a batch past its augment head for pipeline '", p.config->name,
-                  "', whose directory is sharded");
     // Every position comes from its transformer past the head; a hit was read from the cache there.
     FERRY_ENFORCE(!p.past_layout.sizes.empty(), "a batch past its augment head for pipeline '",
                   p.config->name, "', whose head does not move");
@@ -73,7 +70,7 @@ void ConsumerEngine::on_descriptor(const transport::Message& message) {
     --s.waiting;
     ++s.hits;
   }
-  s.described = s.shards_in == p.randomizers.size();
+  s.described = std::count(s.shard_seen.begin(), s.shard_seen.end(), 0) == 0;
 }
 
 void ConsumerEngine::on_samples(const transport::Message& message) {

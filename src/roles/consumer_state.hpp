@@ -24,8 +24,7 @@ struct ConsumerEngine::DeviceRun {
 
 struct ConsumerEngine::Slot {
   bool active = false, described = false, assembled = false;
-  std::size_t shards_in = 0;     // descriptors in, one per directory shard: described when all are
-  std::vector<char> shard_seen;  // per directory shard: its descriptor is in
+  std::vector<char> shard_seen;  // per directory shard: its descriptor is in (described when all are)
   std::uint64_t epoch = 0, batch = 0;
   std::size_t index = 0;           // in the ring, and in the pipeline's batch pool
   std::size_t n = 0, waiting = 0;  // positions not yet arrived (misses) or counted (hits)

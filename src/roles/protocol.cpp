@@ -1,15 +1,8 @@
 #include "roles/protocol.hpp"
 
-#include <algorithm>
-
 #include "ferry/config.hpp"
 
 namespace ferry::roles {
-namespace {
-
-constexpr std::uint64_t kAlign = kOffsetAlign;
-
-}  // namespace
 
 void encode(Writer& w, const Misses& m) {
   w.u(m.pipeline).u(m.epoch).u(m.batch).u(static_cast<std::uint64_t>(m.consumer)).u(m.entries.size());
@@ -19,7 +12,7 @@ void encode(Writer& w, const Misses& m) {
     previous = e.id;
     w.u((static_cast<std::uint64_t>(e.positions.size()) << 1) | (e.insert ? 1 : 0));
     for (auto p : e.positions) w.u(p);
-    if (e.insert) w.u(e.server).u(e.offset / kAlign).u(e.bytes);
+    if (e.insert) w.u(e.server).u(e.offset / kOffsetAlign).u(e.bytes);
   }
   if (!m.head) return;
   w.u(1).u(m.fetches.size());  // the tail: its presence says "head"
@@ -28,7 +21,7 @@ void encode(Writer& w, const Misses& m) {
     w.u(f.id - previous).u(f.positions.size());
     previous = f.id;
     for (auto p : f.positions) w.u(p);
-    w.u(f.server).u(f.offset / kAlign).u(f.bytes);
+    w.u(f.server).u(f.offset / kOffsetAlign).u(f.bytes);
   }
 }
 
@@ -49,7 +42,7 @@ void decode(Reader& r, Misses& m) {
     for (auto& p : e.positions) p = static_cast<std::uint32_t>(r.u());
     if (e.insert) {
       e.server = static_cast<std::uint32_t>(r.u());
-      e.offset = r.u() * kAlign;
+      e.offset = r.u() * kOffsetAlign;
       e.bytes = r.u();
     }
   }
@@ -65,7 +58,7 @@ void decode(Reader& r, Misses& m) {
     f.positions.resize(r.count(1));
     for (auto& p : f.positions) p = static_cast<std::uint32_t>(r.u());
     f.server = static_cast<std::uint32_t>(r.u());
-    f.offset = r.u() * kAlign;
+    f.offset = r.u() * kOffsetAlign;
     f.bytes = r.u();
   }
 }

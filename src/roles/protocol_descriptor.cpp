@@ -8,8 +8,6 @@
 namespace ferry::roles {
 namespace {
 
-constexpr std::uint64_t kAlign = kOffsetAlign;
-
 // [who][sized][hit]: a run of sized hits carries each entry's size after its offset.
 std::uint64_t source_header(const Source& s) {
   const bool sized = s.hit && s.bytes != 0;
@@ -28,7 +26,7 @@ void encode(Writer& w, const Descriptor& d) {
     w.u(source_header(d.sources[i])).u(j - i);
     if (d.sources[i].hit)
       for (std::size_t k = i; k < j; ++k) {
-        w.u(d.sources[k].offset / kAlign);
+        w.u(d.sources[k].offset / kOffsetAlign);
         if (d.sources[k].bytes != 0) w.u(d.sources[k].bytes);
       }
     i = j;
@@ -68,7 +66,7 @@ void decode(Reader& r, Descriptor& d) {
       s.hit = header & 1;
       s.who = static_cast<std::uint32_t>(header >> 2);
       FERRY_ENFORCE(s.hit || !(header & 2), "descriptor run of sized misses");
-      if (s.hit) s.offset = r.u() * kAlign;
+      if (s.hit) s.offset = r.u() * kOffsetAlign;
       if (header & 2) {
         s.bytes = r.u();
         FERRY_ENFORCE(s.bytes != 0, "descriptor hit of 0 bytes");

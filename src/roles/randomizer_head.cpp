@@ -5,7 +5,7 @@
 namespace ferry::roles {
 
 bool Randomizer::head_away(const Pipeline& p, std::uint64_t epoch, std::uint64_t batch) const {
-  if (!p.head_moves) return false;
+  if (!p.runtime->head_moves) return false;
   // This rank's coordinator holds the list it sent last; the other randomizers get it as kJobs. Before the
   // first list, the static policy's share (placement_before_jobs), nothing for the adaptive one.
   const monitor::JobList* jobs = coordinator_ ? coordinator_->jobs() : &jobs_;

@@ -54,7 +54,6 @@ Randomizer::Pipeline Randomizer::make_pipeline(std::size_t i, Share* share) {
   p.keys = shard_range(p.runtime->processor->dataset().size(), p.shard, p.shards);
   p.lead = ranks.front();
   if (!p.runtime->entry.fixed) p.sizes = cache::EntrySizes(p.keys.first, p.keys.end - p.keys.first);
-  p.head_moves = p.runtime->head_moves;
   for (std::size_t c = 0; c < group.size(); ++c) {
     ConsumerState state;
     state.rank = group[c];

@@ -56,7 +56,6 @@ struct RandomizerPipeline {
   sampler::ShareSpec share;
   std::uint64_t batches_per_epoch = 0, total = 0;
   bool cacheable = false;
-  bool head_moves = false;  // its augment head may run on the transformation ranks (roles/entry.hpp)
   std::vector<ConsumerState> consumers;
   std::map<std::uint64_t, EpochTally> epochs;
   std::unique_ptr<sampler::EpochPlan> plan;  // the plan of the epoch last described
