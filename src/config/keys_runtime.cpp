@@ -99,6 +99,12 @@ void add_runtime_keys(std::vector<KeyDef>& k) {
       [](RuntimeConfig& r, long long v) { r.send_pool_bytes = static_cast<std::uint64_t>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.send_pool_bytes); }));
   k.push_back(global_integer(
+      "runtime.message_buffer_bytes", 0, 1LL << 40,
+      "bytes of handled message payloads every rank keeps for reuse by the next messages it receives: no "
+      "fresh pages to fault in (0: each payload freed once handled)",
+      [](RuntimeConfig& r, long long v) { r.message_buffer_bytes = static_cast<std::uint64_t>(v); },
+      [](const RuntimeConfig& r) { return static_cast<long long>(r.message_buffer_bytes); }));
+  k.push_back(global_integer(
       "runtime.miss_list_bytes", 0, 1LL << 40,
       "fewest prepared bytes per miss list: a batch's misses go to min(transformers, bytes / this) "
       "transformers, at least one (0: to every transformer)",

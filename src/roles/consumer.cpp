@@ -151,6 +151,7 @@ void ConsumerEngine::dispatch(transport::Message& message) {
       FERRY_ENFORCE(false, "consumer got unexpected message tag ", message.tag, " from rank ",
                     message.source);
   }
+  ctx_.fabric->recycle(std::move(message));  // entries were copied out: its payload serves a later message
 }
 
 bool ConsumerEngine::ready(Pipe& p, Slot& s) {

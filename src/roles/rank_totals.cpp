@@ -24,12 +24,15 @@ double RankClock::cpu_seconds() const {
 void write_rank_totals(const Context& ctx, const RankClock& clock) {
   if (ctx.config.runtime.stats_file.empty() || !ctx.fabric) return;
   const auto& n = ctx.fabric->counts();
+  const auto& b = ctx.fabric->buffer_stats();
   ctx.stats_line(str_cat("{\"kind\":\"rank\",\"rank\":", ctx.rank, ",\"role\":\"", role_name(ctx.role()),
                          "\",\"messages_sent\":", n.sent, ",\"bytes_sent\":", n.sent_bytes,
                          ",\"messages_received\":", n.received, ",\"bytes_received\":", n.received_bytes,
                          ",\"cpu_seconds\":", clock.cpu_seconds(), ",\"wall_seconds\":", clock.wall_seconds(),
                          ",\"setup_cpu_seconds\":", clock.setup_cpu_seconds(), ",\"setup_wall_seconds\":",
-                         clock.setup_wall_seconds(), ",\"rss_bytes\":", resident_bytes(), "}"));
+                         clock.setup_wall_seconds(), ",\"rss_bytes\":", resident_bytes(),
+                         ",\"buffers_taken\":", b.taken, ",\"buffers_reused\":", b.reused,
+                         ",\"buffers_peak_bytes\":", b.peak_kept_bytes, "}"));
 }
 
 }  // namespace ferry::roles

@@ -63,6 +63,7 @@ ServeReport RoleLoop::run() {
       while (message) {
         if (message->tag == kAbort) throw decode_abort(message->bytes);
         on_message(*message);
+        ctx_.fabric->recycle(std::move(*message));  // its payload serves a later message
         message = ctx_.fabric->poll();
       }
       after_messages();

@@ -95,6 +95,7 @@ void Runtime::Impl::setup_watched(bool is_consumer) {
   const std::string beyond = roles::cache_beyond_node(ctx, roles::send_pool_bytes(ctx));
   if (const std::string all = gather_errors(ctx.comm, beyond); !all.empty()) throw ConfigError(all);
   ctx.fabric = transport::make_fabric(ctx.config.runtime.transport, ctx.comm);
+  ctx.fabric->set_buffer_budget(ctx.config.runtime.message_buffer_bytes);
   ctx.fabric->watch(watch);
   exchange_slabs();
   open_link();

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "transport/buffer_pool.hpp"
 #include "transport/peer_watch.hpp"
 
 namespace ferry::transport {
@@ -138,6 +139,7 @@ struct RemoteRegion {
 // communicator.
 class Fabric {
  public:
+  static constexpr std::uint64_t kDefaultBufferBudget = 64ULL << 20;  // runtime.message_buffer_bytes
   Fabric(const Fabric&) = delete;
   Fabric& operator=(const Fabric&) = delete;
   virtual ~Fabric() = default;
@@ -163,6 +165,12 @@ class Fabric {
   // Blocks until a message is available or the timeout passes, sleeping on an fd (UCX) or with backoff
   // (MPI) rather than spinning. Also drives sends and gets in flight.
   std::optional<Message> wait(std::chrono::microseconds timeout);
+  // Hands a handled message's payload back for the next messages received to reuse (BufferPool: no fresh
+  // pages to fault in). Optional: a message dropped instead is freed as before.
+  void recycle(Message&& message) noexcept { buffers_.give(std::move(message.bytes)); }
+  // Bytes of handled payloads kept for reuse (runtime.message_buffer_bytes; 0 keeps none).
+  void set_buffer_budget(std::uint64_t bytes) noexcept { buffers_.set_budget(bytes); }
+  const BufferPool::Stats& buffer_stats() const noexcept { return buffers_.stats(); }
 
   // Registers [data, data + bytes) for one-sided gets by peers. COLLECTIVE: every rank of the fabric calls
   // it the same number of times in the same order (a rank with nothing to expose passes nullptr, 0),
@@ -246,6 +254,9 @@ class Fabric {
 
   // For backend destructors: close() that logs instead of throwing.
   void close_noexcept() noexcept;
+
+  // Payloads of received messages come from here (recycle() gives them back).
+  BufferPool buffers_{kDefaultBufferBudget};
 
  private:
   void check_open(const char* what) const;

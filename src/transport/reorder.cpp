@@ -13,7 +13,11 @@ Message* ReorderBuffer::reserve(int source, Tag tag, std::uint64_t seq, std::siz
   Message& message = it->second.message;
   message.source = source;
   message.tag = tag;
-  message.bytes.resize(bytes);
+  if (pool_ != nullptr) {
+    message.bytes = pool_->take(bytes);
+  } else {
+    message.bytes.resize(bytes);
+  }
   ++pending_;
   return &message;
 }

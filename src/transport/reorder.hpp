@@ -11,12 +11,15 @@
 #include <optional>
 #include <utility>
 
+#include "transport/buffer_pool.hpp"
 #include "transport/fabric.hpp"
 
 namespace ferry::transport {
 
 class ReorderBuffer {
  public:
+  // Payload buffers come from `pool` when given (the owning Fabric's), else from the heap.
+  explicit ReorderBuffer(BufferPool* pool = nullptr) : pool_(pool) {}
   // Reserves message seq of stream (source, tag) with a payload of bytes bytes. The returned pointer (and its
   // payload buffer) stays valid until complete() for the same seq.
   Message* reserve(int source, Tag tag, std::uint64_t seq, std::size_t bytes);
@@ -40,6 +43,7 @@ class ReorderBuffer {
     std::map<std::uint64_t, Slot> slots;  // node-based: slot addresses are stable
   };
 
+  BufferPool* pool_;
   std::map<std::pair<int, Tag>, Stream> streams_;
   std::deque<Message> ready_;
   std::size_t pending_ = 0;
