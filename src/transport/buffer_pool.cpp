@@ -43,10 +43,7 @@ std::vector<std::byte> BufferPool::take(std::size_t bytes) {
 
 void BufferPool::give(std::vector<std::byte>&& buffer) noexcept {
   const std::size_t capacity = buffer.capacity();
-  if (capacity < kMinBytes || stats_.kept_bytes + capacity > budget_) {
-    std::vector<std::byte>().swap(buffer);
-    return;
-  }
+  if (capacity < kMinBytes || stats_.kept_bytes + capacity > budget_) return;  // freed with the caller's
   buffer.clear();
   try {
     kept_.emplace(capacity, std::move(buffer));

@@ -38,7 +38,6 @@ class BufferPool {
 
   // Capacity the pool may hold; 0 keeps nothing. Lowering it frees what no longer fits.
   void set_budget(std::uint64_t bytes) noexcept;
-  std::uint64_t budget() const noexcept { return budget_; }
   const Stats& stats() const noexcept { return stats_; }
 
  private:

@@ -139,7 +139,6 @@ struct RemoteRegion {
 // communicator.
 class Fabric {
  public:
-  static constexpr std::uint64_t kDefaultBufferBudget = 64ULL << 20;  // runtime.message_buffer_bytes
   Fabric(const Fabric&) = delete;
   Fabric& operator=(const Fabric&) = delete;
   virtual ~Fabric() = default;
@@ -255,8 +254,9 @@ class Fabric {
   // For backend destructors: close() that logs instead of throwing.
   void close_noexcept() noexcept;
 
-  // Payloads of received messages come from here (recycle() gives them back).
-  BufferPool buffers_{kDefaultBufferBudget};
+  // Payloads of received messages come from here (recycle() gives them back). The budget until
+  // set_buffer_budget() is runtime.message_buffer_bytes's default, for fabrics made without a Runtime.
+  BufferPool buffers_{64ULL << 20};
 
  private:
   void check_open(const char* what) const;

@@ -13,11 +13,7 @@ Message* ReorderBuffer::reserve(int source, Tag tag, std::uint64_t seq, std::siz
   Message& message = it->second.message;
   message.source = source;
   message.tag = tag;
-  if (pool_ != nullptr) {
-    message.bytes = pool_->take(bytes);
-  } else {
-    message.bytes.resize(bytes);
-  }
+  message.bytes = pool_->take(bytes);
   ++pending_;
   return &message;
 }

@@ -18,8 +18,8 @@ namespace ferry::transport {
 
 class ReorderBuffer {
  public:
-  // Payload buffers come from `pool` when given (the owning Fabric's), else from the heap.
-  explicit ReorderBuffer(BufferPool* pool = nullptr) : pool_(pool) {}
+  // Payload buffers come from `pool` (the owning Fabric's).
+  explicit ReorderBuffer(BufferPool& pool) : pool_(&pool) {}
   // Reserves message seq of stream (source, tag) with a payload of bytes bytes. The returned pointer (and its
   // payload buffer) stays valid until complete() for the same seq.
   Message* reserve(int source, Tag tag, std::uint64_t seq, std::size_t bytes);

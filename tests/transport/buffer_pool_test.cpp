@@ -77,7 +77,7 @@ TEST(BufferPool, TheReorderBufferReservesPayloadsFromItsPool) {
   std::vector<std::byte> kept = of_capacity(256 << 10);
   const std::byte* at = kept.data();
   pool.give(std::move(kept));
-  ReorderBuffer inbox(&pool);
+  ReorderBuffer inbox(pool);
   Message* slot = inbox.reserve(3, 7, 0, 200 << 10);
   EXPECT_EQ(slot->bytes.data(), at);
   EXPECT_EQ(slot->bytes.size(), 200u << 10);

@@ -7,7 +7,8 @@ namespace ferry::transport::testing {
 namespace {
 
 TEST(ReorderBuffer, ReleasesEachStreamInSequenceOrder) {
-  ReorderBuffer buffer;
+  BufferPool pool;  // budget 0: every payload new
+  ReorderBuffer buffer(pool);
   buffer.reserve(1, 5, 0, 4);  // a rendezvous message still landing
   Message* second = buffer.reserve(1, 5, 1, 1);
   second->bytes[0] = std::byte{2};

@@ -107,7 +107,7 @@ class MpiFabric final : public Fabric {
 
   Comm comm_;
   std::shared_ptr<WindowTable> windows_;
-  ReorderBuffer inbox_{&buffers_};
+  ReorderBuffer inbox_{buffers_};
   std::map<std::pair<int, Tag>, std::uint64_t> next_recv_seq_;
   // Parallel arrays: MPI_Testsome wants the requests contiguous.
   std::vector<MPI_Request> send_requests_;

@@ -156,7 +156,7 @@ class UcxFabric final : public Fabric {
   std::map<std::pair<int, std::uint64_t>, std::uint32_t> attached_slots_;
 
   std::unordered_map<std::uint64_t, std::uint64_t> next_send_seq_;  // key: peer << 32 | tag
-  ReorderBuffer inbox_{&buffers_};
+  ReorderBuffer inbox_{buffers_};
   std::vector<RndvPending> rndv_pending_;
   std::size_t ops_in_flight_ = 0;
   std::size_t receives_in_flight_ = 0;
