@@ -69,6 +69,9 @@ void serve(ferry::Runtime& rt, Json& j) {
       .u64("cache_evictions", r.cache_evictions)
       .u64("cache_peak_bytes", r.cache_peak_bytes)
       .u64("cache_capacity", r.cache_capacity)
+      .u64("inserts_peak_bytes", r.inserts_peak_bytes)
+      .u64("inserts_backlog_peak_bytes", r.inserts_backlog_peak_bytes)
+      .u64("inserts_held", r.inserts_held)
       .u64("control_bytes", r.control_bytes)
       .u64("samples_described", r.samples_described);
 }

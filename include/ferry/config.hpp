@@ -77,9 +77,14 @@ struct RuntimeConfig {
   std::string accelerator = "auto";  // "auto": use a visible CUDA device for prepare jobs; "none": CPU only
   bool device_batches = false;       // consumers get fixed fields in device memory (BatchField::device_data)
   std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server
-  std::string cache_policy = "static";                   // static, lru, clairvoyant
-  int prefetch = 4;                                      // batches in flight per consumer and pipeline
-  std::string stats_file;                                // JSON lines, appended by every rank; empty: none
+  // Bytes of cache inserts a randomizer's share may have in flight (admitted, not acked by their cache
+  // server) for batches their consumers credited already: at or over it, it describes no further batch
+  // (docs/cache.md, "Inserts in flight"). With the prefetch depth this bounds the inserts transformers and
+  // cache servers hold on the way however far the cache servers fall behind; 0: no bound.
+  std::uint64_t inserts_in_flight_bytes = std::uint64_t{256} << 20;
+  std::string cache_policy = "static";  // static, lru, clairvoyant
+  int prefetch = 4;                     // batches in flight per consumer and pipeline
+  std::string stats_file;               // JSON lines, appended by every rank; empty: none
   // A rank that sends no heartbeat for this long is lost and the job ends (docs/errors.md); 0: no watch.
   int peer_timeout_s = 60;
   // The set-up's collectives before the heartbeats start must complete this long after a rank enters them,

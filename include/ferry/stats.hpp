@@ -41,9 +41,13 @@ struct ServeReport {
   std::uint64_t cache_capacity = 0;         // per server (its shares)
   std::uint64_t cache_servers_serving = 0;  // slabs taking entries at the end (role rebalancing changes it)
   std::uint64_t cache_dropped = 0;          // entries dropped because their server became a transformer
-  std::uint64_t control_bytes = 0;          // descriptor and miss-list bytes sent
-  std::uint64_t miss_lists_sent = 0;        // miss lists sent to transformers
-  std::uint64_t miss_lists_off_node = 0;    // ... of them to a transformer on another node than the consumer
+  // Cache inserts in flight (admitted, not acked yet): the most bytes at once in one share, the most of
+  // them whose batches were credited already (the backlog runtime.inserts_in_flight_bytes bounds) when a
+  // batch was described, and how often a batch waited for that bound.
+  std::uint64_t inserts_peak_bytes = 0, inserts_backlog_peak_bytes = 0, inserts_held = 0;
+  std::uint64_t control_bytes = 0;        // descriptor and miss-list bytes sent
+  std::uint64_t miss_lists_sent = 0;      // miss lists sent to transformers
+  std::uint64_t miss_lists_off_node = 0;  // ... of them to a transformer on another node than the consumer
   std::uint64_t samples_described = 0;
 };
 

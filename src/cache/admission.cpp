@@ -59,6 +59,7 @@ std::optional<Location> Directory::admit(const Key& key, std::uint64_t bytes, st
   entries_.emplace(key, Entry{.key = key, .location = location});
   ++stats_.admitted;
   ++stats_.pending;
+  stats_.pending_bytes += bytes;
   return location;
 }
 

@@ -1,5 +1,4 @@
-// Directory bookkeeping: lookups, state changes of one entry, dropping a server, and the audit.
-// Admission and eviction live in admission.cpp.
+// Lookups, one entry's state changes, dropping a server, the audit (admission, eviction: admission.cpp).
 #include "cache/directory.hpp"
 
 #include <algorithm>
@@ -99,6 +98,7 @@ bool Directory::mark_stored(const Key& key, std::uint32_t server) {
   if (server != kAnyServer && entry->location.server != server) return false;
   entry->stored = true;
   --stats_.pending;
+  stats_.pending_bytes -= entry->location.bytes;
   ++stats_.entries;
   ++servers_[entry->location.server].stored;
   note_candidate(*entry, false);
@@ -111,6 +111,7 @@ bool Directory::abort_pending(const Key& key) {
   const Location& location = it->second.location;
   servers_[location.server].slab.release(location.offset, location.bytes);
   --stats_.pending;
+  stats_.pending_bytes -= location.bytes;
   entries_.erase(it);
   return true;
 }
@@ -146,6 +147,7 @@ std::uint64_t Directory::drop_server(std::uint32_t server) {
       continue;
     }
     --(it->second.stored ? stats_.entries : stats_.pending);
+    if (!it->second.stored) stats_.pending_bytes -= it->second.location.bytes;
     ++dropped;
     it = entries_.erase(it);
   }
@@ -203,7 +205,7 @@ void Directory::audit() const {
   };
   std::vector<std::vector<Range>> ranges(servers_.size());
   std::vector<std::uint64_t> stored(servers_.size(), 0), candidates(servers_.size(), 0);
-  std::uint64_t total_stored = 0, total_pending = 0;
+  std::uint64_t total_stored = 0, total_pending = 0, pending_bytes = 0;
   for (const auto& [key, entry] : entries_) {
     const Location& at = entry.location;
     FERRY_ENFORCE(entry.key == key && at.server < servers_.size(), "entry (", key.group, ", ", key.id,
@@ -215,8 +217,10 @@ void Directory::audit() const {
     stored[at.server] += entry.stored;
     candidates[at.server] += evictable(entry);
     ++(entry.stored ? total_stored : total_pending);
+    if (!entry.stored) pending_bytes += at.bytes;
   }
   FERRY_ENFORCE(total_stored == stats_.entries && total_pending == stats_.pending, "entry counts drifted");
+  FERRY_ENFORCE(pending_bytes == stats_.pending_bytes, "pending bytes drifted");
   for (std::size_t s = 0; s < servers_.size(); ++s) {
     const Server& server = servers_[s];
     std::sort(ranges[s].begin(), ranges[s].end(),

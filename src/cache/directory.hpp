@@ -33,9 +33,10 @@ class Directory {
     std::uint64_t declined = 0;  // for want of room
     std::uint64_t unneeded = 0;  // clairvoyant: not admitted because nobody needs the key again
     std::uint64_t evictions = 0;
-    std::uint64_t entries = 0;  // stored entries now
-    std::uint64_t pending = 0;  // pending entries now
-    std::uint64_t dropped = 0;  // entries lost with drop_server
+    std::uint64_t entries = 0;        // stored entries now
+    std::uint64_t pending = 0;        // pending entries now
+    std::uint64_t pending_bytes = 0;  // their bytes (Location::bytes): the inserts in flight
+    std::uint64_t dropped = 0;        // entries lost with drop_server
   };
 
   // `oracle` must outlive the directory and is required for Policy::clairvoyant (ignored otherwise).

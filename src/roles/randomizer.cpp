@@ -221,6 +221,7 @@ void Randomizer::release(Share& share, const Outstanding& out) {
     if (share.directory) share.directory->unpin(out.pinned[i], out.servers[i]);
     --share.pins_on[out.servers[i]];
   }
+  share.outstanding_admitted -= out.admitted;
 }
 
 }  // namespace ferry::roles

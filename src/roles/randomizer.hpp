@@ -68,6 +68,11 @@ class Randomizer final : public RoleLoop, private RebalanceHost {
                       std::map<std::uint64_t, MissEntry>& misses,
                       std::map<std::uint64_t, FetchEntry>& fetches);
   void describe_all();
+  // describe() under runtime.inserts_in_flight_bytes (docs/cache.md, "Inserts in flight"): false, and
+  // nothing described, while the inserts of p's share admitted for batches already credited and not acked
+  // yet (the backlog: those in flight less those of the batches outstanding) are at the bound. Keeps the
+  // batch's admitted bytes with it until its credit (release()).
+  bool describe_bounded(Pipeline& p, ConsumerState& c);
   // The bytes to reserve for sample `id` when it misses: the fixed entry size, or a variable entry's size as
   // learned from a transformer; 0 when it is not to be admitted.
   std::uint64_t admit_bytes(const Pipeline& p, std::uint64_t id) const;

@@ -78,8 +78,28 @@ void Randomizer::describe_all() {
     if (&p == held) fence = std::min(fence, mark(p, hold->first, hold->second));
     for (auto& c : p.consumers)
       while (!c.finished && c.next_seq < std::min(p.total, fence) && c.outstanding.size() < prefetch)
-        if (!describe(p, c)) break;
+        if (!describe_bounded(p, c)) break;
   }
+}
+
+bool Randomizer::describe_bounded(Pipeline& p, ConsumerState& c) {
+  if (!p.cacheable) return describe(p, c);
+  Share& share = *p.cache;
+  const std::uint64_t before = share.directory->stats().pending_bytes;
+  const std::uint64_t backlog = before - std::min(before, share.outstanding_admitted);
+  const std::uint64_t bound = ctx_.config.runtime.inserts_in_flight_bytes;
+  if (bound != 0 && backlog >= bound) {
+    ++report_.inserts_held;
+    return false;
+  }
+  if (!describe(p, c)) return false;
+  // Nothing acks or evicts a pending entry inside describe(): the difference is what this batch admitted.
+  const std::uint64_t after = share.directory->stats().pending_bytes;
+  c.outstanding.back().admitted = after - before;
+  share.outstanding_admitted += after - before;
+  report_.inserts_peak_bytes = std::max(report_.inserts_peak_bytes, after);
+  report_.inserts_backlog_peak_bytes = std::max(report_.inserts_backlog_peak_bytes, backlog);
+  return true;
 }
 
 bool Randomizer::own_work_done() const {

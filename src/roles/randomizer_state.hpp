@@ -28,6 +28,7 @@ struct OutstandingBatch {
   std::uint64_t epoch = 0, batch = 0;
   std::vector<cache::Key> pinned;
   std::vector<std::uint32_t> servers;  // the slab of each pinned key
+  std::uint64_t admitted = 0;          // bytes of the entries it admitted (0 for one handed over)
 };
 
 struct ConsumerState {
@@ -106,7 +107,8 @@ struct CacheShare {
   std::vector<std::uint64_t> pins_on, pending_on;
   std::vector<char> deferred_start;
   std::uint64_t pending_inserts = 0;
-  std::uint64_t full_reported = 0;  // directory declines + evictions at the last window report
+  std::uint64_t outstanding_admitted = 0;  // bytes admitted by the batches outstanding (not credited yet)
+  std::uint64_t full_reported = 0;         // directory declines + evictions at the last window report
 };
 
 }  // namespace ferry::roles

@@ -39,6 +39,9 @@ void add_former_randomizer(ServeReport& after, const ServeReport& report) {
   after.cache_peak_bytes = report.cache_peak_bytes;
   after.cache_capacity = report.cache_capacity;
   after.cache_dropped = report.cache_dropped;
+  after.inserts_peak_bytes = report.inserts_peak_bytes;
+  after.inserts_backlog_peak_bytes = report.inserts_backlog_peak_bytes;
+  after.inserts_held = report.inserts_held;
 }
 
 // The stats file's line of a service rank's report.
@@ -56,7 +59,10 @@ std::string serve_line(int rank, const ServeReport& report) {
                  ",\"cache_peak_bytes\":", report.cache_peak_bytes,
                  ",\"cache_capacity\":", report.cache_capacity,
                  ",\"cache_servers_serving\":", report.cache_servers_serving,
-                 ",\"control_bytes\":", report.control_bytes, ",\"miss_lists_sent\":", report.miss_lists_sent,
+                 ",\"inserts_peak_bytes\":", report.inserts_peak_bytes,
+                 ",\"inserts_backlog_peak_bytes\":", report.inserts_backlog_peak_bytes,
+                 ",\"inserts_held\":", report.inserts_held, ",\"control_bytes\":", report.control_bytes,
+                 ",\"miss_lists_sent\":", report.miss_lists_sent,
                  ",\"miss_lists_off_node\":", report.miss_lists_off_node, "}");
 }
 

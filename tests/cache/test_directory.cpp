@@ -314,6 +314,30 @@ TEST(Directory, ServersStartAndStopServing) {
   dir.audit();
 }
 
+// The bytes of the inserts in flight (what bounds them: runtime.inserts_in_flight_bytes) follow every way
+// an entry leaves pending: stored, aborted, dropped with its slab.
+TEST(Directory, PendingBytesFollowEveryWayOutOfPending) {
+  Directory dir(2, 64 * 64, Policy::lru, nullptr);
+  std::uint64_t on0 = 0;
+  while (dir.server_of(key(on0)) != 0) ++on0;
+  ASSERT_TRUE(dir.admit(key(on0), 100));
+  ASSERT_TRUE(dir.admit(key(on0 + 5000), 300));
+  ASSERT_TRUE(dir.admit(key(on0 + 9000), 1000));
+  EXPECT_EQ(dir.stats().pending_bytes, 1400u);
+  ASSERT_TRUE(dir.mark_stored(key(on0 + 5000)));
+  EXPECT_EQ(dir.stats().pending_bytes, 1100u);
+  ASSERT_TRUE(dir.abort_pending(key(on0 + 9000)));
+  EXPECT_EQ(dir.stats().pending_bytes, 100u);
+  EXPECT_FALSE(dir.mark_stored(key(on0 + 9000))) << "aborted: no second decrement";
+  EXPECT_EQ(dir.stats().pending_bytes, 100u);
+  dir.audit();
+  dir.drop_server(0);
+  EXPECT_EQ(dir.stats().pending_bytes, 0u);
+  EXPECT_FALSE(dir.mark_stored(key(on0), 0)) << "stale ack of a dropped insert";
+  EXPECT_EQ(dir.stats().pending_bytes, 0u);
+  dir.audit();
+}
+
 // After a slab stops serving, a key can be admitted again on another slab while the old slab's ack and a
 // consumer's old pin are still on their way: both must be recognised as stale (server-scoped calls), never
 // applied to the new entry.

@@ -50,11 +50,12 @@ class DirectoryStress : public ::testing::TestWithParam<Policy> {
   // What the directory must agree with: ranges per server, counts, and which keys it may not drop.
   void check(const Directory& dir) {
     std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> ranges(kServers);
-    std::uint64_t stored = 0, pending = 0;
+    std::uint64_t stored = 0, pending = 0, pending_bytes = 0;
     for (const auto& [key, entry] : model_) {
       ranges[entry.location.server].emplace_back(entry.location.offset,
                                                  SlabAllocator::reserved_size(entry.location.bytes));
       ++(entry.stored ? stored : pending);
+      pending_bytes += entry.stored ? 0 : entry.location.bytes;
       ASSERT_TRUE(dir.contains(key));
       ASSERT_EQ(dir.is_pending(key), !entry.stored);
     }
@@ -73,6 +74,7 @@ class DirectoryStress : public ::testing::TestWithParam<Policy> {
     }
     ASSERT_EQ(dir.stats().entries, stored);
     ASSERT_EQ(dir.stats().pending, pending);
+    ASSERT_EQ(dir.stats().pending_bytes, pending_bytes);
     dir.audit();
   }
 

@@ -1,5 +1,5 @@
 # Sourced by the tests that run a job writing runtime.stats_file and then check that file with a Python script
-# (copy_counts.sh, read_ahead_budget.sh, stats_json.sh).
+# (copy_counts.sh, inserts_in_flight.sh, message_buffers.sh, read_ahead_budget.sh, stats_json.sh).
 # run_then_check N STATS_FILE ARG... COMMAND... <<'PY': removes STATS_FILE (lines of an earlier run must not
 # count), runs COMMAND (what follows the first N arguments) with its standard output dropped and no standard
 # input, then the Python script on standard input with the first N arguments as sys.argv[1:], under Debian's
