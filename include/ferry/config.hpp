@@ -77,10 +77,10 @@ struct RuntimeConfig {
   std::string accelerator = "auto";  // "auto": use a visible CUDA device for prepare jobs; "none": CPU only
   bool device_batches = false;       // consumers get fixed fields in device memory (BatchField::device_data)
   std::uint64_t cache_bytes = std::uint64_t{256} << 20;  // slab bytes per cache server
-  // Bytes of cache inserts a randomizer's share may have in flight (admitted, not acked by their cache
-  // server) for batches their consumers credited already: at or over it, it describes no further batch
-  // (docs/cache.md, "Inserts in flight"). With the prefetch depth this bounds the inserts transformers and
-  // cache servers hold on the way however far the cache servers fall behind; 0: no bound.
+  // The backlog of cache inserts a randomizer's share may have: in flight (admitted, not acked by their
+  // cache server) beyond the admissions of its outstanding batches. At or over it, it describes no further
+  // batch (docs/cache.md, "Inserts in flight"), so the inserts on the way stay under this plus the
+  // outstanding batches' admissions however far the cache servers fall behind; 0: no bound.
   std::uint64_t inserts_in_flight_bytes = std::uint64_t{256} << 20;
   std::string cache_policy = "static";  // static, lru, clairvoyant
   int prefetch = 4;                     // batches in flight per consumer and pipeline

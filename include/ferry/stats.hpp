@@ -41,9 +41,10 @@ struct ServeReport {
   std::uint64_t cache_capacity = 0;         // per server (its shares)
   std::uint64_t cache_servers_serving = 0;  // slabs taking entries at the end (role rebalancing changes it)
   std::uint64_t cache_dropped = 0;          // entries dropped because their server became a transformer
-  // Cache inserts in flight (admitted, not acked yet): the most bytes at once in one share, the most of
-  // them whose batches were credited already (the backlog runtime.inserts_in_flight_bytes bounds) when a
-  // batch was described, and how often a batch waited for that bound.
+  // Cache inserts in flight (admitted, not acked yet): the most bytes at once in one share; the largest
+  // backlog (those in flight less the admissions of the batches outstanding) a batch was described at,
+  // which runtime.inserts_in_flight_bytes keeps under it; and how many times a consumer's next batch waited
+  // for that bound.
   std::uint64_t inserts_peak_bytes = 0, inserts_backlog_peak_bytes = 0, inserts_held = 0;
   std::uint64_t control_bytes = 0;        // descriptor and miss-list bytes sent
   std::uint64_t miss_lists_sent = 0;      // miss lists sent to transformers

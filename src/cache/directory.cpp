@@ -93,9 +93,8 @@ bool Directory::contains(const Key& key) const noexcept {
 }
 
 bool Directory::mark_stored(const Key& key, std::uint32_t server) {
-  Entry* entry = lookup(key);
-  if (entry == nullptr || entry->stored) return false;
-  if (server != kAnyServer && entry->location.server != server) return false;
+  Entry* entry = pending_entry(key, server);
+  if (entry == nullptr) return false;
   entry->stored = true;
   --stats_.pending;
   stats_.pending_bytes -= entry->location.bytes;
@@ -105,14 +104,14 @@ bool Directory::mark_stored(const Key& key, std::uint32_t server) {
   return true;
 }
 
-bool Directory::abort_pending(const Key& key) {
-  auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.stored) return false;
-  const Location& location = it->second.location;
+bool Directory::abort_pending(const Key& key, std::uint32_t server) {
+  const Entry* entry = pending_entry(key, server);
+  if (entry == nullptr) return false;
+  const Location location = entry->location;
   servers_[location.server].slab.release(location.offset, location.bytes);
   --stats_.pending;
   stats_.pending_bytes -= location.bytes;
-  entries_.erase(it);
+  entries_.erase(key);
   return true;
 }
 

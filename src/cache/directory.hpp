@@ -83,8 +83,9 @@ class Directory {
   // pending -> stored, after the server acked the insert. false when `key` is not pending (dropped), or is
   // pending on another server than `server` (a stale ack: dropped with its server, then admitted elsewhere).
   bool mark_stored(const Key& key, std::uint32_t server = kAnyServer);
-  // pending -> absent, releasing its range (the insert failed). false when `key` is not pending.
-  bool abort_pending(const Key& key);
+  // pending -> absent, releasing its range (the insert failed). false when `key` is not pending, or is
+  // pending on another server than `server` (a stale give-back, as for mark_stored).
+  bool abort_pending(const Key& key, std::uint32_t server = kAnyServer);
 
   // Outstanding consumer reads of a stored entry; counts nest. pin of a key that is not stored is a bug.
   void pin(const Key& key);
@@ -135,6 +136,12 @@ class Directory {
   };
 
   bool evictable(const Entry& entry) const noexcept { return entry.stored && entry.pins == 0; }
+  // The entry of `key` when it is pending on `server` (kAnyServer: on any), else nullptr.
+  Entry* pending_entry(const Key& key, std::uint32_t server) noexcept {
+    Entry* entry = lookup(key);
+    const bool elsewhere = entry != nullptr && server != kAnyServer && entry->location.server != server;
+    return entry == nullptr || entry->stored || elsewhere ? nullptr : entry;
+  }
   // A stored, unpinned entry was used or just became an eviction candidate: file it in the policy's order.
   // `listed`: it is in the LRU list already (it was a candidate before).
   void note_candidate(Entry& entry, bool listed);

@@ -125,8 +125,8 @@ void add_runtime_keys(std::vector<KeyDef>& k) {
       [](const RuntimeConfig& r) { return static_cast<long long>(r.cache_bytes); }));
   k.push_back(global_integer(
       "runtime.inserts_in_flight_bytes", 0, 1LL << 44,
-      "bytes of cache inserts of consumed batches a randomizer's share may have unacked: at or over it, it "
-      "describes no further batch until acks come (0: no bound)",
+      "bytes of cache inserts a randomizer's share may have unacked beyond its outstanding batches' "
+      "admissions: at or over it, it describes no further batch until acks come (0: no bound)",
       [](RuntimeConfig& r, long long v) { r.inserts_in_flight_bytes = static_cast<std::uint64_t>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.inserts_in_flight_bytes); }));
   k.push_back(global_text("runtime.cache_policy", {"static", "lru", "clairvoyant"},

@@ -54,7 +54,7 @@ void Randomizer::on_miss_done(const transport::Message& message) {
                   message.source);
     // False when its slab stopped serving meanwhile: the reservation was dropped with it. From a slab that
     // still serves it is a bug (the pending counts would drift), as for a stale insert ack.
-    if (!share->directory->abort_pending({p.runtime->group, u.id})) {
+    if (!share->directory->abort_pending({p.runtime->group, u.id}, u.server)) {
       FERRY_ENFORCE(!share->directory->serving(u.server), "rank ", message.source, " gave back entry ", u.id,
                     ", which is not pending on slab ", u.server);
       ++stale_acks_;

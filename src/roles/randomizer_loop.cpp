@@ -89,9 +89,11 @@ bool Randomizer::describe_bounded(Pipeline& p, ConsumerState& c) {
   const std::uint64_t backlog = before - std::min(before, share.outstanding_admitted);
   const std::uint64_t bound = ctx_.config.runtime.inserts_in_flight_bytes;
   if (bound != 0 && backlog >= bound) {
-    ++report_.inserts_held;
+    report_.inserts_held += c.held ? 0 : 1;  // once per wait, however many passes it lasts
+    c.held = true;
     return false;
   }
+  c.held = false;
   if (!describe(p, c)) return false;
   // Nothing acks or evicts a pending entry inside describe(): the difference is what this batch admitted.
   const std::uint64_t after = share.directory->stats().pending_bytes;
@@ -127,6 +129,10 @@ bool Randomizer::done() const {
 
 void Randomizer::send_shutdown() {
   shutdown_sent_ = true;
+  // Every consumer finished, so every batch was released: what they admitted must have come off again.
+  for (const auto& share : shares_)
+    FERRY_ENFORCE(share->outstanding_admitted == 0, "randomizer rank ", ctx_.rank, ": ",
+                  share->outstanding_admitted, " bytes admitted by batches no consumer holds any more");
   // Each shutdown says how many role changes this randomizer sent the rank: messages of different tags may
   // overtake each other, and the rank must not end before it has applied them.
   for (const auto& ranks : {ctx_.layout.transformers, ctx_.layout.cache_servers}) {

@@ -41,8 +41,10 @@ void Randomizer::hand_over() {
   ctx_.stats_line(str_cat("{\"kind\":\"handover\",\"rank\":", ctx_.rank, ",\"heir\":", heir_,
                           ",\"pipelines\":", h.pipelines.size(), ",\"entries\":", h.entries.size(),
                           ",\"bytes\":", w.size(), "}"));
-  // Nothing of the pipelines stays here: the last report says done, so the coordinator stops waiting.
+  // Nothing of the pipelines stays here: the last report says done, so the coordinator stops waiting. The
+  // batches outstanding went with them (their inserts are acked: drained()), and their admissions with them.
   pipelines_.clear();
+  shares_.front()->outstanding_admitted = 0;
   retired_ = true;
   ++report_.role_changes;
   report_window(true);

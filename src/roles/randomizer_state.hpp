@@ -39,6 +39,7 @@ struct ConsumerState {
   bool finished = false;
   std::uint64_t epochs_reported = 0;   // kEpochDone received from it
   std::uint64_t epochs_announced = 0;  // kEpochDone it sent, as its kFinished says (done waits for them)
+  bool held = false;                   // its next batch waits for runtime.inserts_in_flight_bytes
 };
 
 // One epoch's line of the epoch table: what consumers and transformers reported of it.

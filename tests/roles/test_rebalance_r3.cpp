@@ -99,8 +99,11 @@ TEST_P(RebalanceR3, RandomizerHandsOverAndTransforms) {
 TEST_P(RebalanceR3, MidEpochHandoverKeepsOrderBytesAndEntries) {
   PipelineConfig third = pipeline("third", 480, 93, 3);
   third.cache_id = 1;
-  const Config c = config(2, 1, 1, "epoch 0 batch 5: retire randomizer 1",
-                          {pipeline("first", 480, 91, 3), pipeline("second", 480, 92, 3), third}, 480);
+  Config c = config(2, 1, 1, "epoch 0 batch 5: retire randomizer 1",
+                    {pipeline("first", 480, 91, 3), pipeline("second", 480, 92, 3), third}, 480);
+  // Inserts in flight bounded at 1 byte: describing waits for every credited batch's inserts, on a share two
+  // pipelines fill and across the handover (the heir checks that every batch's admissions came off).
+  c.runtime.inserts_in_flight_bytes = 1;
   const auto [r, roles] = run_one_move(c, "randomizer", "transformer");
   EXPECT_EQ(roles.dropped, 0u);
   for (std::size_t p : {1, 2})
