@@ -16,6 +16,12 @@ Key key(std::uint64_t id) {
   return Key{42, id};
 }
 
+// The first ID, from `from` on, whose key hashes to slab 0 while every slab serves.
+std::uint64_t on_slab0(const Directory& dir, std::uint64_t from = 0) {
+  while (dir.server_of(key(from)) != 0) ++from;
+  return from;
+}
+
 }  // namespace
 
 TEST(Directory, PendingIsNeverAHit) {
@@ -52,8 +58,7 @@ TEST(Directory, AbortReleasesTheRange) {
 // it must not abort the key's new reservation on another slab, whose ack would then find nothing pending.
 TEST(Directory, StaleGiveBackOfAStoppedSlabDoesNotAbortTheNewEntry) {
   Directory dir(2, 64 * 8, Policy::lru, nullptr);
-  std::uint64_t id = 0;
-  while (dir.server_of(key(id)) != 0) ++id;
+  const std::uint64_t id = on_slab0(dir);
   ASSERT_TRUE(dir.admit(key(id), 64));  // pending on slab 0
   EXPECT_EQ(dir.stop_serving(0), 1u);
   const auto again = dir.admit(key(id), 64);
@@ -71,8 +76,7 @@ TEST(Directory, StaleGiveBackOfAStoppedSlabDoesNotAbortTheNewEntry) {
 // an entry leaves pending: stored, aborted, dropped with its slab.
 TEST(Directory, PendingBytesFollowEveryWayOutOfPending) {
   Directory dir(2, 64 * 64, Policy::lru, nullptr);
-  std::uint64_t on0 = 0;
-  while (dir.server_of(key(on0)) != 0) ++on0;
+  const std::uint64_t on0 = on_slab0(dir);
   ASSERT_TRUE(dir.admit(key(on0), 100));
   ASSERT_TRUE(dir.admit(key(on0 + 5000), 300));
   ASSERT_TRUE(dir.admit(key(on0 + 9000), 1000));
@@ -96,15 +100,12 @@ TEST(Directory, PendingBytesFollowEveryWayOutOfPending) {
 // applied to the new entry.
 TEST(Directory, StaleAcksAndPinsOfAStoppedSlabDoNotTouchTheNewEntry) {
   Directory dir(2, 64 * 8, Policy::lru, nullptr);
-  // A key that hashes to slab 0 while both serve.
-  std::uint64_t id = 0;
-  while (dir.server_of(key(id)) != 0) ++id;
+  const std::uint64_t id = on_slab0(dir);
   const Key k = key(id), pending = key(id + 1000);
   ASSERT_TRUE(dir.admit(k, 64));
   ASSERT_TRUE(dir.mark_stored(k, 0));
   dir.pin(k);  // a consumer reads it from slab 0
-  std::uint64_t other = id + 1;
-  while (dir.server_of(key(other)) != 0) ++other;
+  const std::uint64_t other = on_slab0(dir, id + 1);
   ASSERT_TRUE(dir.admit(key(other), 64));  // insert in flight to slab 0
   EXPECT_EQ(dir.stop_serving(0), 2u);
   // Both come back on slab 1.
