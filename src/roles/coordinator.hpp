@@ -62,6 +62,8 @@ class Coordinator {
     std::uint64_t cache_full = 0;                      // summed over the randomizers' reports
   };
   void close(std::uint64_t now);
+  // The new job list to the ranks whose stage placements changed (coordinator_window.cpp, as close()).
+  void send_jobs(const monitor::JobList& jobs);
 
   Context& ctx_;
   std::unique_ptr<monitor::Policy> policy_;
