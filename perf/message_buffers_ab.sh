@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Message payload buffers kept for reuse (docs/runtime.md, "Message buffers"): the same job through
 # `ferry run` with runtime.message_buffer_bytes at its default (64 MiB) and at 0 (every payload freed once
-# handled, as before), alternating (the default first in odd rounds, 0 first in even ones), ROUNDS times, in one
+# handled and every send copy once sent; since 2026-12-07 sends' copies are kept too, so its figures do not
+# compare with perf/results/2026-12-06-buffers), alternating (the default first in odd rounds, 0 first in even ones), ROUNDS times, in one
 # command.
 #   perf/message_buffers_ab.sh BUILD_DIR OUT_DIR [ROUNDS=2] [SAMPLES=61440] [SIDE=32]
 # Ranks: a randomizer, a cache server, 2 transformers and 4 consumers (validate.py's p8 layout). SAMPLES
 # generated SIDE x SIDE images (cast: f32 entries, 12 KB at side 32, 49 KB at 64: the message path), batch 16,
 # 2 epochs: epoch 0 reads HDF5 and inserts every entry, epoch 1 is all hits. Per run: each epoch's samples/s,
 # the job's CPU seconds after set-up (its ranks' `rank` lines), its minor page faults (GNU time over mpirun,
-# which waits for the ranks) and the payloads reused of those taken. Writes OUT_DIR/runs.txt and
+# which waits for the ranks) and the buffers (payloads and send copies) reused of those taken. Writes OUT_DIR/runs.txt and
 # OUT_DIR/summary.md (default over 0 per round). Each run has 600 s.
 set -euo pipefail
 usage="usage: message_buffers_ab.sh BUILD_DIR OUT_DIR [ROUNDS] [SAMPLES] [SIDE]"
@@ -57,7 +58,7 @@ rows, samples, side = [l.split() for l in open(sys.argv[1])], sys.argv[2], sys.a
 by = {(r[0], r[1]): r for r in rows}
 print(f"# message_buffers_ab.sh: {samples} images of {side}x{side}, 8 ranks (4 consumers, 2 transformers,")
 print("1 cache server): runtime.message_buffer_bytes 64 MiB (default) against 0\n")
-print("| round | budget | cold samples/s | warm samples/s | job CPU s | minor faults | payloads reused / taken | load |")
+print("| round | budget | cold samples/s | warm samples/s | job CPU s | minor faults | buffers reused / taken | load |")
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[7]} / {r[6]} | {r[8]} |")

@@ -66,9 +66,9 @@ struct RuntimeConfig {
   // Registered memory a transformation rank prepares large entries into, for consumers and cache servers
   // to read with one-sided gets (docs/runtime.md, "Copies"); 0: every entry travels in messages.
   std::uint64_t send_pool_bytes = std::uint64_t{64} << 20;
-  // Bytes of handled message payloads every rank keeps for reuse by the next messages it receives, so that
-  // receiving the same sizes again faults in no fresh pages (docs/runtime.md, "Message buffers"); 0: every
-  // payload freed once handled.
+  // Bytes of handled message payloads and completed sends' copies every rank keeps for reuse by the next
+  // messages it receives or sends, so that moving the same sizes again faults in no fresh pages
+  // (docs/runtime.md, "Message buffers"); 0: every payload freed once handled, every copy once sent.
   std::uint64_t message_buffer_bytes = std::uint64_t{64} << 20;
   // Fewest prepared bytes a miss list carries when a batch's misses are split over transformers: a batch
   // goes to min(T, its bytes / this) of them (at least one), so small samples are read in one HDF5 call per

@@ -100,8 +100,8 @@ void add_runtime_keys(std::vector<KeyDef>& k) {
       [](const RuntimeConfig& r) { return static_cast<long long>(r.send_pool_bytes); }));
   k.push_back(global_integer(
       "runtime.message_buffer_bytes", 0, 1LL << 40,
-      "bytes of handled message payloads every rank keeps for reuse by the next messages it receives: no "
-      "fresh pages to fault in (0: each payload freed once handled)",
+      "bytes of handled message payloads and completed send copies every rank keeps for reuse by the next "
+      "messages it receives or sends: no fresh pages to fault in (0: each freed once handled or sent)",
       [](RuntimeConfig& r, long long v) { r.message_buffer_bytes = static_cast<std::uint64_t>(v); },
       [](const RuntimeConfig& r) { return static_cast<long long>(r.message_buffer_bytes); }));
   k.push_back(global_integer(

@@ -27,7 +27,8 @@ class RankClock {
 // {"kind":"rank","rank":R,"role":"...","messages_sent":..,"bytes_sent":..,"messages_received":..,
 //  "bytes_received":..,"cpu_seconds":..,"wall_seconds":..,"setup_cpu_seconds":..,"setup_wall_seconds":..,
 //  "rss_bytes":..,"buffers_taken":..,"buffers_reused":..,"buffers_peak_bytes":..}: times since the Runtime
-//  started; buffers: message payloads of 4 KiB and more, and how many reused a kept one
+//  started; buffers: received message payloads and send copies of 4 KiB and more, and how many reused a
+//  kept one
 //  (transport/buffer_pool.hpp). No-op without runtime.stats_file or a fabric.
 void write_rank_totals(const Context& ctx, const RankClock& clock);
 

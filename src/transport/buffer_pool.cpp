@@ -17,27 +17,36 @@ std::size_t size_class(std::size_t bytes) {
   return (bytes + step - 1) / step * step;
 }
 
-std::vector<std::byte> fresh(std::size_t bytes) {
-  std::vector<std::byte> out;
-  out.reserve(size_class(bytes));
-  out.resize(bytes);
-  return out;
-}
-
 }  // namespace
 
-std::vector<std::byte> BufferPool::take(std::size_t bytes) {
-  if (bytes < kMinBytes) return std::vector<std::byte>(bytes);
+std::vector<std::byte> BufferPool::kept_for(std::size_t bytes) {
   ++stats_.taken;
   const auto best = kept_.lower_bound(bytes);  // the smallest capacity that holds them
-  if (best == kept_.end() || best->first > 2 * size_class(bytes)) return fresh(bytes);
+  if (best == kept_.end() || best->first > 2 * size_class(bytes)) {
+    std::vector<std::byte> out;
+    out.reserve(size_class(bytes));
+    return out;
+  }
   std::vector<std::byte> out = std::move(best->second);
   kept_.erase(best);
   stats_.kept_bytes -= out.capacity();
   ++stats_.reused;
-  // Within the capacity: no allocation, and the pages were written before, so none faults. resize() zero
-  // fills them: a slot released without data (a failed receive) holds no other message's bytes.
+  return out;
+}
+
+std::vector<std::byte> BufferPool::take(std::size_t bytes) {
+  if (bytes < kMinBytes) return std::vector<std::byte>(bytes);
+  std::vector<std::byte> out = kept_for(bytes);
+  // Within the capacity: no allocation, and a kept buffer's pages were written before, so none faults.
+  // resize() zero fills them: a slot released without data (a failed receive) holds no other message's bytes.
   out.resize(bytes);
+  return out;
+}
+
+std::vector<std::byte> BufferPool::copy_of(std::span<const std::byte> bytes) {
+  if (bytes.size() < kMinBytes) return {bytes.begin(), bytes.end()};
+  std::vector<std::byte> out = kept_for(bytes.size());
+  out.assign(bytes.begin(), bytes.end());  // within the capacity: one pass, no zero fill before it
   return out;
 }
 

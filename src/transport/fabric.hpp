@@ -164,10 +164,10 @@ class Fabric {
   // Blocks until a message is available or the timeout passes, sleeping on an fd (UCX) or with backoff
   // (MPI) rather than spinning. Also drives sends and gets in flight.
   std::optional<Message> wait(std::chrono::microseconds timeout);
-  // Hands a handled message's payload back for the next messages received to reuse (BufferPool: no fresh
-  // pages to fault in). Optional: a message dropped instead is freed as before.
+  // Hands a handled message's payload back for the next messages received or sent to reuse (BufferPool: no
+  // fresh pages to fault in). Optional: a message dropped instead is freed as before.
   void recycle(Message&& message) noexcept { buffers_.give(std::move(message.bytes)); }
-  // Bytes of handled payloads kept for reuse (runtime.message_buffer_bytes; 0 keeps none).
+  // Bytes of handled payloads and sent copies kept for reuse (runtime.message_buffer_bytes; 0 keeps none).
   void set_buffer_budget(std::uint64_t bytes) noexcept { buffers_.set_budget(bytes); }
   const BufferPool::Stats& buffer_stats() const noexcept { return buffers_.stats(); }
 
@@ -254,8 +254,9 @@ class Fabric {
   // For backend destructors: close() that logs instead of throwing.
   void close_noexcept() noexcept;
 
-  // Payloads of received messages come from here (recycle() gives them back). The budget until
-  // set_buffer_budget() is runtime.message_buffer_bytes's default, for fabrics made without a Runtime.
+  // Payloads of received messages come from here (recycle() gives them back), and so do send()'s copies
+  // (copy_of; the backend gives each back once sent). The budget until set_buffer_budget() is
+  // runtime.message_buffer_bytes's default, for fabrics made without a Runtime.
   BufferPool buffers_{64ULL << 20};
 
  private:

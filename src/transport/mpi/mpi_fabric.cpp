@@ -49,7 +49,7 @@ Request MpiFabric::do_send(int peer, Tag tag, std::span<const std::byte> bytes, 
   PendingSend pending;
   const void* buffer = bytes.data();
   if (copy) {
-    pending.copy.assign(bytes.begin(), bytes.end());
+    pending.copy = buffers_.copy_of(bytes);  // a kept buffer where one fits: no fresh pages to fault in
     buffer = pending.copy.data();
   } else {
     pending.op = std::make_shared<MpiOp>(*this, "MPI_Isend");
@@ -109,7 +109,8 @@ bool MpiFabric::complete_sends() {
     } else if (error != MPI_SUCCESS) {
       record_failure("MPI_Isend", error);
     }
-    pending.copy.clear();
+    buffers_.give(std::move(pending.copy));  // for the next message (kept or freed)
+    pending.copy = {};
     pending.op.reset();
   }
   // Completed requests were set to MPI_REQUEST_NULL; keep the rest, in order.

@@ -69,7 +69,7 @@ Request UcxFabric::do_send(int peer, Tag tag, std::span<const std::byte> bytes, 
   op->header_ = AmHeader{tag, rank(), seq};
   const void* buffer = bytes.data();
   if (copy && !bytes.empty()) {
-    op->payload_.assign(bytes.begin(), bytes.end());
+    op->payload_ = buffers_.copy_of(bytes);  // a kept buffer where one fits: no fresh pages to fault in
     buffer = op->payload_.data();
   }
   ucp_request_param_t params{};
@@ -87,6 +87,7 @@ Request UcxFabric::do_send(int peer, Tag tag, std::span<const std::byte> bytes, 
 Request UcxFabric::issue(const std::shared_ptr<UcxOp>& op, ucs_status_ptr_t started) {
   if (started == nullptr) {  // completed at once; UCX will not call the callback
     op->done_ = true;
+    buffers_.give(std::move(op->payload_));
     return op->detached_ ? Request{} : Request(op);
   }
   if (UCS_PTR_IS_ERR(started)) ferry::detail::throw_ucs(op->call_, UCS_PTR_STATUS(started));
@@ -111,6 +112,7 @@ void UcxFabric::on_op_done(void* request, ucs_status_t status, void* user_data) 
     }
   }
   --fabric->ops_in_flight_;
+  fabric->buffers_.give(std::move(op->payload_));  // send()'s copy, for the next message (nothing otherwise)
   ucp_request_free(request);
   // Last: may destroy the op.
   std::shared_ptr<UcxOp> keep = std::move(op->self_);
