@@ -2,6 +2,8 @@
 
     /usr/bin/python3 perf/model/measure_inputs.py --build build --out perf/model/inputs/here.json [--work DIR]
 
+0. First: `first_touch_ratio` (micro_inputs.py), a first write pass over populated memory over a second; above
+   5 (a shadow-paged VM) it says on stderr that the model will not hold here.
 1. Control messages per transport: UCX `ucx_perftest -t ucp_am_lat` (64 B) and `ucp_am_bw` (64 KiB); MPI a
    mpi4py ping-pong and stream (mpi_pingpong.py).
 2. One-sided gets: `ferry_bench get` (src/transport, 16 in flight, streaming through a pool) for both
@@ -40,7 +42,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cost_fit  # noqa: E402
 import hop_calibration  # noqa: E402
-from micro_inputs import memcpy, transports, wires  # noqa: E402
+from micro_inputs import first_touch_ratio, memcpy, transports, wires  # noqa: E402
 from runs import Runner, entry_bytes, role_cpu_after_setup, slab_holding  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -230,7 +232,7 @@ def main():
                          f"(16 x 3, 6, 14 and 30 consumers), not {args.width_samples}")
     if args.only == "widths":
         return add_widths(runner, args.out, sides, args.width_samples)
-    load0 = os.getloadavg()[0]
+    load0, touch = os.getloadavg()[0], first_touch_ratio()
     nets = transports(runner)
     mem = memcpy(runner)
     rows = calibrate(runner)
@@ -242,7 +244,7 @@ def main():
     costs["hop_delay_s"] = hop_calibration.table(hops, costs, wires(nets))
     doc = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "host": os.uname().nodename,
            "cores": os.cpu_count(), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
-           "how": HOW, "transport": nets, "memcpy_Bps": mem,
+           "how": HOW, "transport": nets, "memcpy_Bps": mem, "first_touch_ratio": touch,
            "costs": costs, "calibration": rows, "width_calibration": widths, "insert_calibration_cpu_s": insert_raw,
            "hop_calibration": hops}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

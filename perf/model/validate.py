@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ferry_model as fm  # noqa: E402
+from micro_inputs import first_touch_ratio  # noqa: E402
 from runs import Runner, entry_bytes  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -160,7 +161,8 @@ def header(args, inputs, runs):
     return (f"# Model validation (runs {when[0]} to {when[-1]}, {os.uname().nodename}, {os.cpu_count()} cores)\n\n"
             f"`perf/model/validate.py`, inputs `{os.path.relpath(args.inputs)}` (measured {inputs.get('measured')}, "
             f"share_factor {inputs['costs'].get('share_factor', 1.0):.2f}; hop delay measured "
-            f"{inputs.get('hops_measured', inputs.get('measured'))}), latency solver `{args.solver}`"
+            f"{inputs.get('hops_measured', inputs.get('measured'))}; first-touch ratio "
+            f"{inputs.get('first_touch_ratio', 'not measured')}), latency solver `{args.solver}`"
             + (f", measurements from `{os.path.relpath(args.measured)}`" if args.measured else "")
             + f". Each point: {EPOCHS} epochs of "
             f"{SAMPLES} generated samples, best of {runs[0].get('repeat', args.repeat)} runs by probe share; "
@@ -192,6 +194,7 @@ def main():
         runs = json.load(open(args.measured))
     elif args.build:
         runner = Runner(args.build, args.work)
+        first_touch_ratio()  # says on stderr when this host charges first accesses (perf/model/README.md)
         runs = []
         for name in args.points.split(","):
             runs.append(run_point(runner, name, args.repeat))
