@@ -24,7 +24,8 @@ std::size_t present_pages(const std::byte* at, std::size_t pages) {
   EXPECT_GE(fd, 0) << "open /proc/self/pagemap";
   if (fd < 0) return 0;
   std::vector<std::uint64_t> entries(pages);
-  const auto offset = static_cast<off_t>(reinterpret_cast<std::uintptr_t>(at) / kPage * sizeof(std::uint64_t));
+  const auto offset =
+      static_cast<off_t>(reinterpret_cast<std::uintptr_t>(at) / kPage * sizeof(std::uint64_t));
   const ssize_t got = pread(fd, entries.data(), pages * sizeof(std::uint64_t), offset);
   close(fd);
   EXPECT_EQ(got, static_cast<ssize_t>(pages * sizeof(std::uint64_t)));
