@@ -9,7 +9,7 @@ ferry_configure() {
     echo "cmake configure failed (log above)" >&2
     return 1
   }
-  grep -A13 "Ferry .* configuration" "$build.configure.log" | sed 's/^-- //' >&2 || true
+  grep -A14 "Ferry .* configuration" "$build.configure.log" | sed 's/^-- //' >&2 || true
 }
 
 # ferry_mpirun N PROGRAM ARGS...: mpirun with the flags this machine needs.

@@ -32,8 +32,8 @@ class CudaAccelerator final : public Accelerator {
 };
 #endif
 
-std::mutex factory_mutex;
-AcceleratorFactory& factory() {
+std::mutex accelerator_factory_mutex;
+AcceleratorFactory& accelerator_factory() {
   static AcceleratorFactory f;
   return f;
 }
@@ -41,16 +41,16 @@ AcceleratorFactory& factory() {
 }  // namespace
 
 void set_accelerator_factory_for_tests(AcceleratorFactory f) {
-  std::lock_guard lock(factory_mutex);
-  factory() = std::move(f);
+  std::lock_guard lock(accelerator_factory_mutex);
+  accelerator_factory() = std::move(f);
 }
 
 std::unique_ptr<Accelerator> open_accelerator(int ordinal, std::string* why) {
   {
-    std::lock_guard lock(factory_mutex);
-    if (factory()) {
+    std::lock_guard lock(accelerator_factory_mutex);
+    if (accelerator_factory()) {
       try {
-        return factory()(ordinal, why);
+        return accelerator_factory()(ordinal, why);
       } catch (const std::exception& e) {
         if (why) *why = str_cat("the test accelerator failed to open: ", e.what());
         return nullptr;

@@ -17,8 +17,8 @@
 namespace ferry::transform {
 namespace {
 
-std::mutex factory_mutex;
-PeerLinkFactory& factory() {
+std::mutex peer_link_factory_mutex;
+PeerLinkFactory& peer_link_factory() {
   static PeerLinkFactory f;
   return f;
 }
@@ -26,14 +26,14 @@ PeerLinkFactory& factory() {
 }  // namespace
 
 void set_peer_link_factory_for_tests(PeerLinkFactory f) {
-  std::lock_guard lock(factory_mutex);
-  factory() = std::move(f);
+  std::lock_guard lock(peer_link_factory_mutex);
+  peer_link_factory() = std::move(f);
 }
 
 bool peer_link_possible(int ordinal, std::string* why) {
   {
-    std::lock_guard lock(factory_mutex);
-    if (factory()) return true;
+    std::lock_guard lock(peer_link_factory_mutex);
+    if (peer_link_factory()) return true;
   }
 #if FERRY_HAVE_NCCL
   const int count = cuda_device_count();
@@ -51,8 +51,8 @@ bool peer_link_possible(int ordinal, std::string* why) {
 
 std::unique_ptr<PeerLink> open_peer_link(MPI_Comm members, int ordinal, const LinkPeers& peers) {
   {
-    std::lock_guard lock(factory_mutex);
-    if (factory()) return factory()(members, ordinal, peers);
+    std::lock_guard lock(peer_link_factory_mutex);
+    if (peer_link_factory()) return peer_link_factory()(members, ordinal, peers);
   }
 #if FERRY_HAVE_NCCL
   return nccl::open_link(members, ordinal, peers);
@@ -66,8 +66,8 @@ std::unique_ptr<PeerLink> open_peer_link(MPI_Comm members, int ordinal, const Li
 
 std::string device_identity(int ordinal) noexcept {
   {
-    std::lock_guard lock(factory_mutex);
-    if (factory()) return {};
+    std::lock_guard lock(peer_link_factory_mutex);
+    if (peer_link_factory()) return {};
   }
 #if FERRY_HAVE_CUDA
   if (ordinal < 0 || ordinal >= cuda_device_count()) return {};

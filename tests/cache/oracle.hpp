@@ -1,4 +1,5 @@
-// A next-use oracle the tests set by hand: next use per key, kNever for keys never set.
+// A next-use oracle the tests set by hand (next use per key, kNever for keys never set), and the keys the
+// directory tests use.
 #pragma once
 
 #include <unordered_map>
@@ -6,6 +7,11 @@
 #include "cache/policy.hpp"
 
 namespace ferry::cache::testing {
+
+// The key of data ID `id` in cache 42.
+inline Key key(std::uint64_t id) {
+  return Key{42, id};
+}
 
 class TableOracle : public NextUse {
  public:

@@ -11,13 +11,10 @@ using ferry::cache::Key;
 using ferry::cache::kNever;
 using ferry::cache::Location;
 using ferry::cache::Policy;
+using ferry::cache::testing::key;
 using ferry::cache::testing::TableOracle;
 
 namespace {
-
-Key key(std::uint64_t id) {
-  return Key{42, id};
-}
 
 // Admits and acks `id` as a 64-byte entry; fails the test when declined.
 Location store(Directory& dir, std::uint64_t id, std::vector<Key>* evicted = nullptr) {

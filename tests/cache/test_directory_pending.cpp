@@ -5,16 +5,14 @@
 
 #include "cache/directory.hpp"
 #include "ferry/error.hpp"
+#include "oracle.hpp"
 
 using ferry::cache::Directory;
 using ferry::cache::Key;
 using ferry::cache::Policy;
+using ferry::cache::testing::key;
 
 namespace {
-
-Key key(std::uint64_t id) {
-  return Key{42, id};
-}
 
 // The first ID, from `from` on, whose key hashes to slab 0 while every slab serves.
 std::uint64_t on_slab0(const Directory& dir, std::uint64_t from = 0) {

@@ -45,7 +45,7 @@ class BadSampleData : public ::testing::Environment {
   void TearDown() override { fs::remove_all(dir); }
 };
 
-[[maybe_unused]] auto* const kEnv = ::testing::AddGlobalTestEnvironment(new BadSampleData);
+[[maybe_unused]] auto* const kBadSampleEnv = ::testing::AddGlobalTestEnvironment(new BadSampleData);
 
 ferry::PipelineConfig pipeline(const std::string& file, bool in_prepare, ferry::BadSamples policy) {
   ferry::PipelineConfig p;
@@ -94,7 +94,7 @@ void drain_into(ferry::LocalLoader& loader, Drained& out) {
   out.counters = loader.counters();
 }
 
-Drained drain(const ferry::PipelineConfig& p, std::uint32_t consumers) {
+Drained drain_pipeline(const ferry::PipelineConfig& p, std::uint32_t consumers) {
   Drained out;
   for (std::uint32_t c = 0; c < consumers; ++c) {
     ferry::LocalLoader loader(p, c, consumers);
@@ -116,8 +116,8 @@ Drained drain(const ferry::PipelineConfig& p, std::uint32_t consumers) {
 TEST(BadSamples, SkipDeliversEveryOtherSampleOnceWithItsBytes) {
   for (const bool in_prepare : {true, false}) {
     SCOPED_TRACE(in_prepare ? "decode in prepare" : "decode in augment");
-    const Drained bad = drain(pipeline("bad.h5", in_prepare, ferry::BadSamples::skip), 2);
-    const Drained good = drain(pipeline("good.h5", in_prepare, ferry::BadSamples::skip), 2);
+    const Drained bad = drain_pipeline(pipeline("bad.h5", in_prepare, ferry::BadSamples::skip), 2);
+    const Drained good = drain_pipeline(pipeline("good.h5", in_prepare, ferry::BadSamples::skip), 2);
     EXPECT_EQ(good.counters.skipped, 0u);
     EXPECT_EQ(bad.counters.skipped, 2 * kCorrupt.size());
     EXPECT_EQ(bad.counters.samples, 2 * (kSamples - kCorrupt.size()));
@@ -141,7 +141,7 @@ TEST(BadSamples, SkipDeliversEveryOtherSampleOnceWithItsBytes) {
 TEST(BadSamples, FailNamesFileDatasetAndSample) {
   for (const bool in_prepare : {true, false}) {
     try {
-      drain(pipeline("bad.h5", in_prepare, ferry::BadSamples::fail), 1);
+      drain_pipeline(pipeline("bad.h5", in_prepare, ferry::BadSamples::fail), 1);
       FAIL() << "no error";
     } catch (const ferry::TransformError& e) {
       const std::string what = e.what();

@@ -69,7 +69,7 @@ class LoaderData : public ::testing::Environment {
   void TearDown() override { fs::remove_all(dir); }
 };
 
-[[maybe_unused]] auto* const kEnv = ::testing::AddGlobalTestEnvironment(new LoaderData);
+[[maybe_unused]] auto* const kLoaderEnv = ::testing::AddGlobalTestEnvironment(new LoaderData);
 
 ferry::PipelineConfig image_pipeline() {
   ferry::PipelineConfig p;

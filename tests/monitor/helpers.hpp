@@ -4,9 +4,13 @@
 #include <optional>
 #include <vector>
 
+#include "monitor/job_list.hpp"
 #include "monitor/window.hpp"
 
 namespace ferry::monitor::testing {
+
+// One default policy step (0.25) in share units.
+inline constexpr std::uint32_t Q = kShareUnits / 4;
 
 // One pipeline as its consumers saw it: mean and minimum prefetch-queue occupancy over the window.
 // consumers = false: no consumer reported it this window.

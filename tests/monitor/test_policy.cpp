@@ -19,7 +19,7 @@ namespace {
 using testing::make_window;
 using testing::Pipe;
 
-constexpr std::uint32_t Q = kShareUnits / 4;  // one default step (0.25)
+using testing::Q;
 constexpr std::optional<double> kNoAccelerator = std::nullopt;
 
 struct Expect {

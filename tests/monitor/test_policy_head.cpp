@@ -15,7 +15,7 @@ namespace {
 
 using testing::make_window;
 
-constexpr std::uint32_t Q = kShareUnits / 4;  // one default step (0.25)
+using testing::Q;
 
 // What the consumers report in one 1 ms window: their augment stage (not device-capable: decode has no
 // kernel) ran `augment_batches` batches in `augment_ns` (head included for the batches they got whole);

@@ -15,7 +15,7 @@ namespace {
 constexpr auto T = ServiceRole::transformer;
 constexpr auto C = ServiceRole::cache_server;
 
-struct Case {
+struct RoleCase {
   std::string name;
   RoleView view;
   std::optional<RoleMove> want;  // only rank, from, to and rule are compared
@@ -30,14 +30,14 @@ RoleMove move(std::uint32_t rank, ServiceRole from, ServiceRole to, RoleRule rul
 }
 
 // A view with randomizers (rank, busy, coordinator).
-RoleView with(RoleView v, std::vector<RandomizerView> randomizers) {
+RoleView with_randomizers(RoleView v, std::vector<RandomizerView> randomizers) {
   v.randomizers = std::move(randomizers);
   return v;
 }
 
 constexpr auto Z = ServiceRole::randomizer;
 
-std::vector<Case> cases() {
+std::vector<RoleCase> role_cases() {
   using R = RoleRule;
   return {
       {"R1: idle transformers, full cache: the least busy one serves",
@@ -74,33 +74,38 @@ std::vector<Case> cases() {
       {"R2 waits for a warm cache: in the first epoch no server has served anything yet",
        RoleView{4, false, {{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500, {}}, std::nullopt},
       {"R3: starving consumers, one cache server: the idle randomizer hands over to the coordinator's",
-       with(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{0, 0.05, true}, {1, 0.02, false}}),
+       with_randomizers(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500),
+                        {{0, 0.05, true}, {1, 0.02, false}}),
        move(1, Z, T, R::r3_idle_randomizer, 0)},
       {"R3: the least busy of several randomizers moves; ties pick the highest rank",
-       with(view({{3, C, 0, 0.0}, {4, T, 0.95, 0}}, 0.4, 10, 500),
-            {{0, 0.05, true}, {1, 0.04, false}, {2, 0.01, false}, {5, 0.01, false}}),
+       with_randomizers(view({{3, C, 0, 0.0}, {4, T, 0.95, 0}}, 0.4, 10, 500),
+                        {{0, 0.05, true}, {1, 0.04, false}, {2, 0.01, false}, {5, 0.01, false}}),
        move(5, Z, T, R::r3_idle_randomizer, 0)},
       {"R3: R2 first when a cache server can be spared",
-       with(view({{1, C, 0, 0.06}, {2, C, 0, 0.02}, {3, T, 0.95, 0}}, 0.4, 10, 500),
-            {{0, 0.05, true}, {4, 0.02, false}}),
+       with_randomizers(view({{1, C, 0, 0.06}, {2, C, 0, 0.02}, {3, T, 0.95, 0}}, 0.4, 10, 500),
+                        {{0, 0.05, true}, {4, 0.02, false}}),
        move(2, C, T, R::r2_starving_consumers)},
       {"R3: the server serves too many hits for R2, so the randomizer moves",
-       with(view({{1, C, 0, 0.3}, {2, C, 0, 0.25}, {3, T, 0.95, 0}}, 0.4, 10, 500),
-            {{0, 0.05, true}, {4, 0.02, false}}),
+       with_randomizers(view({{1, C, 0, 0.3}, {2, C, 0, 0.25}, {3, T, 0.95, 0}}, 0.4, 10, 500),
+                        {{0, 0.05, true}, {4, 0.02, false}}),
        move(4, Z, T, R::r3_idle_randomizer, 0)},
       {"R3: needs no warm span (it reads no hit shares)",
-       with(RoleView{4, false, {{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500, {}},
-            {{0, 0.05, true}, {1, 0.02, false}}),
+       with_randomizers(RoleView{4, false, {{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500, {}},
+                        {{0, 0.05, true}, {1, 0.02, false}}),
        move(1, Z, T, R::r3_idle_randomizer, 0)},
       {"R3: together the two randomizers would be busy: no move",
-       with(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{0, 0.2, true}, {1, 0.15, false}}),
+       with_randomizers(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500),
+                        {{0, 0.2, true}, {1, 0.15, false}}),
        std::nullopt},
       {"R3: the coordinator's randomizer never moves",
-       with(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{0, 0.0, true}}), std::nullopt},
+       with_randomizers(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{0, 0.0, true}}),
+       std::nullopt},
       {"R3: no heir in the view (the coordinator's randomizer is missing): no move",
-       with(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{1, 0.0, false}}), std::nullopt},
+       with_randomizers(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{1, 0.0, false}}),
+       std::nullopt},
       {"R3: consumers fed: no move",
-       with(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.05, 10, 500), {{0, 0.0, true}, {1, 0.0, false}}),
+       with_randomizers(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.05, 10, 500),
+                        {{0, 0.0, true}, {1, 0.0, false}}),
        std::nullopt},
       {"R1 passes over a transformer without a slab (a former randomizer)",
        view({{1, C, 0, 0.4}, {2, T, 0.10, 0}, {3, T, 0.01, 0, false}}, 0.0, 50, 120),
@@ -114,8 +119,8 @@ std::vector<Case> cases() {
        view({{1, C, 0, 0.4}, {2, T, 0.9, 0}, {3, T, 0.5, 0}, {4, T, 0.0, 0, true, false}}, 0.0, 50, 120),
        std::nullopt},
       {"no transformer reported in the span: no rule has evidence",
-       with(view({{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.0, 0, true, false}}, 0.9, 50, 120),
-            {{0, 0.0, true}, {5, 0.0, false}}),
+       with_randomizers(view({{1, C, 0, 0.0}, {2, C, 0, 0.0}, {3, T, 0.0, 0, true, false}}, 0.9, 50, 120),
+                        {{0, 0.0, true}, {5, 0.0, false}}),
        std::nullopt},
       {"R1 needs no warm cache: declines or evictions show it is full",
        RoleView{4, false, {{1, C, 0, 0.2}, {2, T, 0.1, 0}, {3, T, 0.05, 0}}, 0.0, 50, 120, {}},
@@ -125,7 +130,7 @@ std::vector<Case> cases() {
 
 TEST(RolePolicy, Table) {
   const RoleParams params;  // idle 0.3, busy 0.7, wait 0.1, min_hits 0.1
-  for (const auto& c : cases()) {
+  for (const auto& c : role_cases()) {
     const auto got = decide_roles(c.view, params);
     ASSERT_EQ(got.has_value(), c.want.has_value()) << c.name;
     if (got) {
@@ -147,17 +152,17 @@ TEST(RolePolicy, WhyNamesTheFigures) {
 // monitor.role_randomizers = false: R3 never fires, whatever the figures.
 TEST(RolePolicy, RandomizersStayWhenTheirMovesAreOff) {
   RoleParams params;
-  const RoleView v =
-      with(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{0, 0.0, true}, {1, 0.0, false}});
+  const RoleView v = with_randomizers(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500),
+                                      {{0, 0.0, true}, {1, 0.0, false}});
   ASSERT_TRUE(decide_roles(v, params));
   params.randomizers = false;
   EXPECT_FALSE(decide_roles(v, params));
 }
 
 TEST(RolePolicy, R3SaysWhoTakesOverAndWhy) {
-  const auto got = decide_roles(
-      with(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500), {{0, 0.05, true}, {1, 0.02, false}}),
-      RoleParams{});
+  const auto got = decide_roles(with_randomizers(view({{2, C, 0, 0.0}, {3, T, 0.95, 0}}, 0.4, 10, 500),
+                                                 {{0, 0.05, true}, {1, 0.02, false}}),
+                                RoleParams{});
   ASSERT_TRUE(got);
   EXPECT_EQ(got->heir, 0u);
   EXPECT_EQ(to_string(got->from), "randomizer");

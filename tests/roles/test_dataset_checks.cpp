@@ -57,7 +57,7 @@ void expect_change_ends_the_job(const Config& config, const std::string& file,
                                 const std::string& expect) {
   std::string message;
   {
-    Runtime rt(MPI_COMM_WORLD, config);
+    ferry::Runtime rt(MPI_COMM_WORLD, config);
     if (!rt.is_consumer()) {
       try {
         rt.serve();
@@ -104,7 +104,7 @@ TEST_P(DatasetChecks, StateSavedForOtherDataIsRefusedAtSetUp) {
   Config config = job(file);
   std::string state;
   {
-    Runtime rt(MPI_COMM_WORLD, config);
+    ferry::Runtime rt(MPI_COMM_WORLD, config);
     if (!rt.is_consumer()) {
       rt.serve();
     } else {
@@ -129,7 +129,7 @@ TEST_P(DatasetChecks, StateSavedForOtherDataIsRefusedAtSetUp) {
   apply_state(config, text);
   std::string message;
   try {
-    Runtime rt(MPI_COMM_WORLD, config);
+    ferry::Runtime rt(MPI_COMM_WORLD, config);
   } catch (const DatasetError& e) {
     message = e.what();
   }

@@ -19,8 +19,8 @@ using testing::TempDir;
 
 const std::vector<FieldSpec> kImageFields = {{"image", "/images"}, {"label", "/labels"}};
 
-std::string make_images(const TempDir& dir, const std::string& name, std::uint64_t n = 10,
-                        std::size_t height = 4) {
+std::string write_images(const TempDir& dir, const std::string& name, std::uint64_t n = 10,
+                         std::size_t height = 4) {
   synthetic::GenOptions o;
   o.out = dir.file(name);
   o.samples = n;
@@ -61,14 +61,14 @@ TEST(Errors, EmptyFileList) {
 
 TEST(Errors, MissingDatasetPath) {
   TempDir dir;
-  const std::string file = make_images(dir, "img.h5");
+  const std::string file = write_images(dir, "img.h5");
   const std::string msg = open_error(stacked_spec({file}, {{"image", "/images"}, {"label", "/nolabels"}}));
   FERRY_EXPECT_NAMES(msg, "img.h5", "/nolabels");
 }
 
 TEST(Errors, MissingParentGroup) {
   TempDir dir;
-  const std::string file = make_images(dir, "img.h5");
+  const std::string file = write_images(dir, "img.h5");
   const std::string msg = open_error(stacked_spec({file}, {{"x", "climate/data"}}));
   FERRY_EXPECT_NAMES(msg, "img.h5", "climate/data", "no dataset");
 }
@@ -76,7 +76,7 @@ TEST(Errors, MissingParentGroup) {
 // A dataset on the way is no group: H5Lexists fails there, which is "no dataset", not an HDF5 error.
 TEST(Errors, PathThroughADataset) {
   TempDir dir;
-  const std::string file = make_images(dir, "img.h5");
+  const std::string file = write_images(dir, "img.h5");
   const std::string msg = open_error(stacked_spec({file}, {{"x", "/images/x"}}));
   FERRY_EXPECT_NAMES(msg, "img.h5", "/images/x", "no dataset");
 }
@@ -140,7 +140,7 @@ TEST(Errors, EmptyDataset) {
 
 TEST(Errors, TruncatedFile) {
   TempDir dir;
-  const std::string file = make_images(dir, "trunc.h5", 200, 16);
+  const std::string file = write_images(dir, "trunc.h5", 200, 16);
   const auto size = std::filesystem::file_size(file);
   ASSERT_EQ(::truncate(file.c_str(), static_cast<off_t>(size / 2)), 0);
   const std::string msg = open_error(stacked_spec({file}, kImageFields));
@@ -184,7 +184,7 @@ TEST(Errors, HdfFileWithoutExtensionIsASampleFile) {
 
 TEST(Errors, SampleIdOutOfRange) {
   TempDir dir;
-  auto ds = Dataset::open(stacked_spec({make_images(dir, "img.h5", 10)}, kImageFields));
+  auto ds = Dataset::open(stacked_spec({write_images(dir, "img.h5", 10)}, kImageFields));
   std::vector<std::byte> out(64);
   const std::uint64_t ids[] = {3, 10};
   const std::string msg = testing::dataset_error([&] { ds->read(1, ids, out.data()); });
@@ -193,7 +193,7 @@ TEST(Errors, SampleIdOutOfRange) {
 
 TEST(Errors, UnsortedIds) {
   TempDir dir;
-  auto ds = Dataset::open(stacked_spec({make_images(dir, "img.h5", 10)}, kImageFields));
+  auto ds = Dataset::open(stacked_spec({write_images(dir, "img.h5", 10)}, kImageFields));
   std::vector<std::byte> out(1024);
   const std::uint64_t ids[] = {5, 2};
   const std::string msg = testing::dataset_error([&] { ds->read(0, ids, out.data()); });
@@ -203,7 +203,7 @@ TEST(Errors, UnsortedIds) {
 
 TEST(Errors, DuplicateIds) {
   TempDir dir;
-  auto ds = Dataset::open(stacked_spec({make_images(dir, "img.h5", 10)}, kImageFields));
+  auto ds = Dataset::open(stacked_spec({write_images(dir, "img.h5", 10)}, kImageFields));
   std::vector<std::byte> out(1024);
   const std::uint64_t ids[] = {1, 4, 4};
   const std::string msg = testing::dataset_error([&] { ds->read(1, ids, out.data()); });
@@ -222,15 +222,15 @@ TEST(Errors, ZeroDimensionalDatasetInStackedLayout) {
 
 TEST(Errors, VlenLayoutFirstFieldNotVlen) {
   TempDir dir;
-  const std::string file = make_images(dir, "img.h5");
+  const std::string file = write_images(dir, "img.h5");
   const std::string msg = open_error(stacked_spec({file}, {{"bytes", "/labels"}}, Layout::vlen));
   FERRY_EXPECT_NAMES(msg, "img.h5", "/labels", "variable-length uint8");
 }
 
 TEST(Errors, LaterStackedFileWithOtherShape) {
   TempDir dir;
-  const std::string a = make_images(dir, "a.h5", 5, 4);
-  const std::string b = make_images(dir, "b.h5", 5, 5);
+  const std::string a = write_images(dir, "a.h5", 5, 4);
+  const std::string b = write_images(dir, "b.h5", 5, 5);
   const std::string msg = open_error(stacked_spec({a, b}, kImageFields));
   FERRY_EXPECT_NAMES(msg, "b.h5", "/images", "[5, 4, 1]", "[4, 4, 1]");
 }
@@ -281,7 +281,7 @@ TEST(Errors, ListFileNamesAMissingSample) {
 }
 
 // A folder "cosmo" of `n` CosmoFlow sample files (2^3 voxels each); its spec.
-DatasetSpec make_cosmo(const TempDir& dir, std::uint64_t n) {
+DatasetSpec write_cosmo(const TempDir& dir, std::uint64_t n) {
   synthetic::GenOptions o;
   o.kind = synthetic::Kind::cosmoflow;
   o.out = dir.file("cosmo");
@@ -292,14 +292,14 @@ DatasetSpec make_cosmo(const TempDir& dir, std::uint64_t n) {
 
 TEST(Errors, FilePerSampleMissingDatasetInFirstFile) {
   TempDir dir;
-  DatasetSpec spec = make_cosmo(dir, 2);
+  DatasetSpec spec = write_cosmo(dir, 2);
   spec.fields = {{"full", "full"}, {"target", "unitParams"}};
   FERRY_EXPECT_NAMES(open_error(spec), synthetic::sample_file_name(0, 2), "unitParams");
 }
 
 TEST(Errors, EmptyFileInAFilePerSampleFolder) {
   TempDir dir;
-  const DatasetSpec spec = make_cosmo(dir, 4);
+  const DatasetSpec spec = write_cosmo(dir, 4);
   const std::string empty = dir.file("cosmo/" + synthetic::sample_file_name(2, 4));
   ASSERT_EQ(::truncate(empty.c_str(), 0), 0);
   FERRY_EXPECT_NAMES(open_error(spec), synthetic::sample_file_name(2, 4), "is empty (0 bytes)");
@@ -307,20 +307,20 @@ TEST(Errors, EmptyFileInAFilePerSampleFolder) {
 
 TEST(Errors, SpecWithNoFields) {
   TempDir dir;
-  const std::string file = make_images(dir, "img.h5");
+  const std::string file = write_images(dir, "img.h5");
   FERRY_EXPECT_NAMES(open_error(stacked_spec({file}, {})), "img.h5", "no fields");
 }
 
 TEST(Errors, DuplicateFieldNames) {
   TempDir dir;
-  const std::string file = make_images(dir, "img.h5");
+  const std::string file = write_images(dir, "img.h5");
   const std::string msg = open_error(stacked_spec({file}, {{"x", "/images"}, {"x", "/labels"}}));
   FERRY_EXPECT_NAMES(msg, "img.h5", "'x'", "/images", "/labels");
 }
 
 TEST(Errors, UnknownFieldName) {
   TempDir dir;
-  auto ds = Dataset::open(stacked_spec({make_images(dir, "img.h5")}, kImageFields));
+  auto ds = Dataset::open(stacked_spec({write_images(dir, "img.h5")}, kImageFields));
   EXPECT_EQ(ds->field_index("label"), 1u);
   const std::string msg = testing::dataset_error([&] { ds->field_index("mask"); });
   FERRY_EXPECT_NAMES(msg, "'mask'", "image, label");

@@ -18,9 +18,9 @@
 namespace ferry::transform::test {
 namespace {
 
-const TensorDesc kImage = TensorDesc::of(DType::u8, {6, 5, 3});
+const TensorDesc kProgramImage = TensorDesc::of(DType::u8, {6, 5, 3});
 
-Chain prepare(const std::string& ops, const TensorDesc& desc = kImage) {
+Chain prepare(const std::string& ops, const TensorDesc& desc = kProgramImage) {
   return Chain(parse_op_chain(ops, "t"), desc, Stage::prepare, "image");
 }
 
@@ -67,7 +67,7 @@ TEST(DeviceProgram, EveryBuiltInOpHasADeviceStep) {
   EXPECT_FALSE(crop.random);
   EXPECT_EQ(crop.top, 1);   // (6 - 4) / 2
   EXPECT_EQ(crop.left, 0);  // (5 - 4) / 2 rounds down
-  EXPECT_EQ(crop.in, kImage);
+  EXPECT_EQ(crop.in, kProgramImage);
   EXPECT_EQ(crop.out.shape, (std::vector<std::size_t>{4, 4, 3}));
   EXPECT_TRUE(program->steps[1].to_chw);
   EXPECT_EQ(program->steps[1].out.layout, ImageLayout::chw);
@@ -85,7 +85,7 @@ TEST(DeviceProgram, RandomStepsKnowTheirIndexInTheChain) {
   const Chain chain(
       parse_op_chain(
           "random_crop(height=4, width=4, padding=2) | random_flip(p=0.25) | cast | noise(std=0.1)", "t"),
-      kImage, Stage::augment, "image");
+      kProgramImage, Stage::augment, "image");
   const auto program = chain.device_program();
   ASSERT_TRUE(program);
   EXPECT_TRUE(program->random);
@@ -112,7 +112,7 @@ TEST(DeviceProgram, AnOpWithoutDeviceKernelKeepsTheChainOnTheCpu) {
   OpRegistry registry;
   add_elementwise_ops(registry);
   registry.add("host_only", {[](const OpArgs& a) { return std::make_unique<HostOnly>(a.input()); }, {}});
-  const Chain chain(parse_op_chain("cast | host_only | log1p", "t"), kImage, Stage::prepare, "image",
+  const Chain chain(parse_op_chain("cast | host_only | log1p", "t"), kProgramImage, Stage::prepare, "image",
                     registry);
   std::string why;
   EXPECT_FALSE(chain.device_program(&why));
@@ -131,14 +131,15 @@ TEST(DeviceProgram, ProgramsComputeWhatTheirChainsCompute) {
     std::string ops;
   };
   const std::vector<Case> cases = {
-      {kImage, Stage::prepare, "cast(scale=0.5, shift=1) | normalize(mean=[0.1, 0.2, 0.3], std=[2]) | log1p"},
-      {kImage, Stage::prepare, "center_crop(height=4, width=3) | cast(scale=0.00392) | hwc_to_chw"},
+      {kProgramImage, Stage::prepare,
+       "cast(scale=0.5, shift=1) | normalize(mean=[0.1, 0.2, 0.3], std=[2]) | log1p"},
+      {kProgramImage, Stage::prepare, "center_crop(height=4, width=3) | cast(scale=0.00392) | hwc_to_chw"},
       {TensorDesc::of(DType::u16, {7, 9, 2}), Stage::prepare, "hwc_to_chw | chw_to_hwc | hwc_to_chw"},
       {TensorDesc::of(DType::u8, {12, 10}), Stage::prepare,
        "cast | resize(height=5, width=7) | minmax(min=[0], max=[255])"},
       {TensorDesc::of(DType::i16, {4, 6, 6, 6}), Stage::prepare,
        "cast | normalize(mean=[0, 1, 2, 3], std=[2]) | log1p"},
-      {kImage, Stage::augment,
+      {kProgramImage, Stage::augment,
        "random_crop(height=4, width=4, padding=3) | random_flip | cast | noise(std=0.5, mean=1)"},
       {TensorDesc::of(DType::f32, {8, 8, 3}), Stage::augment,
        "random_flip(p=0.5) | hwc_to_chw | random_crop(height=6, width=5)"},

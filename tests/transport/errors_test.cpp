@@ -5,7 +5,7 @@
 namespace ferry::transport::testing {
 namespace {
 
-constexpr Tag kKeyTag = 51;
+constexpr Tag kErrorsKeyTag = 51;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -29,7 +29,7 @@ TEST_P(FabricTest, GetOutsideRegionThrowsNamingSizeAndOffset) {
   std::vector<std::byte> memory(4096);
   fill_pattern(memory, me, -1, 0);
   Region region = fabric_->register_memory(memory.data(), memory.size());
-  fabric_->send((me + 1) % ranks, kKeyTag, region.key());
+  fabric_->send((me + 1) % ranks, kErrorsKeyTag, region.key());
   const auto keys = receive(*fabric_, 1);
   ASSERT_EQ(keys.size(), 1u);
   const RemoteRegion remote = fabric_->attach(keys[0].bytes);

@@ -22,6 +22,11 @@ namespace ferry::transport::testing {
 // peers fail here, with a message, instead of hanging until the watchdog.
 inline constexpr auto kPeerTimeout = std::chrono::seconds(30);
 
+// Longer than the test watchdog (tests/common/mpi_gtest_main.cpp): a wait that only an event (a wake, a
+// peer's loss) may end. When the event does not end it, the watchdog fails the test there, with its name,
+// instead of the wait returning empty on a timeout that would pass for the event.
+inline constexpr auto kForever = std::chrono::hours(1);
+
 class FabricTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { fabric_ = make_fabric(GetParam(), MPI_COMM_WORLD); }

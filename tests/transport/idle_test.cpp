@@ -8,10 +8,6 @@ namespace ferry::transport::testing {
 namespace {
 
 constexpr Tag kAfterWakeTag = 42;
-// Longer than the test watchdog (tests/common/mpi_gtest_main.cpp): a wake that does not end the wait fails
-// the test there, with its name, instead of the wait returning empty on a timeout that would pass for the
-// wake.
-constexpr auto kForever = std::chrono::hours(1);
 
 // A wake from another thread, whether it comes before or during the wait, ends that wait with no message; it
 // is used up by it, so the next wait returns the message a peer sends afterwards.

@@ -17,8 +17,6 @@
 namespace ferry::transport::testing {
 namespace {
 
-constexpr auto kForever = std::chrono::hours(1);  // past the test watchdog: a wait a loss does not end fails
-
 std::vector<std::string> names(int size) {
   std::vector<std::string> out;
   for (int r = 0; r < size; ++r) out.push_back("rank " + std::to_string(r) + " (tester) on host h");

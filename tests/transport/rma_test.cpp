@@ -7,7 +7,7 @@
 namespace ferry::transport::testing {
 namespace {
 
-constexpr Tag kKeyTag = 31;
+constexpr Tag kRmaKeyTag = 31;
 
 TEST_P(FabricTest, ManyGetsInFlightReturnExactBytes) {
   constexpr std::size_t kRegionBytes = 1 << 20;
@@ -23,12 +23,12 @@ TEST_P(FabricTest, ManyGetsInFlightReturnExactBytes) {
 
   // Keys travel as ordinary messages, the way the roles layer will ship them.
   for (int dst = 0; dst < ranks; ++dst) {
-    if (dst != me) fabric_->send(dst, kKeyTag, region.key());
+    if (dst != me) fabric_->send(dst, kRmaKeyTag, region.key());
   }
   std::vector<RemoteRegion> remotes(static_cast<std::size_t>(ranks));
   remotes[static_cast<std::size_t>(me)] = fabric_->attach(region.key());  // gets from oneself work too
   for (const Message& message : receive(*fabric_, static_cast<std::size_t>(ranks - 1))) {
-    ASSERT_EQ(message.tag, kKeyTag);
+    ASSERT_EQ(message.tag, kRmaKeyTag);
     const RemoteRegion remote = fabric_->attach(message.bytes);
     EXPECT_EQ(remote.owner, message.source);
     EXPECT_EQ(remote.size, kRegionBytes);

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Finds the functions with internal linkage (static, or in an anonymous namespace) that two sources of one
+target both define, or that one source defines internally and another externally.
+
+In a unity build (FERRY_UNITY_BUILD, the default) a target's sources share one translation unit a batch, so a
+later source also sees an earlier one's internal functions. The same name with the same parameters fails to
+compile; with other parameters a call may pick the other source's overload without a word. This finds both
+kinds, from the objects of a file-by-file build:
+
+  cmake -S . -B build-names -DFERRY_UNITY_BUILD=OFF -DCMAKE_BUILD_TYPE=Debug \\
+        -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g0" && cmake --build build-names -j
+  scripts/check_unity_names.py build-names
+
+(-O0 keeps every internal function that a source calls.) Exit status: 0 when no name is shared, 1 when one
+is (each printed as TARGET: NAME: SOURCES), 2 on a usage error.
+"""
+import collections
+import pathlib
+import subprocess
+import sys
+
+ANON = "(anonymous namespace)::"
+
+
+def base_name(symbol):
+    """The demangled symbol without its parameter list (the last top-level parenthesis and what follows)."""
+    depth = 0
+    for i in range(len(symbol) - 1, -1, -1):
+        if symbol[i] == ")":
+            depth += 1
+        elif symbol[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return symbol[:i]
+    return symbol
+
+
+def functions(obj):
+    """(internal, external) function names an object file defines, anonymous namespaces left out."""
+    out = subprocess.run(["nm", "-C", "--defined-only", str(obj)], capture_output=True, text=True, check=True)
+    internal, external = set(), set()
+    for line in out.stdout.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) != 3 or parts[1] not in "tT":
+            continue
+        name = base_name(parts[2]).replace(ANON, "")
+        # lambdas, static initializers and the standard library's own internal helpers (__gthread_*)
+        if "{lambda" in name or name.startswith(("_GLOBAL__", "__")):
+            continue
+        (internal if parts[1] == "t" else external).add(name)
+    return internal, external
+
+
+def shared_names(target_dir):
+    """name -> sources, for every internal name that more than one source of the target defines."""
+    internal, external = collections.defaultdict(set), collections.defaultdict(set)
+    for obj in sorted(target_dir.rglob("*.o")):
+        mine, theirs = functions(obj)
+        for name in mine:
+            internal[name].add(obj.name)
+        for name in theirs:
+            external[name].add(obj.name)
+    found = {}
+    for name, sources in internal.items():
+        every = sources | external.get(name, set())
+        if len(every) > 1:
+            found[name] = sorted(every)
+    return found
+
+
+def main():
+    if len(sys.argv) != 2 or not pathlib.Path(sys.argv[1], "CMakeCache.txt").is_file():
+        print("usage: check_unity_names.py BUILD_DIR (a file-by-file build: FERRY_UNITY_BUILD=OFF)", file=sys.stderr)
+        return 2
+    build = pathlib.Path(sys.argv[1])
+    if list(build.rglob("unity_*_cxx.cxx.o")):
+        print(f"check_unity_names.py: {build} is a unity build; configure one with -DFERRY_UNITY_BUILD=OFF",
+              file=sys.stderr)
+        return 2
+    count = 0
+    for target_dir in sorted(build.rglob("*.dir")):
+        for name, sources in sorted(shared_names(target_dir).items()):
+            print(f"{target_dir.relative_to(build)}: {name}: {', '.join(sources)}")
+            count += 1
+    print(f"check_unity_names.py: {count} shared internal name(s)", file=sys.stderr)
+    return 1 if count else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
