@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <sstream>
 
@@ -44,17 +45,17 @@ std::optional<std::uint64_t> sysv_segment_limit() {
 
 namespace {
 
-// COLLECTIVE over ctx.comm: the sum of `value` over the ranks of this rank's node, on the node's lowest rank
-// (0 on the others).
-std::uint64_t sum_on_node(const Context& ctx, std::uint64_t value) {
+// COLLECTIVE over ctx.comm: the sums of `values` over the ranks of this rank's node, on the node's lowest
+// rank (zeros on the others).
+std::array<std::uint64_t, 2> sum_on_node(const Context& ctx, const std::array<std::uint64_t, 2>& values) {
   const int node = ctx.layout.node_of.at(static_cast<std::size_t>(ctx.rank));
   MPI_Comm node_comm = MPI_COMM_NULL;
   FERRY_CHECK_MPI(MPI_Comm_split(ctx.comm, node, ctx.rank, &node_comm));
-  std::uint64_t sum = 0;
-  const int rc = MPI_Reduce(&value, &sum, 1, MPI_UINT64_T, MPI_SUM, 0, node_comm);
+  std::array<std::uint64_t, 2> sums{};
+  const int rc = MPI_Reduce(values.data(), sums.data(), 2, MPI_UINT64_T, MPI_SUM, 0, node_comm);
   FERRY_CHECK_MPI(MPI_Comm_free(&node_comm));
   FERRY_CHECK_MPI(rc);
-  return ctx.rank == node ? sum : 0;
+  return ctx.rank == node ? sums : std::array<std::uint64_t, 2>{};
 }
 
 std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
@@ -65,7 +66,9 @@ std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
 
 std::string cache_beyond_node(const Context& ctx, std::uint64_t pool_bytes) {
   const Layout& layout = ctx.layout;
-  const std::uint64_t pools = sum_on_node(ctx, pool_bytes);
+  // Every rank keeps up to runtime.message_buffer_bytes of message payloads (transport/buffer_pool.hpp), on
+  // the heap: they count against MemAvailable only.
+  const auto [pools, buffers] = sum_on_node(ctx, {pool_bytes, ctx.config.runtime.message_buffer_bytes});
   const int node = layout.node_of.at(static_cast<std::size_t>(ctx.rank));
   if (ctx.rank != node) return {};  // the node's lowest rank speaks for it: one reading, one line
   const auto slabs = static_cast<std::uint64_t>(
@@ -76,17 +79,18 @@ std::string cache_beyond_node(const Context& ctx, std::uint64_t pool_bytes) {
   const std::uint64_t slab_bytes = slabs == 0 || cache == 0     ? 0
                                    : cache > UINT64_MAX / slabs ? UINT64_MAX
                                                                 : cache * slabs;
-  const std::uint64_t need = saturating_add(slab_bytes, pools);
+  const std::uint64_t need = saturating_add(saturating_add(slab_bytes, pools), buffers);
   if (need == 0) return {};
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   const auto refuse = [&](const std::string& what, std::uint64_t needed, std::uint64_t have) {
     return str_cat(
-        "runtime.cache_bytes = ", cache, " times ", slabs, " slab(s) and ", pools,
-        " bytes of send pools (runtime.send_pool_bytes) on node ", host, " (rank ", node, "'s node) need ",
-        needed, " bytes, but ", what, " has ", have,
-        " bytes: lower runtime.cache_bytes or runtime.send_pool_bytes, or spread the service ranks "
-        "over more nodes");
+        "runtime.cache_bytes = ", cache, " times ", slabs, " slab(s), ", pools,
+        " bytes of send pools (runtime.send_pool_bytes) and ", buffers,
+        " bytes of message buffers (runtime.message_buffer_bytes) on node ", host, " (rank ", node,
+        "'s node) need ", needed, " bytes, but ", what, " has ", have,
+        " bytes: lower runtime.cache_bytes, runtime.send_pool_bytes or runtime.message_buffer_bytes, "
+        "or spread the ranks over more nodes");
   };
   if (const auto available = mem_available_bytes(); available && need > *available)
     return refuse("MemAvailable (/proc/meminfo)", need, *available);
