@@ -3,19 +3,25 @@
 target both define, or that one source defines internally and another externally.
 
 In a unity build (FERRY_UNITY_BUILD, the default) a target's sources share one translation unit a batch, so a
-later source also sees an earlier one's internal functions. The same name with the same parameters fails to
-compile; with other parameters a call may pick the other source's overload without a word. This finds both
-kinds, from the objects of a file-by-file build:
+later source also sees an earlier one's internal names. A type, constant or function defined twice with the
+same parameters fails to compile when the two land in one batch: configure once with a batch larger than
+any target (-DFERRY_UNITY_BATCH=1000) to see every such clash. A function of the same name with other
+parameters compiles, and a call in the later source may pick the earlier source's overload without a word:
+this script finds those (and the same-parameter ones), from the objects of a file-by-file build:
 
   cmake -S . -B build-names -DFERRY_UNITY_BUILD=OFF -DCMAKE_BUILD_TYPE=Debug \\
-        -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g0" && cmake --build build-names -j
+        -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g0 -fkeep-static-functions" && cmake --build build-names -j
   scripts/check_unity_names.py build-names
 
-(-O0 keeps every internal function that a source calls.) Exit status: 0 when no name is shared, 1 when one
-is (each printed as TARGET: NAME: SOURCES), 2 on a usage error.
+It sees functions only (a name with no code has no symbol), compares them by qualified name without
+parameters, return type, template arguments or ABI tag, and reads GCC's -fkeep-static-functions objects,
+which keep even unused internal functions. It does not see an internal name that hides one from an
+enclosing namespace. Exit status: 0 when no name is shared, 1 when one is (each printed as
+TARGET: NAME: SOURCES), 2 on a usage error.
 """
 import collections
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -23,16 +29,33 @@ ANON = "(anonymous namespace)::"
 
 
 def base_name(symbol):
-    """The demangled symbol without its parameter list (the last top-level parenthesis and what follows)."""
-    depth = 0
+    """The demangled function's qualified name: no parameter list (the last top-level parenthesis and what
+    follows), no ABI tag, no template arguments and no return type (a template's demangled name has one)."""
+    depth, name = 0, symbol
     for i in range(len(symbol) - 1, -1, -1):
         if symbol[i] == ")":
             depth += 1
         elif symbol[i] == "(":
             depth -= 1
             if depth == 0:
-                return symbol[:i]
-    return symbol
+                name = symbol[:i]
+                break
+    name = re.sub(r"\[abi:[^\]]*\]", "", name)
+    while name.endswith(">") and not name.endswith("operator>"):
+        depth = 0
+        for i in range(len(name) - 1, -1, -1):
+            depth += {">": 1, "<": -1}.get(name[i], 0)
+            if depth == 0:
+                name = name[:i]
+                break
+        else:
+            break
+    depth = 0
+    for i in range(len(name) - 1, -1, -1):  # the return type ends at the last space outside <> and ()
+        depth += {">": 1, ")": 1, "<": -1, "(": -1}.get(name[i], 0)
+        if name[i] == " " and depth == 0 and not name[:i].endswith("operator"):
+            return name[i + 1:]
+    return name
 
 
 def functions(obj):
@@ -43,9 +66,12 @@ def functions(obj):
         parts = line.split(" ", 2)
         if len(parts) != 3 or parts[1] not in "tT":
             continue
+        if "{lambda" in parts[2]:  # a lambda, or a header's template instantiated for one
+            continue
         name = base_name(parts[2]).replace(ANON, "")
-        # lambdas, static initializers and the standard library's own internal helpers (__gthread_*)
-        if "{lambda" in name or name.startswith(("_GLOBAL__", "__")):
+        # Ferry's own names only (ferry::, or a static at global scope): not static initializers, or other
+        # libraries' templates instantiated for an internal type (std::move<...>)
+        if name.startswith(("_GLOBAL__", "__")) or ("::" in name and not name.startswith("ferry::")):
             continue
         (internal if parts[1] == "t" else external).add(name)
     return internal, external
@@ -56,10 +82,11 @@ def shared_names(target_dir):
     internal, external = collections.defaultdict(set), collections.defaultdict(set)
     for obj in sorted(target_dir.rglob("*.o")):
         mine, theirs = functions(obj)
+        source = str(obj.relative_to(target_dir))
         for name in mine:
-            internal[name].add(obj.name)
+            internal[name].add(source)
         for name in theirs:
-            external[name].add(obj.name)
+            external[name].add(source)
     found = {}
     for name, sources in internal.items():
         every = sources | external.get(name, set())
@@ -70,7 +97,8 @@ def shared_names(target_dir):
 
 def main():
     if len(sys.argv) != 2 or not pathlib.Path(sys.argv[1], "CMakeCache.txt").is_file():
-        print("usage: check_unity_names.py BUILD_DIR (a file-by-file build: FERRY_UNITY_BUILD=OFF)", file=sys.stderr)
+        print("usage: check_unity_names.py BUILD_DIR (a file-by-file build: FERRY_UNITY_BUILD=OFF)",
+              file=sys.stderr)
         return 2
     build = pathlib.Path(sys.argv[1])
     if list(build.rglob("unity_*_cxx.cxx.o")):

@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::uint32_t kMagic = 0x4b595246;  // "FRYK"
 
-struct Header {
+struct KeyHeader {
   std::uint32_t magic;
   char backend;
   char pad[3];
@@ -26,7 +26,7 @@ struct Header {
 }  // namespace
 
 std::vector<std::byte> pack_region_key(const RegionKey& key) {
-  Header header{};
+  KeyHeader header{};
   header.magic = kMagic;
   header.backend = key.backend;
   header.owner = key.owner;
@@ -42,7 +42,7 @@ std::vector<std::byte> pack_region_key(const RegionKey& key) {
 
 RegionKey unpack_region_key(std::span<const std::byte> bytes, char expected_backend,
                             std::string_view backend_name) {
-  Header header{};
+  KeyHeader header{};
   if (bytes.size() < sizeof header) {
     throw TransportError(
         str_cat(backend_name, " fabric: a region key of ", bytes.size(), " bytes is too short to be a key"),

@@ -12,7 +12,7 @@
 namespace ferry::test {
 namespace {
 
-class Runtime : public ::testing::TestWithParam<std::string> {
+class RuntimeRanks : public ::testing::TestWithParam<std::string> {
  protected:
   Config base(int cache_servers = 1, int transformers = 1) const {
     Config c;
@@ -50,7 +50,7 @@ PipelineConfig vlen_pipeline(std::uint64_t seed) {
   return ferry::test::vlen_pipeline("vlen", 60, seed);
 }
 
-TEST_P(Runtime, ExactlyOncePerEpochAndByteIdenticalToLocalLoader) {
+TEST_P(RuntimeRanks, ExactlyOncePerEpochAndByteIdenticalToLocalLoader) {
   Config config = base();
   config.pipelines.push_back(image_pipeline("dropped", 240, 3));
   PipelineConfig padded = image_pipeline("padded", 101, 4);
@@ -86,7 +86,7 @@ TEST_P(Runtime, ExactlyOncePerEpochAndByteIdenticalToLocalLoader) {
 
 // Several prepare workers per transformation rank (the worker queue, batches of different consumers
 // finishing out of order): still every batch equals LocalLoader's, fixed-size and variable-length alike.
-TEST_P(Runtime, PrepareWorkersKeepEveryBatchExact) {
+TEST_P(RuntimeRanks, PrepareWorkersKeepEveryBatchExact) {
   Config config = base();
   config.runtime.transform_workers = 3;
   config.pipelines.push_back(image_pipeline("images", 240, 13));
@@ -98,7 +98,7 @@ TEST_P(Runtime, PrepareWorkersKeepEveryBatchExact) {
   EXPECT_GT(prepared, 0u);
 }
 
-TEST_P(Runtime, SameSeedSameOrderAcrossLayouts) {
+TEST_P(RuntimeRanks, SameSeedSameOrderAcrossLayouts) {
   if (world_size() < 8)
     GTEST_SKIP() << "needs 8 ranks (1 randomizer, 2 cache servers, 3 transformers, 2 consumers)";
   for (auto [servers, transformers] : {std::pair{1, 1}, std::pair{2, 3}}) {
@@ -125,7 +125,7 @@ TEST_P(Runtime, SameSeedSameOrderAcrossLayouts) {
   }
 }
 
-TEST_P(Runtime, CacheLargerThanDatasetServesEpochTwoFromCache) {
+TEST_P(RuntimeRanks, CacheLargerThanDatasetServesEpochTwoFromCache) {
   Config config = base();
   config.pipelines.push_back(image_pipeline("images", 240, 21));
   const int c = consumers(config);
@@ -147,7 +147,7 @@ TEST_P(Runtime, CacheLargerThanDatasetServesEpochTwoFromCache) {
   EXPECT_EQ(sum_all(r.report.hdf5_bytes), 240u * 94u);
 }
 
-TEST_P(Runtime, TwoPipelinesWithOnePrepareStageReadEachSampleOnce) {
+TEST_P(RuntimeRanks, TwoPipelinesWithOnePrepareStageReadEachSampleOnce) {
   Config config = base();
   PipelineConfig a = image_pipeline("a", 240, 31), b = image_pipeline("b", 240, 32);
   a.epochs = b.epochs = 1;
@@ -162,7 +162,7 @@ TEST_P(Runtime, TwoPipelinesWithOnePrepareStageReadEachSampleOnce) {
       << "two pipelines sharing a prepare stage read a sample twice";
 }
 
-TEST_P(Runtime, SmallCacheIsNeverExceededUnderEveryPolicy) {
+TEST_P(RuntimeRanks, SmallCacheIsNeverExceededUnderEveryPolicy) {
   // Two pipelines over one dataset and prepare stage (other seeds, other orders) share entries; the cache
   // holds about a quarter of the dataset. Clairvoyant replacement knows both future orders.
   std::map<std::string, double> hit_rate;
@@ -192,7 +192,7 @@ TEST_P(Runtime, SmallCacheIsNeverExceededUnderEveryPolicy) {
   EXPECT_GT(hit_rate["static"], 0.1);
 }
 
-TEST_P(Runtime, RangeForWalksOneEpochAtATime) {
+TEST_P(RuntimeRanks, RangeForWalksOneEpochAtATime) {
   Config config = base();
   config.pipelines.push_back(image_pipeline("images", 240, 61));
   ferry::Runtime rt(MPI_COMM_WORLD, config);
@@ -218,7 +218,7 @@ TEST_P(Runtime, RangeForWalksOneEpochAtATime) {
   EXPECT_LE(c.queue_sum, c.batches * static_cast<std::uint64_t>(config.runtime.prefetch));
 }
 
-TEST_P(Runtime, StopMidEpochAndResumeFromTheSavedState) {
+TEST_P(RuntimeRanks, StopMidEpochAndResumeFromTheSavedState) {
   Config config = base();
   PipelineConfig p = image_pipeline("images", 240, 71);
   p.epochs = 3;
@@ -243,7 +243,7 @@ void expect_fails_everywhere(const Config& config, const std::string& expect) {
   EXPECT_EQ(all, 1) << "some rank did not fail with '" << expect << "'";
 }
 
-TEST_P(Runtime, LayoutsThatCannotWorkFailOnEveryRank) {
+TEST_P(RuntimeRanks, LayoutsThatCannotWorkFailOnEveryRank) {
   Config config = base(1, world_size());
   config.pipelines.push_back(image_pipeline("images", 240, 1));
   expect_fails_everywhere(config, "cannot hold");
@@ -281,7 +281,7 @@ TEST_P(Runtime, LayoutsThatCannotWorkFailOnEveryRank) {
                                       std::to_string(1 / consumers(config)) + " sample(s)");
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, Runtime, ::testing::Values("ucx", "mpi"),
+INSTANTIATE_TEST_SUITE_P(Transports, RuntimeRanks, ::testing::Values("ucx", "mpi"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
