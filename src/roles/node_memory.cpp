@@ -68,7 +68,8 @@ std::string cache_beyond_node(const Context& ctx, std::uint64_t pool_bytes) {
   const Layout& layout = ctx.layout;
   // Every rank keeps up to runtime.message_buffer_bytes of message payloads (transport/buffer_pool.hpp), on
   // the heap: they count against MemAvailable only.
-  const auto [pools, buffers] = sum_on_node(ctx, {pool_bytes, ctx.config.runtime.message_buffer_bytes});
+  const auto sums = sum_on_node(ctx, {pool_bytes, ctx.config.runtime.message_buffer_bytes});
+  const std::uint64_t pools = sums[0], buffers = sums[1];
   const int node = layout.node_of.at(static_cast<std::size_t>(ctx.rank));
   if (ctx.rank != node) return {};  // the node's lowest rank speaks for it: one reading, one line
   const auto slabs = static_cast<std::uint64_t>(
