@@ -132,10 +132,14 @@ TEST_P(DevicePaths, AJobListMovesBothStagesMidJob) {
   EXPECT_EQ(counters.misuse.load(), 0u);
 }
 
-// Each consumer stops at the first batch after which it has an augment job on its device (launched ahead for
-// a later batch whose data are in; at the latest, the job's last batch): the job ends on every rank, the
-// jobs still on the device at the stop are collected, and every job staged on a device is released exactly
-// once.
+// Each consumer stops at the first batch after which it has an augment job on its device: the job ends on
+// every rank, the jobs still on the device at the stop are collected, and every job staged on a device is
+// released exactly once. next_batch() launches ahead (start_ahead) the later batches of the ring whose data
+// are in, so a job is on the device after it returns when the transformer is ahead of the consumer. That is
+// made so, not left to timing: the randomizer describes `prefetch` batches per consumer before any credit,
+// each a prepare job on the transformer's device (epoch 0 is all misses, static share 1), and each consumer
+// waits until the transformer has made them all before its first next_batch(). (Before, a consumer as fast
+// as the transformer found no later batch complete at any return.)
 TEST_P(DevicePaths, StoppingEarlyCollectsJobsStillOnTheDevice) {
   HostDeviceCounters counters;
   transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));
@@ -147,6 +151,9 @@ TEST_P(DevicePaths, StoppingEarlyCollectsJobsStillOnTheDevice) {
     if (rt.is_consumer()) {
       consumer = true;
       Loader& loader = rt.loader();
+      const std::uint64_t described = 2 * c.runtime.prefetch;  // 2 consumers
+      EXPECT_TRUE(wait_for_published("prepare_jobs", [&](std::uint64_t jobs) { return jobs >= described; }))
+          << "the transformer's device prepared fewer than the " << described << " batches described at start";
       const std::uint64_t batches = loader.batches_per_epoch() * c.pipelines[0].epochs;
       std::uint64_t taken = 0;
       for (; taken < batches && counters.outstanding.load() == 0; ++taken)
@@ -156,6 +163,7 @@ TEST_P(DevicePaths, StoppingEarlyCollectsJobsStillOnTheDevice) {
                   rt.consumer_index(), static_cast<unsigned long long>(taken),
                   static_cast<unsigned long long>(batches), in_flight_at_stop);
     } else {
+      const PublishedCount published("prepare_jobs", counters.jobs);
       rt.serve();
     }
   }
