@@ -153,7 +153,8 @@ TEST_P(DevicePaths, StoppingEarlyCollectsJobsStillOnTheDevice) {
       Loader& loader = rt.loader();
       const std::uint64_t described = 2 * c.runtime.prefetch;  // 2 consumers
       EXPECT_TRUE(wait_for_published("prepare_jobs", [&](std::uint64_t jobs) { return jobs >= described; }))
-          << "the transformer's device prepared fewer than the " << described << " batches described at start";
+          << "the transformer's device prepared fewer than the " << described
+          << " batches described at start";
       const std::uint64_t batches = loader.batches_per_epoch() * c.pipelines[0].epochs;
       std::uint64_t taken = 0;
       for (; taken < batches && counters.outstanding.load() == 0; ++taken)
