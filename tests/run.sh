@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, configures, builds and runs the test suite with ctest (docs/testing.md).
 #   tests/run.sh              the whole suite in build/ (g++)
-#   tests/run.sh --ci         what CI runs (.ci/run): the whole suite, then one clang ASan+UBSan build in
+#   tests/run.sh --ci         what CI runs (.ci/run): the whole suite but perf_quick (-LE perf: the benchmark
+#                             suite's quick run, which asserts no figure), then one clang ASan+UBSan build in
 #                             build-asan/ of only what its sanitizer subset (-L 'unit|sanitize') runs plus the
 #                             libFuzzer targets, that subset, each fuzz target for FERRY_CI_FUZZ_MINUTES
 #                             (default 1), one per core at a time, and TSan over the threaded tests (-L tsan)
@@ -69,7 +70,7 @@ case $mode in
     build_and_test "$main_build" "" "" "${full_debug[@]}"
     ;;
   ci)
-    build_and_test "$main_build" "" "" "${line_tables[@]}"
+    build_and_test "$main_build" "" "-LE ^perf$" "${line_tables[@]}"
     # One sanitized build serves both: clang, so the fuzz targets (libFuzzer) build beside the tests. It builds
     # only the subset's programs: the unit binaries (ferry_unit_tests, with the tools they run) and those of
     # the tests labelled sanitize, the fuzz targets among them (fuzz_replay_*).
