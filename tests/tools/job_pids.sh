@@ -1,23 +1,29 @@
 # Sourced by the tests that signal one rank of a running job (lose_rank.sh, resume_after_kill.sh). The job is
-# started with FERRY_TEST_MARK=$mark in its environment; its ranks are found by that mark.
+# started with FERRY_TEST_MARK=$mark in its environment; its ranks are found by that mark. One grep reads
+# every process's environment (NUL-separated: -z) rather than a few processes forked per process, so the scan
+# stays short on a loaded machine: it runs between a condition and the signal that must find the job running.
+# job_envs: /proc/PID/environ of every process that carries the mark (mpirun and timeout carry it too).
+job_envs() {
+  grep -lszx "FERRY_TEST_MARK=$mark" /proc/[0-9]*/environ
+}
+# pid_of_env /proc/PID/environ: PID.
+pid_of_env() {
+  local p=${1#/proc/}
+  echo "${p%/environ}"
+}
 # pids_of_job: the PIDs of the job's ranks still running.
 pids_of_job() {
-  exec 2>/dev/null  # processes come and go while we look
-  for env in /proc/[0-9]*/environ; do
-    if tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "FERRY_TEST_MARK=$mark"; then
-      local r
-      r=$(tr '\0' '\n' <"$env" 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')
-      [[ -n $r ]] && echo "$(basename "$(dirname "$env")")"
-    fi
+  local env
+  for env in $(job_envs); do
+    grep -qszx "OMPI_COMM_WORLD_RANK=[0-9]*" "$env" && pid_of_env "$env"
   done
+  return 0
 }
 # rank_pid RANK: the PID of rank RANK of the job.
 rank_pid() {
-  exec 2>/dev/null
-  for env in /proc/[0-9]*/environ; do
-    if tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "FERRY_TEST_MARK=$mark" &&
-       tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then
-      basename "$(dirname "$env")"
-    fi
+  local env
+  for env in $(job_envs); do
+    grep -qszx "OMPI_COMM_WORLD_RANK=$1" "$env" && pid_of_env "$env"
   done
+  return 0
 }

@@ -16,13 +16,8 @@ job=$!
 (tail -n +1 -F "$stats" 2>/dev/null & echo $! >"$dir.tail"; wait) | grep -m1 -q '"kind":"epoch"'
 kill "$(cat "$dir.tail")" 2>/dev/null
 rm -f "$dir.tail"
-victim=""
-for env in /proc/[0-9]*/environ; do
-  if tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "FERRY_TEST_MARK=$mark" &&
-     tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$rank"; then
-    victim=$(basename "$(dirname "$env")")
-  fi
-done
+source "$(dirname "$0")/job_pids.sh"
+victim=$(rank_pid "$rank")
 if [[ -z $victim ]]; then echo "rank $rank of the job was not found"; kill "$job"; wait "$job"; exit 1; fi
 kill -9 "$victim"
 wait "$job"
