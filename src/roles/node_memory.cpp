@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <fstream>
 #include <sstream>
 
@@ -45,41 +44,44 @@ std::optional<std::uint64_t> sysv_segment_limit() {
 
 namespace {
 
-// COLLECTIVE over ctx.comm: the sums of `values` over the ranks of this rank's node, on the node's lowest
-// rank (zeros on the others).
-std::array<std::uint64_t, 2> sum_on_node(const Context& ctx, const std::array<std::uint64_t, 2>& values) {
+// COLLECTIVE over ctx.comm: the sum of `value` over the ranks of this rank's node, on the node's lowest rank
+// (zero on the others).
+std::uint64_t sum_on_node(const Context& ctx, std::uint64_t value) {
   const int node = ctx.layout.node_of.at(static_cast<std::size_t>(ctx.rank));
   MPI_Comm node_comm = MPI_COMM_NULL;
   FERRY_CHECK_MPI(MPI_Comm_split(ctx.comm, node, ctx.rank, &node_comm));
-  std::array<std::uint64_t, 2> sums{};
-  const int rc = MPI_Reduce(values.data(), sums.data(), 2, MPI_UINT64_T, MPI_SUM, 0, node_comm);
+  std::uint64_t sum = 0;
+  const int rc = MPI_Reduce(&value, &sum, 1, MPI_UINT64_T, MPI_SUM, 0, node_comm);
   FERRY_CHECK_MPI(MPI_Comm_free(&node_comm));
   FERRY_CHECK_MPI(rc);
-  return ctx.rank == node ? sums : std::array<std::uint64_t, 2>{};
+  return ctx.rank == node ? sum : 0;
 }
 
+// Saturating: a sum or product past 2^64 is "more than any node".
 std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
   return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
+  return a == 0 || b == 0 ? 0 : a > UINT64_MAX / b ? UINT64_MAX : a * b;
 }
 
 }  // namespace
 
 std::string cache_beyond_node(const Context& ctx, std::uint64_t pool_bytes) {
   const Layout& layout = ctx.layout;
-  // Every rank keeps up to runtime.message_buffer_bytes of message payloads (transport/buffer_pool.hpp), on
-  // the heap: they count against MemAvailable only.
-  const auto sums = sum_on_node(ctx, {pool_bytes, ctx.config.runtime.message_buffer_bytes});
-  const std::uint64_t pools = sums[0], buffers = sums[1];
+  const std::uint64_t pools = sum_on_node(ctx, pool_bytes);  // each rank's own, after its set-up
   const int node = layout.node_of.at(static_cast<std::size_t>(ctx.rank));
   if (ctx.rank != node) return {};  // the node's lowest rank speaks for it: one reading, one line
+  const auto on_node = [&](int r) { return layout.node_of.at(static_cast<std::size_t>(r)) == node; };
   const auto slabs = static_cast<std::uint64_t>(
-      std::count_if(layout.slab_holders.begin(), layout.slab_holders.end(),
-                    [&](int r) { return layout.node_of.at(static_cast<std::size_t>(r)) == node; }));
+      std::count_if(layout.slab_holders.begin(), layout.slab_holders.end(), on_node));
   const std::uint64_t cache = ctx.config.runtime.cache_bytes;
-  // Saturating: a product past 2^64 is "more than any node".
-  const std::uint64_t slab_bytes = slabs == 0 || cache == 0     ? 0
-                                   : cache > UINT64_MAX / slabs ? UINT64_MAX
-                                                                : cache * slabs;
+  const std::uint64_t slab_bytes = saturating_mul(cache, slabs);
+  // Every rank keeps up to runtime.message_buffer_bytes of message payloads (transport/buffer_pool.hpp), on
+  // the heap: they count against MemAvailable only. The key is the same on every rank (the config).
+  const auto ranks = static_cast<std::uint64_t>(
+      std::count_if(layout.node_of.begin(), layout.node_of.end(), [&](int n) { return n == node; }));
+  const std::uint64_t buffers = saturating_mul(ctx.config.runtime.message_buffer_bytes, ranks);
   const std::uint64_t need = saturating_add(saturating_add(slab_bytes, pools), buffers);
   if (need == 0) return {};
   char host[256] = {};
