@@ -236,12 +236,11 @@ bool wait_for_published(const std::string& name, const std::function<bool(std::u
   const std::string prefix = published_prefix(name);
   const auto give_up = std::chrono::steady_clock::now() + deadline;
   while (true) {
+    // Each rank's file by its name: a directory listing may show a file twice while it is renamed over.
     std::uint64_t sum = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(shared_dir())) {
-      const std::string path = entry.path().string();
-      if (path.rfind(prefix, 0) != 0 || path.ends_with(".tmp")) continue;
+    for (int rank = 0; rank < world_size(); ++rank) {
       std::uint64_t value = 0;
-      if (std::ifstream(path) >> value) sum += value;
+      if (std::ifstream(prefix + std::to_string(rank)) >> value) sum += value;
     }
     if (done(sum)) return true;
     if (std::chrono::steady_clock::now() > give_up) return false;
