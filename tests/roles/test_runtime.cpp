@@ -188,7 +188,10 @@ TEST_P(RuntimeRanks, SmallCacheIsNeverExceededUnderEveryPolicy) {
     if (world_rank() == 0)
       std::printf("[ hit rate ] %s %s: %.3f\n", GetParam().c_str(), policy, hit_rate[policy]);
   }
-  EXPECT_GE(hit_rate["clairvoyant"], hit_rate["static"]);
+  // Which entries LRU and clairvoyant keep depends on the order the two pipelines' batches were described,
+  // which is timing here (0.25-0.41 for clairvoyant against static's 0.222 on 4-8 ranks): their ranking is
+  // asserted on scripted orders (test_simulation.cpp: TwoPipelinesSharingEntriesFavourClairvoyant). Static
+  // keeps the first entries it admitted, whatever the order.
   EXPECT_GT(hit_rate["static"], 0.1);
 }
 
