@@ -3,7 +3,7 @@
 # perf/README.md, each against a baseline measured in the same run.
 #
 #   perf/run.sh                      full run (at most ~15 minutes on 2 cores), build in ./build-perf
-#   perf/run.sh --quick              small datasets and few iterations (under 3 minutes on 2 cores)
+#   perf/run.sh --quick              small datasets and few iterations (2-4 minutes on 2 cores)
 #   perf/run.sh --build-dir DIR      reuse an existing optimized build (Release or RelWithDebInfo)
 #   perf/run.sh --out DIR            output folder (default perf/out/YYYY-MM-DD-HHMMSS)
 #   perf/run.sh --only hit,epoch     a subset: hit, epoch, naive, cpu, sharing, service, scaling, rebalance,

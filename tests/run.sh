@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, configures, builds and runs the test suite with ctest (docs/testing.md).
 #   tests/run.sh              the whole suite in build/ (g++)
-#   tests/run.sh --ci         what CI runs (.ci/run): the whole suite but perf_quick (-LE perf: the benchmark
+#   tests/run.sh --ci         what CI runs (.ci/run): the whole suite but perf_quick (-LE ^perf$: the benchmark
 #                             suite's quick run, which asserts no figure), then one clang ASan+UBSan build in
 #                             build-asan/ of only what its sanitizer subset (-L 'unit|sanitize') runs plus the
 #                             libFuzzer targets, that subset, each fuzz target for FERRY_CI_FUZZ_MINUTES
@@ -9,7 +9,8 @@
 #                             in build-tsan/ (only their programs). Its builds keep line tables only (-g1).
 #   tests/run.sh --sanitize   the whole sanitizer suite: ASan+UBSan over the unit, multi-rank, tool and fuzz
 #                             replay tests in build-asan/, then TSan over the threaded ones (-L tsan) in build-tsan/
-# Environment: FERRY_BUILD_DIR (default build/), FERRY_BUILD_JOBS, FERRY_CTEST_ARGS (extra ctest arguments).
+# Environment: FERRY_BUILD_DIR (default build/), FERRY_BUILD_JOBS, FERRY_CTEST_ARGS (extra ctest arguments; an
+#   -LE there replaces --ci's -LE ^perf$: ctest keeps the last).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../mpi_launchers/common.sh"
 
@@ -18,7 +19,7 @@ case "${1:-}" in
   "") ;;
   --ci) mode=ci ;;
   --sanitize) mode=sanitize ;;
-  -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
   *) echo "tests/run.sh: unknown option '$1' (use --ci, --sanitize or --help)" >&2; exit 2 ;;
 esac
 

@@ -135,11 +135,13 @@ TEST_P(DevicePaths, AJobListMovesBothStagesMidJob) {
 // Each consumer stops at the first batch after which it has an augment job on its device: the job ends on
 // every rank, the jobs still on the device at the stop are collected, and every job staged on a device is
 // released exactly once. next_batch() launches ahead (start_ahead) the later batches of the ring whose data
-// are in, so a job is on the device after it returns when the transformer is ahead of the consumer. That is
-// made so, not left to timing: the randomizer describes `prefetch` batches per consumer before any credit,
-// each a prepare job on the transformer's device (epoch 0 is all misses, static share 1), and each consumer
-// waits until the transformer has made them all before its first next_batch(). (Before, a consumer as fast
-// as the transformer found no later batch complete at any return.)
+// are in, so a job is on the device after it returns when the transformer is ahead of the consumer. The
+// test puts it ahead: the randomizer describes `prefetch` batches per consumer before any credit, each a
+// prepare job on the transformer's device (epoch 0 is all misses, static share 1), and each consumer waits
+// until the transformer has made them all before its first next_batch(). What is left to timing is only the
+// transformer's progress thread sending a finished batch (the count rises when the device job ends); each
+// later return of both consumers is another chance. (Before the wait, a consumer as fast as the transformer
+// could find no later batch complete at any return.)
 TEST_P(DevicePaths, StoppingEarlyCollectsJobsStillOnTheDevice) {
   HostDeviceCounters counters;
   transform::set_accelerator_factory_for_tests(HostAccelerator::factory(counters));

@@ -191,8 +191,11 @@ TEST_P(RuntimeRanks, SmallCacheIsNeverExceededUnderEveryPolicy) {
   // Which entries LRU and clairvoyant keep depends on the order the two pipelines' batches were described,
   // which is timing here (0.25-0.41 for clairvoyant against static's 0.222 on 4-8 ranks): their ranking is
   // asserted on scripted orders (test_simulation.cpp: TwoPipelinesSharingEntriesFavourClairvoyant). Static
-  // keeps the first entries it admitted, whatever the order.
+  // keeps the first entries it admitted, whatever the order. Every policy hits: a quarter of the set stays
+  // cached over 3 epochs of 2 pipelines that share their entries (LRU 0.075-0.14 on 4-8 ranks).
   EXPECT_GT(hit_rate["static"], 0.1);
+  EXPECT_GT(hit_rate["lru"], 0.0);
+  EXPECT_GT(hit_rate["clairvoyant"], 0.0);
 }
 
 TEST_P(RuntimeRanks, RangeForWalksOneEpochAtATime) {

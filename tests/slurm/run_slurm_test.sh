@@ -44,7 +44,7 @@ tmp=$(mktemp -d /tmp/ferry-slurm-test.XXXXXX)
 chmod 755 "$tmp"   # munged refuses a socket in a folder that others cannot search
 node=$(hostname -s)
 started=$SECONDS
-budget=${FERRY_SLURM_TEST_BUDGET:-230}   # seconds for everything but the final clean-up (at most ~75 s; ctest allows 330)
+budget=${FERRY_SLURM_TEST_BUDGET:-230}   # seconds for everything but the final clean-up (at most ~90 s; ctest allows 360)
 in_flight=         # PID of the bounded command running now (see bounded)
 daemon_pids=()     # started here, stopped in reverse order
 

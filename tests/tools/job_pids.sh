@@ -19,11 +19,11 @@ pids_of_job() {
   done
   return 0
 }
-# rank_pid RANK: the PID of rank RANK of the job.
+# rank_pid RANK: the PID of rank RANK of the job (one: a child a rank forked would carry its environment too).
 rank_pid() {
   local env
   for env in $(job_envs); do
-    grep -qszx "OMPI_COMM_WORLD_RANK=$1" "$env" && pid_of_env "$env"
+    grep -qszx "OMPI_COMM_WORLD_RANK=$1" "$env" && { pid_of_env "$env"; return 0; }
   done
   return 0
 }
