@@ -72,15 +72,15 @@ std::string cache_beyond_node(const Context& ctx, std::uint64_t pool_bytes) {
   const std::uint64_t pools = sum_on_node(ctx, pool_bytes);  // each rank's own, after its set-up
   const int node = layout.node_of.at(static_cast<std::size_t>(ctx.rank));
   if (ctx.rank != node) return {};  // the node's lowest rank speaks for it: one reading, one line
-  const auto on_node = [&](int r) { return layout.node_of.at(static_cast<std::size_t>(r)) == node; };
   const auto slabs = static_cast<std::uint64_t>(
-      std::count_if(layout.slab_holders.begin(), layout.slab_holders.end(), on_node));
+      std::count_if(layout.slab_holders.begin(), layout.slab_holders.end(),
+                    [&](int r) { return layout.node_of.at(static_cast<std::size_t>(r)) == node; }));
   const std::uint64_t cache = ctx.config.runtime.cache_bytes;
   const std::uint64_t slab_bytes = saturating_mul(cache, slabs);
   // Every rank keeps up to runtime.message_buffer_bytes of message payloads (transport/buffer_pool.hpp), on
   // the heap: they count against MemAvailable only. The key is the same on every rank (the config).
-  const auto ranks = static_cast<std::uint64_t>(
-      std::count_if(layout.node_of.begin(), layout.node_of.end(), [&](int n) { return n == node; }));
+  const auto ranks =
+      static_cast<std::uint64_t>(std::count(layout.node_of.begin(), layout.node_of.end(), node));
   const std::uint64_t buffers = saturating_mul(ctx.config.runtime.message_buffer_bytes, ranks);
   const std::uint64_t need = saturating_add(saturating_add(slab_bytes, pools), buffers);
   if (need == 0) return {};

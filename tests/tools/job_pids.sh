@@ -11,19 +11,19 @@ pid_of_env() {
   local p=${1#/proc/}
   echo "${p%/environ}"
 }
-# pids_of_job: the PIDs of the job's ranks still running.
-pids_of_job() {
+# ranks_with ENTRY: the PIDs of the job's ranks whose environment holds ENTRY (a regex for a whole entry).
+ranks_with() {
   local env
   for env in $(job_envs); do
-    grep -qszx "OMPI_COMM_WORLD_RANK=[0-9]*" "$env" && pid_of_env "$env"
+    grep -qszx "$1" "$env" && pid_of_env "$env"
   done
   return 0
 }
+# pids_of_job: the PIDs of the job's ranks still running.
+pids_of_job() {
+  ranks_with "OMPI_COMM_WORLD_RANK=[0-9]*"
+}
 # rank_pid RANK: the PID of rank RANK of the job (one: a child a rank forked would carry its environment too).
 rank_pid() {
-  local env
-  for env in $(job_envs); do
-    grep -qszx "OMPI_COMM_WORLD_RANK=$1" "$env" && { pid_of_env "$env"; return 0; }
-  done
-  return 0
+  ranks_with "OMPI_COMM_WORLD_RANK=$1" | head -n 1
 }
