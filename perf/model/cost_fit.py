@@ -56,7 +56,7 @@ def path_bytes(row, path):
 
 
 def costs_from(rows, insert_per_byte):
-    """Per-event costs from the calibration rows (measure_inputs.calibrate) and the insert cost per byte."""
+    """Per-event costs from the calibration rows (role_calibration.calibrate) and the insert cost per byte."""
     cold = [r for r in rows if r["cold"]]
     warm = [r for r in rows if not r["cold"]]
     prep = lambda r: (r["raw"] - 4) if r["cast"] else 0  # bytes cast touches: the image field
