@@ -1,12 +1,12 @@
+// CudaDevice (device.hpp): programs registered once, jobs staged, launched and polled in reusable slots on
+// the device's own stream.
 #include "transform/cuda/device.hpp"
 
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -15,96 +15,18 @@
 #include "ferry/error.hpp"
 #include "transform/cuda/check_cuda.hpp"
 #include "transform/cuda/device_scope.hpp"
+#include "transform/cuda/growing_buffer.hpp"
 #include "transform/cuda/launch.hpp"
+#include "transform/cuda/stream_launcher.hpp"
 #include "transform/program_runner.hpp"
 
 namespace ferry::cuda {
 namespace {
 
-void check(cudaError_t rc, const char* call) {
-  if (rc != cudaSuccess) ::ferry::detail::throw_cuda(call, static_cast<int>(rc), cudaGetErrorString(rc));
-}
-
-// Where a GrowingBuffer's memory comes from: the device, or pinned host memory (needed for copies that do
-// not block the caller).
-struct DeviceMemory {
-  static cudaError_t allocate(void** p, std::size_t n) { return cudaMalloc(p, n); }
-  static cudaError_t release(void* p) { return cudaFree(p); }
-  static constexpr const char* kAllocate = "cudaMalloc";
-  static constexpr const char* kRelease = "cudaFree";
-};
-struct PinnedMemory {
-  static cudaError_t allocate(void** p, std::size_t n) { return cudaMallocHost(p, n); }
-  static cudaError_t release(void* p) { return cudaFreeHost(p); }
-  static constexpr const char* kAllocate = "cudaMallocHost";
-  static constexpr const char* kRelease = "cudaFreeHost";
-};
-
-// Memory that grows and is reused. Growing frees the old buffer, and freeing waits for the device: that
-// happens only while the first, largest jobs arrive.
-template <typename Memory>
-struct GrowingBuffer {
-  void* data = nullptr;
-  std::size_t size = 0;
-  void reserve(std::size_t bytes) {
-    if (bytes <= size) return;
-    if (data) check(Memory::release(data), Memory::kRelease);
-    data = nullptr;
-    size = 0;
-    check(Memory::allocate(&data, bytes), Memory::kAllocate);
-    size = bytes;
-  }
-  void free() noexcept {
-    if (data) ::ferry::detail::report_cuda(Memory::kRelease, Memory::release(data));
-    data = nullptr;
-  }
-};
-using DeviceBuffer = GrowingBuffer<DeviceMemory>;
-using PinnedBuffer = GrowingBuffer<PinnedMemory>;
-
 struct Program {
   transform::DeviceProgram program;
   std::vector<DeviceBuffer> sub, div;            // per step: affine parameters on the device
   std::vector<const float*> sub_ptrs, div_ptrs;  // the same, as run_program takes them
-};
-
-// transform::run_program's launcher: every kernel enqueued on one stream, none waited for.
-struct StreamLauncher {
-  cudaStream_t stream;
-
-  void sample_keys(const std::uint64_t* ids, std::uint64_t* keys, std::size_t n, std::uint64_t batch_key,
-                   std::uint64_t op_index) {
-    sample_keys_async(ids, keys, n, batch_key, op_index, stream);
-  }
-  void cast(DType from, const void* in, float* out, std::size_t count, double scale, double shift) {
-    cast_to_f32_async(from, in, out, count, scale, shift, stream);
-  }
-  void affine(const float* in, float* out, std::size_t count, const float* sub, const float* div,
-              std::size_t channels, std::size_t stride) {
-    channel_affine_async(in, out, count, sub, div, channels, stride, stream);
-  }
-  void log1p(const float* in, float* out, std::size_t count) { log1p_async(in, out, count, stream); }
-  void transpose(std::size_t word, bool to_chw, const void* in, void* out, std::size_t n, std::size_t pixels,
-                 std::size_t channels) {
-    transpose_async(word, to_chw, in, out, n, pixels, channels, stream);
-  }
-  void place_random(const std::uint64_t* keys, void* places, std::size_t n, std::int64_t range_y,
-                    std::int64_t range_x, std::int64_t pad, float flip_p) {
-    place_random_async(keys, places, n, range_y, range_x, pad, flip_p, stream);
-  }
-  void window(std::size_t word, const void* in, void* out, std::size_t n, const transform::ImageGeometry& src,
-              const transform::ImageGeometry& dst, const void* places, std::int64_t top, std::int64_t left,
-              bool flip) {
-    window_async(word, in, out, n, src, dst, places, top, left, flip, stream);
-  }
-  void resize(const float* in, float* out, std::size_t n, const transform::ImageGeometry& src,
-              const transform::ImageGeometry& dst) {
-    resize_async(in, out, n, src, dst, stream);
-  }
-  void noise(const float* in, float* out, const std::uint64_t* keys, std::size_t n, std::size_t elements,
-             float mean, float stdev) {
-    noise_async(in, out, keys, n, elements, mean, stdev, stream);
-  }
 };
 
 }  // namespace
