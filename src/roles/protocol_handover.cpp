@@ -1,5 +1,5 @@
-// The codecs of the messages that carry entry sizes and text (protocol.hpp): a transformer's answer to a
-// miss list (MissDone), a role change (RoleChange) and a retiring randomizer's handover (Handover).
+// The codecs of the messages that carry entry sizes and text (protocol_handover.hpp): a transformer's answer
+// to a miss list (MissDone), a role change (RoleChange) and a retiring randomizer's handover (Handover).
 #include "ferry/config.hpp"
 #include "roles/protocol.hpp"
 

@@ -1,15 +1,15 @@
+// Synthetic data: kind names, sample file names, generate(), and the writers of the HDF5-array kinds (image,
+// cosmoflow, deepcam); the encoded-bytes kinds are in synthetic_encoded.cpp.
 #include "storage/synthetic.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <vector>
 
 #include "core/strings.hpp"
 #include "ferry/error.hpp"
 #include "storage/h5_writer.hpp"
-#include "storage/jpeg_encoder.hpp"
-#include "storage/vlen_writer.hpp"
+#include "storage/synthetic_options.hpp"
 
 namespace ferry::synthetic {
 
@@ -25,26 +25,11 @@ constexpr std::size_t kDeepcamChannels = 16;
 // Stacked writers fill and write this much sample data at a time (bounded memory for any N).
 constexpr std::uint64_t kWriteBlockBytes = std::uint64_t{32} << 20;
 
-void check_common(const GenOptions& o) {
-  if (o.out.empty()) throw ConfigError("synthetic data: --out is required");
-  if (o.samples == 0) throw ConfigError("synthetic data: --samples must be at least 1");
-  if (o.deflate < 0 || o.deflate > 9)
-    throw ConfigError(str_cat("synthetic data: --deflate ", o.deflate, " is not in 0..9"));
-}
-
-std::size_t or_default(std::size_t value, std::size_t fallback) {
-  return value == 0 ? fallback : value;
-}
-
 // Samples per write block: about kWriteBlockBytes, and a whole number of chunks so no chunk is written twice.
 std::uint64_t block_samples(std::uint64_t sample_bytes, std::uint64_t chunk, std::uint64_t total) {
   std::uint64_t n = std::max<std::uint64_t>(1, kWriteBlockBytes / std::max<std::uint64_t>(1, sample_bytes));
   if (chunk > 0) n = std::max<std::uint64_t>(chunk, n / chunk * chunk);
   return std::min(n, total);
-}
-
-void report(const GenOptions& o, std::uint64_t done) {
-  if (o.progress) o.progress(done, o.samples);
 }
 
 void make_directory(const std::string& dir) {
@@ -54,26 +39,6 @@ void make_directory(const std::string& dir) {
 }
 
 }  // namespace
-
-void photo_pixels(std::uint64_t seed, std::uint64_t id, PhotoSize size, std::uint8_t* out) {
-  float f[6];
-  for (int k = 0; k < 6; ++k) f[k] = 0.005f + 0.045f * unit_float(sample_bits(0x7a04, seed, id, k));
-  for (std::size_t y = 0; y < size.height; ++y) {
-    for (std::size_t x = 0; x < size.width; ++x) {
-      const float fx = static_cast<float>(x), fy = static_cast<float>(y);
-      const std::uint64_t noise = sample_bits(0x7a02, seed, id, y * size.width + x);
-      const float luma = static_cast<float>(noise % 65) - 32.0f;
-      for (std::size_t c = 0; c < 3; ++c) {
-        const float fc = static_cast<float>(c);
-        const float chroma = static_cast<float>((noise >> (8 + 8 * c)) % 25) - 12.0f;
-        const float v = 128.0f + 50.0f * std::sin(fx * f[0] + fy * f[1] + fc) +
-                        35.0f * std::cos(fx * f[2] - fy * f[3] + 2.0f * fc) +
-                        20.0f * std::sin(fx * fy * f[4] * 0.01f + fc) + luma + chroma;
-        out[(y * size.width + x) * 3 + c] = static_cast<std::uint8_t>(std::clamp(v, 0.0f, 255.0f));
-      }
-    }
-  }
-}
 
 bool parse_kind(std::string_view text, Kind& out) noexcept {
   for (Kind k : {Kind::image, Kind::cosmoflow, Kind::deepcam, Kind::vlen, Kind::jpeg}) {
@@ -214,69 +179,6 @@ GenResult write_deepcam(const GenOptions& o) {
   r.spec.files = {o.out};
   r.spec.fields = {{"data", "climate/data"}, {"label", "climate/labels_0"}};
   return r;
-}
-
-namespace {
-
-// Commits a vlen file; `bytes` names its variable-length field.
-GenResult vlen_result(const GenOptions& o, storage::VlenWriter& writer, FieldSpec bytes) {
-  GenResult r;
-  r.samples = o.samples;
-  r.payload_bytes = writer.payload_bytes();
-  r.file_bytes = writer.commit();
-  r.spec.layout = Layout::vlen;
-  r.spec.files = {o.out};
-  r.spec.fields = {std::move(bytes), {"label", "/labels"}};
-  return r;
-}
-
-}  // namespace
-
-GenResult write_vlen(const GenOptions& o) {
-  check_common(o);
-  storage::VlenWriter writer(o.out, "/bytes", o.samples, {o.chunk, o.deflate});
-  for (std::uint64_t id = 0; id < o.samples; ++id) {
-    std::vector<std::uint8_t> sample(vlen_length(o.seed, id));
-    for (std::uint64_t pos = 0; pos < sample.size(); ++pos) sample[pos] = vlen_byte(o.seed, id, pos);
-    writer.add(std::move(sample), vlen_label(o.seed, id));
-    report(o, id + 1);
-  }
-  return vlen_result(o, writer, {"bytes", "/bytes"});
-}
-
-namespace {
-
-bool listed(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
-
-// A sample the options ask to be corrupt: truncated, noise (no JPEG marker), or empty.
-void spoil(const GenOptions& o, std::uint64_t id, std::vector<std::uint8_t>& bytes) {
-  if (listed(o.truncate_sample, id)) bytes.resize(bytes.size() / 2);
-  if (listed(o.garbage_sample, id))
-    for (std::size_t pos = 0; pos < bytes.size(); ++pos) bytes[pos] = vlen_byte(o.seed, id, pos) | 0x01;
-  if (listed(o.empty_sample, id)) bytes.clear();
-}
-
-}  // namespace
-
-GenResult write_jpeg(const GenOptions& o) {
-  check_common(o);
-  if (o.quality < 1 || o.quality > 100)
-    throw ConfigError(str_cat("synthetic data: --quality ", o.quality, " is not in 1..100"));
-  storage::VlenWriter writer(o.out, "/images", o.samples, {o.chunk, o.deflate});
-  storage::JpegEncoder encoder;
-  std::vector<std::uint8_t> pixels;
-  for (std::uint64_t id = 0; id < o.samples; ++id) {
-    const PhotoSize size = photo_size(o.seed, id, or_default(o.width, 500));
-    pixels.resize(size.height * size.width * 3);
-    photo_pixels(o.seed, id, size, pixels.data());
-    std::vector<std::uint8_t> bytes = encoder.encode(pixels.data(), size.height, size.width, 3, o.quality);
-    spoil(o, id, bytes);
-    writer.add(std::move(bytes), photo_label(o.seed, id));
-    report(o, id + 1);
-  }
-  return vlen_result(o, writer, {"image", "/images"});
 }
 
 }  // namespace ferry::synthetic

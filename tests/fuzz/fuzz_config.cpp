@@ -1,4 +1,5 @@
-// libFuzzer target: the config reader (config/config.cpp, keys.cpp, cli.cpp). The first byte picks the form:
+// libFuzzer target: the config reader (config/config.cpp, config_validate.cpp, keys.cpp, cli.cpp). The first
+// byte picks the form:
 //   0: a TOML file (parse_config); a config that validates must print (to_toml) as TOML that reads back and
 //      prints the same: --print-config output is a config file.
 //   1: command-line flags, one argument per line (CLI11 with config::add_options, then config::resolve).

@@ -1,7 +1,10 @@
-// MPI backend: messages, progress and the backoff wait model, orderly shutdown.
+// MPI backend: construction, sends, polling and waiting for messages, failure recording, orderly shutdown
+// (the progress engine is in mpi_progress.cpp).
 #include "transport/mpi/mpi_fabric.hpp"
 
+#include <chrono>
 #include <climits>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -13,9 +16,6 @@ namespace ferry::transport::mpi {
 
 namespace {
 
-// Payloads up to this size are received with a blocking MPI_Mrecv: they arrived eagerly, so the call only
-// copies. Larger ones use MPI_Imrecv, which completes while this rank keeps serving other traffic.
-constexpr int kEagerReceiveBytes = 64 * 1024;
 constexpr auto kCloseTimeout = std::chrono::seconds(60);
 
 std::string mpi_error_text(int code) {
@@ -63,121 +63,6 @@ Request MpiFabric::do_send(int peer, Tag tag, std::span<const std::byte> bytes, 
   return handle;
 }
 
-bool MpiFabric::receive_arrivals() {
-  bool moved = false;
-  for (;;) {
-    int found = 0;
-    MPI_Message message = MPI_MESSAGE_NULL;
-    MPI_Status status;
-    FERRY_CHECK_MPI(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_.get(), &found, &message, &status));
-    if (!found) return moved;
-    moved = true;
-    int count = 0;
-    FERRY_CHECK_MPI(MPI_Get_count(&status, MPI_BYTE, &count));
-    const Tag tag = static_cast<Tag>(status.MPI_TAG);
-    // Probe order is send order per (source, tag) (MPI's non-overtaking rule), so the sequence number the
-    // reorder buffer needs can be assigned here.
-    const std::uint64_t seq = next_recv_seq_[{status.MPI_SOURCE, tag}]++;
-    Message* slot = inbox_.reserve(status.MPI_SOURCE, tag, seq, static_cast<std::size_t>(count));
-    if (count <= kEagerReceiveBytes) {
-      FERRY_CHECK_MPI(MPI_Mrecv(slot->bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE));
-      inbox_.complete(status.MPI_SOURCE, tag, seq);
-    } else {
-      MPI_Request request = MPI_REQUEST_NULL;
-      FERRY_CHECK_MPI(MPI_Imrecv(slot->bytes.data(), count, MPI_BYTE, &message, &request));
-      recv_requests_.push_back(request);
-      recvs_.push_back(PendingRecv{status.MPI_SOURCE, tag, seq});
-    }
-  }
-}
-
-bool MpiFabric::complete_sends() {
-  if (send_requests_.empty()) return false;
-  int completed = 0;
-  std::vector<int> indices(send_requests_.size());
-  std::vector<MPI_Status> statuses(send_requests_.size());
-  const int rc = MPI_Testsome(static_cast<int>(send_requests_.size()), send_requests_.data(), &completed,
-                              indices.data(), statuses.data());
-  if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) ferry::detail::throw_mpi("MPI_Testsome", rc);
-  if (completed <= 0) return false;  // MPI_UNDEFINED (no active requests) is negative
-  for (int i = 0; i < completed; ++i) {
-    const int error = rc == MPI_ERR_IN_STATUS ? statuses[static_cast<std::size_t>(i)].MPI_ERROR : MPI_SUCCESS;
-    PendingSend& pending = sends_[static_cast<std::size_t>(indices[static_cast<std::size_t>(i)])];
-    if (pending.op) {
-      pending.op->done_ = true;
-      pending.op->error_ = error;
-    } else if (error != MPI_SUCCESS) {
-      record_failure("MPI_Isend", error);
-    }
-    buffers_.give(std::move(pending.copy));  // for the next message (kept or freed)
-    pending.copy = {};
-    pending.op.reset();
-  }
-  // Completed requests were set to MPI_REQUEST_NULL; keep the rest, in order.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < send_requests_.size(); ++i) {
-    if (send_requests_[i] == MPI_REQUEST_NULL) continue;
-    // Never self-move: a self-moved vector comes out empty, freeing bytes MPI is still sending.
-    if (kept != i) {
-      send_requests_[kept] = send_requests_[i];
-      sends_[kept] = std::move(sends_[i]);
-    }
-    ++kept;
-  }
-  send_requests_.resize(kept);
-  sends_.resize(kept);
-  return true;
-}
-
-bool MpiFabric::complete_receives() {
-  if (recv_requests_.empty()) return false;
-  int completed = 0;
-  std::vector<int> indices(recv_requests_.size());
-  std::vector<MPI_Status> statuses(recv_requests_.size());
-  const int rc = MPI_Testsome(static_cast<int>(recv_requests_.size()), recv_requests_.data(), &completed,
-                              indices.data(), statuses.data());
-  if (rc != MPI_SUCCESS && rc != MPI_ERR_IN_STATUS) ferry::detail::throw_mpi("MPI_Testsome", rc);
-  if (completed <= 0) return false;
-  for (int i = 0; i < completed; ++i) {
-    const auto index = static_cast<std::size_t>(indices[static_cast<std::size_t>(i)]);
-    if (rc == MPI_ERR_IN_STATUS && statuses[static_cast<std::size_t>(i)].MPI_ERROR != MPI_SUCCESS) {
-      record_failure("MPI_Imrecv", statuses[static_cast<std::size_t>(i)].MPI_ERROR);
-    }
-    inbox_.complete(recvs_[index].source, recvs_[index].tag, recvs_[index].seq);
-  }
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < recv_requests_.size(); ++i) {
-    if (recv_requests_[i] == MPI_REQUEST_NULL) continue;
-    recv_requests_[kept] = recv_requests_[i];
-    recvs_[kept] = recvs_[i];
-    ++kept;
-  }
-  recv_requests_.resize(kept);
-  recvs_.resize(kept);
-  return true;
-}
-
-bool MpiFabric::progress_engine() {
-  bool moved = receive_arrivals();
-  moved = complete_receives() || moved;
-  moved = complete_sends() || moved;
-  return moved;
-}
-
-bool MpiFabric::block_until(const std::function<bool()>& ready, Clock::time_point deadline) {
-  Backoff backoff;
-  for (;;) {
-    if (progress_engine()) backoff.reset();
-    check_peers();
-    if (ready()) return true;
-    const auto sleep = remaining(deadline, backoff.next());
-    if (sleep.count() == 0) return false;
-    // A sleep that Fabric::wake() cuts short. The wake-up is taken here whatever this wait is for, so the
-    // eventfd never stays readable (which would turn every later sleep into a spin), and kept for wait().
-    if (wait_readable(waker_.fd(), sleep) && waker_.consume()) woken_ = true;
-  }
-}
-
 void MpiFabric::record_failure(const char* call, int code) noexcept {
   if (failure_) return;
   try {
@@ -220,29 +105,6 @@ void MpiFabric::do_barrier() {
         check_peers();
       },
       [](std::chrono::microseconds t) { std::this_thread::sleep_for(t); });
-}
-
-bool MpiOp::test() {
-  if (is_get_) {
-    finish_get();  // MPI has no non-blocking flush; a flush of issued gets is short
-  } else if (!done_) {
-    fabric_->progress_engine();
-  }
-  if (done_) throw_if_failed();
-  return done_;
-}
-
-void MpiOp::wait() {
-  if (is_get_) {
-    finish_get();
-  } else if (!done_) {
-    fabric_->block_until([this] { return done_; }, Clock::time_point::max());
-  }
-  throw_if_failed();
-}
-
-void MpiOp::throw_if_failed() const {
-  if (error_ != MPI_SUCCESS) ferry::detail::throw_mpi(call_, error_);
 }
 
 void MpiFabric::do_close() {
