@@ -1,4 +1,6 @@
-// Bad input: every case throws DatasetError with a one-line message naming the culprit file and dataset.
+// Bad input, files and paths: every case throws DatasetError with a one-line message naming the culprit
+// file and dataset: missing, truncated, garbage or binary files, dataset paths that lead nowhere, a failing
+// HDF5 call, and file-per-sample folders or list files without the samples they should hold.
 #include <unistd.h>
 
 #include <algorithm>
@@ -6,6 +8,7 @@
 #include <fstream>
 #include <random>
 
+#include "small_images.hpp"
 #include "storage/h5_writer.hpp"
 #include "storage/synthetic.hpp"
 #include "storage_test_util.hpp"
@@ -16,31 +19,6 @@ namespace {
 using testing::open_error;
 using testing::stacked_spec;
 using testing::TempDir;
-
-const std::vector<FieldSpec> kImageFields = {{"image", "/images"}, {"label", "/labels"}};
-
-std::string write_images(const TempDir& dir, const std::string& name, std::uint64_t n = 10,
-                         std::size_t height = 4) {
-  synthetic::GenOptions o;
-  o.out = dir.file(name);
-  o.samples = n;
-  o.height = height;
-  o.width = 4;
-  o.channels = 1;
-  synthetic::generate(o);
-  return o.out;
-}
-
-// A file holding /a [na] and /b [nb] of int32.
-std::string make_pair(const TempDir& dir, const std::string& name, hsize_t na, hsize_t nb) {
-  storage::H5Writer w(dir.file(name));
-  std::vector<std::int32_t> a(na), b(nb);
-  const hsize_t da[] = {na}, db[] = {nb};
-  w.write_array<std::int32_t>("/a", a, da);
-  w.write_array<std::int32_t>("/b", b, db);
-  w.commit();
-  return dir.file(name);
-}
 
 TEST(Errors, MissingFile) {
   TempDir dir;
@@ -116,28 +94,6 @@ TEST(Errors, CorruptGroupOnThePathIsAnError) {
   EXPECT_EQ(msg.find("no dataset"), std::string::npos) << msg;
 }
 
-TEST(Errors, SampleCountsDiffer) {
-  TempDir dir;
-  const std::string file = make_pair(dir, "pair.h5", 10, 9);
-  const std::string msg = open_error(stacked_spec({file}, {{"a", "/a"}, {"b", "/b"}}));
-  FERRY_EXPECT_NAMES(msg, "pair.h5", "/a", "/b", "10", "9");
-}
-
-TEST(Errors, SampleCountsDifferInALaterFile) {
-  TempDir dir;
-  const std::string good = make_pair(dir, "good.h5", 5, 5);
-  const std::string bad = make_pair(dir, "bad.h5", 5, 6);
-  const std::string msg = open_error(stacked_spec({good, bad}, {{"a", "/a"}, {"b", "/b"}}));
-  FERRY_EXPECT_NAMES(msg, "bad.h5", "/a", "/b");
-}
-
-TEST(Errors, EmptyDataset) {
-  TempDir dir;
-  const std::string file = make_pair(dir, "empty.h5", 0, 0);
-  const std::string msg = open_error(stacked_spec({file}, {{"a", "/a"}}));
-  FERRY_EXPECT_NAMES(msg, "empty.h5", "/a", "0 samples");
-}
-
 TEST(Errors, TruncatedFile) {
   TempDir dir;
   const std::string file = write_images(dir, "trunc.h5", 200, 16);
@@ -180,83 +136,6 @@ TEST(Errors, HdfFileWithoutExtensionIsASampleFile) {
   std::filesystem::copy_file(h5, plain);
   const auto ds = Dataset::open(stacked_spec({plain}, {{"v", "/grp/v"}}, Layout::file_per_sample));
   EXPECT_EQ(ds->size(), 1u);
-}
-
-TEST(Errors, SampleIdOutOfRange) {
-  TempDir dir;
-  auto ds = Dataset::open(stacked_spec({write_images(dir, "img.h5", 10)}, kImageFields));
-  std::vector<std::byte> out(64);
-  const std::uint64_t ids[] = {3, 10};
-  const std::string msg = testing::dataset_error([&] { ds->read(1, ids, out.data()); });
-  FERRY_EXPECT_NAMES(msg, "img.h5", "/labels", "ID 10", "10 samples");
-}
-
-TEST(Errors, UnsortedIds) {
-  TempDir dir;
-  auto ds = Dataset::open(stacked_spec({write_images(dir, "img.h5", 10)}, kImageFields));
-  std::vector<std::byte> out(1024);
-  const std::uint64_t ids[] = {5, 2};
-  const std::string msg = testing::dataset_error([&] { ds->read(0, ids, out.data()); });
-  FERRY_EXPECT_NAMES(msg, "img.h5", "/images", "strictly increasing", "2");
-  EXPECT_EQ(ds->counters().read_calls, 0u);
-}
-
-TEST(Errors, DuplicateIds) {
-  TempDir dir;
-  auto ds = Dataset::open(stacked_spec({write_images(dir, "img.h5", 10)}, kImageFields));
-  std::vector<std::byte> out(1024);
-  const std::uint64_t ids[] = {1, 4, 4};
-  const std::string msg = testing::dataset_error([&] { ds->read(1, ids, out.data()); });
-  FERRY_EXPECT_NAMES(msg, "img.h5", "/labels", "4");
-}
-
-TEST(Errors, ZeroDimensionalDatasetInStackedLayout) {
-  TempDir dir;
-  storage::H5Writer w(dir.file("scalar.h5"));
-  std::vector<double> one = {2.5};
-  w.write_array<double>("/mean", one, {});
-  w.commit();
-  const std::string msg = open_error(stacked_spec({dir.file("scalar.h5")}, {{"mean", "/mean"}}));
-  FERRY_EXPECT_NAMES(msg, "scalar.h5", "/mean", "zero-dimensional");
-}
-
-TEST(Errors, VlenLayoutFirstFieldNotVlen) {
-  TempDir dir;
-  const std::string file = write_images(dir, "img.h5");
-  const std::string msg = open_error(stacked_spec({file}, {{"bytes", "/labels"}}, Layout::vlen));
-  FERRY_EXPECT_NAMES(msg, "img.h5", "/labels", "variable-length uint8");
-}
-
-TEST(Errors, LaterStackedFileWithOtherShape) {
-  TempDir dir;
-  const std::string a = write_images(dir, "a.h5", 5, 4);
-  const std::string b = write_images(dir, "b.h5", 5, 5);
-  const std::string msg = open_error(stacked_spec({a, b}, kImageFields));
-  FERRY_EXPECT_NAMES(msg, "b.h5", "/images", "[5, 4, 1]", "[4, 4, 1]");
-}
-
-TEST(Errors, LaterFilePerSampleFileWithOtherDtype) {
-  TempDir dir;
-  std::filesystem::create_directory(dir.file("samples"));
-  for (int i = 0; i < 2; ++i) {
-    storage::H5Writer w(dir.file("samples/s" + std::to_string(i) + ".h5"));
-    const hsize_t dims[] = {3};
-    if (i == 0) {
-      w.write_array<float>("x", std::vector<float>(3), dims);
-    } else {
-      w.write_array<double>("x", std::vector<double>(3), dims);
-    }
-    w.commit();
-  }
-  DatasetSpec spec;
-  spec.layout = Layout::file_per_sample;
-  spec.files = {dir.file("samples")};
-  spec.fields = {{"x", "x"}};
-  auto ds = Dataset::open(spec);
-  std::vector<std::byte> out(64);
-  const std::uint64_t ids[] = {1};
-  const std::string msg = testing::dataset_error([&] { ds->read(0, ids, out.data()); });
-  FERRY_EXPECT_NAMES(msg, "s1.h5", "x", "f64", "f32");
 }
 
 TEST(Errors, EmptyDirectoryForFilePerSample) {
@@ -303,27 +182,6 @@ TEST(Errors, EmptyFileInAFilePerSampleFolder) {
   const std::string empty = dir.file("cosmo/" + synthetic::sample_file_name(2, 4));
   ASSERT_EQ(::truncate(empty.c_str(), 0), 0);
   FERRY_EXPECT_NAMES(open_error(spec), synthetic::sample_file_name(2, 4), "is empty (0 bytes)");
-}
-
-TEST(Errors, SpecWithNoFields) {
-  TempDir dir;
-  const std::string file = write_images(dir, "img.h5");
-  FERRY_EXPECT_NAMES(open_error(stacked_spec({file}, {})), "img.h5", "no fields");
-}
-
-TEST(Errors, DuplicateFieldNames) {
-  TempDir dir;
-  const std::string file = write_images(dir, "img.h5");
-  const std::string msg = open_error(stacked_spec({file}, {{"x", "/images"}, {"x", "/labels"}}));
-  FERRY_EXPECT_NAMES(msg, "img.h5", "'x'", "/images", "/labels");
-}
-
-TEST(Errors, UnknownFieldName) {
-  TempDir dir;
-  auto ds = Dataset::open(stacked_spec({write_images(dir, "img.h5")}, kImageFields));
-  EXPECT_EQ(ds->field_index("label"), 1u);
-  const std::string msg = testing::dataset_error([&] { ds->field_index("mask"); });
-  FERRY_EXPECT_NAMES(msg, "'mask'", "image, label");
 }
 
 TEST(Errors, Hdf5CheckNamesTheCall) {
