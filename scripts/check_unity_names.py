@@ -16,7 +16,8 @@ this script finds those (and the same-parameter ones), from the objects of a fil
 It sees functions only (a name with no code has no symbol), compares them by qualified name without
 parameters, return type, template arguments or ABI tag, and reads GCC's -fkeep-static-functions objects,
 which keep even unused internal functions. It does not see an internal name that hides one from an
-enclosing namespace. Exit status: 0 when no name is shared, 1 when one is (each printed as
+enclosing namespace, and it leaves out a template of a named namespace instantiated for an internal type
+(internal through its arguments alone). Exit status: 0 when no name is shared, 1 when one is (each printed as
 TARGET: NAME: SOURCES), 2 on a usage error.
 """
 import collections
@@ -58,6 +59,19 @@ def base_name(symbol):
     return name
 
 
+def internal_by_arguments(symbol, base):
+    """A template of a named namespace instantiated for an internal type (dispatch.hpp's for_each over a
+    source's anonymous functors): internal only through its template arguments, one per source by design."""
+    head, depth = symbol, 0
+    for i in range(len(symbol) - 1, -1, -1):  # drop the parameter list (the last top-level parenthesis)
+        depth += {")": 1, "(": -1}.get(symbol[i], 0)
+        if symbol[i] == "(" and depth == 0:
+            head = symbol[:i]
+            break
+    head = re.sub(r"\[abi:[^\]]*\]", "", head)
+    return ANON not in base and head.endswith(">") and ANON in head
+
+
 def functions(obj):
     """(internal, external) function names an object file defines, anonymous namespaces left out."""
     out = subprocess.run(["nm", "-C", "--defined-only", str(obj)], capture_output=True, text=True, check=True)
@@ -68,10 +82,15 @@ def functions(obj):
             continue
         if "{lambda" in parts[2]:  # a lambda, or a header's template instantiated for one
             continue
-        name = base_name(parts[2]).replace(ANON, "")
-        # Ferry's own names only (ferry::, or a static at global scope): not static initializers, or other
-        # libraries' templates instantiated for an internal type (std::move<...>)
-        if name.startswith(("_GLOBAL__", "__")) or ("::" in name and not name.startswith("ferry::")):
+        base = base_name(parts[2])
+        if parts[1] == "t" and internal_by_arguments(parts[2], base):
+            continue
+        name = base.replace(ANON, "")
+        # Ferry's own names only (ferry::, or an anonymous namespace at global scope): not static initializers,
+        # other libraries' templates instantiated for an internal type (std::move<...>), or the static
+        # functions of C headers (CUDA's make_half2 in every source that includes cuda_fp16.h). Ferry itself
+        # defines no static function at global scope.
+        if name.startswith(("_GLOBAL__", "__")) or not (name.startswith("ferry::") or base.startswith(ANON)):
             continue
         (internal if parts[1] == "t" else external).add(name)
     return internal, external
