@@ -1,4 +1,5 @@
-// Shared helpers of the transform tests: random inputs, byte views and a one-call chain runner.
+// Shared helpers of the transform tests: random inputs, byte views, a one-call chain runner, and the prepare
+// chains of the device program and accelerator tests.
 #pragma once
 
 #include <cstddef>
@@ -66,6 +67,14 @@ inline std::vector<std::byte> run_text(const std::string& ops, const TensorDesc&
                                        std::uint64_t epoch = 0) {
   Chain chain(parse_op_chain(ops, "test"), desc, stage, "x");
   return run(chain, input, n, iota_ids(n), seed, epoch);
+}
+
+// The image the device program tests build their chains for: 6 x 5 pixels of 3 u8 channels.
+inline const TensorDesc kProgramImage = TensorDesc::of(DType::u8, {6, 5, 3});
+
+// A prepare chain of an "image" field, from text.
+inline Chain prepare(const std::string& ops, const TensorDesc& desc = kProgramImage) {
+  return Chain(parse_op_chain(ops, "t"), desc, Stage::prepare, "image");
 }
 
 }  // namespace ferry::transform::test
