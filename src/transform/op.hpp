@@ -141,8 +141,8 @@ class OpRegistry {
   std::map<std::string, OpInfo, std::less<>> ops_;
 };
 
-// Built-in registrations (ops_elementwise.cpp with ops_cast.cpp, ops_image.cpp with ops_window.cpp, ops_decode.cpp,
-// ops_resized_crop.cpp).
+// Built-in registrations (ops_elementwise.cpp with ops_cast.cpp, ops_image.cpp with ops_window.cpp,
+// ops_decode.cpp, ops_resized_crop.cpp).
 void add_elementwise_ops(OpRegistry& registry);
 void add_image_ops(OpRegistry& registry);
 void add_decode_ops(OpRegistry& registry);
