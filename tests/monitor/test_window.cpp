@@ -11,7 +11,6 @@
 #include "helpers.hpp"
 #include "monitor/codec.hpp"
 #include "monitor/history.hpp"
-#include "monitor/job_list.hpp"
 #include "monitor/recorder.hpp"
 #include "monitor/window.hpp"
 
