@@ -1,8 +1,10 @@
 // The CLI's delivery digest and --dump-ids files (src/apps/digest.hpp).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -89,7 +91,7 @@ TEST(Digest, DeviceFieldWithoutAGpuIsAnErrorNotACrash) {
 }
 
 TEST(IdDump, OneLinePerBatch) {
-  const std::string path = ::testing::TempDir() + "ferry_dump_ids";
+  const std::string path = ::testing::TempDir() + "ferry_dump_ids_" + std::to_string(::getpid());
   TestBatch a;
   {
     ferry::apps::IdDump dump(path, 2);
@@ -101,6 +103,8 @@ TEST(IdDump, OneLinePerBatch) {
   }
   std::ifstream in(path + ".2");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  std::filesystem::remove(path + ".2");  // nothing of the test left in the temporary folder
   EXPECT_EQ(text, "train 1 4 17 3 42\ntrain 1 5 9\n");
 }
 

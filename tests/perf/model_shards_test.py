@@ -126,8 +126,10 @@ class ChooseShards(unittest.TestCase):
                                *args], capture_output=True, text=True)
 
     def setUp(self):
+        import shutil
         import tempfile
         self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp, True)  # nothing of the test left in the temporary folder
 
     def test_fewest_shards_leave_the_randomizer_unbound(self):
         cheap = self.run_model(COSTS, "--tasks", "40", "--choose-shards", "64")
