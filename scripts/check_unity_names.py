@@ -29,9 +29,9 @@ import sys
 ANON = "(anonymous namespace)::"
 
 
-def base_name(symbol):
-    """The demangled function's qualified name: no parameter list (the last top-level parenthesis and what
-    follows), no ABI tag, no template arguments and no return type (a template's demangled name has one)."""
+def head_of(symbol):
+    """The demangled function without its parameter list (the last top-level parenthesis and what follows)
+    and without ABI tags."""
     depth, name = 0, symbol
     for i in range(len(symbol) - 1, -1, -1):
         if symbol[i] == ")":
@@ -41,7 +41,13 @@ def base_name(symbol):
             if depth == 0:
                 name = symbol[:i]
                 break
-    name = re.sub(r"\[abi:[^\]]*\]", "", name)
+    return re.sub(r"\[abi:[^\]]*\]", "", name)
+
+
+def base_name(symbol):
+    """The demangled function's qualified name: head_of(symbol) without template arguments and without a return
+    type (a template's demangled name has one)."""
+    name = head_of(symbol)
     while name.endswith(">") and not name.endswith("operator>"):
         depth = 0
         for i in range(len(name) - 1, -1, -1):
@@ -62,13 +68,7 @@ def base_name(symbol):
 def internal_by_arguments(symbol, base):
     """A template of a named namespace instantiated for an internal type (dispatch.hpp's for_each over a
     source's anonymous functors): internal only through its template arguments, one per source by design."""
-    head, depth = symbol, 0
-    for i in range(len(symbol) - 1, -1, -1):  # drop the parameter list (the last top-level parenthesis)
-        depth += {")": 1, "(": -1}.get(symbol[i], 0)
-        if symbol[i] == "(" and depth == 0:
-            head = symbol[:i]
-            break
-    head = re.sub(r"\[abi:[^\]]*\]", "", head)
+    head = head_of(symbol)
     return ANON not in base and head.endswith(">") and ANON in head
 
 

@@ -1,10 +1,8 @@
 // The CLI's delivery digest and --dump-ids files (src/apps/digest.hpp).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -12,6 +10,7 @@
 
 #include "apps/digest.hpp"
 #include "ferry/error.hpp"
+#include "storage/storage_test_util.hpp"
 #include "transform/target.hpp"
 
 namespace {
@@ -91,7 +90,8 @@ TEST(Digest, DeviceFieldWithoutAGpuIsAnErrorNotACrash) {
 }
 
 TEST(IdDump, OneLinePerBatch) {
-  const std::string path = ::testing::TempDir() + "ferry_dump_ids_" + std::to_string(::getpid());
+  const ferry::testing::TempDir dir;  // removed with the dump at the end
+  const std::string path = dir.file("ids");
   TestBatch a;
   {
     ferry::apps::IdDump dump(path, 2);
@@ -103,8 +103,6 @@ TEST(IdDump, OneLinePerBatch) {
   }
   std::ifstream in(path + ".2");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  in.close();
-  std::filesystem::remove(path + ".2");  // nothing of the test left in the temporary folder
   EXPECT_EQ(text, "train 1 4 17 3 42\ntrain 1 5 9\n");
 }
 
